@@ -1,0 +1,82 @@
+"""The `mibg` command. One subcommand per capability; each lives in ``mibg.commands.<name>``.
+
+The interface is stable: others script against the flags, the JSON and the exit status.
+Exit status: 0 ok, 1 blocked / not eligible, 2 bad input (one line on stderr naming the field, no
+traceback), 3 incomplete or needs review. Subcommand modules are imported only when chosen, so
+``mibg dose`` starts without Django, scipy or matplotlib.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: name -> (module, one-line help). Modules expose ``add_arguments(parser)`` and ``run(args) -> int``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "dose": ("mibg.commands.dose", "plan a weight-based dose and check it against every protocol limit"),
+    "eligibility": ("mibg.commands.eligibility", "evaluate every inclusion and exclusion criterion for a patient"),
+    "protocol": ("mibg.commands.protocol", "show or export the versioned protocol definition"),
+    "schema": ("mibg.commands.schema", "print the JSON Schema of the patient snapshot"),
+    "dosimetry": ("mibg.commands.dosimetry", "whole-body dosimetry and release assessment from exposure-rate readings"),
+    "ctcae": ("mibg.commands.ctcae", "grade one laboratory value with CTCAE v5.0"),
+    "serve": ("mibg.commands.serve", "run the web application (migrate, then serve)"),
+    "demo": ("mibg.commands.demo", "load demo patients and users, then serve the web application"),
+}
+
+EXIT_OK = 0
+EXIT_BLOCKED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INCOMPLETE = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad flags in one line with exit status 2 (its default status, kept)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"mibg {self.prog.split(' ', 1)[-1]}: error: {message}\n")
+
+
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    parser = _Parser(prog="mibg", description="131I-MIBG therapy protocol NCT01370330")
+    parser.add_argument("--version", action="store_true", help="print the software and protocol version")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module_name, help_text) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == selected:
+            importlib.import_module(module_name).add_arguments(command_parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    selected = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(selected if selected in COMMANDS else None)
+    args = parser.parse_args(args_list)
+    if args.version:
+        from mibg import __version__
+        from mibg.protocol import load_protocol
+
+        print(f"mibg {__version__}; protocol {load_protocol().label}")
+        return EXIT_OK
+    if not args.command:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return int(module.run(args))
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+def fail(message: str) -> int:
+    """Print a one-line error for bad input and give the bad-input exit status."""
+    print(f"mibg: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

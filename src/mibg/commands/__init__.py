@@ -1,0 +1,1 @@
+"""Subcommands of the `mibg` command: thin layers over the core; each parses, calls the core, prints."""

@@ -1,0 +1,15 @@
+"""`mibg dosimetry`: not built yet."""
+
+from __future__ import annotations
+
+import argparse
+
+from mibg.cli import fail
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("rest", nargs="*")
+
+
+def run(args: argparse.Namespace) -> int:
+    return fail("dosimetry: not available yet")

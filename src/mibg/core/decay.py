@@ -1,0 +1,84 @@
+"""I-131 decay correction (clinical-reference §2.4; decisions.md Dose "Decay").
+
+A(t) = A(t0) * exp(-lambda * dt), lambda = ln 2 / T1/2, T1/2 = 8.0207 d (ICRP-107). The exponential is
+evaluated in floating point (the only place floats are used) and the factor is returned as a Decimal
+rounded to 10 significant digits, far below any assay uncertainty.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from mibg.core.units import Activity
+
+HOURS_PER_DAY = Decimal(24)
+
+
+def decay_constant_per_hour(half_life_days: Decimal) -> float:
+    """lambda in 1/h. For T1/2 = 8.0207 d: 3.60082e-3 /h (clinical-reference §2.4)."""
+    return math.log(2) / float(half_life_days * HOURS_PER_DAY)
+
+
+def hours_between(start: datetime, end: datetime) -> Decimal:
+    """Signed elapsed hours from ``start`` to ``end`` (both timezone-aware)."""
+    seconds = (end - start).total_seconds()
+    return Decimal(str(seconds)) / Decimal(3600)
+
+
+def decay_factor(elapsed_hours: Decimal, half_life_days: Decimal) -> Decimal:
+    """Fraction of activity left after ``elapsed_hours`` (negative hours give a factor above 1).
+
+    >>> decay_factor(Decimal(24), Decimal("8.0207"))
+    Decimal('0.9172091185')
+    """
+    factor = math.exp(-decay_constant_per_hour(half_life_days) * float(elapsed_hours))
+    return Decimal(f"{factor:.10g}")
+
+
+@dataclass(frozen=True, slots=True)
+class DecayCorrection:
+    """Activity carried from one time to another, with the numbers that produced it."""
+
+    activity_from: Activity
+    time_from: datetime
+    time_to: datetime
+    elapsed_hours: Decimal
+    half_life_days: Decimal
+    factor: Decimal
+    activity_to: Activity
+
+    @property
+    def formula(self) -> str:
+        return (
+            f"A(t2) = A(t1) x exp(-ln2 x dt / T1/2) = {self.activity_from.mci} mCi x exp(-ln2 x "
+            f"{self.elapsed_hours.quantize(Decimal('0.001'))} h / ({self.half_life_days} d x 24 h/d)) "
+            f"= {self.activity_from.mci} x {self.factor} = {self.activity_to.mci.quantize(Decimal('0.01'))} mCi"
+        )
+
+
+def decay_correct(activity: Activity, time_from: datetime, time_to: datetime, half_life_days: Decimal) -> DecayCorrection:
+    """Carry ``activity`` measured at ``time_from`` to ``time_to`` (earlier or later)."""
+    elapsed = hours_between(time_from, time_to)
+    factor = decay_factor(elapsed, half_life_days)
+    return DecayCorrection(
+        activity_from=activity,
+        time_from=time_from,
+        time_to=time_to,
+        elapsed_hours=elapsed,
+        half_life_days=half_life_days,
+        factor=factor,
+        activity_to=Activity(activity.mci * factor),
+    )
+
+
+def activity_to_draw_at_calibration(
+    activity_at_administration: Activity,
+    calibration_time: datetime,
+    administration_time: datetime,
+    half_life_days: Decimal,
+) -> DecayCorrection:
+    """A_cal = A_adm x exp(+lambda x (t_adm - t_cal)) (clinical-reference §2.4)."""
+    return decay_correct(activity_at_administration, administration_time, calibration_time, half_life_days)

@@ -1,0 +1,96 @@
+"""Results that carry their explanation: the inputs used (with their dates), the formula, the source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """The result of one eligibility criterion (decisions.md "Results")."""
+
+    MET = "met"
+    NOT_MET = "not met"
+    UNKNOWN = "unknown"
+    NEEDS_REVIEW = "needs review"
+
+
+class Overall(StrEnum):
+    ELIGIBLE = "eligible"
+    NOT_ELIGIBLE = "not eligible"
+    INCOMPLETE = "incomplete"
+    NEEDS_REVIEW = "needs review"
+
+
+class Severity(StrEnum):
+    """How a dose finding weighs: a block stops the plan; a warning never does (decisions.md "Hard and soft limits")."""
+
+    BLOCK = "block"
+    WARN = "warn"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class InputUsed:
+    """One value a result was computed from. ``field`` is the snapshot path a screen can link to."""
+
+    name: str
+    value: str
+    unit: str = ""
+    when: str = ""
+    field: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.name} = {self.value}{' ' + self.unit if self.unit else ''}"
+        return f"{text} ({self.when})" if self.when else text
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    id: str
+    kind: str
+    title: str
+    status: Status
+    reason: str
+    inputs: tuple[InputUsed, ...]
+    wording: str
+    reference: str
+    decisions: tuple[str, ...] = ()
+    applies: bool = True
+    missing: tuple[str, ...] = ()
+    chair_clearable: bool = False
+    cleared_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One dose-limit check: rule ID, severity and a message that names the largest allowed value."""
+
+    rule: str
+    severity: Severity
+    message: str
+    inputs: tuple[InputUsed, ...] = ()
+    reference: str = ""
+    chair_clearable: bool = False
+    cleared_by: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "severity": str(self.severity),
+            "message": self.message,
+            "reference": self.reference,
+            "chair_clearable": self.chair_clearable,
+            "cleared_by": self.cleared_by,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Calculation:
+    """A computed number shown so it can be checked by hand."""
+
+    name: str
+    value: str
+    unit: str
+    formula: str
+    inputs: tuple[InputUsed, ...] = field(default=())

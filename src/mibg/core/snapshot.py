@@ -1,0 +1,287 @@
+"""PatientSnapshot: everything screening and dose planning read about one patient at one moment.
+
+A snapshot is plain, immutable data (pydantic v2, frozen). Optional fields mean "not recorded": the
+eligibility rules turn a missing value into "unknown", never a guess. Times are timezone-aware; lab values
+are exact decimals with their unit and reference range. ``mibg schema`` exports the JSON Schema.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class DiagnosisKind(StrEnum):
+    NEUROBLASTOMA = "neuroblastoma"
+    PHEOCHROMOCYTOMA = "pheochromocytoma"
+    PARAGANGLIOMA = "paraganglioma"
+    RELATED_TUMOR = "related_tumor"
+
+    @property
+    def is_pheo_or_paraganglioma(self) -> bool:
+        return self is not DiagnosisKind.NEUROBLASTOMA
+
+
+class DiseaseStatusCategory(StrEnum):
+    REFRACTORY = "refractory"
+    RELAPSED = "relapsed"
+    PROGRESSIVE = "progressive"
+    METASTATIC = "metastatic"
+
+
+class LabTest(StrEnum):
+    ANC = "anc"
+    PLATELETS = "platelets"
+    HEMOGLOBIN = "hemoglobin"
+    BILIRUBIN = "bilirubin"
+    AST = "ast"
+    ALT = "alt"
+    CREATININE = "creatinine"
+
+
+class TransfusionProduct(StrEnum):
+    PLATELETS = "platelets"
+    RED_CELLS = "red_cells"
+    GRANULOCYTES = "granulocytes"
+
+
+class RadiotherapyField(StrEnum):
+    CRANIOSPINAL = "craniospinal"
+    TOTAL_ABDOMINAL = "total_abdominal"
+    WHOLE_LUNG = "whole_lung"
+    TOTAL_BODY = "total_body"
+    OTHER = "other"
+
+
+class Cytokine(StrEnum):
+    G_CSF = "g_csf"
+    GM_CSF = "gm_csf"
+    IL_6 = "il_6"
+    ERYTHROPOIETIN = "erythropoietin"
+    PEGFILGRASTIM = "pegfilgrastim"
+    DARBEPOETIN = "darbepoetin"
+
+
+class StemCellProductType(StrEnum):
+    PBSC = "pbsc"
+    BONE_MARROW = "bone_marrow"
+
+
+class PerformanceScale(StrEnum):
+    LANSKY = "lansky"
+    KARNOFSKY = "karnofsky"
+
+
+class UrinalysisProtein(StrEnum):
+    NEGATIVE = "negative"
+    TRACE = "trace"
+    ONE_PLUS = "1+"
+    TWO_PLUS = "2+"
+    THREE_PLUS = "3+"
+    FOUR_PLUS = "4+"
+
+
+Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+NonNegative = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+
+
+class Diagnosis(_Frozen):
+    kind: DiagnosisKind
+    diagnosed_on: date | None = None
+    histopathology_confirmed: bool | None = None
+    urine_catecholamines_elevated: bool | None = None
+    tumor_cells_in_bone_marrow: bool | None = None
+
+
+class DiseaseStatus(_Frozen):
+    category: DiseaseStatusCategory
+    failure_to_respond_to_standard_therapy: bool | None = None
+    progressive_disease: bool | None = None
+    assessed_on: date | None = None
+
+
+class MibgScan(_Frozen):
+    scan_date: date
+    avid: bool
+    evaluable_disease: bool
+
+
+class AntiTumourTherapy(_Frozen):
+    description: str = Field(min_length=1)
+    last_dose_on: date
+
+
+class Radiotherapy(_Frozen):
+    field: RadiotherapyField
+    completed_on: date
+
+
+class CytokineDose(_Frozen):
+    agent: Cytokine
+    last_dose_at: AwareDatetime
+
+
+class PriorMibgCourse(_Frozen):
+    infusion_date: date
+    mci_per_kg: Positive
+    weight_kg: Positive
+    total_mci: Positive | None = None
+
+
+class StemCellProduct(_Frozen):
+    product_type: StemCellProductType
+    purged: bool = False
+    total_cd34_cells: NonNegative | None = None
+    total_mononuclear_cells: NonNegative | None = None
+    collected_on: date | None = None
+    label: str = ""
+
+    @model_validator(mode="after")
+    def _count_for_type(self) -> StemCellProduct:
+        if self.product_type is StemCellProductType.PBSC and self.total_cd34_cells is None:
+            raise ValueError("a peripheral blood stem-cell product needs total_cd34_cells")
+        if self.product_type is StemCellProductType.BONE_MARROW and self.total_mononuclear_cells is None:
+            raise ValueError("a bone-marrow product needs total_mononuclear_cells")
+        return self
+
+
+class LabResult(_Frozen):
+    test: LabTest
+    value: NonNegative
+    unit: str = Field(min_length=1)
+    collected_at: AwareDatetime
+    uln: Positive | None = None
+    lln: NonNegative | None = None
+
+
+class Transfusion(_Frozen):
+    product: TransfusionProduct
+    given_at: AwareDatetime
+
+
+class PerformanceStatus(_Frozen):
+    scale: PerformanceScale
+    score: Annotated[int, Field(ge=0, le=100)]
+    assessed_on: date
+
+
+class PregnancyStatus(_Frozen):
+    childbearing_potential: bool
+    pregnant: bool | None = None
+    lactating: bool | None = None
+    effective_contraception: bool | None = None
+    assessed_on: date | None = None
+
+
+class Infection(_Frozen):
+    description: str = Field(min_length=1)
+    ctcae_grade: Annotated[int, Field(ge=1, le=5)]
+    active: bool = True
+
+
+class InfectionScreen(_Frozen):
+    assessed_on: date
+    infections: tuple[Infection, ...] = ()
+
+
+class Proteinuria(_Frozen):
+    urinalysis_protein: UrinalysisProtein
+    urinalysis_on: date
+    urine_24h_protein_mg: NonNegative | None = None
+    urine_24h_reference_upper_mg: Positive | None = None
+    urine_24h_collected_on: date | None = None
+
+
+class Consent(_Frozen):
+    signed: bool
+    signed_on: date | None = None
+    signed_by: str = ""
+
+
+class Attestation(_Frozen):
+    """A clinician's statement on a criterion the protocol leaves to judgement (decisions.md A17)."""
+
+    value: bool
+    by: str = Field(min_length=1)
+    at: AwareDatetime
+    note: str = ""
+
+
+class Attestations(_Frozen):
+    life_expectancy_over_6_weeks: Attestation | None = None
+    recovered_from_prior_toxicity: Attestation | None = None
+    able_to_cooperate_with_radiation_safety: Attestation | None = None
+    normal_lung_function: Attestation | None = None
+    no_cardiac_dysfunction: Attestation | None = None
+    no_major_organ_disease: Attestation | None = None
+    significant_organ_impairment: Attestation | None = None
+    cytopenia_due_to_marrow_metastasis: Attestation | None = None
+
+
+class ChairDecision(_Frozen):
+    """A study chair's recorded decision on a 'needs review' criterion or a clearable dose limit."""
+
+    criterion: str = Field(min_length=1)
+    cleared: bool
+    by: str = Field(min_length=1)
+    at: AwareDatetime
+    reason: str = Field(min_length=1)
+
+
+class PatientSnapshot(_Frozen):
+    """The screening data of one patient for one planned course."""
+
+    patient_id: str = ""
+    birth_date: date
+    sex: Sex = Sex.UNKNOWN
+    weight_kg: Positive | None = None
+    weight_measured_on: date | None = None
+    diagnosis: Diagnosis | None = None
+    disease_status: DiseaseStatus | None = None
+    mibg_scans: tuple[MibgScan, ...] = ()
+    anti_tumour_therapies: tuple[AntiTumourTherapy, ...] | None = None
+    radiotherapy: tuple[Radiotherapy, ...] | None = None
+    cytokines: tuple[CytokineDose, ...] | None = None
+    prior_mibg_courses: tuple[PriorMibgCourse, ...] = ()
+    stem_cell_products: tuple[StemCellProduct, ...] = ()
+    labs: tuple[LabResult, ...] = ()
+    transfusions: tuple[Transfusion, ...] = ()
+    performance: PerformanceStatus | None = None
+    pregnancy: PregnancyStatus | None = None
+    on_hemodialysis: bool | None = None
+    infection_screen: InfectionScreen | None = None
+    proteinuria: Proteinuria | None = None
+    consent: Consent | None = None
+    attestations: Attestations = Attestations()
+    chair_decisions: tuple[ChairDecision, ...] = ()
+    enrolment_date: date | None = None
+    planned_treatment_date: date
+    planned_mci_per_kg: Positive | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> PatientSnapshot:
+        if self.birth_date > self.planned_treatment_date:
+            raise ValueError("birth_date is after planned_treatment_date")
+        if self.enrolment_date and self.enrolment_date > self.planned_treatment_date:
+            raise ValueError("enrolment_date is after planned_treatment_date")
+        return self
+
+
+def snapshot_json_schema() -> dict[str, object]:
+    """The JSON Schema of :class:`PatientSnapshot` (documented in docs/patient-snapshot.md)."""
+    return PatientSnapshot.model_json_schema()

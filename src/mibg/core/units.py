@@ -1,0 +1,147 @@
+"""Units: activity in mCi with MBq and GBq beside it, exact decimals, and parsing with clear errors.
+
+1 mCi = 37 MBq exactly (1 Ci = 3.7e10 Bq; clinical-reference §2.3, decisions.md "Units").
+Entered and compared values are ``Decimal``; rounding happens only for display, with the rule stated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from mibg.core.errors import InputError
+
+MBQ_PER_MCI = Decimal(37)
+MBQ_PER_GBQ = Decimal(1000)
+BQ_PER_MBQ = Decimal(1_000_000)
+
+#: Display rules, stated wherever a rounded number is shown.
+DISPLAY_RULE = "mCi to 0.1, MBq to 1, GBq to 0.001, mCi/kg to 0.01; half to even"
+
+# Sanity ceilings for parsing: far above any clinical value, low enough to catch a slipped decimal point
+# or a value typed in the wrong unit (e.g. grams for kilograms).
+MAX_WEIGHT_KG = Decimal(250)
+MAX_ACTIVITY_MCI = Decimal(5000)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Activity:
+    """An activity of I-131. Stored in mCi (the protocol's unit) as an exact decimal.
+
+    >>> Activity(Decimal("396")).mbq
+    Decimal('14652')
+    >>> Activity.from_mbq(Decimal("14652")).mci
+    Decimal('396')
+    """
+
+    mci: Decimal
+
+    @classmethod
+    def from_mbq(cls, mbq: Decimal) -> Activity:
+        return cls(mbq / MBQ_PER_MCI)
+
+    @classmethod
+    def from_gbq(cls, gbq: Decimal) -> Activity:
+        return cls(gbq * MBQ_PER_GBQ / MBQ_PER_MCI)
+
+    @property
+    def mbq(self) -> Decimal:
+        return self.mci * MBQ_PER_MCI
+
+    @property
+    def gbq(self) -> Decimal:
+        return self.mbq / MBQ_PER_GBQ
+
+    @property
+    def bq(self) -> Decimal:
+        return self.mbq * BQ_PER_MBQ
+
+    def display(self) -> str:
+        """``396.0 mCi (14652 MBq, 14.652 GBq)``"""
+        return f"{round_mci(self.mci)} mCi ({round_mbq(self.mbq)} MBq, {round_gbq(self.gbq)} GBq)"
+
+
+def _quantize(value: Decimal, exponent: str) -> Decimal:
+    return value.quantize(Decimal(exponent), rounding=ROUND_HALF_EVEN)
+
+
+def round_mci(value: Decimal) -> Decimal:
+    return _quantize(value, "0.1")
+
+
+def round_mbq(value: Decimal) -> Decimal:
+    return _quantize(value, "1")
+
+
+def round_gbq(value: Decimal) -> Decimal:
+    return _quantize(value, "0.001")
+
+
+def round_per_kg(value: Decimal) -> Decimal:
+    return _quantize(value, "0.01")
+
+
+def parse_decimal(
+    field: str,
+    raw: object,
+    *,
+    minimum: Decimal | None = None,
+    maximum: Decimal | None = None,
+    allow_zero: bool = True,
+    unit: str = "",
+) -> Decimal:
+    """Parse a user-entered number exactly, or raise :class:`InputError` naming ``field``.
+
+    Floats are refused (they are not exact); NaN and infinities are refused.
+    """
+    if isinstance(raw, bool) or raw is None:
+        raise InputError(field, "a number is required")
+    if isinstance(raw, float):
+        raise InputError(field, "give the number as text or a Decimal, not a binary float")
+    try:
+        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise InputError(field, f"'{raw}' is not a number") from None
+    if not value.is_finite():
+        raise InputError(field, f"'{raw}' is not a finite number")
+    suffix = f" {unit}" if unit else ""
+    if not allow_zero and value == 0:
+        raise InputError(field, "must be greater than zero")
+    if minimum is not None and value < minimum:
+        raise InputError(field, f"{value}{suffix} is below the smallest accepted value {minimum}{suffix}")
+    if maximum is not None and value > maximum:
+        raise InputError(field, f"{value}{suffix} is above the largest accepted value {maximum}{suffix}")
+    return value
+
+
+def parse_weight_kg(raw: object, field: str = "weight_kg") -> Decimal:
+    return parse_decimal(field, raw, minimum=Decimal(0), maximum=MAX_WEIGHT_KG, allow_zero=False, unit="kg")
+
+
+def parse_date(field: str, raw: object) -> date:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise InputError(field, f"'{raw}' is not a date in ISO 8601 form (YYYY-MM-DD)") from None
+
+
+def parse_aware_datetime(field: str, raw: object) -> datetime:
+    """An ISO 8601 date-time with its UTC offset; a time without an offset is refused, not guessed."""
+    if isinstance(raw, datetime):
+        value = raw
+    else:
+        text = str(raw).strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise InputError(field, f"'{raw}' is not a date-time in ISO 8601 form (e.g. 2026-03-02T09:30:00-08:00)") from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InputError(field, f"'{raw}' has no time zone: add the UTC offset, e.g. 2026-03-02T09:30:00-08:00")
+    return value

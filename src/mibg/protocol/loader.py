@@ -1,0 +1,177 @@
+"""Loading the protocol definition from its JSON file and writing it back out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from mibg.protocol.model import (
+    Constant,
+    Criterion,
+    Decision,
+    DoseLimit,
+    Preparation,
+    ProtocolDefinition,
+    Quantity,
+)
+
+DEFINITION_FILE = Path(__file__).with_name("nct01370330.json")
+
+
+@cache
+def load_protocol(path: str | None = None) -> ProtocolDefinition:
+    """The protocol definition (cached). ``path`` loads another file of the same format."""
+    source = Path(path) if path else DEFINITION_FILE
+    data = json.loads(source.read_text(encoding="utf-8"))
+    return parse_protocol(data)
+
+
+def parse_protocol(data: Mapping[str, Any]) -> ProtocolDefinition:
+    return ProtocolDefinition(
+        protocol_id=data["protocol_id"],
+        title=data["title"],
+        version=data["version"],
+        record_last_updated=date.fromisoformat(data["record_last_updated"]),
+        effective_date=date.fromisoformat(data["effective_date"]),
+        source=data["source"],
+        criteria=tuple(_criterion(c) for c in data["criteria"]),
+        dose_limits=tuple(_dose_limit(d) for d in data["dose_limits"]),
+        preparations={key: _preparation(key, p) for key, p in data["preparations"].items()},
+        constants={name: _constant(name, c) for name, c in data["constants"].items()},
+        site_parameters={name: _constant(name, c) for name, c in data["site_parameters"].items()},
+        decisions={d["id"]: Decision(d["id"], d["point"], d["decision"]) for d in data["decisions"]},
+    )
+
+
+def _criterion(raw: Mapping[str, Any]) -> Criterion:
+    return Criterion(
+        id=raw["id"],
+        kind=raw["kind"],
+        group=raw["group"],
+        title=raw["title"],
+        wording=raw["wording"],
+        check=raw["check"],
+        params=raw["params"],
+        decisions=tuple(raw["decisions"]),
+        reference=raw["reference"],
+    )
+
+
+def _dose_limit(raw: Mapping[str, Any]) -> DoseLimit:
+    return DoseLimit(
+        id=raw["id"],
+        title=raw["title"],
+        wording=raw["wording"],
+        check=raw["check"],
+        params=raw["params"],
+        chair_clearable=bool(raw["chair_clearable"]),
+        decisions=tuple(raw["decisions"]),
+        reference=raw["reference"],
+    )
+
+
+def _preparation(key: str, raw: Mapping[str, Any]) -> Preparation:
+    concentration = raw.get("concentration_at_calibration")
+    return Preparation(
+        key=key,
+        name=raw["name"],
+        specific_activity=raw["specific_activity"],
+        specific_activity_required=bool(raw["specific_activity_required"]),
+        concentration_at_calibration=(
+            Quantity(Decimal(concentration["value"]), concentration["unit"]) if concentration else None
+        ),
+        infusion_minimum_min=Decimal(raw["infusion_minutes"]["minimum"]),
+        infusion_maximum_min=Decimal(raw["infusion_minutes"]["maximum"]),
+        discontinued=bool(raw["discontinued"]),
+        reference=raw["reference"],
+    )
+
+
+def _constant(name: str, raw: Mapping[str, Any]) -> Constant:
+    value = raw.get("value")
+    return Constant(
+        name=name,
+        value=None if value is None else Decimal(str(value)),
+        unit=raw["unit"],
+        source=raw["source"],
+    )
+
+
+def protocol_as_dict(protocol: ProtocolDefinition) -> dict[str, Any]:
+    """The definition as JSON-ready data: the file's shape, plus the label and any site amendments."""
+    return {
+        "protocol_id": protocol.protocol_id,
+        "label": protocol.label,
+        "title": protocol.title,
+        "version": protocol.version,
+        "record_last_updated": protocol.record_last_updated.isoformat(),
+        "effective_date": protocol.effective_date.isoformat(),
+        "source": protocol.source,
+        "criteria": [
+            {
+                "id": c.id,
+                "kind": c.kind,
+                "group": c.group,
+                "title": c.title,
+                "wording": c.wording,
+                "check": c.check,
+                "params": _plain(c.params),
+                "decisions": list(c.decisions),
+                "reference": c.reference,
+            }
+            for c in protocol.criteria
+        ],
+        "dose_limits": [
+            {
+                "id": d.id,
+                "title": d.title,
+                "wording": d.wording,
+                "check": d.check,
+                "params": _plain(d.params),
+                "chair_clearable": d.chair_clearable,
+                "decisions": list(d.decisions),
+                "reference": d.reference,
+            }
+            for d in protocol.dose_limits
+        ],
+        "preparations": {
+            key: {
+                "name": p.name,
+                "specific_activity": dict(p.specific_activity),
+                "specific_activity_required": p.specific_activity_required,
+                "concentration_at_calibration": (
+                    {"value": str(p.concentration_at_calibration.value), "unit": p.concentration_at_calibration.unit}
+                    if p.concentration_at_calibration
+                    else None
+                ),
+                "infusion_minutes": {"minimum": str(p.infusion_minimum_min), "maximum": str(p.infusion_maximum_min)},
+                "discontinued": p.discontinued,
+                "reference": p.reference,
+            }
+            for key, p in protocol.preparations.items()
+        },
+        "constants": {n: _constant_dict(c) for n, c in protocol.constants.items()},
+        "site_parameters": {n: _constant_dict(c) for n, c in protocol.site_parameters.items()},
+        "decisions": [{"id": d.id, "point": d.point, "decision": d.decision} for d in protocol.decisions.values()],
+        "amendments": [
+            {"parameter": a.parameter, "old_value": a.old_value, "new_value": a.new_value, "reason": a.reason}
+            for a in protocol.amendments
+        ],
+    }
+
+
+def _constant_dict(c: Constant) -> dict[str, Any]:
+    return {"value": None if c.value is None else str(c.value), "unit": c.unit, "source": c.source}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,171 @@
+"""Types of the protocol definition: criteria, dose limits, preparations, constants, site parameters.
+
+The definition is data (``nct01370330.json``); these types give it shape. Everything is immutable so a
+loaded definition can be shared and cached. Numbers are ``Decimal`` parsed from strings in the file, so a
+threshold of 0.75 is exactly 0.75.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A number with its unit, e.g. ``Quantity(Decimal("0.75"), "10^9/L")``."""
+
+    value: Decimal
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{self.value} {self.unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One inclusion or exclusion criterion of the protocol record.
+
+    ``check`` names the generic evaluator and ``params`` holds its thresholds, so changing a threshold is a
+    change of data, not of code.
+    """
+
+    id: str
+    kind: str  # "inclusion" | "exclusion"
+    group: str
+    title: str
+    wording: str
+    check: str
+    params: Mapping[str, Any]
+    decisions: tuple[str, ...]
+    reference: str
+
+    def quantity(self, name: str) -> Quantity:
+        return _quantity(self.params, name, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class DoseLimit:
+    """One limit the dose planner checks (R1, S2, R2, T5, R3, R4, R6)."""
+
+    id: str
+    title: str
+    wording: str
+    check: str
+    params: Mapping[str, Any]
+    chair_clearable: bool
+    decisions: tuple[str, ...]
+    reference: str
+
+    def quantity(self, name: str) -> Quantity:
+        return _quantity(self.params, name, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Preparation:
+    key: str
+    name: str
+    specific_activity: Mapping[str, str]
+    specific_activity_required: bool
+    concentration_at_calibration: Quantity | None
+    infusion_minimum_min: Decimal
+    infusion_maximum_min: Decimal
+    discontinued: bool
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    name: str
+    value: Decimal | None
+    unit: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    id: str
+    point: str
+    decision: str
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    """A site's recorded change to a parameter of the definition."""
+
+    parameter: str
+    old_value: str
+    new_value: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolDefinition:
+    protocol_id: str
+    title: str
+    version: str
+    record_last_updated: date
+    effective_date: date
+    source: str
+    criteria: tuple[Criterion, ...]
+    dose_limits: tuple[DoseLimit, ...]
+    preparations: Mapping[str, Preparation]
+    constants: Mapping[str, Constant]
+    site_parameters: Mapping[str, Constant]
+    decisions: Mapping[str, Decision]
+    amendments: tuple[Amendment, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        """How results cite the definition, e.g. ``NCT01370330 v1.0.0``."""
+        suffix = f"+site({len(self.amendments)})" if self.amendments else ""
+        return f"{self.protocol_id} v{self.version}{suffix}"
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for criterion in self.criteria:
+            if criterion.id == criterion_id:
+                return criterion
+        raise KeyError(f"the protocol has no criterion {criterion_id}")
+
+    def dose_limit(self, limit_id: str) -> DoseLimit:
+        for limit in self.dose_limits:
+            if limit.id == limit_id:
+                return limit
+        raise KeyError(f"the protocol has no dose limit {limit_id}")
+
+    def constant(self, name: str) -> Decimal:
+        value = self.constants[name].value
+        if value is None:
+            raise KeyError(f"the protocol constant {name} has no value")
+        return value
+
+    def site(self, name: str) -> Decimal:
+        value = self.site_parameters[name].value
+        if value is None:
+            raise KeyError(f"the site parameter {name} has no value")
+        return value
+
+    def site_or_none(self, name: str) -> Decimal | None:
+        return self.site_parameters[name].value
+
+    def with_site_parameter(self, name: str, value: Decimal | None, reason: str) -> ProtocolDefinition:
+        """A copy with one site parameter changed, the change recorded with its reason (decisions.md)."""
+        if not reason.strip():
+            raise ValueError("a site change of a protocol parameter needs a reason")
+        if name not in self.site_parameters:
+            raise KeyError(f"unknown site parameter {name}")
+        old = self.site_parameters[name]
+        params = dict(self.site_parameters)
+        params[name] = replace(old, value=value, source=f"site amendment: {reason}")
+        amendment = Amendment(name, str(old.value), str(value), reason)
+        return replace(self, site_parameters=params, amendments=(*self.amendments, amendment))
+
+
+def _quantity(params: Mapping[str, Any], name: str, owner: str) -> Quantity:
+    raw = params.get(name)
+    if not isinstance(raw, Mapping) or "value" not in raw:
+        raise KeyError(f"{owner} has no quantity parameter {name}")
+    return Quantity(Decimal(str(raw["value"])), str(raw.get("unit", "")))
