@@ -53,8 +53,9 @@ class DecayCorrection:
     @property
     def formula(self) -> str:
         return (
-            f"A(t2) = A(t1) x exp(-ln2 x dt / T1/2) = {self.activity_from.mci} mCi x exp(-ln2 x "
-            f"{self.elapsed_hours.quantize(Decimal('0.001'))} h / ({self.half_life_days} d x 24 h/d)) "
+            f"A(t2) = A(t1) x exp(-ln2 x dt / T1/2), dt = t2 - t1 = {self.elapsed_hours.quantize(Decimal('0.001'))} h: "
+            f"{self.activity_from.mci} mCi x exp(-ln2 x {self.elapsed_hours.quantize(Decimal('0.001'))} h / "
+            f"({self.half_life_days} d x 24 h/d)) "
             f"= {self.activity_from.mci} x {self.factor} = {self.activity_to.mci.quantize(Decimal('0.01'))} mCi"
         )
 

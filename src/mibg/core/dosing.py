@@ -1,0 +1,639 @@
+"""Dose planning: a weight-based prescription checked against every protocol limit.
+
+``plan_dose`` takes a chosen mCi/kg and preparation and returns the total activity (mCi, MBq, GBq), every
+limit as a :class:`Finding` (rule ID, severity, message naming the largest allowed value), the largest
+activity the protocol allows for this patient, the MIBG mass, the volume and duration checks, the
+infusion rate and the activity to draw at the calibration time. Blocked when any finding blocks.
+
+Every threshold is read from the protocol definition (``nct01370330.json``); nothing here is a constant
+of the protocol. The planner never lowers a prescription by itself (decisions.md A3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from mibg.core.calendar import add_months
+from mibg.core.decay import DecayCorrection, activity_to_draw_at_calibration
+from mibg.core.errors import InputError
+from mibg.core.results import Calculation, Finding, InputUsed, Severity
+from mibg.core.units import (
+    MAX_WEIGHT_KG,
+    Activity,
+    parse_decimal,
+    round_gbq,
+    round_mbq,
+    round_mci,
+    round_per_kg,
+)
+from mibg.core.vocabulary import DiagnosisKind, StemCellProductType
+from mibg.protocol import ProtocolDefinition, load_protocol
+
+if TYPE_CHECKING:
+    from mibg.core.snapshot import PatientSnapshot
+
+#: Sanity ceiling for a typed mCi/kg: far above the protocol maximum, so 19 is "blocked by R1" while
+#: 1800 (a slipped decimal point, or a total typed as a per-kg figure) is refused as bad input.
+MAX_ENTERED_MCI_PER_KG = Decimal(100)
+MAX_SPECIFIC_ACTIVITY_CI_PER_MMOL = Decimal(20000)  # above carrier-free 16,280 Ci/mmol (clinical-reference §5.2)
+MAX_SPECIFIC_ACTIVITY_MCI_PER_MG = Decimal(60000)  # above carrier-free ~58,300 mCi/mg (clinical-reference §5.2)
+MAX_VOLUME_ML = Decimal(1000)
+MAX_INFUSION_MIN = Decimal(24 * 60)
+MAX_CELLS_PER_KG = Decimal("1E+12")
+MAX_CUMULATIVE_ENTERED = Decimal(1000)
+
+
+@dataclass(frozen=True, slots=True)
+class DoseRequest:
+    """What the physician chooses and what the limits need to know.
+
+    Weight in kg, dose in mCi/kg, volume in mL, duration in minutes, cell doses per kg of current weight,
+    prior dose as the sum of earlier courses' administered mCi/kg (decisions.md A14), times timezone-aware.
+    ``cd34_per_kg`` and ``marrow_mnc_per_kg`` left ``None`` mean no stored product.
+    """
+
+    weight_kg: Decimal
+    mci_per_kg: Decimal
+    diagnosis: DiagnosisKind = DiagnosisKind.NEUROBLASTOMA
+    preparation: str | None = None
+    specific_activity_ci_per_mmol: Decimal | None = None
+    specific_activity_mci_per_mg: Decimal | None = None
+    final_volume_ml: Decimal | None = None
+    infusion_min: Decimal | None = None
+    cd34_per_kg: Decimal | None = None
+    marrow_mnc_per_kg: Decimal | None = None
+    prior_mci_per_kg: Decimal = Decimal(0)
+    last_mibg_date: date | None = None
+    treatment_date: date | None = None
+    calibration_time: datetime | None = None
+    administration_time: datetime | None = None
+    chair_clearances: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class UpperBound:
+    """One limit on the total activity: ``activity`` is allowed (inclusive) or only approached (exclusive)."""
+
+    rule: str
+    activity_mci: Decimal
+    inclusive: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DosePlan:
+    request: DoseRequest
+    protocol_label: str
+    activity: Activity
+    max_activity: Activity | None
+    max_activity_inclusive: bool
+    max_activity_reason: str
+    stem_cells_adequate: bool
+    cumulative_mci_per_kg: Decimal
+    mibg_mass_mg: Decimal | None
+    drug_volume_ml: Decimal | None
+    infusion_rate_ml_per_h: Decimal | None
+    calibration: DecayCorrection | None
+    findings: tuple[Finding, ...]
+    calculations: tuple[Calculation, ...]
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.severity is Severity.BLOCK for f in self.findings)
+
+    @property
+    def status(self) -> str:
+        return "blocked" if self.blocked else "ok"
+
+    def as_dict(self) -> dict[str, object]:
+        r = self.request
+        return {
+            "status": self.status,
+            "protocol": self.protocol_label,
+            "weight_kg": _num(r.weight_kg),
+            "mci_per_kg": _num(r.mci_per_kg),
+            "diagnosis": str(r.diagnosis),
+            "preparation": r.preparation,
+            "activity_mci": _num(self.activity.mci),
+            "activity_mbq": _num(self.activity.mbq),
+            "activity_gbq": _num(self.activity.gbq),
+            "max_activity_mci": _num(self.max_activity.mci) if self.max_activity else None,
+            "max_activity_mbq": _num(self.max_activity.mbq) if self.max_activity else None,
+            "max_activity_inclusive": self.max_activity_inclusive,
+            "max_activity_reason": self.max_activity_reason,
+            "stem_cells_adequate": self.stem_cells_adequate,
+            "cumulative_mci_per_kg": _num(self.cumulative_mci_per_kg),
+            "mibg_mass_mg": _num(self.mibg_mass_mg),
+            "drug_volume_ml": _num(self.drug_volume_ml),
+            "final_volume_ml": _num(r.final_volume_ml),
+            "infusion_min": _num(r.infusion_min),
+            "infusion_rate_ml_per_h": _num(self.infusion_rate_ml_per_h),
+            "calibration_time": r.calibration_time.isoformat() if r.calibration_time else None,
+            "administration_time": r.administration_time.isoformat() if r.administration_time else None,
+            "activity_at_calibration_mci": _num(self.calibration.activity_to.mci) if self.calibration else None,
+            "activity_at_calibration_mbq": _num(self.calibration.activity_to.mbq) if self.calibration else None,
+            "decay_factor": _num(self.calibration.factor) if self.calibration else None,
+            "findings": [f.as_dict() for f in self.findings],
+            "calculations": [
+                {"name": c.name, "value": c.value, "unit": c.unit, "formula": c.formula} for c in self.calculations
+            ],
+        }
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Validation of the request: bad input is an InputError naming the field, never a finding.
+
+
+def validate_request(request: DoseRequest, protocol: ProtocolDefinition) -> None:
+    parse_decimal("weight_kg", request.weight_kg, minimum=Decimal(0), maximum=MAX_WEIGHT_KG, allow_zero=False, unit="kg")
+    parse_decimal(
+        "mci_per_kg", request.mci_per_kg, minimum=Decimal(0), maximum=MAX_ENTERED_MCI_PER_KG, allow_zero=False, unit="mCi/kg"
+    )
+    parse_decimal("prior_mci_per_kg", request.prior_mci_per_kg, minimum=Decimal(0), maximum=MAX_CUMULATIVE_ENTERED, unit="mCi/kg")
+    if request.preparation is not None and request.preparation not in protocol.preparations:
+        raise InputError("preparation", f"unknown preparation '{request.preparation}'; known: {', '.join(protocol.preparations)}")
+    if request.specific_activity_ci_per_mmol is not None and request.specific_activity_mci_per_mg is not None:
+        raise InputError("specific_activity", "give the specific activity in Ci/mmol or in mCi/mg, not both")
+    if request.specific_activity_ci_per_mmol is not None:
+        parse_decimal("specific_activity_ci_per_mmol", request.specific_activity_ci_per_mmol, minimum=Decimal(0),
+                      maximum=MAX_SPECIFIC_ACTIVITY_CI_PER_MMOL, allow_zero=False, unit="Ci/mmol")
+        if request.preparation == "azedra":
+            raise InputError("specific_activity_ci_per_mmol", "AZEDRA's specific activity is stated in mCi/mg; use specific_activity_mci_per_mg")
+    if request.specific_activity_mci_per_mg is not None:
+        parse_decimal("specific_activity_mci_per_mg", request.specific_activity_mci_per_mg, minimum=Decimal(0),
+                      maximum=MAX_SPECIFIC_ACTIVITY_MCI_PER_MG, allow_zero=False, unit="mCi/mg")
+        if request.preparation == "draximage":
+            raise InputError("specific_activity_mci_per_mg", "DraxImage's specific activity is stated in Ci/mmol; use specific_activity_ci_per_mmol")
+    if request.final_volume_ml is not None:
+        parse_decimal("final_volume_ml", request.final_volume_ml, minimum=Decimal(0), maximum=MAX_VOLUME_ML, allow_zero=False, unit="mL")
+    if request.infusion_min is not None:
+        parse_decimal("infusion_min", request.infusion_min, minimum=Decimal(0), maximum=MAX_INFUSION_MIN, allow_zero=False, unit="min")
+    for name in ("cd34_per_kg", "marrow_mnc_per_kg"):
+        value = getattr(request, name)
+        if value is not None:
+            parse_decimal(name, value, minimum=Decimal(0), maximum=MAX_CELLS_PER_KG, unit="cells/kg")
+    for name in ("calibration_time", "administration_time"):
+        value = getattr(request, name)
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            raise InputError(name, "has no time zone: add the UTC offset")
+    if (request.calibration_time is None) != (request.administration_time is None):
+        missing = "calibration_time" if request.calibration_time is None else "administration_time"
+        raise InputError(missing, "decay correction needs both the calibration time and the administration time")
+    if request.last_mibg_date and request.treatment_date and request.last_mibg_date > request.treatment_date:
+        raise InputError("last_mibg_date", "is after the treatment date")
+
+
+# --------------------------------------------------------------------------------------------------------
+# The plan
+
+
+def plan_dose(request: DoseRequest, protocol: ProtocolDefinition | None = None) -> DosePlan:
+    """Plan and check one prescription. Raises :class:`InputError` for bad input.
+
+    >>> plan = plan_dose(DoseRequest(weight_kg=Decimal("22"), mci_per_kg=Decimal("18"), cd34_per_kg=Decimal("3E6")))
+    >>> plan.activity.mci, plan.activity.mbq, plan.status
+    (Decimal('396'), Decimal('14652'), 'ok')
+    """
+    protocol = protocol or load_protocol()
+    validate_request(request, protocol)
+    activity = Activity(request.weight_kg * request.mci_per_kg)
+    stem = _stem_cells(request, protocol)
+    findings: list[Finding] = []
+    bounds: list[UpperBound] = []
+    for check in (_dose_range, _stem_cell_gate, _pheo_cap, _prior_mibg):
+        new_findings, new_bounds = check(request, protocol, activity, stem)
+        findings.extend(new_findings)
+        bounds.extend(new_bounds)
+    preparation = _preparation_checks(request, protocol, activity)
+    findings.extend(preparation.findings)
+    findings.extend(_stem_cell_optimum(request, protocol, stem))
+    max_activity, inclusive, reason = _largest_allowed(request, protocol, bounds)
+    calculations = [_activity_calculation(request, activity), *preparation.calculations]
+    return DosePlan(
+        request=request,
+        protocol_label=protocol.label,
+        activity=activity,
+        max_activity=max_activity,
+        max_activity_inclusive=inclusive,
+        max_activity_reason=reason,
+        stem_cells_adequate=stem.adequate,
+        cumulative_mci_per_kg=request.prior_mci_per_kg + request.mci_per_kg,
+        mibg_mass_mg=preparation.mass_mg,
+        drug_volume_ml=preparation.drug_volume_ml,
+        infusion_rate_ml_per_h=preparation.rate_ml_per_h,
+        calibration=preparation.calibration,
+        findings=tuple(_apply_chair_clearances(findings, request.chair_clearances)),
+        calculations=tuple(calculations),
+    )
+
+
+def _activity_calculation(request: DoseRequest, activity: Activity) -> Calculation:
+    return Calculation(
+        name="Prescribed activity",
+        value=f"{activity.mci}",
+        unit="mCi",
+        formula=(
+            f"A = weight x dose = {request.weight_kg} kg x {request.mci_per_kg} mCi/kg = {activity.mci} mCi; "
+            f"x 37 MBq/mCi = {activity.mbq} MBq = {activity.gbq} GBq"
+        ),
+        inputs=(
+            InputUsed("weight", str(request.weight_kg), "kg", field="weight_kg"),
+            InputUsed("dose", str(request.mci_per_kg), "mCi/kg", field="mci_per_kg"),
+        ),
+    )
+
+
+def _show(activity_mci: Decimal) -> str:
+    a = Activity(activity_mci)
+    return f"{round_mci(a.mci)} mCi ({round_mbq(a.mbq)} MBq, {round_gbq(a.gbq)} GBq)"
+
+
+# ---- stem cells (clinical-reference §1.3 S1-S3; decisions.md A15) ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StemCells:
+    adequate: bool
+    at_optimum: bool
+    description: str
+
+
+def _stem_cells(request: DoseRequest, protocol: ProtocolDefinition) -> StemCells:
+    gate = protocol.dose_limit("S2")
+    min_cd34 = gate.quantity("minimum_cd34_per_kg").value
+    opt_cd34 = gate.quantity("optimum_cd34_per_kg").value
+    min_mnc = gate.quantity("minimum_mnc_per_kg").value
+    opt_mnc = gate.quantity("optimum_mnc_per_kg").value
+    cd34 = request.cd34_per_kg
+    mnc = request.marrow_mnc_per_kg
+    adequate = (cd34 is not None and cd34 >= min_cd34) or (mnc is not None and mnc >= min_mnc)
+    # "optimum > 2 x 10^6" is written with ">" (clinical-reference §1.3 S1).
+    at_optimum = (cd34 is not None and cd34 > opt_cd34) or (mnc is not None and mnc > opt_mnc)
+    parts = []
+    if cd34 is not None:
+        parts.append(f"PBSC {cd34:.3E} CD34+/kg (minimum {min_cd34:.1E})")
+    if mnc is not None:
+        parts.append(f"marrow {mnc:.3E} MNC/kg (minimum {min_mnc:.1E})")
+    return StemCells(adequate, at_optimum, "; ".join(parts) if parts else "no stored stem-cell product")
+
+
+def _stem_cell_optimum(request: DoseRequest, protocol: ProtocolDefinition, stem: StemCells) -> list[Finding]:
+    if stem.adequate and not stem.at_optimum:
+        gate = protocol.dose_limit("S2")
+        return [Finding("S1", Severity.WARN,
+                        f"Stored stem cells are adequate but below the optimum ({stem.description}; optimum > "
+                        f"{gate.quantity('optimum_cd34_per_kg').value:.0E} CD34+/kg or > "
+                        f"{gate.quantity('optimum_mnc_per_kg').value:.0E} MNC/kg).",
+                        reference=gate.reference)]
+    return []
+
+
+# ---- the limit checks: each returns findings and upper bounds on the total activity -----------------------
+
+Check = tuple[list[Finding], list[UpperBound]]
+
+
+def _dose_range(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity, stem: StemCells) -> Check:
+    """R1: 8-18 mCi/kg inclusive, warning below 10 (decisions.md A1)."""
+    limit = protocol.dose_limit("R1")
+    low = limit.quantity("minimum_mci_per_kg").value
+    high = limit.quantity("maximum_mci_per_kg").value
+    warn_below = limit.quantity("warn_below_mci_per_kg").value
+    w = request.weight_kg
+    bound = UpperBound("R1", high * w, True, f"R1 maximum {high} mCi/kg x {w} kg")
+    dose = request.mci_per_kg
+    if dose > high:
+        message = (f"{dose} mCi/kg is above the protocol maximum of {high} mCi/kg; the largest allowed by R1 is "
+                   f"{high} mCi/kg = {_show(high * w)} for {w} kg.")
+        return [Finding("R1", Severity.BLOCK, message, reference=limit.reference)], [bound]
+    if dose < low:
+        message = (f"{dose} mCi/kg is below the protocol minimum of {low} mCi/kg ({_show(low * w)} for {w} kg); "
+                   f"the range is {low}-{high} mCi/kg.")
+        return [Finding("R1", Severity.BLOCK, message, reference=limit.reference)], [bound]
+    if dose < warn_below:
+        message = (f"{dose} mCi/kg is within the protocol range {low}-{high} mCi/kg but below {warn_below} mCi/kg, "
+                   f"the lower end the record's description gives (decisions.md A1).")
+        return [Finding("R1", Severity.WARN, message, reference=limit.reference)], [bound]
+    return [Finding("R1", Severity.INFO, f"{dose} mCi/kg is within the protocol range {low}-{high} mCi/kg.",
+                    reference=limit.reference)], [bound]
+
+
+def _stem_cell_gate(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity, stem: StemCells) -> Check:
+    """S2/S3: above 12 mCi/kg needs adequate stem cells; without them the dose must be below 12 (A2)."""
+    limit = protocol.dose_limit("S2")
+    gate = limit.quantity("gate_mci_per_kg").value
+    w = request.weight_kg
+    dose = request.mci_per_kg
+    if stem.adequate:
+        return [Finding("S2", Severity.INFO, f"Adequate stored stem cells ({stem.description}): doses above {gate} "
+                        "mCi/kg are allowed.", reference=limit.reference)], []
+    cleared_at_gate = "S2" in request.chair_clearances
+    bound = UpperBound("S2", gate * w, cleared_at_gate,
+                       f"no adequate stem cells: below {gate} mCi/kg x {w} kg" if not cleared_at_gate
+                       else f"no adequate stem cells; study chair cleared exactly {gate} mCi/kg x {w} kg")
+    if dose > gate:
+        message = (f"{dose} mCi/kg needs an adequate stored stem-cell product and there is none ({stem.description}); "
+                   f"without one the dose must be below {gate} mCi/kg, i.e. below {_show(gate * w)} for {w} kg.")
+        return [Finding("S2", Severity.BLOCK, message, reference=limit.reference)], [bound]
+    if dose == gate:
+        message = (f"Exactly {gate} mCi/kg without an adequate stem-cell product ({stem.description}): the protocol "
+                   f"says the dose should be below {gate} mCi/kg (decisions.md A2). Blocked unless the study chair "
+                   "records a decision to clear it.")
+        return [Finding("S2", Severity.BLOCK, message, reference=limit.reference, chair_clearable=True)], [bound]
+    return [Finding("S2", Severity.INFO, f"No adequate stem cells ({stem.description}); {dose} mCi/kg is below "
+                    f"{gate} mCi/kg as required.", reference=limit.reference)], [bound]
+
+
+def _pheo_cap(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity, stem: StemCells) -> Check:
+    """R2: pheo/paraganglioma total at most min(500 mCi, 12 mCi/kg x weight) (decisions.md A3)."""
+    if not request.diagnosis.is_pheo_or_paraganglioma:
+        return [], []
+    limit = protocol.dose_limit("R2")
+    cap_total = limit.quantity("maximum_total_mci").value
+    cap_per_kg = limit.quantity("maximum_mci_per_kg").value
+    w = request.weight_kg
+    cap = min(cap_total, cap_per_kg * w)
+    basis = f"the lesser of {cap_total} mCi and {cap_per_kg} mCi/kg x {w} kg = {cap_per_kg * w} mCi"
+    cleared = "R2" in request.chair_clearances
+    bounds = [] if cleared else [UpperBound("R2", cap, True, f"R2 cap: {basis}")]
+    if activity.mci > cap:
+        message = (f"{_show(activity.mci)} is above the {request.diagnosis} cap, {basis}; the largest allowed is "
+                   f"{_show(cap)}. The planner does not lower the prescription; a study-chair decision can clear it.")
+        return [Finding("R2", Severity.BLOCK, message, reference=limit.reference, chair_clearable=True)], bounds
+    return [Finding("R2", Severity.INFO, f"Within the {request.diagnosis} cap: {basis}.", reference=limit.reference)], bounds
+
+
+def _prior_mibg(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity, stem: StemCells) -> Check:
+    """T5: prior MIBG more than 6 calendar months before, adequate stem cells, cumulative <= 60 (A13, A14)."""
+    limit = protocol.dose_limit("T5")
+    months = int(limit.quantity("more_than_months").value)
+    max_cumulative = limit.quantity("maximum_cumulative_mci_per_kg").value
+    w = request.weight_kg
+    prior = request.prior_mci_per_kg
+    has_prior = prior > 0 or request.last_mibg_date is not None
+    if not has_prior:
+        return [Finding("T5", Severity.INFO, "No prior 131I-MIBG therapy recorded.", reference=limit.reference)], []
+    findings: list[Finding] = []
+    remaining = max_cumulative - prior
+    bounds = [UpperBound("T5", max(remaining, Decimal(0)) * w, True,
+                         f"cumulative {max_cumulative} mCi/kg - prior {prior} mCi/kg = {remaining} mCi/kg x {w} kg")]
+    cumulative = prior + request.mci_per_kg
+    if cumulative > max_cumulative:
+        findings.append(Finding("T5", Severity.BLOCK,
+                                f"Cumulative 131I-MIBG {prior} + {request.mci_per_kg} = {cumulative} mCi/kg would exceed "
+                                f"{max_cumulative} mCi/kg; the largest allowed this course is {max(remaining, Decimal(0))} "
+                                f"mCi/kg = {_show(max(remaining, Decimal(0)) * w)}.", reference=limit.reference))
+    else:
+        findings.append(Finding("T5", Severity.INFO,
+                                f"Cumulative 131I-MIBG {prior} + {request.mci_per_kg} = {cumulative} mCi/kg, within "
+                                f"{max_cumulative} mCi/kg.", reference=limit.reference))
+    findings.extend(_interval_findings(request, limit.reference, months, bounds))
+    if not stem.adequate:
+        findings.append(Finding("T5", Severity.BLOCK,
+                                "Prior 131I-MIBG therapy is allowed only with adequate stored stem cells "
+                                f"({stem.description}).", reference=limit.reference))
+        bounds.append(UpperBound("T5", Decimal(0), True, "prior MIBG without adequate stem cells"))
+    return findings, bounds
+
+
+def _interval_findings(request: DoseRequest, reference: str, months: int, bounds: list[UpperBound]) -> Iterator[Finding]:
+    if request.last_mibg_date is None:
+        bounds.append(UpperBound("T5", Decimal(0), True, "date of the last MIBG course unknown"))
+        yield Finding("T5", Severity.BLOCK, "A prior 131I-MIBG dose is recorded without the date of that course; "
+                      f"the {months}-month interval cannot be checked.", reference=reference)
+        return
+    if request.treatment_date is None:
+        bounds.append(UpperBound("T5", Decimal(0), True, "treatment date unknown"))
+        yield Finding("T5", Severity.BLOCK, f"The treatment date is needed to check the {months}-month interval since "
+                      f"the last 131I-MIBG course ({request.last_mibg_date}).", reference=reference)
+        return
+    same_day = add_months(request.last_mibg_date, months)
+    if request.treatment_date > same_day:
+        yield Finding("T5", Severity.INFO, f"Last 131I-MIBG {request.last_mibg_date}; treatment {request.treatment_date} "
+                      f"is more than {months} calendar months later (first allowed day {_next_day(same_day)}).",
+                      reference=reference)
+        return
+    bounds.append(UpperBound("T5", Decimal(0), True, f"less than {months} months since the last course"))
+    yield Finding("T5", Severity.BLOCK, f"Last 131I-MIBG {request.last_mibg_date}: the treatment date {request.treatment_date} "
+                  f"is not more than {months} calendar months later; the first allowed day is {_next_day(same_day)} "
+                  "(decisions.md A13).", reference=reference)
+
+
+def _next_day(day: date) -> date:
+    return date.fromordinal(day.toordinal() + 1)
+
+
+def _largest_allowed(request: DoseRequest, protocol: ProtocolDefinition, bounds: Iterable[UpperBound]) -> tuple[Activity | None, bool, str]:
+    """The smallest upper bound; ties go to the exclusive one. None of the range left -> zero."""
+    ordered = sorted(bounds, key=lambda b: (b.activity_mci, b.inclusive))
+    if not ordered:
+        return None, True, "no limit applies"
+    best = ordered[0]
+    low = protocol.dose_limit("R1").quantity("minimum_mci_per_kg").value * request.weight_kg
+    if best.activity_mci < low or (best.activity_mci == low and not best.inclusive):
+        return Activity(Decimal(0)), True, (f"no dose is allowed: {best.reason} leaves nothing at or above the "
+                                            f"protocol minimum {_show(low)}")
+    qualifier = "at most" if best.inclusive else "below"
+    per_kg = round_per_kg(best.activity_mci / request.weight_kg)
+    return Activity(best.activity_mci), best.inclusive, f"{qualifier} {_show(best.activity_mci)} ({per_kg} mCi/kg): {best.reason}"
+
+
+def _apply_chair_clearances(findings: list[Finding], clearances: frozenset[str]) -> Iterator[Finding]:
+    """A recorded study-chair decision turns a clearable block into information (decisions.md A2, A3)."""
+    for finding in findings:
+        if finding.severity is Severity.BLOCK and finding.chair_clearable and finding.rule in clearances:
+            yield Finding(finding.rule, Severity.INFO, f"Cleared by a recorded study-chair decision: {finding.message}",
+                          finding.inputs, finding.reference, True, "study chair")
+        else:
+            yield finding
+
+
+# ---- preparation: specific activity, mass, volume, duration, rate, decay (R3, R4, R6) ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PreparationResult:
+    findings: list[Finding]
+    calculations: list[Calculation]
+    mass_mg: Decimal | None
+    drug_volume_ml: Decimal | None
+    rate_ml_per_h: Decimal | None
+    calibration: DecayCorrection | None
+
+
+def _preparation_checks(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity) -> PreparationResult:
+    findings: list[Finding] = []
+    calculations: list[Calculation] = []
+    calibration = None
+    if request.calibration_time is not None and request.administration_time is not None:
+        calibration = activity_to_draw_at_calibration(activity, request.calibration_time, request.administration_time,
+                                                      protocol.constant("i131_half_life_days"))
+        calculations.append(Calculation("Activity at calibration time", str(calibration.activity_to.mci), "mCi",
+                                        calibration.formula))
+        findings.extend(_decay_findings(request, calibration))
+    if request.preparation is None:
+        findings.append(Finding("R3", Severity.INFO, "No preparation chosen: MIBG mass, drug volume and infusion "
+                                "duration are not checked.", reference=protocol.dose_limit("R3").reference))
+        return PreparationResult(findings, calculations, None, None, _rate(request, calculations), calibration)
+    preparation = protocol.preparations[request.preparation]
+    mass = _mass(request, protocol, activity, findings, calculations)
+    drug_volume = _drug_volume(request, protocol, activity, calibration, calculations)
+    findings.extend(_volume_findings(request, protocol, drug_volume))
+    findings.extend(_duration_findings(request, protocol))
+    if preparation.discontinued:
+        findings.append(Finding("R3", Severity.WARN, f"{preparation.name}: production was discontinued (2023); "
+                                "confirm the product can be supplied (decisions.md A22).", reference=preparation.reference))
+    return PreparationResult(findings, calculations, mass, drug_volume, _rate(request, calculations), calibration)
+
+
+def _decay_findings(request: DoseRequest, calibration: DecayCorrection) -> Iterator[Finding]:
+    days = abs(calibration.elapsed_hours) / 24
+    # elapsed_hours runs from administration to calibration: negative when calibration comes first.
+    direction = "before" if calibration.elapsed_hours < 0 else "after"
+    yield Finding("DECAY", Severity.INFO,
+                  f"Calibration time is {round_per_kg(days)} days {direction} administration: draw "
+                  f"{_show(calibration.activity_to.mci)} at calibration to give {_show(request.weight_kg * request.mci_per_kg)} "
+                  f"at administration (decay factor {calibration.factor}).")
+    if days > 14:
+        yield Finding("DECAY", Severity.WARN, f"Calibration and administration are {round_per_kg(days)} days apart; check "
+                      "both times.")
+    if request.treatment_date and request.administration_time and request.administration_time.date() != request.treatment_date:
+        yield Finding("DECAY", Severity.WARN, f"The administration time ({request.administration_time.isoformat()}) is not on "
+                      f"the treatment date ({request.treatment_date}).")
+
+
+def _mass(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity,
+          findings: list[Finding], calculations: list[Calculation]) -> Decimal | None:
+    """MIBG free-base mass = activity / specific activity (clinical-reference §5.4; decisions.md "MIBG mass")."""
+    limit = protocol.dose_limit("R3")
+    preparation = protocol.preparations[str(request.preparation)]
+    if request.preparation == "azedra":
+        default = Decimal(preparation.specific_activity["value"])
+        sa = request.specific_activity_mci_per_mg or default
+        source = "lot certificate" if request.specific_activity_mci_per_mg else "label value, no lot certificate given"
+        mass = activity.mci / sa
+        calculations.append(Calculation("MIBG mass", str(mass), "mg",
+                                        f"m = A / SA = {activity.mci} mCi / {sa} mCi/mg ({source}) = {mass:.4f} mg"))
+        return mass
+    sa_ci = request.specific_activity_ci_per_mmol
+    if sa_ci is None:
+        findings.append(Finding("R3", Severity.BLOCK, f"{preparation.name}: the lot's specific activity in Ci/mmol is "
+                                "required (decisions.md 'Specific activity').", reference=limit.reference))
+        return None
+    low = Decimal(preparation.specific_activity["minimum"])
+    high = Decimal(preparation.specific_activity["maximum"])
+    if not low <= sa_ci <= high:
+        findings.append(Finding("R3", Severity.WARN, f"Specific activity {sa_ci} Ci/mmol is outside the protocol's "
+                                f"{low}-{high} Ci/mmol for {preparation.name}.", reference=limit.reference))
+    molar_mass = protocol.constant("mibg_molar_mass_g_per_mol")
+    mmol = activity.mci / 1000 / sa_ci
+    mass = mmol * molar_mass
+    calculations.append(Calculation("MIBG mass", str(mass), "mg",
+                                    f"n = A / SA = {activity.mci / 1000} Ci / {sa_ci} Ci/mmol = {mmol:.6f} mmol; "
+                                    f"m = n x M = {mmol:.6f} mmol x {molar_mass} mg/mmol = {mass:.4f} mg (free base)"))
+    return mass
+
+
+def _drug_volume(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity,
+                 calibration: DecayCorrection | None, calculations: list[Calculation]) -> Decimal | None:
+    """Volume of the drug itself: activity at calibration / concentration at calibration (AZEDRA 15 mCi/mL)."""
+    preparation = protocol.preparations[str(request.preparation)]
+    concentration = preparation.concentration_at_calibration
+    if concentration is None:
+        return None
+    at_calibration = calibration.activity_to.mci if calibration else activity.mci
+    note = "activity at calibration" if calibration else "prescribed activity (no calibration time given: a lower bound)"
+    volume = at_calibration / concentration.value
+    calculations.append(Calculation("Drug volume", str(volume), "mL",
+                                    f"V = {note} / concentration = {at_calibration:.2f} mCi / {concentration} = {volume:.2f} mL"))
+    return volume
+
+
+def _volume_findings(request: DoseRequest, protocol: ProtocolDefinition, drug_volume: Decimal | None) -> Iterator[Finding]:
+    """R4: final volume 25-50 mL and not less than the drug's own volume (decisions.md A20)."""
+    limit = protocol.dose_limit("R4")
+    low = limit.quantity("minimum_ml").value
+    high = limit.quantity("maximum_ml").value
+    volume = request.final_volume_ml
+    if volume is None:
+        yield Finding("R4", Severity.INFO, f"Final volume not given: it must be {low}-{high} mL.", reference=limit.reference)
+        return
+    if not low <= volume <= high:
+        yield Finding("R4", Severity.BLOCK, f"Final infusion volume {volume} mL is outside {low}-{high} mL.",
+                      reference=limit.reference)
+    if drug_volume is not None and volume < drug_volume:
+        yield Finding("R4", Severity.BLOCK, f"Final volume {volume} mL is less than the drug's own volume "
+                      f"{drug_volume:.2f} mL.", reference=limit.reference)
+    if drug_volume is not None and drug_volume > high:
+        yield Finding("R4", Severity.BLOCK, f"The drug alone is {drug_volume:.2f} mL, more than the {high} mL maximum "
+                      "final volume.", reference=limit.reference)
+
+
+def _duration_findings(request: DoseRequest, protocol: ProtocolDefinition) -> Iterator[Finding]:
+    """R6: AZEDRA 30-60 min, DraxImage 90-120 min, inclusive."""
+    limit = protocol.dose_limit("R6")
+    preparation = protocol.preparations[str(request.preparation)]
+    low, high = preparation.infusion_minimum_min, preparation.infusion_maximum_min
+    minutes = request.infusion_min
+    if minutes is None:
+        yield Finding("R6", Severity.INFO, f"Infusion duration not given: {preparation.name} is infused over "
+                      f"{low}-{high} min.", reference=limit.reference)
+    elif not low <= minutes <= high:
+        yield Finding("R6", Severity.BLOCK, f"Infusion over {minutes} min is outside {low}-{high} min for "
+                      f"{preparation.name}.", reference=limit.reference)
+
+
+def _rate(request: DoseRequest, calculations: list[Calculation]) -> Decimal | None:
+    if request.final_volume_ml is None or request.infusion_min is None:
+        return None
+    rate = request.final_volume_ml * 60 / request.infusion_min
+    calculations.append(Calculation("Infusion rate", str(rate), "mL/h",
+                                    f"rate = volume / duration = {request.final_volume_ml} mL / ({request.infusion_min} min "
+                                    f"/ 60 min/h) = {rate:.2f} mL/h"))
+    return rate
+
+
+# --------------------------------------------------------------------------------------------------------
+# From a patient snapshot
+
+
+def stem_cells_per_kg(snapshot: PatientSnapshot, weight_kg: Decimal) -> tuple[Decimal | None, Decimal | None]:
+    """Best CD34+/kg and MNC/kg over the stored products, per kg of current weight (decisions.md A15)."""
+    cd34 = [p.total_cd34_cells / weight_kg for p in snapshot.stem_cell_products
+            if p.product_type is StemCellProductType.PBSC and p.total_cd34_cells is not None]
+    mnc = [p.total_mononuclear_cells / weight_kg for p in snapshot.stem_cell_products
+           if p.product_type is StemCellProductType.BONE_MARROW and p.total_mononuclear_cells is not None]
+    return (max(cd34) if cd34 else None, max(mnc) if mnc else None)
+
+
+def dose_request_from_snapshot(snapshot: PatientSnapshot, *, mci_per_kg: Decimal, preparation: str | None = None,
+                               **overrides: object) -> DoseRequest:
+    """A :class:`DoseRequest` with weight, diagnosis, stem cells and prior courses taken from the snapshot."""
+    if snapshot.weight_kg is None:
+        raise InputError("weight_kg", "the patient's weight is not recorded")
+    cd34, mnc = stem_cells_per_kg(snapshot, snapshot.weight_kg)
+    prior = sum((c.mci_per_kg for c in snapshot.prior_mibg_courses), Decimal(0))
+    last = max((c.infusion_date for c in snapshot.prior_mibg_courses), default=None)
+    clearances = frozenset(d.criterion for d in snapshot.chair_decisions if d.cleared)
+    values: dict[str, object] = {
+        "weight_kg": snapshot.weight_kg,
+        "mci_per_kg": mci_per_kg,
+        "diagnosis": snapshot.diagnosis.kind if snapshot.diagnosis else DiagnosisKind.NEUROBLASTOMA,
+        "preparation": preparation,
+        "cd34_per_kg": cd34,
+        "marrow_mnc_per_kg": mnc,
+        "prior_mci_per_kg": prior,
+        "last_mibg_date": last,
+        "treatment_date": snapshot.planned_treatment_date,
+        "chair_clearances": clearances,
+    }
+    values.update(overrides)
+    return DoseRequest(**values)  # type: ignore[arg-type]
