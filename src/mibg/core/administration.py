@@ -1,0 +1,138 @@
+"""Checks at the dose calibrator and after the infusion (10 CFR 35.63, 10 CFR 35.3045; decisions.md "Dose").
+
+- Assay before administration (10 CFR 35.63): the measured activity, decay-corrected to the planned
+  administration time, must be within ``assay_tolerance_percent`` (20 %) of the prescribed activity.
+  "Differs by more than 20 %" is the stop condition, so exactly 20 % is within. Outside it the
+  administration is stopped unless the authorised user directs otherwise with a recorded reason.
+- Administered activity (decisions.md "Administered activity"): the pre-administration assay minus the
+  residual assay, each decay-corrected to the administration time. A difference of 20 % or more
+  (``medical_event_percent``) from the prescription is a possible medical event (10 CFR 35.3045) that
+  stays open until a physician reviews it; exactly 20 % is flagged.
+
+Percentages are computed exactly in Decimal from the decay-corrected activities; the decay factor is the
+one rounded to 10 significant digits by :mod:`mibg.core.decay`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from mibg.core.decay import DecayCorrection, decay_correct
+from mibg.core.errors import InputError
+from mibg.core.units import MAX_ACTIVITY_MCI, Activity, parse_decimal
+from mibg.protocol import ProtocolDefinition, load_protocol
+
+HUNDRED = Decimal(100)
+
+
+def deviation_percent(actual: Activity, prescribed: Activity) -> Decimal:
+    """Signed difference from the prescription in percent of the prescription."""
+    if prescribed.mci <= 0:
+        raise InputError("prescribed_activity", "the prescribed activity must be greater than zero")
+    return (actual.mci - prescribed.mci) / prescribed.mci * HUNDRED
+
+
+def _activity(field: str, raw: object) -> Activity:
+    return Activity(parse_decimal(field, raw, minimum=Decimal(0), maximum=MAX_ACTIVITY_MCI, unit="mCi"))
+
+
+def _aware(field: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InputError(field, "has no time zone: add the UTC offset")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class AssayCheck:
+    prescribed: Activity
+    correction: DecayCorrection  # measured -> administration time
+    deviation_percent: Decimal
+    tolerance_percent: Decimal
+    within_tolerance: bool
+
+    @property
+    def corrected(self) -> Activity:
+        return self.correction.activity_to
+
+    @property
+    def message(self) -> str:
+        direction = "above" if self.deviation_percent >= 0 else "below"
+        shown = abs(self.deviation_percent).quantize(Decimal("0.01"))
+        base = (f"Assayed {self.correction.activity_from.display()} at {self.correction.time_from.isoformat()}, "
+                f"decay-corrected to the administration time {self.correction.time_to.isoformat()}: "
+                f"{self.corrected.display()}, {shown} % {direction} the prescribed {self.prescribed.display()}.")
+        if self.within_tolerance:
+            return base + f" Within {self.tolerance_percent} % (10 CFR 35.63)."
+        return (base + f" More than {self.tolerance_percent} % from the prescription: the administration is stopped "
+                "unless the authorised user directs otherwise and records the reason (10 CFR 35.63).")
+
+
+def check_assay(
+    prescribed: Activity,
+    measured_mci: object,
+    measured_at: datetime,
+    administration_time: datetime,
+    protocol: ProtocolDefinition | None = None,
+) -> AssayCheck:
+    protocol = protocol or load_protocol()
+    measured = _activity("measured_activity_mci", measured_mci)
+    if measured.mci == 0:
+        raise InputError("measured_activity_mci", "must be greater than zero")
+    correction = decay_correct(measured, _aware("measured_at", measured_at), _aware("administration_time", administration_time),
+                               protocol.constant("i131_half_life_days"))
+    tolerance = protocol.site("assay_tolerance_percent")
+    deviation = deviation_percent(correction.activity_to, prescribed)
+    return AssayCheck(prescribed, correction, deviation, tolerance, abs(deviation) <= tolerance)
+
+
+@dataclass(frozen=True, slots=True)
+class AdministeredActivity:
+    prescribed: Activity
+    before: DecayCorrection  # pre-administration assay -> administration time
+    residual: DecayCorrection  # residual assay -> administration time
+    administered: Activity
+    deviation_percent: Decimal
+    medical_event_percent: Decimal
+    possible_medical_event: bool
+
+    @property
+    def formula(self) -> str:
+        return (f"A_adm = A_pre(t_adm) - A_res(t_adm) = {self.before.activity_to.mci.quantize(Decimal('0.01'))} mCi - "
+                f"{self.residual.activity_to.mci.quantize(Decimal('0.01'))} mCi = "
+                f"{self.administered.mci.quantize(Decimal('0.01'))} mCi")
+
+    @property
+    def message(self) -> str:
+        shown = abs(self.deviation_percent).quantize(Decimal("0.01"))
+        direction = "above" if self.deviation_percent >= 0 else "below"
+        base = (f"Administered {self.administered.display()}, {shown} % {direction} the prescribed "
+                f"{self.prescribed.display()}.")
+        if self.possible_medical_event:
+            return (base + f" A difference of {self.medical_event_percent} % or more: possible medical event "
+                    "(10 CFR 35.3045). It stays open until a physician reviews it.")
+        return base
+
+
+def administered_activity(
+    prescribed: Activity,
+    pre_mci: object,
+    pre_measured_at: datetime,
+    residual_mci: object,
+    residual_measured_at: datetime,
+    administration_time: datetime,
+    protocol: ProtocolDefinition | None = None,
+) -> AdministeredActivity:
+    protocol = protocol or load_protocol()
+    half_life = protocol.constant("i131_half_life_days")
+    t_adm = _aware("administration_time", administration_time)
+    before = decay_correct(_activity("pre_assay_mci", pre_mci), _aware("pre_measured_at", pre_measured_at), t_adm, half_life)
+    residual = decay_correct(_activity("residual_mci", residual_mci), _aware("residual_measured_at", residual_measured_at),
+                             t_adm, half_life)
+    if residual.activity_to.mci > before.activity_to.mci:
+        raise InputError("residual_mci", "the residual, decay-corrected, is more than the assayed dose: check the readings")
+    administered = Activity(before.activity_to.mci - residual.activity_to.mci)
+    threshold = protocol.site("medical_event_percent")
+    deviation = deviation_percent(administered, prescribed)
+    return AdministeredActivity(prescribed, before, residual, administered, deviation, threshold, abs(deviation) >= threshold)

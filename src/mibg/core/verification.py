@@ -1,0 +1,65 @@
+"""Independent verification of a written directive (10 CFR 35.41).
+
+A second person enters the patient's weight and the prescribed mCi/kg again, without seeing the first
+calculation. The two are accepted only when they are equal as exact decimals (19.35 and 19.350 are the same
+number; 19.35 and 19.4 are not) and the activity recomputed from the second entry equals the directive's
+activity. Nobody verifies their own directive. The result names the fields that differ but never shows the
+directive's values, so a second attempt stays independent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from mibg.core.errors import InputError
+from mibg.core.units import parse_decimal, parse_weight_kg
+
+
+@dataclass(frozen=True, slots=True)
+class Prescription:
+    """The numbers a directive (or a verifier) states."""
+
+    weight_kg: Decimal
+    mci_per_kg: Decimal
+    activity_mci: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    accepted: bool
+    differing: tuple[str, ...]  # field names only: values are not revealed (independence)
+    second_activity_mci: Decimal
+    message: str
+
+
+FIELD_LABELS = {"weight_kg": "weight (kg)", "mci_per_kg": "dose (mCi/kg)", "activity_mci": "activity (mCi)"}
+
+
+def second_entry(weight_kg: object, mci_per_kg: object) -> Prescription:
+    """Parse what the verifier typed; :class:`InputError` names the field."""
+    weight = parse_weight_kg(weight_kg)
+    dose = parse_decimal("mci_per_kg", mci_per_kg, minimum=Decimal(0), allow_zero=False, unit="mCi/kg")
+    return Prescription(weight, dose, weight * dose)
+
+
+def verify(directive: Prescription, *, signed_by: str, verifier: str, weight_kg: object, mci_per_kg: object) -> VerificationResult:
+    """Compare the verifier's entry with the directive. Raises :class:`InputError` for bad input or self-verification."""
+    if not signed_by or not verifier:
+        raise InputError("verifier", "both the signer and the verifier must be known")
+    if signed_by == verifier:
+        # 10 CFR 35.41: the verification is independent; the person who signed cannot check their own directive.
+        raise InputError("verifier", "the person who signed the directive cannot verify it: another physicist or "
+                                     "pharmacist must")
+    second = second_entry(weight_kg, mci_per_kg)
+    differing = tuple(
+        name for name in ("weight_kg", "mci_per_kg", "activity_mci")
+        if getattr(second, name) != getattr(directive, name)
+    )
+    if differing:
+        names = ", ".join(FIELD_LABELS[n] for n in differing)
+        message = (f"Does not match the written directive: {names} differ. Nothing was accepted; check the source "
+                   "records and enter the values again, or ask the authorised user to review the directive.")
+    else:
+        message = "Matches the written directive exactly: weight, dose per kg and activity."
+    return VerificationResult(not differing, differing, second.activity_mci, message)
