@@ -96,12 +96,25 @@ class StemCellProduct(_Frozen):
 
 
 class LabResult(_Frozen):
+    """One result; ``uln``/``lln`` are the reporting lab's limits in the same unit as ``value``."""
+
     test: LabTest
     value: NonNegative
     unit: str = Field(min_length=1)
     collected_at: AwareDatetime
     uln: Positive | None = None
     lln: NonNegative | None = None
+
+    @model_validator(mode="after")
+    def _unit_accepted(self) -> LabResult:
+        from mibg.core.errors import InputError
+        from mibg.core.labs import conversion_factor
+
+        try:
+            conversion_factor(self.test.value, self.unit)
+        except InputError as error:
+            raise ValueError(error.message) from None
+        return self
 
 
 class Transfusion(_Frozen):
@@ -206,6 +219,7 @@ class PatientSnapshot(_Frozen):
     chair_decisions: tuple[ChairDecision, ...] = ()
     enrolment_date: date | None = None
     planned_treatment_date: date
+    planned_infusion_start: AwareDatetime | None = None
     planned_mci_per_kg: Positive | None = None
 
     @model_validator(mode="after")

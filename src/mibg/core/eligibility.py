@@ -1,0 +1,806 @@
+"""Eligibility: every inclusion and exclusion criterion of NCT01370330, evaluated from a patient snapshot.
+
+The criteria and their thresholds are data (``protocol.criteria``); each names a generic ``check`` that is
+implemented here once. Each result is met / not met / unknown / needs review with the inputs it used (and
+their dates), a one-line reason and the record's wording. Missing or stale data gives "unknown", never a
+guess. The overall result follows decisions.md "Results".
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cached_property
+
+from mibg.core.calendar import add_months, age_in_years, birthday
+from mibg.core.dosing import stem_cells_per_kg
+from mibg.core.labs import lab_definition, to_canonical
+from mibg.core.results import CriterionResult, InputUsed, Overall, Status
+from mibg.core.snapshot import Attestation, LabResult, PatientSnapshot
+from mibg.core.vocabulary import PerformanceScale, TransfusionProduct, UrinalysisProtein
+from mibg.protocol import Criterion, ProtocolDefinition, load_protocol
+
+MET, NOT_MET, UNKNOWN, REVIEW = Status.MET, Status.NOT_MET, Status.UNKNOWN, Status.NEEDS_REVIEW
+
+_COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+_COMPARE_WORDS = {">": "above", ">=": "at least", "<": "below", "<=": "at most"}
+
+
+@dataclass(frozen=True, slots=True)
+class EligibilityResult:
+    protocol_label: str
+    treatment_date: date
+    overall: Overall
+    criteria: tuple[CriterionResult, ...]
+
+    def by_status(self, status: Status) -> tuple[CriterionResult, ...]:
+        return tuple(c for c in self.criteria if c.status is status)
+
+    def criterion(self, criterion_id: str) -> CriterionResult:
+        return next(c for c in self.criteria if c.id == criterion_id)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "protocol": self.protocol_label,
+            "treatment_date": self.treatment_date.isoformat(),
+            "overall": str(self.overall),
+            "criteria": [
+                {
+                    "id": c.id,
+                    "kind": c.kind,
+                    "title": c.title,
+                    "status": str(c.status),
+                    "applies": c.applies,
+                    "reason": c.reason,
+                    "inputs": [
+                        {"name": i.name, "value": i.value, "unit": i.unit, "when": i.when, "field": i.field}
+                        for i in c.inputs
+                    ],
+                    "missing": list(c.missing),
+                    "wording": c.wording,
+                    "reference": c.reference,
+                    "decisions": list(c.decisions),
+                    "chair_clearable": c.chair_clearable,
+                    "cleared_by": c.cleared_by,
+                }
+                for c in self.criteria
+            ],
+        }
+
+
+def overall_result(results: Iterable[CriterionResult]) -> Overall:
+    """Eligible only when every criterion is met; not eligible when any is not met (decisions.md "Results")."""
+    statuses = {r.status for r in results}
+    if NOT_MET in statuses:
+        return Overall.NOT_ELIGIBLE
+    if UNKNOWN in statuses:
+        return Overall.INCOMPLETE
+    if REVIEW in statuses:
+        return Overall.NEEDS_REVIEW
+    return Overall.ELIGIBLE
+
+
+def evaluate_eligibility(snapshot: PatientSnapshot, protocol: ProtocolDefinition | None = None) -> EligibilityResult:
+    """Evaluate every criterion of the protocol for ``snapshot`` on its planned treatment date."""
+    protocol = protocol or load_protocol()
+    context = _Context(snapshot, protocol)
+    results = tuple(_apply_chair_decision(_evaluate(criterion, context), context) for criterion in protocol.criteria)
+    return EligibilityResult(protocol.label, snapshot.planned_treatment_date, overall_result(results), results)
+
+
+def _evaluate(criterion: Criterion, context: _Context) -> CriterionResult:
+    try:
+        check = CHECKS[criterion.check]
+    except KeyError:
+        raise KeyError(f"criterion {criterion.id}: no evaluator named '{criterion.check}'") from None
+    return check(criterion, context)
+
+
+def _apply_chair_decision(result: CriterionResult, context: _Context) -> CriterionResult:
+    """Only a recorded chair decision clears "needs review" (decisions.md H5, X1)."""
+    if result.status is not REVIEW:
+        return result
+    decisions = [d for d in context.snapshot.chair_decisions if d.criterion == result.id]
+    if not decisions:
+        return result
+    decision = max(decisions, key=lambda d: d.at)
+    who = f"{decision.by} on {decision.at.date().isoformat()}: {decision.reason}"
+    if decision.cleared:
+        return replace(result, status=MET, reason=f"Cleared by the study chair ({who}). {result.reason}", cleared_by=who)
+    return replace(result, status=NOT_MET, reason=f"Not cleared by the study chair ({who}). {result.reason}", cleared_by=who)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Context: the snapshot plus what several criteria derive from it, computed once.
+
+
+class _Context:
+    def __init__(self, snapshot: PatientSnapshot, protocol: ProtocolDefinition) -> None:
+        self.snapshot = snapshot
+        self.protocol = protocol
+        self.day = snapshot.planned_treatment_date
+
+    @cached_property
+    def lab_window_start(self) -> date:
+        return self.day - timedelta(days=int(self.protocol.site("lab_max_age_days")))
+
+    @cached_property
+    def transfusion_lookback(self) -> timedelta:
+        return timedelta(days=int(self.protocol.site("transfusion_lookback_days")))
+
+    @cached_property
+    def assessment_window_start(self) -> date:
+        return self.day - timedelta(days=int(self.protocol.site("assessment_max_age_days")))
+
+    @cached_property
+    def age_years(self) -> int:
+        return age_in_years(self.snapshot.birth_date, self.day)
+
+    @cached_property
+    def stem_cells(self) -> tuple[bool | None, str]:
+        """(adequate, description); adequate is None when the weight needed for per-kg figures is missing."""
+        s = self.snapshot
+        if not s.stem_cell_products:
+            return False, "no stored stem-cell product"
+        if s.weight_kg is None:
+            return None, "stored product(s) recorded but no current weight to express them per kg"
+        gate = self.protocol.dose_limit("S2")
+        cd34, mnc = stem_cells_per_kg(s, s.weight_kg)
+        min_cd34 = gate.quantity("minimum_cd34_per_kg").value
+        min_mnc = gate.quantity("minimum_mnc_per_kg").value
+        adequate = (cd34 is not None and cd34 >= min_cd34) or (mnc is not None and mnc >= min_mnc)
+        parts = []
+        if cd34 is not None:
+            parts.append(f"PBSC {cd34:.2E} CD34+/kg (minimum {min_cd34:.1E}, optimum > {gate.quantity('optimum_cd34_per_kg').value:.0E})")
+        if mnc is not None:
+            parts.append(f"marrow {mnc:.2E} MNC/kg (minimum {min_mnc:.1E}, optimum > {gate.quantity('optimum_mnc_per_kg').value:.0E})")
+        return adequate, f"{'; '.join(parts)} at {s.weight_kg} kg"
+
+    @cached_property
+    def last_antitumour_therapy(self) -> date | None:
+        therapies = self.snapshot.anti_tumour_therapies or ()
+        return max((t.last_dose_on for t in therapies), default=None)
+
+    def labs(self, test: str) -> list[LabResult]:
+        return sorted((lab for lab in self.snapshot.labs if lab.test.value == test), key=lambda lab: lab.collected_at)
+
+    def transfused_within(self, products: Iterable[str], start: datetime, end: datetime) -> list[datetime]:
+        wanted = set(products)
+        return [t.given_at for t in self.snapshot.transfusions if t.product.value in wanted and start <= t.given_at <= end]
+
+    def is_stale(self, day: date, window_start: date) -> bool:
+        return day < window_start or day > self.day
+
+
+def _result(criterion: Criterion, status: Status, reason: str, inputs: Iterable[InputUsed] = (),
+            missing: Iterable[str] = (), *, applies: bool = True, chair_clearable: bool = False) -> CriterionResult:
+    return CriterionResult(
+        id=criterion.id,
+        kind=criterion.kind,
+        title=criterion.title,
+        status=status,
+        reason=reason,
+        inputs=tuple(inputs),
+        wording=criterion.wording,
+        reference=criterion.reference,
+        decisions=criterion.decisions,
+        applies=applies,
+        missing=tuple(missing),
+        chair_clearable=chair_clearable,
+    )
+
+
+def _not_applicable(criterion: Criterion, why: str, inputs: Iterable[InputUsed] = ()) -> CriterionResult:
+    return _result(criterion, MET, f"Not applicable: {why}.", inputs, applies=False)
+
+
+def _unknown(criterion: Criterion, why: str, *missing: str, inputs: Iterable[InputUsed] = ()) -> CriterionResult:
+    return _result(criterion, UNKNOWN, why, inputs, missing)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Diagnosis and disease (clinical-reference §1.1)
+
+
+def check_neuroblastoma_diagnosis(c: Criterion, ctx: _Context) -> CriterionResult:
+    d = ctx.snapshot.diagnosis
+    if d is None:
+        return _unknown(c, "Diagnosis not recorded.", "diagnosis.kind")
+    kind_input = InputUsed("diagnosis", d.kind.value, when=str(d.diagnosed_on or ""), field="diagnosis.kind")
+    if d.kind.is_pheo_or_paraganglioma:
+        return _not_applicable(c, f"diagnosis is {d.kind.value} (D2 applies)", [kind_input])
+    status = ctx.snapshot.disease_status
+    if status is None:
+        return _unknown(c, "Disease status (refractory or relapsed) not recorded.", "disease_status.category", inputs=[kind_input])
+    inputs = [kind_input, InputUsed("disease status", status.category.value, when=str(status.assessed_on or ""),
+                                    field="disease_status.category")]
+    allowed = c.params["statuses"]
+    if status.category.value not in allowed:
+        return _result(c, NOT_MET, f"Neuroblastoma is {status.category.value}, not {' or '.join(allowed)}.", inputs)
+    inputs += [
+        InputUsed("histopathology", _yes_no(d.histopathology_confirmed), field="diagnosis.histopathology_confirmed"),
+        InputUsed("urine catecholamines elevated", _yes_no(d.urine_catecholamines_elevated),
+                  field="diagnosis.urine_catecholamines_elevated"),
+        InputUsed("tumour cells in marrow", _yes_no(d.tumor_cells_in_bone_marrow), field="diagnosis.tumor_cells_in_bone_marrow"),
+    ]
+    if d.histopathology_confirmed:
+        return _result(c, MET, f"{status.category.value.capitalize()} neuroblastoma, diagnosis by tumour histopathology.", inputs)
+    if d.urine_catecholamines_elevated and d.tumor_cells_in_bone_marrow:
+        return _result(c, MET, f"{status.category.value.capitalize()} neuroblastoma, diagnosis by elevated urine "
+                       "catecholamines with tumour cells in the marrow.", inputs)
+    if d.histopathology_confirmed is False and (d.urine_catecholamines_elevated is False or d.tumor_cells_in_bone_marrow is False):
+        return _result(c, NOT_MET, "The original diagnosis rests neither on histopathology nor on urine catecholamines "
+                       "with tumour cells in the marrow.", inputs)
+    missing = [i.field for i in inputs[2:] if i.value == "not recorded"]
+    return _unknown(c, "How the original diagnosis was established is not fully recorded.", *missing, inputs=inputs)
+
+
+def check_pheo_diagnosis(c: Criterion, ctx: _Context) -> CriterionResult:
+    d = ctx.snapshot.diagnosis
+    if d is None:
+        return _unknown(c, "Diagnosis not recorded.", "diagnosis.kind")
+    kind_input = InputUsed("diagnosis", d.kind.value, field="diagnosis.kind")
+    if not d.kind.is_pheo_or_paraganglioma:
+        return _not_applicable(c, f"diagnosis is {d.kind.value} (D1 applies)", [kind_input])
+    status = ctx.snapshot.disease_status
+    if status is None:
+        return _unknown(c, "Disease status not recorded.", "disease_status.category", inputs=[kind_input])
+    inputs = [kind_input, InputUsed("disease status", status.category.value, when=str(status.assessed_on or ""),
+                                    field="disease_status.category")]
+    allowed = c.params["statuses"]
+    if status.category.value in allowed:
+        return _result(c, MET, f"{status.category.value.capitalize()} {d.kind.value.replace('_', ' ')}.", inputs)
+    return _result(c, NOT_MET, f"{d.kind.value} is {status.category.value}, not {', '.join(allowed)}.", inputs)
+
+
+def check_mibg_scan(c: Criterion, ctx: _Context) -> CriterionResult:
+    """D3 (avid) and D5 (evaluable): within 42 days before enrolment, after the last anti-tumour therapy (A9)."""
+    s = ctx.snapshot
+    window = int(c.quantity("window_days").value)
+    requires = c.params["requires"]
+    if s.enrolment_date is not None:
+        reference, reference_name = s.enrolment_date, "enrolment"
+    else:
+        # Not yet enrolled: the planned treatment date is later than any enrolment, so the window is stricter.
+        reference, reference_name = s.planned_treatment_date, "the planned treatment date (no enrolment date yet)"
+    if s.anti_tumour_therapies is None:
+        return _unknown(c, "Anti-tumour therapies not recorded: cannot tell whether the scan follows the last therapy.",
+                        "anti_tumour_therapies")
+    last_therapy = ctx.last_antitumour_therapy
+    earliest = reference - timedelta(days=window)
+    if not s.mibg_scans:
+        return _unknown(c, "No MIBG scan recorded.", "mibg_scans")
+    current = [scan for scan in s.mibg_scans if earliest <= scan.scan_date <= reference
+               and (last_therapy is None or scan.scan_date > last_therapy)]
+    latest = max(s.mibg_scans, key=lambda scan: scan.scan_date)
+    therapy_text = f", after the last anti-tumour therapy ({last_therapy})" if last_therapy else ""
+    if not current:
+        return _unknown(c, f"No MIBG scan within {window} days before {reference_name} ({earliest} to {reference}){therapy_text}; "
+                        f"latest scan {latest.scan_date}. A new scan is needed.", "mibg_scans",
+                        inputs=[_scan_input(latest, requires)])
+    qualifying = [scan for scan in current if getattr(scan, "avid" if requires == "avid" else "evaluable_disease")]
+    word = "MIBG-avid tumour" if requires == "avid" else "MIBG-evaluable disease"
+    if qualifying:
+        best = max(qualifying, key=lambda scan: scan.scan_date)
+        return _result(c, MET, f"{word} on the scan of {best.scan_date}, {(reference - best.scan_date).days} days before "
+                       f"{reference_name}{therapy_text}.", [_scan_input(best, requires)])
+    best = max(current, key=lambda scan: scan.scan_date)
+    return _result(c, NOT_MET, f"The scan of {best.scan_date} does not show {word}.", [_scan_input(best, requires)])
+
+
+def _scan_input(scan: object, requires: str) -> InputUsed:
+    value = getattr(scan, "avid" if requires == "avid" else "evaluable_disease")
+    return InputUsed(f"MIBG scan ({'avid' if requires == 'avid' else 'evaluable disease'})", _yes_no(value),
+                     when=str(getattr(scan, "scan_date", "")), field="mibg_scans")
+
+
+def check_disease_status(c: Criterion, ctx: _Context) -> CriterionResult:
+    status = ctx.snapshot.disease_status
+    if status is None:
+        return _unknown(c, "Disease status not recorded.", "disease_status.category")
+    inputs = [
+        InputUsed("failure to respond to standard therapy", _yes_no(status.failure_to_respond_to_standard_therapy),
+                  when=str(status.assessed_on or ""), field="disease_status.failure_to_respond_to_standard_therapy"),
+        InputUsed("progressive disease", _yes_no(status.progressive_disease), when=str(status.assessed_on or ""),
+                  field="disease_status.progressive_disease"),
+    ]
+    if status.failure_to_respond_to_standard_therapy:
+        return _result(c, MET, "Failure to respond to standard therapy.", inputs)
+    if status.progressive_disease:
+        threshold = c.quantity("progression_size_increase_percent")
+        return _result(c, MET, f"Progressive disease (new lesion or > {threshold.value} {threshold.unit} growth).", inputs)
+    if status.failure_to_respond_to_standard_therapy is False and status.progressive_disease is False:
+        return _result(c, NOT_MET, "Neither failure to respond to standard therapy nor progressive disease.", inputs)
+    missing = [i.field for i in inputs if i.value == "not recorded"]
+    return _unknown(c, "Response to standard therapy / progression not recorded.", *missing, inputs=inputs)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Patient (clinical-reference §1.2; decisions.md A4, A5, A17)
+
+
+def _age_input(ctx: _Context) -> InputUsed:
+    return InputUsed("birth date", ctx.snapshot.birth_date.isoformat(),
+                     when=f"age {ctx.age_years} y on {ctx.day}", field="birth_date")
+
+
+def check_minimum_age(c: Criterion, ctx: _Context) -> CriterionResult:
+    years = int(c.quantity("older_than_years").value)
+    first_day = birthday(ctx.snapshot.birth_date, years) + timedelta(days=1)
+    if ctx.day >= first_day:
+        return _result(c, MET, f"Age {ctx.age_years} y on {ctx.day}; older than {years} year from {first_day}.", [_age_input(ctx)])
+    return _result(c, NOT_MET, f"Not older than {years} year on {ctx.day}: eligible from {first_day} (decisions.md A4).",
+                   [_age_input(ctx)])
+
+
+def check_pheo_age_range(c: Criterion, ctx: _Context) -> CriterionResult:
+    d = ctx.snapshot.diagnosis
+    if d is None:
+        return _unknown(c, "Diagnosis not recorded.", "diagnosis.kind")
+    if not d.kind.is_pheo_or_paraganglioma:
+        return _not_applicable(c, f"diagnosis is {d.kind.value}")
+    low = int(c.quantity("older_than_years").value)
+    high = int(c.quantity("younger_than_years").value)
+    first_day = birthday(ctx.snapshot.birth_date, low) + timedelta(days=1)
+    last_day = birthday(ctx.snapshot.birth_date, high) - timedelta(days=1)
+    if first_day <= ctx.day <= last_day:
+        return _result(c, MET, f"Age {ctx.age_years} y on {ctx.day}, within {first_day} to {last_day}.", [_age_input(ctx)])
+    return _result(c, NOT_MET, f"Age {ctx.age_years} y on {ctx.day}: pheochromocytoma/paraganglioma patients are eligible "
+                   f"from {first_day} through {last_day} (decisions.md A4).", [_age_input(ctx)])
+
+
+def check_attestation(c: Criterion, ctx: _Context) -> CriterionResult:
+    name = c.params["attestation"]
+    field = f"attestations.{name}"
+    attestation: Attestation | None = getattr(ctx.snapshot.attestations, name)
+    if attestation is None:
+        return _unknown(c, "No clinician attestation recorded (decisions.md A17).", field)
+    inputs = [_attestation_input(name, attestation)]
+    if ctx.is_stale(attestation.at.date(), ctx.assessment_window_start):
+        return _unknown(c, f"The attestation of {attestation.at.date()} is not within "
+                        f"{ctx.protocol.site('assessment_max_age_days')} days before {ctx.day}: attest again.", field, inputs=inputs)
+    if attestation.value:
+        return _result(c, MET, f"Attested by {attestation.by} on {attestation.at.date()}.", inputs)
+    return _result(c, NOT_MET, f"{attestation.by} attested on {attestation.at.date()} that this is not so.", inputs)
+
+
+def _attestation_input(name: str, a: Attestation) -> InputUsed:
+    return InputUsed(name.replace("_", " "), _yes_no(a.value), when=f"{a.by}, {a.at.isoformat()}", field=f"attestations.{name}")
+
+
+def check_performance_status(c: Criterion, ctx: _Context) -> CriterionResult:
+    p = ctx.snapshot.performance
+    if p is None:
+        return _unknown(c, "Performance status not recorded.", "performance")
+    minimum = int(c.quantity("minimum_score").value)
+    lansky_through = int(c.quantity("lansky_through_age_years").value)
+    expected = PerformanceScale.LANSKY if ctx.age_years <= lansky_through else PerformanceScale.KARNOFSKY
+    inputs = [InputUsed(f"{p.scale.value.capitalize()} score", str(p.score), "%", when=str(p.assessed_on), field="performance")]
+    if ctx.is_stale(p.assessed_on, ctx.assessment_window_start):
+        return _unknown(c, f"Performance status of {p.assessed_on} is not within "
+                        f"{ctx.protocol.site('assessment_max_age_days')} days before {ctx.day}.", "performance", inputs=inputs)
+    scale_note = "" if p.scale is expected else (f" (recorded on the {p.scale.value} scale; at age {ctx.age_years} y the "
+                                                 f"{expected.value} scale is expected, decisions.md A5)")
+    if p.score >= minimum:
+        return _result(c, MET, f"{p.scale.value.capitalize()} {p.score} % is at least {minimum} %{scale_note}.", inputs)
+    return _result(c, NOT_MET, f"{p.scale.value.capitalize()} {p.score} % is below {minimum} %{scale_note}.", inputs)
+
+
+def check_informed_consent(c: Criterion, ctx: _Context) -> CriterionResult:
+    consent = ctx.snapshot.consent
+    if consent is None:
+        return _unknown(c, "Informed consent not recorded.", "consent")
+    inputs = [InputUsed("consent signed", _yes_no(consent.signed), when=str(consent.signed_on or ""), field="consent")]
+    if not consent.signed:
+        return _result(c, NOT_MET, "Informed consent has not been signed.", inputs)
+    if consent.signed_on is None:
+        return _unknown(c, "The date of the signed consent is not recorded.", "consent.signed_on", inputs=inputs)
+    if consent.signed_on > ctx.day:
+        return _unknown(c, f"Consent dated {consent.signed_on}, after the planned treatment date.", "consent.signed_on", inputs=inputs)
+    by = f" by {consent.signed_by}" if consent.signed_by else ""
+    return _result(c, MET, f"Consent signed{by} on {consent.signed_on}.", inputs)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Prior therapy (clinical-reference §1.3 T2-T5; decisions.md A10-A14)
+
+
+def check_antitumour_therapy_washout(c: Criterion, ctx: _Context) -> CriterionResult:
+    therapies = ctx.snapshot.anti_tumour_therapies
+    if therapies is None:
+        return _unknown(c, "Prior anti-tumour therapy not recorded (record none explicitly if there was none).",
+                        "anti_tumour_therapies")
+    minimum = int(c.quantity("minimum_days").value)
+    if not therapies:
+        return _result(c, MET, "No prior anti-tumour therapy recorded.", [InputUsed("anti-tumour therapies", "none",
+                                                                                  field="anti_tumour_therapies")])
+    last = max(therapies, key=lambda t: t.last_dose_on)
+    days = (ctx.day - last.last_dose_on).days
+    inputs = [InputUsed(f"last dose of {last.description}", last.last_dose_on.isoformat(), field="anti_tumour_therapies")]
+    if days >= minimum:
+        return _result(c, MET, f"{days} days from the last anti-tumour therapy ({last.description}, {last.last_dose_on}) to "
+                       f"{ctx.day}; at least {minimum} required.", inputs)
+    first = last.last_dose_on + timedelta(days=minimum)
+    return _result(c, NOT_MET, f"Only {days} days since {last.description} ({last.last_dose_on}); at least {minimum} days "
+                   f"are required: first allowed day {first} (decisions.md A10).", inputs)
+
+
+def check_radiotherapy_washout(c: Criterion, ctx: _Context) -> CriterionResult:
+    courses = ctx.snapshot.radiotherapy
+    if courses is None:
+        return _unknown(c, "Prior radiotherapy not recorded (record none explicitly if there was none).", "radiotherapy")
+    fields = set(c.params["fields"])
+    relevant = [r for r in courses if r.field.value in fields]
+    if not relevant:
+        return _not_applicable(c, "no craniospinal, total abdominal, whole lung or total body irradiation recorded",
+                               [InputUsed("radiotherapy", ", ".join(r.field.value for r in courses) or "none", field="radiotherapy")])
+    months = int(c.quantity("minimum_months").value)
+    last = max(relevant, key=lambda r: r.completed_on)
+    first = add_months(last.completed_on, months)
+    inputs = [InputUsed(f"{last.field.value.replace('_', ' ')} irradiation completed", last.completed_on.isoformat(),
+                        field="radiotherapy")]
+    days = (ctx.day - last.completed_on).days
+    if ctx.day >= first:
+        return _result(c, MET, f"{months} calendar months since {last.field.value.replace('_', ' ')} irradiation "
+                       f"({last.completed_on}) reached on {first}; {days} days to {ctx.day}.", inputs)
+    return _result(c, NOT_MET, f"{last.field.value.replace('_', ' ').capitalize()} irradiation completed {last.completed_on}: "
+                   f"first allowed day {first} ({months} calendar months; {days} days so far, decisions.md A11).", inputs)
+
+
+def check_cytokine_washout(c: Criterion, ctx: _Context) -> CriterionResult:
+    doses = ctx.snapshot.cytokines
+    if doses is None:
+        return _unknown(c, "Cytokine therapy not recorded (record none explicitly if there was none).", "cytokines")
+    if not doses:
+        return _result(c, MET, "No cytokine therapy recorded.", [InputUsed("cytokines", "none", field="cytokines")])
+    hours = c.quantity("minimum_hours").value
+    review_days = int(c.quantity("long_acting_review_days").value)
+    long_acting = set(c.params["long_acting"])
+    start = ctx.snapshot.planned_infusion_start
+    inputs = [InputUsed(f"last {d.agent.value} dose", d.last_dose_at.isoformat(), field="cytokines") for d in doses]
+    problems: list[tuple[Status, str]] = []
+    for dose in doses:
+        problems.extend(_cytokine_problem(dose.agent.value, dose.last_dose_at, dose.agent.value in long_acting,
+                                          hours, review_days, start, ctx.day))
+    for status in (NOT_MET, UNKNOWN, REVIEW):
+        reasons = [text for s, text in problems if s is status]
+        if reasons:
+            missing = ["planned_infusion_start"] if status is UNKNOWN else []
+            return _result(c, status, " ".join(reasons), inputs, missing)
+    return _result(c, MET, f"Every cytokine stopped at least {hours} h before the infusion.", inputs)
+
+
+def _cytokine_problem(agent: str, last: datetime, long_acting: bool, hours: Decimal, review_days: int,
+                      start: datetime | None, day: date) -> list[tuple[Status, str]]:
+    if long_acting:
+        if (day - last.date()).days <= review_days:
+            return [(REVIEW, f"Long-acting {agent} on {last.date()}, within {review_days} days: the study chair decides "
+                     "(decisions.md A12).")]
+        return []
+    if start is not None:
+        elapsed = Decimal((start - last).total_seconds()) / 3600
+        if elapsed >= hours:
+            return []
+        return [(NOT_MET, f"{agent} last given {last.isoformat()}, {elapsed:.1f} h before the infusion start; at least "
+                 f"{hours} h required.")]
+    # Without the infusion time a last dose two or more calendar days earlier is always >= 24 h before it.
+    if (day - last.date()).days >= 2:
+        return []
+    return [(UNKNOWN, f"{agent} last given {last.isoformat()}: the planned infusion start time is needed to check {hours} h.")]
+
+
+def check_prior_mibg(c: Criterion, ctx: _Context) -> CriterionResult:
+    courses = ctx.snapshot.prior_mibg_courses
+    if not courses:
+        return _not_applicable(c, "no prior 131I-MIBG therapy recorded")
+    months = int(c.quantity("more_than_months").value)
+    max_cumulative = c.quantity("maximum_cumulative_mci_per_kg").value
+    minimum_course = c.quantity("minimum_course_mci_per_kg").value
+    last = max(courses, key=lambda course: course.infusion_date)
+    prior = sum((course.mci_per_kg for course in courses), Decimal(0))
+    inputs = [InputUsed(f"131I-MIBG course {i + 1}", f"{course.mci_per_kg} mCi/kg at {course.weight_kg} kg",
+                        when=course.infusion_date.isoformat(), field="prior_mibg_courses")
+              for i, course in enumerate(sorted(courses, key=lambda course: course.infusion_date))]
+    same_day = add_months(last.infusion_date, months)
+    if ctx.day <= same_day:
+        return _result(c, NOT_MET, f"Last 131I-MIBG {last.infusion_date}: not more than {months} calendar months before "
+                       f"{ctx.day}; first allowed day {same_day + timedelta(days=1)} (decisions.md A13).", inputs)
+    adequate, description = ctx.stem_cells
+    if adequate is None:
+        return _unknown(c, f"Prior 131I-MIBG needs adequate stem cells: {description}.", "weight_kg", inputs=inputs)
+    if not adequate:
+        return _result(c, NOT_MET, f"Prior 131I-MIBG is allowed only with adequate stored stem cells ({description}).", inputs)
+    planned = ctx.snapshot.planned_mci_per_kg
+    if planned is not None:
+        total = prior + planned
+        if total > max_cumulative:
+            return _result(c, NOT_MET, f"Cumulative {prior} + planned {planned} = {total} mCi/kg exceeds {max_cumulative} "
+                           f"mCi/kg; at most {max_cumulative - prior} mCi/kg may be planned.", inputs)
+        return _result(c, MET, f"More than {months} months since {last.infusion_date}; cumulative {prior} + {planned} = "
+                       f"{total} mCi/kg, within {max_cumulative}.", inputs)
+    if prior + minimum_course > max_cumulative:
+        return _result(c, NOT_MET, f"Prior cumulative {prior} mCi/kg leaves {max_cumulative - prior} mCi/kg, less than the "
+                       f"{minimum_course} mCi/kg minimum course.", inputs)
+    return _result(c, MET, f"More than {months} months since {last.infusion_date}; prior cumulative {prior} mCi/kg, so at "
+                   f"most {max_cumulative - prior} mCi/kg may be planned.", inputs)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Stem cells (clinical-reference §1.3 S1-S3; decisions.md A2, A15)
+
+
+def check_stem_cell_product(c: Criterion, ctx: _Context) -> CriterionResult:
+    adequate, description = ctx.stem_cells
+    gate = ctx.protocol.dose_limit("S2").quantity("gate_mci_per_kg").value
+    inputs = [InputUsed("stored stem cells", description, field="stem_cell_products")]
+    if adequate is None:
+        return _unknown(c, f"Stem-cell adequacy cannot be judged: {description}.", "weight_kg", inputs=inputs)
+    planned = ctx.snapshot.planned_mci_per_kg
+    if adequate:
+        return _result(c, MET, f"Adequate stored product: {description}.", inputs)
+    if planned is not None and planned > gate:
+        return _result(c, NOT_MET, f"Planned {planned} mCi/kg needs an adequate stored product ({description}).", inputs)
+    if planned is not None and planned == gate:
+        return _result(c, REVIEW, f"Planned exactly {gate} mCi/kg without an adequate product ({description}); the dose "
+                       f"should be below {gate} mCi/kg (decisions.md A2): the study chair decides.", inputs, chair_clearable=True)
+    return _result(c, MET, f"No adequate stored product ({description}): the dose must be below {gate} mCi/kg.", inputs)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Laboratory criteria (clinical-reference §1.3 O1-O3, H1-H5; decisions.md A6-A8)
+
+
+def _lab_input(lab: LabResult, canonical: Decimal, unit: str, note: str = "") -> InputUsed:
+    shown = f"{lab.value} {lab.unit}" if lab.unit == unit else f"{lab.value} {lab.unit} = {canonical.normalize():f} {unit}"
+    uln = f"; ULN {lab.uln} {lab.unit}" if lab.uln is not None else ""
+    return InputUsed(lab_definition(lab.test.value).name, shown + uln + note, when=lab.collected_at.isoformat(),
+                     field=f"labs.{lab.test.value}")
+
+
+def _current_labs(ctx: _Context, test: str) -> tuple[list[LabResult], LabResult | None]:
+    """Results of ``test`` inside the lab window before the treatment date, and the latest result at all."""
+    every = ctx.labs(test)
+    current = [lab for lab in every if not ctx.is_stale(lab.collected_at.date(), ctx.lab_window_start)]
+    return current, (every[-1] if every else None)
+
+
+def _stale_lab_reason(ctx: _Context, test: str, latest: LabResult | None) -> str:
+    name = lab_definition(test).name
+    window = f"within {ctx.protocol.site('lab_max_age_days')} days before {ctx.day}"
+    if latest is None:
+        return f"No {name[0].lower() + name[1:]} result recorded."
+    return f"No {name} result {window}; latest {latest.collected_at.date()}."
+
+
+def check_lab_threshold(c: Criterion, ctx: _Context) -> CriterionResult:
+    params = c.params
+    test = params["lab"]
+    applies_when = params.get("applies_when_stem_cells")
+    if applies_when:
+        adequate, description = ctx.stem_cells
+        if adequate is None:
+            return _unknown(c, f"Which platelet rule applies depends on the stem cells: {description}.", "weight_kg")
+        if (applies_when == "adequate") != adequate:
+            return _not_applicable(c, f"stored stem cells are {'adequate' if adequate else 'not adequate'} ({description})")
+    threshold = c.quantity("threshold")
+    definition = lab_definition(test)
+    if threshold.unit != definition.display_unit:
+        raise ValueError(f"{c.id}: threshold unit {threshold.unit} is not the canonical unit {definition.display_unit}")
+    current, latest = _current_labs(ctx, test)
+    if not current:
+        return _unknown(c, _stale_lab_reason(ctx, test, latest), f"labs.{test}")
+    unsupported_by = params.get("unsupported_by", [])
+    counting = [lab for lab in current if not ctx.transfused_within(unsupported_by, lab.collected_at - ctx.transfusion_lookback,
+                                                                     lab.collected_at)]
+    if not counting:
+        lab = current[-1]
+        return _unknown(c, f"Every {definition.name} result in the window follows a {'/'.join(unsupported_by)} transfusion "
+                        f"within {ctx.transfusion_lookback.days} days, so none counts (decisions.md A8).", f"labs.{test}",
+                        inputs=[_lab_input(lab, to_canonical(test, lab.value, lab.unit), definition.display_unit, " (transfusion-supported)")])
+    lab = counting[-1]
+    value = to_canonical(test, lab.value, lab.unit)
+    inputs = [_lab_input(lab, value, definition.display_unit)]
+    comparison = params["comparison"]
+    passes = _COMPARE[comparison](value, threshold.value)
+    rule_text = f"{_COMPARE_WORDS[comparison]} {threshold.value} {threshold.unit}"
+    shown = f"{definition.name} {value.normalize():f} {definition.display_unit} on {lab.collected_at.date()}"
+    for product in params.get("transfusion_independent", []):
+        given = ctx.transfused_within([product], datetime.combine(ctx.day, datetime.min.time(), lab.collected_at.tzinfo)
+                                      - ctx.transfusion_lookback, datetime.combine(ctx.day, datetime.max.time(), lab.collected_at.tzinfo))
+        if given:
+            inputs.append(InputUsed(f"{product} transfusion", max(given).isoformat(), field="transfusions"))
+            return _marrow_review(c, ctx, f"Not independent of {product} transfusions: transfused {max(given).date()}, within "
+                                  f"{ctx.transfusion_lookback.days} days before {ctx.day} (decisions.md A8).", inputs)
+    if passes:
+        return _result(c, MET, f"{shown} is {rule_text}.", inputs)
+    return _marrow_review(c, ctx, f"{shown} is not {rule_text}.", inputs)
+
+
+def _marrow_review(c: Criterion, ctx: _Context, reason: str, inputs: list[InputUsed]) -> CriterionResult:
+    """H5: cytopenia from marrow metastasis may be eligible after discussion with the study chair."""
+    attestation = ctx.snapshot.attestations.cytopenia_due_to_marrow_metastasis
+    if c.params.get("marrow_metastasis_review") and attestation is not None and attestation.value:
+        inputs = [*inputs, _attestation_input("cytopenia_due_to_marrow_metastasis", attestation)]
+        return _result(c, REVIEW, f"{reason} Attributed to marrow metastasis by {attestation.by}: the study chair decides (H5).",
+                       inputs, chair_clearable=True)
+    return _result(c, NOT_MET, reason, inputs)
+
+
+def check_lab_uln_multiple(c: Criterion, ctx: _Context) -> CriterionResult:
+    multiple = c.quantity("below_uln_multiple").value
+    inputs: list[InputUsed] = []
+    failures: list[str] = []
+    passes: list[str] = []
+    for test in c.params["labs"]:
+        definition = lab_definition(test)
+        current, latest = _current_labs(ctx, test)
+        if not current:
+            return _unknown(c, _stale_lab_reason(ctx, test, latest), f"labs.{test}", inputs=inputs)
+        lab = current[-1]
+        value = to_canonical(test, lab.value, lab.unit)
+        inputs.append(_lab_input(lab, value, definition.display_unit))
+        if lab.uln is None:
+            return _unknown(c, f"The {definition.name} result of {lab.collected_at.date()} has no upper limit of normal "
+                            "(decisions.md A7).", f"labs.{test}.uln", inputs=inputs)
+        ratio = lab.value / lab.uln
+        text = f"{definition.name} {lab.value} {lab.unit} = {ratio:.2f} x ULN ({lab.uln})"
+        (passes if ratio < multiple else failures).append(text)
+    if failures:
+        return _result(c, NOT_MET, f"{'; '.join(failures)}: not below {multiple} x ULN.", inputs)
+    return _result(c, MET, f"{'; '.join(passes)}: below {multiple} x ULN.", inputs)
+
+
+def check_marrow_metastasis_review(c: Criterion, ctx: _Context) -> CriterionResult:
+    attestation = ctx.snapshot.attestations.cytopenia_due_to_marrow_metastasis
+    if attestation is None or not attestation.value:
+        return _not_applicable(c, "no cytopenia attributed to marrow metastasis")
+    reviews = ", ".join(c.params["reviews"])
+    return _result(c, MET, f"Cytopenia attributed to marrow metastasis by {attestation.by}: a failed {reviews} becomes "
+                   "'needs review' for the study chair.", [_attestation_input("cytopenia_due_to_marrow_metastasis", attestation)],
+                   applies=True)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Exclusions (clinical-reference §1.4 X1-X5)
+
+
+def check_organ_disease(c: Criterion, ctx: _Context) -> CriterionResult:
+    attestations = ctx.snapshot.attestations
+    no_major = attestations.no_major_organ_disease
+    impairment = attestations.significant_organ_impairment
+    missing = [f"attestations.{name}" for name, a in (("no_major_organ_disease", no_major),
+                                                     ("significant_organ_impairment", impairment)) if a is None]
+    inputs = [_attestation_input(name, a) for name, a in (("no_major_organ_disease", no_major),
+                                                         ("significant_organ_impairment", impairment)) if a is not None]
+    if no_major is not None and not no_major.value:
+        return _result(c, NOT_MET, f"{no_major.by} attests major organ disease that would compromise the ability to withstand "
+                       "therapy.", inputs)
+    if missing:
+        return _unknown(c, "Organ-system assessment not attested (decisions.md A17).", *missing, inputs=inputs)
+    assert no_major is not None and impairment is not None
+    stale = [a for a in (no_major, impairment) if ctx.is_stale(a.at.date(), ctx.assessment_window_start)]
+    if stale:
+        return _unknown(c, f"Organ-system attestation of {stale[0].at.date()} is too old: attest again.",
+                        "attestations.no_major_organ_disease", inputs=inputs)
+    if impairment.value:
+        return _result(c, REVIEW, f"Significant organ impairment attested by {impairment.by}: to be discussed with the Study "
+                       "Chair or Vice Chair before entry.", inputs, chair_clearable=True)
+    return _result(c, MET, "No major organ disease and no significant organ impairment attested.", inputs)
+
+
+def check_pregnancy(c: Criterion, ctx: _Context) -> CriterionResult:
+    p = ctx.snapshot.pregnancy
+    if p is None:
+        return _unknown(c, "Pregnancy and childbearing potential not recorded.", "pregnancy")
+    if not p.childbearing_potential:
+        return _not_applicable(c, "not of childbearing potential",
+                               [InputUsed("childbearing potential", "no", when=str(p.assessed_on or ""), field="pregnancy")])
+    inputs = [InputUsed("pregnant", _yes_no(p.pregnant), when=str(p.assessed_on or ""), field="pregnancy.pregnant"),
+              InputUsed("lactating", _yes_no(p.lactating), when=str(p.assessed_on or ""), field="pregnancy.lactating"),
+              InputUsed("effective contraception", _yes_no(p.effective_contraception), field="pregnancy.effective_contraception")]
+    if p.pregnant or p.lactating:
+        return _result(c, NOT_MET, "Pregnant or lactating: excluded.", inputs)
+    window = int(ctx.protocol.site("pregnancy_status_max_age_days"))
+    if p.assessed_on is None or ctx.is_stale(p.assessed_on, ctx.day - timedelta(days=window)):
+        return _unknown(c, f"Pregnancy status must be assessed within {window} days before {ctx.day}.", "pregnancy.assessed_on",
+                        inputs=inputs)
+    missing = [i.field for i in inputs if i.value == "not recorded"]
+    if missing:
+        return _unknown(c, "Pregnancy, lactation or contraception not recorded.", *missing, inputs=inputs)
+    if not p.effective_contraception:
+        return _result(c, NOT_MET, "Of childbearing potential without an effective method of birth control.", inputs)
+    return _result(c, MET, f"Not pregnant, not lactating, effective contraception (assessed {p.assessed_on}).", inputs)
+
+
+def check_hemodialysis(c: Criterion, ctx: _Context) -> CriterionResult:
+    value = ctx.snapshot.on_hemodialysis
+    if value is None:
+        return _unknown(c, "Haemodialysis status not recorded.", "on_hemodialysis")
+    inputs = [InputUsed("on haemodialysis", _yes_no(value), field="on_hemodialysis")]
+    return _result(c, NOT_MET, "On haemodialysis: excluded.", inputs) if value else _result(c, MET, "Not on haemodialysis.", inputs)
+
+
+def check_active_infection(c: Criterion, ctx: _Context) -> CriterionResult:
+    screen = ctx.snapshot.infection_screen
+    if screen is None:
+        return _unknown(c, "Infection status not recorded.", "infection_screen")
+    window = int(ctx.protocol.site("infection_status_max_age_days"))
+    inputs = [InputUsed("infection screen", ", ".join(f"{i.description} grade {i.ctcae_grade}{'' if i.active else ' (resolved)'}"
+                                                      for i in screen.infections) or "no infection",
+                        when=str(screen.assessed_on), field="infection_screen")]
+    if ctx.is_stale(screen.assessed_on, ctx.day - timedelta(days=window)):
+        return _unknown(c, f"Infection status of {screen.assessed_on} is not within {window} days before {ctx.day}.",
+                        "infection_screen", inputs=inputs)
+    grade = int(c.quantity("excluding_grade_at_least").value)
+    severe = [i for i in screen.infections if i.active and i.ctcae_grade >= grade]
+    if severe:
+        return _result(c, NOT_MET, f"Active infection of CTCAE grade {severe[0].ctcae_grade} ({severe[0].description}): excluded.",
+                       inputs)
+    return _result(c, MET, f"No active infection of CTCAE grade {grade}-4 (assessed {screen.assessed_on}).", inputs)
+
+
+def check_proteinuria(c: Criterion, ctx: _Context) -> CriterionResult:
+    d = ctx.snapshot.diagnosis
+    if d is None:
+        return _unknown(c, "Diagnosis not recorded.", "diagnosis.kind")
+    if not d.kind.is_pheo_or_paraganglioma:
+        return _not_applicable(c, f"diagnosis is {d.kind.value}")
+    p = ctx.snapshot.proteinuria
+    if p is None:
+        return _unknown(c, "Urinalysis protein not recorded.", "proteinuria")
+    inputs = [InputUsed("urinalysis protein", p.urinalysis_protein.value, when=str(p.urinalysis_on), field="proteinuria")]
+    if ctx.is_stale(p.urinalysis_on, ctx.assessment_window_start):
+        return _unknown(c, f"Urinalysis of {p.urinalysis_on} is too old.", "proteinuria.urinalysis_on", inputs=inputs)
+    if p.urinalysis_protein is UrinalysisProtein.NEGATIVE:
+        return _result(c, MET, "Urinalysis negative for protein.", inputs)
+    if p.urine_24h_protein_mg is None:
+        return _unknown(c, f"Urinalysis protein {p.urinalysis_protein.value}: a 24-hour urine protein is required (A19).",
+                        "proteinuria.urine_24h_protein_mg", inputs=inputs)
+    inputs.append(InputUsed("24-hour urine protein", str(p.urine_24h_protein_mg), "mg/24 h",
+                            when=str(p.urine_24h_collected_on or ""), field="proteinuria.urine_24h_protein_mg"))
+    if p.urine_24h_reference_upper_mg is None:
+        return _unknown(c, "The 24-hour urine protein has no reference range.", "proteinuria.urine_24h_reference_upper_mg",
+                        inputs=inputs)
+    if p.urine_24h_protein_mg > p.urine_24h_reference_upper_mg:
+        return _result(c, NOT_MET, f"24-hour urine protein {p.urine_24h_protein_mg} mg is above the reference range "
+                       f"(upper {p.urine_24h_reference_upper_mg} mg): excluded.", inputs)
+    return _result(c, MET, f"24-hour urine protein {p.urine_24h_protein_mg} mg is within the reference range.", inputs)
+
+
+def _yes_no(value: bool | None) -> str:
+    return "not recorded" if value is None else ("yes" if value else "no")
+
+
+#: The generic evaluators, by the ``check`` name the protocol data uses.
+CHECKS: dict[str, Callable[[Criterion, _Context], CriterionResult]] = {
+    "neuroblastoma_diagnosis": check_neuroblastoma_diagnosis,
+    "pheo_diagnosis": check_pheo_diagnosis,
+    "mibg_scan": check_mibg_scan,
+    "disease_status": check_disease_status,
+    "minimum_age": check_minimum_age,
+    "pheo_age_range": check_pheo_age_range,
+    "attestation": check_attestation,
+    "performance_status": check_performance_status,
+    "informed_consent": check_informed_consent,
+    "antitumour_therapy_washout": check_antitumour_therapy_washout,
+    "radiotherapy_washout": check_radiotherapy_washout,
+    "cytokine_washout": check_cytokine_washout,
+    "prior_mibg": check_prior_mibg,
+    "stem_cell_product": check_stem_cell_product,
+    "lab_threshold": check_lab_threshold,
+    "lab_uln_multiple": check_lab_uln_multiple,
+    "marrow_metastasis_review": check_marrow_metastasis_review,
+    "organ_disease": check_organ_disease,
+    "pregnancy": check_pregnancy,
+    "hemodialysis": check_hemodialysis,
+    "active_infection": check_active_infection,
+    "proteinuria": check_proteinuria,
+}
