@@ -77,8 +77,12 @@ def _params_text(params: object) -> str:
     if not isinstance(params, dict):
         return ""
     parts = []
+    from mibg.protocol import Quantity
+
     for key, value in params.items():
-        if isinstance(value, dict) and "value" in value:
+        if isinstance(value, Quantity):
+            parts.append(f"{key} = {value}")
+        elif isinstance(value, dict) and "value" in value:
             parts.append(f"{key} = {value['value']} {value.get('unit', '')}".rstrip())
         elif isinstance(value, list):
             parts.append(f"{key} = {', '.join(map(str, value))}")

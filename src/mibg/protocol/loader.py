@@ -56,10 +56,21 @@ def _criterion(raw: Mapping[str, Any]) -> Criterion:
         title=raw["title"],
         wording=raw["wording"],
         check=raw["check"],
-        params=raw["params"],
+        params=_parse_params(raw["params"]),
         decisions=tuple(raw["decisions"]),
         reference=raw["reference"],
     )
+
+
+def _parse_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Thresholds written as {"value": "0.75", "unit": "10^9/L"} become Quantity objects once, at load time."""
+    parsed: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, Mapping) and set(value) == {"value", "unit"}:
+            parsed[key] = Quantity(Decimal(str(value["value"])), str(value["unit"]))
+        else:
+            parsed[key] = value
+    return parsed
 
 
 def _dose_limit(raw: Mapping[str, Any]) -> DoseLimit:
@@ -68,7 +79,7 @@ def _dose_limit(raw: Mapping[str, Any]) -> DoseLimit:
         title=raw["title"],
         wording=raw["wording"],
         check=raw["check"],
-        params=raw["params"],
+        params=_parse_params(raw["params"]),
         chair_clearable=bool(raw["chair_clearable"]),
         decisions=tuple(raw["decisions"]),
         reference=raw["reference"],
@@ -170,6 +181,8 @@ def _constant_dict(c: Constant) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Quantity):
+        return {"value": str(value.value), "unit": value.unit}
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

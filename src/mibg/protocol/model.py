@@ -165,7 +165,7 @@ class ProtocolDefinition:
 
 
 def _quantity(params: Mapping[str, Any], name: str, owner: str) -> Quantity:
-    raw = params.get(name)
-    if not isinstance(raw, Mapping) or "value" not in raw:
+    value = params.get(name)
+    if not isinstance(value, Quantity):
         raise KeyError(f"{owner} has no quantity parameter {name}")
-    return Quantity(Decimal(str(raw["value"])), str(raw.get("unit", "")))
+    return value
