@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -114,8 +114,8 @@ def _apply_chair_decision(result: CriterionResult, context: _Context) -> Criteri
     decision = max(decisions, key=lambda d: d.at)
     who = f"{decision.by} on {decision.at.date().isoformat()}: {decision.reason}"
     if decision.cleared:
-        return replace(result, status=MET, reason=f"Cleared by the study chair ({who}). {result.reason}", cleared_by=who)
-    return replace(result, status=NOT_MET, reason=f"Not cleared by the study chair ({who}). {result.reason}", cleared_by=who)
+        return result._replace(status=MET, reason=f"Cleared by the study chair ({who}). {result.reason}", cleared_by=who)
+    return result._replace(status=NOT_MET, reason=f"Not cleared by the study chair ({who}). {result.reason}", cleared_by=who)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Status(StrEnum):
@@ -30,9 +31,12 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-@dataclass(frozen=True, slots=True)
-class InputUsed:
-    """One value a result was computed from. ``field`` is the snapshot path a screen can link to."""
+class InputUsed(NamedTuple):
+    """One value a result was computed from. ``field`` is the snapshot path a screen can link to.
+
+    A NamedTuple rather than a frozen dataclass: equally immutable, and screening builds tens of thousands
+    a second, where a frozen dataclass's slower construction dominated (bench/bench_screening.py).
+    """
 
     name: str
     value: str
@@ -45,8 +49,9 @@ class InputUsed:
         return f"{text} ({self.when})" if self.when else text
 
 
-@dataclass(frozen=True, slots=True)
-class CriterionResult:
+class CriterionResult(NamedTuple):
+    """The result of one criterion (an immutable NamedTuple; see :class:`InputUsed` for why)."""
+
     id: str
     kind: str
     title: str
