@@ -44,8 +44,8 @@ def _flag(name: str) -> str:
 
 
 def _parse(args: argparse.Namespace) -> dict[str, Any]:
-    from mibg.core.vocabulary import DiagnosisKind
     from mibg.core.units import parse_aware_datetime, parse_date, parse_decimal
+    from mibg.core.vocabulary import DiagnosisKind
 
     def decimal_or_none(name: str) -> Decimal | None:
         raw = getattr(args, name)

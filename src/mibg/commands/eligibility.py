@@ -27,7 +27,11 @@ def run(args: argparse.Namespace) -> int:
     from mibg.core.snapshot import PatientSnapshot
 
     try:
-        text = sys.stdin.read() if args.patient == "-" else open(args.patient, encoding="utf-8").read()
+        if args.patient == "-":
+            text = sys.stdin.read()
+        else:
+            with open(args.patient, encoding="utf-8") as handle:
+                text = handle.read()
     except OSError as error:
         return fail(f"{args.patient}: cannot read the file ({error.strerror})")
     try:

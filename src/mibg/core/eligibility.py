@@ -20,7 +20,7 @@ from mibg.core.dosing import stem_cells_per_kg
 from mibg.core.labs import lab_definition, to_canonical
 from mibg.core.results import CriterionResult, InputUsed, Overall, Status
 from mibg.core.snapshot import Attestation, LabResult, PatientSnapshot
-from mibg.core.vocabulary import PerformanceScale, TransfusionProduct, UrinalysisProtein
+from mibg.core.vocabulary import PerformanceScale, UrinalysisProtein
 from mibg.protocol import Criterion, ProtocolDefinition, load_protocol
 
 MET, NOT_MET, UNKNOWN, REVIEW = Status.MET, Status.NOT_MET, Status.UNKNOWN, Status.NEEDS_REVIEW
@@ -685,7 +685,8 @@ def check_organ_disease(c: Criterion, ctx: _Context) -> CriterionResult:
                        "therapy.", inputs)
     if missing:
         return _unknown(c, "Organ-system assessment not attested (decisions.md A17).", *missing, inputs=inputs)
-    assert no_major is not None and impairment is not None
+    assert no_major is not None
+    assert impairment is not None
     stale = [a for a in (no_major, impairment) if ctx.is_stale(a.at.date(), ctx.assessment_window_start)]
     if stale:
         return _unknown(c, f"Organ-system attestation of {stale[0].at.date()} is too old: attest again.",
