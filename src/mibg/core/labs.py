@@ -220,8 +220,8 @@ def lab_value(
             raise InputError(name, f"the {'lower' if name == 'lln' else 'upper'} limit of normal must be greater than zero")
     if entered_lln is not None and entered_uln is not None and entered_lln > entered_uln:
         raise InputError("lln", f"the lower limit of normal {entered_lln} is above the upper limit {entered_uln}")
-    if collected_at is not None and (collected_at.tzinfo is None or collected_at.utcoffset() is None):
-        raise InputError("collected_at", "the collection time has no time zone")
+    if collected_at is not None:
+        collected_at = parse_aware_datetime("collected_at", collected_at)
 
     def canonical(number: Decimal | None) -> Decimal | None:
         return None if number is None else number * multiplier / divisor

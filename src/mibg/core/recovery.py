@@ -45,6 +45,7 @@ from typing import Any
 from mibg.core.ctcae import BandEdge, band_edges, term_definition, term_for_test
 from mibg.core.errors import InputError
 from mibg.core.labs import LABS, LabValue
+from mibg.core.units import parse_aware_datetime
 from mibg.core.vocabulary import TransfusionProduct
 from mibg.protocol import ProtocolDefinition, load_protocol
 
@@ -283,7 +284,7 @@ def course_recovery(
     ``lln`` (test key -> LLN in the canonical unit) only adds the grade 1 band to the plot data.
     Raises :class:`InputError` naming the bad item, e.g. ``anc[2].at`` for a time without a UTC offset.
     """
-    _require_aware("infusion_at", infusion_at)
+    infusion_at = parse_aware_datetime("infusion_at", infusion_at)
     if sustained_assessments < 1:
         raise InputError("sustained_assessments", "must be 1 or more")
     definition = protocol or load_protocol()
@@ -574,33 +575,26 @@ def _trailing_run(assessments: Sequence[DayAssessment]) -> int | None:
 # --- Input checks and small helpers ----------------------------------------------------------------------------
 
 
-def _require_aware(field: str, moment: object) -> None:
-    if not isinstance(moment, datetime):
-        raise InputError(field, "a date-time is required")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InputError(field, f"{moment.isoformat()} has no time zone: add the UTC offset")
-
-
 def _checked(name: str, series: Iterable[Measurement]) -> tuple[Measurement, ...]:
     checked = []
     for index, m in enumerate(series):
-        _require_aware(f"{name}[{index}].at", m.at)
+        moment = parse_aware_datetime(f"{name}[{index}].at", m.at)
         if not isinstance(m.value, Decimal) or not m.value.is_finite() or m.value < 0:
             raise InputError(f"{name}[{index}].value", f"'{m.value}' is not a finite Decimal >= 0")
-        checked.append(m)
+        checked.append(Measurement(moment, m.value))
     return tuple(sorted(checked, key=lambda m: m.at))
 
 
 def _checked_transfusions(events: Iterable[TransfusionEvent]) -> tuple[TransfusionEvent, ...]:
     checked = []
     for index, event in enumerate(events):
-        _require_aware(f"transfusions[{index}].at", event.at)
+        moment = parse_aware_datetime(f"transfusions[{index}].at", event.at)
         try:
             product = TransfusionProduct(event.product)
         except ValueError:
             known = ", ".join(p.value for p in TransfusionProduct)
             raise InputError(f"transfusions[{index}].product", f"'{event.product}' is not one of: {known}") from None
-        checked.append(TransfusionEvent(product, event.at))
+        checked.append(TransfusionEvent(product, moment))
     return tuple(sorted(checked, key=lambda e: e.at))
 
 
