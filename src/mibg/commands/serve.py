@@ -1,15 +1,73 @@
-"""`mibg serve`: not built yet."""
+"""`mibg serve`: migrate the database, then serve the web application.
+
+Settings come from the environment (see mibg.web.settings): MIBG_DEBUG=1 for a local trial; production needs
+MIBG_SECRET_KEY, MIBG_ALLOWED_HOSTS and MIBG_HTTPS. DATABASE_URL selects PostgreSQL; SQLite otherwise.
+The server is Django's own (runserver, static files included); behind a TLS proxy for production use.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 
-from mibg.cli import fail
+from mibg.cli import EXIT_OK, fail
+
+
+def port_number(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{raw}' is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1-65535)")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
+    parser.add_argument("--no-migrate", action="store_true", help="do not apply database migrations first")
+
+
+def setup_django() -> str | None:
+    """Configure Django from the environment; the error message when a setting is missing or wrong."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mibg.web.settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:
+        return str(error)
+    return None
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def serve(host: str, port: int) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    print(f"mibg: serving http://{host}:{port}/ ({'local trial' if settings.DEBUG else 'production settings'}); "
+          "Ctrl-C stops.", flush=True)
+    call_command("runserver", f"{host}:{port}", use_reloader=False, use_threading=True, insecure_serving=True,
+                 skip_checks=False)
+    return EXIT_OK
 
 
 def run(args: argparse.Namespace) -> int:
-    return fail("serve: not available yet")
+    error = setup_django()
+    if error:
+        return fail(f"serve: {error}")
+    from django.db import DatabaseError
+
+    if not args.no_migrate:
+        try:
+            migrate()
+        except DatabaseError as db_error:
+            return fail(f"serve: the database is not reachable or not usable: {db_error}")
+    return serve(args.host, args.port)

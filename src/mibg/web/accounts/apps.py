@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "mibg.web.accounts"
+    label = "accounts"
+    verbose_name = "Users, roles and API tokens"

@@ -1,0 +1,62 @@
+"""Users (roles are groups; see mibg.web.permissions), API tokens, and one-time form tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+
+class User(AbstractUser):
+    #: The name a signature carries, e.g. "Dr Asha Patel, MD" (10 CFR 35.40: the written directive is signed
+    #: and dated by the authorised user).
+    printed_name = models.CharField(max_length=150, blank=True)
+
+    def signature_name(self) -> str:
+        return self.printed_name or self.get_full_name() or self.get_username()
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the token itself is shown once when created."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8)  # to recognise a token in the list without storing it
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+        raw = "mibg_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, prefix=raw[5:13], digest=_digest(raw))
+        return token, raw
+
+    @classmethod
+    def user_for(cls, raw: str) -> User | None:
+        token = cls.objects.select_related("user").filter(digest=_digest(raw), revoked_at__isnull=True).first()
+        if token is None or not token.user.is_active:
+            return None
+        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.user
+
+
+class SubmissionToken(models.Model):
+    """A one-time token in every form that saves: a second submission of the same form is refused."""
+
+    key = models.CharField(max_length=43, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)

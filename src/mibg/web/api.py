@@ -1,0 +1,511 @@
+"""The JSON API (django-ninja): the same services and the same permission table as the pages.
+
+Authentication: a personal token, ``Authorization: Bearer <token>`` (API tokens page). Errors are JSON
+``{"message": ..., "field": ...}``. Numbers are exact: JSON numbers in requests are read as decimals (never
+binary floats) and decimals in responses are strings. OpenAPI: /api/openapi.json; docs: /api/docs.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
+from ninja.security import HttpBearer
+from pydantic import ValidationError as PydanticValidationError
+
+from mibg.core.course_state import TransitionRefused
+from mibg.core.errors import InputError
+from mibg.core.vocabulary import Sex
+from mibg.web.accounts.models import ApiToken
+from mibg.web.audit.trail import log_view
+from mibg.web.courses import services as course_services
+from mibg.web.courses.models import Course
+from mibg.web.courses.services import current_directive
+from mibg.web.courses.views import numbers_hidden
+from mibg.web.directives import services as directive_services
+from mibg.web.directives.models import ROUTES
+from mibg.web.patients.models import Patient
+from mibg.web.permissions import require
+from mibg.web.safety import Conflict
+from mibg.web.screening import services as screening_services
+from mibg.web.signing import SignatureRefused, check_signature
+from mibg.web.treatment import services as treatment_services
+
+
+class DecimalParser(Parser):
+    def parse_body(self, request: HttpRequest) -> Any:
+        return json.loads(request.body or b"{}", parse_float=Decimal)
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = ApiToken.user_for(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(title="mibg API", version="1", description=__doc__, auth=TokenAuth(), parser=DecimalParser(),
+               urls_namespace="api")
+
+
+def _error(request: HttpRequest, status: int, message: str, field: str | None = None) -> HttpResponse:
+    return api.create_response(request, {"message": message, "field": field}, status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return _error(request, 401, "A valid API token is required: send 'Authorization: Bearer <token>'.")
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return _error(request, 403, str(exc) or "Your role does not allow this.")
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return _error(request, 404, "No such record.")
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc):
+    first = exc.errors[0] if exc.errors else {"msg": "invalid request", "loc": []}
+    loc = [str(p) for p in first.get("loc", []) if p not in ("body", "payload", "query", "path")]
+    return _error(request, 422, str(first.get("msg", "invalid request")).removeprefix("Value error, "), ".".join(loc) or None)
+
+
+@api.exception_handler(PydanticValidationError)
+def _invalid_snapshot(request, exc):
+    first = exc.errors()[0]
+    return _error(request, 422, first["msg"].removeprefix("Value error, "), ".".join(str(p) for p in first["loc"]) or None)
+
+
+@api.exception_handler(InputError)
+def _bad_input(request, exc):
+    return _error(request, 422, exc.message, exc.field)
+
+
+@api.exception_handler(directive_services.Refused)
+def _refused(request, exc):
+    return _error(request, 409, exc.message, exc.field)
+
+
+@api.exception_handler(SignatureRefused)
+def _signature(request, exc):
+    return _error(request, 403, exc.message, "password")
+
+
+@api.exception_handler(Conflict)
+def _conflict(request, exc):
+    return _error(request, 409, exc.message, "version")
+
+
+@api.exception_handler(TransitionRefused)
+def _transition(request, exc):
+    return _error(request, 409, exc.message)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    return _error(request, exc.status_code, str(exc))
+
+
+# ---- schemas ----------------------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    message: str
+    field: str | None = None
+
+
+class PatientIn(Schema):
+    mrn: str
+    family_name: str
+    given_name: str
+    birth_date: date
+    sex: Sex = Sex.UNKNOWN
+
+
+class PatientOut(Schema):
+    id: int
+    mrn: str
+    family_name: str
+    given_name: str
+    birth_date: date
+    sex: str
+    version: int
+
+
+class CourseOut(Schema):
+    id: int
+    patient_id: int
+    number: int
+    state: str
+    planned_treatment_date: date | None
+    version: int
+
+
+class EvaluationOut(Schema):
+    id: int
+    course_id: int
+    overall: str
+    protocol_label: str
+    evaluated_at: datetime
+    evaluated_by: str
+    result: dict[str, Any]
+    snapshot: dict[str, Any]
+
+
+class ScreeningIn(Schema):
+    version: int
+    snapshot: dict[str, Any]
+
+
+class DirectiveIn(Schema):
+    version: int
+    mci_per_kg: Decimal
+    preparation: str
+    specific_activity: Decimal | None = None
+    final_volume_ml: Decimal
+    infusion_min: Decimal
+    route: str
+    calibration_time: datetime
+    administration_time: datetime
+    change_reason: str = ""
+    password: str = ""
+
+
+class DirectiveOut(Schema):
+    id: int
+    course_id: int
+    version: int
+    status: str
+    weight_kg: str | None
+    mci_per_kg: str | None
+    activity_mci: str | None
+    activity_mbq: str | None
+    preparation: str
+    route: str
+    calibration_time: datetime
+    administration_time: datetime
+    signed_name: str
+    signed_at: datetime
+    signature_meaning: str | None
+    plan: dict[str, Any] | None
+
+
+class VerificationIn(Schema):
+    version: int
+    weight_kg: Decimal
+    mci_per_kg: Decimal
+
+
+class VerificationOut(Schema):
+    id: int
+    accepted: bool
+    differing: list[str]
+    message: str
+
+
+class AssayIn(Schema):
+    version: int
+    lot: str
+    calibration_time: datetime
+    specific_activity: Decimal
+    measured_mci: Decimal
+    measured_at: datetime
+    calibrator_id: str
+
+
+class AssayOut(Schema):
+    id: int
+    directive_id: int
+    lot: str
+    measured_mci: str
+    measured_at: datetime
+    calibrator_id: str
+    corrected_mci: str
+    deviation_percent: str
+    within_tolerance: bool
+    accepted: bool
+    message: str
+
+
+class AdministrationIn(Schema):
+    version: int
+    started_at: datetime
+    ended_at: datetime
+    route: str
+    volume_ml: Decimal
+    residual_mci: Decimal
+    residual_measured_at: datetime
+
+
+class AdministrationOut(Schema):
+    id: int
+    started_at: datetime
+    ended_at: datetime
+    route: str
+    volume_ml: str
+    administered_mci: str
+    administered_mbq: str
+    deviation_percent: str
+    possible_medical_event: bool
+    medical_event_open: bool
+    message: str
+
+
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _aware(name: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InputError(name, "has no time zone: add the UTC offset, e.g. 2026-03-02T09:30:00-08:00")
+    return value
+
+
+def _course(pk: int) -> Course:
+    return get_object_or_404(Course.objects.select_related("patient"), pk=pk)
+
+
+def _patient_out(p: Patient) -> dict[str, Any]:
+    return {k: getattr(p, k) for k in ("id", "mrn", "family_name", "given_name", "birth_date", "sex", "version")}
+
+
+def _course_out(c: Course) -> dict[str, Any]:
+    return {k: getattr(c, k) for k in ("id", "patient_id", "number", "state", "planned_treatment_date", "version")}
+
+
+# ---- patients and courses -------------------------------------------------------------------------------
+
+
+@api.get("/patients", response={200: list[PatientOut], **ERRORS}, tags=["patients"])
+def list_patients(request, q: str = ""):
+    require(request.user, "patient.view")
+    patients = Patient.objects.all()
+    if q:
+        patients = patients.filter(mrn__icontains=q) | patients.filter(family_name__icontains=q) | patients.filter(given_name__icontains=q)
+    return [_patient_out(p) for p in patients[:200]]
+
+
+@api.post("/patients", response={201: PatientOut, **ERRORS}, tags=["patients"])
+def create_patient(request, payload: PatientIn):
+    require(request.user, "patient.create")
+    values = payload.dict()
+    values["sex"] = str(values["sex"].value if hasattr(values["sex"], "value") else values["sex"])
+    if Patient.objects.filter(mrn=values["mrn"]).exists():
+        raise InputError("mrn", "another patient has this MRN")
+    try:
+        patient = course_services.create_patient(request.user, values)
+    except IntegrityError:
+        raise InputError("mrn", "another patient has this MRN") from None
+    return 201, _patient_out(patient)
+
+
+@api.get("/patients/{patient_id}", response={200: PatientOut, **ERRORS}, tags=["patients"])
+def get_patient(request, patient_id: int):
+    require(request.user, "patient.view")
+    patient = get_object_or_404(Patient, pk=patient_id)
+    log_view(request.user, patient, "API: patient")
+    return _patient_out(patient)
+
+
+@api.get("/patients/{patient_id}/courses", response={200: list[CourseOut], **ERRORS}, tags=["courses"])
+def list_courses(request, patient_id: int):
+    require(request.user, "patient.view")
+    patient = get_object_or_404(Patient, pk=patient_id)
+    log_view(request.user, patient, "API: courses")
+    return [_course_out(c) for c in patient.courses.order_by("number")]
+
+
+@api.post("/patients/{patient_id}/courses", response={201: CourseOut, **ERRORS}, tags=["courses"])
+def create_course(request, patient_id: int):
+    require(request.user, "course.create")
+    patient = get_object_or_404(Patient, pk=patient_id)
+    if patient.courses.exclude(state="closed").exists():
+        raise HttpError(409, "A course is still open: close or stop it before starting another.")
+    return 201, _course_out(course_services.create_course(request.user, patient))
+
+
+@api.get("/courses/{course_id}", response={200: CourseOut, **ERRORS}, tags=["courses"])
+def get_course(request, course_id: int):
+    require(request.user, "patient.view")
+    course = _course(course_id)
+    log_view(request.user, course.patient, f"API: course {course.number}")
+    return _course_out(course)
+
+
+# ---- screening ---------------------------------------------------------------------------------------
+
+
+def _evaluation_out(e) -> dict[str, Any]:
+    return {"id": e.pk, "course_id": e.course_id, "overall": e.overall, "protocol_label": e.protocol_label,
+            "evaluated_at": e.evaluated_at, "evaluated_by": e.evaluated_by.signature_name(),
+            "result": e.result, "snapshot": json.loads(e.snapshot_json)}
+
+
+@api.get("/courses/{course_id}/screening", response={200: EvaluationOut, **ERRORS}, tags=["screening"])
+def latest_screening(request, course_id: int):
+    require(request.user, "patient.view")
+    course = _course(course_id)
+    evaluation = screening_services.latest_evaluation(course)
+    if evaluation is None:
+        raise Http404
+    log_view(request.user, course.patient, "API: screening result")
+    return _evaluation_out(evaluation)
+
+
+@api.post("/courses/{course_id}/screening", response={201: EvaluationOut, **ERRORS}, tags=["screening"])
+def submit_screening(request, course_id: int, payload: ScreeningIn):
+    """Save the course's screening data (a PatientSnapshot without the patient's fixed fields) and evaluate it."""
+    require(request.user, "screening.edit")
+    course = _course(course_id)
+    data = {**payload.snapshot, **screening_services.fixed_values(course)}
+    snapshot = screening_services.snapshot_for(course, {k: v for k, v in data.items() if k != "chair_decisions"})
+    try:
+        with transaction.atomic():
+            evaluation = screening_services.save_and_evaluate(request.user, course, payload.version, snapshot)
+    except screening_services.NotEditable as error:
+        raise HttpError(409, error.message) from None
+    return 201, _evaluation_out(evaluation)
+
+
+# ---- directives ---------------------------------------------------------------------------------------
+
+
+def _directive_entry(payload: DirectiveIn) -> directive_services.DirectiveInput:
+    if payload.route not in dict(ROUTES):
+        raise InputError("route", f"one of {', '.join(dict(ROUTES))}")
+    return directive_services.DirectiveInput(
+        payload.mci_per_kg, payload.preparation, payload.specific_activity, payload.final_volume_ml, payload.infusion_min,
+        payload.route, _aware("calibration_time", payload.calibration_time),
+        _aware("administration_time", payload.administration_time))
+
+
+def _directive_out(request, d) -> dict[str, Any]:
+    hidden = numbers_hidden(request, d.course, d) and d.status == "signed"
+    return {
+        "id": d.pk, "course_id": d.course_id, "version": d.version, "status": d.status,
+        "weight_kg": None if hidden else str(d.weight_kg), "mci_per_kg": None if hidden else str(d.mci_per_kg),
+        "activity_mci": None if hidden else str(d.activity_mci), "activity_mbq": None if hidden else str(d.activity.mbq),
+        "preparation": d.preparation, "route": d.route, "calibration_time": d.calibration_time,
+        "administration_time": d.administration_time, "signed_name": d.signed_name, "signed_at": d.signed_at,
+        "signature_meaning": None if hidden else d.signature_meaning, "plan": None if hidden else d.plan,
+    }
+
+
+@api.get("/courses/{course_id}/directives", response={200: list[DirectiveOut], **ERRORS}, tags=["directives"])
+def list_directives(request, course_id: int):
+    """Every version. Until verified, a physicist or pharmacist who could verify sees no numbers (10 CFR 35.41)."""
+    require(request.user, "patient.view")
+    course = _course(course_id)
+    log_view(request.user, course.patient, "API: directives")
+    return [_directive_out(request, d) for d in course.directives.select_related("course").order_by("-version")]
+
+
+@api.post("/courses/{course_id}/directives/plan", response={200: dict[str, Any], **ERRORS}, tags=["directives"])
+def plan_directive(request, course_id: int, payload: DirectiveIn):
+    """The dose plan for these choices, with every finding and formula. Nothing is saved."""
+    require(request.user, "directive.sign")
+    plan = directive_services.plan_for(_course(course_id), _directive_entry(payload))
+    return directive_services.plan_record(plan)
+
+
+@api.post("/courses/{course_id}/directives", response={201: DirectiveOut, **ERRORS}, tags=["directives"])
+def sign_directive(request, course_id: int, payload: DirectiveIn):
+    """Sign (10 CFR 35.40): ``password`` is the signer's own password; a second call makes a new version."""
+    require(request.user, "directive.sign")
+    course = _course(course_id)
+    entry = _directive_entry(payload)
+    name = check_signature(request.user, payload.password, course, course.patient, "written directive (API)")
+    directive = directive_services.sign(request.user, name, course, payload.version, entry, payload.change_reason)
+    return 201, _directive_out(request, directive)
+
+
+@api.post("/courses/{course_id}/verifications", response={201: VerificationOut, **ERRORS}, tags=["directives"])
+def verify_directive(request, course_id: int, payload: VerificationIn):
+    require(request.user, "directive.verify")
+    course = _course(course_id)
+    v = directive_services.verify_directive(request.user, course, payload.version, payload.weight_kg, payload.mci_per_kg)
+    return 201, {"id": v.pk, "accepted": v.accepted, "differing": [x for x in v.differing.split(",") if x], "message": v.message}
+
+
+# ---- assays and administrations ---------------------------------------------------------------------------
+
+
+def _assay_out(a) -> dict[str, Any]:
+    return {"id": a.pk, "directive_id": a.directive_id, "lot": a.lot, "measured_mci": str(a.measured_mci),
+            "measured_at": a.measured_at, "calibrator_id": a.calibrator_id, "corrected_mci": str(a.corrected_mci),
+            "deviation_percent": str(a.deviation_percent), "within_tolerance": a.within_tolerance, "accepted": a.accepted,
+            "message": a.message}
+
+
+@api.get("/courses/{course_id}/assays", response={200: list[AssayOut], **ERRORS}, tags=["assays"])
+def list_assays(request, course_id: int):
+    require(request.user, "patient.view")
+    course = _course(course_id)
+    log_view(request.user, course.patient, "API: assays")
+    return [_assay_out(a) for a in course.assays.all()]
+
+
+@api.post("/courses/{course_id}/assays", response={201: AssayOut, **ERRORS}, tags=["assays"])
+def record_assay(request, course_id: int, payload: AssayIn):
+    require(request.user, "assay.record")
+    course = _course(course_id)
+    if payload.measured_mci <= 0:
+        raise InputError("measured_mci", "must be greater than zero")
+    entry = treatment_services.AssayInput(payload.lot, _aware("calibration_time", payload.calibration_time),
+                                          payload.specific_activity, payload.measured_mci,
+                                          _aware("measured_at", payload.measured_at), payload.calibrator_id)
+    return 201, _assay_out(treatment_services.record_assay(request.user, course, payload.version, entry))
+
+
+def _administration_out(a) -> dict[str, Any]:
+    return {"id": a.pk, "started_at": a.started_at, "ended_at": a.ended_at, "route": a.route, "volume_ml": str(a.volume_ml),
+            "administered_mci": str(a.administered_mci), "administered_mbq": str(a.administered.mbq),
+            "deviation_percent": str(a.deviation_percent), "possible_medical_event": a.possible_medical_event,
+            "medical_event_open": a.medical_event_open, "message": a.message}
+
+
+@api.get("/courses/{course_id}/administrations", response={200: list[AdministrationOut], **ERRORS}, tags=["administrations"])
+def list_administrations(request, course_id: int):
+    require(request.user, "patient.view")
+    course = _course(course_id)
+    log_view(request.user, course.patient, "API: administrations")
+    return [_administration_out(a) for a in course.administrations.all()]
+
+
+@api.post("/courses/{course_id}/administrations", response={201: AdministrationOut, **ERRORS}, tags=["administrations"])
+def record_administration(request, course_id: int, payload: AdministrationIn):
+    require(request.user, "administration.record")
+    course = _course(course_id)
+    if payload.route not in dict(ROUTES):
+        raise InputError("route", f"one of {', '.join(dict(ROUTES))}")
+    if payload.volume_ml <= 0:
+        raise InputError("volume_ml", "must be greater than zero")
+    entry = treatment_services.AdministrationInput(
+        _aware("started_at", payload.started_at), _aware("ended_at", payload.ended_at), payload.route, payload.volume_ml,
+        payload.residual_mci, _aware("residual_measured_at", payload.residual_measured_at))
+    return 201, _administration_out(treatment_services.record_administration(request.user, course, payload.version, entry))
+
+
+@api.get("/courses/{course_id}/current-directive", response={200: DirectiveOut, **ERRORS}, tags=["directives"])
+def get_current_directive(request, course_id: int):
+    require(request.user, "patient.view")
+    course = _course(course_id)
+    directive = current_directive(course)
+    if directive is None:
+        raise Http404
+    log_view(request.user, course.patient, "API: current directive")
+    return _directive_out(request, directive)

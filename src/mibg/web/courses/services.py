@@ -1,0 +1,134 @@
+"""Patients, courses and their steps: every change audited, every step through mibg.core.course_state."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from mibg.core import course_state
+from mibg.core.course_state import CourseFacts, CourseState
+from mibg.web.audit.trail import field_values, log_changes, log_event
+from mibg.web.courses.models import Course, StateChange
+from mibg.web.patients.models import Patient
+from mibg.web.safety import update_versioned
+
+PATIENT_FIELDS = ("mrn", "family_name", "given_name", "birth_date", "sex")
+
+
+def create_patient(user: Any, values: dict[str, Any]) -> Patient:
+    with transaction.atomic():
+        patient = Patient.objects.create(created_by=user, **{k: values[k] for k in PATIENT_FIELDS})
+        log_changes(user, "create", patient, patient)
+    return patient
+
+
+def update_patient(user: Any, patient: Patient, version: int, values: dict[str, Any]) -> None:
+    with transaction.atomic():
+        before = field_values(patient)
+        update_versioned(patient, version, {k: values[k] for k in PATIENT_FIELDS}, "This patient's record")
+        log_changes(user, "update", patient, patient, before)
+
+
+def create_course(user: Any, patient: Patient) -> Course:
+    with transaction.atomic():
+        # Lock the patient row so two coordinators cannot both create "course 2".
+        Patient.objects.select_for_update().get(pk=patient.pk)
+        number = (patient.courses.aggregate(n=Max("number"))["n"] or 0) + 1
+        course = Course.objects.create(patient=patient, number=number, created_by=user)
+        log_changes(user, "create", course, patient)
+    return course
+
+
+# ---- facts and steps ----------------------------------------------------------------------------------
+
+
+def current_directive(course: Course) -> Any:
+    return course.directives.filter(status="signed").order_by("-version").first()
+
+
+def course_facts(course: Course, *, reason_given: bool = False) -> CourseFacts:
+    from mibg.web.treatment.models import Administration
+
+    latest = course.evaluations.order_by("-evaluated_at", "-id").first()
+    directive = current_directive(course)
+    assay = course.assays.filter(directive=directive).order_by("-recorded_at", "-id").first() if directive else None
+    return CourseFacts(
+        eligible_evaluation=latest is not None and latest.overall == "eligible",
+        signed_directive=directive is not None and json.loads(directive.plan_json).get("status") == "ok",
+        verification_accepted=directive is not None and directive.verifications.filter(accepted=True).exists(),
+        assay_accepted=assay is not None and assay.accepted,
+        administration_recorded=course.administrations.exists(),
+        open_medical_event=Administration.objects.filter(course=course, possible_medical_event=True,
+                                                         reviewed_at__isnull=True).exists(),
+        reason_given=reason_given,
+    )
+
+
+def advance(user: Any, course: Course, event: str, version: int, *, note: str = "",
+            occurred_at: datetime | None = None, facts: CourseFacts | None = None) -> StateChange:
+    """Take one step; raises TransitionRefused (illegal or not yet allowed) or Conflict (someone else moved it).
+
+    Call inside a transaction together with the record that justifies the step.
+    """
+    facts = facts or course_facts(course, reason_given=bool(note.strip()))
+    target = course_state.apply(event, course.state, facts)
+    before = course.state
+    update_versioned(course, version, {"state": target.value, **({"closed_reason": note} if target is CourseState.CLOSED else {})},
+                     "This course")
+    change = StateChange.objects.create(course=course, event=event, from_state=before, to_state=target.value, by=user,
+                                        occurred_at=occurred_at, note=note)
+    log_event(user, "transition", course, course.patient, field="state", old=before, new=target.value,
+              note=f"{course_state.transition(event).title}{': ' + note if note else ''}")
+    return change
+
+
+def take_step(user: Any, course: Course, event: str, version: int, note: str = "",
+              occurred_at: datetime | None = None) -> StateChange:
+    with transaction.atomic():
+        return advance(user, course, event, version, note=note, occurred_at=occurred_at)
+
+
+# ---- the patient's MIBG history (decisions.md A14) ------------------------------------------------------
+
+PER_KG_STEP = Decimal("0.001")
+
+
+def administered_courses(patient: Patient, exclude: Course | None = None) -> list[dict[str, Any]]:
+    """Courses given here, as the snapshot's prior courses. mCi/kg = administered mCi / that course's weight,
+    rounded up to 0.001 mCi/kg so the cumulative total is never understated (A14)."""
+    from mibg.web.treatment.models import Administration
+
+    rows = Administration.objects.filter(course__patient=patient).select_related("directive", "course")
+    if exclude is not None:
+        rows = rows.exclude(course=exclude)
+    out = []
+    for a in rows.order_by("started_at"):
+        out.append({
+            "infusion_date": timezone.localtime(a.started_at).date().isoformat(),
+            "mci_per_kg": str((a.administered_mci / a.directive.weight_kg).quantize(PER_KG_STEP, rounding=ROUND_CEILING)),
+            "weight_kg": str(a.directive.weight_kg),
+            "total_mci": str(a.administered_mci),
+        })
+    return out
+
+
+def cumulative(patient: Patient, courses: list[Course]) -> dict[str, Any]:
+    """Cumulative 131I-MIBG: courses given here plus earlier ones recorded at screening (by infusion date)."""
+    given = administered_courses(patient)
+    dates = {c["infusion_date"] for c in given}
+    external: list[dict[str, Any]] = []
+    for course in sorted(courses, key=lambda c: -c.number):
+        if course.snapshot_json:
+            external = [c for c in json.loads(course.snapshot_json).get("prior_mibg_courses", [])
+                        if c["infusion_date"] not in dates]
+            break
+    entries = [{**c, "where": "recorded at screening"} for c in external] + [{**c, "where": "given here"} for c in given]
+    total = sum((Decimal(c["mci_per_kg"]) for c in entries), Decimal(0))
+    total_mci = sum((Decimal(c["total_mci"]) for c in entries if c.get("total_mci")), Decimal(0))
+    return {"entries": sorted(entries, key=lambda c: c["infusion_date"]), "mci_per_kg": total, "total_mci": total_mci}

@@ -1,0 +1,87 @@
+"""The course page and the course steps that need no form of their own (eligibility, admission, release, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from mibg.core import course_state
+from mibg.core.course_state import ORDER, CourseState
+from mibg.web.audit.trail import log_view
+from mibg.web.courses import services
+from mibg.web.courses.models import Course
+from mibg.web.forms import datetime_field
+from mibg.web.permissions import STEP_ACTIONS, action_required, allowed
+from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token, parse_version
+
+
+def get_course(pk: int) -> Course:
+    return get_object_or_404(Course.objects.select_related("patient"), pk=pk)
+
+
+def numbers_hidden(request: HttpRequest, course: Course, directive: object) -> bool:
+    """10 CFR 35.41: until the directive is verified, a possible verifier does not see its numbers."""
+    return (directive is not None and course.state_enum is CourseState.DIRECTIVE_SIGNED
+            and allowed(request.user, "directive.verify") and getattr(directive, "signed_by_id", None) != request.user.pk)
+
+
+class StepForm(forms.Form):
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note")
+    occurred_at = datetime_field("When it happened")
+
+
+@action_required(get="patient.view")
+def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    directives = list(course.directives.select_related("signed_by").prefetch_related("verifications").order_by("-version"))
+    current = next((d for d in directives if d.status == "signed"), None)
+    state = course.state_enum
+    steps = []
+    for t in course_state.available(state):
+        if t.event in STEP_ACTIONS and allowed(request.user, f"course.{t.event}"):
+            steps.append(t)
+    log_view(request.user, course.patient, f"course {course.number}")
+    return render(request, "mibg/courses/detail.html", {
+        "course": course, "patient": course.patient, "state": state,
+        "line": [(s, ORDER.index(s) < ORDER.index(state), s is state) for s in ORDER if s is not CourseState.CLOSED or state is s],
+        "evaluation": course.evaluations.order_by("-evaluated_at", "-id").first(),
+        "directives": directives, "current": current, "hide_numbers": numbers_hidden(request, course, current),
+        "assays": list(course.assays.select_related("recorded_by").all()),
+        "administrations": list(course.administrations.all()),
+        "history": list(course.steps.select_related("by").all()),
+        "decisions": list(course.chair_decisions.all()),
+        "steps": steps, "step_form": StepForm(), "token": form_token(request) if steps else "",
+        "next_step": course_state.NEXT_STEP.get(state),
+    })
+
+
+def step_view(event: str) -> Callable[[HttpRequest, int], HttpResponse]:
+    """One view per course step, each guarded by its own action ``course.<event>``."""
+
+    @action_required(post=f"course.{event}")
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        course = get_course(pk)
+        form = StepForm(request.POST)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                messages.error(request, f"{field}: {' '.join(errors)}")
+            return redirect("courses:detail", pk=pk)
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                services.advance(request.user, course, event, parse_version(request.POST.get("version")),
+                                 note=form.cleaned_data["note"], occurred_at=form.cleaned_data["occurred_at"])
+        except (AlreadySubmitted, Conflict, course_state.TransitionRefused) as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{course_state.transition(event).title}: done. The course is now "
+                                      f"'{course.state_enum.label}'.")
+        return redirect("courses:detail", pk=pk)
+
+    view.__name__ = f"step_{event}"
+    return view

@@ -1,0 +1,204 @@
+"""Demo data: one user per role and a handful of patients at different stages, made through the services.
+
+Every record is created the way a person would create it (so the audit trail, the evaluations and the
+signatures are real). Dates are relative to today so the screening windows hold whenever the demo runs.
+The passwords are generated and returned once; they are never stored in clear.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from mibg.core.decay import activity_to_draw_at_calibration
+from mibg.core.units import Activity
+from mibg.protocol import load_protocol
+from mibg.web import permissions as p
+from mibg.web.accounts.models import User
+from mibg.web.courses import services as courses
+from mibg.web.courses.models import Course
+from mibg.web.directives import services as directives
+from mibg.web.screening import services as screening
+from mibg.web.treatment import services as treatment
+
+PEOPLE = [
+    ("patel", "Asha", "Patel", "Dr Asha Patel, MD", [p.PHYSICIAN]),
+    ("chen", "Wei", "Chen", "Dr Wei Chen, MD (study chair)", [p.CHAIR]),
+    ("sam", "Sam", "Okafor", "Sam Okafor, PhD, DABR", [p.PHYSICIST]),
+    ("riley", "Riley", "Novak", "Riley Novak, PharmD", [p.PHARMACIST]),
+    ("nora", "Nora", "Diaz", "Nora Diaz, RN", [p.NURSE]),
+    ("morgan", "Morgan", "Lee", "Morgan Lee (monitor)", [p.READONLY]),
+    ("admin", "Site", "Administrator", "Site administrator", [p.ADMIN]),
+]
+
+
+def ensure_roles() -> None:
+    for role in p.ROLES:
+        Group.objects.get_or_create(name=role)
+
+
+def make_user(username: str, roles: list[str], password: str, printed_name: str = "", first: str = "", last: str = "") -> User:
+    ensure_roles()
+    user = User.objects.create_user(username=username, password=password, printed_name=printed_name,
+                                    first_name=first, last_name=last)
+    user.groups.set(Group.objects.filter(name__in=roles))
+    if p.ADMIN in roles:
+        user.is_staff = user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
+    return user
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def snapshot_data(t: date, *, weight: str = "22.0", mci_per_kg: str = "18", attester: str = "Dr Asha Patel, MD",
+                  anc: str = "1.4", platelets: str = "95", marrow_cytopenia: bool = False) -> dict[str, Any]:
+    """A complete neuroblastoma screening (as examples/patients/eligible-neuroblastoma.json) for treatment on ``t``."""
+
+    def d(days: int) -> str:
+        return (t - timedelta(days=days)).isoformat()
+
+    def dt(days: int, hour: int) -> str:
+        return at(t - timedelta(days=days), hour).isoformat()
+
+    lab_at = dt(3, 7)
+    attest = {"value": True, "by": attester, "at": dt(3, 10)}
+    data: dict[str, Any] = {
+        "weight_kg": weight, "weight_measured_on": d(3),
+        "diagnosis": {"kind": "neuroblastoma", "diagnosed_on": d(1400), "histopathology_confirmed": True},
+        "disease_status": {"category": "relapsed", "progressive_disease": True,
+                           "failure_to_respond_to_standard_therapy": False, "assessed_on": d(20)},
+        "mibg_scans": [{"scan_date": d(22), "avid": True, "evaluable_disease": True}],
+        "anti_tumour_therapies": [{"description": "topotecan/cyclophosphamide cycle 4", "last_dose_on": d(35)}],
+        "radiotherapy": [],
+        "cytokines": [{"agent": "g_csf", "last_dose_at": dt(9, 8)}],
+        "stem_cell_products": [{"product_type": "pbsc", "total_cd34_cells": "1.1E+8", "collected_on": d(1200),
+                                "label": "PBSC bags 1-4"}],
+        "labs": [
+            {"test": "anc", "value": anc, "unit": "10^9/L", "collected_at": lab_at, "lln": "1.5"},
+            {"test": "platelets", "value": platelets, "unit": "10^9/L", "collected_at": lab_at, "lln": "150"},
+            {"test": "hemoglobin", "value": "10.8", "unit": "g/dL", "collected_at": lab_at, "lln": "11.5"},
+            {"test": "bilirubin", "value": "0.4", "unit": "mg/dL", "collected_at": lab_at, "uln": "1.0"},
+            {"test": "ast", "value": "42", "unit": "U/L", "collected_at": lab_at, "uln": "50"},
+            {"test": "alt", "value": "35", "unit": "U/L", "collected_at": lab_at, "uln": "45"},
+            {"test": "creatinine", "value": "0.4", "unit": "mg/dL", "collected_at": lab_at, "uln": "0.7"},
+        ],
+        "transfusions": [{"product": "red_cells", "given_at": dt(6, 14)}],
+        "performance": {"scale": "lansky", "score": 80, "assessed_on": d(3)},
+        "pregnancy": {"childbearing_potential": False, "assessed_on": d(3)},
+        "on_hemodialysis": False,
+        "infection_screen": {"assessed_on": d(3), "infections": []},
+        "consent": {"signed": True, "signed_on": d(15), "signed_by": "mother (legal guardian)"},
+        "attestations": {name: dict(attest) for name in (
+            "life_expectancy_over_6_weeks", "recovered_from_prior_toxicity", "able_to_cooperate_with_radiation_safety",
+            "normal_lung_function", "no_cardiac_dysfunction", "no_major_organ_disease")},
+        "enrolment_date": d(14),
+        "planned_treatment_date": t.isoformat(),
+        "planned_infusion_start": at(t, 9).isoformat(),
+        "planned_mci_per_kg": mci_per_kg,
+    }
+    data["attestations"]["significant_organ_impairment"] = {**attest, "value": False}
+    if marrow_cytopenia:
+        data["attestations"]["cytopenia_due_to_marrow_metastasis"] = {**attest, "value": True}
+    return data
+
+
+def _fresh(course: Course) -> Course:
+    return Course.objects.select_related("patient").get(pk=course.pk)
+
+
+def screen(user: User, course: Course, data: dict[str, Any]) -> Any:
+    base = screening.form_data(course)
+    snapshot = screening.snapshot_for(course, {**base, **data, "prior_mibg_courses": base.get("prior_mibg_courses", [])})
+    return screening.save_and_evaluate(user, course, _fresh(course).version, snapshot)
+
+
+def directive_entry(t: date, mci_per_kg: str = "18") -> directives.DirectiveInput:
+    return directives.DirectiveInput(Decimal(mci_per_kg), "draximage", Decimal("12"), Decimal("50"), Decimal("100"),
+                                     "central_line", at(t, 7), at(t, 9))
+
+
+def run_course(people: dict[str, User], course: Course, t: date, *, until: str, weight: str = "22.0",
+               mci_per_kg: str = "18", residual: str = "2.5") -> None:
+    """Take a course through the real steps up to ``until`` (a CourseState value)."""
+    order = ["screening", "eligible", "directive signed", "verified", "assayed", "administered", "in-patient", "released",
+             "follow-up", "closed"]
+    stop = order.index(until)
+    screen(people["nora"], course, snapshot_data(t, weight=weight, mci_per_kg=mci_per_kg))
+    if stop >= 1:
+        courses.take_step(people["patel"], course, "confirm_eligibility", _fresh(course).version, note="demo")
+    if stop >= 2:
+        name = people["patel"].signature_name()
+        directives.sign(people["patel"], name, _fresh(course), _fresh(course).version, directive_entry(t, mci_per_kg))
+    if stop >= 3:
+        directive = courses.current_directive(course)
+        directives.verify_directive(people["sam"], _fresh(course), _fresh(course).version, directive.weight_kg, directive.mci_per_kg)
+    if stop >= 4:
+        directive = courses.current_directive(course)
+        half_life = load_protocol().constant("i131_half_life_days")
+        measured_at = at(t, 7, 30)
+        drawn = activity_to_draw_at_calibration(Activity(directive.activity_mci), measured_at, directive.administration_time, half_life)
+        entry = treatment.AssayInput("LSA-24-0117", at(t, 7), Decimal("12"), drawn.activity_to.mci.quantize(Decimal("0.1")),
+                                     measured_at, "Capintec CRC-55tR #2")
+        treatment.record_assay(people["riley"], _fresh(course), _fresh(course).version, entry)
+    if stop >= 5:
+        entry = treatment.AdministrationInput(at(t, 9), at(t, 10, 40), "central_line", Decimal("50"), Decimal(residual),
+                                              at(t, 11))
+        treatment.record_administration(people["nora"], _fresh(course), _fresh(course).version, entry)
+    for event, who, when in (("admit", "nora", at(t, 10, 45)), ("release", "sam", at(t + timedelta(days=4), 11)),
+                             ("start_follow_up", "patel", None), ("close", "patel", None)):
+        target = {"admit": "in-patient", "release": "released", "start_follow_up": "follow-up", "close": "closed"}[event]
+        if stop >= order.index(target):
+            note = {"release": "1.6 mrem/h at 1 m, below the site limit of 2 mrem/h"}.get(event, "")
+            courses.take_step(people[who], _fresh(course), event, _fresh(course).version, note=note, occurred_at=when)
+
+
+PATIENTS = [
+    # mrn, given, family, birth date offset in days, sex
+    ("DEMO-1001", "Ava", "Martin", 6 * 365, "female"),
+    ("DEMO-1002", "Liam", "Nguyen", 7 * 365, "male"),
+    ("DEMO-1003", "Mia", "Garcia", 5 * 365, "female"),
+    ("DEMO-1004", "Noah", "Smith", 8 * 365, "male"),
+    ("DEMO-1005", "Emma", "Johnson", 9 * 365, "female"),
+    ("DEMO-1006", "Lucas", "Brown", 10 * 365, "male"),
+    ("DEMO-1007", "Zoe", "Wilson", 4 * 365, "female"),
+]
+
+
+@transaction.atomic
+def load() -> dict[str, str]:
+    """Create the demo users and patients; return {username: password} (shown once by the caller)."""
+    passwords: dict[str, str] = {}
+    people: dict[str, User] = {}
+    for username, first, last, printed, roles in PEOPLE:
+        passwords[username] = secrets.token_urlsafe(12)
+        people[username] = make_user(username, roles, passwords[username], printed, first, last)
+    today = timezone.localdate()
+    made = {}
+    for mrn, given, family, age_days, sex in PATIENTS:
+        patient = courses.create_patient(people["nora"], {"mrn": mrn, "given_name": given, "family_name": family,
+                                                          "birth_date": today - timedelta(days=age_days), "sex": sex})
+        made[mrn] = (patient, courses.create_course(people["nora"], patient))
+    soon = today + timedelta(days=3)
+    # Screening, incomplete: labs, attestations and consent not entered yet.
+    partial = {k: v for k, v in snapshot_data(soon).items() if k not in ("labs", "attestations", "consent", "transfusions")}
+    screen(people["nora"], made["DEMO-1001"][1], partial)
+    run_course(people, made["DEMO-1002"][1], soon, until="eligible", weight="24.5")
+    run_course(people, made["DEMO-1003"][1], soon, until="directive signed", weight="19.35", mci_per_kg="15")
+    run_course(people, made["DEMO-1004"][1], today, until="administered", weight="27.2", mci_per_kg="12")
+    run_course(people, made["DEMO-1005"][1], today - timedelta(days=1), until="in-patient", weight="30.1")
+    lucas, first = made["DEMO-1006"]
+    run_course(people, first, today - timedelta(days=240), until="closed", weight="28.0", mci_per_kg="12")
+    second = courses.create_course(people["nora"], lucas)
+    run_course(people, second, today - timedelta(days=10), until="follow-up", weight="31.0", mci_per_kg="15")
+    # Needs review: thrombocytopenia attributed to tumour in the marrow goes to the study chair (H5).
+    zoe_course = made["DEMO-1007"][1]
+    screen(people["nora"], zoe_course, snapshot_data(soon, platelets="14", marrow_cytopenia=True, weight="16.4"))
+    return passwords

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from django import forms
+
+from mibg.protocol import load_protocol
+from mibg.web.directives.models import ROUTES
+from mibg.web.forms import datetime_field, decimal_field
+
+
+def _preparations() -> list[tuple[str, str]]:
+    return [(key, p.name + (" — production discontinued" if p.discontinued else ""))
+            for key, p in load_protocol().preparations.items()]
+
+
+class DirectiveForm(forms.Form):
+    """The authorised user's choices (10 CFR 35.40). Weight comes from the screening snapshot, not from here."""
+
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    mci_per_kg = decimal_field("Dose", required=True, max_digits=7, decimal_places=3, unit="mCi/kg",
+                               help_text="protocol range 8-18 mCi/kg (A1)")
+    preparation = forms.ChoiceField(choices=[("", "—"), *_preparations()])
+    specific_activity = decimal_field("Specific activity of the lot", max_digits=10, decimal_places=3,
+                                      unit="Ci/mmol (DraxImage) or mCi/mg (AZEDRA)",
+                                      help_text="DraxImage: required, 9-18 Ci/mmol. AZEDRA: the lot certificate's value, "
+                                                "or empty for the label's 2,500 mCi/mg")
+    final_volume_ml = decimal_field("Final infusion volume", required=True, max_digits=7, decimal_places=2, unit="mL",
+                                    help_text="25-50 mL (R4)")
+    infusion_min = decimal_field("Infusion duration", required=True, max_digits=6, decimal_places=1, unit="min",
+                                 help_text="AZEDRA 30-60 min, DraxImage 90-120 min (R6)")
+    route = forms.ChoiceField(choices=[("", "—"), *ROUTES], help_text="central line if present, else peripheral IV (R5)")
+    calibration_time = datetime_field("Calibration time of the dose", required=True)
+    administration_time = datetime_field("Planned administration time", required=True)
+    change_reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                    label="Reason for the change (new version only)")
+    password = forms.CharField(required=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                               label="Your password (signature)")
+    confirm = forms.BooleanField(required=False, label="I have read the plan, its findings and the statement below.")
+
+    def clean_preparation(self) -> str:
+        value = self.cleaned_data["preparation"]
+        if not value:
+            raise forms.ValidationError("Choose the preparation.")
+        return value
+
+    def clean_route(self) -> str:
+        value = self.cleaned_data["route"]
+        if not value:
+            raise forms.ValidationError("Choose the route.")
+        return value
+
+
+class VerificationForm(forms.Form):
+    """10 CFR 35.41: the verifier's own entry. The directive's numbers are not on this page."""
+
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    weight_kg = decimal_field("Patient weight", required=True, max_digits=7, decimal_places=3, unit="kg",
+                              help_text="from the patient's chart, not from the directive")
+    mci_per_kg = decimal_field("Prescribed dose", required=True, max_digits=7, decimal_places=3, unit="mCi/kg")

@@ -1,0 +1,86 @@
+"""Written directives (10 CFR 35.40) and their independent verifications (10 CFR 35.41).
+
+A directive row is created only when it is signed, and is never edited afterwards: a change is a new
+version, and the old one is voided (its signature no longer directs anything).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from mibg.core.units import Activity
+
+ROUTES = [("central_line", "IV via central line"), ("peripheral_iv", "Peripheral IV")]
+
+
+class WrittenDirective(models.Model):
+    SIGNED, VOID = "signed", "void"
+
+    course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="directives")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=[(SIGNED, "signed"), (VOID, "void")], default=SIGNED)
+    weight_kg = models.DecimalField(max_digits=7, decimal_places=3)
+    mci_per_kg = models.DecimalField(max_digits=7, decimal_places=3)
+    activity_mci = models.DecimalField(max_digits=12, decimal_places=6)  # = weight x mCi/kg, exact
+    preparation = models.CharField(max_length=20)
+    specific_activity_ci_per_mmol = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    specific_activity_mci_per_mg = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    final_volume_ml = models.DecimalField(max_digits=7, decimal_places=2)
+    infusion_min = models.DecimalField(max_digits=6, decimal_places=1)
+    route = models.CharField(max_length=20, choices=ROUTES)
+    calibration_time = models.DateTimeField()
+    administration_time = models.DateTimeField()
+    plan_json = models.TextField()  # the dose plan the signer saw: findings, formulas, inputs
+    protocol_label = models.CharField(max_length=60)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_name = models.CharField(max_length=150)
+    signed_at = models.DateTimeField(default=timezone.now)
+    signature_meaning = models.TextField()
+    change_reason = models.TextField(blank=True)  # why this version replaced the previous one
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    void_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["course", "-version"]
+        constraints = [models.UniqueConstraint(fields=["course", "version"], name="one_directive_version")]
+
+    def __str__(self) -> str:
+        return f"Written directive v{self.version} ({self.status}) for {self.course}"
+
+    @property
+    def activity(self) -> Activity:
+        return Activity(self.activity_mci)
+
+    @property
+    def plan(self) -> dict[str, Any]:
+        return json.loads(self.plan_json)
+
+    def get_preparation_display(self) -> str:
+        from mibg.protocol import load_protocol
+
+        prep = load_protocol().preparations.get(self.preparation)
+        return prep.name if prep else self.preparation
+
+
+class Verification(models.Model):
+    directive = models.ForeignKey(WrittenDirective, on_delete=models.PROTECT, related_name="verifications")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_name = models.CharField(max_length=150)
+    at = models.DateTimeField(default=timezone.now)
+    weight_kg = models.DecimalField(max_digits=7, decimal_places=3)
+    mci_per_kg = models.DecimalField(max_digits=7, decimal_places=3)
+    accepted = models.BooleanField()
+    differing = models.CharField(max_length=100, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"Verification of {self.directive}: {'accepted' if self.accepted else 'refused'}"

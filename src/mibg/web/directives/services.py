@@ -1,0 +1,155 @@
+"""The written directive (10 CFR 35.40) and its independent verification (10 CFR 35.41)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from mibg.core import course_state
+from mibg.core.dosing import DosePlan, dose_request_from_snapshot, plan_dose
+from mibg.core.errors import InputError
+from mibg.core.units import Activity
+from mibg.core.verification import Prescription, verify
+from mibg.protocol import load_protocol
+from mibg.web.audit.trail import field_values, log_changes, log_event
+from mibg.web.courses.models import Course
+from mibg.web.courses.services import advance, course_facts, current_directive
+from mibg.web.directives.models import ROUTES, Verification, WrittenDirective
+from mibg.web.screening.services import dosing_snapshot
+
+
+@dataclass(frozen=True)
+class DirectiveInput:
+    mci_per_kg: Decimal
+    preparation: str
+    specific_activity: Decimal | None
+    final_volume_ml: Decimal
+    infusion_min: Decimal
+    route: str
+    calibration_time: datetime
+    administration_time: datetime
+
+
+def plan_for(course: Course, entry: DirectiveInput) -> DosePlan:
+    """The dose plan for ``entry`` on this course's screening snapshot; InputError names a bad field."""
+    snapshot = dosing_snapshot(course)
+    if snapshot is None:
+        raise InputError("screening", "the course has no screening evaluation yet")
+    sa_field = "specific_activity_mci_per_mg" if entry.preparation == "azedra" else "specific_activity_ci_per_mmol"
+    request = dose_request_from_snapshot(
+        snapshot, mci_per_kg=entry.mci_per_kg, preparation=entry.preparation,
+        **{sa_field: entry.specific_activity},
+        final_volume_ml=entry.final_volume_ml, infusion_min=entry.infusion_min,
+        calibration_time=entry.calibration_time, administration_time=entry.administration_time)
+    return plan_dose(request)
+
+
+def _activity_text(activity: Activity) -> dict[str, str]:
+    return {"mci": str(activity.mci), "mbq": str(activity.mbq), "gbq": str(activity.gbq), "display": activity.display()}
+
+
+def plan_record(plan: DosePlan) -> dict[str, Any]:
+    """The plan as kept with a signature: exact numbers as text (never floats), every finding and formula."""
+    r = plan.request
+    return {
+        "status": plan.status,
+        "protocol": plan.protocol_label,
+        "weight_kg": str(r.weight_kg),
+        "mci_per_kg": str(r.mci_per_kg),
+        "preparation": r.preparation,
+        "activity": _activity_text(plan.activity),
+        "max_activity": _activity_text(plan.max_activity) if plan.max_activity else None,
+        "max_activity_reason": plan.max_activity_reason,
+        "stem_cells_adequate": plan.stem_cells_adequate,
+        "cumulative_mci_per_kg": str(plan.cumulative_mci_per_kg),
+        "activity_at_calibration": _activity_text(plan.calibration.activity_to) if plan.calibration else None,
+        "findings": [{"rule": f.rule, "severity": str(f.severity), "message": f.message, "reference": f.reference}
+                     for f in plan.findings],
+        "calculations": [{"name": c.name, "value": c.value, "unit": c.unit, "formula": c.formula,
+                          "inputs": [str(i) for i in c.inputs]} for c in plan.calculations],
+    }
+
+
+def signature_meaning(name: str, course: Course, entry: DirectiveInput, plan: DosePlan) -> str:
+    when = timezone.localtime(entry.administration_time)
+    route = dict(ROUTES)[entry.route]
+    prep = load_protocol().preparations[entry.preparation].name
+    return (f"I, {name}, authorised user, direct the administration of {plan.activity.display()} of 131I-MIBG "
+            f"({prep}) = {plan.request.mci_per_kg} mCi/kg x {plan.request.weight_kg} kg, intravenously ({route}), "
+            f"in {entry.final_volume_ml} mL over {entry.infusion_min} min, to {course.patient.name} "
+            f"(MRN {course.patient.mrn}), course {course.number}, at {when:%Y-%m-%d %H:%M %Z}, "
+            f"under protocol {plan.protocol_label}.")
+
+
+class Refused(Exception):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def sign(user: Any, signed_name: str, course: Course, version: int, entry: DirectiveInput, change_reason: str = "") -> WrittenDirective:
+    """Sign a directive (a new version when one is signed already: the old signature is voided)."""
+    plan = plan_for(course, entry)
+    if plan.blocked:
+        raise Refused("The dose plan is blocked by a protocol limit: a blocked plan cannot be signed.")
+    with transaction.atomic():
+        previous = current_directive(course)
+        event = "revise_directive" if previous is not None else "sign_directive"
+        if previous is not None and not change_reason.strip():
+            raise Refused("A new version of a signed directive needs the reason for the change.", "change_reason")
+        if previous is not None:
+            before = field_values(previous)
+            WrittenDirective.objects.filter(pk=previous.pk).update(
+                status=WrittenDirective.VOID, voided_at=timezone.now(), voided_by=user,
+                void_reason=f"replaced by version {previous.version + 1}: {change_reason}")
+            previous.refresh_from_db()
+            log_changes(user, "void", previous, course.patient, before)
+        directive = WrittenDirective.objects.create(
+            course=course, version=(previous.version + 1) if previous else 1,
+            weight_kg=plan.request.weight_kg, mci_per_kg=entry.mci_per_kg, activity_mci=plan.activity.mci,
+            preparation=entry.preparation,
+            specific_activity_ci_per_mmol=entry.specific_activity if entry.preparation != "azedra" else None,
+            specific_activity_mci_per_mg=entry.specific_activity if entry.preparation == "azedra" else None,
+            final_volume_ml=entry.final_volume_ml, infusion_min=entry.infusion_min, route=entry.route,
+            calibration_time=entry.calibration_time, administration_time=entry.administration_time,
+            plan_json=json.dumps(plan_record(plan)), protocol_label=plan.protocol_label,
+            signed_by=user, signed_name=signed_name, signature_meaning=signature_meaning(signed_name, course, entry, plan),
+            change_reason=change_reason)
+        log_changes(user, "sign", directive, course.patient, note=directive.signature_meaning)
+        facts = course_facts(course, reason_given=bool(change_reason.strip()))
+        advance(user, course, event, version, note=change_reason, facts=facts)
+    return directive
+
+
+def verify_directive(user: Any, course: Course, version: int, weight_kg: object, mci_per_kg: object) -> Verification:
+    """10 CFR 35.41: record the comparison; an exact match verifies the course."""
+    directive = current_directive(course)
+    if directive is None or course.state_enum is not course_state.CourseState.DIRECTIVE_SIGNED:
+        raise Refused("There is no signed directive awaiting verification on this course.")
+    result = verify(Prescription(directive.weight_kg, directive.mci_per_kg, directive.activity_mci),
+                    signed_by=str(directive.signed_by_id), verifier=str(user.pk), weight_kg=weight_kg, mci_per_kg=mci_per_kg)
+    with transaction.atomic():
+        verification = Verification.objects.create(
+            directive=directive, by=user, signed_name=user.signature_name(), weight_kg=Decimal(str(weight_kg)),
+            mci_per_kg=Decimal(str(mci_per_kg)), accepted=result.accepted, differing=",".join(result.differing),
+            message=result.message)
+        log_changes(user, "verify", verification, course.patient, note=result.message)
+        if result.accepted:
+            advance(user, course, "verify", version)
+    return verification
+
+
+def refused_verification_attempts(course: Course) -> int:
+    directive = current_directive(course)
+    return directive.verifications.filter(accepted=False).count() if directive else 0
+
+
+def log_print(user: Any, directive: WrittenDirective) -> None:
+    log_event(user, "view", directive, directive.course.patient, note="order sheet printed / viewed")

@@ -1,0 +1,156 @@
+"""The written directive page with its live dose plan, the signature, the order sheet, and verification."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from mibg.core.course_state import CourseState, TransitionRefused
+from mibg.core.errors import InputError
+from mibg.web.courses.services import current_directive
+from mibg.web.courses.views import get_course, numbers_hidden
+from mibg.web.directives import services
+from mibg.web.directives.forms import DirectiveForm, VerificationForm
+from mibg.web.directives.models import WrittenDirective
+from mibg.web.permissions import action_required
+from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
+from mibg.web.screening.services import dosing_snapshot
+from mibg.web.signing import SignatureRefused, check_signature
+
+SIGNABLE = {CourseState.ELIGIBLE, CourseState.DIRECTIVE_SIGNED, CourseState.VERIFIED, CourseState.ASSAYED}
+
+
+def _entry(form: DirectiveForm) -> services.DirectiveInput:
+    d = form.cleaned_data
+    return services.DirectiveInput(d["mci_per_kg"], d["preparation"], d["specific_activity"], d["final_volume_ml"],
+                                   d["infusion_min"], d["route"], d["calibration_time"], d["administration_time"])
+
+
+def _initial(course, request: HttpRequest) -> dict[str, object]:
+    initial: dict[str, object] = {"form_token": form_token(request), "version": course.version}
+    previous = current_directive(course)
+    if previous is not None:
+        initial.update({k: getattr(previous, k) for k in ("mci_per_kg", "preparation", "final_volume_ml", "infusion_min",
+                                                          "route", "calibration_time", "administration_time")})
+        initial["specific_activity"] = previous.specific_activity_mci_per_mg or previous.specific_activity_ci_per_mmol
+        return initial
+    snapshot = dosing_snapshot(course)
+    if snapshot is not None:
+        initial["mci_per_kg"] = snapshot.planned_mci_per_kg
+        initial["administration_time"] = snapshot.planned_infusion_start
+    return initial
+
+
+def _plan_context(course, form: DirectiveForm) -> dict[str, object]:
+    """The plan for a valid form, or why there is none."""
+    if not form.is_valid():
+        return {"plan": None, "form": form}
+    try:
+        plan = services.plan_for(course, _entry(form))
+    except InputError as error:
+        return {"plan": None, "form": form, "input_error": error}
+    return {"plan": plan, "record": services.plan_record(plan), "form": form,
+            "meaning": services.signature_meaning("[your name]", course, _entry(form), plan)}
+
+
+@action_required(get="directive.sign", post="directive.sign")
+def directive_form(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    if course.state_enum not in SIGNABLE:
+        messages.error(request, f"A written directive is signed after eligibility is confirmed and before the "
+                                f"administration; this course is '{course.state_enum.label}'.")
+        return redirect("courses:detail", pk=pk)
+    snapshot = dosing_snapshot(course)
+    previous = current_directive(course)
+    form = DirectiveForm(request.POST or None, initial=_initial(course, request))
+    context: dict[str, object] = {"course": course, "patient": course.patient, "snapshot": snapshot, "previous": previous}
+    if request.method == "POST":
+        context.update(_plan_context(course, form))
+        plan = context.get("plan")
+        if plan is not None:
+            data = form.cleaned_data
+            if not data["confirm"]:
+                form.add_error("confirm", "Tick to confirm you have read the plan and the statement.")
+            elif plan.blocked:
+                form.add_error(None, "The dose plan is blocked by a protocol limit: a blocked plan cannot be signed.")
+            else:
+                try:
+                    name = check_signature(request.user, data["password"], course, course.patient, "written directive")
+                    with transaction.atomic():
+                        consume_form_token(request)
+                        directive = services.sign(request.user, name, course, data["version"], _entry(form), data["change_reason"])
+                except SignatureRefused as error:
+                    form.add_error("password", error.message)
+                except services.Refused as error:
+                    form.add_error(error.field, error.message)
+                except (AlreadySubmitted, Conflict, TransitionRefused) as error:
+                    messages.error(request, error.message)
+                    return redirect("courses:detail", pk=pk)
+                else:
+                    messages.success(request, f"Written directive version {directive.version} signed.")
+                    return redirect("courses:detail", pk=pk)
+    else:
+        # Show the plan for the values the page opens with (a previous version's, or the screening's).
+        opening = DirectiveForm(data={name: form[name].value() for name in form.fields if form[name].value() is not None})
+        context.update(_plan_context(course, opening))
+        context["form"] = form
+    return render(request, "mibg/directives/form.html", context)
+
+
+@action_required(post="directive.sign")
+def directive_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The htmx partial: the plan recalculated for what is in the form now. Saves nothing."""
+    course = get_course(pk)
+    form = DirectiveForm(request.POST)
+    context = {"course": course, "patient": course.patient, **_plan_context(course, form)}
+    return render(request, "mibg/directives/plan.html", context)
+
+
+@action_required(get="patient.view")
+def directive_print(request: HttpRequest, pk: int) -> HttpResponse:
+    directive = get_object_or_404(WrittenDirective.objects.select_related("course__patient", "signed_by"), pk=pk)
+    course = directive.course
+    if numbers_hidden(request, course, directive):
+        messages.error(request, "The order sheet shows the directive's numbers: it opens for you after the independent "
+                                "verification (10 CFR 35.41).")
+        return redirect("courses:detail", pk=course.pk)
+    services.log_print(request.user, directive)
+    return render(request, "mibg/directives/print.html", {"d": directive, "course": course, "patient": course.patient,
+                                                          "plan": json.loads(directive.plan_json)})
+
+
+@action_required(get="directive.verify", post="directive.verify")
+def verify(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    directive = current_directive(course)
+    if directive is None or course.state_enum is not CourseState.DIRECTIVE_SIGNED:
+        messages.error(request, "There is no signed directive awaiting verification on this course.")
+        return redirect("courses:detail", pk=pk)
+    if directive.signed_by_id == request.user.pk:
+        messages.error(request, "You signed this directive: another physicist or pharmacist must verify it (10 CFR 35.41).")
+        return redirect("courses:detail", pk=pk)
+    form = VerificationForm(request.POST or None, initial={"form_token": form_token(request), "version": course.version})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                verification = services.verify_directive(request.user, course, data["version"], data["weight_kg"], data["mci_per_kg"])
+        except InputError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        except (AlreadySubmitted, Conflict, TransitionRefused, services.Refused) as error:
+            messages.error(request, error.message)
+            return redirect("courses:detail", pk=pk)
+        else:
+            if verification.accepted:
+                messages.success(request, verification.message)
+                return redirect("courses:detail", pk=pk)
+            messages.error(request, verification.message)
+            form = VerificationForm(initial={"form_token": form_token(request), "version": course.version})
+    return render(request, "mibg/directives/verify.html", {
+        "form": form, "course": course, "patient": course.patient, "directive": directive,
+        "attempts": services.refused_verification_attempts(course)})

@@ -1,0 +1,62 @@
+"""Form pieces shared by every page: exact decimals, time-zone-aware times, tri-state yes/no."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """``<input type="datetime-local">`` in the clinic's time zone; seconds are kept when there are any."""
+
+    input_type = "datetime-local"
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, datetime):
+            if timezone.is_aware(value):
+                value = timezone.localtime(value)
+            return value.strftime("%Y-%m-%dT%H:%M:%S" if value.second else "%Y-%m-%dT%H:%M")
+        return super().format_value(value)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def format_value(self, value: Any) -> str | None:
+        return value.isoformat() if hasattr(value, "isoformat") else super().format_value(value)
+
+
+def decimal_field(label: str, *, required: bool = False, max_digits: int | None = None, decimal_places: int | None = None,
+                  unit: str = "", help_text: str = "") -> forms.DecimalField:
+    """A decimal typed as text, kept exactly as typed (no browser rounding of a number input)."""
+    field = forms.DecimalField(label=label, required=required, max_digits=max_digits, decimal_places=decimal_places,
+                               help_text=help_text, widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    field.unit = unit  # type: ignore[attr-defined]
+    return field
+
+
+def datetime_field(label: str, *, required: bool = False, help_text: str = "") -> forms.DateTimeField:
+    zone = timezone.get_current_timezone_name()
+    return forms.DateTimeField(label=label, required=required, widget=DateTimeLocalInput(attrs={"step": "1"}),
+                               help_text=(help_text + " " if help_text else "") + f"({zone})")
+
+
+def date_field(label: str, *, required: bool = False, help_text: str = "") -> forms.DateField:
+    return forms.DateField(label=label, required=required, widget=DateInput(), help_text=help_text)
+
+
+BOOL3 = [("", "—"), ("yes", "yes"), ("no", "no")]
+
+
+def bool3_field(label: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(label=label, required=False, choices=BOOL3, empty_value=None,
+                                  coerce=lambda raw: {"yes": True, "no": False}[raw])
+
+
+class SafeForm(forms.Form):
+    """Carries the one-time token and the version of the record the form was opened on."""
+
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)

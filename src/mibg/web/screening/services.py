@@ -1,0 +1,116 @@
+"""Screening: the snapshot a course is screened on, its evaluation, and the study chair's decisions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from mibg.core.course_state import BEFORE_ADMINISTRATION, CourseState
+from mibg.core.eligibility import evaluate_eligibility
+from mibg.core.snapshot import PatientSnapshot
+from mibg.web.audit.trail import field_values, log_changes
+from mibg.web.courses.models import Course
+from mibg.web.courses.services import administered_courses
+from mibg.web.safety import update_versioned
+from mibg.web.screening.models import ChairDecision, Evaluation
+
+#: What a new course carries over from the patient's last screening: slow-changing history. Labs,
+#: transfusions, assessments, attestations, consent and decisions belong to one course and start empty.
+CARRIED = ("diagnosis", "disease_status", "mibg_scans", "anti_tumour_therapies", "radiotherapy", "cytokines",
+           "prior_mibg_courses", "stem_cell_products")
+
+EDITABLE_STATES = {CourseState.SCREENING}
+
+
+class NotEditable(Exception):
+    def __init__(self, state: CourseState) -> None:
+        self.message = (f"Screening data can be changed only while the course is in screening; it is "
+                        f"'{state.label}'. Its snapshot is kept as it was evaluated.")
+        super().__init__(self.message)
+
+
+def fixed_values(course: Course) -> dict[str, Any]:
+    """What the snapshot takes from the patient record, not from the screening form."""
+    patient = course.patient
+    return {"patient_id": patient.mrn, "birth_date": patient.birth_date.isoformat(), "sex": patient.sex}
+
+
+def chair_decisions_data(course: Course) -> list[dict[str, Any]]:
+    return [{"criterion": d.criterion, "cleared": d.cleared, "by": d.signed_name, "at": d.decided_at.isoformat(),
+             "reason": d.reason} for d in course.chair_decisions.all()]
+
+
+def form_data(course: Course) -> dict[str, Any]:
+    """The data the screening form opens with: this course's snapshot, or what carries over from the last one."""
+    if course.snapshot_json:
+        data = json.loads(course.snapshot_json)
+    else:
+        data = {}
+        previous = (Course.objects.filter(patient=course.patient).exclude(pk=course.pk).exclude(snapshot_json="")
+                    .order_by("-number").first())
+        if previous is not None:
+            old = json.loads(previous.snapshot_json)
+            data = {k: old[k] for k in CARRIED if k in old}
+    given = administered_courses(course.patient, exclude=course)
+    dates = {c["infusion_date"] for c in given}
+    data["prior_mibg_courses"] = [c for c in data.get("prior_mibg_courses", []) if c["infusion_date"] not in dates] + given
+    data.update(fixed_values(course))
+    return data
+
+
+def snapshot_for(course: Course, data: dict[str, Any]) -> PatientSnapshot:
+    """The snapshot with the course's recorded chair decisions (only they can clear a criterion)."""
+    return PatientSnapshot.model_validate({**data, "chair_decisions": chair_decisions_data(course)})
+
+
+def evaluate(user: Any, course: Course, snapshot: PatientSnapshot) -> Evaluation:
+    result = evaluate_eligibility(snapshot)
+    evaluation = Evaluation.objects.create(
+        course=course, snapshot_json=snapshot.model_dump_json(), result_json=json.dumps(result.as_dict()),
+        overall=str(result.overall), protocol_label=result.protocol_label, evaluated_by=user)
+    log_changes(user, "create", evaluation, course.patient)
+    return evaluation
+
+
+def save_and_evaluate(user: Any, course: Course, version: int, snapshot: PatientSnapshot) -> Evaluation:
+    if course.state_enum not in EDITABLE_STATES:
+        raise NotEditable(course.state_enum)
+    stored = snapshot.model_copy(update={"chair_decisions": ()})
+    with transaction.atomic():
+        before = field_values(course)
+        update_versioned(course, version, {"snapshot_json": stored.model_dump_json(),
+                                           "planned_treatment_date": snapshot.planned_treatment_date},
+                         "This course's screening data")
+        log_changes(user, "update", course, course.patient, before)
+        return evaluate(user, course, snapshot)
+
+
+def latest_evaluation(course: Course) -> Evaluation | None:
+    return course.evaluations.order_by("-evaluated_at", "-id").first()
+
+
+def dosing_snapshot(course: Course) -> PatientSnapshot | None:
+    """The snapshot of the latest evaluation with the chair decisions recorded since (A2, A3 clearances)."""
+    evaluation = latest_evaluation(course)
+    if evaluation is None:
+        return None
+    data = json.loads(evaluation.snapshot_json)
+    data.pop("chair_decisions", None)
+    return snapshot_for(course, data)
+
+
+def record_chair_decision(user: Any, signed_name: str, course: Course, criterion: str, cleared: bool, reason: str) -> ChairDecision:
+    """A signed decision (decisions.md H5, X1; A2, A3 for dose limits), then a fresh evaluation that includes it."""
+    if course.state_enum not in BEFORE_ADMINISTRATION:
+        raise NotEditable(course.state_enum)
+    with transaction.atomic():
+        decision = ChairDecision.objects.create(course=course, criterion=criterion, cleared=cleared, reason=reason,
+                                                decided_by=user, signed_name=signed_name, decided_at=timezone.now())
+        log_changes(user, "sign", decision, course.patient, note="study chair decision, signed with password re-entry")
+        snapshot = dosing_snapshot(course)
+        if snapshot is not None:
+            evaluate(user, course, snapshot)
+    return decision

@@ -1,0 +1,116 @@
+"""Screening: the snapshot form, the evaluation with every criterion, and the study chair's decisions."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from mibg.core.course_state import BEFORE_ADMINISTRATION
+from mibg.protocol import load_protocol
+from mibg.web.audit.trail import log_view
+from mibg.web.courses.views import get_course
+from mibg.web.permissions import action_required
+from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
+from mibg.web.screening import services
+from mibg.web.screening.forms import ScreeningForm
+from mibg.web.screening.models import Evaluation
+from mibg.web.signing import SignatureRefused, check_signature
+
+
+@action_required(get="screening.edit", post="screening.edit")
+def screening_form(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    if course.state_enum not in services.EDITABLE_STATES:
+        messages.info(request, services.NotEditable(course.state_enum).message)
+        return redirect("courses:detail", pk=pk)
+    if request.method == "POST":
+        form = ScreeningForm(request.POST)
+        if form.is_valid():
+            fixed = {**services.fixed_values(course), "chair_decisions": services.chair_decisions_data(course)}
+            snapshot = form.to_snapshot(fixed)
+            if snapshot is not None:
+                try:
+                    with transaction.atomic():
+                        consume_form_token(request)
+                        evaluation = services.save_and_evaluate(request.user, course, form.cleaned_data["version"], snapshot)
+                except (AlreadySubmitted, Conflict, services.NotEditable) as error:
+                    messages.error(request, error.message)
+                    return redirect("courses:detail", pk=pk)
+                messages.success(request, f"Screening data saved and evaluated: {evaluation.overall}.")
+                return redirect("screening:evaluation", pk=evaluation.pk)
+    else:
+        form = ScreeningForm(snapshot=services.form_data(course),
+                             initial={"form_token": form_token(request), "version": course.version})
+        log_view(request.user, course.patient, f"screening form, course {course.number}")
+    return render(request, "mibg/screening/form.html", {
+        "form": form, "course": course, "patient": course.patient, "fixed": services.fixed_values(course)})
+
+
+@action_required(get="patient.view")
+def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    evaluation = get_object_or_404(Evaluation.objects.select_related("course__patient", "evaluated_by"), pk=pk)
+    course = evaluation.course
+    result = evaluation.result
+    latest = services.latest_evaluation(course)
+    log_view(request.user, course.patient, f"screening evaluation {evaluation.pk}")
+    criteria = result["criteria"]
+    return render(request, "mibg/screening/result.html", {
+        "evaluation": evaluation, "course": course, "patient": course.patient, "result": result,
+        "criteria": criteria, "is_latest": latest is not None and latest.pk == evaluation.pk,
+        "counts": {s: sum(1 for c in criteria if c["status"] == s) for s in ("met", "not met", "unknown", "needs review")},
+        "snapshot": json.dumps(json.loads(evaluation.snapshot_json), indent=2),
+        "decisions": load_protocol().decisions,
+    })
+
+
+class ChairDecisionForm(forms.Form):
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    criterion = forms.ChoiceField(label="Criterion or dose limit")
+    cleared = forms.TypedChoiceField(label="Decision", choices=[("yes", "Cleared: the patient may proceed"),
+                                                                 ("no", "Not cleared")],
+                                     coerce=lambda v: v == "yes", widget=forms.RadioSelect)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Reason")
+    password = forms.CharField(widget=forms.PasswordInput, label="Your password (signature)")
+
+
+def _reviewable(course) -> list[tuple[str, str]]:
+    """'Needs review' criteria of the latest evaluation, and the dose limits a chair decision can clear."""
+    choices: list[tuple[str, str]] = []
+    latest = services.latest_evaluation(course)
+    if latest is not None:
+        choices += [(c["id"], f"{c['id']} — {c['title']} ({c['status']})") for c in latest.result["criteria"]
+                    if c["status"] == "needs review" or c.get("chair_clearable")]
+    choices += [(d.id, f"{d.id} — dose limit: {d.title}") for d in load_protocol().dose_limits if d.chair_clearable]
+    return choices
+
+
+@action_required(get="chair.decide", post="chair.decide")
+def chair_decision(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    if course.state_enum not in BEFORE_ADMINISTRATION:
+        messages.error(request, "Chair decisions are recorded before the administration.")
+        return redirect("courses:detail", pk=pk)
+    form = ChairDecisionForm(request.POST or None, initial={"form_token": form_token(request)})
+    form.fields["criterion"].choices = _reviewable(course)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            name = check_signature(request.user, data["password"], course, course.patient, "study chair decision")
+            with transaction.atomic():
+                consume_form_token(request)
+                services.record_chair_decision(request.user, name, course, data["criterion"], data["cleared"], data["reason"])
+        except SignatureRefused as error:
+            form.add_error("password", error.message)
+        except (AlreadySubmitted, services.NotEditable) as error:
+            messages.error(request, error.message)
+            return redirect("courses:detail", pk=pk)
+        else:
+            messages.success(request, f"Decision on {data['criterion']} recorded and signed; the course was evaluated again.")
+            return redirect("courses:detail", pk=pk)
+    return render(request, "mibg/screening/chair.html", {"form": form, "course": course, "patient": course.patient,
+                                                         "latest": services.latest_evaluation(course)})

@@ -1,0 +1,70 @@
+"""Display filters: activity in mCi with MBq and GBq beside it, times with their zone, exact numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from mibg.core.units import DISPLAY_RULE, Activity
+
+register = template.Library()
+
+
+@register.filter
+def activity(value: Any) -> str:
+    """``396.000000`` -> ``396.0 mCi (14652 MBq, 14.652 GBq)`` (rounding rule: see ``display_rule``)."""
+    if value in (None, ""):
+        return "—"
+    try:
+        return Activity(Decimal(str(value))).display()
+    except InvalidOperation:
+        return str(value)
+
+
+@register.filter
+def num(value: Any) -> str:
+    """An exact decimal without trailing zeros or exponent: ``19.350`` -> ``19.35``; ``1.1E+8`` -> ``110000000``."""
+    if value in (None, ""):
+        return "—"
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    text = format(d.normalize(), "f")
+    return text
+
+
+@register.filter
+def when(value: Any) -> str:
+    """A time in the clinic's zone with the zone named: ``2026-03-02 09:30 PST``."""
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+    return str(value)
+
+
+@register.filter
+def css(value: Any) -> str:
+    return str(value).replace(" ", "-").lower()
+
+
+@register.simple_tag
+def display_rule() -> str:
+    return DISPLAY_RULE
+
+
+@register.filter
+def get(mapping: Any, key: Any) -> Any:
+    return mapping.get(key) if hasattr(mapping, "get") else None

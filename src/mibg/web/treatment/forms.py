@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django import forms
+
+from mibg.web.directives.models import ROUTES
+from mibg.web.forms import datetime_field, decimal_field
+
+
+class AssayForm(forms.Form):
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    lot = forms.CharField(label="Lot", max_length=60)
+    calibration_time = datetime_field("Calibration time (from the vial label)", required=True)
+    specific_activity = decimal_field("Specific activity (lot certificate)", required=True, max_digits=10, decimal_places=3)
+    measured_mci = decimal_field("Measured activity", required=True, max_digits=10, decimal_places=3, unit="mCi")
+    measured_at = datetime_field("Measured at", required=True)
+    calibrator_id = forms.CharField(label="Dose calibrator", max_length=60, help_text="instrument ID")
+
+    def clean_measured_mci(self):
+        value = self.cleaned_data["measured_mci"]
+        if value <= 0:
+            raise forms.ValidationError("The measured activity must be greater than zero.")
+        return value
+
+    def clean_specific_activity(self):
+        value = self.cleaned_data["specific_activity"]
+        if value <= 0:
+            raise forms.ValidationError("The specific activity must be greater than zero.")
+        return value
+
+
+class SignedReasonForm(forms.Form):
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Reason")
+    password = forms.CharField(widget=forms.PasswordInput, label="Your password (signature)")
+
+
+class AdministrationForm(forms.Form):
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    started_at = datetime_field("Infusion started", required=True)
+    ended_at = datetime_field("Infusion ended", required=True)
+    route = forms.ChoiceField(choices=[("", "—"), *ROUTES])
+    volume_ml = decimal_field("Volume infused", required=True, max_digits=7, decimal_places=2, unit="mL")
+    residual_mci = decimal_field("Residual activity (syringe, lines, bag)", required=True, max_digits=10, decimal_places=3, unit="mCi")
+    residual_measured_at = datetime_field("Residual measured at", required=True)
+
+    def clean_route(self):
+        if not self.cleaned_data["route"]:
+            raise forms.ValidationError("Choose the route.")
+        return self.cleaned_data["route"]
+
+    def clean_volume_ml(self):
+        value = self.cleaned_data["volume_ml"]
+        if value <= 0:
+            raise forms.ValidationError("The volume must be greater than zero.")
+        return value
+
+    def clean_residual_mci(self):
+        value = self.cleaned_data["residual_mci"]
+        if value < 0:
+            raise forms.ValidationError("The residual cannot be negative.")
+        return value

@@ -1,0 +1,147 @@
+"""Assay (10 CFR 35.63), the authorised user's override, the administration, and the medical-event review."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from mibg.core.course_state import CourseState, TransitionRefused
+from mibg.core.errors import InputError
+from mibg.protocol import load_protocol
+from mibg.web.courses.services import current_directive
+from mibg.web.courses.views import get_course
+from mibg.web.directives.services import Refused
+from mibg.web.permissions import action_required
+from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
+from mibg.web.signing import SignatureRefused, check_signature
+from mibg.web.treatment import services
+from mibg.web.treatment.forms import AdministrationForm, AssayForm, SignedReasonForm
+from mibg.web.treatment.models import Administration, Assay
+
+ERRORS = (AlreadySubmitted, Conflict, TransitionRefused)
+
+
+def _bad_field(form, error: InputError | Refused) -> None:
+    field = getattr(error, "field", None)
+    form.add_error(field if field in form.fields else None, error.message)
+
+
+@action_required(get="assay.record", post="assay.record")
+def assay(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    directive = current_directive(course)
+    if directive is None or course.state_enum is not CourseState.VERIFIED:
+        messages.error(request, f"The assay is recorded after the independent verification; this course is "
+                                f"'{course.state_enum.label}'.")
+        return redirect("courses:detail", pk=pk)
+    form = AssayForm(request.POST or None, initial={"form_token": form_token(request), "version": course.version})
+    unit = "mCi/mg" if directive.preparation == "azedra" else "Ci/mmol"
+    form.fields["specific_activity"].unit = unit
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        entry = services.AssayInput(d["lot"], d["calibration_time"], d["specific_activity"], d["measured_mci"],
+                                    d["measured_at"], d["calibrator_id"])
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                record = services.record_assay(request.user, course, d["version"], entry)
+        except (InputError, Refused) as error:
+            _bad_field(form, error)
+        except ERRORS as error:
+            messages.error(request, error.message)
+            return redirect("courses:detail", pk=pk)
+        else:
+            (messages.success if record.within_tolerance else messages.error)(request, record.message)
+            return redirect("courses:detail", pk=pk)
+    return render(request, "mibg/treatment/assay.html", {
+        "form": form, "course": course, "patient": course.patient, "directive": directive,
+        "tolerance": load_protocol().site("assay_tolerance_percent")})
+
+
+@action_required(get="assay.override", post="assay.override")
+def assay_override(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(Assay.objects.select_related("course__patient"), pk=pk)
+    course = record.course
+    form = SignedReasonForm(request.POST or None, initial={"form_token": form_token(request), "version": course.version})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            name = check_signature(request.user, d["password"], record, course.patient, "assay override (10 CFR 35.63)")
+            with transaction.atomic():
+                consume_form_token(request)
+                services.override_assay(request.user, name, record, d["version"] or 0, d["reason"])
+        except SignatureRefused as error:
+            form.add_error("password", error.message)
+        except Refused as error:
+            _bad_field(form, error)
+        except ERRORS as error:
+            messages.error(request, error.message)
+            return redirect("courses:detail", pk=course.pk)
+        else:
+            messages.warning(request, "Override recorded: the dose may be administered as directed by the authorised user.")
+            return redirect("courses:detail", pk=course.pk)
+    return render(request, "mibg/treatment/signed_reason.html", {
+        "form": form, "course": course, "patient": course.patient, "title": "Authorised user override (10 CFR 35.63)",
+        "explain": record.message, "button": "Sign the override"})
+
+
+@action_required(get="administration.record", post="administration.record")
+def administration(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    directive = current_directive(course)
+    if directive is None or course.state_enum is not CourseState.ASSAYED:
+        messages.error(request, f"The administration is recorded after an accepted assay; this course is "
+                                f"'{course.state_enum.label}'.")
+        return redirect("courses:detail", pk=pk)
+    form = AdministrationForm(request.POST or None, initial={"form_token": form_token(request), "version": course.version,
+                                                             "route": directive.route})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        entry = services.AdministrationInput(d["started_at"], d["ended_at"], d["route"], d["volume_ml"], d["residual_mci"],
+                                             d["residual_measured_at"])
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                record = services.record_administration(request.user, course, d["version"], entry)
+        except (InputError, Refused) as error:
+            _bad_field(form, error)
+        except ERRORS as error:
+            messages.error(request, error.message)
+            return redirect("courses:detail", pk=pk)
+        else:
+            (messages.error if record.possible_medical_event else messages.success)(request, record.message)
+            return redirect("courses:detail", pk=pk)
+    accepted = course.assays.filter(directive=directive).order_by("-recorded_at", "-id").first()
+    return render(request, "mibg/treatment/administration.html", {
+        "form": form, "course": course, "patient": course.patient, "directive": directive, "assay": accepted,
+        "threshold": load_protocol().site("medical_event_percent")})
+
+
+@action_required(get="medical_event.review", post="medical_event.review")
+def medical_event_review(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(Administration.objects.select_related("course__patient"), pk=pk)
+    course = record.course
+    form = SignedReasonForm(request.POST or None, initial={"form_token": form_token(request)})
+    form.fields["reason"].label = "Review and conclusion (e.g. reported as a medical event / not a medical event, and why)"
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            name = check_signature(request.user, d["password"], record, course.patient, "medical event review")
+            with transaction.atomic():
+                consume_form_token(request)
+                services.review_medical_event(request.user, name, record, d["reason"])
+        except SignatureRefused as error:
+            form.add_error("password", error.message)
+        except Refused as error:
+            _bad_field(form, error)
+        except AlreadySubmitted as error:
+            messages.error(request, error.message)
+            return redirect("courses:detail", pk=course.pk)
+        else:
+            messages.success(request, "Review recorded and signed.")
+            return redirect("courses:detail", pk=course.pk)
+    return render(request, "mibg/treatment/signed_reason.html", {
+        "form": form, "course": course, "patient": course.patient,
+        "title": "Review of a possible medical event (10 CFR 35.3045)", "explain": record.message, "button": "Sign the review"})
