@@ -30,6 +30,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     if q:
         patients = patients.filter(Q(mrn__icontains=q) | Q(family_name__icontains=q) | Q(given_name__icontains=q))
     page = Paginator(patients, PAGE).get_page(request.GET.get("page"))
+    for patient in page:
+        patient.course_list = list(patient.courses.all())
     return render(request, "mibg/patients/list.html", {"page": page, "q": q})
 
 
