@@ -1,1 +1,82 @@
-"""Shared fixtures for every test suite."""
+"""Shared fixtures for every test suite: the clinic's people, one per role, and courses at each stage."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's live server and ORM calls from the
+# test process are then flagged as "async unsafe". The browser tests only drive the server from outside.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct-horse-battery-staple"
+
+#: username -> (roles, printed name). Test names use these personas.
+PERSONAS = {
+    "patel": (["physician"], "Dr Asha Patel, MD"),
+    "okoye": (["physician"], "Dr Chidi Okoye, MD"),
+    "chen": (["chair"], "Dr Wei Chen, MD (study chair)"),
+    "sam": (["physicist"], "Sam Okafor, PhD"),
+    "riley": (["pharmacist"], "Riley Novak, PharmD"),
+    "nora": (["nurse"], "Nora Diaz, RN"),
+    "morgan": (["readonly"], "Morgan Lee (monitor)"),
+    "admin": (["admin"], "Site administrator"),
+}
+
+
+@pytest.fixture
+def people(db):
+    from mibg.web.demo import make_user
+
+    return {name: make_user(name, roles, PASSWORD, printed) for name, (roles, printed) in PERSONAS.items()}
+
+
+@pytest.fixture
+def login(client, people):
+    """``login("patel")`` -> the test client logged in as Dr Patel."""
+
+    def as_(name):
+        client.force_login(people[name])
+        return client
+
+    return as_
+
+
+@pytest.fixture
+def make_course(people):
+    """``make_course(until="eligible")``: a new patient with one course taken through the real steps."""
+    from django.utils import timezone
+
+    from mibg.web.courses import services
+    from mibg.web.demo import run_course
+
+    counter = {"n": 0}
+
+    def make(until="screening", *, days_ahead=3, weight="22.0", mci_per_kg="18", residual="2.5", mrn=None):
+        counter["n"] += 1
+        patient = services.create_patient(people["nora"], {
+            "mrn": mrn or f"T-{counter['n']:04d}", "given_name": "Test", "family_name": f"Patient{counter['n']}",
+            "birth_date": timezone.localdate() - timedelta(days=7 * 365), "sex": "female"})
+        course = services.create_course(people["nora"], patient)
+        run_course(people, course, timezone.localdate() + timedelta(days=days_ahead), until=until, weight=weight,
+                   mci_per_kg=mci_per_kg, residual=residual)
+        course.refresh_from_db()
+        return course
+
+    return make
+
+
+def form_post_data(form) -> dict[str, str]:
+    """What a browser would post for an unbound Django form as it is rendered (its initial values)."""
+    data = {}
+    for bound in form:
+        value = bound.value()
+        if value is None or value == "" or value is False:
+            continue
+        if value is True:
+            data[bound.html_name] = "on"
+            continue
+        data[bound.html_name] = bound.field.widget.format_value(value) if hasattr(bound.field.widget, "format_value") else str(value)
+    return data
