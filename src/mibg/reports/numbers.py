@@ -1,0 +1,97 @@
+"""Numbers and times as the documents print them: exact where exact, rounded only for display.
+
+Rule (decisions.md "Units", mibg.core.units.DISPLAY_RULE): a value that has no more decimals than the
+display precision is printed exactly (396 mCi, 14.652 GBq); a longer one is rounded half-to-even to
+mCi 0.1, MBq 1, GBq 0.001, mCi/kg 0.01. Every document prints this rule. Activities are shown in mCi (the
+protocol's unit) with MBq and GBq beside them (1 mCi = 37 MBq exactly, clinical-reference §2.3).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from mibg.core.units import DISPLAY_RULE, MBQ_PER_GBQ, MBQ_PER_MCI
+from mibg.reports.errors import ReportInputError
+
+__all__ = [
+    "DISPLAY_RULE",
+    "activity_text",
+    "as_decimal",
+    "as_entered",
+    "exact",
+    "mbq",
+    "show",
+    "when",
+]
+
+
+def as_decimal(value: object, field: str) -> Decimal | None:
+    """A Decimal from what a core ``as_dict()`` holds: Decimal, int, numeric text, or a float.
+
+    Floats (``DosePlan.as_dict()`` gives them for JSON) are read through their shortest repr, which gives
+    back the decimal the float was made from for any value with at most 15 significant digits.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ReportInputError(field, f"expected a number, not {value!r}")
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ReportInputError(field, f"'{value}' is not a number") from None
+    if not number.is_finite():
+        raise ReportInputError(field, f"'{value}' is not a finite number")
+    return number
+
+
+def required(value: object, field: str) -> Decimal:
+    number = as_decimal(value, field)
+    if number is None:
+        raise ReportInputError(field, "is required")
+    return number
+
+
+def exact(value: Decimal) -> str:
+    """The value without exponent or trailing zeros: ``Decimal('396.0')`` -> ``396``."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def show(value: Decimal, places: int) -> str:
+    """Exact when the value has at most ``places`` decimals, else rounded half-to-even to ``places``."""
+    quantum = Decimal(1).scaleb(-places)
+    rounded = value.quantize(quantum, rounding=ROUND_HALF_EVEN)
+    if rounded == value:
+        return exact(value)
+    return format(rounded, "f")
+
+
+def as_entered(value: Decimal) -> str:
+    """A measured value with the digits it was entered with (60.0 stays 60.0); very small or large values
+    in scientific notation (1.602176634E-13)."""
+    if value != 0 and not Decimal("1E-4") <= abs(value) < Decimal("1E+9"):
+        return str(value.normalize())
+    return format(value, "f")
+
+
+def mbq(mci: Decimal) -> Decimal:
+    return mci * MBQ_PER_MCI
+
+
+def activity_text(mci: Decimal) -> str:
+    """``396 mCi (14652 MBq; 14.652 GBq)``."""
+    in_mbq = mci * MBQ_PER_MCI
+    return f"{show(mci, 1)} mCi ({show(in_mbq, 0)} MBq; {show(in_mbq / MBQ_PER_GBQ, 3)} GBq)"
+
+
+def when(value: datetime | date | None) -> str:
+    """ISO 8601 with the UTC offset; seconds only when they are not zero. Dates as YYYY-MM-DD."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ReportInputError("time", f"{value.isoformat()} has no time zone")
+        spec = "minutes" if value.second == 0 and value.microsecond == 0 else "seconds"
+        return value.isoformat(timespec=spec)
+    return value.isoformat()
