@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -136,8 +137,8 @@ class ScreeningForm(forms.Form):
                 rows, kept = [], []
                 for row in range(self.row_counts[group.path]):
                     values = {spec.name: _plain(cd.get(_key(group, spec.name, row)), spec) for spec in group.inputs}
-                    if any(v not in (None, "", False) for v in values.values()):
-                        rows.append({k: v for k, v in values.items() if v not in (None, "")})
+                    if _filled(values, group):
+                        rows.append({k: v for k, v in values.items() if v is not None})
                         kept.append(row)
                 self._row_map[group.path] = kept
                 unrecorded = group.none_means_unrecorded and not rows and not cd.get(_recorded_key(group))
@@ -145,7 +146,7 @@ class ScreeningForm(forms.Form):
                     _set(data, group.path, rows)
                 continue
             values = {spec.name: _plain(cd.get(_key(group, spec.name)), spec) for spec in group.inputs}
-            present = {k: v for k, v in values.items() if v not in (None, "", False)}
+            present = {k: v for k, v in values.items() if v is not None} if _filled(values, group) else {}
             if not group.path:
                 data.update(present)
             elif present:
@@ -177,13 +178,21 @@ class ScreeningForm(forms.Form):
         while path and path not in self.fields:
             inside = [name for name in self.fields if name.startswith(path + ".") and not name.endswith((".rows", ".recorded"))]
             if inside:
-                path = inside[0]
+                # An error about a whole row goes on the input it names ("... not an accepted unit ..."), else the first.
+                named = [name for name in inside if re.search(rf"\b{re.escape(name.rsplit('.', 1)[-1])}\b", message)]
+                path = (named or inside)[0]
                 break
             path = path.rpartition(".")[0]
         if path:
             self.add_error(path, message)
         else:
             self.add_error(None, f"{'.'.join(loc) or 'snapshot'}: {message}")
+
+
+def _filled(values: dict[str, Any], group: Group) -> bool:
+    """Whether a person entered anything: an unticked checkbox alone is not an entry."""
+    kinds = {spec.name: spec.kind for spec in group.inputs}
+    return any(v is not None and not (kinds[k] == "check" and v is False) for k, v in values.items())
 
 
 def _plain(value: Any, spec: Input) -> Any:

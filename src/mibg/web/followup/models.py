@@ -1,0 +1,248 @@
+"""Follow-up of a course after the infusion: laboratory results, transfusions, adverse events, response.
+
+Lab numbers are stored as the exact decimal text that was entered (value, LLN and ULN in the entered unit)
+together with the LOINC code, the canonical UCUM unit and the value and range converted to it by
+mibg.core.labs. The CTCAE v5.0 grade is not stored: it is computed by mibg.core.ctcae whenever it is shown,
+so a grade can never disagree with its value.
+
+Nothing is deleted. A record entered in error is voided, with who, when and why; voided records stay in the
+tables and in the audit trail, and are left out of grades, plots and the programme view.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from mibg.core.ctcae import CtcaeGrade, grade_lab
+from mibg.core.labs import LABS, LabValue, lab_value
+from mibg.core.response import (
+    CURIE_SKELETAL_SEGMENTS,
+    CURIE_SOFT_TISSUE,
+    ComponentResponse,
+    CurieScore,
+    OverallResponse,
+    curie_score,
+)
+from mibg.core.vocabulary import TransfusionProduct
+
+
+class LiveQuerySet(models.QuerySet):
+    def live(self) -> LiveQuerySet:
+        """Records not voided."""
+        return self.filter(voided_at__isnull=True)
+
+
+class Voidable(models.Model):
+    """A record that can be voided (entered in error), never deleted."""
+
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    void_reason = models.TextField(blank=True)
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class LabResult(Voidable):
+    FORM, CSV, API = "form", "csv", "api"
+    SOURCES = [(FORM, "entered by hand"), (CSV, "CSV upload"), (API, "API")]
+
+    course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="lab_results")
+    test = models.CharField(max_length=20, choices=[(k, d.name) for k, d in LABS.items()])
+    loinc = models.CharField("LOINC", max_length=20)
+    # As entered: exact decimal text; the LLN and ULN are in the same unit as the value.
+    value = models.CharField(max_length=40)
+    unit = models.CharField(max_length=30)
+    lln = models.CharField("LLN", max_length=40, blank=True)
+    uln = models.CharField("ULN", max_length=40, blank=True)
+    # Converted by mibg.core.labs to the test's canonical unit (exact decimal text).
+    ucum = models.CharField("canonical UCUM unit", max_length=20)
+    value_canonical = models.CharField(max_length=60)
+    lln_canonical = models.CharField(max_length=60, blank=True)
+    uln_canonical = models.CharField(max_length=60, blank=True)
+    collected_at = models.DateTimeField()
+    source = models.CharField(max_length=10, choices=SOURCES, default=FORM)
+    source_detail = models.CharField(max_length=200, blank=True)  # file name and line of a CSV row
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["collected_at", "test", "id"]
+        indexes = [models.Index(fields=["course", "test", "collected_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_test_display()} {self.value} {self.unit} at {self.collected_at:%Y-%m-%d %H:%M}"
+
+    @cached_property
+    def lab(self) -> LabValue:
+        """The core value (canonical unit, range converted alongside)."""
+        return lab_value(self.test, self.value, self.unit, lln=self.lln or None, uln=self.uln or None,
+                         collected_at=self.collected_at)
+
+    @cached_property
+    def grade(self) -> CtcaeGrade:
+        """The CTCAE v5.0 grade (every stored value was graded when it was entered)."""
+        return grade_lab(self.lab)
+
+    @property
+    def display_unit(self) -> str:
+        return LABS[self.test].display_unit
+
+
+class Transfusion(Voidable):
+    course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="transfusions")
+    product = models.CharField(max_length=20, choices=[(p.value, p.value.replace("_", " ")) for p in TransfusionProduct])
+    given_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["given_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_product_display()} transfusion at {self.given_at:%Y-%m-%d %H:%M}"
+
+
+class AdverseEvent(Voidable):
+    ATTRIBUTIONS = [("unrelated", "unrelated"), ("unlikely", "unlikely"), ("possible", "possible"),
+                    ("probable", "probable"), ("definite", "definite")]
+    OUTCOMES = [("recovering", "recovering / resolving"), ("recovered", "recovered / resolved"),
+                ("recovered_sequelae", "recovered with sequelae"), ("not_recovered", "not recovered / not resolved"),
+                ("fatal", "fatal"), ("unknown", "unknown")]
+    ACTIONS = [("none", "none"), ("treatment", "treatment given"), ("hospitalisation", "hospitalisation"),
+               ("course_delayed", "next course delayed"), ("dose_reduced", "next course dose reduced"),
+               ("therapy_stopped", "131I-MIBG therapy stopped"), ("other", "other (see description)")]
+
+    course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="adverse_events")
+    term = models.CharField("CTCAE term", max_length=200)
+    grade = models.PositiveSmallIntegerField(choices=[(g, str(g)) for g in range(1, 6)])
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    attribution = models.CharField(max_length=20, choices=ATTRIBUTIONS)
+    serious = models.BooleanField("serious (SAE)")
+    outcome = models.CharField(max_length=20, choices=OUTCOMES)
+    action_taken = models.CharField(max_length=20, choices=ACTIONS)
+    description = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["started_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(grade__gte=1, grade__lte=5), name="ae_grade_1_to_5"),
+            models.CheckConstraint(condition=models.Q(ended_on__isnull=True) | models.Q(ended_on__gte=models.F("started_on")),
+                                   name="ae_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term}, grade {self.grade}{' (SAE)' if self.serious else ''}, from {self.started_on}"
+
+    @property
+    def current_review(self) -> SaeReview | None:
+        """The physician's review of this version of the event, if any (a later edit needs a new review)."""
+        return next((r for r in self.reviews.all() if r.ae_version == self.version), None)
+
+    @property
+    def needs_review(self) -> bool:
+        return self.serious and not self.voided and self.current_review is None
+
+
+class SaeReview(models.Model):
+    """A physician's signed review of a serious adverse event, of the version of the event that was read."""
+
+    adverse_event = models.ForeignKey(AdverseEvent, on_delete=models.PROTECT, related_name="reviews")
+    ae_version = models.PositiveIntegerField()
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_name = models.CharField(max_length=150)
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField()
+
+    class Meta:
+        ordering = ["reviewed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Review of {self.adverse_event} by {self.signed_name}"
+
+
+_SEGMENTS = (*CURIE_SKELETAL_SEGMENTS, CURIE_SOFT_TISSUE)
+
+
+class CurieAssessment(Voidable):
+    """An MIBG scan scored by the Curie method: 9 skeletal segments and soft tissue, each 0-3 (total 0-30)."""
+
+    BASELINE, FOLLOW_UP = "baseline", "follow_up"
+    TIMEPOINTS = [(BASELINE, "baseline"), (FOLLOW_UP, "follow-up")]
+
+    course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="curie_assessments")
+    timepoint = models.CharField(max_length=10, choices=TIMEPOINTS)
+    scan_date = models.DateField()
+    head_face = models.PositiveSmallIntegerField()
+    neck_back_spine = models.PositiveSmallIntegerField()
+    ribs_sternum = models.PositiveSmallIntegerField()
+    lumbar_sacral_spine = models.PositiveSmallIntegerField()
+    pelvis = models.PositiveSmallIntegerField()
+    arms = models.PositiveSmallIntegerField()
+    forearms_hands = models.PositiveSmallIntegerField()
+    thighs = models.PositiveSmallIntegerField()
+    legs_feet = models.PositiveSmallIntegerField()
+    soft_tissue = models.PositiveSmallIntegerField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["scan_date", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(**{f"{key}__lte": 3}), name=f"curie_{key}_0_to_3")
+                       for key, _ in _SEGMENTS]
+
+    def __str__(self) -> str:
+        return f"Curie score {self.score.total} ({self.get_timepoint_display()}, scan {self.scan_date})"
+
+    @property
+    def score(self) -> CurieScore:
+        return curie_score([getattr(self, key) for key, _ in CURIE_SKELETAL_SEGMENTS], self.soft_tissue)
+
+    @property
+    def segments(self) -> list[tuple[str, int]]:
+        return [(name, getattr(self, key)) for key, name in _SEGMENTS]
+
+
+class InrcAssessment(Voidable):
+    """INRC 2017 response: three component responses entered, the overall response derived by mibg.core."""
+
+    COMPONENT_CHOICES = [(r.value, r.value) for r in ComponentResponse]
+
+    course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="inrc_assessments")
+    assessed_on = models.DateField()
+    primary = models.CharField(max_length=2, choices=COMPONENT_CHOICES)
+    metastases = models.CharField(max_length=2, choices=COMPONENT_CHOICES)
+    marrow = models.CharField(max_length=2, choices=COMPONENT_CHOICES)
+    overall = models.CharField(max_length=2, choices=[(r.value, r.value) for r in OverallResponse], blank=True)
+    needs_review = models.BooleanField(default=False)  # a combination the rules do not define: a clinician decides
+    rule = models.TextField()
+    explanation = models.TextField()
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["assessed_on", "id"]
+
+    def __str__(self) -> str:
+        return f"INRC {self.overall or 'no overall response (needs review)'} on {self.assessed_on}"
+
+    def components(self) -> dict[str, Any]:
+        return {"primary": self.primary, "metastases": self.metastases, "marrow": self.marrow}

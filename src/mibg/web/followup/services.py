@@ -1,0 +1,388 @@
+"""Follow-up records: every create, update, void and review goes through here, audited in the same transaction.
+
+Rules stated once:
+
+* Follow-up records belong to a course that has been administered (states "administered" to "closed": late
+  results and late adverse events are still recorded after a course is closed).
+* A laboratory value is stored only if mibg.core can read it (known test and unit, number, LLN/ULN) **and grade
+  it** with CTCAE v5.0: a value whose grade depends on a missing LLN or ULN is refused with a field error, so
+  every stored value has its grade beside it. Times in the future and exact repeats of a stored result are
+  refused too.
+* A labs CSV is all or nothing: when any row has an error (as mibg.core.labs.parse_labs_csv reports it, plus the
+  checks above), nothing is stored and every error is shown with its line and column.
+* Nothing is deleted; a record entered in error is voided with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from mibg.core.course_state import ORDER, CourseState
+from mibg.core.ctcae import CtcaeGrade, grade_lab, worst_grades
+from mibg.core.errors import InputError
+from mibg.core.labs import LABS, LabValue, RowError, lab_value, parse_labs_csv
+from mibg.core.recovery import CourseRecovery, TransfusionEvent, course_recovery, series_from_labs
+from mibg.core.response import (
+    CURIE_SKELETAL_SEGMENTS,
+    CURIE_SOFT_TISSUE,
+    RelativeCurie,
+    curie_score,
+    inrc_overall,
+    relative_curie,
+)
+from mibg.core.vocabulary import TransfusionProduct
+from mibg.web.audit.trail import field_values, log_changes
+from mibg.web.courses.models import Course
+from mibg.web.courses.services import PER_KG_STEP
+from mibg.web.directives.services import Refused
+from mibg.web.followup.models import (
+    AdverseEvent,
+    CurieAssessment,
+    InrcAssessment,
+    LabResult,
+    SaeReview,
+    Transfusion,
+    Voidable,
+)
+from mibg.web.safety import update_versioned
+
+#: A collection time may be this far ahead of the server clock (clocks of lab systems drift a little).
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+def _after_administration(course: Course) -> bool:
+    return ORDER.index(course.state_enum) >= ORDER.index(CourseState.ADMINISTERED)
+
+
+def check_open(course: Course) -> None:
+    """Follow-up records are kept from the administration on; refuse them before."""
+    if not _after_administration(course):
+        raise Refused(f"Follow-up is recorded after the administration; this course is '{course.state_enum.label}'. "
+                      f"Screening labs and transfusions belong to the screening data.")
+
+
+def infusion_start(course: Course) -> datetime | None:
+    """The start of the 131I-MIBG infusion of the course (day 0 of follow-up), if it was given."""
+    administration = course.administrations.order_by("-started_at").first()
+    return None if administration is None else administration.started_at
+
+
+# ---- laboratory results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabEntry:
+    """One result as entered: numbers as text, LLN and ULN in the unit of the value."""
+
+    test: str
+    value: str
+    unit: str
+    lln: str
+    uln: str
+    collected_at: datetime
+
+
+def _text(value: Decimal | None) -> str:
+    return "" if value is None else str(value)
+
+
+def check_lab(course: Course, entry: LabEntry) -> tuple[LabValue, CtcaeGrade]:
+    """Read and grade one entry; :class:`InputError` names the field that stops it."""
+    lab = lab_value(entry.test, entry.value, entry.unit, lln=entry.lln or None, uln=entry.uln or None,
+                    collected_at=entry.collected_at)
+    return lab, check_parsed(course, lab)
+
+
+def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade:
+    """The checks beyond reading a value: a time not in the future, a grade, not stored already."""
+    if lab.collected_at is None:
+        raise InputError("collected_at", "the collection time is required")
+    if lab.collected_at > timezone.now() + CLOCK_TOLERANCE:
+        raise InputError("collected_at", "is in the future: check the date, the time and the time zone")
+    result = grade_lab(lab)  # refuses a value whose grade needs a missing LLN or ULN
+    same = (LabResult.objects.live().filter(course=course, test=lab.test, collected_at=lab.collected_at)
+            .select_related("entered_by"))
+    for stored in same:
+        if Decimal(stored.value_canonical) == lab.value:
+            raise InputError("collected_at", f"this result is already stored (entered by "
+                                             f"{stored.entered_by.signature_name()} on "
+                                             f"{timezone.localtime(stored.entered_at):%Y-%m-%d %H:%M})")
+    return result
+
+
+def _create_lab(user: Any, course: Course, lab: LabValue, result: CtcaeGrade, source: str, detail: str) -> LabResult:
+    record = LabResult.objects.create(
+        course=course, test=lab.test, loinc=lab.definition.loinc, value=str(lab.entered_value), unit=lab.entered_unit,
+        lln=_text(lab.entered_lln), uln=_text(lab.entered_uln), ucum=lab.definition.ucum, value_canonical=str(lab.value),
+        lln_canonical=_text(lab.lln), uln_canonical=_text(lab.uln), collected_at=lab.collected_at, source=source,
+        source_detail=detail, entered_by=user)
+    log_changes(user, "create", record, course.patient,
+                note=f"{result.term_name}: CTCAE v5.0 grade {result.grade} ({result.comparison})")
+    return record
+
+
+def add_lab(user: Any, course: Course, entry: LabEntry, source: str = LabResult.FORM) -> LabResult:
+    check_open(course)
+    with transaction.atomic():
+        lab, result = check_lab(course, entry)
+        return _create_lab(user, course, lab, result, source, "")
+
+
+class CsvRefused(Exception):
+    """A labs file with errors: nothing of it was stored."""
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        self.errors = tuple(errors)
+        self.message = (f"Nothing was stored: the file has {len(self.errors)} error{'s' if len(self.errors) != 1 else ''}. "
+                        f"Correct the file and upload it again.")
+        super().__init__(self.message)
+
+
+def import_labs_csv(user: Any, course: Course, text: str, filename: str) -> list[LabResult]:
+    """Store every row of a labs CSV, or none: :class:`CsvRefused` lists each error with its line and column."""
+    check_open(course)
+    parsed = parse_labs_csv(text)
+    errors = list(parsed.errors)
+    checked: list[tuple[int, LabValue, CtcaeGrade]] = []
+    seen: dict[tuple[str, datetime | None, Decimal], int] = {}
+    for row in parsed.rows:
+        try:
+            result = check_parsed(course, row.lab)
+        except InputError as error:
+            errors.append(RowError(row.line, error.field, error.message))
+            continue
+        key = (row.lab.test, row.lab.collected_at, row.lab.value)
+        if key in seen:
+            errors.append(RowError(row.line, "row", f"repeats line {seen[key]} (same test, time and value)"))
+            continue
+        seen[key] = row.line
+        checked.append((row.line, row.lab, result))
+    if errors:
+        raise CsvRefused(sorted(errors, key=lambda e: e.line))
+    with transaction.atomic():
+        return [_create_lab(user, course, lab, result, LabResult.CSV, f"{filename}, line {line}"[:200])
+                for line, lab, result in checked]
+
+
+def live_labs(course: Course) -> list[LabResult]:
+    return list(LabResult.objects.live().filter(course=course).select_related("entered_by"))
+
+
+@dataclass(frozen=True)
+class WorstGrade:
+    grade: CtcaeGrade
+    record: LabResult
+
+
+def worst_by_term(labs: Iterable[LabResult]) -> list[WorstGrade]:
+    """The worst CTCAE grade per term over the given values (core worst_grades), in the order of the tests."""
+    records = list(labs)
+    by_result = {id(r.grade): r for r in records}
+    worst = worst_grades(r.grade for r in records)
+    order = list(LABS)
+    return sorted((WorstGrade(g, by_result[id(g)]) for g in worst.values()), key=lambda w: order.index(w.record.test))
+
+
+# ---- transfusions -------------------------------------------------------------------------------------
+
+
+def add_transfusion(user: Any, course: Course, product: str, given_at: datetime, note: str = "") -> Transfusion:
+    check_open(course)
+    try:
+        product = TransfusionProduct(product).value
+    except ValueError:
+        raise InputError("product", f"'{product}' is not one of: {', '.join(p.value for p in TransfusionProduct)}") from None
+    if given_at > timezone.now() + CLOCK_TOLERANCE:
+        raise InputError("given_at", "is in the future: check the date, the time and the time zone")
+    with transaction.atomic():
+        record = Transfusion.objects.create(course=course, product=product, given_at=given_at, note=note, entered_by=user)
+        log_changes(user, "create", record, course.patient)
+    return record
+
+
+def live_transfusions(course: Course) -> list[Transfusion]:
+    return list(Transfusion.objects.live().filter(course=course))
+
+
+# ---- voiding ------------------------------------------------------------------------------------------
+
+
+def void(user: Any, record: Voidable, reason: str) -> None:
+    """Void a record entered in error (it stays, marked, with who, when and why)."""
+    if record.voided:
+        raise Refused("This record is already void.")
+    if not reason.strip():
+        raise Refused("Say why the record is void (e.g. entered on the wrong patient, wrong value).", "reason")
+    course = record.course  # type: ignore[attr-defined]
+    with transaction.atomic():
+        before = field_values(record)
+        changed = type(record).objects.filter(pk=record.pk, voided_at__isnull=True).update(
+            voided_at=timezone.now(), voided_by=user, void_reason=reason.strip())
+        if changed != 1:
+            raise Refused("This record is already void.")
+        record.refresh_from_db()
+        log_changes(user, "void", record, course.patient, before, note=reason.strip())
+
+
+# ---- count recovery -----------------------------------------------------------------------------------
+
+
+def recovery(course: Course, labs: Sequence[LabResult] | None = None,
+             transfusions: Sequence[Transfusion] | None = None) -> CourseRecovery | None:
+    """Nadirs, days below grade 4 and the recovery day (mibg.core.recovery); None before the infusion."""
+    start = infusion_start(course)
+    if start is None:
+        return None
+    labs = live_labs(course) if labs is None else labs
+    transfusions = live_transfusions(course) if transfusions is None else transfusions
+    values = [r.lab for r in labs]
+    lln: dict[str, Decimal] = {}
+    for r in labs:  # the most recent LLN reported for each series draws its grade 1 band
+        if r.lab.lln is not None and r.test in ("anc", "platelets", "hemoglobin"):
+            lln[r.test] = r.lab.lln
+    return course_recovery(
+        start,
+        anc=series_from_labs(values, "anc"),
+        platelets=series_from_labs(values, "platelets"),
+        hemoglobin=series_from_labs(values, "hemoglobin"),
+        transfusions=[TransfusionEvent(TransfusionProduct(t.product), t.given_at) for t in transfusions],
+        lln=lln,
+    )
+
+
+# ---- adverse events -----------------------------------------------------------------------------------
+
+AE_FIELDS = ("term", "grade", "started_on", "ended_on", "attribution", "serious", "outcome", "action_taken",
+             "description")
+
+
+def check_adverse_event(values: dict[str, Any]) -> None:
+    """Consistency of an adverse event; :class:`InputError` names the field."""
+    if values["ended_on"] is not None and values["ended_on"] < values["started_on"]:
+        raise InputError("ended_on", "the event cannot end before it starts")
+    if values["started_on"] > timezone.localdate():
+        raise InputError("started_on", "is in the future")
+    if values["grade"] == 5 and values["outcome"] != "fatal":
+        raise InputError("outcome", "grade 5 is death related to the adverse event: the outcome is 'fatal'")
+    if values["outcome"] == "fatal" and values["grade"] != 5:
+        raise InputError("grade", "a fatal outcome is grade 5")
+    if values["grade"] == 5 and not values["serious"]:
+        raise InputError("serious", "a fatal adverse event is serious (SAE)")
+
+
+def record_adverse_event(user: Any, course: Course, values: dict[str, Any]) -> AdverseEvent:
+    check_open(course)
+    check_adverse_event(values)
+    with transaction.atomic():
+        event = AdverseEvent.objects.create(course=course, recorded_by=user, **{k: values[k] for k in AE_FIELDS})
+        log_changes(user, "create", event, course.patient, note="serious adverse event: physician review needed"
+                    if event.serious else "")
+    return event
+
+
+def update_adverse_event(user: Any, event: AdverseEvent, version: int, values: dict[str, Any]) -> None:
+    """An edit makes a new version; a serious event then needs a physician's review of the new version."""
+    if event.voided:
+        raise Refused("A void adverse event cannot be changed.")
+    check_adverse_event(values)
+    with transaction.atomic():
+        before = field_values(event)
+        update_versioned(event, version, {k: values[k] for k in AE_FIELDS}, "This adverse event")
+        log_changes(user, "update", event, event.course.patient, before,
+                    note=f"version {event.version}" + ("; serious: a review of this version is needed" if event.serious else ""))
+
+
+def review_sae(user: Any, signed_name: str, event: AdverseEvent, version: int, note: str) -> SaeReview:
+    """A physician's signed review of the version of a serious adverse event they read."""
+    if not note.strip():
+        raise Refused("The review needs its conclusion.", "note")
+    with transaction.atomic():
+        current = AdverseEvent.objects.select_for_update().get(pk=event.pk)
+        if current.version != version:
+            raise Refused("The adverse event was changed after you opened it: read the current version and review "
+                          "that. Nothing was signed.")
+        if not current.needs_review:
+            raise Refused("This adverse event needs no review (not serious, void, or this version is reviewed).")
+        review = SaeReview.objects.create(adverse_event=current, ae_version=current.version, reviewed_by=user,
+                                          signed_name=signed_name, note=note.strip())
+        log_changes(user, "review", review, current.course.patient,
+                    note=f"serious adverse event reviewed (version {current.version}), signed with password re-entry")
+    return review
+
+
+def open_saes(courses: Iterable[Course] | None = None, patient: Any = None) -> list[AdverseEvent]:
+    """Serious adverse events not yet reviewed by a physician (in their current version)."""
+    events = AdverseEvent.objects.live().filter(serious=True).select_related("course").prefetch_related("reviews")
+    if courses is not None:
+        events = events.filter(course__in=list(courses))
+    if patient is not None:
+        events = events.filter(course__patient=patient)
+    return [e for e in events if e.needs_review]
+
+
+# ---- response -----------------------------------------------------------------------------------------
+
+CURIE_FIELDS = tuple(key for key, _ in (*CURIE_SKELETAL_SEGMENTS, CURIE_SOFT_TISSUE))
+
+
+def record_curie(user: Any, course: Course, timepoint: str, scan_date: date, scores: dict[str, Any]) -> CurieAssessment:
+    """A Curie score (checked by mibg.core.response: each segment a whole number 0-3)."""
+    check_open(course)
+    if timepoint not in dict(CurieAssessment.TIMEPOINTS):
+        raise InputError("timepoint", "baseline or follow-up")
+    try:
+        score = curie_score([scores.get(key) for key, _ in CURIE_SKELETAL_SEGMENTS], scores.get(CURIE_SOFT_TISSUE[0]))
+    except InputError as error:
+        raise InputError(error.field.removeprefix("skeletal."), error.message) from None
+    values = dict(zip(CURIE_FIELDS, (*score.skeletal, score.soft_tissue), strict=True))
+    with transaction.atomic():
+        record = CurieAssessment.objects.create(course=course, timepoint=timepoint, scan_date=scan_date,
+                                                recorded_by=user, **values)
+        log_changes(user, "create", record, course.patient, note=f"Curie score {score.total} of 30")
+    return record
+
+
+def relative_scores(assessments: Sequence[CurieAssessment]) -> list[tuple[CurieAssessment, RelativeCurie | None]]:
+    """Each follow-up score against the latest baseline scanned before it (None without one)."""
+    baselines = [a for a in assessments if a.timepoint == CurieAssessment.BASELINE]
+    out = []
+    for a in assessments:
+        if a.timepoint != CurieAssessment.FOLLOW_UP:
+            continue
+        earlier = [b for b in baselines if b.scan_date <= a.scan_date]
+        base = max(earlier, key=lambda b: (b.scan_date, b.pk)) if earlier else None
+        out.append((a, None if base is None else relative_curie(base.score, a.score)))
+    return out
+
+
+def record_inrc(user: Any, course: Course, assessed_on: date, primary: str, metastases: str, marrow: str,
+                note: str = "") -> InrcAssessment:
+    """INRC 2017 components as entered; the overall response as mibg.core.response derives it."""
+    check_open(course)
+    if assessed_on > timezone.localdate():
+        raise InputError("assessed_on", "is in the future")
+    result = inrc_overall(primary, metastases, marrow)
+    with transaction.atomic():
+        record = InrcAssessment.objects.create(
+            course=course, assessed_on=assessed_on, primary=result.primary.value, metastases=result.metastases.value,
+            marrow=result.marrow.value, overall="" if result.overall is None else result.overall.value,
+            needs_review=result.needs_review, rule=result.rule, explanation=result.explanation, note=note,
+            recorded_by=user)
+        log_changes(user, "create", record, course.patient, note=result.explanation)
+    return record
+
+
+# ---- the dose given -----------------------------------------------------------------------------------
+
+
+def administered_mci_per_kg(administered_mci: Decimal, weight_kg: Decimal) -> Decimal:
+    """Administered activity / the directive's weight, rounded up to 0.001 mCi/kg as the patient's MIBG history
+    rounds it (mibg.web.courses.services.administered_courses, decisions.md A14)."""
+    return (administered_mci / weight_kg).quantize(PER_KG_STEP, rounding=ROUND_CEILING)
