@@ -622,7 +622,12 @@ def dose_request_from_snapshot(snapshot: PatientSnapshot, *, mci_per_kg: Decimal
     cd34, mnc = stem_cells_per_kg(snapshot, snapshot.weight_kg)
     prior = sum((c.mci_per_kg for c in snapshot.prior_mibg_courses), Decimal(0))
     last = max((c.infusion_date for c in snapshot.prior_mibg_courses), default=None)
-    clearances = frozenset(d.criterion for d in snapshot.chair_decisions if d.cleared)
+    cleared = {d.criterion for d in snapshot.chair_decisions if d.cleared}
+    # A chair decision recorded at screening (e.g. on S1 at exactly 12 mCi/kg) also clears the dose limit
+    # that asks the same question (S2), as the protocol data says: one decision, not two (decisions.md A2).
+    protocol = load_protocol()
+    clearances = frozenset(cleared | {limit.id for limit in protocol.dose_limits if limit.chair_clearable
+                                      and cleared & set(limit.params.get("cleared_by_screening_decisions_on", ()))})
     values: dict[str, object] = {
         "weight_kg": snapshot.weight_kg,
         "mci_per_kg": mci_per_kg,

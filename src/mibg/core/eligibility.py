@@ -247,7 +247,7 @@ def check_pheo_diagnosis(c: Criterion, ctx: _Context) -> CriterionResult:
     d = ctx.snapshot.diagnosis
     if d is None:
         return _unknown(c, "Diagnosis not recorded.", "diagnosis.kind")
-    kind_input = InputUsed("diagnosis", d.kind.value, field="diagnosis.kind")
+    kind_input = InputUsed("diagnosis", d.kind.value, when=str(d.diagnosed_on or ""), field="diagnosis.kind")
     if not d.kind.is_pheo_or_paraganglioma:
         return _not_applicable(c, f"diagnosis is {d.kind.value} (D1 applies)", [kind_input])
     status = ctx.snapshot.disease_status
@@ -594,6 +594,9 @@ def check_lab_threshold(c: Criterion, ctx: _Context) -> CriterionResult:
     definition = lab_definition(test)
     if threshold.unit != definition.display_unit:
         raise ValueError(f"{c.id}: threshold unit {threshold.unit} is not the canonical unit {definition.display_unit}")
+    dependence = _transfusion_dependence(c, ctx)
+    if dependence is not None:
+        return dependence
     current, latest = _current_labs(ctx, test)
     if not current:
         return _unknown(c, _stale_lab_reason(ctx, test, latest), f"labs.{test}")
@@ -612,16 +615,26 @@ def check_lab_threshold(c: Criterion, ctx: _Context) -> CriterionResult:
     passes = _COMPARE[comparison](value, threshold.value)
     rule_text = f"{_COMPARE_WORDS[comparison]} {threshold.value} {threshold.unit}"
     shown = f"{definition.name} {value.normalize():f} {definition.display_unit} on {lab.collected_at.date()}"
-    for product in params.get("transfusion_independent", []):
-        given = ctx.transfused_within([product], datetime.combine(ctx.day, datetime.min.time(), lab.collected_at.tzinfo)
-                                      - ctx.transfusion_lookback, datetime.combine(ctx.day, datetime.max.time(), lab.collected_at.tzinfo))
-        if given:
-            inputs.append(InputUsed(f"{product} transfusion", max(given).isoformat(), field="transfusions"))
-            return _marrow_review(c, ctx, f"Not independent of {product} transfusions: transfused {max(given).date()}, within "
-                                  f"{ctx.transfusion_lookback.days} days before {ctx.day} (decisions.md A8).", inputs)
     if passes:
         return _result(c, MET, f"{shown} is {rule_text}.", inputs)
     return _marrow_review(c, ctx, f"{shown} is not {rule_text}.", inputs)
+
+
+def _transfusion_dependence(c: Criterion, ctx: _Context) -> CriterionResult | None:
+    """H3 "independent of platelet transfusions": none in the lookback days before treatment (decisions.md A8).
+
+    Judged before the count itself: a recent transfusion fails the criterion whatever the count shows.
+    """
+    earliest = ctx.day - ctx.transfusion_lookback
+    for product in c.params.get("transfusion_independent", []):
+        given = [t.given_at for t in ctx.snapshot.transfusions
+                 if t.product.value == product and earliest <= t.given_at.date() <= ctx.day]
+        if given:
+            last = max(given)
+            inputs = [InputUsed(f"{product} transfusion", last.isoformat(), field="transfusions")]
+            return _marrow_review(c, ctx, f"Not independent of {product} transfusions: transfused {last.date()}, within "
+                                  f"{ctx.transfusion_lookback.days} days before {ctx.day} (decisions.md A8).", inputs)
+    return None
 
 
 def _marrow_review(c: Criterion, ctx: _Context, reason: str, inputs: list[InputUsed]) -> CriterionResult:
