@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from conftest import PASSWORD, form_post_data
+from clinic_helpers import PASSWORD, form_post_data
 from mibg.web.courses.models import Course
 from mibg.web.directives.models import WrittenDirective
 from mibg.web.treatment.models import Administration, Assay

@@ -240,6 +240,7 @@ def recovery(course: Course, labs: Sequence[LabResult] | None = None,
     start = infusion_start(course)
     if start is None:
         return None
+    start = timezone.localtime(start)  # days are counted in the clinic's zone, where the infusion was given
     labs = live_labs(course) if labs is None else labs
     transfusions = live_transfusions(course) if transfusions is None else transfusions
     values = [r.lab for r in labs]

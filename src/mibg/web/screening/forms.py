@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from pydantic import ValidationError
 
+from mibg.core.labs import LABS
 from mibg.core.snapshot import PatientSnapshot
 from mibg.web.forms import bool3_field, date_field, datetime_field, decimal_field
 from mibg.web.screening.spec import GROUPS, Group, Input
@@ -46,6 +47,20 @@ def _rows_key(group: Group) -> str:
 
 def _recorded_key(group: Group) -> str:
     return f"{group.path}.recorded"
+
+
+def with_more_rows(post: Any) -> Any:
+    """The posted data with three more rows in the table whose "More rows" button was pressed."""
+    data = post.copy()
+    path = data.pop("add_rows", [""])[0]
+    if any(g.repeated and g.path == path for g in GROUPS):
+        key = f"{path}.rows"
+        try:
+            rows = int(data.get(key) or 0)
+        except ValueError:
+            rows = 0
+        data[key] = str(min(MAX_ROWS, rows + 3))
+    return data
 
 
 def _get(data: Any, path: str) -> Any:
@@ -95,12 +110,27 @@ class ScreeningForm(forms.Form):
                     self.fields[_key(group, spec.name)] = _field(spec)
         if not self.is_bound:
             self.initial.update(_initial(snapshot))
+            if not _get(snapshot, "labs"):
+                # An empty lab table starts with one row per test of the protocol, in its canonical unit.
+                self._size_rows("labs", len(LABS) + 2)
+                for row, (test, definition) in enumerate(LABS.items()):
+                    self.initial[f"labs.{row}.test"] = test
+                    self.initial[f"labs.{row}.unit"] = definition.display_unit
+
+    def _size_rows(self, path: str, rows: int) -> None:
+        group = next(g for g in GROUPS if g.path == path)
+        for row in range(self.row_counts[path], rows):
+            for spec in group.inputs:
+                self.fields[_key(group, spec.name, row)] = _field(spec)
+        self.row_counts[path] = rows
+        self.fields[_rows_key(group)].initial = rows
 
     def _posted_rows(self, group: Group) -> int:
         try:
-            return max(0, min(MAX_ROWS, int(self.data.get(_rows_key(group), "0"))))
+            rows = int(self.data.get(_rows_key(group), "0"))
         except ValueError:
-            return 0
+            rows = 0
+        return max(0, min(MAX_ROWS, rows))
 
     # ---- layout for the template -------------------------------------------------------------------
 
@@ -190,9 +220,10 @@ class ScreeningForm(forms.Form):
 
 
 def _filled(values: dict[str, Any], group: Group) -> bool:
-    """Whether a person entered anything: an unticked checkbox alone is not an entry."""
-    kinds = {spec.name: spec.kind for spec in group.inputs}
-    return any(v is not None and not (kinds[k] == "check" and v is False) for k, v in values.items())
+    """Whether a person entered anything: an unticked checkbox, or a lab row's printed test and unit, is not."""
+    specs = {spec.name: spec for spec in group.inputs}
+    return any(v is not None and not specs[k].label_only and not (specs[k].kind == "check" and v is False)
+               for k, v in values.items())
 
 
 def _plain(value: Any, spec: Input) -> Any:

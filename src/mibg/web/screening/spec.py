@@ -24,6 +24,7 @@ class Input:
     choices: list[tuple[str, str]] = field(default_factory=list)
     unit: str = ""
     help: str = ""
+    label_only: bool = False  # prefilled to guide entry (a lab row's test and unit): not an entry by itself
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,9 @@ GROUPS: tuple[Group, ...] = (
         Input("label", "Label", "text"),
     ), repeated=True, blank_rows=1, help="totals; per-kg figures use the current weight (A15)"),
     Group("labs", "Laboratory results", (
-        Input("test", "Test", "choice", _choices(v.LabTest)),
+        Input("test", "Test", "choice", _choices(v.LabTest), label_only=True),
         Input("value", "Value", "decimal"),
-        Input("unit", "Unit", "text", help="as reported, e.g. 10^9/L, /uL, g/dL, mg/dL, umol/L, U/L"),
+        Input("unit", "Unit", "text", help="as reported, e.g. 10^9/L, /uL, g/dL, mg/dL, umol/L, U/L", label_only=True),
         Input("lln", "LLN", "decimal", help="lower limit of normal, same unit"),
         Input("uln", "ULN", "decimal", help="upper limit of normal, same unit"),
         Input("collected_at", "Collected at", "datetime"),

@@ -17,7 +17,7 @@ from mibg.web.courses.views import get_course
 from mibg.web.permissions import action_required
 from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
 from mibg.web.screening import services
-from mibg.web.screening.forms import ScreeningForm
+from mibg.web.screening.forms import ScreeningForm, with_more_rows
 from mibg.web.screening.models import Evaluation
 from mibg.web.signing import SignatureRefused, check_signature
 
@@ -29,8 +29,11 @@ def screening_form(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, services.NotEditable(course.state_enum).message)
         return redirect("courses:detail", pk=pk)
     if request.method == "POST":
-        form = ScreeningForm(request.POST)
-        if form.is_valid():
+        if "add_rows" in request.POST:  # "More rows": the form again with room for more; nothing is saved
+            form = ScreeningForm(with_more_rows(request.POST))
+        else:
+            form = ScreeningForm(request.POST)
+        if "add_rows" not in request.POST and form.is_valid():
             fixed = {**services.fixed_values(course), "chair_decisions": services.chair_decisions_data(course)}
             snapshot = form.to_snapshot(fixed)
             if snapshot is not None:

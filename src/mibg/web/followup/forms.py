@@ -1,0 +1,128 @@
+"""Follow-up forms. Numbers are read by mibg.core (exact decimals); these forms only gather the text."""
+
+from __future__ import annotations
+
+from django import forms
+
+from mibg.core.ctcae import load_ctcae
+from mibg.core.labs import LABS
+from mibg.core.response import COMPONENTS, CURIE_LEVELS, CURIE_SKELETAL_SEGMENTS, CURIE_SOFT_TISSUE, ComponentResponse
+from mibg.core.vocabulary import TransfusionProduct
+from mibg.web.followup.models import AdverseEvent, CurieAssessment
+from mibg.web.forms import SafeForm, date_field, datetime_field
+
+#: Largest labs file accepted (a course's labs are a few hundred rows).
+MAX_CSV_BYTES = 1_000_000
+
+#: CTCAE v5.0 terms offered as suggestions (the graded lab terms and those common after 131I-MIBG); any CTCAE
+#: term may be typed.
+COMMON_TERMS = (
+    "Anorexia", "Diarrhea", "Fatigue", "Febrile neutropenia", "Fever", "Hypertension", "Hypothyroidism",
+    "Infusion related reaction", "Lung infection", "Mucositis oral", "Myelodysplastic syndrome", "Nausea",
+    "Salivary duct inflammation", "Sepsis", "Vomiting",
+)
+
+
+def term_suggestions() -> list[str]:
+    return sorted({t.name for t in load_ctcae().terms.values()} | set(COMMON_TERMS))
+
+
+def unit_suggestions() -> list[str]:
+    return sorted({u for d in LABS.values() for u in d.accepted_units})
+
+
+def _text(label: str, *, required: bool = False, help_text: str = "", unit: str = "") -> forms.CharField:
+    field = forms.CharField(label=label, required=required, max_length=40, help_text=help_text,
+                            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    field.unit = unit  # type: ignore[attr-defined]
+    return field
+
+
+class LabForm(SafeForm):
+    test = forms.ChoiceField(label="Test", choices=[("", "—")] + [(k, f"{d.name} (LOINC {d.loinc})") for k, d in LABS.items()])
+    value = _text("Value", required=True)
+    unit = forms.CharField(label="Unit", max_length=30, widget=forms.TextInput(attrs={"list": "lab-units", "autocomplete": "off"}),
+                           help_text="as the laboratory reports it, e.g. 10^9/L, /uL, g/dL, mg/dL, umol/L, U/L")
+    lln = _text("LLN", help_text="lower limit of normal, in the same unit as the value")
+    uln = _text("ULN", help_text="upper limit of normal, in the same unit as the value")
+    collected_at = datetime_field("Collected at", required=True)
+
+
+class LabsUploadForm(SafeForm):
+    file = forms.FileField(label="Labs file (CSV)", help_text="columns: collected_at, test, value, unit, lln, uln "
+                           "(lln and uln may be blank; collected_at with its UTC offset, e.g. 2026-03-02T07:30:00-08:00)")
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_CSV_BYTES:
+            raise forms.ValidationError(f"The file is larger than {MAX_CSV_BYTES // 1000} kB.")
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The file is not UTF-8 text: save it as CSV (UTF-8).") from None
+
+
+class TransfusionForm(SafeForm):
+    product = forms.ChoiceField(choices=[("", "—")] + [(p.value, p.value.replace("_", " ")) for p in TransfusionProduct])
+    given_at = datetime_field("Given at (start)", required=True)
+    note = forms.CharField(required=False, max_length=200, label="Note")
+
+
+class VoidForm(SafeForm):
+    reason = forms.CharField(label="Why is it void?", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+YES_NO = [("", "—"), ("yes", "yes"), ("no", "no")]
+
+
+class AdverseEventForm(SafeForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    term = forms.CharField(label="CTCAE v5.0 term", max_length=200,
+                           widget=forms.TextInput(attrs={"list": "ctcae-terms", "autocomplete": "off"}))
+    grade = forms.TypedChoiceField(label="Grade", coerce=int, choices=[("", "—")] + [(g, str(g)) for g in range(1, 6)])
+    started_on = date_field("Start", required=True)
+    ended_on = date_field("End", help_text="blank while ongoing")
+    attribution = forms.ChoiceField(label="Attribution to 131I-MIBG", choices=[("", "—"), *AdverseEvent.ATTRIBUTIONS])
+    serious = forms.TypedChoiceField(label="Serious (SAE)", choices=YES_NO, coerce=lambda v: v == "yes",
+                                     help_text="an SAE stays highlighted on the course and patient pages until a "
+                                               "physician reviews it")
+    outcome = forms.ChoiceField(choices=[("", "—"), *AdverseEvent.OUTCOMES])
+    action_taken = forms.ChoiceField(label="Action taken", choices=[("", "—"), *AdverseEvent.ACTIONS])
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SaeReviewForm(SafeForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    note = forms.CharField(label="Review and conclusion (e.g. reported to the IRB and sponsor on ..., expectedness)",
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    password = forms.CharField(widget=forms.PasswordInput, label="Your password (signature)")
+
+
+_LEVELS = [("", "—")] + [(level, f"{level} — {text}") for level, text in CURIE_LEVELS.items()]
+
+
+class CurieForm(SafeForm):
+    timepoint = forms.ChoiceField(choices=[("", "—"), *CurieAssessment.TIMEPOINTS])
+    scan_date = date_field("Scan date", required=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key, name in (*CURIE_SKELETAL_SEGMENTS, CURIE_SOFT_TISSUE):
+            self.fields[key] = forms.TypedChoiceField(label=name.capitalize(), choices=_LEVELS, coerce=int)
+
+    def segment_fields(self) -> list[forms.BoundField]:
+        return [self[key] for key, _ in (*CURIE_SKELETAL_SEGMENTS, CURIE_SOFT_TISSUE)]
+
+
+def _component(key: str) -> forms.ChoiceField:
+    name, allowed = COMPONENTS[key]
+    return forms.ChoiceField(label=name.capitalize(),
+                             choices=[("", "—")] + [(r.value, r.value) for r in ComponentResponse if r in allowed])
+
+
+class InrcForm(SafeForm):
+    assessed_on = date_field("Assessed on", required=True)
+    primary = _component("primary")
+    metastases = _component("metastases")
+    marrow = _component("marrow")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,412 @@
+"""Follow-up pages: the course's follow-up (labs with grades, transfusions, count recovery, adverse events,
+response), the entry forms, the plots, and the programme view across all patients."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Model
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from mibg.core.errors import InputError
+from mibg.web.audit.trail import log_event, log_view
+from mibg.web.courses.models import Course
+from mibg.web.courses.views import get_course
+from mibg.web.directives.services import Refused
+from mibg.web.followup import plots, programme, services
+from mibg.web.followup.forms import (
+    AdverseEventForm,
+    CurieForm,
+    InrcForm,
+    LabForm,
+    LabsUploadForm,
+    SaeReviewForm,
+    TransfusionForm,
+    VoidForm,
+    term_suggestions,
+    unit_suggestions,
+)
+from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, LabResult, Transfusion
+from mibg.web.permissions import action_required
+from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
+from mibg.web.signing import SignatureRefused, check_signature
+
+
+def _to_followup(course: Course, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("followup:course", kwargs={"pk": course.pk}) + (f"#{anchor}" if anchor else ""))
+
+
+def _field_error(form: Form, error: InputError | Refused) -> None:
+    field = getattr(error, "field", None)
+    form.add_error(field if field in form.fields else None, error.message)
+
+
+def _closed_to_entries(request: HttpRequest, course: Course) -> HttpResponse | None:
+    try:
+        services.check_open(course)
+    except Refused as error:
+        messages.error(request, error.message)
+        return redirect("courses:detail", pk=course.pk)
+    return None
+
+
+# ---- the follow-up page of a course -------------------------------------------------------------------
+
+
+@action_required(get="patient.view")
+def course_followup(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    labs = services.live_labs(course)
+    transfusions = services.live_transfusions(course)
+    recovery = services.recovery(course, labs, transfusions)
+    has_counts = recovery is not None and any(
+        s.points for s in (recovery.anc, recovery.platelets, recovery.hemoglobin))
+    events = list(course.adverse_events.select_related("recorded_by").prefetch_related("reviews"))
+    curie = list(course.curie_assessments.live())
+    log_view(request.user, course.patient, f"follow-up of course {course.number}")
+    return render(request, "mibg/followup/course.html", {
+        "course": course, "patient": course.patient, "infusion_at": services.infusion_start(course),
+        "labs": labs, "worst": services.worst_by_term(labs),
+        "voided_labs": list(course.lab_results.filter(voided_at__isnull=False).select_related("voided_by")),
+        "transfusions": transfusions,
+        "recovery": recovery,
+        "recovery_svg": plots.inline_svg(plots.recovery_figure(recovery), "Count recovery: ANC, platelets and "
+                                         "haemoglobin against days after the infusion") if has_counts else "",
+        "events": [e for e in events if not e.voided], "voided_events": [e for e in events if e.voided],
+        "curie": curie, "relative": services.relative_scores(curie),
+        "inrc": list(course.inrc_assessments.live()),
+        "open": services._after_administration(course),
+    })
+
+
+# ---- plots of one course ------------------------------------------------------------------------------
+
+
+def _recovery_figure(request: HttpRequest, pk: int) -> tuple[Course, Any]:
+    course = get_course(pk)
+    recovery = services.recovery(course)
+    if recovery is None:
+        from django.http import Http404
+
+        raise Http404("The course has no infusion yet.")
+    log_view(request.user, course.patient, f"recovery plot of course {course.number}")
+    return course, plots.recovery_figure(recovery)
+
+
+@action_required(get="patient.view")
+def recovery_png(request: HttpRequest, pk: int) -> HttpResponse:
+    course, figure = _recovery_figure(request, pk)
+    response = HttpResponse(plots.png(figure), content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="recovery-{course.patient.mrn}-course-{course.number}.png"'
+    return response
+
+
+@action_required(get="patient.view")
+def recovery_svg(request: HttpRequest, pk: int) -> HttpResponse:
+    course, figure = _recovery_figure(request, pk)
+    response = HttpResponse(plots.svg(figure), content_type="image/svg+xml")
+    response["Content-Disposition"] = f'attachment; filename="recovery-{course.patient.mrn}-course-{course.number}.svg"'
+    return response
+
+
+# ---- labs and transfusions ----------------------------------------------------------------------------
+
+
+@action_required(get="lab.enter", post="lab.enter")
+def lab_new(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    if (refused := _closed_to_entries(request, course)) is not None:
+        return refused
+    form = LabForm(request.POST or None, initial={"form_token": form_token(request)})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        entry = services.LabEntry(d["test"], d["value"], d["unit"], d["lln"], d["uln"], d["collected_at"])
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                record = services.add_lab(request.user, course, entry)
+        except (InputError, Refused) as error:
+            _field_error(form, error)
+        except AlreadySubmitted as error:
+            messages.warning(request, error.message)
+            return _to_followup(course, "labs")
+        else:
+            g = record.grade
+            messages.success(request, f"Stored: {record.get_test_display()} {record.value} {record.unit} — "
+                                      f"{g.term_name}, CTCAE v5.0 grade {g.grade}.")
+            if "another" in request.POST:
+                return redirect("followup:lab_new", pk=course.pk)
+            return _to_followup(course, "labs")
+    return render(request, "mibg/followup/lab_form.html", {
+        "form": form, "course": course, "patient": course.patient, "units": unit_suggestions()})
+
+
+@action_required(get="lab.enter", post="lab.enter")
+def lab_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    if (refused := _closed_to_entries(request, course)) is not None:
+        return refused
+    form = LabsUploadForm(request.POST or None, request.FILES or None, initial={"form_token": form_token(request)})
+    row_errors: tuple[Any, ...] = ()
+    if request.method == "POST" and form.is_valid():
+        upload = request.FILES["file"]
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                stored = services.import_labs_csv(request.user, course, form.cleaned_data["file"], upload.name)
+        except services.CsvRefused as error:
+            row_errors = error.errors
+            form.add_error(None, error.message)
+        except Refused as error:
+            _field_error(form, error)
+        except AlreadySubmitted as error:
+            messages.warning(request, error.message)
+            return _to_followup(course, "labs")
+        else:
+            messages.success(request, f"{len(stored)} result{'s' if len(stored) != 1 else ''} stored from {upload.name}.")
+            return _to_followup(course, "labs")
+    return render(request, "mibg/followup/lab_upload.html", {
+        "form": form, "course": course, "patient": course.patient, "row_errors": row_errors},
+        status=422 if row_errors else 200)
+
+
+@action_required(get="transfusion.record", post="transfusion.record")
+def transfusion_new(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    if (refused := _closed_to_entries(request, course)) is not None:
+        return refused
+    form = TransfusionForm(request.POST or None, initial={"form_token": form_token(request)})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                record = services.add_transfusion(request.user, course, d["product"], d["given_at"], d["note"])
+        except (InputError, Refused) as error:
+            _field_error(form, error)
+        except AlreadySubmitted as error:
+            messages.warning(request, error.message)
+            return _to_followup(course, "transfusions")
+        else:
+            messages.success(request, f"Stored: {record}.")
+            return _to_followup(course, "transfusions")
+    return render(request, "mibg/followup/form.html", {
+        "form": form, "course": course, "patient": course.patient, "title": "Record a transfusion",
+        "button": "Store the transfusion"})
+
+
+def void_view(model: type[Model], action: str, anchor: str) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A page that voids one record (with a reason), guarded by the action that creates such records."""
+
+    @action_required(get=action, post=action)
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        record = get_object_or_404(model.objects.select_related("course__patient"), pk=pk)  # type: ignore[attr-defined]
+        course = record.course
+        form = VoidForm(request.POST or None, initial={"form_token": form_token(request)})
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    consume_form_token(request)
+                    services.void(request.user, record, form.cleaned_data["reason"])
+            except Refused as error:
+                _field_error(form, error)
+            except AlreadySubmitted as error:
+                messages.warning(request, error.message)
+                return _to_followup(course, anchor)
+            else:
+                messages.success(request, f"Void: {record}. It stays in the record, marked void.")
+                return _to_followup(course, anchor)
+        return render(request, "mibg/followup/form.html", {
+            "form": form, "course": course, "patient": course.patient, "title": f"Void: {record}",
+            "explain": "A void record stays in the tables and the audit trail, marked void, and no longer counts in "
+                       "grades, plots or the programme view.", "button": "Void it", "danger": True})
+
+    view.__name__ = f"void_{model.__name__.lower()}"
+    return view
+
+
+lab_void = void_view(LabResult, "lab.enter", "labs")
+transfusion_void = void_view(Transfusion, "transfusion.record", "transfusions")
+ae_void = void_view(AdverseEvent, "adverse_event.record", "adverse-events")
+curie_void = void_view(CurieAssessment, "response.record", "response")
+inrc_void = void_view(InrcAssessment, "response.record", "response")
+
+
+# ---- adverse events -----------------------------------------------------------------------------------
+
+
+def _ae_values(form: AdverseEventForm) -> dict[str, Any]:
+    return {k: form.cleaned_data[k] for k in services.AE_FIELDS}
+
+
+@action_required(get="adverse_event.record", post="adverse_event.record")
+def ae_new(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    if (refused := _closed_to_entries(request, course)) is not None:
+        return refused
+    form = AdverseEventForm(request.POST or None, initial={"form_token": form_token(request)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                event = services.record_adverse_event(request.user, course, _ae_values(form))
+        except (InputError, Refused) as error:
+            _field_error(form, error)
+        except AlreadySubmitted as error:
+            messages.warning(request, error.message)
+            return _to_followup(course, "adverse-events")
+        else:
+            (messages.warning if event.serious else messages.success)(
+                request, f"Stored: {event}." + (" A physician must review this SAE." if event.serious else ""))
+            return _to_followup(course, "adverse-events")
+    return render(request, "mibg/followup/ae_form.html", {
+        "form": form, "course": course, "patient": course.patient, "terms": term_suggestions(),
+        "title": "Record an adverse event"})
+
+
+@action_required(get="adverse_event.record", post="adverse_event.record")
+def ae_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    event = get_object_or_404(AdverseEvent.objects.select_related("course__patient"), pk=pk)
+    course = event.course
+    initial = {"form_token": form_token(request), "version": event.version,
+               **{k: getattr(event, k) for k in services.AE_FIELDS}}
+    initial["serious"] = "yes" if event.serious else "no"
+    form = AdverseEventForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                services.update_adverse_event(request.user, event, form.cleaned_data["version"] or 0, _ae_values(form))
+        except (InputError, Refused) as error:
+            _field_error(form, error)
+        except (AlreadySubmitted, Conflict) as error:
+            messages.error(request, error.message)
+            return _to_followup(course, "adverse-events")
+        else:
+            messages.success(request, f"Saved: {event} (version {event.version})."
+                             + (" A physician must review this version of the SAE." if event.serious else ""))
+            return _to_followup(course, "adverse-events")
+    return render(request, "mibg/followup/ae_form.html", {
+        "form": form, "course": course, "patient": course.patient, "terms": term_suggestions(),
+        "title": f"Change the adverse event ({event.term}, version {event.version})", "event": event})
+
+
+@action_required(get="sae.review", post="sae.review")
+def sae_review(request: HttpRequest, pk: int) -> HttpResponse:
+    event = get_object_or_404(AdverseEvent.objects.select_related("course__patient", "recorded_by"), pk=pk)
+    course = event.course
+    form = SaeReviewForm(request.POST or None, initial={"form_token": form_token(request), "version": event.version})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            name = check_signature(request.user, d["password"], event, course.patient, "serious adverse event review")
+            with transaction.atomic():
+                consume_form_token(request)
+                services.review_sae(request.user, name, event, d["version"], d["note"])
+        except SignatureRefused as error:
+            form.add_error("password", error.message)
+        except Refused as error:
+            _field_error(form, error)
+        except AlreadySubmitted as error:
+            messages.error(request, error.message)
+            return _to_followup(course, "adverse-events")
+        else:
+            messages.success(request, f"Review of the SAE '{event.term}' recorded and signed.")
+            return _to_followup(course, "adverse-events")
+    return render(request, "mibg/followup/sae_review.html", {
+        "form": form, "course": course, "patient": course.patient, "event": event})
+
+
+# ---- response -----------------------------------------------------------------------------------------
+
+
+@action_required(get="response.record", post="response.record")
+def curie_new(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    if (refused := _closed_to_entries(request, course)) is not None:
+        return refused
+    form = CurieForm(request.POST or None, initial={"form_token": form_token(request)})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                record = services.record_curie(request.user, course, d["timepoint"], d["scan_date"], d)
+        except (InputError, Refused) as error:
+            _field_error(form, error)
+        except AlreadySubmitted as error:
+            messages.warning(request, error.message)
+            return _to_followup(course, "response")
+        else:
+            messages.success(request, f"Stored: {record}.")
+            return _to_followup(course, "response")
+    return render(request, "mibg/followup/curie_form.html", {"form": form, "course": course, "patient": course.patient})
+
+
+@action_required(get="response.record", post="response.record")
+def inrc_new(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    if (refused := _closed_to_entries(request, course)) is not None:
+        return refused
+    form = InrcForm(request.POST or None, initial={"form_token": form_token(request)})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                record = services.record_inrc(request.user, course, d["assessed_on"], d["primary"], d["metastases"],
+                                              d["marrow"], d["note"])
+        except (InputError, Refused) as error:
+            _field_error(form, error)
+        except AlreadySubmitted as error:
+            messages.warning(request, error.message)
+            return _to_followup(course, "response")
+        else:
+            (messages.warning if record.needs_review else messages.success)(request, f"Stored: {record}. {record.explanation}")
+            return _to_followup(course, "response")
+    return render(request, "mibg/followup/form.html", {
+        "form": form, "course": course, "patient": course.patient, "title": "INRC 2017 response",
+        "explain": "Enter each component's response; the overall response is derived from them (clinical-reference "
+                   "§6.2; the INRC component tables are UNVERIFIED, §8 item 6).", "button": "Store the assessment"})
+
+
+# ---- the programme ------------------------------------------------------------------------------------
+
+
+@action_required(get="patient.view")
+def programme_view(request: HttpRequest) -> HttpResponse:
+    rows = programme.rows()
+    log_event(request.user, "view", request.user, None, note=f"programme view ({len(rows)} courses)")
+    return render(request, "mibg/followup/programme.html", {
+        "rows": rows, "columns": programme.COLUMNS,
+        "figure": plots.inline_svg(programme.figure(rows), "Administered mCi/kg against whole-body dose, platelet "
+                                   "nadir and ANC nadir, one point per course") if rows else "",
+        "whole_body_source": programme.WHOLE_BODY_SOURCE})
+
+
+@action_required(get="patient.view")
+def programme_csv(request: HttpRequest) -> HttpResponse:
+    rows = programme.rows()
+    log_event(request.user, "export", request.user, None, note=f"programme CSV ({len(rows)} courses)")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="mibg-programme-{timezone.localdate():%Y-%m-%d}.csv"'
+    writer = csv.writer(response)
+    writer.writerow([c.header for c in programme.COLUMNS])
+    for row in rows:
+        writer.writerow(programme.csv_cells(row))
+    return response
+
+
+@action_required(get="patient.view")
+def programme_png(request: HttpRequest) -> HttpResponse:
+    rows = programme.rows()
+    log_event(request.user, "view", request.user, None, note=f"programme plot ({len(rows)} courses)")
+    return HttpResponse(plots.png(programme.figure(rows)), content_type="image/png")

@@ -1,0 +1,101 @@
+"""The exposure-rate plot of a course: readings at 1 m, the fitted retention curve, both release limits and the
+predicted release times (decisions.md "Retention fit", "Predicted release"). One figure, as SVG for the page and
+PNG for PDFs (mibg.web.plots)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mibg.web.plots import figure_png, figure_svg, new_figure
+from mibg.web.radiation.services import Dosimetry
+from mibg.web.templatetags.mibg import when
+
+READING = "#1f4e79"
+CURVE = "#5b6475"
+SITE = "#1c7a3e"
+FEDERAL = "#b36b00"
+
+
+def _g(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def describe(d: Dosimetry) -> str:
+    """The plot in words (the SVG's description, and the image's alternative text)."""
+    rows = d.rows
+    if not rows or d.start is None:
+        return "No exposure-rate reading yet."
+    readings = "; ".join(f"{float(r['hours']):.1f} h {r['net']} mR/h" for r in rows)
+    text = f"Net exposure rate at 1 m, hours after the start of the infusion: {readings}."
+    if d.retention is not None and d.release is not None:
+        text += (f" Fitted {d.retention.model} curve, effective half-life {_g(d.retention.effective_half_life_h)} h."
+                 f" Site limit {d.site_limit} mR/h reached at {d.release.predicted_release_site_h:.1f} h "
+                 f"({when(d.predicted_site_at)}); federal limit {d.federal_limit} mR/h at "
+                 f"{d.release.predicted_release_federal_h:.1f} h ({when(d.predicted_federal_at)}).")
+    elif d.problem:
+        text += f" No fit: {d.problem}"
+    return text
+
+
+def readings_figure(d: Dosimetry) -> Any:
+    figure = new_figure(7.2, 3.8)
+    axes = figure.add_subplot(1, 1, 1)
+    axes.set_xlabel("hours after the start of the infusion", fontsize=9)
+    axes.set_ylabel("exposure rate at 1 m (mR/h)", fontsize=9)
+    axes.tick_params(labelsize=8)
+    rows = d.rows
+    if not rows or d.start is None:
+        axes.text(0.5, 0.5, "No reading yet", transform=axes.transAxes, ha="center", va="center", fontsize=11,
+                  color=CURVE)
+        axes.set_yticks([])
+        axes.set_xticks([])
+        return figure
+    hours = [float(r["hours"]) for r in rows]
+    nets = [float(r["net"]) for r in rows]
+    site, federal = float(d.site_limit), float(d.federal_limit)
+    end = max(hours)
+    if d.release is not None:
+        end = max(end, d.release.predicted_release_site_h, d.release.predicted_release_federal_h)
+    end = end * 1.08 + 4
+    if d.retention is not None:
+        t0 = d.retention.first_hours
+        first = float(d.retention.points[0].net_mrem_per_h)
+        steps = 240
+        xs = [t0 + (end - t0) * i / steps for i in range(steps + 1)]
+        axes.plot(xs, [first * d.retention.retention_at(x) for x in xs], "-", color=CURVE, linewidth=1.2,
+                  label=f"fit ({d.retention.model}, T_eff {_g(d.retention.effective_half_life_h)} h)")
+    pre = [(h, v) for h, v, r in zip(hours, nets, rows, strict=True) if r["reading"].before_first_void]
+    post = [(h, v) for h, v, r in zip(hours, nets, rows, strict=True) if not r["reading"].before_first_void]
+    if pre:
+        axes.plot(*zip(*pre, strict=True), "s", color=READING, markersize=7, label="reading before the first void (100 %)")
+    if post:
+        axes.plot(*zip(*post, strict=True), "o", color=READING, markersize=6, label="reading (net of background)")
+    for h, v in zip(hours, nets, strict=True):
+        axes.annotate(f"{v:g}", (h, v), textcoords="offset points", xytext=(5, 5), fontsize=7, color=READING)
+    axes.axhline(site, linestyle="--", color=SITE, linewidth=1.2, label=f"site limit {d.site_limit} mR/h")
+    axes.axhline(federal, linestyle=":", color=FEDERAL, linewidth=1.4, label=f"federal limit {d.federal_limit} mR/h")
+    if d.release is not None:
+        for hours_at, colour, name in ((d.release.predicted_release_site_h, SITE, "site"),
+                                       (d.release.predicted_release_federal_h, FEDERAL, "federal")):
+            axes.axvline(hours_at, color=colour, linewidth=0.8, alpha=0.8)
+            axes.annotate(f"{name}: {hours_at:.1f} h", (hours_at, 1), xycoords=("data", "axes fraction"),
+                          textcoords="offset points", xytext=(3, -12), fontsize=7, color=colour, rotation=0)
+    axes.set_yscale("log")
+    low = min([*nets, site]) * 0.6
+    high = max([*nets, federal]) * 1.8
+    axes.set_ylim(low, high)
+    axes.set_xlim(0, end)
+    from matplotlib.ticker import MultipleLocator
+
+    axes.xaxis.set_major_locator(MultipleLocator(24 if end > 48 else 6))
+    axes.grid(True, which="major", linewidth=0.3)
+    axes.legend(fontsize=7, loc="upper right", framealpha=0.9)
+    return figure
+
+
+def readings_svg(d: Dosimetry) -> str:
+    return figure_svg(readings_figure(d), title=f"Exposure rate at 1 m, course {d.course.number}", description=describe(d))
+
+
+def readings_png(d: Dosimetry) -> bytes:
+    return figure_png(readings_figure(d))

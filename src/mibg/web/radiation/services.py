@@ -1,0 +1,572 @@
+"""Readings, dosimetry, release and stem-cell rescue for one course: the web side of clinical-reference §3-§4.
+
+The numbers come from the core only: :func:`mibg.core.dosimetry.retention_fit` and
+:func:`~mibg.core.dosimetry.whole_body_dose`, :func:`mibg.core.release.release_assessment`,
+:func:`mibg.core.rescue.stem_cell_rescue`. This module turns the stored readings into the core's inputs (hours
+after the start of the infusion, exact decimals), checks what a person enters, and records every change in the
+audit trail in the same transaction as the change.
+
+Release rests on a measured reading: it needs the site limit (decisions.md "Release": the site's rule, with no
+override) and a federal criterion of 10 CFR 35.75 met at the last reading; the step itself goes through the
+course state machine, which refuses an illegal one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from mibg.core import course_state
+from mibg.core.course_state import CourseFacts, CourseState
+from mibg.core.dosimetry import MAX_HOURS, MAX_MREM_PER_H, Reading, RetentionFit, WholeBodyDose, retention_fit, whole_body_dose
+from mibg.core.errors import InputError
+from mibg.core.release import MSV_PER_MREM, ReleaseAssessment, ReleaseCriterion, clock_time, release_assessment
+from mibg.core.rescue import RescueAssessment, StoredProduct, stem_cell_rescue
+from mibg.protocol import ProtocolDefinition, load_protocol
+from mibg.web.audit.trail import field_values, log_changes
+from mibg.web.courses.models import Course
+from mibg.web.courses.services import advance
+from mibg.web.directives.services import Refused
+from mibg.web.radiation.models import ExposureReading, ReleaseRecord, StemCellInfusion
+from mibg.web.safety import update_versioned
+from mibg.web.screening.services import latest_evaluation
+from mibg.web.templatetags.mibg import when
+from mibg.web.treatment.models import Administration
+
+#: Readings are taken between the administration and the release; afterwards the release rests on them.
+READING_STATES = frozenset({CourseState.ADMINISTERED, CourseState.INPATIENT})
+#: Stem cells are given after the 131I-MIBG infusion (decisions.md Dose "Stem-cell infusion").
+STEM_CELL_STATES = frozenset({CourseState.ADMINISTERED, CourseState.INPATIENT, CourseState.RELEASED,
+                              CourseState.FOLLOW_UP})
+#: Product choice: a time up to 5 minutes ahead of the server's clock is accepted (clocks on wards differ).
+CLOCK_TOLERANCE = timedelta(minutes=5)
+#: Product choice, for the site's radiation safety officer to confirm: the written instructions last at least
+#: one day, even when the computed time (see :func:`family_instructions`) is shorter.
+MINIMUM_PRECAUTION_DAYS = 1
+SECONDS_PER_HOUR = Decimal(3600)
+
+
+class InvalidEntry(Exception):
+    """What a person entered cannot be stored: ``errors`` maps each field (None: the whole form) to a message."""
+
+    def __init__(self, errors: dict[str | None, str]) -> None:
+        self.errors = errors
+        self.message = " ".join(errors.values())
+        super().__init__(self.message)
+
+    @property
+    def field(self) -> str | None:
+        return next(iter(self.errors))
+
+
+# ---- readings ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadingInput:
+    measured_at: datetime
+    mr_per_h: Decimal
+    background_mr_per_h: Decimal | None
+    before_first_void: bool
+    instrument_id: str
+    instrument_calibration_due: date
+    measured_by: str
+    note: str = ""
+
+    def fields(self) -> dict[str, Any]:
+        return {"measured_at": self.measured_at, "mr_per_h": self.mr_per_h,
+                "background_mr_per_h": self.background_mr_per_h, "before_first_void": self.before_first_void,
+                "instrument_id": self.instrument_id.strip(), "instrument_calibration_due": self.instrument_calibration_due,
+                "measured_by": self.measured_by.strip(), "note": self.note.strip()}
+
+
+def administration_of(course: Course) -> Administration | None:
+    """The course's administration (A0 at the start of the infusion, the weight of its directive)."""
+    return course.administrations.select_related("directive").order_by("-started_at").first()
+
+
+def active_readings(course: Course) -> list[ExposureReading]:
+    return list(course.exposure_readings.filter(voided_at__isnull=True).order_by("measured_at", "id"))
+
+
+def _check_open(course: Course) -> None:
+    state = course.state_enum
+    if state in READING_STATES:
+        return
+    if course_state.is_before(state, CourseState.ADMINISTERED):
+        raise Refused(f"Readings start after the administration; this course is '{state.label}'.")
+    raise Refused(f"This course is '{state.label}': its readings are locked, because the release record rests on them.")
+
+
+def reading_errors(entry: ReadingInput, administration: Administration | None,
+                   others: Sequence[ExposureReading]) -> dict[str | None, str]:
+    """Every problem with ``entry`` beside the course's other active readings, by field (empty: it can be stored)."""
+    errors: dict[str | None, str] = {}
+
+    def add(field: str | None, message: str) -> None:
+        errors.setdefault(field, message)
+
+    rate, background = entry.mr_per_h, entry.background_mr_per_h
+    if rate < 0:
+        add("mr_per_h", "An exposure rate cannot be negative.")
+    elif rate == 0:
+        add("mr_per_h", "The exposure rate must be greater than zero (mR/h at 1 m).")
+    elif rate > MAX_MREM_PER_H:
+        add("mr_per_h", f"Above {MAX_MREM_PER_H} mR/h at 1 m: check the unit (mR/h, not µR/h) and the decimal point.")
+    if background is not None:
+        if background < 0:
+            add("background_mr_per_h", "The background cannot be negative.")
+        elif rate > 0 and background >= rate:
+            add("background_mr_per_h", "The background must be below the reading: the net reading (reading − "
+                                       "background) is what is used.")
+    at = entry.measured_at
+    if administration is None:
+        add(None, "No administration is recorded for this course: readings start after the infusion.")
+    elif at < administration.started_at:
+        add("measured_at", f"This is before the start of the infusion ({when(administration.started_at)}).")
+    elif at < administration.ended_at:
+        add("measured_at", f"This is before the end of the infusion ({when(administration.ended_at)}): readings are "
+                           "taken after the infusion ends, the first one before the first void.")
+    elif at - administration.started_at > timedelta(hours=int(MAX_HOURS)):
+        add("measured_at", f"This is more than {int(MAX_HOURS) // 24} days after the start of the infusion: check the date.")
+    if at > timezone.now() + CLOCK_TOLERANCE:
+        add("measured_at", "This time is in the future.")
+    clash = next((o for o in others if o.measured_at == at), None)
+    if clash is not None:
+        add("measured_at", f"Another reading ({clash.mr_per_h} mR/h) has this time: each reading has its own time.")
+    pre_void = next((o for o in others if o.before_first_void), None)
+    earlier = next((o for o in others if o.measured_at < at), None)
+    if entry.before_first_void:
+        if pre_void is not None:
+            add("before_first_void", f"The reading at {when(pre_void.measured_at)} is already the one before the first "
+                                     "void; there is only one.")
+        elif earlier is not None:
+            add("before_first_void", f"The reading before the first void is the first reading, but the reading at "
+                                     f"{when(earlier.measured_at)} is earlier.")
+    elif pre_void is not None and at < pre_void.measured_at:
+        add("measured_at", f"This is earlier than the reading before the first void ({when(pre_void.measured_at)}), "
+                           "which defines 100 % retention and must be the first: check the time.")
+    if entry.instrument_calibration_due < timezone.localdate(at):
+        add("instrument_calibration_due", f"The meter's calibration was due on {entry.instrument_calibration_due}, "
+                                          "before this reading: use a calibrated meter (10 CFR 35.61).")
+    if not entry.instrument_id.strip():
+        add("instrument_id", "Name the survey meter (its ID).")
+    if not entry.measured_by.strip():
+        add("measured_by", "Who took the reading?")
+    return errors
+
+
+def _locked_course(course: Course) -> Course:
+    """The course row, locked until the end of the transaction: readings and the release are serialised."""
+    return Course.objects.select_for_update().select_related("patient").get(pk=course.pk)
+
+
+def record_reading(user: Any, course: Course, entry: ReadingInput) -> ExposureReading:
+    with transaction.atomic():
+        course = _locked_course(course)
+        _check_open(course)
+        errors = reading_errors(entry, administration_of(course), active_readings(course))
+        if errors:
+            raise InvalidEntry(errors)
+        reading = ExposureReading.objects.create(course=course, recorded_by=user, **entry.fields())
+        log_changes(user, "create", reading, course.patient)
+    return reading
+
+
+def correct_reading(user: Any, reading: ExposureReading, version: int, entry: ReadingInput, reason: str) -> None:
+    """A correction of a reading as entered (a typing error, the wrong meter), with the reason, field by field."""
+    with transaction.atomic():
+        course = _locked_course(reading.course)
+        _check_open(course)
+        if not reading.active:
+            raise Refused("This reading is void; enter a new reading instead.")
+        others = [r for r in active_readings(course) if r.pk != reading.pk]
+        errors = reading_errors(entry, administration_of(course), others)
+        if not reason.strip():
+            errors.setdefault("reason", "Give the reason for the correction.")
+        if errors:
+            raise InvalidEntry(errors)
+        before = field_values(reading)
+        update_versioned(reading, version, entry.fields(), "This reading")
+        log_changes(user, "update", reading, course.patient, before, note=f"correction: {reason.strip()}")
+
+
+def void_reading(user: Any, reading: ExposureReading, version: int, reason: str) -> None:
+    """Take a reading out of the dosimetry (wrong patient, wrong distance). It stays on record, marked void."""
+    with transaction.atomic():
+        course = _locked_course(reading.course)
+        _check_open(course)
+        if not reading.active:
+            raise Refused("This reading is already void.")
+        if not reason.strip():
+            raise InvalidEntry({"reason": "Give the reason the reading is void."})
+        before = field_values(reading)
+        update_versioned(reading, version, {"voided_at": timezone.now(), "voided_by": user, "void_reason": reason.strip()},
+                         "This reading")
+        log_changes(user, "void", reading, course.patient, before, note=f"void: {reason.strip()}")
+
+
+# ---- dosimetry --------------------------------------------------------------------------------------------
+
+
+def hours_after(start: datetime, moment: datetime) -> Decimal:
+    """Exact hours from ``start`` to ``moment`` (to the microsecond)."""
+    delta = moment - start
+    seconds = Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds) / Decimal(10**6)
+    return seconds / SECONDS_PER_HOUR
+
+
+def stored_products(course: Course) -> tuple[StoredProduct, ...]:
+    """The stored autologous products of the latest screening evaluation (decisions.md A15)."""
+    evaluation = latest_evaluation(course)
+    if evaluation is None:
+        return ()
+    products = []
+    for p in json.loads(evaluation.snapshot_json).get("stem_cell_products", []):
+        cells = p.get("total_cd34_cells") if p.get("product_type") == "pbsc" else p.get("total_mononuclear_cells")
+        if cells is not None:
+            products.append(StoredProduct(p["product_type"], Decimal(str(cells)), p.get("label", "")))
+    return tuple(products)
+
+
+@dataclass(frozen=True)
+class Dosimetry:
+    """Everything the radiation section of a course shows, computed from the active readings.
+
+    ``problem`` says why nothing could be computed (no administration, no reading before the first void, a
+    curve that does not fall...); otherwise ``retention``, ``dose``, ``release`` and ``rescue`` are the core's
+    results for these readings.
+    """
+
+    course: Course
+    administration: Administration | None
+    readings: tuple[ExposureReading, ...]
+    protocol: ProtocolDefinition
+    problem: str = ""
+    retention: RetentionFit | None = None
+    dose: WholeBodyDose | None = None
+    release: ReleaseAssessment | None = None
+    rescue: RescueAssessment | None = None
+
+    @property
+    def start(self) -> datetime | None:
+        return None if self.administration is None else self.administration.started_at
+
+    @property
+    def computed(self) -> bool:
+        return self.release is not None
+
+    @property
+    def site_limit(self) -> Decimal:
+        return self.protocol.site("site_release_limit_mrem_per_h")
+
+    @property
+    def federal_limit(self) -> Decimal:
+        return self.protocol.site("federal_release_dose_rate_mrem_per_h")
+
+    def at(self, hours: float | Decimal | None) -> datetime | None:
+        """The clock time ``hours`` after the start of the infusion (rounded up to the minute)."""
+        return None if hours is None or self.start is None else clock_time(self.start, hours)
+
+    @property
+    def predicted_site_at(self) -> datetime | None:
+        return None if self.release is None else self.at(self.release.predicted_release_site_h)
+
+    @property
+    def predicted_federal_at(self) -> datetime | None:
+        return None if self.release is None else self.at(self.release.predicted_release_federal_h)
+
+    @property
+    def planned_stem_cell_date(self) -> date | None:
+        if self.rescue is not None:
+            return self.rescue.planned_stem_cell_infusion_date
+        if self.start is None:
+            return None
+        # Without a dose the core's rescue assessment cannot run; the planned date is the same sum it makes.
+        return timezone.localdate(self.start) + timedelta(days=int(self.protocol.site("stem_cell_infusion_day")))
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per active reading, with hours after the start of the infusion and, when computed, r."""
+        retention = {} if self.retention is None else {p.hours: p.retention for p in self.retention.points}
+        return [{"reading": r, "hours": hours_after(self.start, r.measured_at) if self.start else None,
+                 "net": r.net_mr_per_h,
+                 "retention": retention.get(hours_after(self.start, r.measured_at)) if self.start else None}
+                for r in self.readings]
+
+    @property
+    def criteria(self) -> list[dict[str, Any]]:
+        if self.release is None:
+            return []
+        return [{"c": c, "first_met_at": self.at(c.first_met_h), "predicted_at": self.at(c.predicted_h)}
+                for c in self.release.criteria]
+
+    @property
+    def fingerprint(self) -> str:
+        """Names exactly the readings an assessment rests on: a release is signed only on what was shown."""
+        text = ";".join(f"{r.pk}:{r.version}" for r in self.readings)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def compute_dosimetry(course: Course, protocol: ProtocolDefinition | None = None) -> Dosimetry:
+    """The retention fit, whole-body dose, release assessment and rescue support for the active readings."""
+    protocol = protocol or load_protocol()
+    administration = administration_of(course)
+    readings = tuple(active_readings(course))
+    base = {"course": course, "administration": administration, "readings": readings, "protocol": protocol}
+    if administration is None:
+        return Dosimetry(**base, problem="No administration is recorded: readings and dosimetry start after it.")
+    if not readings:
+        return Dosimetry(**base, problem="No reading yet. The first reading is taken after the end of the infusion, "
+                                         "before the first void.")
+    if not readings[0].before_first_void:
+        return Dosimetry(**base, problem=f"The first reading ({when(readings[0].measured_at)}) is not marked 'before "
+                                         "the first void': retention is measured against that reading (decisions.md "
+                                         "'Readings'). Correct the reading, or enter the pre-void reading.")
+    if len(readings) < 2:
+        return Dosimetry(**base, problem="One reading so far: the retention curve needs a second, later reading.")
+    start = administration.started_at
+    weight = administration.directive.weight_kg
+    try:
+        core_readings = [Reading(hours_after(start, r.measured_at), r.mr_per_h, r.background_mr_per_h or Decimal(0),
+                                 f"reading at {when(r.measured_at)}") for r in readings]
+        retention = retention_fit(core_readings, protocol)
+        dose = whole_body_dose(administration.administered, weight, retention, protocol)
+        release = release_assessment(administration.administered, retention, protocol)
+        rescue = stem_cell_rescue(dose.dose_gy, timezone.localdate(start), stored_products(course), weight, protocol,
+                                  dose.dose_se_gy)
+    except InputError as error:
+        return Dosimetry(**base, problem=f"No fit for these readings: {error.message}")
+    return Dosimetry(**base, retention=retention, dose=dose, release=release, rescue=rescue)
+
+
+@dataclass(frozen=True)
+class ReleaseStatus:
+    """One line for the patient list and the course page: released, ready for release, or predicted."""
+
+    kind: str  # "released", "ready", "predicted", "pending"
+    at: datetime | None
+    text: str
+
+
+def release_status(course: Course) -> ReleaseStatus | None:
+    """None for a course without radiation work to show (before the administration or with no readings)."""
+    record = ReleaseRecord.objects.filter(course=course).first()
+    if record is not None:
+        return ReleaseStatus("released", record.released_at, f"released {when(record.released_at)}")
+    if course.state_enum not in READING_STATES:
+        return None
+    d = compute_dosimetry(course)
+    if d.release is None:
+        return ReleaseStatus("pending", None, "no prediction yet" if d.readings else "no reading yet")
+    if d.release.releasable:
+        return ReleaseStatus("ready", d.at(d.release.as_of_h),
+                             f"criteria met at the reading of {when(d.at(d.release.as_of_h))}: ready for release")
+    return ReleaseStatus("predicted", d.predicted_site_at,
+                         f"predicted {when(d.predicted_site_at)} (site limit {d.site_limit} mR/h at 1 m)")
+
+
+def patient_whole_body_doses(courses: Sequence[Course]) -> dict[str, Any]:
+    """Whole-body dose per administered course and their sum; a course without dosimetry is named, never
+    silently left out of the sum."""
+    rows, missing = [], []
+    for course in courses:
+        if administration_of(course) is None:
+            continue
+        d = compute_dosimetry(course)
+        if d.dose is None:
+            missing.append(course)
+        else:
+            rows.append((course, d.dose))
+    return {"rows": rows, "missing": missing,
+            "total_gy": sum(dose.dose_gy for _, dose in rows),
+            "total_electron_only_gy": sum(dose.electron_only_gy for _, dose in rows)}
+
+
+# ---- release --------------------------------------------------------------------------------------------
+
+
+def _criterion_text(c: ReleaseCriterion) -> str:
+    return f"{c.title.lower()}: {c.value:.4g} {c.unit} {'<=' if c.met else '>'} {c.limit} {c.unit}"
+
+
+def release_refusal(d: Dosimetry) -> str | None:
+    """Why the patient cannot be released on these readings, or None when the site limit and a federal
+    criterion are both met at the last reading."""
+    if d.release is None:
+        return f"Release cannot be assessed: {d.problem}"
+    a = d.release
+    if a.releasable:
+        return None
+    site = a.site_criterion
+    federal_met = [c for c in a.federal_criteria if c.met]
+    last_at = when(d.at(a.as_of_h))
+    if not federal_met and not site.met:
+        lead = "Release refused: neither the site limit nor any federal criterion (10 CFR 35.75) is met."
+    elif not site.met:
+        lead = "Release refused: the site limit is not met. The site limit is the site's rule; it has no override."
+    else:
+        lead = "Release refused: no federal criterion (10 CFR 35.75) is met."
+    parts = [lead, f"The last reading, {a.dose_rate_mrem_per_h} mR/h at 1 m ({last_at}), "
+                   f"{'is at or below' if site.met else 'is above'} the site limit of {site.limit} mR/h."]
+    if federal_met:
+        parts.append("Federal criteria met: " + "; ".join(_criterion_text(c) for c in federal_met) + ".")
+    if not site.met:
+        parts.append(f"The fitted curve reaches the site limit at {when(d.predicted_site_at)}: take the next reading then.")
+    return " ".join(parts)
+
+
+def release_rule(d: Dosimetry) -> str:
+    """The basis of release in words, with the numbers (kept on the record and in the signature's meaning)."""
+    assert d.release is not None
+    a = d.release
+    site = a.site_criterion
+    federal = "; ".join(_criterion_text(c) for c in a.federal_criteria if c.met)
+    return (f"exposure rate at 1 m {a.dose_rate_mrem_per_h} mR/h (net) measured {when(d.at(a.as_of_h))}, "
+            f"{a.as_of_h:.2f} h after the start of the infusion: site limit met ({site.value} <= {site.limit} mR/h, "
+            f"{a.site_limit_source}); federal criteria met (10 CFR 35.75, NUREG-1556 Vol. 9 Table U.1): {federal}")
+
+
+def family_instructions(d: Dosimetry, released_at: datetime) -> dict[str, Any]:
+    """How long the written instructions last, computed from the dose rate at 1 m (10 CFR 35.75(b)).
+
+    Rule (conservative, the NRC's default model, clinical-reference §3.3): after release the child keeps all the
+    activity measured at the last reading and it only decays physically (Tp = 8.04 d). The dose another person
+    could still receive from day t on is then D(t) = 34.6 x Tp x E x rate(t) [mrem], E = 0.25. The precautions
+    last until D(t) is at or below the instructions threshold (1 mSv, 10 CFR 35.75(b)): rate(t) <=
+    threshold / (34.6 x Tp x E), reached after t = Tp x log2(rate / that rate) days, rounded up to whole days,
+    at least :data:`MINIMUM_PRECAUTION_DAYS`. Biological clearance, which only shortens the time, is shown to the
+    physicist beside it (the dose to others with the measured effective half-life).
+    """
+    assert d.release is not None
+    p = d.protocol
+    constant = p.constant("nrc_integration_constant")
+    tp = p.constant("nrc_half_life_days")
+    occupancy = p.site("caregiver_occupancy_factor")
+    threshold_msv = p.site("instructions_dose_to_others_msv")
+    rate = d.release.dose_rate_mrem_per_h
+    rate_at_threshold = threshold_msv / MSV_PER_MREM / (constant * tp * occupancy)
+    exact_days = float(tp) * math.log2(float(rate / rate_at_threshold)) if rate > rate_at_threshold else 0.0
+    days = max(MINIMUM_PRECAUTION_DAYS, math.ceil(exact_days))
+    released_on = timezone.localdate(released_at)
+    until = released_on + timedelta(days=days)
+    return {
+        "released_at": released_at.isoformat(),
+        "dose_rate_mr_per_h": str(rate),
+        "rate_at_threshold_mr_per_h": f"{rate_at_threshold:.3f}",
+        "threshold_msv": str(threshold_msv),
+        "exact_days": round(exact_days, 2),
+        "days": days,
+        "until": until.isoformat(),
+        "back_to_school": until.isoformat(),
+        "dose_to_others_msv": f"{d.release.dose_to_others.msv:.3g}",
+        "dose_to_others_effective_msv": f"{d.release.dose_to_others_effective.msv:.3g}",
+        "formula": (f"rate at which the dose to others from then on is {threshold_msv} mSv = {threshold_msv} mSv / "
+                    f"({constant} x {tp} d x {occupancy}) = {rate_at_threshold:.3f} mR/h; t = {tp} d x log2({rate} / "
+                    f"{rate_at_threshold:.3f}) = {exact_days:.2f} d -> {days} day(s) (rounded up, at least "
+                    f"{MINIMUM_PRECAUTION_DAYS})"),
+    }
+
+
+@dataclass(frozen=True)
+class ReleaseInput:
+    released_at: datetime
+    instructions_given_to: str
+    basis: str  # Dosimetry.fingerprint of the assessment the physicist saw
+
+
+def signature_meaning(name: str, d: Dosimetry, given_to: str) -> str:
+    patient = d.course.patient
+    return (f"I, {name}, authorise the release of {patient.given_name} {patient.family_name.upper()} (MRN {patient.mrn}) "
+            f"from radiation isolation after 131I-MIBG, course {d.course.number} (10 CFR 35.75; record of the basis per "
+            f"10 CFR 35.2075). Basis: {release_rule(d)}. Written instructions were given to {given_to}.")
+
+
+def release(user: Any, signed_name: str, course: Course, version: int, entry: ReleaseInput) -> ReleaseRecord:
+    """Sign the release: refused unless the site limit and a federal criterion are met on the readings the
+    physicist saw; the course moves to 'released' through the state machine (TransitionRefused otherwise)."""
+    course_state.apply("release", course.state, CourseFacts())  # an illegal step is refused first, with its reason
+    d = compute_dosimetry(course)
+    refusal = release_refusal(d)
+    if refusal is not None:
+        raise Refused(refusal)
+    if entry.basis != d.fingerprint:
+        raise Refused("The readings changed after this page was opened (a reading was added, corrected or voided). "
+                      "Nothing was signed: review the new assessment, then sign.")
+    assert d.release is not None and d.retention is not None and d.dose is not None
+    last = d.readings[-1]
+    if entry.released_at < last.measured_at:
+        raise Refused(f"The release time is before the last reading ({when(last.measured_at)}), on which release rests.",
+                      "released_at")
+    if entry.released_at > timezone.now() + CLOCK_TOLERANCE:
+        raise Refused("The release time is in the future: sign when the patient leaves isolation.", "released_at")
+    given_to = entry.instructions_given_to.strip()
+    if not given_to:
+        raise Refused("Name the parent or guardian who received the written instructions.", "instructions_given_to")
+    a = d.release
+    with transaction.atomic():
+        course = _locked_course(course)
+        rule = release_rule(d)
+        advance(user, course, "release", version, note=f"signed release: {rule}", occurred_at=entry.released_at)
+        record = ReleaseRecord.objects.create(
+            course=course, released_at=entry.released_at, reading=last, dose_rate_mr_per_h=a.dose_rate_mrem_per_h,
+            site_limit_mr_per_h=a.site_limit_mrem_per_h,
+            criteria_met=",".join(c.id for c in a.criteria if c.met), rule=rule,
+            assessment_json=json.dumps({"release": a.as_dict(), "retention": d.retention.as_dict(),
+                                        "whole_body_dose": d.dose.as_dict(), "readings_basis": d.fingerprint}),
+            instructions_json=json.dumps(family_instructions(d, entry.released_at)),
+            instructions_given_to=given_to, protocol_label=d.protocol.label, signed_by=user, signed_name=signed_name,
+            signature_meaning=signature_meaning(signed_name, d, given_to))
+        log_changes(user, "sign", record, course.patient, note=record.signature_meaning)
+    return record
+
+
+# ---- stem-cell rescue -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StemCellInput:
+    infused_at: datetime
+    product_type: str
+    product: str
+    cells_per_kg: Decimal
+    given_by: str
+    note: str = ""
+
+
+def record_stem_cells(user: Any, course: Course, entry: StemCellInput) -> StemCellInfusion:
+    """The stem-cell infusion as given (decisions.md Dose "Stem-cell infusion": the treating physician decides)."""
+    with transaction.atomic():
+        course = _locked_course(course)
+        if course.state_enum not in STEM_CELL_STATES:
+            raise Refused(f"Stem cells are recorded after the 131I-MIBG administration; this course is "
+                          f"'{course.state_enum.label}'.")
+        administration = administration_of(course)
+        errors: dict[str | None, str] = {}
+        if entry.cells_per_kg <= 0:
+            errors["cells_per_kg"] = "The cell dose must be greater than zero."
+        if administration is not None and entry.infused_at < administration.ended_at:
+            errors["infused_at"] = (f"This is before the end of the 131I-MIBG infusion "
+                                    f"({when(administration.ended_at)}).")
+        elif entry.infused_at > timezone.now() + CLOCK_TOLERANCE:
+            errors["infused_at"] = "This time is in the future: record the infusion once it is given."
+        if not entry.product.strip():
+            errors["product"] = "Name the product (bag or lot)."
+        if not entry.given_by.strip():
+            errors["given_by"] = "Who gave the infusion?"
+        if errors:
+            raise InvalidEntry(errors)
+        infusion = StemCellInfusion.objects.create(
+            course=course, infused_at=entry.infused_at, product_type=entry.product_type, product=entry.product.strip(),
+            cells_per_kg=entry.cells_per_kg, given_by=entry.given_by.strip(), note=entry.note.strip(), recorded_by=user)
+        log_changes(user, "create", infusion, course.patient)
+    return infusion

@@ -1,0 +1,31 @@
+"""Helpers shared by the web and browser tests: the personas' password and what a browser would post."""
+
+from __future__ import annotations
+
+PASSWORD = "correct-horse-battery-staple"
+
+#: username -> (roles, printed name). Test names use these personas.
+PERSONAS = {
+    "patel": (["physician"], "Dr Asha Patel, MD"),
+    "okoye": (["physician"], "Dr Chidi Okoye, MD"),
+    "chen": (["chair"], "Dr Wei Chen, MD (study chair)"),
+    "sam": (["physicist"], "Sam Okafor, PhD"),
+    "riley": (["pharmacist"], "Riley Novak, PharmD"),
+    "nora": (["nurse"], "Nora Diaz, RN"),
+    "morgan": (["readonly"], "Morgan Lee (monitor)"),
+    "admin": (["admin"], "Site administrator"),
+}
+
+
+def form_post_data(form) -> dict[str, str]:
+    """What a browser would post for an unbound Django form as it is rendered (its initial values)."""
+    data = {}
+    for bound in form:
+        value = bound.value()
+        if value is None or value == "" or value is False:
+            continue
+        if value is True:
+            data[bound.html_name] = "on"
+            continue
+        data[bound.html_name] = bound.field.widget.format_value(value) if hasattr(bound.field.widget, "format_value") else str(value)
+    return data
