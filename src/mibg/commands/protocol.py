@@ -1,12 +1,20 @@
-"""`mibg protocol show|export`: print the versioned definition, or write it as JSON."""
+"""`mibg protocol show|export|import`: print the versioned definition, write it as JSON, or import the study
+record (ClinicalTrials.gov API v2 JSON) and link its eligibility bullets to the criteria evaluated.
+
+`import FILE` validates the record, checks it is the record of this protocol, prints a summary and stores
+it as study_record.json in $MIBG_DATA_DIR (default ./var), where the web application reads it. Exit 0 when
+every criterion is linked to a bullet of the record, 3 when some are not (the record and the definition
+have drifted apart), 2 with a one-line error for a bad file.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from mibg.cli import EXIT_OK, fail
+from mibg.cli import EXIT_INCOMPLETE, EXIT_OK, fail
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,9 +35,59 @@ def run(args: argparse.Namespace) -> int:
             print(text)
         return EXIT_OK
     if args.action == "import":
-        return fail("protocol import: loading a ClinicalTrials.gov record is not available yet")
+        return _import(args.file, protocol)
     _show(protocol)
     return EXIT_OK
+
+
+def _import(path: str | None, protocol: object) -> int:
+    from mibg.protocol import ProtocolDefinition
+    from mibg.protocol.study_record import (
+        StudyRecordError,
+        link_criteria,
+        parse_study_record,
+        store_study_record,
+    )
+
+    assert isinstance(protocol, ProtocolDefinition)
+    if not path:
+        return fail("protocol import: give the record file (ClinicalTrials.gov API v2 JSON), or - for standard input")
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        return fail(f"{path}: cannot read the file ({error.strerror})")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return fail(f"{path}: not JSON (line {error.lineno}: {error.msg})")
+    try:
+        record = parse_study_record(data)
+    except StudyRecordError as error:
+        return fail(f"{path}: {error}")
+    if record.nct_id != protocol.protocol_id:
+        return fail(f"{path}: protocolSection.identificationModule.nctId: the record is {record.nct_id}, "
+                    f"the protocol definition is {protocol.protocol_id}")
+    links = link_criteria(record, protocol)
+    try:
+        stored = store_study_record(data)
+    except OSError as error:
+        return fail(f"cannot store the study record ({error.strerror}); set MIBG_DATA_DIR to a writable directory")
+    out = sys.stdout
+    updated = record.last_updated.isoformat() if record.last_updated else "not stated"
+    out.write(f"{record.nct_id}: {record.title}\n")
+    out.write(f"status {record.status}; last updated {updated}\n")
+    out.write(f"{len(links.linked_criteria)} of {len(protocol.criteria)} criteria linked to "
+              f"{sum(1 for b in links.bullets if b.criteria)} of {len(links.bullets)} eligibility bullets; "
+              f"{len(links.dose_limits)} of {len(protocol.dose_limits)} dose limits linked\n")
+    for bullet in links.bullets:
+        label = ", ".join(bullet.criteria) if bullet.criteria else "none (heading)"
+        out.write(f"  {bullet.kind} {bullet.number:>2}: {label:<22} {bullet.text[:60]}\n")
+    if links.unlinked_criteria:
+        out.write(f"NOT FOUND in the record: criteria {', '.join(links.unlinked_criteria)}\n")
+    if links.unlinked_dose_limits:
+        out.write(f"NOT FOUND in the record: dose limits {', '.join(links.unlinked_dose_limits)}\n")
+    out.write(f"stored as {stored}\n")
+    return EXIT_INCOMPLETE if links.unlinked_criteria or links.unlinked_dose_limits else EXIT_OK
 
 
 def _show(protocol: object) -> None:

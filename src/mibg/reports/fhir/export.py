@@ -19,9 +19,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from fhir.resources.R4B import get_fhir_model_class
 from mibg.core.labs import LABS
 from mibg.core.units import MBQ_PER_MCI
 from mibg.protocol import load_protocol

@@ -16,9 +16,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from fhir.resources.R4B import get_fhir_model_class
 from mibg.core.errors import InputError
 from mibg.core.labs import LABS, LOINC_TESTS, conversion_factor
 from mibg.core.units import MBQ_PER_MCI
