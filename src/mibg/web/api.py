@@ -8,6 +8,7 @@ binary floats) and decimals in responses are strings. OpenAPI: /api/openapi.json
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
+from ninja.responses import Status
 from ninja.security import HttpBearer
 from pydantic import ValidationError as PydanticValidationError
 
@@ -114,6 +116,12 @@ def _conflict(request, exc):
 @api.exception_handler(TransitionRefused)
 def _transition(request, exc):
     return _error(request, 409, exc.message)
+
+
+@api.exception_handler(Exception)
+def _unexpected(request, exc):
+    logging.getLogger("mibg.api").exception("unexpected error in %s", request.path)
+    return _error(request, 500, "An unexpected error occurred; nothing was saved. It has been logged.")
 
 
 @api.exception_handler(HttpError)
@@ -310,7 +318,7 @@ def create_patient(request, payload: PatientIn):
         patient = course_services.create_patient(request.user, values)
     except IntegrityError:
         raise InputError("mrn", "another patient has this MRN") from None
-    return 201, _patient_out(patient)
+    return Status(201, _patient_out(patient))
 
 
 @api.get("/patients/{patient_id}", response={200: PatientOut, **ERRORS}, tags=["patients"])
@@ -335,7 +343,7 @@ def create_course(request, patient_id: int):
     patient = get_object_or_404(Patient, pk=patient_id)
     if patient.courses.exclude(state="closed").exists():
         raise HttpError(409, "A course is still open: close or stop it before starting another.")
-    return 201, _course_out(course_services.create_course(request.user, patient))
+    return Status(201, _course_out(course_services.create_course(request.user, patient)))
 
 
 @api.get("/courses/{course_id}", response={200: CourseOut, **ERRORS}, tags=["courses"])
@@ -378,7 +386,7 @@ def submit_screening(request, course_id: int, payload: ScreeningIn):
             evaluation = screening_services.save_and_evaluate(request.user, course, payload.version, snapshot)
     except screening_services.NotEditable as error:
         raise HttpError(409, error.message) from None
-    return 201, _evaluation_out(evaluation)
+    return Status(201, _evaluation_out(evaluation))
 
 
 # ---- directives ---------------------------------------------------------------------------------------
@@ -430,7 +438,7 @@ def sign_directive(request, course_id: int, payload: DirectiveIn):
     entry = _directive_entry(payload)
     name = check_signature(request.user, payload.password, course, course.patient, "written directive (API)")
     directive = directive_services.sign(request.user, name, course, payload.version, entry, payload.change_reason)
-    return 201, _directive_out(request, directive)
+    return Status(201, _directive_out(request, directive))
 
 
 @api.post("/courses/{course_id}/verifications", response={201: VerificationOut, **ERRORS}, tags=["directives"])
@@ -438,7 +446,7 @@ def verify_directive(request, course_id: int, payload: VerificationIn):
     require(request.user, "directive.verify")
     course = _course(course_id)
     v = directive_services.verify_directive(request.user, course, payload.version, payload.weight_kg, payload.mci_per_kg)
-    return 201, {"id": v.pk, "accepted": v.accepted, "differing": [x for x in v.differing.split(",") if x], "message": v.message}
+    return Status(201, {"id": v.pk, "accepted": v.accepted, "differing": [x for x in v.differing.split(",") if x], "message": v.message})
 
 
 # ---- assays and administrations ---------------------------------------------------------------------------
@@ -468,7 +476,7 @@ def record_assay(request, course_id: int, payload: AssayIn):
     entry = treatment_services.AssayInput(payload.lot, _aware("calibration_time", payload.calibration_time),
                                           payload.specific_activity, payload.measured_mci,
                                           _aware("measured_at", payload.measured_at), payload.calibrator_id)
-    return 201, _assay_out(treatment_services.record_assay(request.user, course, payload.version, entry))
+    return Status(201, _assay_out(treatment_services.record_assay(request.user, course, payload.version, entry)))
 
 
 def _administration_out(a) -> dict[str, Any]:
@@ -497,7 +505,7 @@ def record_administration(request, course_id: int, payload: AdministrationIn):
     entry = treatment_services.AdministrationInput(
         _aware("started_at", payload.started_at), _aware("ended_at", payload.ended_at), payload.route, payload.volume_ml,
         payload.residual_mci, _aware("residual_measured_at", payload.residual_measured_at))
-    return 201, _administration_out(treatment_services.record_administration(request.user, course, payload.version, entry))
+    return Status(201, _administration_out(treatment_services.record_administration(request.user, course, payload.version, entry)))
 
 
 @api.get("/courses/{course_id}/current-directive", response={200: DirectiveOut, **ERRORS}, tags=["directives"])

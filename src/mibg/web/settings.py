@@ -148,8 +148,7 @@ LANGUAGE_CODE = "en-us"
 USE_I18N = False
 USE_TZ = True  # stored in UTC, entered and shown in the clinic's zone with the zone named
 TIME_ZONE = os.environ.get("MIBG_TIME_ZONE", "America/Los_Angeles")
-DATE_FORMAT = "Y-m-d"  # ISO dates everywhere: no day/month ambiguity
-DATETIME_FORMAT = "Y-m-d H:i T"
+FORMAT_MODULE_PATH = ["mibg.web.formats"]  # ISO dates everywhere: no day/month ambiguity
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [WEB_DIR / "static"]  # the stylesheet and the vendored htmx: nothing comes from a CDN

@@ -1,0 +1,152 @@
+"""The API: token per user, the same role checks as the pages, exact numbers, errors as {"message", "field"}."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from clinic_helpers import PASSWORD
+from mibg.web.accounts.models import ApiToken
+
+
+@pytest.fixture
+def api(client, people):
+    """``api("patel").get(path)`` with Dr Patel's token."""
+
+    class Caller:
+        def __init__(self, name):
+            _token, self.raw = ApiToken.issue(people[name], "tests")
+
+        def _headers(self):
+            return {"HTTP_AUTHORIZATION": f"Bearer {self.raw}"}
+
+        def get(self, path):
+            return client.get(f"/api{path}", **self._headers())
+
+        def post(self, path, body):
+            return client.post(f"/api{path}", data=body if isinstance(body, str) else json.dumps(body),
+                               content_type="application/json", **self._headers())
+
+    return Caller
+
+
+def test_the_openapi_schema_and_the_docs_are_served_without_any_cdn(client, db):
+    schema = client.get("/api/openapi.json")
+    assert schema.status_code == 200
+    assert "/api/patients" in schema.json()["paths"]
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    assert b"cdn." not in docs.content
+    assert b"/static/ninja/swagger-ui-bundle.js" in docs.content
+
+
+def test_without_a_token_the_api_answers_401_in_json(client, db):
+    response = client.get("/api/patients")
+    assert response.status_code == 401
+    assert response.json() == {"message": "A valid API token is required: send 'Authorization: Bearer <token>'.", "field": None}
+    assert client.get("/api/patients", HTTP_AUTHORIZATION="Bearer mibg_wrong").status_code == 401
+
+
+def test_a_revoked_token_no_longer_works(api, people):
+    caller = api("nora")
+    ApiToken.objects.update(revoked_at=timezone.now())
+    assert caller.get("/patients").status_code == 401
+
+
+def test_nora_creates_a_patient_and_morgan_the_monitor_may_only_read(api):
+    body = {"mrn": "API-1", "family_name": "Kim", "given_name": "Jae", "birth_date": "2018-03-04", "sex": "male"}
+    created = api("nora").post("/patients", body)
+    assert created.status_code == 201, created.content
+    assert created.json()["mrn"] == "API-1"
+    refused = api("morgan").post("/patients", {**body, "mrn": "API-2"})
+    assert refused.status_code == 403
+    assert set(refused.json()) == {"message", "field"}
+    assert api("morgan").get("/patients?q=kim").json()[0]["mrn"] == "API-1"
+
+
+def test_bad_input_names_the_field(api):
+    response = api("nora").post("/patients", {"mrn": "X", "family_name": "A", "given_name": "B", "birth_date": "2018-02-30"})
+    assert response.status_code == 422
+    assert response.json()["field"] == "birth_date"
+    assert api("nora").post("/patients", "{not json").status_code in (400, 422)
+
+
+def test_the_directive_plan_and_signature_through_the_api_with_exact_decimals(api, make_course):
+    course = make_course(until="eligible")
+    t = course.planned_treatment_date
+    body = {"version": course.version, "mci_per_kg": 18, "preparation": "draximage", "specific_activity": 12,
+            "final_volume_ml": 50, "infusion_min": 100, "route": "central_line",
+            "calibration_time": f"{t}T07:00:00-08:00", "administration_time": f"{t}T09:00:00-08:00"}
+    plan = api("patel").post(f"/courses/{course.pk}/directives/plan", body)
+    assert plan.status_code == 200, plan.content
+    assert plan.json()["activity"]["mci"] == "396.0"
+    assert plan.json()["activity"]["mbq"] == "14652.0"
+    assert api("nora").post(f"/courses/{course.pk}/directives/plan", body).status_code == 403
+    unsigned = api("patel").post(f"/courses/{course.pk}/directives", {**body, "password": "wrong"})
+    assert unsigned.status_code == 403
+    assert unsigned.json()["field"] == "password"
+    signed = api("patel").post(f"/courses/{course.pk}/directives", {**body, "password": PASSWORD})
+    assert signed.status_code == 201, signed.content
+    assert Decimal(signed.json()["activity_mci"]) == Decimal("396")
+    # Until verified, Sam the physicist sees the directive without its numbers (10 CFR 35.41).
+    seen = api("sam").get(f"/courses/{course.pk}/directives").json()[0]
+    assert seen["activity_mci"] is None
+    assert seen["plan"] is None
+    course.refresh_from_db()
+    mismatch = api("sam").post(f"/courses/{course.pk}/verifications", {"version": course.version, "weight_kg": "22.5", "mci_per_kg": "18"})
+    assert mismatch.json()["accepted"] is False
+    match = api("sam").post(f"/courses/{course.pk}/verifications", {"version": course.version, "weight_kg": "22.000", "mci_per_kg": 18})
+    assert match.json()["accepted"] is True
+
+
+def test_a_time_without_a_zone_is_refused_naming_the_field(api, make_course):
+    course = make_course(until="eligible")
+    t = course.planned_treatment_date
+    body = {"version": course.version, "mci_per_kg": "18", "preparation": "draximage", "specific_activity": "12",
+            "final_volume_ml": "50", "infusion_min": "100", "route": "central_line",
+            "calibration_time": f"{t}T07:00:00", "administration_time": f"{t}T09:00:00-08:00"}
+    response = api("patel").post(f"/courses/{course.pk}/directives/plan", body)
+    assert response.status_code == 422
+    assert response.json()["field"] == "calibration_time"
+
+
+def test_assay_and_administration_through_the_api(api, make_course):
+    course = make_course(until="verified", days_ahead=0)
+    t = course.planned_treatment_date
+    zone = timezone.localtime().strftime("%z")
+    offset = f"{zone[:3]}:{zone[3:]}"
+    assay = api("riley").post(f"/courses/{course.pk}/assays", {
+        "version": course.version, "lot": "L-9", "calibration_time": f"{t}T07:00:00{offset}", "specific_activity": "12",
+        "measured_mci": "396.0", "measured_at": f"{t}T09:00:00{offset}", "calibrator_id": "CRC"})
+    assert assay.status_code == 201, assay.content
+    assert assay.json()["within_tolerance"] is True
+    course.refresh_from_db()
+    stale = api("nora").post(f"/courses/{course.pk}/administrations", {
+        "version": course.version - 1, "started_at": f"{t}T09:00:00{offset}", "ended_at": f"{t}T10:40:00{offset}",
+        "route": "central_line", "volume_ml": "50", "residual_mci": "2", "residual_measured_at": f"{t}T11:00:00{offset}"})
+    assert stale.status_code == 409
+    assert stale.json()["field"] == "version"
+    given = api("nora").post(f"/courses/{course.pk}/administrations", {
+        "version": course.version, "started_at": f"{t}T09:00:00{offset}", "ended_at": f"{t}T10:40:00{offset}",
+        "route": "central_line", "volume_ml": "50", "residual_mci": "2", "residual_measured_at": f"{t}T11:00:00{offset}"})
+    assert given.status_code == 201, given.content
+    assert given.json()["possible_medical_event"] is False
+    assert api("morgan").get(f"/courses/{course.pk}/administrations").json()[0]["administered_mci"].startswith("39")
+
+
+def test_screening_through_the_api_returns_every_criterion(api, make_course):
+    from mibg.web.demo import snapshot_data
+
+    course = make_course()
+    data = snapshot_data(course.planned_treatment_date)
+    response = api("nora").post(f"/courses/{course.pk}/screening", {"version": course.version, "snapshot": data})
+    assert response.status_code == 201, response.content
+    result = response.json()
+    assert result["overall"] == "eligible"
+    assert len(result["result"]["criteria"]) >= 30
+    bad = api("nora").post(f"/courses/{course.pk}/screening", {"version": course.version + 1, "snapshot": {**data, "weight_kg": "-3"}})
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "weight_kg"
