@@ -15,7 +15,7 @@ from typing import Any
 
 from mibg.cli import EXIT_BLOCKED, EXIT_OK, fail
 
-DIAGNOSES = ("neuroblastoma", "pheochromocytoma", "paraganglioma")
+DIAGNOSES = ("neuroblastoma", "pheochromocytoma", "paraganglioma", "related_tumor")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

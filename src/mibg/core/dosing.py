@@ -615,7 +615,7 @@ def stem_cells_per_kg(snapshot: PatientSnapshot, weight_kg: Decimal) -> tuple[De
 
 
 def dose_request_from_snapshot(snapshot: PatientSnapshot, *, mci_per_kg: Decimal, preparation: str | None = None,
-                               **overrides: object) -> DoseRequest:
+                               protocol: ProtocolDefinition | None = None, **overrides: object) -> DoseRequest:
     """A :class:`DoseRequest` with weight, diagnosis, stem cells and prior courses taken from the snapshot."""
     if snapshot.weight_kg is None:
         raise InputError("weight_kg", "the patient's weight is not recorded")
@@ -625,7 +625,7 @@ def dose_request_from_snapshot(snapshot: PatientSnapshot, *, mci_per_kg: Decimal
     cleared = {d.criterion for d in snapshot.chair_decisions if d.cleared}
     # A chair decision recorded at screening (e.g. on S1 at exactly 12 mCi/kg) also clears the dose limit
     # that asks the same question (S2), as the protocol data says: one decision, not two (decisions.md A2).
-    protocol = load_protocol()
+    protocol = protocol or load_protocol()
     clearances = frozenset(cleared | {limit.id for limit in protocol.dose_limits if limit.chair_clearable
                                       and cleared & set(limit.params.get("cleared_by_screening_decisions_on", ()))})
     values: dict[str, object] = {

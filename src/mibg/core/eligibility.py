@@ -480,11 +480,16 @@ def check_cytokine_washout(c: Criterion, ctx: _Context) -> CriterionResult:
 
 def _cytokine_problem(agent: str, last: datetime, long_acting: bool, hours: Decimal, review_days: int,
                       start: datetime | None, day: date) -> list[tuple[Status, str]]:
-    if long_acting:
-        if (day - last.date()).days <= review_days:
-            return [(REVIEW, f"Long-acting {agent} on {last.date()}, within {review_days} days: the study chair decides "
-                     "(decisions.md A12).")]
-        return []
+    problems = _short_acting_problem(agent, last, hours, start, day)
+    if long_acting and not problems and (day - last.date()).days <= review_days:
+        return [(REVIEW, f"Long-acting {agent} on {last.date()}, within {review_days} days: the study chair decides "
+                 "(decisions.md A12).")]
+    return problems
+
+
+def _short_acting_problem(agent: str, last: datetime, hours: Decimal, start: datetime | None,
+                          day: date) -> list[tuple[Status, str]]:
+    """The 24-hour rule, which every cytokine must meet (long-acting ones are reviewed on top of it)."""
     if start is not None:
         elapsed = Decimal((start - last).total_seconds()) / 3600
         if elapsed >= hours:
