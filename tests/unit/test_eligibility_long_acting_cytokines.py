@@ -1,8 +1,8 @@
 """T4 for long-acting cytokines: the 24-hour rule applies to them too; within 14 days the chair reviews (A12)."""
 
-from mibg.core.results import Status
-
 from snapshots import criterion
+
+from mibg.core.results import Status
 
 INFUSION_START = "2026-12-10T09:00:00-08:00"
 
