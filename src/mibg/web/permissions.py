@@ -55,6 +55,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "course.start_follow_up": frozenset({PHYSICIAN, NURSE}),
     "course.close": frozenset({PHYSICIAN}),
     "course.stop": frozenset({PHYSICIAN, CHAIR}),
+    "lab.enter": frozenset({NURSE, PHYSICIAN}),  # follow-up labs, by hand or CSV; voiding one entered in error
+    "transfusion.record": frozenset({NURSE, PHYSICIAN}),
+    "adverse_event.record": frozenset({PHYSICIAN}),
+    "sae.review": frozenset({PHYSICIAN}),
+    "response.record": frozenset({PHYSICIAN}),  # Curie score, INRC 2017
     "audit.view": frozenset({ADMIN, READONLY}),
     "account.tokens": VIEWERS | {ADMIN},
 }

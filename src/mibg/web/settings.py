@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "mibg.web.screening",
     "mibg.web.directives",
     "mibg.web.treatment",
+    "mibg.web.followup",
 ]
 
 MIDDLEWARE = [

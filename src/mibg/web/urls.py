@@ -20,6 +20,7 @@ urlpatterns = [
     path("directives/", include("mibg.web.directives.urls")),
     path("", include("mibg.web.treatment.urls")),
     path("audit/", include("mibg.web.audit.urls")),
+    path("followup/", include("mibg.web.followup.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

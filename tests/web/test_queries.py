@@ -1,0 +1,56 @@
+"""Pages keep the same number of database queries as patients and courses grow."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+def _count(client, url):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+def test_the_patient_list_costs_the_same_for_2_and_for_20_patients(login, make_course):
+    client = login("nora")
+    for _ in range(2):
+        make_course(until="eligible")
+    small = _count(client, "/patients/")
+    for _ in range(18):
+        make_course()
+    assert _count(client, "/patients/") == small
+
+
+def test_the_patient_page_costs_the_same_for_2_and_for_20_courses(login, people, make_course):
+    from mibg.web.courses import services
+    from mibg.web.courses.models import Course
+
+    course = make_course(until="closed", days_ahead=-300)
+    patient = course.patient
+    client = login("patel")
+    services.create_course(people["nora"], patient)
+    small = _count(client, f"/patients/{patient.pk}/")
+    last = Course.objects.filter(patient=patient).order_by("-number").first()
+    for n in range(18):
+        Course.objects.create(patient=patient, number=last.number + 1 + n, state="closed", created_by=people["nora"])
+    assert _count(client, f"/patients/{patient.pk}/") == small
+
+
+def test_the_course_page_costs_the_same_however_many_patients_there_are(login, make_course):
+    client = login("patel")
+    first = make_course(until="administered", days_ahead=0)
+    small = _count(client, f"/courses/{first.pk}/")
+    for _ in range(5):
+        make_course(until="administered", days_ahead=0)
+    assert _count(client, f"/courses/{first.pk}/") == small
+
+
+def test_the_audit_page_costs_the_same_however_long_the_trail(login, make_course):
+    client = login("morgan")
+    make_course()
+    small = _count(client, "/audit/")
+    for _ in range(3):
+        make_course(until="verified")
+    assert _count(client, "/audit/") == small
