@@ -197,8 +197,8 @@ def test_the_worst_grade_per_term_of_a_course_is_the_highest_and_a_void_value_no
         assert _enter(client, course, "anc", value, "10^9/L", lln="1.5", days=days).status_code == 302
     assert _enter(client, course, "platelets", "60", "10^9/L", lln="150", days=8).status_code == 302
     page = client.get(f"/followup/courses/{course.pk}/")
-    worst = {w.grade.term: (w.grade.grade, w.record.lab.value) for w in page.context["worst"]}
-    assert worst == {"neutrophil-count-decreased": (4, 0.3), "platelet-count-decreased": (2, 60)}
+    worst = {w.grade.term: (w.grade.grade, w.record.value) for w in page.context["worst"]}
+    assert worst == {"neutrophil-count-decreased": (4, "0.3"), "platelet-count-decreased": (2, "60")}
     first_g4 = page.context["worst"][0].record
     assert first_g4.collected_at == min(lab.collected_at for lab in LabResult.objects.filter(value="0.3"))
     table = re.search(r'<table id="worst-grades">(.*?)</table>', page.content.decode(), re.S).group(1)

@@ -57,13 +57,13 @@ from mibg.web.safety import update_versioned
 CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
-def _after_administration(course: Course) -> bool:
+def after_administration(course: Course) -> bool:
     return ORDER.index(course.state_enum) >= ORDER.index(CourseState.ADMINISTERED)
 
 
 def check_open(course: Course) -> None:
     """Follow-up records are kept from the administration on; refuse them before."""
-    if not _after_administration(course):
+    if not after_administration(course):
         raise Refused(f"Follow-up is recorded after the administration; this course is '{course.state_enum.label}'. "
                       f"Screening labs and transfusions belong to the screening data.")
 
@@ -72,6 +72,12 @@ def infusion_start(course: Course) -> datetime | None:
     """The start of the 131I-MIBG infusion of the course (day 0 of follow-up), if it was given."""
     administration = course.administrations.order_by("-started_at").first()
     return None if administration is None else administration.started_at
+
+
+def day_after(infusion_at: datetime, moment: datetime) -> int:
+    """Calendar day after the infusion day in the clinic's zone (day 0 = infusion day), as mibg.core.recovery
+    counts days."""
+    return (timezone.localtime(moment).date() - timezone.localtime(infusion_at).date()).days
 
 
 # ---- laboratory results -------------------------------------------------------------------------------

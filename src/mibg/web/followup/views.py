@@ -71,9 +71,15 @@ def course_followup(request: HttpRequest, pk: int) -> HttpResponse:
         s.points for s in (recovery.anc, recovery.platelets, recovery.hemoglobin))
     events = list(course.adverse_events.select_related("recorded_by").prefetch_related("reviews"))
     curie = list(course.curie_assessments.live())
+    infusion_at = services.infusion_start(course)
+    for r in labs:
+        r.day = services.day_after(infusion_at, r.collected_at) if infusion_at else None
     log_view(request.user, course.patient, f"follow-up of course {course.number}")
     return render(request, "mibg/followup/course.html", {
-        "course": course, "patient": course.patient, "infusion_at": services.infusion_start(course),
+        "course": course, "patient": course.patient, "infusion_at": infusion_at,
+        "recovery_series": [] if recovery is None else [
+            {"label": plots.SERIES_LABELS[s.test].split(" (")[0], "summary": s}
+            for s in (recovery.anc, recovery.platelets, recovery.hemoglobin)],
         "labs": labs, "worst": services.worst_by_term(labs),
         "voided_labs": list(course.lab_results.filter(voided_at__isnull=False).select_related("voided_by")),
         "transfusions": transfusions,
@@ -83,7 +89,7 @@ def course_followup(request: HttpRequest, pk: int) -> HttpResponse:
         "events": [e for e in events if not e.voided], "voided_events": [e for e in events if e.voided],
         "curie": curie, "relative": services.relative_scores(curie),
         "inrc": list(course.inrc_assessments.live()),
-        "open": services._after_administration(course),
+        "open": services.after_administration(course),
     })
 
 
@@ -386,7 +392,8 @@ def programme_view(request: HttpRequest) -> HttpResponse:
     rows = programme.rows()
     log_event(request.user, "view", request.user, None, note=f"programme view ({len(rows)} courses)")
     return render(request, "mibg/followup/programme.html", {
-        "rows": rows, "columns": programme.COLUMNS,
+        "table": [{"course": r["course_obj"], "cells": programme.display_cells(r)} for r in rows],
+        "columns": programme.COLUMNS,
         "figure": plots.inline_svg(programme.figure(rows), "Administered mCi/kg against whole-body dose, platelet "
                                    "nadir and ANC nadir, one point per course") if rows else "",
         "whole_body_source": programme.WHOLE_BODY_SOURCE})

@@ -1,0 +1,203 @@
+"""The programme view: every administered course of every patient, with dose, whole-body dose, count nadirs and
+recovery, worst CTCAE grades, adverse events, stem-cell rescue and response, as a table, a CSV with the unit
+of every column in its header, and scatter plots of administered mCi/kg against the whole-body dose and the
+platelet and neutrophil nadirs.
+
+Everything is computed from the stored records each time (mibg.core grades, recovery and response); nothing is
+copied. Whole-body dose and stem-cell rescue come from the radiation-safety app when it is installed and has
+them; otherwise the cells are blank ("not recorded"), never zero.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.utils import timezone
+
+from mibg.core.ctcae import load_ctcae
+from mibg.core.labs import LABS
+from mibg.core.units import Activity
+from mibg.web.followup import plots, services
+from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, LabResult, Transfusion
+from mibg.web.treatment.models import Administration
+
+WHOLE_BODY_SOURCE = ("whole-body dose: from the release record signed by the physicist in the radiation-safety app "
+                     "(decisions.md 'Whole-body dose'); blank when none is recorded")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # with the unit in brackets, as the CSV writes it
+
+
+def _grade_columns() -> list[Column]:
+    order = list(LABS)
+    terms = sorted(load_ctcae().terms.values(), key=lambda t: order.index(t.test))
+    return [Column(f"worst:{t.test}", f"Worst CTCAE v5.0 grade: {t.name} (grade 0-4)") for t in terms]
+
+
+COLUMNS: list[Column] = [
+    Column("mrn", "MRN"),
+    Column("patient", "Patient"),
+    Column("course", "Course (number)"),
+    Column("infusion_at", "Infusion start (ISO 8601 with UTC offset)"),
+    Column("weight_kg", "Weight (kg)"),
+    Column("administered_mci", "Administered activity (mCi)"),
+    Column("administered_mbq", "Administered activity (MBq)"),
+    Column("mci_per_kg", "Administered activity per kg (mCi/kg)"),
+    Column("whole_body_gy", "Whole-body dose (Gy)"),
+    Column("anc_nadir", "ANC nadir (10^9/L)"),
+    Column("anc_nadir_day", "ANC nadir day (days after infusion)"),
+    Column("anc_days_g4", "ANC below the grade 4 threshold (days)"),
+    Column("platelet_nadir", "Platelet nadir (10^9/L)"),
+    Column("platelet_nadir_day", "Platelet nadir day (days after infusion)"),
+    Column("platelet_days_g4", "Platelets below the grade 4 threshold (days)"),
+    Column("hemoglobin_nadir", "Haemoglobin nadir (g/dL)"),
+    Column("recovery_day", "Count recovery day (days after infusion)"),
+    Column("recovery_status", "Count recovery status"),
+    Column("platelet_transfusions", "Platelet transfusions after infusion (count)"),
+    Column("red_cell_transfusions", "Red-cell transfusions after infusion (count)"),
+    *_grade_columns(),
+    Column("max_ae_grade", "Highest adverse-event grade (grade 1-5)"),
+    Column("sae_count", "Serious adverse events (count)"),
+    Column("sae_unreviewed", "Serious adverse events not yet reviewed (count)"),
+    Column("stem_cell_rescue", "Stem-cell rescue (date; cells/kg)"),
+    Column("relative_curie", "Relative Curie score (follow-up / baseline, ratio)"),
+    Column("inrc", "INRC 2017 overall response (latest)"),
+]
+
+
+def _by_course(model: Any, course_ids: list[int], *prefetch: str) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = defaultdict(list)
+    for record in model.objects.live().filter(course_id__in=course_ids).prefetch_related(*prefetch):
+        out[record.course_id].append(record)
+    return out
+
+
+def _whole_body(course_ids: list[int]) -> dict[int, Decimal]:
+    """Whole-body dose (Gy) per course from the signed release record, when the radiation app keeps one."""
+    if not apps.is_installed("mibg.web.radiation"):
+        return {}
+    from mibg.web.radiation.models import ReleaseRecord
+
+    out = {}
+    for record in ReleaseRecord.objects.filter(course_id__in=course_ids):
+        dose = _find_whole_body_gy(record.assessment)
+        if dose is not None:
+            out[record.course_id] = dose
+    return out
+
+
+def _find_whole_body_gy(assessment: Any) -> Decimal | None:
+    """The whole-body dose in Gy in the signed assessment (``whole_body_dose`` with a ``gy`` or ``dose_gy``)."""
+    if not isinstance(assessment, dict):
+        return None
+    dose = assessment.get("whole_body_dose")
+    if isinstance(dose, dict):
+        for key in ("dose_gy", "gy", "value_gy"):
+            if dose.get(key) not in (None, ""):
+                return Decimal(str(dose[key]))
+    return None
+
+
+def _rescue(course_ids: list[int]) -> dict[int, str]:
+    if not apps.is_installed("mibg.web.radiation"):
+        return {}
+    from mibg.web.radiation.models import StemCellInfusion
+
+    out: dict[int, list[str]] = defaultdict(list)
+    for infusion in StemCellInfusion.objects.filter(course_id__in=course_ids):
+        out[infusion.course_id].append(f"{timezone.localtime(infusion.infused_at):%Y-%m-%d}; "
+                                       f"{infusion.cells_per_kg:.2E} {infusion.unit}")
+    return {course_id: " + ".join(parts) for course_id, parts in out.items()}
+
+
+def rows() -> list[dict[str, Any]]:
+    """One row per administered course, in order of infusion."""
+    administrations = list(Administration.objects.select_related("course__patient", "directive").order_by("started_at"))
+    ids = [a.course_id for a in administrations]
+    labs, transfusions = _by_course(LabResult, ids), _by_course(Transfusion, ids)
+    events = _by_course(AdverseEvent, ids, "reviews")
+    curie, inrc = _by_course(CurieAssessment, ids), _by_course(InrcAssessment, ids)
+    whole_body, rescue = _whole_body(ids), _rescue(ids)
+    out = []
+    for a in administrations:
+        course, patient = a.course, a.course.patient
+        recovery = services.recovery(course, labs[course.pk], transfusions[course.pk])
+        worst = {w.record.test: w.grade.grade for w in services.worst_by_term(labs[course.pk])}
+        course_events = events[course.pk]
+        relative = [r for _, r in services.relative_scores(curie[course.pk]) if r is not None and r.ratio is not None]
+        latest_inrc = max(inrc[course.pk], key=lambda r: (r.assessed_on, r.pk), default=None)
+        after = [t for t in transfusions[course.pk] if t.given_at >= a.started_at]
+        row: dict[str, Any] = {
+            "course_obj": course, "mrn": patient.mrn, "patient": f"{patient.family_name.upper()}, {patient.given_name}",
+            "course": course.number, "infusion_at": timezone.localtime(a.started_at),
+            "weight_kg": a.directive.weight_kg, "administered_mci": a.administered_mci,
+            "administered_mbq": Activity(a.administered_mci).mbq,
+            "mci_per_kg": services.administered_mci_per_kg(a.administered_mci, a.directive.weight_kg),
+            "whole_body_gy": whole_body.get(course.pk),
+            "platelet_transfusions": sum(1 for t in after if t.product == "platelets"),
+            "red_cell_transfusions": sum(1 for t in after if t.product == "red_cells"),
+            "max_ae_grade": max((e.grade for e in course_events), default=None),
+            "sae_count": sum(1 for e in course_events if e.serious),
+            "sae_unreviewed": sum(1 for e in course_events if e.needs_review),
+            "stem_cell_rescue": rescue.get(course.pk),
+            "relative_curie": relative[-1].ratio if relative else None,
+            "inrc": None if latest_inrc is None else (latest_inrc.overall or "needs review"),
+        }
+        for test in LABS:
+            row[f"worst:{test}"] = worst.get(test)
+        if recovery is not None:
+            row.update({
+                "anc_nadir": recovery.anc.nadir, "anc_nadir_day": recovery.anc.nadir_day,
+                "anc_days_g4": recovery.anc.days_below_grade4,
+                "platelet_nadir": recovery.platelets.nadir, "platelet_nadir_day": recovery.platelets.nadir_day,
+                "platelet_days_g4": recovery.platelets.days_below_grade4,
+                "hemoglobin_nadir": recovery.hemoglobin.nadir,
+                "recovery_day": recovery.recovery.day, "recovery_status": str(recovery.recovery.status),
+            })
+        out.append(row)
+    return out
+
+
+#: Ratios (relative Curie score) are exact in the row; the table and the CSV show them to 0.01, half to even.
+RATIO_STEP = Decimal("0.01")
+
+
+def _cell(key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if key == "infusion_at":
+        return value.isoformat()
+    if key == "relative_curie":
+        return str(value.quantize(RATIO_STEP))
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value  # a spreadsheet must not read a name or an MRN as a formula (CSV injection)
+    return str(value)
+
+
+def csv_cells(row: dict[str, Any]) -> list[str]:
+    return [_cell(c.key, row.get(c.key)) for c in COLUMNS]
+
+
+def display_cells(row: dict[str, Any]) -> list[str]:
+    return [("—" if row.get(c.key) is None else _cell(c.key, row.get(c.key)) if c.key != "infusion_at"
+             else f"{row['infusion_at']:%Y-%m-%d %H:%M %Z}") for c in COLUMNS]
+
+
+def figure(data: list[dict[str, Any]]) -> Any:
+    def points(key: str) -> list[plots.Point]:
+        return [plots.Point(r["mci_per_kg"], r.get(key), f"{r['mrn']} #{r['course']}") for r in data]
+
+    return plots.programme_figure([
+        ("Whole-body dose", "whole-body dose (Gy)", points("whole_body_gy")),
+        ("Platelet nadir", "platelet nadir (10^9/L)", points("platelet_nadir")),
+        ("ANC nadir", "ANC nadir (10^9/L)", points("anc_nadir")),
+    ])

@@ -1,0 +1,34 @@
+"""Follow-up pieces for other pages: the course page's follow-up panel and the patient page's SAE alerts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from mibg.web.followup import services
+
+register = template.Library()
+
+#: CTCAE grade -> badge class of the application's stylesheet.
+GRADE_CSS = {0: "ok", 1: "info", 2: "warn", 3: "not-met", 4: "not-met", 5: "not-met"}
+
+
+@register.filter
+def grade_css(grade: Any) -> str:
+    return GRADE_CSS.get(grade, "")
+
+
+@register.inclusion_tag("mibg/followup/course_panel.html", takes_context=True)
+def followup_course_panel(context: dict[str, Any], course: Any) -> dict[str, Any]:
+    """Unreviewed SAEs (highlighted), the worst grades so far and the way to the follow-up page."""
+    labs = services.live_labs(course) if services.after_administration(course) else []
+    return {"course": course, "can": context.get("can", {}), "open": services.after_administration(course),
+            "saes": services.open_saes(courses=[course]), "worst": services.worst_by_term(labs),
+            "lab_count": len(labs)}
+
+
+@register.inclusion_tag("mibg/followup/patient_panel.html", takes_context=True)
+def followup_patient_panel(context: dict[str, Any], patient: Any) -> dict[str, Any]:
+    """Serious adverse events of any of the patient's courses that no physician has reviewed yet."""
+    return {"patient": patient, "can": context.get("can", {}), "saes": services.open_saes(patient=patient)}
