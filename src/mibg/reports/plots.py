@@ -60,15 +60,22 @@ def readings_png(readings: Sequence[ExposureReading], infusion_start: datetime,
     return _png(figure)
 
 
-def recovery_png(labs: Sequence[LabResult], infusion_start: datetime) -> bytes:
-    """ANC and platelets (10^9/L) against days from the infusion: the count-recovery plot."""
-    figure = _figure(6.4, 3.2)
+def recovery_png(labs: Sequence[LabResult], infusion_start: datetime,
+                 events: Sequence[tuple[str, datetime]] = ()) -> bytes:
+    """ANC and platelets (10^9/L) against days from the infusion, with the infusion (day 0) and any
+    ``events`` (e.g. the stem-cell infusion) as vertical lines: the count-recovery plot."""
+    figure = _figure(6.4, 2.8)
     for index, (test, label, colour) in enumerate((("anc", "ANC (10^9/L)", "#1f4e79"),
                                                    ("platelets", "Platelets (10^9/L)", "#7b1fa2")), start=1):
         axes = figure.add_subplot(1, 2, index)
         points = sorted((lab.collected_at, lab.value) for lab in labs if lab.test == test)
         days = [_hours(infusion_start, when) / 24 for when, _ in points]
         axes.plot(days, [float(v) for _, v in points], "o-", color=colour, markersize=3)
+        for name, when in (("131I-MIBG", infusion_start), *events):
+            day = _hours(infusion_start, when) / 24
+            axes.axvline(day, color="#555555", linestyle=":", linewidth=0.8)
+            axes.annotate(name, (day, 1.0), xycoords=("data", "axes fraction"), fontsize=6, rotation=90,
+                          va="top", ha="right", color="#555555")
         axes.set_title(label, fontsize=9)
         axes.set_xlabel("days from the infusion", fontsize=8)
         axes.tick_params(labelsize=7)

@@ -33,7 +33,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import dcmwrite
 from pydicom.sequence import Sequence as DicomSequence
-from pydicom.uid import ExplicitVRLittleEndian, RadiopharmaceuticalRadiationDoseSRStorage
+from pydicom.uid import UID, ExplicitVRLittleEndian, RadiopharmaceuticalRadiationDoseSRStorage
 
 from mibg import __version__
 from mibg.core.units import MBQ_PER_MCI
@@ -282,7 +282,7 @@ def rrdsr_dataset(course: CourseRecord, *, manufacturer: str = "mibg project",
     meta.MediaStorageSOPClassUID = SOP_CLASS
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
     meta.ImplementationVersionName = f"MIBG_{__version__}"[:16]
     ds.file_meta = meta
     return ds

@@ -214,7 +214,7 @@ def _has(concept: Mapping[str, Any] | None, system: str, code: str) -> bool:
 
 def _extension(resource: Mapping[str, Any], url: str) -> Mapping[str, Any] | None:
     for extension in resource.get("extension") or []:
-        if extension.get("url") == url:
+        if isinstance(extension, Mapping) and extension.get("url") == url:
             return extension
     return None
 

@@ -7,6 +7,8 @@ Assay tolerance per 10 CFR 35.63; administered activity and possible medical eve
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from mibg.protocol import load_protocol
@@ -130,9 +132,9 @@ def readings_story(course: CourseRecord) -> list[Flowable]:
     return story
 
 
-def _release_limits() -> list[tuple[str, object]]:
+def _release_limits() -> list[tuple[str, Decimal]]:
     protocol = load_protocol()
-    limits = []
+    limits: list[tuple[str, Decimal]] = []
     for name, label in (("site_release_limit_mrem_per_h", "site limit"),
                         ("federal_release_dose_rate_mrem_per_h", "federal limit")):
         value = protocol.site_or_none(name)

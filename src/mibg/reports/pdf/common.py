@@ -237,7 +237,7 @@ def _pdf_date(created: datetime) -> Callable[..., str]:
 def _canvas_class(spec: DocumentSpec) -> type[Canvas]:
     """A canvas that defers page furniture to the end, so every page can say "Page X of Y"."""
 
-    class NumberedCanvas(Canvas):
+    class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type hints
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []

@@ -153,7 +153,8 @@ def _labs(course: CourseRecord) -> list[Flowable]:
     image = course.plots.recovery_png
     counts = [lab for lab in course.labs if lab.test in ("anc", "platelets")]
     if image is None and course.administration is not None and len(counts) >= 2:
-        image = recovery_png(counts, course.administration.start)
+        events = [("stem cells", course.stem_cell_infusion.infused_at)] if course.stem_cell_infusion else []
+        image = recovery_png(counts, course.administration.start, events)
     if image is not None:
         out.append(Spacer(1, 4))
         out.append(KeepTogether([p("Blood-count recovery", "h2"), png(image)]))
