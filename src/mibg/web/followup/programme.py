@@ -25,8 +25,8 @@ from mibg.web.followup import plots, services
 from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, LabResult, Transfusion
 from mibg.web.treatment.models import Administration
 
-WHOLE_BODY_SOURCE = ("whole-body dose: from the release record signed by the physicist in the radiation-safety app "
-                     "(decisions.md 'Whole-body dose'); blank when none is recorded")
+WHOLE_BODY_SOURCE = ("whole-body dose: as the radiation-safety page of the course computes it from the exposure "
+                     "readings (decisions.md 'Whole-body dose'), to 0.001 Gy; blank until there are enough readings")
 
 
 @dataclass(frozen=True)
@@ -79,30 +79,18 @@ def _by_course(model: Any, course_ids: list[int], *prefetch: str) -> dict[int, l
     return out
 
 
-def _whole_body(course_ids: list[int]) -> dict[int, Decimal]:
-    """Whole-body dose (Gy) per course from the signed release record, when the radiation app keeps one."""
+#: The whole-body dose is a fitted float (mibg.core.dosimetry); the table and the CSV give it to 0.001 Gy.
+DOSE_STEP = Decimal("0.001")
+
+
+def _whole_body(courses: list[Any]) -> dict[int, Decimal]:
+    """Whole-body dose (Gy) per course, as the radiation-safety app computes it from the course's readings."""
     if not apps.is_installed("mibg.web.radiation"):
         return {}
-    from mibg.web.radiation.models import ReleaseRecord
+    from mibg.web.radiation.services import dosimetry_of_courses
 
-    out = {}
-    for record in ReleaseRecord.objects.filter(course_id__in=course_ids):
-        dose = _find_whole_body_gy(record.assessment)
-        if dose is not None:
-            out[record.course_id] = dose
-    return out
-
-
-def _find_whole_body_gy(assessment: Any) -> Decimal | None:
-    """The whole-body dose in Gy in the signed assessment (``whole_body_dose`` with a ``gy`` or ``dose_gy``)."""
-    if not isinstance(assessment, dict):
-        return None
-    dose = assessment.get("whole_body_dose")
-    if isinstance(dose, dict):
-        for key in ("dose_gy", "gy", "value_gy"):
-            if dose.get(key) not in (None, ""):
-                return Decimal(str(dose[key]))
-    return None
+    return {pk: Decimal(repr(d.dose.dose_gy)).quantize(DOSE_STEP)
+            for pk, d in dosimetry_of_courses(courses).items() if d.dose is not None}
 
 
 def _rescue(course_ids: list[int]) -> dict[int, str]:
@@ -124,7 +112,7 @@ def rows() -> list[dict[str, Any]]:
     labs, transfusions = _by_course(LabResult, ids), _by_course(Transfusion, ids)
     events = _by_course(AdverseEvent, ids, "reviews")
     curie, inrc = _by_course(CurieAssessment, ids), _by_course(InrcAssessment, ids)
-    whole_body, rescue = _whole_body(ids), _rescue(ids)
+    whole_body, rescue = _whole_body([a.course for a in administrations]), _rescue(ids)
     out = []
     for a in administrations:
         course, patient = a.course, a.course.patient

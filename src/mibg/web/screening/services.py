@@ -54,6 +54,10 @@ def form_data(course: Course) -> dict[str, Any]:
         if previous is not None:
             old = json.loads(previous.snapshot_json)
             data = {k: old[k] for k in CARRIED if k in old}
+            from mibg.web.followup.carryover import remaining_stem_cell_products  # stem cells given back since
+
+            data["stem_cell_products"] = remaining_stem_cell_products(
+                course.patient, data.get("stem_cell_products", []), from_course=previous.number, before_course=course.number)
     given = administered_courses(course.patient, exclude=course)
     dates = {c["infusion_date"] for c in given}
     data["prior_mibg_courses"] = [c for c in data.get("prior_mibg_courses", []) if c["infusion_date"] not in dates] + given
