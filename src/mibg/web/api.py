@@ -517,3 +517,6 @@ def get_current_directive(request, course_id: int):
         raise Http404
     log_view(request.user, course.patient, "API: current directive")
     return _directive_out(request, directive)
+
+
+api.add_router("", "mibg.web.radiation.api.router")  # readings, dosimetry, release

@@ -24,6 +24,7 @@ from mibg.web.accounts.models import User
 from mibg.web.courses import services as courses
 from mibg.web.courses.models import Course
 from mibg.web.directives import services as directives
+from mibg.web.radiation import demo as radiation_demo
 from mibg.web.screening import services as screening
 from mibg.web.treatment import services as treatment
 
@@ -155,9 +156,10 @@ def run_course(people: dict[str, User], course: Course, t: date, *, until: str, 
     for event, who, when in (("admit", "nora", at(t, 10, 45)), ("release", "sam", at(t + timedelta(days=4), 11)),
                              ("start_follow_up", "patel", None), ("close", "patel", None)):
         target = {"admit": "in-patient", "release": "released", "start_follow_up": "follow-up", "close": "closed"}[event]
-        if stop >= order.index(target):
-            note = {"release": "1.6 mrem/h at 1 m, below the site limit of 2 mrem/h"}.get(event, "")
-            courses.take_step(people[who], _fresh(course), event, _fresh(course).version, note=note, occurred_at=when)
+        if stop >= order.index(target) and event == "release":  # readings at 1 m, then the physicist's signed release
+            radiation_demo.release(people[who], _fresh(course), when)
+        elif stop >= order.index(target):
+            courses.take_step(people[who], _fresh(course), event, _fresh(course).version, occurred_at=when)
 
 
 PATIENTS = [
@@ -194,6 +196,7 @@ def load() -> dict[str, str]:
     run_course(people, made["DEMO-1003"][1], soon, until="directive signed", weight="19.35", mci_per_kg="15")
     run_course(people, made["DEMO-1004"][1], today, until="administered", weight="27.2", mci_per_kg="12")
     run_course(people, made["DEMO-1005"][1], today - timedelta(days=1), until="in-patient", weight="30.1")
+    radiation_demo.readings_so_far(people["sam"], made["DEMO-1005"][1])
     lucas, first = made["DEMO-1006"]
     run_course(people, first, today - timedelta(days=240), until="closed", weight="28.0", mci_per_kg="12")
     second = courses.create_course(people["nora"], lucas)

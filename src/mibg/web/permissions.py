@@ -51,7 +51,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "administration.record": frozenset({NURSE, PHYSICIAN}),
     "medical_event.review": frozenset({PHYSICIAN}),
     "course.admit": frozenset({NURSE, PHYSICIAN}),
-    "course.release": frozenset({PHYSICIST}),
+    "course.release": frozenset({PHYSICIST}),  # signed, on measured readings (mibg.web.radiation), 10 CFR 35.75
+    "reading.record": frozenset({PHYSICIST}),  # exposure-rate readings at 1 m: enter, correct, void
+    "stem_cells.record": frozenset({PHYSICIAN, NURSE}),  # the stem-cell infusion as given
     "course.start_follow_up": frozenset({PHYSICIAN, NURSE}),
     "course.close": frozenset({PHYSICIAN}),
     "course.stop": frozenset({PHYSICIAN, CHAIR}),
@@ -64,8 +66,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "account.tokens": VIEWERS | {ADMIN},
 }
 
-#: The course steps done through the generic "step" form, by event name.
-STEP_ACTIONS = {"confirm_eligibility", "admit", "release", "start_follow_up", "close", "stop"}
+#: The course steps done through the generic "step" form, by event name. Release is not one of them: it is
+#: signed on its own page, and refused unless measured readings meet the site limit and 10 CFR 35.75.
+STEP_ACTIONS = {"confirm_eligibility", "admit", "start_follow_up", "close", "stop"}
 
 
 def roles_of(user: Any) -> frozenset[str]:

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "mibg.web.directives",
     "mibg.web.treatment",
     "mibg.web.followup",
+    "mibg.web.radiation",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("mibg.web.treatment.urls")),
     path("audit/", include("mibg.web.audit.urls")),
     path("followup/", include("mibg.web.followup.urls")),
+    path("", include("mibg.web.radiation.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
