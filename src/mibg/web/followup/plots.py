@@ -55,11 +55,12 @@ def png(figure: Any) -> bytes:
 
 
 def svg(figure: Any) -> str:
-    """The SVG document as matplotlib writes it (without the date), for download."""
+    """The SVG document as matplotlib writes it (without the date), with its text as text (readable, searchable,
+    and read out by screen readers), for download."""
     import matplotlib
 
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "mibg"}):
+    with matplotlib.rc_context({"svg.hashsalt": "mibg", "svg.fonttype": "none"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
@@ -127,7 +128,7 @@ def recovery_figure(result: CourseRecovery) -> Any:
     """ANC, platelets and haemoglobin against days after the infusion, with the CTCAE v5.0 grade bands shaded,
     the grade 4 and recovery thresholds, the nadir, the transfusions and the recovery day."""
     series = (result.anc, result.platelets, result.hemoglobin)
-    figure = _figure(8.0, 8.4)
+    figure = _figure(10.0, 8.4)
     axes_list = figure.subplots(3, 1, sharex=True)
     infusion_x = _x(result.infusion_at, result.infusion_at)
     all_x = [_x(result.infusion_at, p.at) for s in series for p in s.points]
@@ -156,6 +157,8 @@ def _draw_series(axes: Any, summary: SeriesSummary, result: CourseRecovery, left
             continue
         lower = 0.0 if band.lower is None else float(band.lower)
         upper = top if band.upper is None else float(band.upper)
+        if upper <= lower:
+            continue  # an empty band (e.g. grade 1 when the LLN is the grade 1 boundary)
         axes.axhspan(lower, min(upper, top), color=GRADE_COLOURS[band.grade], alpha=0.75, linewidth=0,
                      label=f"CTCAE grade {band.grade}")
     if summary.grade4_below is not None:
@@ -199,7 +202,11 @@ def _draw_series(axes: Any, summary: SeriesSummary, result: CourseRecovery, left
     axes.grid(True, axis="x", linewidth=0.3, color="#999999")
     handles, labels = axes.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
-    axes.legend(unique.values(), unique.keys(), fontsize=6.5, loc="upper right", framealpha=0.9)
+    axes.legend(unique.values(), unique.keys(), fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                borderaxespad=0, frameon=False)
+    from matplotlib.ticker import MaxNLocator
+
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 7, 10]))
 
 
 def _series_title(summary: SeriesSummary) -> str:
