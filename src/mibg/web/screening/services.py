@@ -54,7 +54,9 @@ def form_data(course: Course) -> dict[str, Any]:
         if previous is not None:
             old = json.loads(previous.snapshot_json)
             data = {k: old[k] for k in CARRIED if k in old}
-            from mibg.web.followup.carryover import remaining_stem_cell_products  # stem cells given back since
+            from mibg.web.followup.carryover import (
+                remaining_stem_cell_products,  # stem cells given back since
+            )
 
             data["stem_cell_products"] = remaining_stem_cell_products(
                 course.patient, data.get("stem_cell_products", []), from_course=previous.number, before_course=course.number)
