@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from mibg.core.dosimetry import TRAPEZOID
 from mibg.web.plots import figure_png, figure_svg, new_figure
 from mibg.web.radiation.services import Dosimetry
-from mibg.web.templatetags.mibg import when
+from mibg.web.templatetags.mibg import num, when
 
 READING = "#1f4e79"
 CURVE = "#5b6475"
@@ -25,7 +26,7 @@ def describe(d: Dosimetry) -> str:
     rows = d.rows
     if not rows or d.start is None:
         return "No exposure-rate reading yet."
-    readings = "; ".join(f"{float(r['hours']):.1f} h {r['net']} mR/h" for r in rows)
+    readings = "; ".join(f"{float(r['hours']):.1f} h {num(r['net'])} mR/h" for r in rows)
     text = f"Net exposure rate at 1 m, hours after the start of the infusion: {readings}."
     if d.retention is not None and d.release is not None:
         text += (f" Fitted {d.retention.model} curve, effective half-life {_g(d.retention.effective_half_life_h)} h."
@@ -62,16 +63,18 @@ def readings_figure(d: Dosimetry) -> Any:
         first = float(d.retention.points[0].net_mrem_per_h)
         steps = 240
         xs = [t0 + (end - t0) * i / steps for i in range(steps + 1)]
-        axes.plot(xs, [first * d.retention.retention_at(x) for x in xs], "-", color=CURVE, linewidth=1.2,
-                  label=f"fit ({d.retention.model}, T_eff {_g(d.retention.effective_half_life_h)} h)")
+        half_life = _g(d.retention.effective_half_life_h)
+        label = (f"trapezoids + exponential tail (T {half_life} h)" if d.retention.model == TRAPEZOID
+                 else f"fit ({d.retention.model}, T_eff {half_life} h)")
+        axes.plot(xs, [first * d.retention.retention_at(x) for x in xs], "-", color=CURVE, linewidth=1.2, label=label)
     pre = [(h, v) for h, v, r in zip(hours, nets, rows, strict=True) if r["reading"].before_first_void]
     post = [(h, v) for h, v, r in zip(hours, nets, rows, strict=True) if not r["reading"].before_first_void]
     if pre:
         axes.plot(*zip(*pre, strict=True), "s", color=READING, markersize=7, label="reading before the first void (100 %)")
     if post:
         axes.plot(*zip(*post, strict=True), "o", color=READING, markersize=6, label="reading (net of background)")
-    for h, v in zip(hours, nets, strict=True):
-        axes.annotate(f"{v:g}", (h, v), textcoords="offset points", xytext=(5, 5), fontsize=7, color=READING)
+    for h, v, r in zip(hours, nets, rows, strict=True):
+        axes.annotate(num(r["net"]), (h, v), textcoords="offset points", xytext=(5, 5), fontsize=7, color=READING)
     axes.axhline(site, linestyle="--", color=SITE, linewidth=1.2, label=f"site limit {d.site_limit} mR/h")
     axes.axhline(federal, linestyle=":", color=FEDERAL, linewidth=1.4, label=f"federal limit {d.federal_limit} mR/h")
     if d.release is not None:
@@ -80,16 +83,17 @@ def readings_figure(d: Dosimetry) -> Any:
             axes.axvline(hours_at, color=colour, linewidth=0.8, alpha=0.8)
             axes.annotate(f"{name}: {hours_at:.1f} h", (hours_at, 1), xycoords=("data", "axes fraction"),
                           textcoords="offset points", xytext=(3, -12), fontsize=7, color=colour, rotation=0)
-    axes.set_yscale("log")
-    low = min([*nets, site]) * 0.6
-    high = max([*nets, federal]) * 1.8
-    axes.set_ylim(low, high)
-    axes.set_xlim(0, end)
-    from matplotlib.ticker import MultipleLocator
+    from matplotlib.ticker import FuncFormatter, LogLocator, MultipleLocator, NullFormatter
 
+    axes.set_yscale("log")
+    axes.set_ylim(min([*nets, site]) * 0.6, max([*nets, federal]) * 1.8)
+    axes.set_xlim(0, end)
+    axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.yaxis.set_minor_formatter(NullFormatter())
     axes.xaxis.set_major_locator(MultipleLocator(24 if end > 48 else 6))
     axes.grid(True, which="major", linewidth=0.3)
-    axes.legend(fontsize=7, loc="upper right", framealpha=0.9)
+    axes.legend(fontsize=7, loc="lower left", framealpha=0.9)
     return figure
 
 

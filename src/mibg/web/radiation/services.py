@@ -27,9 +27,23 @@ from django.utils import timezone
 
 from mibg.core import course_state
 from mibg.core.course_state import CourseFacts, CourseState
-from mibg.core.dosimetry import MAX_HOURS, MAX_MREM_PER_H, Reading, RetentionFit, WholeBodyDose, retention_fit, whole_body_dose
+from mibg.core.dosimetry import (
+    MAX_HOURS,
+    MAX_MREM_PER_H,
+    Reading,
+    RetentionFit,
+    WholeBodyDose,
+    retention_fit,
+    whole_body_dose,
+)
 from mibg.core.errors import InputError
-from mibg.core.release import MSV_PER_MREM, ReleaseAssessment, ReleaseCriterion, clock_time, release_assessment
+from mibg.core.release import (
+    MSV_PER_MREM,
+    ReleaseAssessment,
+    ReleaseCriterion,
+    clock_time,
+    release_assessment,
+)
 from mibg.core.rescue import RescueAssessment, StoredProduct, stem_cell_rescue
 from mibg.protocol import ProtocolDefinition, load_protocol
 from mibg.web.audit.trail import field_values, log_changes
@@ -39,7 +53,7 @@ from mibg.web.directives.services import Refused
 from mibg.web.radiation.models import ExposureReading, ReleaseRecord, StemCellInfusion
 from mibg.web.safety import update_versioned
 from mibg.web.screening.services import latest_evaluation
-from mibg.web.templatetags.mibg import when
+from mibg.web.templatetags.mibg import num, when
 from mibg.web.treatment.models import Administration
 
 #: Readings are taken between the administration and the release; afterwards the release rests on them.
@@ -286,13 +300,21 @@ class Dosimetry:
         return None if self.release is None else self.at(self.release.predicted_release_federal_h)
 
     @property
+    def stem_cell_day(self) -> int:
+        return int(self.protocol.site("stem_cell_infusion_day"))
+
+    @property
     def planned_stem_cell_date(self) -> date | None:
         if self.rescue is not None:
             return self.rescue.planned_stem_cell_infusion_date
         if self.start is None:
             return None
         # Without a dose the core's rescue assessment cannot run; the planned date is the same sum it makes.
-        return timezone.localdate(self.start) + timedelta(days=int(self.protocol.site("stem_cell_infusion_day")))
+        return timezone.localdate(self.start) + timedelta(days=self.stem_cell_day)
+
+    @property
+    def last_reading(self) -> ExposureReading | None:
+        return self.readings[-1] if self.readings else None
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -319,10 +341,15 @@ class Dosimetry:
 
 def compute_dosimetry(course: Course, protocol: ProtocolDefinition | None = None) -> Dosimetry:
     """The retention fit, whole-body dose, release assessment and rescue support for the active readings."""
-    protocol = protocol or load_protocol()
-    administration = administration_of(course)
-    readings = tuple(active_readings(course))
-    base = {"course": course, "administration": administration, "readings": readings, "protocol": protocol}
+    return dosimetry_from(course, administration_of(course), active_readings(course), stored_products(course),
+                          protocol or load_protocol())
+
+
+def dosimetry_from(course: Course, administration: Administration | None, readings: Sequence[ExposureReading],
+                   products: Sequence[StoredProduct] | None, protocol: ProtocolDefinition) -> Dosimetry:
+    """:func:`compute_dosimetry` on data already fetched (``readings``: active, in time order). ``products`` None:
+    no stem-cell rescue assessment (the patient list and the cumulative dose do not need it)."""
+    base = {"course": course, "administration": administration, "readings": tuple(readings), "protocol": protocol}
     if administration is None:
         return Dosimetry(**base, problem="No administration is recorded: readings and dosimetry start after it.")
     if not readings:
@@ -336,53 +363,70 @@ def compute_dosimetry(course: Course, protocol: ProtocolDefinition | None = None
         return Dosimetry(**base, problem="One reading so far: the retention curve needs a second, later reading.")
     start = administration.started_at
     weight = administration.directive.weight_kg
+    rescue = None
     try:
         core_readings = [Reading(hours_after(start, r.measured_at), r.mr_per_h, r.background_mr_per_h or Decimal(0),
                                  f"reading at {when(r.measured_at)}") for r in readings]
         retention = retention_fit(core_readings, protocol)
         dose = whole_body_dose(administration.administered, weight, retention, protocol)
         release = release_assessment(administration.administered, retention, protocol)
-        rescue = stem_cell_rescue(dose.dose_gy, timezone.localdate(start), stored_products(course), weight, protocol,
-                                  dose.dose_se_gy)
+        if products is not None:
+            rescue = stem_cell_rescue(dose.dose_gy, timezone.localdate(start), products, weight, protocol,
+                                      dose.dose_se_gy)
     except InputError as error:
         return Dosimetry(**base, problem=f"No fit for these readings: {error.message}")
     return Dosimetry(**base, retention=retention, dose=dose, release=release, rescue=rescue)
 
 
+def dosimetry_of_courses(courses: Sequence[Course]) -> dict[int, Dosimetry]:
+    """Dosimetry (without rescue support) of many courses in two queries, whatever their number: for lists."""
+    protocol = load_protocol()
+    ids = [c.pk for c in courses]
+    administrations: dict[int, Administration] = {}
+    for a in Administration.objects.filter(course_id__in=ids).select_related("directive").order_by("started_at"):
+        administrations[a.course_id] = a  # the latest one wins, as in administration_of
+    readings: dict[int, list[ExposureReading]] = {}
+    for r in ExposureReading.objects.filter(course_id__in=ids, voided_at__isnull=True).order_by("measured_at", "id"):
+        readings.setdefault(r.course_id, []).append(r)
+    return {c.pk: dosimetry_from(c, administrations.get(c.pk), readings.get(c.pk, []), None, protocol) for c in courses}
+
+
 @dataclass(frozen=True)
 class ReleaseStatus:
-    """One line for the patient list and the course page: released, ready for release, or predicted."""
+    """One line for the patient list: released, ready for release, or the predicted release time."""
 
     kind: str  # "released", "ready", "predicted", "pending"
     at: datetime | None
     text: str
 
 
-def release_status(course: Course) -> ReleaseStatus | None:
-    """None for a course without radiation work to show (before the administration or with no readings)."""
-    record = ReleaseRecord.objects.filter(course=course).first()
-    if record is not None:
-        return ReleaseStatus("released", record.released_at, f"released {when(record.released_at)}")
-    if course.state_enum not in READING_STATES:
-        return None
-    d = compute_dosimetry(course)
-    if d.release is None:
-        return ReleaseStatus("pending", None, "no prediction yet" if d.readings else "no reading yet")
-    if d.release.releasable:
-        return ReleaseStatus("ready", d.at(d.release.as_of_h),
-                             f"criteria met at the reading of {when(d.at(d.release.as_of_h))}: ready for release")
-    return ReleaseStatus("predicted", d.predicted_site_at,
-                         f"predicted {when(d.predicted_site_at)} (site limit {d.site_limit} mR/h at 1 m)")
+def release_statuses(courses: Sequence[Course]) -> dict[int, ReleaseStatus]:
+    """The release status of each course that has one (released, or between administration and release), in a
+    fixed number of queries whatever the number of courses."""
+    records = {r.course_id: r for r in ReleaseRecord.objects.filter(course__in=[c.pk for c in courses])}
+    statuses = {pk: ReleaseStatus("released", r.released_at, f"released {when(r.released_at)}")
+                for pk, r in records.items()}
+    waiting = [c for c in courses if c.pk not in records and c.state_enum in READING_STATES]
+    for pk, d in dosimetry_of_courses(waiting).items():
+        if d.release is None:
+            statuses[pk] = ReleaseStatus("pending", None, "no prediction yet" if d.readings else "no reading yet")
+        elif d.release.releasable:
+            at = d.at(d.release.as_of_h)
+            statuses[pk] = ReleaseStatus("ready", at, f"release criteria met at {when(at)}")
+        else:
+            statuses[pk] = ReleaseStatus("predicted", d.predicted_site_at, f"predicted {when(d.predicted_site_at)}")
+    return statuses
 
 
 def patient_whole_body_doses(courses: Sequence[Course]) -> dict[str, Any]:
-    """Whole-body dose per administered course and their sum; a course without dosimetry is named, never
+    """Whole-body dose per administered course and their sum; a course given without dosimetry is named, never
     silently left out of the sum."""
     rows, missing = [], []
+    dosimetry = dosimetry_of_courses(courses)
     for course in courses:
-        if administration_of(course) is None:
+        d = dosimetry[course.pk]
+        if d.administration is None:
             continue
-        d = compute_dosimetry(course)
         if d.dose is None:
             missing.append(course)
         else:
@@ -416,7 +460,7 @@ def release_refusal(d: Dosimetry) -> str | None:
         lead = "Release refused: the site limit is not met. The site limit is the site's rule; it has no override."
     else:
         lead = "Release refused: no federal criterion (10 CFR 35.75) is met."
-    parts = [lead, f"The last reading, {a.dose_rate_mrem_per_h} mR/h at 1 m ({last_at}), "
+    parts = [lead, f"The last reading, {num(a.dose_rate_mrem_per_h)} mR/h at 1 m ({last_at}), "
                    f"{'is at or below' if site.met else 'is above'} the site limit of {site.limit} mR/h."]
     if federal_met:
         parts.append("Federal criteria met: " + "; ".join(_criterion_text(c) for c in federal_met) + ".")
@@ -431,8 +475,8 @@ def release_rule(d: Dosimetry) -> str:
     a = d.release
     site = a.site_criterion
     federal = "; ".join(_criterion_text(c) for c in a.federal_criteria if c.met)
-    return (f"exposure rate at 1 m {a.dose_rate_mrem_per_h} mR/h (net) measured {when(d.at(a.as_of_h))}, "
-            f"{a.as_of_h:.2f} h after the start of the infusion: site limit met ({site.value} <= {site.limit} mR/h, "
+    return (f"exposure rate at 1 m {num(a.dose_rate_mrem_per_h)} mR/h (net) measured {when(d.at(a.as_of_h))}, "
+            f"{a.as_of_h:.2f} h after the start of the infusion: site limit met ({num(site.value)} <= {site.limit} mR/h, "
             f"{a.site_limit_source}); federal criteria met (10 CFR 35.75, NUREG-1556 Vol. 9 Table U.1): {federal}")
 
 
@@ -461,7 +505,7 @@ def family_instructions(d: Dosimetry, released_at: datetime) -> dict[str, Any]:
     until = released_on + timedelta(days=days)
     return {
         "released_at": released_at.isoformat(),
-        "dose_rate_mr_per_h": str(rate),
+        "dose_rate_mr_per_h": num(rate),
         "rate_at_threshold_mr_per_h": f"{rate_at_threshold:.3f}",
         "threshold_msv": str(threshold_msv),
         "exact_days": round(exact_days, 2),
@@ -471,7 +515,7 @@ def family_instructions(d: Dosimetry, released_at: datetime) -> dict[str, Any]:
         "dose_to_others_msv": f"{d.release.dose_to_others.msv:.3g}",
         "dose_to_others_effective_msv": f"{d.release.dose_to_others_effective.msv:.3g}",
         "formula": (f"rate at which the dose to others from then on is {threshold_msv} mSv = {threshold_msv} mSv / "
-                    f"({constant} x {tp} d x {occupancy}) = {rate_at_threshold:.3f} mR/h; t = {tp} d x log2({rate} / "
+                    f"({constant} x {tp} d x {occupancy}) = {rate_at_threshold:.3f} mR/h; t = {tp} d x log2({num(rate)} / "
                     f"{rate_at_threshold:.3f}) = {exact_days:.2f} d -> {days} day(s) (rounded up, at least "
                     f"{MINIMUM_PRECAUTION_DAYS})"),
     }
@@ -501,8 +545,10 @@ def release(user: Any, signed_name: str, course: Course, version: int, entry: Re
         raise Refused(refusal)
     if entry.basis != d.fingerprint:
         raise Refused("The readings changed after this page was opened (a reading was added, corrected or voided). "
-                      "Nothing was signed: review the new assessment, then sign.")
-    assert d.release is not None and d.retention is not None and d.dose is not None
+                      "Nothing was signed: review the new assessment, then sign.", "basis")
+    assert d.release is not None
+    assert d.retention is not None
+    assert d.dose is not None
     last = d.readings[-1]
     if entry.released_at < last.measured_at:
         raise Refused(f"The release time is before the last reading ({when(last.measured_at)}), on which release rests.",
@@ -516,7 +562,9 @@ def release(user: Any, signed_name: str, course: Course, version: int, entry: Re
     with transaction.atomic():
         course = _locked_course(course)
         rule = release_rule(d)
-        advance(user, course, "release", version, note=f"signed release: {rule}", occurred_at=entry.released_at)
+        advance(user, course, "release", version, occurred_at=entry.released_at,
+                note=f"signed release: {num(a.dose_rate_mrem_per_h)} mR/h at 1 m at {when(last.measured_at)}, at or below the "
+                     f"site limit of {a.site_limit_mrem_per_h} mR/h; federal criteria met")
         record = ReleaseRecord.objects.create(
             course=course, released_at=entry.released_at, reading=last, dose_rate_mr_per_h=a.dose_rate_mrem_per_h,
             site_limit_mr_per_h=a.site_limit_mrem_per_h,

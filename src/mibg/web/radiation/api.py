@@ -1,0 +1,196 @@
+"""JSON API for readings, dosimetry and release (registered on mibg.web.api's NinjaAPI, whose handlers turn
+InputError into 422, Refused/Conflict/TransitionRefused into 409 and a wrong password into 403).
+
+Exact numbers: decimals in responses are strings; the dosimetry is the core's ``as_dict()`` (JSON numbers).
+A release is signed on the assessment the client fetched: ``readings_basis`` from ``GET .../dosimetry``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from mibg.core.errors import InputError
+from mibg.web.audit.trail import log_view
+from mibg.web.courses.models import Course
+from mibg.web.permissions import require
+from mibg.web.radiation import services
+from mibg.web.radiation.models import ExposureReading, ReleaseRecord
+from mibg.web.signing import check_signature
+
+router = Router(tags=["radiation"])
+
+
+class RadiationError(Schema):
+    message: str
+    field: str | None = None
+
+
+ERRORS = {401: RadiationError, 403: RadiationError, 404: RadiationError, 409: RadiationError, 422: RadiationError}
+
+
+class ReadingIn(Schema):
+    measured_at: datetime
+    mr_per_h: Decimal
+    background_mr_per_h: Decimal | None = None
+    before_first_void: bool = False
+    instrument_id: str
+    instrument_calibration_due: date
+    measured_by: str
+    note: str = ""
+
+
+class ReadingOut(Schema):
+    id: int
+    measured_at: datetime
+    hours_after_start: str | None
+    mr_per_h: str
+    background_mr_per_h: str | None
+    net_mr_per_h: str
+    before_first_void: bool
+    instrument_id: str
+    instrument_calibration_due: date
+    measured_by: str
+    note: str
+    recorded_by: str
+    recorded_at: datetime
+    version: int
+
+
+class ReleaseIn(Schema):
+    version: int
+    released_at: datetime
+    instructions_given_to: str
+    readings_basis: str
+    password: str = ""
+
+
+class ReleaseOut(Schema):
+    id: int
+    course_id: int
+    released_at: datetime
+    reading_id: int
+    dose_rate_mr_per_h: str
+    site_limit_mr_per_h: str
+    criteria_met: list[str]
+    rule: str
+    instructions_given_to: str
+    instructions: dict[str, Any]
+    signed_name: str
+    signed_at: datetime
+    signature_meaning: str
+    assessment: dict[str, Any]
+
+
+def _aware(name: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InputError(name, "has no time zone: add the UTC offset, e.g. 2026-03-02T09:30:00-08:00")
+    return value
+
+
+def _course(pk: int) -> Course:
+    return get_object_or_404(Course.objects.select_related("patient"), pk=pk)
+
+
+def _reading_out(r: ExposureReading, start: datetime | None) -> dict[str, Any]:
+    return {
+        "id": r.pk, "measured_at": r.measured_at,
+        "hours_after_start": None if start is None else str(services.hours_after(start, r.measured_at)),
+        "mr_per_h": str(r.mr_per_h),
+        "background_mr_per_h": None if r.background_mr_per_h is None else str(r.background_mr_per_h),
+        "net_mr_per_h": str(r.net_mr_per_h), "before_first_void": r.before_first_void, "instrument_id": r.instrument_id,
+        "instrument_calibration_due": r.instrument_calibration_due, "measured_by": r.measured_by, "note": r.note,
+        "recorded_by": r.recorded_by.signature_name(), "recorded_at": r.recorded_at, "version": r.version,
+    }
+
+
+def _release_out(record: ReleaseRecord) -> dict[str, Any]:
+    return {
+        "id": record.pk, "course_id": record.course_id, "released_at": record.released_at, "reading_id": record.reading_id,
+        "dose_rate_mr_per_h": str(record.dose_rate_mr_per_h), "site_limit_mr_per_h": str(record.site_limit_mr_per_h),
+        "criteria_met": [c for c in record.criteria_met.split(",") if c], "rule": record.rule,
+        "instructions_given_to": record.instructions_given_to, "instructions": record.instructions,
+        "signed_name": record.signed_name, "signed_at": record.signed_at, "signature_meaning": record.signature_meaning,
+        "assessment": record.assessment,
+    }
+
+
+@router.get("/courses/{course_id}/readings", response={200: list[ReadingOut], **ERRORS})
+def list_readings(request, course_id: int):
+    """The readings that count (void ones are left out), in time order."""
+    require(request.user, "patient.view")
+    course = _course(course_id)
+    log_view(request.user, course.patient, "API: radiation readings")
+    administration = services.administration_of(course)
+    start = None if administration is None else administration.started_at
+    readings = course.exposure_readings.filter(voided_at__isnull=True).select_related("recorded_by")
+    return [_reading_out(r, start) for r in readings]
+
+
+@router.post("/courses/{course_id}/readings", response={201: ReadingOut, **ERRORS})
+def record_reading(request, course_id: int, payload: ReadingIn):
+    """A reading at 1 m (mR/h). Readings may come in any order; their times must differ."""
+    require(request.user, "reading.record")
+    course = _course(course_id)
+    entry = services.ReadingInput(_aware("measured_at", payload.measured_at), payload.mr_per_h, payload.background_mr_per_h,
+                                  payload.before_first_void, payload.instrument_id, payload.instrument_calibration_due,
+                                  payload.measured_by, payload.note)
+    try:
+        reading = services.record_reading(request.user, course, entry)
+    except services.InvalidEntry as error:
+        raise InputError(error.field or "reading", error.errors[error.field]) from None
+    administration = services.administration_of(course)
+    return Status(201, _reading_out(reading, administration.started_at if administration else None))
+
+
+@router.get("/courses/{course_id}/dosimetry", response={200: dict[str, Any], **ERRORS})
+def dosimetry(request, course_id: int):
+    """Retention fit, tau, whole-body dose, release assessment and stem-cell rescue support from the readings."""
+    require(request.user, "patient.view")
+    course = _course(course_id)
+    log_view(request.user, course.patient, "API: dosimetry")
+    d = services.compute_dosimetry(course)
+    return {
+        "problem": d.problem or None,
+        "readings_basis": d.fingerprint,
+        "retention": d.retention.as_dict() if d.retention else None,
+        "whole_body_dose": d.dose.as_dict() if d.dose else None,
+        "release": d.release.as_dict() if d.release else None,
+        "rescue": d.rescue.as_dict() if d.rescue else None,
+        "release_refused": services.release_refusal(d),
+        "predicted_release_site_at": d.predicted_site_at.isoformat() if d.predicted_site_at else None,
+        "predicted_release_federal_at": d.predicted_federal_at.isoformat() if d.predicted_federal_at else None,
+        "planned_stem_cell_date": d.planned_stem_cell_date.isoformat() if d.planned_stem_cell_date else None,
+    }
+
+
+@router.get("/courses/{course_id}/release", response={200: ReleaseOut, **ERRORS})
+def get_release(request, course_id: int):
+    require(request.user, "patient.view")
+    course = _course(course_id)
+    record = ReleaseRecord.objects.filter(course=course).first()
+    if record is None:
+        raise Http404
+    log_view(request.user, course.patient, "API: release record")
+    return _release_out(record)
+
+
+@router.post("/courses/{course_id}/release", response={201: ReleaseOut, **ERRORS})
+def sign_release(request, course_id: int, payload: ReleaseIn):
+    """Sign the release (``password``: the physicist's own). Refused (409) unless the site limit and a federal
+    criterion are met at the last reading, or when the readings changed since ``readings_basis`` was fetched."""
+    require(request.user, "course.release")
+    course = _course(course_id)
+    entry = services.ReleaseInput(_aware("released_at", payload.released_at), payload.instructions_given_to,
+                                  payload.readings_basis)
+    name = check_signature(request.user, payload.password, course, course.patient, "release from isolation (API)")
+    with transaction.atomic():
+        record = services.release(request.user, name, course, payload.version, entry)
+    return Status(201, _release_out(record))

@@ -1,0 +1,279 @@
+"""The radiation section of a course: readings (htmx refresh), the plot, the signed release and the written
+instructions, and the stem-cell infusion."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from mibg.core import course_state
+from mibg.core.course_state import CourseFacts, CourseState, TransitionRefused
+from mibg.web.audit.trail import log_view
+from mibg.web.courses.models import Course
+from mibg.web.courses.views import get_course
+from mibg.web.directives.services import Refused
+from mibg.web.permissions import action_required, allowed
+from mibg.web.radiation import services
+from mibg.web.radiation.forms import CorrectionForm, ReadingForm, ReleaseForm, StemCellForm, VoidForm
+from mibg.web.radiation.models import ExposureReading, ReleaseRecord
+from mibg.web.radiation.plots import describe, readings_png, readings_svg
+from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
+from mibg.web.signing import SignatureRefused, check_signature
+from mibg.web.templatetags.mibg import when
+
+#: The plot is patient data: never cached; opened on its own, the SVG may use its own inline styles.
+PLOT_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+
+
+def _now_minute() -> datetime:
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _add_errors(form: Any, error: services.InvalidEntry | Refused) -> None:
+    errors = error.errors if isinstance(error, services.InvalidEntry) else {error.field: error.message}
+    for field, message in errors.items():
+        form.add_error(field if field in form.fields else None, message)
+
+
+def _course_url(course: Course) -> str:
+    return reverse("courses:detail", args=[course.pk]) + "#radiation"
+
+
+def _reading_initial(request: HttpRequest, course: Course) -> dict[str, Any]:
+    """A new reading starts from the last one's meter, and is the pre-void reading when it is the first."""
+    last = course.exposure_readings.filter(voided_at__isnull=True).order_by("-measured_at").first()
+    initial: dict[str, Any] = {"form_token": form_token(request), "measured_at": _now_minute(),
+                               "measured_by": request.user.signature_name(), "before_first_void": last is None}
+    if last is not None:
+        initial |= {"instrument_id": last.instrument_id, "instrument_calibration_due": last.instrument_calibration_due}
+    return initial
+
+
+def section_context(request: HttpRequest, course: Course, *, form: ReadingForm | None = None,
+                    notice: str = "") -> dict[str, Any]:
+    """What the radiation section shows (the course page includes it; htmx refreshes it after each reading)."""
+    d = services.compute_dosimetry(course)
+    entering = allowed(request.user, "reading.record") and course.state_enum in services.READING_STATES
+    if entering and form is None:
+        form = ReadingForm(initial=_reading_initial(request, course))
+    return {
+        "course": course, "d": d, "form": form if entering else None, "notice": notice,
+        "plot_b64": base64.b64encode(readings_svg(d).encode()).decode(), "plot_alt": describe(d),
+        "record": ReleaseRecord.objects.filter(course=course).select_related("reading").first(),
+        "voided": list(course.exposure_readings.filter(voided_at__isnull=False).select_related("voided_by")),
+        "infusions": list(course.stem_cell_infusions.select_related("recorded_by")),
+        "can_release": allowed(request.user, "course.release") and course.state_enum is CourseState.INPATIENT,
+        "can_stem_cells": allowed(request.user, "stem_cells.record") and course.state_enum in services.STEM_CELL_STATES,
+        "can_correct": entering,
+    }
+
+
+@action_required(get="patient.view")
+def section(request: HttpRequest, pk: int) -> HttpResponse:
+    """The section alone, for an htmx refresh."""
+    course = get_course(pk)
+    return render(request, "mibg/radiation/section.html", section_context(request, course))
+
+
+@action_required(get="patient.view", post="reading.record")
+def readings(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the radiation section on a page of its own. POST: a new reading; with htmx the section comes back
+    refreshed (plot, fit, predicted release), otherwise the course page."""
+    course = get_course(pk)
+    form, notice = None, ""
+    if request.method == "POST":
+        form = ReadingForm(request.POST)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    consume_form_token(request)
+                    reading = services.record_reading(request.user, course, form.entry())
+            except (services.InvalidEntry, Refused) as error:
+                _add_errors(form, error)
+            except AlreadySubmitted as error:
+                form, notice = None, error.message
+            else:
+                notice = (f"Reading recorded: {reading.mr_per_h} mR/h at 1 m at {when(reading.measured_at)} "
+                          f"by {reading.measured_by}.")
+                form = None
+                if not _is_htmx(request):
+                    messages.success(request, notice)
+                    return redirect(_course_url(course))
+    context = section_context(request, course, form=form, notice=notice)
+    if _is_htmx(request):
+        return render(request, "mibg/radiation/section.html", context)
+    log_view(request.user, course.patient, f"course {course.number}: radiation readings")
+    return render(request, "mibg/radiation/readings.html", {**context, "patient": course.patient})
+
+
+def _reading(pk: int) -> ExposureReading:
+    return get_object_or_404(ExposureReading.objects.select_related("course__patient"), pk=pk)
+
+
+@action_required(get="reading.record", post="reading.record")
+def correct(request: HttpRequest, pk: int) -> HttpResponse:
+    reading = _reading(pk)
+    course = reading.course
+    initial = {"form_token": form_token(request), "version": reading.version,
+               **{k: getattr(reading, k) for k in ("measured_at", "mr_per_h", "background_mr_per_h", "before_first_void",
+                                                   "instrument_id", "instrument_calibration_due", "measured_by", "note")}}
+    form = CorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                services.correct_reading(request.user, reading, form.cleaned_data["version"], form.entry(),
+                                         form.cleaned_data["reason"])
+        except (services.InvalidEntry, Refused) as error:
+            _add_errors(form, error)
+        except (AlreadySubmitted, Conflict) as error:
+            messages.error(request, error.message)
+            return redirect(_course_url(course))
+        else:
+            messages.success(request, "Reading corrected; the dosimetry is recomputed from the corrected reading.")
+            return redirect(_course_url(course))
+    return render(request, "mibg/radiation/reading_form.html", {
+        "form": form, "course": course, "patient": course.patient, "reading": reading,
+        "title": "Correct a reading", "button": "Save the correction"})
+
+
+@action_required(get="reading.record", post="reading.record")
+def void(request: HttpRequest, pk: int) -> HttpResponse:
+    reading = _reading(pk)
+    course = reading.course
+    form = VoidForm(request.POST or None, initial={"form_token": form_token(request), "version": reading.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                services.void_reading(request.user, reading, form.cleaned_data["version"], form.cleaned_data["reason"])
+        except (services.InvalidEntry, Refused) as error:
+            _add_errors(form, error)
+        except (AlreadySubmitted, Conflict) as error:
+            messages.error(request, error.message)
+            return redirect(_course_url(course))
+        else:
+            messages.warning(request, f"Reading of {when(reading.measured_at)} is void: it no longer counts in the dosimetry.")
+            return redirect(_course_url(course))
+    return render(request, "mibg/radiation/reading_form.html", {
+        "form": form, "course": course, "patient": course.patient, "reading": reading,
+        "title": "Void a reading", "button": "Void the reading", "danger": True})
+
+
+@action_required(get="patient.view")
+def plot_svg(request: HttpRequest, pk: int) -> HttpResponse:
+    d = services.compute_dosimetry(get_course(pk))
+    return HttpResponse(readings_svg(d), content_type="image/svg+xml; charset=utf-8", headers=PLOT_HEADERS)
+
+
+@action_required(get="patient.view")
+def plot_png(request: HttpRequest, pk: int) -> HttpResponse:
+    d = services.compute_dosimetry(get_course(pk))
+    return HttpResponse(readings_png(d), content_type="image/png", headers=PLOT_HEADERS)
+
+
+def _transition_refusal(course: Course) -> str | None:
+    try:
+        course_state.apply("release", course.state, CourseFacts())
+    except TransitionRefused as error:
+        return error.message
+    return None
+
+
+@action_required(get="patient.view", post="course.release")
+def release(request: HttpRequest, pk: int) -> HttpResponse:
+    """The release assessment and, when every criterion holds, the physicist's signature."""
+    course = get_course(pk)
+    record = ReleaseRecord.objects.filter(course=course).select_related("reading").first()
+    d = services.compute_dosimetry(course)
+    refusal = services.release_refusal(d)
+    step_refusal = _transition_refusal(course) if record is None else None
+    form = ReleaseForm(request.POST or None, initial={
+        "form_token": form_token(request), "version": course.version, "basis": d.fingerprint,
+        "released_at": _now_minute()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            name = check_signature(request.user, form.cleaned_data["password"], course, course.patient,
+                                   "release from radiation isolation (10 CFR 35.75)")
+            with transaction.atomic():
+                consume_form_token(request)
+                signed = services.release(request.user, name, course, form.cleaned_data["version"], form.entry())
+        except SignatureRefused as error:
+            form.add_error("password", error.message)
+        except Refused as error:
+            if error.field == "basis":  # the readings changed: show the new assessment, with a fresh form
+                messages.error(request, error.message)
+                return redirect("radiation:release", pk=pk)
+            _add_errors(form, error)
+        except (AlreadySubmitted, Conflict, TransitionRefused) as error:
+            messages.error(request, error.message)
+            return redirect("radiation:release", pk=pk)
+        else:
+            messages.success(request, f"Release signed by {signed.signed_name}. The course is now "
+                                      f"'{CourseState.RELEASED.label}'. Print the written instructions for the family.")
+            return redirect("radiation:release", pk=pk)
+    log_view(request.user, course.patient, f"course {course.number}: release")
+    return render(request, "mibg/radiation/release.html", {
+        "course": course, "patient": course.patient, "d": d, "record": record, "refusal": refusal,
+        "step_refusal": step_refusal, "form": form,
+        "can_sign": allowed(request.user, "course.release") and record is None and not refusal and not step_refusal,
+        "preview": services.family_instructions(d, timezone.now()) if record is None and refusal is None else None,
+        "plot_b64": base64.b64encode(readings_svg(d).encode()).decode(), "plot_alt": describe(d),
+    })
+
+
+@action_required(get="patient.view")
+def instructions(request: HttpRequest, pk: int) -> HttpResponse:
+    """The written instructions for the parent or guardian, to print: the signed ones after release, a draft
+    from the current readings before."""
+    course = get_course(pk)
+    record = ReleaseRecord.objects.filter(course=course).first()
+    d = services.compute_dosimetry(course)
+    if record is not None:
+        data, draft = record.instructions, False
+    elif d.release is not None:
+        data, draft = services.family_instructions(d, timezone.now()), True
+    else:
+        messages.error(request, f"No instructions yet: {d.problem}")
+        return redirect(_course_url(course))
+    log_view(request.user, course.patient, f"course {course.number}: written instructions")
+    return render(request, "mibg/radiation/instructions.html", {
+        "course": course, "patient": course.patient, "record": record, "draft": draft, "i": data,
+        "released_at": datetime.fromisoformat(data["released_at"]),
+        "until": datetime.fromisoformat(data["until"]).date(),
+    })
+
+
+@action_required(get="stem_cells.record", post="stem_cells.record")
+def stem_cells(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    d = services.compute_dosimetry(course)
+    form = StemCellForm(request.POST or None, initial={"form_token": form_token(request), "infused_at": _now_minute()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                infusion = services.record_stem_cells(request.user, course, form.entry())
+        except (services.InvalidEntry, Refused) as error:
+            _add_errors(form, error)
+        except AlreadySubmitted as error:
+            messages.error(request, error.message)
+            return redirect(_course_url(course))
+        else:
+            messages.success(request, f"Stem-cell infusion recorded: {infusion.product}, {infusion.cells_per_kg:.3E} "
+                                      f"{infusion.unit} at {when(infusion.infused_at)}.")
+            return redirect(_course_url(course))
+    return render(request, "mibg/radiation/stem_cells.html", {
+        "form": form, "course": course, "patient": course.patient, "d": d})
