@@ -1,0 +1,148 @@
+"""JSON API for follow-up laboratory results (registered on mibg.web.api's NinjaAPI, whose handlers turn
+InputError into 422 naming the field and Refused into 409).
+
+Numbers are exact: JSON numbers in requests are read as decimals, and every number in a response is a string.
+A labs CSV is all or nothing, as on the page: any bad row stores nothing and the answer lists every error with
+its line and column.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from mibg.core.errors import InputError
+from mibg.web.audit.trail import log_view
+from mibg.web.courses.models import Course
+from mibg.web.followup import services
+from mibg.web.followup.models import LabResult
+from mibg.web.permissions import require
+
+router = Router(tags=["follow-up"])
+
+
+class FollowupError(Schema):
+    message: str
+    field: str | None = None
+
+
+class CsvRowError(Schema):
+    line: int
+    field: str
+    message: str
+
+
+class CsvRefusedOut(Schema):
+    message: str
+    field: str | None = "file"
+    errors: list[CsvRowError]
+
+
+ERRORS = {401: FollowupError, 403: FollowupError, 404: FollowupError, 409: FollowupError, 422: FollowupError}
+
+
+class LabIn(Schema):
+    test: str  # anc, platelets, hemoglobin, bilirubin, ast, alt, creatinine, or the LOINC code
+    value: Decimal | str
+    unit: str
+    lln: Decimal | str | None = None  # in the unit of the value
+    uln: Decimal | str | None = None
+    collected_at: datetime  # ISO 8601 with its UTC offset
+
+
+class LabsCsvIn(Schema):
+    filename: str = "api.csv"
+    csv: str
+
+
+class GradeOut(Schema):
+    term: str
+    term_name: str
+    grade: int
+    band: str
+    comparison: str
+    ctcae_version: str
+
+
+class LabOut(Schema):
+    id: int
+    course_id: int
+    test: str
+    loinc: str
+    value: str
+    unit: str
+    lln: str | None
+    uln: str | None
+    ucum: str
+    value_canonical: str
+    lln_canonical: str | None
+    uln_canonical: str | None
+    collected_at: datetime
+    source: str
+    entered_by: str
+    entered_at: datetime
+    grade: GradeOut
+
+
+def _course(pk: int) -> Course:
+    return get_object_or_404(Course.objects.select_related("patient"), pk=pk)
+
+
+def _text(value: Decimal | str | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _lab_out(r: LabResult) -> dict[str, Any]:
+    g = r.grade
+    return {
+        "id": r.pk, "course_id": r.course_id, "test": r.test, "loinc": r.loinc, "value": r.value, "unit": r.unit,
+        "lln": r.lln or None, "uln": r.uln or None, "ucum": r.ucum, "value_canonical": r.value_canonical,
+        "lln_canonical": r.lln_canonical or None, "uln_canonical": r.uln_canonical or None,
+        "collected_at": r.collected_at, "source": r.source, "entered_by": r.entered_by.signature_name(),
+        "entered_at": r.entered_at,
+        "grade": {"term": g.term, "term_name": g.term_name, "grade": g.grade, "band": g.band, "comparison": g.comparison,
+                  "ctcae_version": g.version},
+    }
+
+
+@router.get("/courses/{course_id}/labs", response={200: list[LabOut], **ERRORS})
+def list_labs(request, course_id: int):
+    """The course's laboratory results that count (void ones left out), each with its CTCAE v5.0 grade."""
+    require(request.user, "patient.view")
+    course = _course(course_id)
+    log_view(request.user, course.patient, f"API: labs of course {course.number}")
+    return [_lab_out(r) for r in services.live_labs(course)]
+
+
+@router.post("/courses/{course_id}/labs", response={201: LabOut, **ERRORS})
+def add_lab(request, course_id: int, payload: LabIn):
+    """One result; refused (422, naming the field) when it cannot be read or graded."""
+    require(request.user, "lab.enter")
+    course = _course(course_id)
+    if payload.collected_at.tzinfo is None or payload.collected_at.utcoffset() is None:
+        raise InputError("collected_at", "has no time zone: add the UTC offset, e.g. 2026-03-02T07:30:00-08:00")
+    entry = services.LabEntry(payload.test, _text(payload.value), payload.unit, _text(payload.lln), _text(payload.uln),
+                              payload.collected_at)
+    with transaction.atomic():
+        record = services.add_lab(request.user, course, entry, source=LabResult.API)
+    return Status(201, _lab_out(record))
+
+
+@router.post("/courses/{course_id}/labs/csv", response={201: list[LabOut], 422: CsvRefusedOut,
+                                                        **{k: v for k, v in ERRORS.items() if k != 422}})
+def upload_labs(request, course_id: int, payload: LabsCsvIn):
+    """A labs CSV (the page's format), stored whole or not at all."""
+    require(request.user, "lab.enter")
+    course = _course(course_id)
+    try:
+        stored = services.import_labs_csv(request.user, course, payload.csv, payload.filename)
+    except services.CsvRefused as error:
+        return Status(422, {"message": error.message, "field": "file",
+                            "errors": [{"line": e.line, "field": e.field, "message": e.message} for e in error.errors]})
+    return Status(201, [_lab_out(r) for r in stored])

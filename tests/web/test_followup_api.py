@@ -1,0 +1,76 @@
+"""The follow-up labs API: the same checks and grades as the pages, exact numbers, errors naming the field."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mibg.web.accounts.models import ApiToken
+from mibg.web.followup.models import LabResult
+
+
+@pytest.fixture
+def course(make_course):
+    return make_course(until="follow-up", days_ahead=-20)
+
+
+@pytest.fixture
+def call(client, people):
+    """``call("nora", "post", path, body)`` with Nora's API token."""
+    tokens = {}
+
+    def do(name, method, path, body=None):
+        if name not in tokens:
+            tokens[name] = ApiToken.issue(people[name], "tests")[1]
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {tokens[name]}"}
+        if method == "get":
+            return client.get(f"/api{path}", **headers)
+        return client.post(f"/api{path}", data=body if isinstance(body, str) else json.dumps(body),
+                           content_type="application/json", **headers)
+
+    return do
+
+
+def _collected(course, days=5):
+    return (timezone.localtime(course.administrations.get().started_at) + timedelta(days=days)).isoformat()
+
+
+def test_nora_posts_a_platelet_count_and_gets_it_back_with_loinc_ucum_and_its_grade(call, course):
+    body = '{"test": "777-3", "value": 24000, "unit": "/uL", "lln": 150000, "collected_at": "%s"}' % _collected(course)
+    response = call("nora", "post", f"/courses/{course.pk}/labs", body)
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert (data["test"], data["loinc"], data["value"], data["value_canonical"], data["ucum"]) == (
+        "platelets", "777-3", "24000", "24", "10*9/L")
+    assert (data["grade"]["grade"], data["grade"]["term"], data["source"]) == (4, "platelet-count-decreased", "api")
+    listed = call("morgan", "get", f"/courses/{course.pk}/labs").json()
+    assert [lab["grade"]["grade"] for lab in listed] == [4]
+
+
+def test_a_lab_with_an_unknown_unit_is_refused_with_the_field_and_the_monitor_cannot_post(call, course):
+    body = {"test": "hemoglobin", "value": "5.1", "unit": "mmol/L", "lln": "7.1", "collected_at": _collected(course)}
+    response = call("nora", "post", f"/courses/{course.pk}/labs", body)
+    assert response.status_code == 422
+    assert response.json()["field"] == "unit"
+    assert call("morgan", "post", f"/courses/{course.pk}/labs", {**body, "unit": "g/dL"}).status_code == 403
+    no_zone = {**body, "unit": "g/dL", "collected_at": _collected(course)[:19]}
+    response = call("nora", "post", f"/courses/{course.pk}/labs", no_zone)
+    assert (response.status_code, response.json()["field"]) == (422, "collected_at")
+    assert not LabResult.objects.exists()
+
+
+def test_a_labs_csv_with_a_bad_row_is_refused_whole_with_each_error(call, course):
+    text = ("collected_at,test,value,unit,lln,uln\n"
+            f"{_collected(course)},anc,0.3,10^9/L,1.5,\n"
+            f"{_collected(course)},anc,abc,10^9/L,1.5,\n")
+    response = call("nora", "post", f"/courses/{course.pk}/labs/csv", {"filename": "day5.csv", "csv": text})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"line": 3, "field": "value", "message": "'abc' is not a number"}]
+    assert not LabResult.objects.exists()
+    good = text.splitlines()[0] + "\n" + text.splitlines()[1] + "\n"
+    response = call("nora", "post", f"/courses/{course.pk}/labs/csv", {"filename": "day5.csv", "csv": good})
+    assert response.status_code == 201
+    assert [lab["grade"]["grade"] for lab in response.json()] == [4]
