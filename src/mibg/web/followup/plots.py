@@ -152,7 +152,7 @@ def _draw_series(axes: Any, summary: SeriesSummary, result: CourseRecovery, left
     thresholds = [float(v) for v in (summary.grade4_below, summary.recovery_threshold) if v is not None]
     edges = [float(v) for b in summary.bands for v in (b.lower, b.upper) if v is not None]
     top = max([*ys, *thresholds, *edges[:2], 1.0]) * 1.15
-    for band in summary.bands:
+    for band in summary.bands if summary.points else ():  # an empty series gets no bands: nothing to grade
         if band.grade == 0:
             continue
         lower = 0.0 if band.lower is None else float(band.lower)
@@ -183,7 +183,8 @@ def _draw_series(axes: Any, summary: SeriesSummary, result: CourseRecovery, left
         nx = _x(infusion_at, summary.nadir_at)
         axes.plot([nx], [float(summary.nadir)], "v", color="#b3261e", markersize=8, zorder=5)
         axes.annotate(f"nadir {summary.nadir} on day {summary.nadir_day}", (nx, float(summary.nadir)),
-                      xytext=(6, 10), textcoords="offset points", fontsize=7.5, color="#b3261e")
+                      xytext=(6, 10), textcoords="offset points", fontsize=7.5, color="#b3261e",
+                      bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     for mark in result.transfusions:
         if TRANSFUSION_SERIES.get(mark.product) != summary.test:
             continue
