@@ -15,6 +15,7 @@ Two kinds of step are not on the straight line, both deliberate:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -83,7 +84,7 @@ class Transition:
         return _REQUIREMENTS[self.event](facts)
 
 
-_REQUIREMENTS = {
+_REQUIREMENTS: dict[str, Callable[[CourseFacts], bool]] = {
     "confirm_eligibility": lambda f: f.eligible_evaluation,
     "sign_directive": lambda f: f.signed_directive,
     "revise_directive": lambda f: f.signed_directive and f.reason_given,

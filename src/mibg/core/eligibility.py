@@ -169,8 +169,16 @@ class _Context:
         therapies = self.snapshot.anti_tumour_therapies or ()
         return max((t.last_dose_on for t in therapies), default=None)
 
+    @cached_property
+    def _labs_by_test(self) -> dict[str, list[LabResult]]:
+        grouped: dict[str, list[LabResult]] = {}
+        for lab in sorted(self.snapshot.labs, key=lambda lab: lab.collected_at):
+            grouped.setdefault(lab.test.value, []).append(lab)
+        return grouped
+
     def labs(self, test: str) -> list[LabResult]:
-        return sorted((lab for lab in self.snapshot.labs if lab.test.value == test), key=lambda lab: lab.collected_at)
+        """Results of ``test``, oldest first."""
+        return self._labs_by_test.get(test, [])
 
     def transfused_within(self, products: Iterable[str], start: datetime, end: datetime) -> list[datetime]:
         wanted = set(products)

@@ -120,6 +120,19 @@ def lab_definition(test: str) -> LabDefinition:
 
 def conversion_factor(test: str, unit: str) -> tuple[Decimal, Decimal]:
     """(multiplier, divisor) from ``unit`` to the canonical unit of ``test``; :class:`InputError` if unknown."""
+    known = _KNOWN_FACTORS.get((test, unit))
+    if known is not None:
+        return known
+    factor = _conversion_factor(test, unit)
+    if len(_KNOWN_FACTORS) < 1000:  # the same few spellings recur: screening converts every lab it reads
+        _KNOWN_FACTORS[(test, unit)] = factor
+    return factor
+
+
+_KNOWN_FACTORS: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+
+
+def _conversion_factor(test: str, unit: str) -> tuple[Decimal, Decimal]:
     definition = lab_definition(test)
     key = _unit_key(unit)
     for spelling, factor in definition.factors.items():
