@@ -62,6 +62,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "adverse_event.record": frozenset({PHYSICIAN}),
     "sae.review": frozenset({PHYSICIAN}),
     "response.record": frozenset({PHYSICIAN}),  # Curie score, INRC 2017
+    "fhir.import": frozenset({NURSE, PHYSICIAN}),  # a FHIR Bundle's lab results into the follow-up labs (as lab.enter)
     "audit.view": frozenset({ADMIN, READONLY}),
     "account.tokens": VIEWERS | {ADMIN},
 }

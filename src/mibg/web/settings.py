@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "mibg.web.treatment",
     "mibg.web.followup",
     "mibg.web.radiation",
+    "mibg.web.documents",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ urlpatterns = [
     path("audit/", include("mibg.web.audit.urls")),
     path("followup/", include("mibg.web.followup.urls")),
     path("", include("mibg.web.radiation.urls")),
+    path("documents/", include("mibg.web.documents.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,442 @@
+"""One course of the web application as the plain :class:`mibg.reports.record.CourseRecord` the reports read.
+
+Every number comes from the stored records, exactly as the course pages show them:
+
+* eligibility: the latest evaluation (its stored ``EligibilityResult.as_dict()``), the study chair's signed
+  decisions, and the course step that confirmed eligibility (who and when);
+* the written directive: the current signed version, its plan as it was signed (``plan_json``) put into the
+  shape of ``DosePlan.as_dict()``, and its accepted independent verification (10 CFR 35.41);
+* assay, administration and the possible-medical-event review (mibg.web.treatment);
+* readings (net of background, active only), the signed release, and the whole-body dosimetry as the radiation
+  page computes it from the readings (mibg.web.radiation.services.compute_dosimetry), rounded as that page shows
+  it (0.01, half up);
+* follow-up labs (live, in their canonical unit, with the CTCAE v5.0 grade the follow-up app computes), adverse
+  events, the latest INRC response, the stem-cell infusion;
+* the plots: the same figures as the pages (mibg.web.radiation.plots, mibg.web.followup.plots) as PNG.
+
+Times are given in the clinic's zone. ``document_time`` is the time of the last recorded change to the course
+(the audit trail and the records' own times), never the clock: the same record gives the same document.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from mibg.protocol import load_protocol
+from mibg.reports.errors import ReportInputError
+from mibg.reports.record import (
+    Administration,
+    AdverseEventRecord,
+    Assay,
+    AssayMeasurement,
+    ChairDecision,
+    CourseRecord,
+    Directive,
+    DosimetryConstant,
+    DosimetrySummary,
+    EligibilityRecord,
+    ExposureReading,
+    IndependentVerification,
+    LabResult,
+    PatientIdentity,
+    Plots,
+    ReleaseRecord,
+    ResponseRecord,
+    Signature,
+    StemCellInfusion,
+)
+from mibg.web.audit.models import AuditEvent
+from mibg.web.courses.models import Course
+from mibg.web.patients.models import Patient
+
+#: How the route chosen on the directive is written on the documents.
+ACCESS = {"central_line": "central venous line", "peripheral_iv": "peripheral intravenous line"}
+#: Follow-up adverse-event outcomes -> FHIR R4 AdverseEvent.outcome codes (mibg.reports.record.AE_OUTCOMES).
+AE_OUTCOME = {"recovering": "recovering", "recovered": "resolved", "recovered_sequelae": "resolvedWithSequelae",
+              "not_recovered": "ongoing", "fatal": "fatal", "unknown": "unknown"}
+#: The radiation page shows tau, half-lives and doses with two decimals (Django floatformat:2, half up).
+PAGE_STEP = Decimal("0.01")
+
+
+def local(value: datetime) -> datetime:
+    """An aware time in the clinic's zone (the documents print the UTC offset beside it)."""
+    return timezone.localtime(value)
+
+
+def trim(value: Decimal) -> Decimal:
+    """A stored decimal without the trailing zeros of its column (``22.000`` -> ``22``), value unchanged."""
+    normal = value.normalize()
+    return normal if normal.as_tuple().exponent <= 0 else normal.quantize(Decimal(1))  # type: ignore[operator]
+
+
+def page_rounded(value: float) -> Decimal:
+    """A fitted float as the radiation page shows it: two decimals, half up."""
+    return Decimal(repr(value)).quantize(PAGE_STEP, rounding=ROUND_HALF_UP)
+
+
+def patient_identity(patient: Patient) -> PatientIdentity:
+    return PatientIdentity(family=patient.family_name, given=patient.given_name, mrn=patient.mrn,
+                           birth_date=patient.birth_date, sex=patient.sex)
+
+
+# ---- eligibility --------------------------------------------------------------------------------------------
+
+
+def _eligibility(course: Course, evaluation: Any) -> EligibilityRecord | None:
+    if evaluation is None:
+        return None
+    decisions = tuple(
+        ChairDecision(d.criterion, d.cleared, d.reason,
+                      Signature(d.signed_name, "Study chair", local(d.decided_at),
+                                f"Decision on {d.criterion}: {'cleared' if d.cleared else 'not cleared'}"))
+        for d in course.chair_decisions.order_by("decided_at", "id"))
+    confirmed = course.steps.filter(event="confirm_eligibility").select_related("by").order_by("-at", "-id").first()
+    signatures: tuple[Signature, ...] = ()
+    if confirmed is not None:
+        note = f" Note: {confirmed.note}" if confirmed.note.strip() else ""
+        signatures = (Signature(confirmed.by.signature_name(), "Physician or study chair (confirmed eligibility)",
+                                local(confirmed.occurred_at or confirmed.at),
+                                f"Confirmed eligibility in mibg (course step '{confirmed.from_state}' -> "
+                                f"'{confirmed.to_state}').{note}"),)
+    return EligibilityRecord(evaluation.result, local(evaluation.evaluated_at), decisions, signatures)
+
+
+# ---- directive ----------------------------------------------------------------------------------------------
+
+
+def _calculation(plan: dict[str, Any], name: str) -> str | None:
+    for c in plan.get("calculations") or []:
+        if c.get("name") == name:
+            return str(c.get("value"))
+    return None
+
+
+def plan_as_dose_plan(directive: Any) -> dict[str, Any]:
+    """The signed plan (``plan_json``, exact numbers as text) in the shape of ``DosePlan.as_dict()``, with the
+    volumes and times of the directive itself."""
+    plan = json.loads(directive.plan_json)
+    activity = plan.get("activity") or {}
+    at_calibration = plan.get("activity_at_calibration") or {}
+    maximum = plan.get("max_activity") or {}
+    return {
+        "status": plan["status"],
+        "protocol": plan["protocol"],
+        "weight_kg": plan["weight_kg"],
+        "mci_per_kg": plan["mci_per_kg"],
+        "preparation": plan.get("preparation"),
+        "activity_mci": activity.get("mci"),
+        "activity_mbq": activity.get("mbq"),
+        "activity_gbq": activity.get("gbq"),
+        "max_activity_mci": maximum.get("mci"),
+        "max_activity_reason": plan.get("max_activity_reason") or "",
+        "stem_cells_adequate": plan.get("stem_cells_adequate"),
+        "cumulative_mci_per_kg": plan.get("cumulative_mci_per_kg"),
+        "mibg_mass_mg": _calculation(plan, "MIBG mass"),
+        "drug_volume_ml": _calculation(plan, "Drug volume"),
+        "final_volume_ml": str(trim(directive.final_volume_ml)),
+        "infusion_min": str(trim(directive.infusion_min)),
+        "infusion_rate_ml_per_h": _calculation(plan, "Infusion rate"),
+        "calibration_time": local(directive.calibration_time).isoformat(),
+        "administration_time": local(directive.administration_time).isoformat(),
+        "activity_at_calibration_mci": at_calibration.get("mci"),
+        "activity_at_calibration_mbq": at_calibration.get("mbq"),
+        "decay_factor": None,
+        "findings": plan.get("findings") or [],
+        "calculations": plan.get("calculations") or [],
+    }
+
+
+def _weight_measured_on(course: Course, directive: Any, weight: Decimal) -> date:
+    """The day the directive's weight was measured: from the screening evaluation it was planned on (the latest
+    evaluated before the signature whose snapshot has this weight)."""
+    for evaluation in course.evaluations.filter(evaluated_at__lte=directive.signed_at).order_by("-evaluated_at", "-id"):
+        snapshot = json.loads(evaluation.snapshot_json)
+        raw_weight, measured = snapshot.get("weight_kg"), snapshot.get("weight_measured_on")
+        if raw_weight is not None and measured and Decimal(str(raw_weight)) == weight:
+            return date.fromisoformat(str(measured)[:10])
+    raise ReportInputError("directive.weight_measured_on", f"no screening evaluation before the signature records the "
+                                                           f"weight {weight} kg of directive version {directive.version}")
+
+
+def _directive(course: Course, directive: Any) -> Directive | None:
+    if directive is None:
+        return None
+    plan = plan_as_dose_plan(directive)
+    weight = Decimal(str(plan["weight_kg"]))
+    if weight != directive.weight_kg or Decimal(str(plan["mci_per_kg"])) != directive.mci_per_kg:
+        raise ReportInputError("directive.plan", f"the signed plan ({plan['weight_kg']} kg, {plan['mci_per_kg']} mCi/kg) "
+                                                 f"differs from directive version {directive.version}")
+    if Decimal(str(plan["activity_mci"])) != directive.activity_mci:
+        raise ReportInputError("directive.plan.activity_mci", f"the signed plan's {plan['activity_mci']} mCi differs from "
+                                                              f"the directive's {directive.activity_mci} mCi")
+    if directive.specific_activity_mci_per_mg is not None:
+        specific, unit = trim(directive.specific_activity_mci_per_mg), "mCi/mg"
+    elif directive.specific_activity_ci_per_mmol is not None:
+        specific, unit = trim(directive.specific_activity_ci_per_mmol), "Ci/mmol"
+    else:
+        specific, unit = None, None
+    verifications = list(directive.verifications.order_by("at", "id"))
+    chosen = next((v for v in reversed(verifications) if v.accepted), verifications[-1] if verifications else None)
+    verification = None
+    if chosen is not None:
+        verification = IndependentVerification(
+            Signature(chosen.signed_name, "Independent verifier (10 CFR 35.41)", local(chosen.at),
+                      "I verified the directive independently, entering the weight and the dose per kg myself "
+                      "(10 CFR 35.41)"),
+            chosen.accepted, chosen.message, trim(chosen.weight_kg), trim(chosen.mci_per_kg))
+    return Directive(
+        plan=plan, weight_kg=weight, weight_measured_on=_weight_measured_on(course, directive, weight),
+        preparation=directive.get_preparation_display(), lot=None, specific_activity=specific,
+        specific_activity_unit=unit, route="intravenous", access=ACCESS.get(directive.route, directive.route),
+        signatures=(Signature(directive.signed_name, "Authorised user (physician)", local(directive.signed_at),
+                              directive.signature_meaning),),
+        verification=verification)
+
+
+# ---- assay and administration -------------------------------------------------------------------------------
+
+
+def _assay(assay: Any) -> Assay | None:
+    if assay is None:
+        return None
+    message = assay.message
+    if assay.override_at is not None:
+        message += (f" Authorised user's direction (10 CFR 35.63): {assay.override_name} at "
+                    f"{local(assay.override_at).isoformat(timespec='minutes')}: {assay.override_reason}")
+    return Assay(
+        lot=assay.lot, lot_calibration_time=local(assay.calibration_time),
+        pre=AssayMeasurement(trim(assay.measured_mci), local(assay.measured_at), assay.calibrator_id,
+                             trim(assay.corrected_mci)),
+        within_tolerance=assay.within_tolerance, message=message,
+        signature=Signature(assay.recorded_by.signature_name(), "Dose assay (10 CFR 35.63)", local(assay.recorded_at),
+                            "I assayed this dose and recorded the measurement"))
+
+
+def _administration(a: Any) -> Administration | None:
+    if a is None:
+        return None
+    deviations: tuple[str, ...] = ()
+    if a.reviewed_at is not None:
+        deviations = (f"Possible medical event reviewed by {a.reviewed_name} at "
+                      f"{local(a.reviewed_at).isoformat(timespec='minutes')}: {a.review_note}",)
+    return Administration(
+        start=local(a.started_at), end=local(a.ended_at), administered_mci=trim(a.administered_mci),
+        volume_ml=trim(a.volume_ml), route="intravenous", access=ACCESS.get(a.route, a.route),
+        residual=AssayMeasurement(trim(a.residual_mci), local(a.residual_measured_at), a.assay.calibrator_id,
+                                  trim(a.residual_corrected_mci)),
+        deviation_percent=trim(a.deviation_percent), possible_medical_event=a.possible_medical_event,
+        deviations=deviations,
+        signature=Signature(a.recorded_by.signature_name(), "Administration recorded by", local(a.recorded_at),
+                            "I recorded this administration as given"))
+
+
+# ---- radiation safety ---------------------------------------------------------------------------------------
+
+
+def _readings(d: Any) -> tuple[ExposureReading, ...]:
+    out = []
+    for r in d.readings:
+        notes = ["before the first void (100 %)"] if r.before_first_void else []
+        if r.background_mr_per_h:
+            notes.append(f"net of background: {trim(r.mr_per_h)} - {trim(r.background_mr_per_h)} mR/h")
+        if r.note.strip():
+            notes.append(r.note.strip())
+        out.append(ExposureReading(local(r.measured_at), trim(r.net_mr_per_h), "; ".join(notes)))
+    return tuple(out)
+
+
+def _release(record: Any) -> ReleaseRecord | None:
+    if record is None:
+        return None
+    return ReleaseRecord(
+        basis=record.rule,
+        criterion=(f"Site limit {trim(record.site_limit_mr_per_h)} mR/h at 1 m and a federal criterion of "
+                   f"10 CFR 35.75 (criteria met: {record.criteria_met})"),
+        released_at=local(record.released_at), last_reading_mr_per_h_at_1m=trim(record.dose_rate_mr_per_h),
+        instructions_given=bool(record.instructions_given_to.strip()),
+        signature=Signature(record.signed_name, "Medical physicist / RSO", local(record.signed_at),
+                            record.signature_meaning))
+
+
+def _dosimetry(d: Any) -> DosimetrySummary | None:
+    if d.dose is None or d.retention is None:
+        return None
+    dose, retention = d.dose, d.retention
+    s_value = dose.s_value_gy_kg_per_bq_s
+    formula = "D = A0 x tau x S / m" if s_value is not None else "D = A0 x tau x (E_e + phi x E_gamma) x J/MeV / m"
+    constants = [DosimetryConstant("energy_per_decay_mev", dose.energy_per_decay_mev, "MeV",
+                                   "E_e + phi x E_gamma (protocol constants)")]
+    for name in ("mean_electron_energy_mev", "mean_photon_energy_mev", "joule_per_mev"):
+        constant = d.protocol.constants.get(name)
+        if constant is not None and constant.value is not None:
+            constants.append(DosimetryConstant(name, constant.value, constant.unit, constant.source))
+    return DosimetrySummary(
+        method=f"{retention.model} fit of the exposure-rate readings at 1 m ({retention.method}); {dose.method}: {formula}",
+        tiac_h=page_rounded(retention.tiac_h),
+        effective_half_lives_h=tuple(page_rounded(c.half_life_h) for c in retention.components),
+        whole_body_dose_gy=page_rounded(dose.dose_gy),
+        electron_only_dose_gy=page_rounded(dose.electron_only_gy),
+        photon_absorbed_fraction=dose.photon_absorbed_fraction if s_value is None else None,
+        body_mass_kg=trim(dose.weight_kg),
+        constants=tuple(constants))
+
+
+def _stem_cells(infusions: list[Any]) -> StemCellInfusion | None:
+    if not infusions:
+        return None
+    first = infusions[0]
+    reason = first.note.strip()
+    others = [f"{o.product} at {local(o.infused_at).isoformat(timespec='minutes')}" for o in infusions[1:]]
+    if others:
+        reason = "; ".join(filter(None, [reason, "further infusions: " + ", ".join(others)]))
+    return StemCellInfusion(local(first.infused_at), f"{first.product} ({first.get_product_type_display()}, "
+                                                     f"{first.cells_per_kg:.2E} {first.unit}, given by {first.given_by})",
+                            trim(first.cells_per_kg) if first.product_type == "pbsc" else None, reason)
+
+
+# ---- follow-up ----------------------------------------------------------------------------------------------
+
+
+def _labs(labs: Iterable[Any]) -> tuple[LabResult, ...]:
+    return tuple(LabResult(r.test, Decimal(r.value_canonical), local(r.collected_at),
+                           Decimal(r.lln_canonical) if r.lln_canonical else None,
+                           Decimal(r.uln_canonical) if r.uln_canonical else None, r.grade.grade) for r in labs)
+
+
+def _adverse_events(events: Iterable[Any]) -> tuple[AdverseEventRecord, ...]:
+    zone = timezone.get_current_timezone()
+    return tuple(AdverseEventRecord(
+        term=e.term, grade=e.grade, onset=datetime.combine(e.started_on, time.min, zone), serious=e.serious,
+        attribution=e.attribution, outcome=AE_OUTCOME.get(e.outcome, "unknown"),
+        description="; ".join(filter(None, [e.description.strip(),
+                                            f"ended {e.ended_on.isoformat()}" if e.ended_on else "",
+                                            f"action: {e.get_action_taken_display()}"])))
+        for e in events)
+
+
+def _response(course: Course) -> ResponseRecord | None:
+    from mibg.web.followup import services
+
+    latest = max(course.inrc_assessments.live(), key=lambda r: (r.assessed_on, r.pk), default=None)
+    if latest is None:
+        return None
+    notes = [latest.explanation]
+    relative = [r for _, r in services.relative_scores(list(course.curie_assessments.live()))
+                if r is not None and r.ratio is not None]
+    if relative:
+        notes.append(f"relative Curie score {relative[-1].ratio.quantize(Decimal('0.01'))}")
+    if latest.note.strip():
+        notes.append(latest.note.strip())
+    return ResponseRecord(latest.assessed_on, latest.overall or "needs review", "INRC 2017", "; ".join(notes))
+
+
+# ---- the record ---------------------------------------------------------------------------------------------
+
+
+def _diagnosis(evaluation: Any) -> str:
+    if evaluation is None:
+        return "Neuroblastoma"
+    kind = (json.loads(evaluation.snapshot_json).get("diagnosis") or {}).get("kind") or "neuroblastoma"
+    return str(kind).replace("_", " ").capitalize()
+
+
+def document_time(course: Course, objects: Iterable[Any]) -> datetime:
+    """The last recorded change of the course: its records' own times and the audit trail of those records
+    (a correction is dated only there). Views and exports are not changes."""
+    objects = [o for o in objects if o is not None and o.pk is not None]
+    by_model: dict[str, list[str]] = {}
+    for o in objects:
+        by_model.setdefault(o._meta.label, []).append(str(o.pk))
+    query = Q()
+    for label, ids in by_model.items():
+        query |= Q(model=label, object_id__in=ids)
+    latest = (AuditEvent.objects.filter(query, patient=course.patient).exclude(action__in=[AuditEvent.VIEW, AuditEvent.EXPORT])
+              .aggregate(at=Max("at"))["at"])
+    candidates = [course.created_at, *(course.steps.values_list("at", flat=True))]
+    for o in objects:
+        for name in ("evaluated_at", "decided_at", "signed_at", "voided_at", "at", "recorded_at", "override_at",
+                     "reviewed_at", "entered_at", "released_at"):
+            value = getattr(o, name, None)
+            if isinstance(value, datetime):
+                candidates.append(value)
+    if latest is not None:
+        candidates.append(latest)
+    return local(max(candidates))
+
+
+def course_record(course: Course, *, plots: bool = True) -> CourseRecord:
+    """The course as a :class:`CourseRecord`; ``plots=False`` leaves the figures out (tables need none).
+
+    Raises :class:`ReportInputError` when the stored records disagree with each other (a document is never
+    built around inconsistent data).
+    """
+    from mibg.web.courses.services import current_directive
+    from mibg.web.followup import services as followup
+    from mibg.web.followup.models import AdverseEvent
+    from mibg.web.followup.plots import png, recovery_figure
+    from mibg.web.radiation.models import ReleaseRecord as ReleaseModel
+    from mibg.web.radiation.plots import readings_png
+    from mibg.web.radiation.services import compute_dosimetry
+    from mibg.web.screening.services import latest_evaluation
+
+    course = Course.objects.select_related("patient").get(pk=course.pk)
+    evaluation = latest_evaluation(course)
+    directive = current_directive(course)
+    administration = course.administrations.select_related("assay", "recorded_by").order_by("-started_at").first()
+    if administration is not None:
+        assay = administration.assay
+    elif directive is not None:
+        assay = course.assays.filter(directive=directive).select_related("recorded_by").order_by("-recorded_at", "-id").first()
+    else:
+        assay = None
+    d = compute_dosimetry(course)
+    release = ReleaseModel.objects.filter(course=course).first()
+    infusions = list(course.stem_cell_infusions.order_by("infused_at", "id"))
+    labs = followup.live_labs(course)
+    events = list(AdverseEvent.objects.live().filter(course=course).order_by("started_on", "id"))
+    figures = Plots()
+    if plots:
+        recovery = followup.recovery(course, labs)
+        has_counts = recovery is not None and any(s.points for s in (recovery.anc, recovery.platelets, recovery.hemoglobin))
+        figures = Plots(readings_png=readings_png(d) if d.readings and d.start is not None else None,
+                        recovery_png=png(recovery_figure(recovery)) if has_counts else None)
+    if directive is not None:
+        label = directive.protocol_label
+    elif evaluation is not None:
+        label = evaluation.protocol_label
+    else:
+        label = load_protocol().label
+    objects: list[Any] = [course, evaluation, directive, assay, administration, release, *infusions, *labs, *events,
+                          *course.chair_decisions.all(), *d.readings, *course.exposure_readings.exclude(voided_at=None),
+                          *course.inrc_assessments.all(), *course.curie_assessments.all(), *course.lab_results.all(),
+                          *course.adverse_events.all()]
+    if directive is not None:
+        objects += list(directive.verifications.all())
+    return CourseRecord(
+        patient=patient_identity(course.patient),
+        course_number=course.number,
+        protocol_label=label,
+        document_time=document_time(course, objects),
+        site=getattr(settings, "MIBG_SITE_NAME", ""),
+        diagnosis=_diagnosis(evaluation),
+        eligibility=_eligibility(course, evaluation),
+        directive=_directive(course, directive),
+        assay=_assay(assay),
+        administration=_administration(administration),
+        readings=_readings(d),
+        release=_release(release),
+        dosimetry=_dosimetry(d),
+        labs=_labs(labs),
+        adverse_events=_adverse_events(events),
+        response=_response(course),
+        stem_cell_infusion=_stem_cells(infusions),
+        plots=figures,
+    )
