@@ -440,7 +440,7 @@ def patient_whole_body_doses(courses: Sequence[Course]) -> dict[str, Any]:
 
 
 def _criterion_text(c: ReleaseCriterion) -> str:
-    return f"{c.title.lower()}: {c.value:.4g} {c.unit} {'<=' if c.met else '>'} {c.limit} {c.unit}"
+    return f"{c.title.lower()}: {float(c.value):.4g} {c.unit} {'<=' if c.met else '>'} {c.limit} {c.unit}"
 
 
 def release_refusal(d: Dosimetry) -> str | None:
