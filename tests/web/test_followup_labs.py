@@ -228,3 +228,14 @@ def test_labs_are_kept_from_the_administration_on_and_not_before(login, make_cou
     assert response.status_code == 302
     assert response["Location"] == f"/courses/{course.pk}/"
     assert b"Follow-up is recorded after the administration" in client.get(response["Location"]).content
+
+
+def test_a_baseline_value_before_the_infusion_is_shown_graded_but_is_not_toxicity_of_the_course(login, course):
+    client = login("nora")
+    assert _enter(client, course, "platelets", "20", "10^9/L", lln="150", days=-1).status_code == 302  # grade 4
+    assert _enter(client, course, "platelets", "60", "10^9/L", lln="150", days=5).status_code == 302  # grade 2
+    page = client.get(f"/followup/courses/{course.pk}/")
+    baseline = LabResult.objects.get(value="20")
+    assert "grade 4" in _row(page, baseline)
+    assert [(w.grade.grade, w.record.value) for w in page.context["worst"]] == [(2, "60")]
+    assert "Worst CTCAE v5.0 grade after the infusion (1 value)" in client.get(f"/courses/{course.pk}/").content.decode()

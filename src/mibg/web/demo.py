@@ -24,6 +24,7 @@ from mibg.web.accounts.models import User
 from mibg.web.courses import services as courses
 from mibg.web.courses.models import Course
 from mibg.web.directives import services as directives
+from mibg.web.followup import demo as followup_demo
 from mibg.web.radiation import demo as radiation_demo
 from mibg.web.screening import services as screening
 from mibg.web.treatment import services as treatment
@@ -201,6 +202,9 @@ def load() -> dict[str, str]:
     run_course(people, first, today - timedelta(days=240), until="closed", weight="28.0", mci_per_kg="12")
     second = courses.create_course(people["nora"], lucas)
     run_course(people, second, today - timedelta(days=10), until="follow-up", weight="31.0", mci_per_kg="15")
+    for course, reviewed in ((first, True), (second, False)):  # counts, transfusions, adverse events, response
+        followup_demo.counts_after(people["nora"], course)
+        followup_demo.events_and_response(people["patel"], course, review=reviewed)
     # Needs review: thrombocytopenia attributed to tumour in the marrow goes to the study chair (H5).
     zoe_course = made["DEMO-1007"][1]
     screen(people["nora"], zoe_course, snapshot_data(soon, platelets="14", marrow_cytopenia=True, weight="16.4"))

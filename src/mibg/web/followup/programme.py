@@ -117,7 +117,7 @@ def rows() -> list[dict[str, Any]]:
     for a in administrations:
         course, patient = a.course, a.course.patient
         recovery = services.recovery(course, labs[course.pk], transfusions[course.pk])
-        worst = {w.record.test: w.grade.grade for w in services.worst_by_term(labs[course.pk])}
+        worst = {w.record.test: w.grade.grade for w in services.worst_by_term(labs[course.pk], a.started_at)}
         course_events = events[course.pk]
         relative = [r for _, r in services.relative_scores(curie[course.pk]) if r is not None and r.ratio is not None]
         latest_inrc = max(inrc[course.pk], key=lambda r: (r.assessed_on, r.pk), default=None)
@@ -165,7 +165,7 @@ def _cell(key: str, value: Any) -> str:
     if key == "relative_curie":
         return str(value.quantize(RATIO_STEP))
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return format(value, "f")  # as stored or computed: 0.001-step figures keep their three decimals
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value  # a spreadsheet must not read a name or an MRN as a formula (CSV injection)
     return str(value)

@@ -187,9 +187,13 @@ class WorstGrade:
     record: LabResult
 
 
-def worst_by_term(labs: Iterable[LabResult]) -> list[WorstGrade]:
-    """The worst CTCAE grade per term over the given values (core worst_grades), in the order of the tests."""
-    records = list(labs)
+def worst_by_term(labs: Iterable[LabResult], infusion_at: datetime | None) -> list[WorstGrade]:
+    """The worst CTCAE grade per term of the course: over the values collected at or after the start of the
+    infusion (baseline values are not toxicity of the course), by core worst_grades, in the order of the tests.
+    Nothing before the infusion."""
+    if infusion_at is None:
+        return []
+    records = [r for r in labs if r.collected_at >= infusion_at]
     by_result = {id(r.grade): r for r in records}
     worst = worst_grades(r.grade for r in records)
     order = list(LABS)

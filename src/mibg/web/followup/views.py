@@ -80,7 +80,7 @@ def course_followup(request: HttpRequest, pk: int) -> HttpResponse:
         "recovery_series": [] if recovery is None else [
             {"label": plots.SERIES_LABELS[s.test].split(" (")[0], "summary": s}
             for s in (recovery.anc, recovery.platelets, recovery.hemoglobin)],
-        "labs": labs, "worst": services.worst_by_term(labs),
+        "labs": labs, "worst": services.worst_by_term(labs, infusion_at),
         "voided_labs": list(course.lab_results.filter(voided_at__isnull=False).select_related("voided_by")),
         "transfusions": transfusions,
         "recovery": recovery,
