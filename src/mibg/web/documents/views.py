@@ -11,9 +11,12 @@ as the course page and the order sheet are.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -243,6 +246,20 @@ def programme_records() -> list[Any]:
     return [course_record(c, plots=False) for c in seen.values()]
 
 
+def stable_zip(data: bytes, when: datetime | None) -> bytes:
+    """The workbook's zip with every member dated ``when`` (the record's time) instead of the clock, so the same
+    programme gives the same bytes."""
+    stamp = (when or datetime(1980, 1, 1, tzinfo=UTC)).timetuple()[:6]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            info = zipfile.ZipInfo(member.filename, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = member.external_attr
+            target.writestr(info, source.read(member.filename))
+    return out.getvalue()
+
+
 @action_required(get="patient.view")
 def programme_xlsx(request: HttpRequest) -> HttpResponse:
     from mibg.reports import programme_xlsx as build
@@ -252,7 +269,7 @@ def programme_xlsx(request: HttpRequest) -> HttpResponse:
     except ReportInputError as error:
         return cannot_make(request, "Programme table", error, reverse("documents:exports"))
     created = max((r.document_time for r in records), default=None)
-    data = build(records, created=created)
+    data = stable_zip(build(records, created=created), created)
     log_download(request.user, request.user, None, f"programme table, Excel ({len(records)} courses)", data)
     return download(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "mibg-programme.xlsx")
 
@@ -312,7 +329,9 @@ def _text(value: Any) -> str:
         return ", ".join(_text(v) for v in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value).replace("_", " ").lower() if isinstance(value, str) and value.isupper() else str(value)
+    if isinstance(value, str) and re.fullmatch(r"[A-Z][A-Z_]*", value):  # an API v2 enum: EXPANDED_ACCESS
+        return value.replace("_", " ").capitalize()
+    return str(value)
 
 
 def pairs(module: Any, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
@@ -367,6 +386,9 @@ def study_record(request: HttpRequest) -> HttpResponse:
         "unlinked_limits": links.unlinked_dose_limits,
         "all_criteria": described(tuple(criteria)),
         "drift": record.last_updated is not None and record.last_updated != protocol.record_last_updated,
+        "status_text": _text(record.status),
+        "officials": [{**o, "role_text": _text(o.get("role") or "")}
+                      for o in (section.get("contactsLocationsModule") or {}).get("overallOfficials") or []],
         "status_rows": pairs(section.get("statusModule")),
         "design_rows": pairs(section.get("designModule")),
         "identification_rows": pairs(section.get("identificationModule"), skip=("briefTitle",)),
