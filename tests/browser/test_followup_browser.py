@@ -70,7 +70,9 @@ def test_nora_enters_blood_counts_and_sees_the_recovery_plot_with_the_grade_besi
     plot.scroll_into_view_if_needed()
     assert plot.is_visible()
     box = plot.bounding_box()
-    assert box is not None and box["width"] > 500 and box["height"] > 300
+    assert box is not None
+    assert box["width"] > 500
+    assert box["height"] > 300
     assert "nadir 0.1 on day 11" in plot.text_content()
     assert "recovered" in nora.inner_text("#recovery-status")
     # Counts fell on day 8 (ANC 0.3); day 15 (ANC 0.6 > 0.5, platelets 31 > 20) and day 17 qualify: day 15.

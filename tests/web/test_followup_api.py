@@ -39,7 +39,7 @@ def _collected(course, days=5):
 
 
 def test_nora_posts_a_platelet_count_and_gets_it_back_with_loinc_ucum_and_its_grade(call, course):
-    body = '{"test": "777-3", "value": 24000, "unit": "/uL", "lln": 150000, "collected_at": "%s"}' % _collected(course)
+    body = f'{{"test": "777-3", "value": 24000, "unit": "/uL", "lln": 150000, "collected_at": "{_collected(course)}"}}'
     response = call("nora", "post", f"/courses/{course.pk}/labs", body)
     assert response.status_code == 201, response.json()
     data = response.json()

@@ -35,7 +35,8 @@ def test_dr_patel_records_an_sae_and_it_stays_highlighted_on_the_course_and_pati
     client = login("patel")
     assert _ae(client, course).status_code == 302
     event = AdverseEvent.objects.get()
-    assert event.serious and event.needs_review
+    assert event.serious
+    assert event.needs_review
     for url in (f"/courses/{course.pk}/", f"/patients/{course.patient.pk}/", f"/followup/courses/{course.pk}/"):
         text = client.get(url).content.decode()
         assert "not yet reviewed" in text, url
@@ -122,7 +123,8 @@ def test_nora_records_a_platelet_transfusion_and_can_void_it_with_a_reason(login
     assert client.post(url, {"form_token": _token(client, url), "reason": ""}).status_code == 200  # a reason is needed
     assert client.post(url, {"form_token": _token(client, url), "reason": "wrong patient"}).status_code == 302
     transfusion.refresh_from_db()
-    assert transfusion.voided and transfusion.voided_by.username == "nora"
+    assert transfusion.voided
+    assert transfusion.voided_by.username == "nora"
 
 
 def test_dr_patel_scores_baseline_and_follow_up_mibg_scans_and_sees_the_relative_curie_score(login, course):

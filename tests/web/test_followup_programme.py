@@ -34,7 +34,7 @@ def two_courses(make_course, people):
 
 
 def test_the_programme_csv_has_a_unit_in_every_numeric_header_and_one_row_per_administered_course(login, two_courses):
-    first, second = two_courses
+    first, _second = two_courses
     response = login("morgan").get("/followup/programme.csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]

@@ -6,7 +6,13 @@ from django import forms
 
 from mibg.core.ctcae import load_ctcae
 from mibg.core.labs import LABS
-from mibg.core.response import COMPONENTS, CURIE_LEVELS, CURIE_SKELETAL_SEGMENTS, CURIE_SOFT_TISSUE, ComponentResponse
+from mibg.core.response import (
+    COMPONENTS,
+    CURIE_LEVELS,
+    CURIE_SKELETAL_SEGMENTS,
+    CURIE_SOFT_TISSUE,
+    ComponentResponse,
+)
 from mibg.core.vocabulary import TransfusionProduct
 from mibg.web.followup.models import AdverseEvent, CurieAssessment
 from mibg.web.forms import SafeForm, date_field, datetime_field

@@ -128,7 +128,7 @@ def recovery_figure(result: CourseRecovery) -> Any:
     """ANC, platelets and haemoglobin against days after the infusion, with the CTCAE v5.0 grade bands shaded,
     the grade 4 and recovery thresholds, the nadir, the transfusions and the recovery day."""
     series = (result.anc, result.platelets, result.hemoglobin)
-    figure = _figure(10.0, 8.4)
+    figure = _figure(10.0, 9.0)
     axes_list = figure.subplots(3, 1, sharex=True)
     infusion_x = _x(result.infusion_at, result.infusion_at)
     all_x = [_x(result.infusion_at, p.at) for s in series for p in s.points]
@@ -138,9 +138,9 @@ def recovery_figure(result: CourseRecovery) -> Any:
     for axes, summary in zip(axes_list, series, strict=True):
         _draw_series(axes, summary, result, left, right)
     axes_list[-1].set_xlabel("days after the infusion (day 0 = infusion day; calendar days in the infusion's time zone)",
-                             fontsize=8)
+                             fontsize=9.5)
     axes_list[-1].set_xlim(left, right)
-    figure.suptitle(f"Count recovery after the infusion of {result.infusion_at:%Y-%m-%d %H:%M %Z}".strip(), fontsize=10)
+    figure.suptitle(f"Count recovery after the infusion of {result.infusion_at:%Y-%m-%d %H:%M %Z}".strip(), fontsize=12)
     figure.tight_layout()
     return figure
 
@@ -163,10 +163,10 @@ def _draw_series(axes: Any, summary: SeriesSummary, result: CourseRecovery, left
                      label=f"CTCAE grade {band.grade}")
     if summary.grade4_below is not None:
         axes.axhline(float(summary.grade4_below), color="#7a1020", linewidth=0.9, linestyle="--",
-                     label=f"grade 4 below {summary.grade4_below}")
+                     label=f"grade 4 below {_n(summary.grade4_below)}")
     if summary.recovery_threshold is not None:
         axes.axhline(float(summary.recovery_threshold), color="#1c7a3e", linewidth=0.9, linestyle=":",
-                     label=f"recovery above {summary.recovery_threshold}")
+                     label=f"recovery above {_n(summary.recovery_threshold)}")
     axes.axvline(_x(infusion_at, infusion_at), color="#333333", linewidth=1.2, label="131I-MIBG infusion")
     if xs:
         axes.plot(xs, ys, "-", color=SERIES_COLOUR, linewidth=1.4, zorder=3)
@@ -183,8 +183,9 @@ def _draw_series(axes: Any, summary: SeriesSummary, result: CourseRecovery, left
         nx = _x(infusion_at, summary.nadir_at)
         axes.plot([nx], [float(summary.nadir)], "v", color="#b3261e", markersize=8, zorder=5)
         axes.annotate(f"nadir {summary.nadir} on day {summary.nadir_day}", (nx, float(summary.nadir)),
-                      xytext=(6, 10), textcoords="offset points", fontsize=7.5, color="#b3261e",
-                      bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+                      xytext=(6, 10), textcoords="offset points", fontsize=9, color="#b3261e",
+                      bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+                      zorder=3.5)  # under the data points
     for mark in result.transfusions:
         if TRANSFUSION_SERIES.get(mark.product) != summary.test:
             continue
@@ -197,17 +198,22 @@ def _draw_series(axes: Any, summary: SeriesSummary, result: CourseRecovery, left
                      label=f"recovery day {recovery.day} ({recovery.status})")
     axes.set_ylim(0, top)
     axes.set_xlim(left, right)
-    axes.set_ylabel(SERIES_LABELS[summary.test], fontsize=8)
-    axes.set_title(_series_title(summary), fontsize=8.5, loc="left")
-    axes.tick_params(labelsize=7.5)
+    axes.set_ylabel(SERIES_LABELS[summary.test], fontsize=9.5)
+    axes.set_title(_series_title(summary), fontsize=10, loc="left")
+    axes.tick_params(labelsize=9)
     axes.grid(True, axis="x", linewidth=0.3, color="#999999")
     handles, labels = axes.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
-    axes.legend(unique.values(), unique.keys(), fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+    axes.legend(unique.values(), unique.keys(), fontsize=8.5, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                 borderaxespad=0, frameon=False)
     from matplotlib.ticker import MaxNLocator
 
     axes.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 7, 10]))
+
+
+def _n(value: Decimal | None) -> str:
+    """A threshold as written, without trailing zeros: 25.0 -> 25."""
+    return "" if value is None else format(value.normalize(), "f")
 
 
 def _series_title(summary: SeriesSummary) -> str:
@@ -216,7 +222,7 @@ def _series_title(summary: SeriesSummary) -> str:
         return f"{name}: no value after the infusion"
     text = f"{name}: nadir {summary.nadir} {summary.unit} on day {summary.nadir_day}"
     if summary.days_below_grade4 is not None:
-        text += f"; {summary.days_below_grade4} day(s) below {summary.grade4_below} (grade 4)"
+        text += f"; {summary.days_below_grade4} day(s) below {_n(summary.grade4_below)} (grade 4)"
     return text
 
 
