@@ -247,8 +247,8 @@ def programme_records() -> list[Any]:
 
 
 def stable_zip(data: bytes, when: datetime | None) -> bytes:
-    """The workbook's zip with every member dated ``when`` (the record's time) instead of the clock, so the same
-    programme gives the same bytes."""
+    """The workbook's zip with every member dated ``when`` (the record's time) and its "modified" property equal to
+    its "created" one, instead of the clock: the same programme gives the same bytes."""
     stamp = (when or datetime(1980, 1, 1, tzinfo=UTC)).timetuple()[:6]
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
@@ -256,7 +256,14 @@ def stable_zip(data: bytes, when: datetime | None) -> bytes:
             info = zipfile.ZipInfo(member.filename, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = member.external_attr
-            target.writestr(info, source.read(member.filename))
+            content = source.read(member.filename)
+            if member.filename == "docProps/core.xml":  # openpyxl stamps "modified" with the clock on save
+                created = re.search(rb"<dcterms:created[^>]*>([^<]*)</dcterms:created>", content)
+                if created:
+                    stamp_text = created.group(1).replace(b"\\", b"")
+                    content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                     rb"\g<1>" + stamp_text + rb"\g<2>", content)
+            target.writestr(info, content)
     return out.getvalue()
 
 
