@@ -251,3 +251,20 @@ def test_dciodvfy_finds_no_error_in_the_downloaded_rrdsr(login, treated, tmp_pat
     lines = (result.stdout + result.stderr).splitlines()
     assert [line for line in lines if line.startswith("Error")] == []
     assert "RadiopharmaceuticalRadiationDoseSR" in result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) is not installed")
+@pytest.mark.parametrize("kind", ["summary", "administration"])
+def test_the_downloaded_pdf_renders_page_by_page_for_a_look_under_test_output(login, treated, kind):
+    from pathlib import Path
+
+    out = Path("test-output") / "documents"
+    out.mkdir(parents=True, exist_ok=True)
+    pdf = out / f"{kind}.pdf"
+    pdf.write_bytes(login("patel").get(url(treated, kind)).content)
+    for old in out.glob(f"{kind}-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(out / kind)], check=True, timeout=120)
+    rendered = sorted(out.glob(f"{kind}-*.png"))
+    assert len(rendered) == len(pages(pdf.read_bytes()))
+    assert all(p.stat().st_size > 5000 for p in rendered)  # drawn pages, not blank ones

@@ -297,9 +297,10 @@ def _stem_cells(infusions: list[Any]) -> StemCellInfusion | None:
     others = [f"{o.product} at {local(o.infused_at).isoformat(timespec='minutes')}" for o in infusions[1:]]
     if others:
         reason = "; ".join(filter(None, [reason, "further infusions: " + ", ".join(others)]))
-    return StemCellInfusion(local(first.infused_at), f"{first.product} ({first.get_product_type_display()}, "
-                                                     f"{first.cells_per_kg:.2E} {first.unit}, given by {first.given_by})",
-                            trim(first.cells_per_kg) if first.product_type == "pbsc" else None, reason)
+    pbsc = first.product_type == "pbsc"
+    kind = "peripheral blood stem cells" if pbsc else f"bone marrow, {first.cells_per_kg:.2E} {first.unit}"
+    return StemCellInfusion(local(first.infused_at), f"{first.product} ({kind}), given by {first.given_by}",
+                            trim(first.cells_per_kg) if pbsc else None, reason)
 
 
 # ---- follow-up ----------------------------------------------------------------------------------------------

@@ -226,6 +226,7 @@ def fhir_import(request: HttpRequest, pk: int) -> HttpResponse:
                   note=f"FHIR import of {upload.name} into course {course.number}: {len(report.stored)} stored, "
                        f"{len(report.not_stored)} read but not stored, {len(report.refused)} refused"
                        + (f"; refused whole: {report.whole_refusal}" if report.whole_refusal else ""))
+        form = FhirImportForm(courses=courses, initial={"course": course.pk})  # a new file needs a new confirmation
         if report.stored:
             messages.success(request, f"{len(report.stored)} laboratory result{'s' if len(report.stored) != 1 else ''} "
                                       f"stored in course {course.number}.")
@@ -330,6 +331,8 @@ def _label(key: str) -> str:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"date"}:  # an API v2 date struct
+        return str(value["date"])
     if isinstance(value, dict):
         return "; ".join(f"{_label(k).lower()}: {_text(v)}" for k, v in value.items() if v not in (None, "", [], {}))
     if isinstance(value, list):
