@@ -365,8 +365,10 @@ def dosimetry_from(course: Course, administration: Administration | None, readin
     weight = administration.directive.weight_kg
     rescue = None
     try:
-        core_readings = [Reading(hours_after(start, r.measured_at), r.mr_per_h, r.background_mr_per_h or Decimal(0),
-                                 f"reading at {when(r.measured_at)}") for r in readings]
+        # The stored 1.700 is the 1.7 that was entered: the core's formulas show it as entered.
+        core_readings = [Reading(hours_after(start, r.measured_at), Decimal(num(r.mr_per_h)),
+                                 Decimal(num(r.background_mr_per_h or 0)), f"reading at {when(r.measured_at)}")
+                         for r in readings]
         retention = retention_fit(core_readings, protocol)
         dose = whole_body_dose(administration.administered, weight, retention, protocol)
         release = release_assessment(administration.administered, retention, protocol)
@@ -440,7 +442,8 @@ def patient_whole_body_doses(courses: Sequence[Course]) -> dict[str, Any]:
 
 
 def _criterion_text(c: ReleaseCriterion) -> str:
-    return f"{c.title.lower()}: {float(c.value):.4g} {c.unit} {'<=' if c.met else '>'} {c.limit} {c.unit}"
+    title = c.title[:1].lower() + c.title[1:]
+    return f"{title}: {float(c.value):.4g} {c.unit} {'<=' if c.met else '>'} {c.limit} {c.unit}"
 
 
 def release_refusal(d: Dosimetry) -> str | None:
