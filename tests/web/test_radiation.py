@@ -357,6 +357,14 @@ def test_sam_signs_the_release_at_or_below_the_site_limit_and_the_course_moves_t
     assert "DRAFT" not in sheet
 
 
+def test_readings_far_below_what_the_activity_gives_are_flagged_on_the_release_page(login, people, admitted):
+    course = admitted()
+    _read(people, course, [("0.5", "0.60"), ("24", "0.29"), ("48", "0.141")])  # mSv/h typed as mR/h: 100 x too low
+    html = login("sam").get(f"/courses/{course.pk}/release/").content.decode()
+    assert "UNITS:" in html
+    assert "Check the unit (mrem/h, not uSv/h or mSv/h)" in html
+
+
 def test_a_wrong_password_signs_nothing_and_the_refusal_is_recorded(login, people, admitted):
     course = admitted()
     _read(people, course, [*WORKED_EXAMPLE, ("120", "1.7")])

@@ -18,6 +18,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from mibg.core.errors import InputError
+from mibg.core.units import parse_aware_datetime
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.permissions import require
@@ -89,12 +90,6 @@ class ReleaseOut(Schema):
     assessment: dict[str, Any]
 
 
-def _aware(name: str, value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InputError(name, "has no time zone: add the UTC offset, e.g. 2026-03-02T09:30:00-08:00")
-    return value
-
-
 def _course(pk: int) -> Course:
     return get_object_or_404(Course.objects.select_related("patient"), pk=pk)
 
@@ -139,9 +134,9 @@ def record_reading(request, course_id: int, payload: ReadingIn):
     """A reading at 1 m (mR/h). Readings may come in any order; their times must differ."""
     require(request.user, "reading.record")
     course = _course(course_id)
-    entry = services.ReadingInput(_aware("measured_at", payload.measured_at), payload.mr_per_h, payload.background_mr_per_h,
-                                  payload.before_first_void, payload.instrument_id, payload.instrument_calibration_due,
-                                  payload.measured_by, payload.note)
+    entry = services.ReadingInput(parse_aware_datetime("measured_at", payload.measured_at), payload.mr_per_h,
+                                  payload.background_mr_per_h, payload.before_first_void, payload.instrument_id,
+                                  payload.instrument_calibration_due, payload.measured_by, payload.note)
     try:
         reading = services.record_reading(request.user, course, entry)
     except services.InvalidEntry as error:
@@ -188,7 +183,7 @@ def sign_release(request, course_id: int, payload: ReleaseIn):
     criterion are met at the last reading, or when the readings changed since ``readings_basis`` was fetched."""
     require(request.user, "course.release")
     course = _course(course_id)
-    entry = services.ReleaseInput(_aware("released_at", payload.released_at), payload.instructions_given_to,
+    entry = services.ReleaseInput(parse_aware_datetime("released_at", payload.released_at), payload.instructions_given_to,
                                   payload.readings_basis)
     name = check_signature(request.user, payload.password, course, course.patient, "release from isolation (API)")
     with transaction.atomic():

@@ -61,6 +61,12 @@ def _reading_initial(request: HttpRequest, course: Course) -> dict[str, Any]:
     return initial
 
 
+def _plot_b64(d: services.Dosimetry) -> str:
+    """The plot as an SVG data URI payload: drawn inside the page, and allowed by its Content-Security-Policy
+    (img-src data:), which would refuse the SVG's own inline styles if it were inlined as markup."""
+    return base64.b64encode(readings_svg(d).encode()).decode()
+
+
 def section_context(request: HttpRequest, course: Course, *, form: ReadingForm | None = None,
                     notice: str = "") -> dict[str, Any]:
     """What the radiation section shows (the course page includes it; htmx refreshes it after each reading)."""
@@ -70,7 +76,7 @@ def section_context(request: HttpRequest, course: Course, *, form: ReadingForm |
         form = ReadingForm(initial=_reading_initial(request, course))
     return {
         "course": course, "d": d, "form": form if entering else None, "notice": notice,
-        "plot_b64": base64.b64encode(readings_svg(d).encode()).decode(), "plot_alt": describe(d),
+        "plot_b64": _plot_b64(d) if d.administration else "", "plot_alt": describe(d),
         "record": ReleaseRecord.objects.filter(course=course).select_related("reading").first(),
         "voided": list(course.exposure_readings.filter(voided_at__isnull=False).select_related("voided_by")),
         "infusions": list(course.stem_cell_infusions.select_related("recorded_by")),
@@ -230,7 +236,7 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
         "step_refusal": step_refusal, "form": form,
         "can_sign": allowed(request.user, "course.release") and record is None and not refusal and not step_refusal,
         "preview": services.family_instructions(d, timezone.now()) if record is None and refusal is None else None,
-        "plot_b64": base64.b64encode(readings_svg(d).encode()).decode(), "plot_alt": describe(d),
+        "plot_b64": _plot_b64(d) if d.administration else "", "plot_alt": describe(d),
     })
 
 
