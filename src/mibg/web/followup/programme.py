@@ -116,7 +116,7 @@ def rows() -> list[dict[str, Any]]:
     out = []
     for a in administrations:
         course, patient = a.course, a.course.patient
-        recovery = services.recovery(course, labs[course.pk], transfusions[course.pk])
+        recovery = services.recovery(course, labs[course.pk], transfusions[course.pk], a.started_at)
         worst = {w.record.test: w.grade.grade for w in services.worst_by_term(labs[course.pk], a.started_at)}
         course_events = events[course.pk]
         relative = [r for _, r in services.relative_scores(curie[course.pk]) if r is not None and r.ratio is not None]

@@ -218,7 +218,7 @@ def add_transfusion(user: Any, course: Course, product: str, given_at: datetime,
 
 
 def live_transfusions(course: Course) -> list[Transfusion]:
-    return list(Transfusion.objects.live().filter(course=course))
+    return list(Transfusion.objects.live().filter(course=course).select_related("entered_by"))
 
 
 # ---- voiding ------------------------------------------------------------------------------------------
@@ -245,9 +245,10 @@ def void(user: Any, record: Voidable, reason: str) -> None:
 
 
 def recovery(course: Course, labs: Sequence[LabResult] | None = None,
-             transfusions: Sequence[Transfusion] | None = None) -> CourseRecovery | None:
-    """Nadirs, days below grade 4 and the recovery day (mibg.core.recovery); None before the infusion."""
-    start = infusion_start(course)
+             transfusions: Sequence[Transfusion] | None = None, start: datetime | None = None) -> CourseRecovery | None:
+    """Nadirs, days below grade 4 and the recovery day (mibg.core.recovery); None before the infusion.
+    ``start``: the infusion start when the caller has it already."""
+    start = start or infusion_start(course)
     if start is None:
         return None
     start = timezone.localtime(start)  # days are counted in the clinic's zone, where the infusion was given

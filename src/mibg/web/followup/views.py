@@ -66,12 +66,12 @@ def course_followup(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     labs = services.live_labs(course)
     transfusions = services.live_transfusions(course)
-    recovery = services.recovery(course, labs, transfusions)
+    infusion_at = services.infusion_start(course)
+    recovery = services.recovery(course, labs, transfusions, infusion_at)
     has_counts = recovery is not None and any(
         s.points for s in (recovery.anc, recovery.platelets, recovery.hemoglobin))
     events = list(course.adverse_events.select_related("recorded_by").prefetch_related("reviews"))
     curie = list(course.curie_assessments.live())
-    infusion_at = services.infusion_start(course)
     for r in labs:
         r.day = services.day_after(infusion_at, r.collected_at) if infusion_at else None
     log_view(request.user, course.patient, f"follow-up of course {course.number}")
