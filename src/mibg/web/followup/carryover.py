@@ -50,14 +50,19 @@ def remaining_stem_cell_products(patient: Any, products: list[dict[str, Any]], *
         given = Decimal(infusion.cells_per_kg) * weight
         key = _COUNT[infusion.product_type]
         day = timezone.localtime(infusion.infused_at).date().isoformat()
-        same_type = [p for p in remaining if p.get("product_type") == infusion.product_type and p.get(key) is not None]
+        same_type = [p for p in remaining if p.get("product_type") == infusion.product_type and _cells(p) is not None]
         matched = [p for p in same_type if _same(str(p.get("label", "")), infusion.product)]
         for p in matched or same_type:
-            left = Decimal(str(p[key])) - given
+            left = (_cells(p) or Decimal(0)) - given
             p[key] = str(max(left, Decimal(0)))
             note = (f"{given:.2E} cells of '{infusion.product}' infused {day}" if matched else
                     f"reduced by {given:.2E} cells of '{infusion.product}' infused {day}, which matches no stored "
                     f"label: check")
             p["label"] = f"{p.get('label', '')} ({note})".strip()
-    return [p for p in remaining if p.get(_COUNT.get(str(p.get("product_type")), ""), None) is None
-            or Decimal(str(p[_COUNT[p["product_type"]]])) > 0]
+    return [p for p in remaining if _cells(p) is None or _cells(p) > 0]
+
+
+def _cells(product: dict[str, Any]) -> Decimal | None:
+    """The product's total count (CD34+ or mononuclear cells), None when it has none."""
+    raw = product.get(_COUNT.get(str(product.get("product_type")), ""))
+    return None if raw is None else Decimal(str(raw))
