@@ -199,7 +199,7 @@ def test_a_document_the_course_has_not_reached_is_not_found_and_the_course_page_
     assert "needs an administration" in page
 
 
-def test_riley_the_possible_verifier_gets_no_directive_numbers_before_she_verifies(login, make_course):
+def test_riley_the_possible_verifier_gets_no_directive_numbers_before_she_verifies(login, make_course, people):
     course = make_course(until="directive signed")
     client = login("riley")
     for kind in ("directive", "summary"):
@@ -210,6 +210,12 @@ def test_riley_the_possible_verifier_gets_no_directive_numbers_before_she_verifi
     assert client.get(f"/documents/patients/{course.patient.pk}/fhir.json").status_code == 302
     page = client.get(f"/courses/{course.pk}/").content.decode()
     assert "opens after the independent verification" in page
+    from mibg.web.accounts.models import ApiToken
+
+    _token, raw = ApiToken.issue(people["riley"], "tests")
+    api = client.get(f"/api/patients/{course.patient.pk}/fhir", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert api.status_code == 403
+    assert "independent verification" in api.json()["message"]
     assert login("patel").get(url(course, "directive")).status_code == 200  # the signer sees it
 
 
