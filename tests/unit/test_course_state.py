@@ -12,7 +12,8 @@ from mibg.core.course_state import (
     available,
 )
 
-ALL_TRUE = CourseFacts(True, True, True, True, True, False, True)
+ALL_TRUE = CourseFacts(eligible_evaluation=True, signed_directive=True, verification_accepted=True, assay_accepted=True,
+                       administration_recorded=True, open_medical_event=False, reason_given=True)
 
 
 def test_the_straight_line_runs_from_screening_to_closed_when_every_requirement_is_met():
@@ -85,3 +86,11 @@ def test_no_step_goes_backwards_except_the_directive_revision():
         for source in t.sources:
             if t.event != "revise_directive":
                 assert ORDER.index(t.target) > ORDER.index(source), (t.event, source)
+
+
+def test_an_unreviewed_serious_adverse_event_keeps_the_course_from_closing():
+    from mibg.core.course_state import CourseFacts, CourseState, TransitionRefused, apply
+
+    with pytest.raises(TransitionRefused):
+        apply("close", CourseState.FOLLOW_UP, CourseFacts(open_serious_adverse_event=True))
+    assert apply("close", CourseState.FOLLOW_UP, CourseFacts()) is CourseState.CLOSED

@@ -175,3 +175,24 @@ def test_the_marrow_cannot_be_in_partial_response(login, course):
                                  "primary": "PR", "metastases": "PR", "marrow": "PR"})
     assert "marrow" in response.context["form"].errors
     assert not InrcAssessment.objects.exists()
+
+
+def test_a_course_with_an_unreviewed_sae_cannot_be_closed_until_dr_patel_reviews_it(login, course):
+    client = login("patel")
+    assert _ae(client, course).status_code == 302
+    event = AdverseEvent.objects.get()
+    course.refresh_from_db()
+    token = client.get(f"/courses/{course.pk}/").context["token"]
+    refused = client.post(f"/courses/{course.pk}/step/close/", {"form_token": token, "version": course.version}, follow=True)
+    assert b"serious adverse event" in refused.content
+    course.refresh_from_db()
+    assert course.state == "follow-up"
+
+    url = f"/followup/adverse-events/{event.pk}/review/"
+    client.post(url, {"form_token": _token(client, url), "version": event.version,
+                      "note": "Expected toxicity; reported to the IRB.", "password": PASSWORD})
+    course.refresh_from_db()
+    token = client.get(f"/courses/{course.pk}/").context["token"]
+    client.post(f"/courses/{course.pk}/step/close/", {"form_token": token, "version": course.version})
+    course.refresh_from_db()
+    assert course.state == "closed"

@@ -70,6 +70,7 @@ class CourseFacts:
     administration_recorded: bool = False
     open_medical_event: bool = False  # a possible medical event not yet reviewed by a physician
     reason_given: bool = False
+    open_serious_adverse_event: bool = False  # an SAE whose current version no physician has reviewed
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ _REQUIREMENTS: dict[str, Callable[[CourseFacts], bool]] = {
     "admit": lambda f: True,
     "release": lambda f: True,
     "start_follow_up": lambda f: True,
-    "close": lambda f: not f.open_medical_event,
+    "close": lambda f: not f.open_medical_event and not f.open_serious_adverse_event,
     "stop": lambda f: f.reason_given,
 }
 
@@ -118,7 +119,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("release", frozenset({S.INPATIENT}), S.RELEASED, "Release from isolation", "nothing further"),
     Transition("start_follow_up", frozenset({S.RELEASED}), S.FOLLOW_UP, "Start follow-up", "nothing further"),
     Transition("close", frozenset({S.FOLLOW_UP}), S.CLOSED, "Close the course",
-               "no possible medical event may be open: a physician must review it first (10 CFR 35.3045)"),
+               "no possible medical event (10 CFR 35.3045) and no serious adverse event may be open: a physician "
+               "must review each first"),
     Transition("stop", BEFORE_ADMINISTRATION, S.CLOSED, "Stop the course before administration",
                "a reason (e.g. not eligible, withdrawn)"),
 )

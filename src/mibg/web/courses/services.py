@@ -66,8 +66,17 @@ def course_facts(course: Course, *, reason_given: bool = False) -> CourseFacts:
         administration_recorded=course.administrations.exists(),
         open_medical_event=Administration.objects.filter(course=course, possible_medical_event=True,
                                                          reviewed_at__isnull=True).exists(),
+        open_serious_adverse_event=_open_serious_adverse_event(course),
         reason_given=reason_given,
     )
+
+
+def _open_serious_adverse_event(course: Course) -> bool:
+    """An SAE not yet reviewed by a physician keeps the course open (issue 5: highlighted until reviewed)."""
+    from mibg.web.followup.models import AdverseEvent
+
+    events = AdverseEvent.objects.filter(course=course, serious=True, voided_at__isnull=True).prefetch_related("reviews")
+    return any(event.needs_review for event in events)
 
 
 def advance(user: Any, course: Course, event: str, version: int, *, note: str = "",
