@@ -44,6 +44,26 @@ def _to_followup(course: Course, anchor: str = "") -> HttpResponse:
     return redirect(reverse("followup:course", kwargs={"pk": course.pk}) + (f"#{anchor}" if anchor else ""))
 
 
+def _store_once(request: HttpRequest, form: Form, course: Course, anchor: str, save: Callable[[], Any],
+                said: Callable[[Any], str], warn_if: Callable[[Any], bool] = lambda record: False) -> HttpResponse | None:
+    """Save with the one-time form token in one transaction (no double submission); errors go onto the form.
+
+    Returns the redirect after a save or a repeated submission, or None when the form is shown again with errors.
+    """
+    try:
+        with transaction.atomic():
+            consume_form_token(request)
+            record = save()
+    except (InputError, Refused) as error:
+        _field_error(form, error)
+        return None
+    except AlreadySubmitted as error:
+        messages.warning(request, error.message)
+        return _to_followup(course, anchor)
+    (messages.warning if warn_if(record) else messages.success)(request, said(record))
+    return _to_followup(course, anchor)
+
+
 def _field_error(form: Form, error: InputError | Refused) -> None:
     field = getattr(error, "field", None)
     form.add_error(field if field in form.fields else None, error.message)
@@ -192,18 +212,11 @@ def transfusion_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = TransfusionForm(request.POST or None, initial={"form_token": form_token(request)})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                record = services.add_transfusion(request.user, course, d["product"], d["given_at"], d["note"])
-        except (InputError, Refused) as error:
-            _field_error(form, error)
-        except AlreadySubmitted as error:
-            messages.warning(request, error.message)
-            return _to_followup(course, "transfusions")
-        else:
-            messages.success(request, f"Stored: {record}.")
-            return _to_followup(course, "transfusions")
+        done = _store_once(request, form, course, "transfusions",
+                           lambda: services.add_transfusion(request.user, course, d["product"], d["given_at"], d["note"]),
+                           lambda record: f"Stored: {record}.")
+        if done is not None:
+            return done
     return render(request, "mibg/followup/form.html", {
         "form": form, "course": course, "patient": course.patient, "title": "Record a transfusion",
         "button": "Store the transfusion"})
@@ -218,18 +231,11 @@ def void_view(model: type[Model], action: str, anchor: str) -> Callable[[HttpReq
         course = record.course
         form = VoidForm(request.POST or None, initial={"form_token": form_token(request)})
         if request.method == "POST" and form.is_valid():
-            try:
-                with transaction.atomic():
-                    consume_form_token(request)
-                    services.void(request.user, record, form.cleaned_data["reason"])
-            except Refused as error:
-                _field_error(form, error)
-            except AlreadySubmitted as error:
-                messages.warning(request, error.message)
-                return _to_followup(course, anchor)
-            else:
-                messages.success(request, f"Void: {record}. It stays in the record, marked void.")
-                return _to_followup(course, anchor)
+            done = _store_once(request, form, course, anchor,
+                               lambda: services.void(request.user, record, form.cleaned_data["reason"]),
+                               lambda _: f"Void: {record}. It stays in the record, marked void.")
+            if done is not None:
+                return done
         return render(request, "mibg/followup/form.html", {
             "form": form, "course": course, "patient": course.patient, "title": f"Void: {record}",
             "explain": "A void record stays in the tables and the audit trail, marked void, and no longer counts in "
@@ -342,18 +348,11 @@ def curie_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = CurieForm(request.POST or None, initial={"form_token": form_token(request)})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                record = services.record_curie(request.user, course, d["timepoint"], d["scan_date"], d)
-        except (InputError, Refused) as error:
-            _field_error(form, error)
-        except AlreadySubmitted as error:
-            messages.warning(request, error.message)
-            return _to_followup(course, "response")
-        else:
-            messages.success(request, f"Stored: {record}.")
-            return _to_followup(course, "response")
+        done = _store_once(request, form, course, "response",
+                           lambda: services.record_curie(request.user, course, d["timepoint"], d["scan_date"], d),
+                           lambda record: f"Stored: {record}.")
+        if done is not None:
+            return done
     return render(request, "mibg/followup/curie_form.html", {"form": form, "course": course, "patient": course.patient})
 
 
@@ -365,19 +364,13 @@ def inrc_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = InrcForm(request.POST or None, initial={"form_token": form_token(request)})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                record = services.record_inrc(request.user, course, d["assessed_on"], d["primary"], d["metastases"],
-                                              d["marrow"], d["note"])
-        except (InputError, Refused) as error:
-            _field_error(form, error)
-        except AlreadySubmitted as error:
-            messages.warning(request, error.message)
-            return _to_followup(course, "response")
-        else:
-            (messages.warning if record.needs_review else messages.success)(request, f"Stored: {record}. {record.explanation}")
-            return _to_followup(course, "response")
+        done = _store_once(request, form, course, "response",
+                           lambda: services.record_inrc(request.user, course, d["assessed_on"], d["primary"],
+                                                        d["metastases"], d["marrow"], d["note"]),
+                           lambda record: f"Stored: {record}. {record.explanation}",
+                           warn_if=lambda record: record.needs_review)
+        if done is not None:
+            return done
     return render(request, "mibg/followup/form.html", {
         "form": form, "course": course, "patient": course.patient, "title": "INRC 2017 response",
         "explain": "Enter each component's response; the overall response is derived from them (clinical-reference "
