@@ -244,3 +244,21 @@ def test_a_site_amendment_is_recorded_in_the_label_and_the_export_and_changes_th
 def test_an_unknown_site_parameter_cannot_be_amended():
     with pytest.raises(KeyError):
         load_protocol().with_site_parameter("no_such_parameter", Decimal(1), reason="typo")
+
+
+def test_the_screens_word_the_limits_from_the_protocol_data_not_from_typed_text():
+    # A threshold changed in the data changes the words on the directive form and the patient page.
+    from dataclasses import replace
+
+    from mibg.protocol import Quantity, load_protocol
+    from mibg.web import protocol_text
+
+    protocol = load_protocol()
+    r1 = protocol.dose_limit("R1")
+    params = {**r1.params, "maximum_mci_per_kg": Quantity(Decimal("16"), "mCi/kg")}
+    changed = replace(protocol, dose_limits=tuple(replace(d, params=params) if d.id == "R1" else d
+                                                  for d in protocol.dose_limits))
+    assert protocol_text.dose_range(protocol).startswith("protocol range 8-18 mCi/kg")
+    assert protocol_text.dose_range(changed).startswith("protocol range 8-16 mCi/kg")
+    assert protocol_text.final_volume(protocol) == "25-50 mL (R4)"
+    assert protocol_text.cumulative_maximum(protocol) == "60 mCi/kg"

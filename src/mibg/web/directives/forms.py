@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from mibg.protocol import load_protocol
+from mibg.web import protocol_text
 from mibg.web.directives.models import ROUTES
 from mibg.web.forms import datetime_field, decimal_field
 
@@ -18,16 +19,15 @@ class DirectiveForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
     mci_per_kg = decimal_field("Dose", required=True, max_digits=7, decimal_places=3, unit="mCi/kg",
-                               help_text="protocol range 8-18 mCi/kg (A1)")
+                               help_text=protocol_text.dose_range())
     preparation = forms.ChoiceField(choices=[("", "—"), *_preparations()])
     specific_activity = decimal_field("Specific activity of the lot", max_digits=10, decimal_places=3,
                                       unit="Ci/mmol (DraxImage) or mCi/mg (AZEDRA)",
-                                      help_text="DraxImage: required, 9-18 Ci/mmol. AZEDRA: the lot certificate's value, "
-                                                "or empty for the label's 2,500 mCi/mg")
+                                      help_text=protocol_text.specific_activity())
     final_volume_ml = decimal_field("Final infusion volume", required=True, max_digits=7, decimal_places=2, unit="mL",
-                                    help_text="25-50 mL (R4)")
+                                    help_text=protocol_text.final_volume())
     infusion_min = decimal_field("Infusion duration", required=True, max_digits=6, decimal_places=1, unit="min",
-                                 help_text="AZEDRA 30-60 min, DraxImage 90-120 min (R6)")
+                                 help_text=protocol_text.infusion_durations())
     route = forms.ChoiceField(choices=[("", "—"), *ROUTES], help_text="central line if present, else peripheral IV (R5)")
     calibration_time = datetime_field("Calibration time of the dose", required=True)
     administration_time = datetime_field("Planned administration time", required=True)

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mibg.core.course_state import NEXT_STEP, ORDER, CourseState
+from mibg.web import protocol_text
 from mibg.web.audit.trail import log_view
 from mibg.web.courses import services
 from mibg.web.courses.models import Course
@@ -92,6 +93,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "mibg/patients/detail.html", {
         "patient": patient, "courses": courses, "due": due, "order": ORDER,
         "cumulative": services.cumulative(patient, courses),
+        "cumulative_maximum": protocol_text.cumulative_maximum(),
         "new_course_token": form_token(request),
     })
 
