@@ -9,11 +9,14 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.db import models
-from django.http import HttpRequest
+from django.contrib import messages
+from django.db import models, transaction
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from mibg.web.accounts.models import SubmissionToken
@@ -54,6 +57,38 @@ def consume_form_token(request: HttpRequest) -> None:
     used = SubmissionToken.objects.filter(key=key, user=request.user, used_at__isnull=True).update(used_at=timezone.now())
     if used != 1:
         raise AlreadySubmitted()
+
+
+def field_error(form: Form, error: Any) -> None:
+    """Put an error that names a field (``error.field``, ``error.message``) on that field, else on the form."""
+    field = getattr(error, "field", None)
+    form.add_error(field if field in form.fields else None, error.message)
+
+
+Notify = Callable[[HttpRequest, str], None]
+
+
+def save_once(request: HttpRequest, form: Form, save: Callable[[], Any], *, then: Callable[[], HttpResponse],
+              said: Callable[[Any], str], field_errors: tuple[type[Exception], ...],
+              stop_errors: tuple[type[Exception], ...] = (AlreadySubmitted,), stop_notice: Notify = messages.warning,
+              notice: Callable[[Any], Notify] = lambda record: messages.success) -> HttpResponse | None:
+    """Save with the one-time form token in one transaction, so a double submission saves once.
+
+    An error naming a field goes back onto the form (returns None: show the form again); a stop (already
+    submitted, a conflict, a refused step) is said and leads to ``then()``, as does a save.
+    """
+    try:
+        with transaction.atomic():
+            consume_form_token(request)
+            record = save()
+    except field_errors as error:
+        field_error(form, error)
+        return None
+    except stop_errors as error:
+        stop_notice(request, getattr(error, "message", str(error)))
+        return then()
+    notice(record)(request, said(record))
+    return then()
 
 
 def parse_version(raw: Any) -> int:

@@ -36,7 +36,7 @@ from mibg.web.followup.forms import (
 )
 from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, LabResult, Transfusion
 from mibg.web.permissions import action_required
-from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
+from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, field_error, form_token, save_once
 from mibg.web.signing import SignatureRefused, check_signature
 
 
@@ -46,27 +46,13 @@ def _to_followup(course: Course, anchor: str = "") -> HttpResponse:
 
 def _store_once(request: HttpRequest, form: Form, course: Course, anchor: str, save: Callable[[], Any],
                 said: Callable[[Any], str], warn_if: Callable[[Any], bool] = lambda record: False) -> HttpResponse | None:
-    """Save with the one-time form token in one transaction (no double submission); errors go onto the form.
-
-    Returns the redirect after a save or a repeated submission, or None when the form is shown again with errors.
-    """
-    try:
-        with transaction.atomic():
-            consume_form_token(request)
-            record = save()
-    except (InputError, Refused) as error:
-        _field_error(form, error)
-        return None
-    except AlreadySubmitted as error:
-        messages.warning(request, error.message)
-        return _to_followup(course, anchor)
-    (messages.warning if warn_if(record) else messages.success)(request, said(record))
-    return _to_followup(course, anchor)
+    """Save once (web/safety.py) and come back to the follow-up page at ``anchor``."""
+    return save_once(request, form, save, then=lambda: _to_followup(course, anchor), said=said,
+                     field_errors=(InputError, Refused),
+                     notice=lambda record: messages.warning if warn_if(record) else messages.success)
 
 
-def _field_error(form: Form, error: InputError | Refused) -> None:
-    field = getattr(error, "field", None)
-    form.add_error(field if field in form.fields else None, error.message)
+_field_error = field_error
 
 
 def _closed_to_entries(request: HttpRequest, course: Course) -> HttpResponse | None:

@@ -14,7 +14,7 @@ from mibg.web.courses.services import current_directive
 from mibg.web.courses.views import get_course
 from mibg.web.directives.services import Refused
 from mibg.web.permissions import action_required
-from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
+from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, field_error, form_token, save_once
 from mibg.web.signing import SignatureRefused, check_signature
 from mibg.web.treatment import services
 from mibg.web.treatment.forms import AdministrationForm, AssayForm, SignedReasonForm
@@ -23,9 +23,7 @@ from mibg.web.treatment.models import Administration, Assay
 ERRORS = (AlreadySubmitted, Conflict, TransitionRefused)
 
 
-def _bad_field(form, error: InputError | Refused) -> None:
-    field = getattr(error, "field", None)
-    form.add_error(field if field in form.fields else None, error.message)
+_bad_field = field_error
 
 
 @action_required(get="assay.record", post="assay.record")
@@ -43,18 +41,12 @@ def assay(request: HttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         entry = services.AssayInput(d["lot"], d["calibration_time"], d["specific_activity"], d["measured_mci"],
                                     d["measured_at"], d["calibrator_id"])
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                record = services.record_assay(request.user, course, d["version"], entry)
-        except (InputError, Refused) as error:
-            _bad_field(form, error)
-        except ERRORS as error:
-            messages.error(request, error.message)
-            return redirect("courses:detail", pk=pk)
-        else:
-            (messages.success if record.within_tolerance else messages.error)(request, record.message)
-            return redirect("courses:detail", pk=pk)
+        done = save_once(request, form, lambda: services.record_assay(request.user, course, d["version"], entry),
+                         then=lambda: redirect("courses:detail", pk=pk), said=lambda record: record.message,
+                         field_errors=(InputError, Refused), stop_errors=ERRORS, stop_notice=messages.error,
+                         notice=lambda record: messages.success if record.within_tolerance else messages.error)
+        if done is not None:
+            return done
     return render(request, "mibg/treatment/assay.html", {
         "form": form, "course": course, "patient": course.patient, "directive": directive,
         "tolerance": load_protocol().site("assay_tolerance_percent")})
@@ -101,18 +93,12 @@ def administration(request: HttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         entry = services.AdministrationInput(d["started_at"], d["ended_at"], d["route"], d["volume_ml"], d["residual_mci"],
                                              d["residual_measured_at"])
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                record = services.record_administration(request.user, course, d["version"], entry)
-        except (InputError, Refused) as error:
-            _bad_field(form, error)
-        except ERRORS as error:
-            messages.error(request, error.message)
-            return redirect("courses:detail", pk=pk)
-        else:
-            (messages.error if record.possible_medical_event else messages.success)(request, record.message)
-            return redirect("courses:detail", pk=pk)
+        done = save_once(request, form, lambda: services.record_administration(request.user, course, d["version"], entry),
+                         then=lambda: redirect("courses:detail", pk=pk), said=lambda record: record.message,
+                         field_errors=(InputError, Refused), stop_errors=ERRORS, stop_notice=messages.error,
+                         notice=lambda record: messages.error if record.possible_medical_event else messages.success)
+        if done is not None:
+            return done
     accepted = course.assays.filter(directive=directive).order_by("-recorded_at", "-id").first()
     return render(request, "mibg/treatment/administration.html", {
         "form": form, "course": course, "patient": course.patient, "directive": directive, "assay": accepted,
