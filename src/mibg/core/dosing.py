@@ -476,7 +476,7 @@ def _preparation_checks(request: DoseRequest, protocol: ProtocolDefinition, acti
     if request.calibration_time is not None and request.administration_time is not None:
         calibration = activity_to_draw_at_calibration(activity, request.calibration_time, request.administration_time,
                                                       protocol.constant("i131_half_life_days"))
-        calculations.append(Calculation("Activity at calibration time", str(calibration.activity_to.mci), "mCi",
+        calculations.append(Calculation("Activity at calibration time", f"{calibration.activity_to.mci:.2f}", "mCi",
                                         calibration.formula))
         findings.extend(_decay_findings(request, calibration))
     if request.preparation is None:
@@ -520,7 +520,7 @@ def _mass(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity
         sa = request.specific_activity_mci_per_mg or default
         source = "lot certificate" if request.specific_activity_mci_per_mg else "label value, no lot certificate given"
         mass = activity.mci / sa
-        calculations.append(Calculation("MIBG mass", str(mass), "mg",
+        calculations.append(Calculation("MIBG mass", f"{mass:.4f}", "mg",
                                         f"m = A / SA = {activity.mci} mCi / {sa} mCi/mg ({source}) = {mass:.4f} mg"))
         return mass
     sa_ci = request.specific_activity_ci_per_mmol
@@ -536,7 +536,7 @@ def _mass(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity
     molar_mass = protocol.constant("mibg_molar_mass_g_per_mol")
     mmol = activity.mci / 1000 / sa_ci
     mass = mmol * molar_mass
-    calculations.append(Calculation("MIBG mass", str(mass), "mg",
+    calculations.append(Calculation("MIBG mass", f"{mass:.4f}", "mg",
                                     f"n = A / SA = {activity.mci / 1000} Ci / {sa_ci} Ci/mmol = {mmol:.6f} mmol; "
                                     f"m = n x M = {mmol:.6f} mmol x {molar_mass} mg/mmol = {mass:.4f} mg (free base)"))
     return mass
@@ -552,7 +552,7 @@ def _drug_volume(request: DoseRequest, protocol: ProtocolDefinition, activity: A
     at_calibration = calibration.activity_to.mci if calibration else activity.mci
     note = "activity at calibration" if calibration else "prescribed activity (no calibration time given: a lower bound)"
     volume = at_calibration / concentration.value
-    calculations.append(Calculation("Drug volume", str(volume), "mL",
+    calculations.append(Calculation("Drug volume", f"{volume:.2f}", "mL",
                                     f"V = {note} / concentration = {at_calibration:.2f} mCi / {concentration} = {volume:.2f} mL"))
     return volume
 
@@ -595,7 +595,7 @@ def _rate(request: DoseRequest, calculations: list[Calculation]) -> Decimal | No
     if request.final_volume_ml is None or request.infusion_min is None:
         return None
     rate = request.final_volume_ml * 60 / request.infusion_min
-    calculations.append(Calculation("Infusion rate", str(rate), "mL/h",
+    calculations.append(Calculation("Infusion rate", f"{rate:.2f}", "mL/h",
                                     f"rate = volume / duration = {request.final_volume_ml} mL / ({request.infusion_min} min "
                                     f"/ 60 min/h) = {rate:.2f} mL/h"))
     return rate
