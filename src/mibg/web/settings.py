@@ -129,7 +129,12 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / os.environ.get("MIBG_SQLITE_NAME", "mibg.sqlite3"),
             # Writers wait for each other rather than failing at once (two nurses saving at the same moment).
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # WAL: readers never block the writer and a crash mid-write leaves the last committed state
+            # (https://sqlite.org/wal.html). synchronous=FULL: in WAL mode NORMAL may lose the last commits on
+            # power loss; FULL syncs the log at every commit, so a saved record stays saved
+            # (https://sqlite.org/pragma.html#pragma_synchronous). PostgreSQL (DATABASE_URL) is the production path.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
