@@ -186,7 +186,7 @@ def test_nothing_the_server_acknowledged_is_lost_or_half_written_when_it_is_kill
         assert {**patients[str(pk)]} == {**acknowledged, "created_by": "nora"}
     for pk, acknowledged in stream.courses.items():
         assert courses[str(pk)] == acknowledged
-        assert acknowledged["number"] == 1 and acknowledged["state"] == "screening"
+        assert (acknowledged["number"], acknowledged["state"]) == (1, "screening")
 
     # Nothing nobody sent; a patient in flight at the kill is either wholly stored or not at all.
     late_mrn = patient_body(PATIENTS + 1)["mrn"]
