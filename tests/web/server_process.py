@@ -93,20 +93,22 @@ class ServerProcess:
         assert result.returncode == 0, result.stderr[-3000:]
         return json.loads(result.stdout.strip().splitlines()[-1])
 
-    def prepare(self, names: tuple[str, ...]) -> dict[str, str]:
-        """Migrate the empty database and make the personas ``names`` with an API token each: name -> token."""
-        people = {n: PERSONAS[n] for n in names}
+    def prepare(self, names: tuple[str, ...], then: str = "") -> dict[str, Any]:
+        """Migrate the empty database and make the personas ``names``, each with an API token.
+
+        ``then`` is more setup code run in the same process with ``people`` (name -> user) and ``out`` (a dict
+        returned along with ``tokens``, name -> raw token).
+        """
+        personas = {n: PERSONAS[n] for n in names}
         return self.django(
             "from django.core.management import call_command\n"
             "call_command('migrate', interactive=False, verbosity=0)\n"
             "from mibg.web.demo import make_user\n"
             "from mibg.web.accounts.models import ApiToken\n"
-            f"people = json.loads({json.dumps(json.dumps(people))})\n"
-            "tokens = {}\n"
-            "for name, (roles, printed) in people.items():\n"
-            f"    user = make_user(name, roles, {PASSWORD!r}, printed)\n"
-            "    tokens[name] = ApiToken.issue(user, 'server test')[1]\n"
-            "print(json.dumps(tokens))\n")
+            f"personas = json.loads({json.dumps(json.dumps(personas))})\n"
+            f"people = {{name: make_user(name, roles, {PASSWORD!r}, printed) for name, (roles, printed) in personas.items()}}\n"
+            "out = {'tokens': {name: ApiToken.issue(user, 'server test')[1] for name, user in people.items()}}\n"
+            + then + "\nprint(json.dumps(out))\n")
 
     def start(self, timeout: float = 60) -> None:
         self.port = free_port()
@@ -143,6 +145,11 @@ class ServerProcess:
     def request(self, method: str, path: str, body: Any = None, *, token: str | None = None,
                 headers: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, bytes]:
         """One request on a new connection (as separate browsers or API clients would make)."""
+        status, content, _headers = self.exchange(method, path, body, token=token, headers=headers, timeout=timeout)
+        return status, content
+
+    def exchange(self, method: str, path: str, body: Any = None, *, token: str | None = None,
+                 headers: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, bytes, http.client.HTTPMessage]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             all_headers = dict(headers or {})
@@ -154,7 +161,7 @@ class ServerProcess:
                 all_headers["Authorization"] = f"Bearer {token}"
             conn.request(method, path, body=data, headers=all_headers)
             response = conn.getresponse()
-            return response.status, response.read()
+            return response.status, response.read(), response.headers
         finally:
             conn.close()
 

@@ -135,7 +135,7 @@ def test_nothing_the_server_acknowledged_is_lost_or_half_written_when_it_is_kill
     """Nora's API client streams 1,250 writes; the server is killed with SIGKILL halfway and restarted."""
     with scratch_database("fault") as database_url:
         server = ServerProcess(tmp_path, database_url)
-        tokens = server.prepare(("nora",))
+        tokens = server.prepare(("nora",))["tokens"]
         server.start()
         stream = Stream(server, tokens["nora"])
         share = PATIENTS // WRITERS
@@ -219,3 +219,17 @@ def test_nothing_the_server_acknowledged_is_lost_or_half_written_when_it_is_kill
         assert (fields["patient_id"], fields["number"], fields["state"]) == (str(course["patient_id"]), "1", "screening")
     # No audit record of a creation that is not stored (an audit without its record would be half a write).
     assert [key for key in trail if key[0] in ("patients.Patient", "courses.Course")] == []
+
+
+def test_the_sqlite_database_keeps_a_write_ahead_log_synced_at_every_commit(tmp_path):
+    """journal_mode=WAL and synchronous=FULL (2) on every new connection; writers still wait 20 s for each other."""
+    server = ServerProcess(tmp_path, None)  # SQLite whatever the test run uses: this is the SQLite settings block
+    reported = server.django(
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        "    modes = [c.execute(f'PRAGMA {p}').fetchone()[0] for p in ('journal_mode', 'synchronous', 'busy_timeout')]\n"
+        "print(json.dumps(modes))\n")
+    assert reported == ["wal", 2, 20_000]
+    # WAL is a property of the file: a plain connection opened afterwards sees it too.
+    with sqlite3.connect(server.sqlite_file) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
