@@ -343,7 +343,11 @@ def create_course(request, patient_id: int):
     patient = get_object_or_404(Patient, pk=patient_id)
     if patient.courses.exclude(state="closed").exists():
         raise HttpError(409, "A course is still open: close or stop it before starting another.")
-    return Status(201, _course_out(course_services.create_course(request.user, patient)))
+    try:
+        course = course_services.create_course(request.user, patient)
+    except course_services.CourseStillOpen:  # opened by someone else since the check above
+        raise HttpError(409, "A course is still open: close or stop it before starting another.") from None
+    return Status(201, _course_out(course))
 
 
 @api.get("/courses/{course_id}", response={200: CourseOut, **ERRORS}, tags=["courses"])

@@ -35,10 +35,24 @@ def update_patient(user: Any, patient: Patient, version: int, values: dict[str, 
         log_changes(user, "update", patient, patient, before)
 
 
+class CourseStillOpen(Exception):
+    """A patient has one open course at a time: the next is started once the last is closed."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.message = f"Course {number} is still open: close or stop it before starting another."
+        super().__init__(self.message)
+
+
 def create_course(user: Any, patient: Patient) -> Course:
     with transaction.atomic():
-        # Lock the patient row so two coordinators cannot both create "course 2".
+        # Lock the patient row so two coordinators cannot both create "course 2", and check for an open
+        # course under that lock: checked before it, two people starting a course at the same moment both
+        # passed and the patient had two open courses (found by tests/web/test_concurrency.py).
         Patient.objects.select_for_update().get(pk=patient.pk)
+        still_open = patient.courses.exclude(state=CourseState.CLOSED.value).order_by("number").first()
+        if still_open is not None:
+            raise CourseStillOpen(still_open.number)
         number = (patient.courses.aggregate(n=Max("number"))["n"] or 0) + 1
         course = Course.objects.create(patient=patient, number=number, created_by=user)
         log_changes(user, "create", course, patient)

@@ -112,5 +112,8 @@ def course_new(request: HttpRequest, pk: int) -> HttpResponse:
     except AlreadySubmitted as error:
         messages.warning(request, error.message)
         return redirect("patients:detail", pk=pk)
+    except services.CourseStillOpen as error:  # opened by someone else since the check above
+        messages.error(request, error.message)
+        return redirect("patients:detail", pk=pk)
     messages.success(request, f"Course {course.number} started in screening.")
     return redirect("courses:screening", pk=course.pk)

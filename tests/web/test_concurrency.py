@@ -1,0 +1,230 @@
+"""Concurrency against the real server (``mibg serve``, one thread and one database connection per request):
+two people editing the same course at the same moment lose no update, and a form posted twice at the same
+moment stores one record. Runs on a SQLite file and, when the settings point at PostgreSQL, on a scratch
+PostgreSQL database.
+
+"Editing a course" is saving its screening data (the PatientSnapshot the eligibility evaluation and the
+dose plan are made from): the page and the API both name the course ``version`` they started from, and
+mibg.web.safety.update_versioned stores the edit only if the course is still at that version.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from django.utils import timezone
+
+from mibg.web.demo import snapshot_data
+from server_process import ServerProcess, scratch_database
+
+ROUNDS = 50
+CONFLICT = ("This course's screening data was changed by someone else after you opened it. Nothing of yours was "
+            "saved. Reload the page to see the current record, then make your change again.")
+
+SETUP = """
+from datetime import timedelta
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+from mibg.web.courses import services
+from mibg.web.demo import run_course
+
+def new_course(mrn, days_ahead, until):
+    patient = services.create_patient(people["nora"], {
+        "mrn": mrn, "given_name": "Ada", "family_name": "Concurrent", "sex": "female",
+        "birth_date": timezone.localdate() - timedelta(days=7 * 365)})
+    course = services.create_course(people["nora"], patient)
+    run_course(people, course, timezone.localdate() + timedelta(days=days_ahead), until=until)
+    return course.pk
+
+out["screening_course"] = new_course("CC-1", 3, "screening")
+out["followup_course"] = new_course("CC-2", -10, "administered")
+browser = Client()
+browser.force_login(people["nora"])
+out["nora_session"] = (settings.SESSION_COOKIE_NAME, browser.cookies[settings.SESSION_COOKIE_NAME].value)
+"""
+
+EVERYONE = ("patel", "chen", "sam", "riley", "nora")
+
+
+@pytest.fixture
+def server(tmp_path):
+    with scratch_database("concurrency") as database_url:
+        process = ServerProcess(tmp_path, database_url)
+        process.setup = process.prepare(EVERYONE, SETUP)
+        process.start()
+        try:
+            yield process
+        finally:
+            process.stop()
+
+
+def weight_for(user: str, round_: int) -> str:
+    """A weight no other edit uses, so the stored record shows whose edit of which round it is."""
+    return str(Decimal({"nora": "18.00", "patel": "19.00"}[user]) + Decimal(round_) * Decimal("0.02"))
+
+
+def test_nora_and_dr_patel_edit_the_same_course_at_the_same_moment_50_times_and_no_update_is_lost(server):
+    tokens, course_id = server.setup["tokens"], server.setup["screening_course"]
+    t = timezone.localdate() + timedelta(days=3)
+    read_together, post_together = threading.Barrier(2, timeout=60), threading.Barrier(2, timeout=60)
+    answers: list[tuple[int, str, str, int, int, dict]] = []  # round, user, weight, version used, status, body
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def edit(user: str) -> None:
+        try:
+            for round_ in range(ROUNDS):
+                read_together.wait()
+                status, course = server.api("GET", f"/courses/{course_id}", tokens[user])
+                assert status == 200, course
+                post_together.wait()  # both have read the same version; both save now
+                weight = weight_for(user, round_)
+                status, body = server.api("POST", f"/courses/{course_id}/screening", tokens[user],
+                                          {"version": course["version"], "snapshot": snapshot_data(t, weight=weight)})
+                with lock:
+                    answers.append((round_, user, weight, course["version"], status, body))
+        except BaseException as error:
+            failures.append(error)
+            read_together.abort()
+            post_together.abort()
+
+    editors = [threading.Thread(target=edit, args=(user,)) for user in ("nora", "patel")]
+    for editor in editors:
+        editor.start()
+    for editor in editors:
+        editor.join(timeout=300)
+    assert failures == []
+
+    # Each round: both started from the same version; exactly one edit landed and the other was refused
+    # with the conflict message naming the version (nothing overwritten silently, nothing refused for nothing).
+    landed: list[tuple[str, str]] = []  # (user, weight) in round order
+    for round_ in range(ROUNDS):
+        both = sorted((a for a in answers if a[0] == round_), key=lambda a: a[4])
+        assert [a[4] for a in both] == [201, 409], both
+        assert both[0][3] == both[1][3]
+        assert both[1][5] == {"message": CONFLICT, "field": "version"}
+        landed.append((both[0][1], both[0][2]))
+    assert {user for user, _ in landed} == {"nora", "patel"}, "the race was never won by one of them"
+
+    record = server.django(f"""
+from mibg.web.audit.models import AuditEvent
+from mibg.web.courses.models import Course
+course = Course.objects.get(pk={course_id})
+trail = AuditEvent.objects.filter(model="courses.Course", object_id=str(course.pk), field="snapshot_json:weight_kg")
+print(json.dumps({{
+    "version": course.version, "weight": json.loads(course.snapshot_json)["weight_kg"],
+    "trail": [[e.username, e.old_value, e.new_value] for e in trail.order_by("id")],
+    "evaluations": [[e.evaluated_by.username, json.loads(e.snapshot_json)["weight_kg"]]
+                    for e in course.evaluations.select_related("evaluated_by").order_by("id")],
+}}))
+""")
+    # The setup's screening (22.0 kg, version 1 -> 2) and then exactly the landed edits, in order, each one
+    # starting from the value the previous one left: no edit was lost and none was stored twice.
+    assert record["version"] == 2 + ROUNDS
+    assert record["weight"] == landed[-1][1]
+    before = ["22.0"] + [weight for _, weight in landed[:-1]]
+    assert record["trail"][1:] == [[user, old, weight] for (user, weight), old in zip(landed, before, strict=True)]
+    assert record["evaluations"][1:] == [[user, weight] for user, weight in landed]
+
+
+def _field(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(rf'value="([^"]*)"[^>]*name="{name}"', html)
+    assert match, f"no {name} in the form"
+    return match.group(1)
+
+
+def test_a_transfusion_form_posted_twice_at_the_same_moment_stores_one_transfusion(server):
+    """Nora's browser sends the same transfusion form twice at once (a double click), 20 times over."""
+    course_id = server.setup["followup_course"]
+    cookie_name, session = server.setup["nora_session"]
+    path = f"/followup/courses/{course_id}/transfusions/new/"
+    given_at = timezone.localtime() - timedelta(hours=5)
+    rounds = 20
+    answers: list[tuple[int, int, str]] = []
+    lock = threading.Lock()
+    for round_ in range(rounds):
+        status, page, headers = server.exchange("GET", path, headers={"Cookie": f"{cookie_name}={session}"})
+        assert status == 200, page[:500]
+        html = page.decode()
+        csrf_cookie = re.search(r"csrftoken=([^;]+)", headers.get("Set-Cookie", "")).group(1)
+        body = urlencode({"csrfmiddlewaretoken": _field(html, "csrfmiddlewaretoken"), "form_token": _field(html, "form_token"),
+                          "product": "platelets", "given_at": given_at.strftime("%Y-%m-%dT%H:%M:%S"),
+                          "note": f"double click {round_}"}).encode()
+        headers = {"Cookie": f"{cookie_name}={session}; csrftoken={csrf_cookie}",
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        together = threading.Barrier(2, timeout=60)
+
+        def post(round_=round_, body=body, headers=headers, together=together) -> None:
+            together.wait()
+            status, _content, answer_headers = server.exchange("POST", path, body, headers=headers)
+            with lock:
+                answers.append((round_, status, answer_headers.get("Location", "")))
+
+        clicks = [threading.Thread(target=post) for _ in range(2)]
+        for click in clicks:
+            click.start()
+        for click in clicks:
+            click.join(timeout=60)
+
+    # Both posts of every round end on the follow-up page (one stored, one told it was already stored).
+    assert len(answers) == 2 * rounds
+    assert {(status, location) for _, status, location in answers} == {(302, f"/followup/courses/{course_id}/#transfusions")}
+
+    stored = server.django(f"""
+from mibg.web.accounts.models import SubmissionToken
+from mibg.web.audit.models import AuditEvent
+from mibg.web.followup.models import Transfusion
+rows = Transfusion.objects.filter(course_id={course_id})
+print(json.dumps({{
+    "notes": sorted(t.note for t in rows),
+    "created": sorted(e.new_value for e in AuditEvent.objects.filter(model="followup.Transfusion", action="create",
+                                                                     field="note")),
+}}))
+""")
+    expected = sorted(f"double click {r}" for r in range(rounds))
+    assert stored["notes"] == expected
+    assert stored["created"] == expected
+
+
+def test_nora_and_dr_patel_starting_a_course_for_the_same_patient_at_once_open_one_course(server):
+    """A patient has one open course at a time; two people pressing "Start a course" together must not open two."""
+    tokens = server.setup["tokens"]
+    rounds = 15
+    answers: list[tuple[int, str, int, dict]] = []
+    lock = threading.Lock()
+    patients = []
+    for round_ in range(rounds):
+        status, patient = server.api("POST", "/patients", tokens["nora"], {
+            "mrn": f"TWO-{round_}", "family_name": "Race", "given_name": "Ben", "birth_date": "2018-05-06", "sex": "male"})
+        assert status == 201, patient
+        patients.append(patient["id"])
+        together = threading.Barrier(2, timeout=60)
+
+        def start(user: str, round_=round_, patient_id=patient["id"], together=together) -> None:
+            together.wait()
+            status, body = server.api("POST", f"/patients/{patient_id}/courses", tokens[user])
+            with lock:
+                answers.append((round_, user, status, body))
+
+        both = [threading.Thread(target=start, args=(user,)) for user in ("nora", "patel")]
+        for thread in both:
+            thread.start()
+        for thread in both:
+            thread.join(timeout=60)
+
+    for round_ in range(rounds):
+        statuses = sorted(a[2] for a in answers if a[0] == round_)
+        assert statuses == [201, 409], [a for a in answers if a[0] == round_]
+    refusals = [a[3] for a in answers if a[2] == 409]
+    assert {r["message"] for r in refusals} == {"A course is still open: close or stop it before starting another."}
+    counts = server.django(f"""
+from mibg.web.courses.models import Course
+print(json.dumps([Course.objects.filter(patient_id=pk).count() for pk in {patients!r}]))
+""")
+    assert counts == [1] * rounds
