@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
+from server_process import ServerProcess, scratch_database
 
 from mibg.web.demo import snapshot_data
-from server_process import ServerProcess, scratch_database
 
 ROUNDS = 50
 CONFLICT = ("This course's screening data was changed by someone else after you opened it. Nothing of yours was "
