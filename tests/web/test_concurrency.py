@@ -228,3 +228,37 @@ from mibg.web.courses.models import Course
 print(json.dumps([Course.objects.filter(patient_id=pk).count() for pk in {patients!r}]))
 """)
     assert counts == [1] * rounds
+
+
+def test_the_same_lab_result_sent_by_nora_and_dr_patel_at_the_same_moment_is_stored_once(server):
+    """The labs' "already stored" check (same test, time and value) holds when both arrive together."""
+    tokens, course_id = server.setup["tokens"], server.setup["followup_course"]
+    rounds = 10
+    answers: list[tuple[int, int, dict]] = []
+    lock = threading.Lock()
+    for round_ in range(rounds):
+        collected_at = (timezone.localtime() - timedelta(hours=2, minutes=round_)).isoformat()
+        lab = {"test": "platelets", "value": str(40 + round_), "unit": "10^9/L", "lln": "150", "collected_at": collected_at}
+        together = threading.Barrier(2, timeout=60)
+
+        def send(user: str, round_=round_, lab=lab, together=together) -> None:
+            together.wait()
+            status, body = server.api("POST", f"/courses/{course_id}/labs", tokens[user], lab)
+            with lock:
+                answers.append((round_, status, body))
+
+        both = [threading.Thread(target=send, args=(user,)) for user in ("nora", "patel")]
+        for thread in both:
+            thread.start()
+        for thread in both:
+            thread.join(timeout=60)
+
+    for round_ in range(rounds):
+        assert sorted(a[1] for a in answers if a[0] == round_) == [201, 422], [a for a in answers if a[0] == round_]
+    assert {a[2]["field"] for a in answers if a[1] == 422} == {"collected_at"}
+    assert all("this result is already stored" in a[2]["message"] for a in answers if a[1] == 422)
+    values = server.django(f"""
+from mibg.web.followup.models import LabResult
+print(json.dumps(sorted(r.value for r in LabResult.objects.filter(course_id={course_id}, test="platelets"))))
+""")
+    assert values == sorted(str(40 + r) for r in range(rounds))

@@ -134,9 +134,17 @@ def _create_lab(user: Any, course: Course, lab: LabValue, result: CtcaeGrade, so
     return record
 
 
+def _serialise_labs(course: Course) -> None:
+    """Lock the course row until the end of the transaction, so that the "already stored" check and the insert
+    of one lab entry are not interleaved with another's: unlocked, the same result sent twice at the same
+    moment passed both checks on PostgreSQL and was stored twice (tests/web/test_concurrency.py)."""
+    Course.objects.select_for_update().values_list("pk", flat=True).get(pk=course.pk)
+
+
 def add_lab(user: Any, course: Course, entry: LabEntry, source: str = LabResult.FORM) -> LabResult:
     check_open(course)
     with transaction.atomic():
+        _serialise_labs(course)
         lab, result = check_lab(course, entry)
         return _create_lab(user, course, lab, result, source, "")
 
@@ -155,24 +163,25 @@ def import_labs_csv(user: Any, course: Course, text: str, filename: str) -> list
     """Store every row of a labs CSV, or none: :class:`CsvRefused` lists each error with its line and column."""
     check_open(course)
     parsed = parse_labs_csv(text)
-    errors = list(parsed.errors)
-    checked: list[tuple[int, LabValue, CtcaeGrade]] = []
-    seen: dict[tuple[str, datetime | None, Decimal], int] = {}
-    for row in parsed.rows:
-        try:
-            result = check_parsed(course, row.lab)
-        except InputError as error:
-            errors.append(RowError(row.line, error.field, error.message))
-            continue
-        key = (row.lab.test, row.lab.collected_at, row.lab.value)
-        if key in seen:
-            errors.append(RowError(row.line, "row", f"repeats line {seen[key]} (same test, time and value)"))
-            continue
-        seen[key] = row.line
-        checked.append((row.line, row.lab, result))
-    if errors:
-        raise CsvRefused(sorted(errors, key=lambda e: e.line))
-    with transaction.atomic():
+    with transaction.atomic():  # checked and stored under one lock (see _serialise_labs); refused: nothing stored
+        _serialise_labs(course)
+        errors = list(parsed.errors)
+        checked: list[tuple[int, LabValue, CtcaeGrade]] = []
+        seen: dict[tuple[str, datetime | None, Decimal], int] = {}
+        for row in parsed.rows:
+            try:
+                result = check_parsed(course, row.lab)
+            except InputError as error:
+                errors.append(RowError(row.line, error.field, error.message))
+                continue
+            key = (row.lab.test, row.lab.collected_at, row.lab.value)
+            if key in seen:
+                errors.append(RowError(row.line, "row", f"repeats line {seen[key]} (same test, time and value)"))
+                continue
+            seen[key] = row.line
+            checked.append((row.line, row.lab, result))
+        if errors:
+            raise CsvRefused(sorted(errors, key=lambda e: e.line))
         return [_create_lab(user, course, lab, result, LabResult.CSV, f"{filename}, line {line}"[:200])
                 for line, lab, result in checked]
 
