@@ -20,13 +20,15 @@ import pytest
 from django.utils import timezone
 from server_process import ServerProcess, scratch_database
 
+from clinic_helpers import PASSWORD
 from mibg.web.demo import snapshot_data
 
 ROUNDS = 50
 CONFLICT = ("This course's screening data was changed by someone else after you opened it. Nothing of yours was "
             "saved. Reload the page to see the current record, then make your change again.")
 
-SETUP = """
+SIGNING_ROUNDS = 5
+SETUP = f"SIGNING_ROUNDS = {SIGNING_ROUNDS}\n" + """
 from datetime import timedelta
 from django.conf import settings
 from django.test import Client
@@ -44,12 +46,13 @@ def new_course(mrn, days_ahead, until):
 
 out["screening_course"] = new_course("CC-1", 3, "screening")
 out["followup_course"] = new_course("CC-2", -10, "administered")
+out["eligible_courses"] = [new_course(f"CC-E{i}", 3, "eligible") for i in range(SIGNING_ROUNDS)]
 browser = Client()
 browser.force_login(people["nora"])
 out["nora_session"] = (settings.SESSION_COOKIE_NAME, browser.cookies[settings.SESSION_COOKIE_NAME].value)
 """
 
-EVERYONE = ("patel", "chen", "sam", "riley", "nora")
+EVERYONE = ("patel", "okoye", "chen", "sam", "riley", "nora")
 
 
 @pytest.fixture
@@ -262,3 +265,42 @@ from mibg.web.followup.models import LabResult
 print(json.dumps(sorted(r.value for r in LabResult.objects.filter(course_id={course_id}, test="platelets"))))
 """)
     assert values == sorted(str(40 + r) for r in range(rounds))
+
+
+def test_dr_patel_and_dr_okoye_signing_the_same_course_at_the_same_moment_sign_one_directive(server):
+    """Two authorised users sign a written directive for the same course together: one signature, one conflict."""
+    tokens = server.setup["tokens"]
+    t = timezone.localdate() + timedelta(days=3)
+    answers: list[tuple[int, str, int, dict]] = []
+    lock = threading.Lock()
+    for course_id in server.setup["eligible_courses"]:
+        status, course = server.api("GET", f"/courses/{course_id}", tokens["patel"])
+        assert status == 200, course
+        body = {"version": course["version"], "mci_per_kg": 18, "preparation": "draximage", "specific_activity": 12,
+                "final_volume_ml": 50, "infusion_min": 100, "route": "central_line", "password": PASSWORD,
+                "calibration_time": f"{t}T07:00:00-08:00", "administration_time": f"{t}T09:00:00-08:00"}
+        together = threading.Barrier(2, timeout=60)
+
+        def sign(user: str, course_id=course_id, body=body, together=together) -> None:
+            together.wait()
+            status, answer = server.api("POST", f"/courses/{course_id}/directives", tokens[user], body)
+            with lock:
+                answers.append((course_id, user, status, answer))
+
+        both = [threading.Thread(target=sign, args=(user,)) for user in ("patel", "okoye")]
+        for thread in both:
+            thread.start()
+        for thread in both:
+            thread.join(timeout=60)
+
+    for course_id in server.setup["eligible_courses"]:
+        mine = sorted((a for a in answers if a[0] == course_id), key=lambda a: a[2])
+        assert [a[2] for a in mine] == [201, 409], mine
+        assert mine[1][3] == {"message": CONFLICT.replace("This course's screening data", "This course"), "field": "version"}
+    stored = server.django(f"""
+from mibg.web.directives.models import WrittenDirective
+print(json.dumps([[d.course_id, d.version, d.status, d.signed_by.username]
+                  for d in WrittenDirective.objects.filter(course_id__in={server.setup["eligible_courses"]!r}).order_by("course_id")]))
+""")
+    signers = {a[0]: a[1] for a in answers if a[2] == 201}
+    assert stored == [[pk, 1, "signed", signers[pk]] for pk in server.setup["eligible_courses"]]

@@ -108,3 +108,13 @@ def update_versioned(obj: models.Model, expected_version: int, fields: dict[str,
     for name, value in fields.items():
         setattr(obj, name, value)
     obj.version = expected_version + 1  # type: ignore[attr-defined]
+
+
+def hold_version(obj: models.Model, expected_version: int, what: str) -> None:
+    """Lock ``obj``'s row to the end of the transaction and check it is still at ``expected_version``, else raise
+    :class:`Conflict`. For a save that writes other records before its :func:`update_versioned`: two saves from the
+    same version then meet here, the second waits for the first and is told of the conflict, rather than failing
+    on a unique constraint (PostgreSQL) or being judged against the first one's records (SQLite)."""
+    current = type(obj)._default_manager.select_for_update().values_list("version", flat=True).get(pk=obj.pk)
+    if current != expected_version:
+        raise Conflict(what)

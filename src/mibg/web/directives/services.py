@@ -21,6 +21,7 @@ from mibg.web.audit.trail import field_values, log_changes, log_event
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import advance, course_facts, current_directive
 from mibg.web.directives.models import ROUTES, Verification, WrittenDirective
+from mibg.web.safety import hold_version
 from mibg.web.screening.services import dosing_snapshot
 
 
@@ -100,6 +101,7 @@ def sign(user: Any, signed_name: str, course: Course, version: int, entry: Direc
     if plan.blocked:
         raise Refused("The dose plan is blocked by a protocol limit: a blocked plan cannot be signed.")
     with transaction.atomic():
+        hold_version(course, version, "This course")  # two signers at once: one signs, the other is told
         previous = current_directive(course)
         event = "revise_directive" if previous is not None else "sign_directive"
         if previous is not None and not change_reason.strip():
