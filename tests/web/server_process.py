@@ -10,6 +10,7 @@ the test database and dropped afterwards, so the pytest-django test database is 
 from __future__ import annotations
 
 import contextlib
+import html.parser
 import http.client
 import json
 import os
@@ -57,6 +58,59 @@ def scratch_database(purpose: str) -> Iterator[str | None]:
     finally:
         with psycopg.connect(**params) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class _FormReader(html.parser.HTMLParser):
+    """What a browser would post for the forms of a page as rendered: inputs (checked boxes only; no buttons),
+    the selected option of each select (else its first), textareas."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, str] = {}
+        self._select: str | None = None
+        self._first_option: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        name = a.get("name", "")
+        if tag == "input" and name:
+            kind = a.get("type", "text").lower()
+            if kind in ("submit", "button", "image", "file", "reset"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.values[name] = a.get("value", "on" if kind in ("checkbox", "radio") else "")
+        elif tag == "select":
+            self._select, self._first_option = name, None
+        elif tag == "option" and self._select:
+            value = a.get("value", "")
+            if self._first_option is None:
+                self._first_option = value
+            if "selected" in a:
+                self.values[self._select] = value
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select" and self._select:
+            self.values.setdefault(self._select, self._first_option or "")
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            if not self.values[self._textarea]:
+                data = data.removeprefix("\n")  # as browsers do: the newline after <textarea> is not content
+            self.values[self._textarea] += data
+
+
+def form_values(page: str) -> dict[str, str]:
+    reader = _FormReader()
+    reader.feed(page)
+    return reader.values
 
 
 def free_port() -> int:

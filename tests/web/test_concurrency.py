@@ -10,7 +10,7 @@ mibg.web.safety.update_versioned stores the edit only if the course is still at 
 
 from __future__ import annotations
 
-import re
+import html
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
-from server_process import ServerProcess, scratch_database
+from server_process import ServerProcess, form_values, scratch_database
 
 from clinic_helpers import PASSWORD
 from mibg.web.demo import snapshot_data
@@ -45,20 +45,25 @@ def new_course(mrn, days_ahead, until):
     return course.pk
 
 out["screening_course"] = new_course("CC-1", 3, "screening")
+out["screening_page_course"] = new_course("CC-3", 3, "screening")
 out["followup_course"] = new_course("CC-2", -10, "administered")
 out["eligible_courses"] = [new_course(f"CC-E{i}", 3, "eligible") for i in range(SIGNING_ROUNDS)]
-browser = Client()
-browser.force_login(people["nora"])
-out["nora_session"] = (settings.SESSION_COOKIE_NAME, browser.cookies[settings.SESSION_COOKIE_NAME].value)
+out["sessions"] = {}
+for name in ("nora", "patel"):
+    browser = Client()
+    browser.force_login(people[name])
+    out["sessions"][name] = browser.cookies[settings.SESSION_COOKIE_NAME].value
+out["session_cookie"] = settings.SESSION_COOKIE_NAME
 """
 
 EVERYONE = ("patel", "okoye", "chen", "sam", "riley", "nora")
 
 
-@pytest.fixture
-def server(tmp_path):
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server for the module (its setup is the slow part); each test works on records of its own."""
     with scratch_database("concurrency") as database_url:
-        process = ServerProcess(tmp_path, database_url)
+        process = ServerProcess(tmp_path_factory.mktemp("concurrency"), database_url)
         process.setup = process.prepare(EVERYONE, SETUP)
         process.start()
         try:
@@ -69,7 +74,38 @@ def server(tmp_path):
 
 def weight_for(user: str, round_: int) -> str:
     """A weight no other edit uses, so the stored record shows whose edit of which round it is."""
-    return str(Decimal({"nora": "18.00", "patel": "19.00"}[user]) + Decimal(round_) * Decimal("0.02"))
+    return str(Decimal({"nora": "16.00", "patel": "20.00"}[user]) + Decimal(round_) * Decimal("0.01"))
+
+
+class Browser:
+    """One person's browser: their session cookie, the CSRF cookie the pages set, forms posted as rendered."""
+
+    def __init__(self, server: ServerProcess, user: str) -> None:
+        self.server = server
+        self.cookies = {server.setup["session_cookie"]: server.setup["sessions"][user]}
+
+    def _headers(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+
+    def _keep(self, headers) -> None:
+        for cookie in headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+
+    def get(self, path: str) -> str:
+        status, page, headers = self.server.exchange("GET", path, headers=self._headers())
+        assert status == 200, (path, status, page[:300])
+        self._keep(headers)
+        return page.decode()
+
+    def post(self, path: str, values: dict[str, str]) -> str:
+        """Post the form; the page it redirects to (a save or a refusal is always followed by a redirect)."""
+        status, page, headers = self.server.exchange(
+            "POST", path, urlencode(values).encode(),
+            headers={**self._headers(), "Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 302, (path, status, page[:300])
+        self._keep(headers)
+        return headers["Location"]
 
 
 def test_nora_and_dr_patel_edit_the_same_course_at_the_same_moment_50_times_and_no_update_is_lost(server):
@@ -136,51 +172,87 @@ print(json.dumps({{
     assert record["evaluations"][1:] == [[user, weight] for user, weight in landed]
 
 
-def _field(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(rf'value="([^"]*)"[^>]*name="{name}"', html)
-    assert match, f"no {name} in the form"
-    return match.group(1)
+def test_nora_and_dr_patel_save_the_same_screening_page_at_the_same_moment_and_one_is_told_of_the_conflict(server):
+    """The same race through the pages: both open the screening form of one course, both change the weight and
+    press Save together. One save lands (its evaluation is shown); the other is refused with the conflict message."""
+    course_id = server.setup["screening_page_course"]
+    path = f"/courses/{course_id}/screening/"
+    rounds = 15
+    outcomes: list[tuple[int, str, str, str]] = []  # round, user, weight, the message the user was shown
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+    opened, saved = threading.Barrier(2, timeout=120), threading.Barrier(2, timeout=120)
+
+    def edit(user: str) -> None:
+        browser = Browser(server, user)
+        try:
+            for round_ in range(rounds):
+                opened.wait()
+                values = form_values(browser.get(path))
+                saved.wait()  # both forms carry the same version; both save now
+                weight = weight_for(user, round_ + ROUNDS)
+                where = browser.post(path, {**values, "weight_kg": weight})
+                page = html.unescape(browser.get(where))
+                shown = (CONFLICT if CONFLICT in page else "saved" if "Screening data saved and evaluated" in page
+                         else page[page.find('<ul class="messages">'):][:400])
+                with lock:
+                    outcomes.append((round_, user, weight, shown))
+        except BaseException as error:
+            failures.append(error)
+            opened.abort()
+            saved.abort()
+
+    editors = [threading.Thread(target=edit, args=(user,)) for user in ("nora", "patel")]
+    for editor in editors:
+        editor.start()
+    for editor in editors:
+        editor.join(timeout=600)
+    assert failures == []
+    landed = []
+    for round_ in range(rounds):
+        both = sorted((o for o in outcomes if o[0] == round_), key=lambda o: o[3] != "saved")
+        assert [o[3] for o in both] == ["saved", CONFLICT], both
+        landed.append((both[0][1], both[0][2]))
+    record = server.django(f"""
+from mibg.web.audit.models import AuditEvent
+from mibg.web.courses.models import Course
+course = Course.objects.get(pk={course_id})
+trail = AuditEvent.objects.filter(model="courses.Course", object_id=str(course.pk), field="snapshot_json:weight_kg")
+print(json.dumps({{"version": course.version, "trail": [[e.username, e.new_value] for e in trail.order_by("id")]}}))
+""")
+    assert record["trail"][1:] == [list(edit) for edit in landed]
+    assert record["version"] == 2 + rounds
 
 
 def test_a_transfusion_form_posted_twice_at_the_same_moment_stores_one_transfusion(server):
     """Nora's browser sends the same transfusion form twice at once (a double click), 20 times over."""
     course_id = server.setup["followup_course"]
-    cookie_name, session = server.setup["nora_session"]
     path = f"/followup/courses/{course_id}/transfusions/new/"
     given_at = timezone.localtime() - timedelta(hours=5)
     rounds = 20
-    answers: list[tuple[int, int, str]] = []
+    landed_on: list[str] = []
     lock = threading.Lock()
+    browser = Browser(server, "nora")
     for round_ in range(rounds):
-        status, page, headers = server.exchange("GET", path, headers={"Cookie": f"{cookie_name}={session}"})
-        assert status == 200, page[:500]
-        html = page.decode()
-        csrf_cookie = re.search(r"csrftoken=([^;]+)", headers.get("Set-Cookie", "")).group(1)
-        body = urlencode({"csrfmiddlewaretoken": _field(html, "csrfmiddlewaretoken"), "form_token": _field(html, "form_token"),
-                          "product": "platelets", "given_at": given_at.strftime("%Y-%m-%dT%H:%M:%S"),
-                          "note": f"double click {round_}"}).encode()
-        headers = {"Cookie": f"{cookie_name}={session}; csrftoken={csrf_cookie}",
-                   "Content-Type": "application/x-www-form-urlencoded"}
+        values = {**form_values(browser.get(path)), "product": "platelets",
+                  "given_at": given_at.strftime("%Y-%m-%dT%H:%M:%S"), "note": f"double click {round_}"}
         together = threading.Barrier(2, timeout=60)
 
-        def post(round_=round_, body=body, headers=headers, together=together) -> None:
+        def click(values=values, together=together) -> None:
             together.wait()
-            status, _content, answer_headers = server.exchange("POST", path, body, headers=headers)
+            where = browser.post(path, values)
             with lock:
-                answers.append((round_, status, answer_headers.get("Location", "")))
+                landed_on.append(where)
 
-        clicks = [threading.Thread(target=post) for _ in range(2)]
-        for click in clicks:
-            click.start()
-        for click in clicks:
-            click.join(timeout=60)
+        clicks = [threading.Thread(target=click) for _ in range(2)]
+        for thread in clicks:
+            thread.start()
+        for thread in clicks:
+            thread.join(timeout=60)
 
     # Both posts of every round end on the follow-up page (one stored, one told it was already stored).
-    assert len(answers) == 2 * rounds
-    assert {(status, location) for _, status, location in answers} == {(302, f"/followup/courses/{course_id}/#transfusions")}
-
+    assert landed_on == [f"/followup/courses/{course_id}/#transfusions"] * (2 * rounds)
     stored = server.django(f"""
-from mibg.web.accounts.models import SubmissionToken
 from mibg.web.audit.models import AuditEvent
 from mibg.web.followup.models import Transfusion
 rows = Transfusion.objects.filter(course_id={course_id})
