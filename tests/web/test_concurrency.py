@@ -376,3 +376,37 @@ print(json.dumps([[d.course_id, d.version, d.status, d.signed_by.username]
 """)
     signers = {a[0]: a[1] for a in answers if a[2] == 201}
     assert stored == [[pk, 1, "signed", signers[pk]] for pk in server.setup["eligible_courses"]]
+
+
+def test_the_same_new_patient_sent_by_nora_and_dr_patel_at_the_same_moment_is_stored_once(server):
+    """The MRN is unique: the second of two simultaneous registrations is refused naming the field, not a 500."""
+    tokens = server.setup["tokens"]
+    rounds = 10
+    answers: list[tuple[int, int, dict]] = []
+    lock = threading.Lock()
+    for round_ in range(rounds):
+        body = {"mrn": f"SAME-{round_}", "family_name": "Twice", "given_name": "Noor", "birth_date": "2017-09-10",
+                "sex": "female"}
+        together = threading.Barrier(2, timeout=60)
+
+        def register(user: str, round_=round_, body=body, together=together) -> None:
+            together.wait()
+            status, answer = server.api("POST", "/patients", tokens[user], body)
+            with lock:
+                answers.append((round_, status, answer))
+
+        both = [threading.Thread(target=register, args=(user,)) for user in ("nora", "patel")]
+        for thread in both:
+            thread.start()
+        for thread in both:
+            thread.join(timeout=60)
+
+    for round_ in range(rounds):
+        mine = sorted((a for a in answers if a[0] == round_), key=lambda a: a[1])
+        assert [a[1] for a in mine] == [201, 422], mine
+        assert mine[1][2] == {"message": "another patient has this MRN", "field": "mrn"}
+    counts = server.django(f"""
+from mibg.web.patients.models import Patient
+print(json.dumps([Patient.objects.filter(mrn=f"SAME-{{r}}").count() for r in range({rounds})]))
+""")
+    assert counts == [1] * rounds
