@@ -222,3 +222,31 @@ class ServerProcess:
     def api(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
         status, content = self.request(method, f"/api{path}", body, token=token)
         return status, json.loads(content) if content else None
+
+
+class KeptAliveClient:
+    """An API client on one HTTP/1.1 connection kept open between requests, as an integration would keep it
+    (and as browsers do): the server then serves it on one thread with one database connection, rather than
+    opening a database connection per request. A failed connection is dropped and the next request opens anew."""
+
+    def __init__(self, server: ServerProcess, token: str) -> None:
+        self.server, self.token = server, token
+        self.conn: http.client.HTTPConnection | None = None
+
+    def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=60)
+        try:
+            self.conn.request(method, f"/api{path}", body=None if body is None else json.dumps(body).encode(),
+                              headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+            response = self.conn.getresponse()
+            content = response.read()
+        except BaseException:
+            self.close()
+            raise
+        return response.status, json.loads(content) if content else None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None

@@ -14,12 +14,13 @@ point at PostgreSQL, on a scratch PostgreSQL database.
 
 from __future__ import annotations
 
+import http.client
 import sqlite3
 import threading
 import time
 from datetime import date, timedelta
 
-from server_process import ServerProcess, on_postgresql, scratch_database
+from server_process import KeptAliveClient, ServerProcess, on_postgresql, scratch_database
 
 PATIENTS = 1000  # plus a course for every fourth: 1,250 writes
 WRITERS = 4
@@ -74,24 +75,31 @@ class Stream:
     def acknowledged(self) -> int:
         return len(self.patients) + len(self.courses)
 
-    def _call(self, path: str, body: object) -> tuple[int, object] | None:
+    def _call(self, client: KeptAliveClient, path: str, body: object) -> tuple[int, object] | None:
         """The answer, or None when the connection failed (the server was killed before it answered)."""
         self.back.wait(timeout=120)
         with self.lock:
             self.attempted += 1
         try:
-            return self.server.api("POST", path, self.token, body)
-        except (ConnectionError, OSError, ValueError):
+            return client.api("POST", path, body)
+        except (OSError, http.client.HTTPException, ValueError):  # refused, reset, or cut off mid-answer
             with self.lock:
                 self.lost_connection += 1
             return None
 
     def write(self, indexes: range) -> None:
+        client = KeptAliveClient(self.server, self.token)
+        try:
+            self._write(client, indexes)
+        finally:
+            client.close()
+
+    def _write(self, client: KeptAliveClient, indexes: range) -> None:
         for j in indexes:
             body = patient_body(j)
             with self.lock:
                 self.sent[body["mrn"]] = body
-            answer = self._call("/patients", body)
+            answer = self._call(client, "/patients", body)
             if answer is None:
                 continue
             status, out = answer
@@ -103,7 +111,7 @@ class Stream:
                 self.patients[out["id"]] = out
                 self.acknowledged_after_restart += self.restarted
             if j % COURSE_EVERY == 0:
-                answer = self._call(f"/patients/{out['id']}/courses", None)
+                answer = self._call(client, f"/patients/{out['id']}/courses", None)
                 if answer is None:
                     with self.lock:
                         self.unacknowledged_courses.add(out["id"])
