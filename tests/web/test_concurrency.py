@@ -415,3 +415,14 @@ from mibg.web.patients.models import Patient
 print(json.dumps([Patient.objects.filter(mrn=f"SAME-{{r}}").count() for r in range({rounds})]))
 """)
     assert counts == [1] * rounds
+
+
+def test_a_course_is_not_started_while_the_patients_last_course_is_open_even_past_the_pages_check(people, make_course):
+    """The check under the patient lock that the race above needs, called as a second request would reach it."""
+    from mibg.web.courses import services
+
+    course = make_course(until="eligible")
+    with pytest.raises(services.CourseStillOpen) as refused:
+        services.create_course(people["patel"], course.patient)
+    assert refused.value.message == "Course 1 is still open: close or stop it before starting another."
+    assert course.patient.courses.count() == 1
