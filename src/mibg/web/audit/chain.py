@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -214,6 +215,11 @@ def _link_break(row: _Row, previous: _Row | None, expected_seq: int, missing: bo
                   f"{target.seq}): it was inserted into the trail")
 
 
+def walk(chunk_size: int = 5000) -> ChainReport:
+    """:func:`verify` without opening a snapshot: call inside :func:`read_snapshot`."""
+    return _walk(chunk_size)
+
+
 def _walk(chunk_size: int) -> ChainReport:
     from mibg.web.audit.models import AuditChainHead, AuditEvent
 
@@ -251,27 +257,42 @@ def _walk(chunk_size: int) -> ChainReport:
     return report(None)
 
 
-def verify(chunk_size: int = 5000) -> ChainReport:
-    """Walk the whole chain in one consistent snapshot; stop at the first break.
+@contextmanager
+def read_snapshot(export: bool = False) -> Iterator[str | None]:
+    """One consistent, read-only view of the database for a walk, a count or a backup.
 
-    PostgreSQL: a REPEATABLE READ, READ ONLY transaction (writers are not held up). SQLite: a deferred read
-    transaction begun by hand (the configured IMMEDIATE mode would block writers for the whole walk).
+    PostgreSQL: a REPEATABLE READ, READ ONLY transaction (writers are not held up); with ``export`` its
+    snapshot id is given, for ``pg_dump --snapshot``. SQLite: a deferred read transaction begun by hand (the
+    configured IMMEDIATE mode would block every writer for the whole walk). Inside an open transaction (a
+    test), that transaction is the view.
     """
     if connection.in_atomic_block:
-        return _walk(chunk_size)
+        yield None
+        return
     if connection.vendor == "postgresql":
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            return _walk(chunk_size)
+                snapshot = None
+                if export:
+                    cursor.execute("SELECT pg_export_snapshot()")
+                    snapshot = cursor.fetchone()[0]
+            yield snapshot
+        return
     connection.ensure_connection()
     with connection.cursor() as cursor:
         cursor.execute("BEGIN DEFERRED")
     try:
-        return _walk(chunk_size)
+        yield None
     finally:
         with connection.cursor() as cursor:
             cursor.execute("ROLLBACK")
+
+
+def verify(chunk_size: int = 5000) -> ChainReport:
+    """Walk the whole chain in one consistent snapshot (:func:`read_snapshot`); stop at the first break."""
+    with read_snapshot():
+        return _walk(chunk_size)
 
 
 def hash_existing(events: Iterable[Any], start: tuple[int, str] = (0, GENESIS)) -> tuple[int, str]:
