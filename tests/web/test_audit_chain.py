@@ -274,3 +274,40 @@ def test_the_migration_chains_the_records_written_before_it_in_the_order_they_we
     assert verify().intact
     log_event(None, "view", events[0], None, note="after the migration")
     assert AuditEvent.objects.order_by("-seq").first().prev_hash == previous
+
+
+def rewrite_from(seq: int, new_value: str) -> None:
+    """The forger with the database in hand: change one record, hash it and every later record again, move the head."""
+    events = chain()
+    previous = events[seq - 2].record_hash if seq > 1 else ZEROS
+    for event in events[seq - 1:]:
+        if event.seq == seq:
+            event.new_value = new_value
+        event.record_hash = hand_hash(event, previous)
+        sql("UPDATE {t} SET new_value = %s, prev_hash = %s, record_hash = %s WHERE id = %s",
+            [event.new_value, previous, event.record_hash, event.pk])
+        previous = event.record_hash
+    sql("UPDATE audit_auditchainhead SET record_hash = %s", [previous])
+
+
+def test_a_chain_rewritten_from_end_to_end_passes_alone_but_not_against_an_anchor_kept_elsewhere(trail, capsys):
+    anchor = trail[60]  # what an earlier `mibg audit verify` printed, or a backup manifest kept off the server
+    rewrite_from(41, "396 mCi")
+    assert verify().intact  # the limit of a hash chain without a key: said in the module docstring
+    broken = verify(anchors=[(anchor.seq, anchor.record_hash)]).broken
+    assert (broken.record_id, broken.seq, broken.check, broken.kind) == (anchor.pk, 61, "anchor", "edited")
+    assert main(["audit", "verify", "--no-record", "--anchor", f"{anchor.seq}:{anchor.record_hash}"]) == 1
+    assert f"BROKEN at record id {anchor.pk} (seq 61, " in capsys.readouterr().out
+
+
+def test_an_anchor_from_a_backup_manifest_is_checked_and_a_bad_anchor_is_bad_input(trail, tmp_path, capsys):
+    manifest = tmp_path / "clinic.backup.manifest.json"
+    manifest.write_text(f'{{"audit_chain": {{"head_seq": {len(trail)}, "head_hash": "{trail[-1].record_hash}"}}}}')
+    assert main(["audit", "verify", "--no-record", "--anchor", str(manifest)]) == 0
+    assert main(["audit", "verify", "--no-record", "--anchor", f"{len(trail) + 5}:{trail[-1].record_hash}"]) == 1
+    assert "an anchor kept outside the database names seq" in capsys.readouterr().out
+    for bad in ("12:abc", str(tmp_path / "nothing.json"), "twelve"):
+        assert main(["audit", "verify", "--no-record", "--anchor", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("mibg: error: audit verify: --anchor ")
+        assert err.count("\n") == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from mibg.cli import EXIT_BLOCKED, EXIT_OK, fail
 
@@ -20,6 +21,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             description="walk the hash chain in order and report the first broken link")
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     verify.add_argument("--no-record", action="store_true", help="do not add the result to the audit trail")
+    verify.add_argument("--anchor", action="append", default=[], metavar="SEQ:SHA256|MANIFEST",
+                        help="a record's hash kept outside the database (e.g. from an earlier verify line), or a backup "
+                             "manifest (its audit chain head); the chain must still hold it. Repeatable.")
+
+
+def parse_anchor(raw: str) -> tuple[int, str]:
+    """``SEQ:SHA256`` or a path to a backup manifest. Raises ValueError with the reason."""
+    seq_text, sep, digest = raw.partition(":")
+    if sep and seq_text.isdigit():
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(f"{raw!r}: the hash must be 64 lowercase hexadecimal digits")
+        return int(seq_text), digest
+    path = Path(raw)
+    if not path.is_file():
+        raise ValueError(f"{raw!r} is neither SEQ:SHA256 nor a manifest file")
+    try:
+        head = json.loads(path.read_text(encoding="utf-8"))["audit_chain"]
+        return int(head["head_seq"]), str(head["head_hash"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{raw}: not a backup manifest with an audit chain head ({type(error).__name__})") from None
 
 
 def summary(report: object) -> str:
@@ -44,12 +65,16 @@ def run(args: argparse.Namespace) -> int:
     error = setup_django()
     if error:
         return fail(f"audit: {error}")
+    try:
+        anchors = [parse_anchor(raw) for raw in args.anchor]
+    except ValueError as problem:
+        return fail(f"audit verify: --anchor {problem}")
     from django.db import DatabaseError
 
     from mibg.web.audit.chain import verify
 
     try:
-        report = verify()
+        report = verify(anchors=anchors)
         text = summary(report)
         if not args.no_record:
             record(text)

@@ -124,7 +124,7 @@ def seal(events: Sequence[Any]) -> None:
 
 # Verification --------------------------------------------------------------------------------------------------
 
-OWN_HASH, LINK, SEQUENCE, HEAD = "own hash", "previous-hash link", "sequence", "chain head"
+OWN_HASH, LINK, SEQUENCE, HEAD, ANCHOR = "own hash", "previous-hash link", "sequence", "chain head", "anchor"
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class Break:
     record_id: int | None
     seq: int | None
     at: datetime | None
-    check: str  # OWN_HASH, LINK, SEQUENCE or HEAD: which check failed
+    check: str  # OWN_HASH, LINK, SEQUENCE, HEAD or ANCHOR: which check failed
     kind: str  # "edited", "deleted", "inserted" or "reordered": what that check says happened
     detail: str
 
@@ -215,12 +215,15 @@ def _link_break(row: _Row, previous: _Row | None, expected_seq: int, missing: bo
                   f"{target.seq}): it was inserted into the trail")
 
 
-def walk(chunk_size: int = 5000) -> ChainReport:
+def walk(chunk_size: int = 5000, anchors: Sequence[tuple[int, str]] = ()) -> ChainReport:
     """:func:`verify` without opening a snapshot: call inside :func:`read_snapshot`."""
-    return _walk(chunk_size)
+    return _walk(chunk_size, anchors)
 
 
-def _walk(chunk_size: int) -> ChainReport:
+def _walk(chunk_size: int, anchors: Sequence[tuple[int, str]] = ()) -> ChainReport:
+    """Anchors: (seq, hash) pairs kept outside the database (a backup manifest's head, a printed verify line).
+    A chain recomputed from end to end by someone with the database in hand passes every other check; it
+    cannot give an anchored record its old hash again."""
     from mibg.web.audit.models import AuditChainHead, AuditEvent
 
     head = AuditChainHead.objects.filter(pk=1).first()
@@ -230,6 +233,7 @@ def _walk(chunk_size: int) -> ChainReport:
     def report(broken: Break | None) -> ChainReport:
         return ChainReport(count, head_seq, head_hash, broken)
 
+    anchor_at = dict(anchors)
     previous: _Row | None = None
     for row in _rows(chunk_size):
         expected = previous.seq + 1 if previous else 1
@@ -247,6 +251,10 @@ def _walk(chunk_size: int) -> ChainReport:
         if row.seq != expected:
             return report(_break(row, SEQUENCE, "deleted", f"seq {expected} to {row.seq - 1} are missing: records before "
                                  "it were deleted"))
+        anchored = anchor_at.get(row.seq)
+        if anchored is not None and anchored != row.record_hash:
+            return report(_break(row, ANCHOR, "edited", f"its hash is not {anchored}, the one kept outside the database "
+                                 "for this seq: the trail up to this record was rewritten"))
         previous = row
     last_seq = previous.seq if previous else 0
     if head_seq > last_seq:
@@ -254,6 +262,10 @@ def _walk(chunk_size: int) -> ChainReport:
                             f"at seq {last_seq}: the last {head_seq - last_seq} were deleted"))
     if previous is not None and head_hash != previous.record_hash:
         return report(_break(previous, HEAD, "edited", "the last record is not the one the application wrote last"))
+    beyond = sorted(seq for seq in anchor_at if seq > last_seq)
+    if beyond:
+        return report(Break(None, None, None, ANCHOR, "deleted", f"an anchor kept outside the database names seq {beyond[0]}; "
+                            f"the trail ends at seq {last_seq}"))
     return report(None)
 
 
@@ -289,10 +301,10 @@ def read_snapshot(export: bool = False) -> Iterator[str | None]:
             cursor.execute("ROLLBACK")
 
 
-def verify(chunk_size: int = 5000) -> ChainReport:
+def verify(chunk_size: int = 5000, anchors: Sequence[tuple[int, str]] = ()) -> ChainReport:
     """Walk the whole chain in one consistent snapshot (:func:`read_snapshot`); stop at the first break."""
     with read_snapshot():
-        return _walk(chunk_size)
+        return _walk(chunk_size, anchors)
 
 
 def hash_existing(events: Iterable[Any], start: tuple[int, str] = (0, GENESIS)) -> tuple[int, str]:
