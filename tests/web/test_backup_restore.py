@@ -51,29 +51,41 @@ def run_mibg(args: list[str], data_dir: Path, database_url: str | None) -> subpr
 
 
 @pytest.fixture
-def fresh(tmp_path):
-    """Where `mibg restore` restores to: a new SQLite file, or a new PostgreSQL database. Yields (url, reader)."""
-    if connection.vendor == "sqlite":
-        data_dir = tmp_path / "fresh"
-        data_dir.mkdir()
-        yield data_dir, None, lambda: sqlite3.connect(data_dir / "mibg.sqlite3")
-        return
-    import psycopg
-
+def new_database(tmp_path):
+    """``new_database("a")`` -> (data dir, DATABASE_URL or None, reader): where a `mibg` process restores to, a new
+    SQLite file or a new PostgreSQL database named after the test database (dropped afterwards)."""
+    made: list[str] = []
     settings = connection.settings_dict
-    name = f"{settings['NAME']}_restored"
     base = f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
     password = {"password": settings["PASSWORD"]} if settings.get("PASSWORD") else {}
-    with psycopg.connect(f"{base}/postgres", autocommit=True, **password) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    data_dir = tmp_path / "fresh"
-    data_dir.mkdir()
-    try:
-        yield data_dir, f"{base}/{name}", lambda: psycopg.connect(f"{base}/{name}", **password)
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True, **password) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def admin(statement: str) -> None:
+        import psycopg
+
+        with psycopg.connect(f"{base}/postgres", autocommit=True, **password) as conn:
+            conn.execute(statement)
+
+    def make(label: str):
+        data_dir = tmp_path / f"database-{label}"
+        data_dir.mkdir()
+        if connection.vendor == "sqlite":
+            return data_dir, None, lambda: sqlite3.connect(data_dir / "mibg.sqlite3")
+        import psycopg
+
+        name = f"{settings['NAME']}_{label}"
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return data_dir, f"{base}/{name}", lambda: psycopg.connect(f"{base}/{name}", **password)
+
+    yield make
+    for name in made:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh(new_database):
+    return new_database("restored")
 
 
 def original_reader():
@@ -268,3 +280,54 @@ def test_a_backup_of_one_engine_is_not_restored_into_the_other(populated, tmp_pa
     assert main(["restore", str(backup), "--force"]) == 2
     assert capsys.readouterr().err == (f"mibg: error: restore: the backup is of a {other} database; the configured "
                                        f"database is {connection.vendor}\n")
+
+
+WRITER = """
+import os, sys, time
+import django
+django.setup()
+from mibg.web.audit.models import AuditChainHead, AuditEvent
+stop, started, i = sys.argv[1], False, 0
+deadline = time.monotonic() + 120
+while not os.path.exists(stop) and time.monotonic() < deadline:
+    i += 1
+    AuditEvent(username="nora", action="view", model="patients.Patient", note=f"while backing up {i}").save()
+    if not started:
+        print(AuditChainHead.objects.get(pk=1).seq, flush=True)
+        started = True
+    time.sleep(0.002)
+print(AuditChainHead.objects.get(pk=1).seq, flush=True)
+"""
+
+
+def test_a_backup_made_while_a_nurse_keeps_writing_is_consistent_with_its_manifest(populated, new_database, tmp_path):
+    """Online: records are written before, during and after the backup; the backup holds exactly the rows and the
+    chain head its manifest says, as checked by restoring it."""
+    first, second = tmp_path / "first.backup", tmp_path / "online.backup"
+    assert main(["backup", str(first)]) == 0
+    live_dir, live_url, _reader = new_database("live")
+    assert run_mibg(["restore", str(first)], live_dir, live_url).returncode == 0
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIBG_", "DATABASE_URL", "DJANGO_SETTINGS"))}
+    env.update({"MIBG_DEBUG": "1", "MIBG_DATA_DIR": str(live_dir), "PYTHONPATH": SOURCE,
+                "DJANGO_SETTINGS_MODULE": "mibg.web.settings", **({"DATABASE_URL": live_url} if live_url else {})})
+    stop = tmp_path / "stop"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(stop)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        seq_at_start = int(writer.stdout.readline())
+        made = run_mibg(["backup", str(second)], live_dir, live_url)
+    finally:
+        stop.touch()
+        out, err = writer.communicate(timeout=120)
+    assert (made.returncode, made.stderr) == (0, "")
+    assert (writer.returncode, err) == (0, "")
+    seq_at_end = int(out.strip())
+    head = json.loads((tmp_path / "online.backup.manifest.json").read_text(encoding="utf-8"))["audit_chain"]
+    assert seq_at_start < head["head_seq"] < seq_at_end  # taken while the nurse was writing
+    assert head["intact"]
+
+    check_dir, check_url, _reader = new_database("check")
+    restored = run_mibg(["restore", str(second)], check_dir, check_url)
+    assert (restored.returncode, restored.stderr) == (0, "")  # every table's rows and the chain head as the manifest says
+    assert f"audit chain intact, {head['records']} records, head {head['head_hash']}" in restored.stdout
