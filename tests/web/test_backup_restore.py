@@ -163,6 +163,7 @@ def test_the_manifest_records_engine_versions_migrations_every_tables_rows_the_c
     assert manifest["created_utc"].endswith("Z")
     assert manifest["sha256"] == hashlib.sha256(backup.read_bytes()).hexdigest()
     assert manifest["size_bytes"] == backup.stat().st_size
+    assert backup.stat().st_mode & 0o777 == 0o600  # every patient's record: the owner only
     with connection.cursor() as cursor:
         cursor.execute("SELECT app, name FROM django_migrations ORDER BY app, name")
         assert manifest["migrations"] == [list(row) for row in cursor.fetchall()]

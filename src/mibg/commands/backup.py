@@ -10,6 +10,8 @@ chain's state (records, head seq and hash, intact or the first break) and the fi
 ``mibg restore`` refuses a file without its manifest or whose checksum differs. The head hash in a manifest
 kept elsewhere is also an anchor for the audit chain (mibg.web.audit.chain).
 
+The backup file is made readable by its owner only (mode 0600): it holds every patient's record.
+
 Exit 0 done (a broken audit chain is said on stderr; the backup is still made: it is evidence), 2 bad input
 (an existing file, a missing directory, no permission, no database, no pg_dump).
 """
@@ -123,6 +125,10 @@ def pg_environment(settings_dict: dict[str, Any]) -> dict[str, str]:
         value = settings_dict.get(key)
         if value:
             env[name] = str(value)
+    options = settings_dict.get("OPTIONS") or {}
+    for key, name in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT")):
+        if options.get(key):
+            env[name] = str(options[key])
     return env
 
 
@@ -155,7 +161,10 @@ def make_backup(output: Path) -> dict[str, Any]:
         raise BackupError(f"the database engine {engine!r} is not supported (sqlite or postgresql)")
     check_output(output)
     partial = output.with_name(f".{output.name}.partial")
-    partial.open("xb").close()  # no permission or no space shows here, before the database is read
+    # Patients' records: readable by the owner only (the operator's account), whatever the umask. Made here, before
+    # the database is read, so a directory without write permission is said at once; pg_dump and SQLite keep the mode.
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    os.chmod(partial, 0o600)
     try:
         with read_snapshot(export=engine == "postgresql") as snapshot:
             state = database_state()

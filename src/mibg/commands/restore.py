@@ -7,7 +7,8 @@ software. A database that holds data (any row beyond Django's own bookkeeping) i
 restore never loses what was there. After restoring: every table's row count and the applied migrations must
 equal the manifest's, and the audit chain must be intact with the manifest's head.
 
-SQLite: the online backup API copies the file into the configured database. PostgreSQL: ``pg_restore --clean
+Stop the application first (a restore replaces the database under it). SQLite: the online backup API copies
+the file into the configured database. PostgreSQL: ``pg_restore --clean
 --if-exists --single-transaction`` into the configured database (all or nothing).
 
 Exit 0 restored and checked; 1 refused (data present, no --force) or the check after restoring failed;
@@ -85,6 +86,14 @@ def unknown_migrations(manifest: dict[str, Any]) -> list[str]:
 
     known = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
     return [f"{app}.{name}" for app, name in manifest["migrations"] if (app, name) not in known]
+
+
+def not_applied(manifest: dict[str, Any]) -> list[str]:
+    from django.db.migrations.loader import MigrationLoader
+
+    applied = {(app, name) for app, name in manifest["migrations"]}
+    return [f"{app}.{name}" for app, name in sorted(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+            if (app, name) not in applied]
 
 
 def holds_data() -> str | None:
@@ -191,7 +200,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"mibg: restore: restored, but the check after restoring failed: {problems[0]}{more}", file=sys.stderr)
         return EXIT_BLOCKED
     rows = sum(manifest["tables"].values())
+    pending = not_applied(manifest)
+    later = (f"; {len(pending)} migrations of this software are not applied yet ('mibg serve' applies them when it "
+             "starts)") if pending else ""
     chain = f"audit chain intact, {report.records} records, head {report.head_hash}" if report else "no audit chain"
     print(f"mibg restore: {backup} (made {manifest.get('created_utc', '?')} by mibg {manifest.get('software_version', '?')}) "
-          f"restored; {len(manifest['tables'])} tables and {rows} rows match the manifest; {chain}")
+          f"restored; {len(manifest['tables'])} tables and {rows} rows match the manifest; {chain}{later}")
     return EXIT_OK
