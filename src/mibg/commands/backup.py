@@ -170,9 +170,13 @@ def make_backup(output: Path) -> dict[str, Any]:
             state = database_state()
             if engine == "sqlite":
                 connection.ensure_connection()
-                with sqlite3.connect(partial) as target:
+                target = sqlite3.connect(partial)
+                try:
                     connection.connection.backup(target)
-                target.close()
+                    # One self-contained file (no -wal beside it), readable from read-only media.
+                    target.execute("PRAGMA journal_mode=DELETE")
+                finally:
+                    target.close()
             else:
                 run_pg_tool([pg_tool("pg_dump"), "--format=custom", f"--snapshot={snapshot}", f"--file={partial}"],
                             connection.settings_dict)

@@ -105,7 +105,8 @@ def holds_data() -> str | None:
 
 
 def restore_sqlite(backup: Path, settings_dict: dict[str, Any]) -> None:
-    source = sqlite3.connect(f"{backup.absolute().as_uri()}?mode=ro", uri=True)
+    # immutable: the checked file is only read (no lock, no -wal or -shm written beside it, read-only media work).
+    source = sqlite3.connect(f"{backup.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
     target = sqlite3.connect(str(settings_dict["NAME"]), uri=True)
     try:
         source.backup(target)
