@@ -172,7 +172,7 @@ def test_mibg_audit_verify_says_intact_and_records_the_check_the_audit_page_show
     for who in ("morgan", "admin"):
         page = login(who).get("/audit/").content.decode()
         assert "Hash chain:" in page
-        assert '<span class="badge ok">intact</span>' in page
+        assert f'<span class="badge ok">intact</span> {len(trail)} records at the last verification' in page
         assert f"{len(trail) + 1} records now" in page
 
 
@@ -192,6 +192,7 @@ def test_the_audit_page_shows_a_broken_chain_and_an_unverified_one(trail, capsys
     assert main(["audit", "verify"]) == 1
     page = login("morgan").get("/audit/").content.decode()
     assert '<span class="badge blocked">BROKEN</span>' in page
+    assert f"BROKEN at record id {trail[2].pk} (seq 3, " in page
 
 
 def test_mibg_audit_verify_as_json(trail, capsys):
@@ -311,3 +312,14 @@ def test_an_anchor_from_a_backup_manifest_is_checked_and_a_bad_anchor_is_bad_inp
         err = capsys.readouterr().err
         assert err.startswith("mibg: error: audit verify: --anchor ")
         assert err.count("\n") == 1
+
+
+def test_a_forged_record_with_a_made_up_hash_is_found_at_the_forged_record_by_its_own_hash(trail):
+    renumber_from(42, 1)
+    sql("INSERT INTO {t} (at, user_id, username, action, model, object_id, object_repr, patient_id, field, old_value, "
+        "new_value, note, seq, prev_hash, record_hash) SELECT at, user_id, username, action, model, object_id, "
+        "object_repr, patient_id, field, old_value, new_value, %s, 42, %s, %s FROM {t} WHERE seq = 41",
+        ["verified by sam", trail[40].record_hash, "f" * 64])
+    forged = AuditEvent.objects.get(seq=42)
+    broken = verify().broken
+    assert (broken.record_id, broken.seq, broken.check, broken.kind) == (forged.pk, 42, "own hash", "edited")

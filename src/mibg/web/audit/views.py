@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import UTC, datetime, time
 
 from django import forms
@@ -55,14 +56,18 @@ class _Echo:
         return value
 
 
+VERIFIED = re.compile(r"^mibg audit verify: (?P<records>\d+) records; (?P<state>.*); head seq \d+ sha256 (?P<head>[0-9a-f]{64})$")
+
+
 def chain_state() -> dict[str, object]:
-    """The one line on the page: the last ``mibg audit verify`` result (recorded in the trail) and the records now.
-    Two indexed queries; the walk itself is the command's (it reads every record)."""
+    """The one line on the page: the last ``mibg audit verify`` result (recorded in the trail by the command) and
+    the records now. Two indexed queries; the walk itself is the command's (it reads every record)."""
     head = AuditChainHead.objects.filter(pk=1).first()
     last = (AuditEvent.objects.filter(action="verify", model="audit.AuditEvent").order_by("-seq")
             .only("at", "username", "note").first())
-    intact = bool(last and "; intact;" in last.note)
-    return {"records": head.seq if head else 0, "last": last, "intact": intact}
+    found = VERIFIED.match(last.note) if last else None
+    return {"records": head.seq if head else 0, "last": last, "intact": bool(found and found["state"] == "intact"),
+            "checked": int(found["records"]) if found else None, "state": found["state"] if found else ""}
 
 
 @action_required(get="audit.view")
