@@ -323,3 +323,18 @@ def test_a_forged_record_with_a_made_up_hash_is_found_at_the_forged_record_by_it
     forged = AuditEvent.objects.get(seq=42)
     broken = verify().broken
     assert (broken.record_id, broken.seq, broken.check, broken.kind) == (forged.pk, 42, "own hash", "edited")
+
+
+def test_a_deleted_chain_head_is_reported_and_the_application_then_refuses_to_write_audit_records(trail, capsys):
+    from mibg.web.audit.chain import AuditChainError
+
+    sql("DELETE FROM audit_auditchainhead")
+    assert main(["audit", "verify"]) == 1
+    captured = capsys.readouterr()
+    assert f"BROKEN at record id {trail[0].pk} (seq 1, " in captured.out
+    assert "chain head check failed (deleted)" in captured.out
+    assert captured.err == ("mibg audit verify: the result was not added to the trail: the audit chain head is missing "
+                            "while audit records exist; run 'mibg audit verify'\n")
+    with pytest.raises(AuditChainError):
+        log_event(None, "view", trail[0], None, note="after the head was deleted")
+    assert AuditEvent.objects.count() == len(trail)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from mibg.cli import EXIT_BLOCKED, EXIT_OK, fail
@@ -71,13 +72,16 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"audit verify: --anchor {problem}")
     from django.db import DatabaseError
 
-    from mibg.web.audit.chain import verify
+    from mibg.web.audit.chain import AuditChainError, verify
 
     try:
         report = verify(anchors=anchors)
         text = summary(report)
         if not args.no_record:
-            record(text)
+            try:
+                record(text)
+            except AuditChainError as refused:
+                print(f"mibg audit verify: the result was not added to the trail: {refused}", file=sys.stderr)
     except DatabaseError as db_error:
         first = str(db_error).strip().splitlines()[0] if str(db_error).strip() else type(db_error).__name__
         return fail(f"audit: the database is not reachable or not migrated ('mibg serve' migrates it): {first}")
