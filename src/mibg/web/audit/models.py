@@ -1,7 +1,9 @@
 """The audit trail: who did what to which record, when (UTC), field by field, old and new value.
 
 Records are only ever added. The model refuses to save an existing record or delete one, and its queryset
-refuses bulk update and delete, so nothing in the application can change the trail.
+refuses bulk update and delete, so nothing in the application can change the trail. Every record is sealed
+into a hash chain when it is written (mibg.web.audit.chain: the canonical serialization, the lock, the
+verification), so a change made around the application is seen by ``mibg audit verify``.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
+
+from mibg.web.audit import chain
 
 
 class AuditImmutable(Exception):
@@ -23,6 +27,12 @@ class AuditQuerySet(models.QuerySet):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AuditImmutable("audit records cannot be deleted")
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        events = list(objs)
+        with transaction.atomic(using=self.db):
+            chain.seal(events)
+            return super().bulk_create(events, *args, **kwargs)
 
 
 class AuditEvent(models.Model):
@@ -42,6 +52,10 @@ class AuditEvent(models.Model):
     old_value = models.TextField(blank=True)
     new_value = models.TextField(blank=True)
     note = models.TextField(blank=True)
+    # The hash chain (mibg.web.audit.chain): position, the previous record's hash, this record's hash.
+    seq = models.BigIntegerField(unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    record_hash = models.CharField(max_length=64, db_index=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
@@ -52,10 +66,22 @@ class AuditEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditImmutable("audit records cannot be changed")
-        super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using")):
+            chain.seal([self])
+            super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditImmutable("audit records cannot be deleted")
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.model} {self.object_id} {self.field}"
+
+
+class AuditChainHead(models.Model):
+    """One row (id 1): the last record the application chained. Locked by every append (see chain.py)."""
+
+    seq = models.BigIntegerField()
+    record_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"audit chain head: seq {self.seq}, {self.record_hash}"
