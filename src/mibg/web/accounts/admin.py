@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
+from django.utils import timezone
 
-from mibg.web.accounts.models import ApiToken, User
+from mibg.web.accounts.models import ApiToken, SecondFactorPolicy, User
+from mibg.web.audit.models import AuditEvent
+from mibg.web.audit.trail import field_values, log_changes
 
 
 @admin.register(User)
@@ -12,8 +16,34 @@ class MibgUserAdmin(UserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("user", "name", "prefix", "digest", "created_at", "last_used_at")
+    list_display = ("user", "name", "prefix", "second_factor", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("user", "name", "prefix", "digest", "second_factor", "created_at", "last_used_at")
 
     def has_add_permission(self, request):  # tokens are issued by their owner, shown once
         return False
+
+
+@admin.register(SecondFactorPolicy)
+class SecondFactorPolicyAdmin(admin.ModelAdmin):
+    """Which roles must log in with a TOTP code. Every change is in the audit trail, field by field."""
+
+    list_display = ("role", "totp_required", "changed_by", "changed_at")
+    list_editable = ("totp_required",)
+    readonly_fields = ("changed_by", "changed_at")
+
+    def save_model(self, request, obj, form, change):
+        before = field_values(SecondFactorPolicy.objects.get(pk=obj.pk)) if change and obj.pk else None
+        obj.changed_by, obj.changed_at = request.user, timezone.now()
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            log_changes(request.user, AuditEvent.UPDATE if before else AuditEvent.CREATE, obj, None, before,
+                        note="second-factor policy")
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            log_changes(request.user, AuditEvent.DELETE, obj, None, field_values(obj), note="second-factor policy")
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
