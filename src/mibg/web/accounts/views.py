@@ -54,7 +54,8 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def lockouts(request: HttpRequest) -> HttpResponse:
     """Who is locked out now (user and address, until when); the administrator unlocks one, recorded."""
     if request.method == "POST":
-        attempt = AccessAttempt.objects.filter(pk=request.POST.get("attempt") or 0).first()
+        raw = request.POST.get("attempt", "")
+        attempt = AccessAttempt.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
         if attempt is None:
             messages.warning(request, "attempt: that lockout is no longer there (it expired or was cleared).")
         else:
