@@ -118,7 +118,8 @@ def test_a_wrong_code_does_not_turn_the_second_factor_on_and_the_current_one_doe
     assert TOTPDevice.objects.get(user__username="patel").confirmed is True
     event = AuditEvent.objects.get(note__startswith="TOTP second factor set up")
     assert event.user.username == "patel"
-    assert right not in event.note and _fmt(secret) not in event.note
+    assert right not in event.note
+    assert _fmt(secret) not in event.note
 
 
 def test_a_code_that_is_not_six_digits_is_named_as_such(login):
@@ -139,13 +140,15 @@ def test_with_a_device_login_is_password_then_code_and_nothing_opens_between(cli
     # A form post between the two steps is redirected, not handled.
     posted = client.post("/patients/new/", {"mrn": "GATE-1", "family_name": "X", "given_name": "Y",
                                             "birth_date": "2019-01-01", "sex": "female"})
-    assert posted.status_code == 302 and posted["Location"].startswith("/accounts/login/code/")
+    assert posted.status_code == 302
+    assert posted["Location"].startswith("/accounts/login/code/")
     assert not Patient.objects.filter(mrn="GATE-1").exists()
     # Nor can the second factor be removed with the password alone.
     assert client.get("/accounts/two-factor/")["Location"].startswith("/accounts/login/code/")
     assert client.get("/accounts/tokens/")["Location"].startswith("/accounts/login/code/")
     done = _verified(client, enrolled)
-    assert done.status_code == 302 and done["Location"] == "/patients/"
+    assert done.status_code == 302
+    assert done["Location"] == "/patients/"
     assert client.get("/patients/").status_code == 200
     assert AuditEvent.objects.filter(username="patel", note__startswith="second factor verified (TOTP)").count() == 1
 
@@ -217,7 +220,7 @@ def test_when_nurses_must_use_totp_nora_without_a_device_reaches_only_enrolment(
     _password_step(client, "nora")
     for url in ("/patients/", "/accounts/tokens/", "/audit/", "/admin/"):
         response = client.get(url)
-        assert response.status_code == 302 and response["Location"] == "/accounts/two-factor/", url
+        assert (response.status_code, response["Location"]) == (302, "/accounts/two-factor/"), url
     posted = client.post("/patients/new/", {"mrn": "POL-1", "family_name": "X", "given_name": "Y",
                                             "birth_date": "2019-01-01", "sex": "female"})
     assert posted["Location"] == "/accounts/two-factor/"
@@ -256,7 +259,8 @@ def test_the_administrator_changes_the_policy_in_the_admin_and_the_change_is_aud
     response = client.post("/admin/accounts/secondfactorpolicy/add/", {"role": "physician", "totp_required": "on"})
     assert response.status_code == 302, response.content.decode()[:2000]
     policy = SecondFactorPolicy.objects.get(role="physician")
-    assert policy.totp_required is True and policy.changed_by == people["admin"]
+    assert policy.totp_required is True
+    assert policy.changed_by == people["admin"]
     change = AuditEvent.objects.get(model="accounts.SecondFactorPolicy", field="totp_required")
     assert (change.action, change.new_value, change.user) == ("create", "True", people["admin"])
     client.post(f"/admin/accounts/secondfactorpolicy/{policy.pk}/change/", {"role": "physician"})
