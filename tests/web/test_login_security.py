@@ -256,6 +256,15 @@ def test_a_form_posted_after_thirty_idle_minutes_is_not_saved(login, clock):
     assert not Patient.objects.filter(mrn="IDLE-1").exists()
 
 
+def test_an_htmx_request_after_thirty_idle_minutes_sends_the_whole_page_to_the_login_page(login, clock):
+    client = login("nora")
+    client.get("/patients/")
+    clock.advance(minutes=31)
+    response = client.get("/patients/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/accounts/login/?next=/patients/"
+
+
 def test_the_same_form_posted_at_twenty_nine_minutes_is_saved(login, clock):
     from mibg.web.patients.models import Patient
 

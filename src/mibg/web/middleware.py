@@ -51,7 +51,11 @@ def idle_timeout(get_response: Callable[[HttpRequest], HttpResponse]) -> Callabl
                 logout(request)
                 messages.warning(request, f"Your session ended after {minutes} minutes without activity. Log in "
                                           "again." + (" The form you sent was not saved." if request.method == "POST" else ""))
-                return redirect_to_login(request.get_full_path() if request.method == "GET" else "/")
+                to_login = redirect_to_login(request.get_full_path() if request.method == "GET" else "/")
+                if request.headers.get("HX-Request"):
+                    # An htmx request would swap the login page into a fragment: send the whole page there.
+                    return HttpResponse(status=204, headers={"HX-Redirect": to_login["Location"]})
+                return to_login
             request.session[LAST_SEEN] = now
         return get_response(request)
 
