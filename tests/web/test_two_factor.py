@@ -284,3 +284,19 @@ def test_the_api_token_page_records_whether_the_session_was_verified(login, peop
     token = client.get("/accounts/tokens/").context["form"]["form_token"].value()
     client.post("/accounts/tokens/", {"form_token": token, "name": "bench"})
     assert ApiToken.objects.get(name="bench").second_factor is False
+
+
+def test_the_administrator_sees_devices_without_their_secret_and_removes_a_lost_one_on_the_record(client, people, enrolled):
+    device = TOTPDevice.objects.get(user__username="patel")
+    client.force_login(people["admin"])
+    listing = client.get("/admin/otp_totp/totpdevice/")
+    assert listing.status_code == 200
+    assert device.key not in listing.content.decode()
+    page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode()
+    assert device.key not in page
+    assert _fmt(enrolled).replace(" ", "") not in page
+    assert client.get("/admin/otp_totp/totpdevice/add/").status_code == 403
+    assert client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+    removal = AuditEvent.objects.get(note__startswith="TOTP second factor of patel removed by the administrator")
+    assert removal.user == people["admin"]

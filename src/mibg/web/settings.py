@@ -165,6 +165,8 @@ AXES_CLIENT_IP_CALLABLE = "mibg.web.accounts.security.client_address"
 AXES_HANDLER = "mibg.web.accounts.security.AttemptHandler"  # stores no form data (it could hold clinical values)
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "code"]
 AXES_VERBOSE = False
+# Unlocking goes through /accounts/lockouts/, which records who unlocked whom; axes' admin pages would not.
+AXES_ENABLE_ADMIN = False
 
 # TOTP (RFC 6238) second factor: 6 digits, 30 s steps, one step either side accepted (django-otp's defaults);
 # a code is accepted once only.

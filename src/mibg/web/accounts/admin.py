@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mibg.web.accounts.models import ApiToken, SecondFactorPolicy, User
+from mibg.web.accounts.security import audit_account
 from mibg.web.audit.models import AuditEvent
 from mibg.web.audit.trail import field_values, log_changes
 
@@ -46,4 +48,34 @@ class SecondFactorPolicyAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
+            self.delete_model(request, obj)
+
+
+# django-otp's own admin shows a device's secret and lets the administrator make devices for others: whoever
+# knows a secret can produce the codes. Here the administrator only sees the devices and removes a lost one
+# (the owner then sets up a new one); the removal is recorded.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit_account(obj.user.username, "delete", f"TOTP second factor of {obj.user.username} removed by the "
+                                                       "administrator", actor=request.user)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("user"):
             self.delete_model(request, obj)
