@@ -25,13 +25,13 @@ from django.utils import timezone
 from mibg.web.audit.models import AuditEvent
 
 
-def client_address(request: HttpRequest) -> str:
+def client_address(request: HttpRequest) -> str | None:
     """The address the lockout counts by: the connection's, or the one the configured proxies report.
 
     X-Forwarded-For is trusted only when MIBG_PROXY_COUNT says proxies are there, and then only the entries
     they appended (counted from the right): a client can write anything to the left of them.
     """
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote = request.META.get("REMOTE_ADDR") or None  # None, not a made-up word: axes stores it as an address
     count = getattr(settings, "PROXY_COUNT", 0)
     if count <= 0:
         return remote
@@ -58,7 +58,7 @@ class AttemptHandler(AxesDatabaseHandler):
             request.POST, request.GET = posted, queried
 
 
-def retry_at(username: str, address: str) -> datetime | None:
+def retry_at(username: str, address: str | None) -> datetime | None:
     """When the pair may try again: the last failure plus the cool-off (None when not locked)."""
     last = AccessAttempt.objects.filter(username=username, ip_address=address).aggregate(t=Max("attempt_time"))["t"]
     return None if last is None else last + settings.AXES_COOLOFF_TIME
@@ -104,8 +104,9 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
         "contact": settings.SECURITY_CONTACT}, status=429)
 
 
-def _address(request: Any) -> str:
-    return getattr(request, "axes_ip_address", None) or (client_address(request) if request is not None else "unknown")
+def address_of(request: Any) -> str:
+    found = getattr(request, "axes_ip_address", None) or (client_address(request) if request is not None else None)
+    return found or "an unknown address"
 
 
 def on_locked_out(sender: Any, request: Any = None, username: str | None = None, ip_address: str | None = None,
@@ -113,7 +114,7 @@ def on_locked_out(sender: Any, request: Any = None, username: str | None = None,
     first = getattr(request, "axes_failures_since_start", None) is not None
     what = (f"login locked out after {settings.AXES_FAILURE_LIMIT} failed attempts" if first
             else "attempt refused: account locked out")
-    audit_account(username or "", "refused", f"{what} from {ip_address or _address(request)} "
+    audit_account(username or "", "refused", f"{what} from {ip_address or address_of(request)} "
                                              f"(at {getattr(request, 'path', '')})", proven=False)
 
 
@@ -123,17 +124,17 @@ def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = Non
     if what == "signature":
         return  # mibg.web.signing records the refused signature with its record and patient
     username = str(credentials.get("username") or "")
-    audit_account(username, "refused", f"failed login ({what}) from {_address(request)}", proven=False)
+    audit_account(username, "refused", f"failed login ({what}) from {address_of(request)}", proven=False)
 
 
 def on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    audit_account(user.username, "login", f"logged in (password) from {_address(request)}")
+    audit_account(user.username, "login", f"logged in (password) from {address_of(request)}")
 
 
 def on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
         reason = getattr(request, "mibg_logout_reason", "logged out")
-        audit_account(user.username, "login", f"{reason} from {_address(request)}")
+        audit_account(user.username, "login", f"{reason} from {address_of(request)}")
 
 
 def connect() -> None:

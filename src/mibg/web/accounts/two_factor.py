@@ -36,7 +36,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mibg.web.accounts.models import SecondFactorPolicy
-from mibg.web.accounts.security import audit_account, client_address, lockout_response
+from mibg.web.accounts.security import address_of, audit_account, client_address, lockout_response
 from mibg.web.permissions import action_required, roles_of
 
 DEVICE_NAME = "Authenticator app"
@@ -132,7 +132,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             request.session.cycle_key()
             axes_reset(username=user.username, ip=client_address(request))
-            audit_account(user.username, "login", f"second factor verified (TOTP) from {client_address(request)}")
+            audit_account(user.username, "login", f"second factor verified (TOTP) from {address_of(request)}")
             return redirect(next_url)
         else:
             # Counted toward the lockout exactly as a wrong password (axes listens to this signal).
