@@ -187,6 +187,34 @@ def test_five_wrong_codes_lock_dr_patel_out_and_end_the_half_open_session(client
     assert AuditEvent.objects.filter(note__startswith="failed login (wrong second-factor code)").count() == 5
 
 
+def test_wrong_codes_still_count_after_a_new_password_login_so_the_password_buys_no_fresh_guesses(client, enrolled, clock):
+    _password_step(client)
+    current = rfc6238(enrolled, time.time())
+    wrong = f"{(int(current) + 250_001) % 1_000_000:06d}"
+    for _ in range(4):
+        clock.advance(seconds=20)
+        assert client.post("/accounts/login/code/", {"code": wrong}).status_code == 200
+    client.post("/accounts/logout/")
+    assert _password_step(client).status_code == 302  # the password is right: no lockout yet
+    clock.advance(seconds=20)
+    assert client.post("/accounts/login/code/", {"code": wrong}).status_code == 429  # the 5th wrong code
+
+
+def test_the_right_code_clears_the_count_of_wrong_ones(client, enrolled, clock):
+    from axes.models import AccessAttempt
+
+    _password_step(client)
+    current = rfc6238(enrolled, time.time())
+    wrong = f"{(int(current) + 250_001) % 1_000_000:06d}"
+    for _ in range(4):
+        clock.advance(seconds=20)
+        client.post("/accounts/login/code/", {"code": wrong})
+    assert AccessAttempt.objects.get(username="patel").failures_since_start == 4
+    clock.advance(seconds=20)
+    assert _verified(client, enrolled).status_code == 302
+    assert not AccessAttempt.objects.filter(username="patel").exists()
+
+
 def test_dr_patel_removes_the_second_factor_only_with_her_password(client, enrolled, clock):
     _password_step(client)
     _verified(client, enrolled)

@@ -153,12 +153,14 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 # Login lockout (django-axes). 5 failures for one user from one address lock that pair for 30 minutes: the
 # number and the combination follow OWASP's authentication guidance (lock per account, but do not let anyone
 # lock a colleague out from every workstation; a different address or user is not locked). A success before
-# the 5th failure clears the count. A failure while locked does not extend the lock, so the time on the
-# lockout page stays true. The administrator can unlock at once (/accounts/lockouts/).
+# the 5th failure clears the count: a login, a correct signature password, and for a user with a second
+# factor the correct code (not the password alone), in mibg.web.accounts.security.clear_failures, hence
+# axes' own reset is off. A failure while locked does not extend the lock, so the time on the lockout page
+# stays true. The administrator can unlock at once (/accounts/lockouts/).
 AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = False
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "mibg.web.accounts.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "mibg.web.accounts.security.client_address"

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from axes.utils import reset as axes_reset
 from django.contrib.auth import authenticate
 from django.db import models
 from django.http import HttpRequest
 
-from mibg.web.accounts.security import client_address
+from mibg.web.accounts.security import clear_failures
 from mibg.web.audit.trail import log_event
 
 
@@ -45,5 +44,5 @@ def check_signature(request: HttpRequest, password: str, obj: models.Model, pati
         locked = bool(getattr(request, "axes_locked_out", False))
         log_event(user, "refused", obj, patient, note=f"signature refused (wrong password{'; locked out' if locked else ''}): {what}")
         raise SignatureLockedOut() if locked else SignatureRefused()
-    axes_reset(username=user.get_username(), ip=client_address(request))
+    clear_failures(user.get_username(), request)
     return user.signature_name()

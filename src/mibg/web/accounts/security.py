@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model, logout
@@ -90,6 +91,7 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     until = retry_at(username, address) or timezone.now() + settings.AXES_COOLOFF_TIME
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         # Locked while logged in (a signature or a code guessed 5 times): the session ends too.
+        request.mibg_logout_reason = "session ended by the lockout"  # type: ignore[attr-defined]
         logout(request)
     local = timezone.localtime(until)
     when = f"{local:%Y-%m-%d %H:%M} ({local.tzname()})"
@@ -127,8 +129,22 @@ def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = Non
     audit_account(username, "refused", f"failed login ({what}) from {address_of(request)}", proven=False)
 
 
+def clear_failures(username: str, request: Any) -> None:
+    """A success clears the failures of this user at this address (none elsewhere)."""
+    address = getattr(request, "axes_ip_address", None) or client_address(request)
+    if address:
+        AxesProxyHandler.reset_attempts(username=username, ip_address=address)
+
+
 def on_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     audit_account(user.username, "login", f"logged in (password) from {address_of(request)}")
+    # For a user with a second factor the password is only half the login: the count is cleared by the
+    # code (mibg.web.accounts.two_factor). Otherwise a password login between wrong codes would give
+    # whoever knows the password 4 fresh guesses at the code each time.
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        clear_failures(user.username, request)
 
 
 def on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:

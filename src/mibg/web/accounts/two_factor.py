@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 
 import segno
 from axes.handlers.proxy import AxesProxyHandler
-from axes.utils import reset as axes_reset
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -36,7 +35,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mibg.web.accounts.models import SecondFactorPolicy
-from mibg.web.accounts.security import address_of, audit_account, client_address, lockout_response
+from mibg.web.accounts.security import address_of, audit_account, clear_failures, lockout_response
 from mibg.web.permissions import action_required, roles_of
 
 DEVICE_NAME = "Authenticator app"
@@ -131,7 +130,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
         elif device.verify_token(form.cleaned_data["code"]):
             otp_login(request, device)
             request.session.cycle_key()
-            axes_reset(username=user.username, ip=client_address(request))
+            clear_failures(user.username, request)
             audit_account(user.username, "login", f"second factor verified (TOTP) from {address_of(request)}")
             return redirect(next_url)
         else:
