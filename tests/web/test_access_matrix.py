@@ -9,7 +9,7 @@ from mibg.web.permissions import ACTIONS
 
 ROLES_OF = {"patel": "physician", "chen": "chair", "sam": "physicist", "riley": "pharmacist", "nora": "nurse",
             "morgan": "readonly", "admin": "admin"}
-OPEN = {"healthz", "login", "logout"}
+OPEN = {"healthz", "login", "logout", "login_code"}
 
 
 def _patterns(resolvers=None, prefix="", namespace=""):

@@ -10,6 +10,8 @@ import pytest
 from django.db import OperationalError
 
 MIBG = [sys.executable, "-m", "mibg.cli"]
+# Passes Django's strong-key test (50+ characters, 5+ different): production refuses a weaker one.
+STRONG_KEY = "test-only-key-" + "0123456789abcdef" * 3
 
 
 def _run(args, env_changes, tmp_path, timeout=120):
@@ -35,16 +37,16 @@ def test_serve_refuses_production_without_a_secret_key(tmp_path):
 
 
 def test_production_needs_allowed_hosts_and_https_stated(tmp_path):
-    result = _run(["serve", "--no-migrate"], {"MIBG_DEBUG": "0", "MIBG_SECRET_KEY": "k" * 50}, tmp_path)
+    result = _run(["serve", "--no-migrate"], {"MIBG_DEBUG": "0", "MIBG_SECRET_KEY": STRONG_KEY}, tmp_path)
     assert "MIBG_ALLOWED_HOSTS is required" in result.stderr
-    result = _run(["serve", "--no-migrate"], {"MIBG_DEBUG": "0", "MIBG_SECRET_KEY": "k" * 50, "MIBG_ALLOWED_HOSTS": "mibg.example.org"},
+    result = _run(["serve", "--no-migrate"], {"MIBG_DEBUG": "0", "MIBG_SECRET_KEY": STRONG_KEY, "MIBG_ALLOWED_HOSTS": "mibg.example.org"},
                   tmp_path)
     assert "MIBG_HTTPS is required" in result.stderr
 
 
 def test_production_settings_hash_passwords_with_argon2_first(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIBG_")}
-    env.update({"MIBG_DEBUG": "0", "MIBG_SECRET_KEY": "k" * 50, "MIBG_ALLOWED_HOSTS": "x", "MIBG_HTTPS": "1",
+    env.update({"MIBG_DEBUG": "0", "MIBG_SECRET_KEY": STRONG_KEY, "MIBG_ALLOWED_HOSTS": "x", "MIBG_HTTPS": "1",
                 "MIBG_DATA_DIR": str(tmp_path)})
     code = "import mibg.web.settings as s; print(s.PASSWORD_HASHERS[0], s.SESSION_COOKIE_SECURE, s.DEBUG)"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout

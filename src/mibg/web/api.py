@@ -29,6 +29,7 @@ from mibg.core.course_state import TransitionRefused
 from mibg.core.errors import InputError
 from mibg.core.vocabulary import Sex
 from mibg.web.accounts.models import ApiToken
+from mibg.web.accounts.two_factor import required_for
 from mibg.web.audit.trail import log_view
 from mibg.web.courses import services as course_services
 from mibg.web.courses.models import Course
@@ -51,8 +52,14 @@ class DecimalParser(Parser):
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = ApiToken.user_for(token)
-        if user is not None:
+        found = ApiToken.token_for(token)
+        user = None if found is None else found.user
+        if found is not None:
+            # A token is a credential of its own: when the user's role requires the second factor, only a
+            # token made in a session verified with it is accepted (mibg.web.accounts.two_factor).
+            if not found.second_factor and required_for(user):
+                raise HttpError(401, "Your role requires a second factor: this token was made without one. Log in "
+                                     "with your code and make a new token.")
             request.user = user
         return user
 
@@ -440,7 +447,7 @@ def sign_directive(request, course_id: int, payload: DirectiveIn):
     require(request.user, "directive.sign")
     course = _course(course_id)
     entry = _directive_entry(payload)
-    name = check_signature(request.user, payload.password, course, course.patient, "written directive (API)")
+    name = check_signature(request, payload.password, course, course.patient, "written directive (API)")
     directive = directive_services.sign(request.user, name, course, payload.version, entry, payload.change_reason)
     return Status(201, _directive_out(request, directive))
 

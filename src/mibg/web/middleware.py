@@ -1,16 +1,30 @@
-"""A Content-Security-Policy: every script and style comes from this server (nothing from a CDN)."""
+"""Response headers and session rules that apply to every page.
+
+- A Content-Security-Policy: every script and style comes from this server (nothing from a CDN).
+- An idle timeout: a logged-in session unused for SESSION_IDLE_TIMEOUT seconds (30 minutes) ends; the next
+  request, a form post included, goes to the login page and is not handled. Unattended workstations on a
+  ward are the risk (HIPAA Security Rule, 45 CFR 164.312(a)(2)(iii), automatic logoff).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 # The API docs page (django-ninja's Swagger UI, served from its own static files) starts with an inline script.
 DOCS_POLICY = POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+#: Session key: the time of the session's last request, in seconds since the epoch.
+LAST_SEEN = "mibg_last_seen"
 
 
 def content_security_policy(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
@@ -19,5 +33,30 @@ def content_security_policy(get_response: Callable[[HttpRequest], HttpResponse])
         policy = DOCS_POLICY if request.path.startswith("/api/docs") else POLICY
         response.headers.setdefault("Content-Security-Policy", policy)
         return response
+
+    return middleware
+
+
+def idle_timeout(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """End a session idle for SESSION_IDLE_TIMEOUT seconds or more; otherwise every request extends it."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith("/static/"):
+            now = timezone.now().timestamp()
+            last = request.session.get(LAST_SEEN)
+            if isinstance(last, (int, float)) and now - last >= settings.SESSION_IDLE_TIMEOUT:
+                minutes = settings.SESSION_IDLE_TIMEOUT // 60
+                request.mibg_logout_reason = f"session ended after {minutes} idle minutes"  # type: ignore[attr-defined]
+                logout(request)
+                messages.warning(request, f"Your session ended after {minutes} minutes without activity. Log in "
+                                          "again." + (" The form you sent was not saved." if request.method == "POST" else ""))
+                to_login = redirect_to_login(request.get_full_path() if request.method == "GET" else "/")
+                if request.headers.get("HX-Request"):
+                    # An htmx request would swap the login page into a fragment: send the whole page there.
+                    return HttpResponse(status=204, headers={"HX-Redirect": to_login["Location"]})
+                return to_login
+            request.session[LAST_SEEN] = now
+        return get_response(request)
 
     return middleware

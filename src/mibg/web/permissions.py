@@ -64,7 +64,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "response.record": frozenset({PHYSICIAN}),  # Curie score, INRC 2017
     "fhir.import": frozenset({NURSE, PHYSICIAN}),  # a FHIR Bundle's lab results into the follow-up labs (as lab.enter)
     "audit.view": frozenset({ADMIN, READONLY}),
-    "account.tokens": VIEWERS | {ADMIN},
+    "account.tokens": VIEWERS | {ADMIN},  # one's own credentials: API tokens and the authenticator app (TOTP)
+    "account.unlock": frozenset({ADMIN}),  # see and clear login lockouts
 }
 
 #: The course steps done through the generic "step" form, by event name. Release is not one of them: it is

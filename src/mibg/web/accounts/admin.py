@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from mibg.web.accounts.models import ApiToken, User
+from mibg.web.accounts.models import ApiToken, SecondFactorPolicy, User
+from mibg.web.accounts.security import audit_account
+from mibg.web.audit.models import AuditEvent
+from mibg.web.audit.trail import field_values, log_changes
 
 
 @admin.register(User)
@@ -12,8 +18,64 @@ class MibgUserAdmin(UserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("user", "name", "prefix", "digest", "created_at", "last_used_at")
+    list_display = ("user", "name", "prefix", "second_factor", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("user", "name", "prefix", "digest", "second_factor", "created_at", "last_used_at")
 
     def has_add_permission(self, request):  # tokens are issued by their owner, shown once
         return False
+
+
+@admin.register(SecondFactorPolicy)
+class SecondFactorPolicyAdmin(admin.ModelAdmin):
+    """Which roles must log in with a TOTP code. Every change is in the audit trail, field by field."""
+
+    list_display = ("role", "totp_required", "changed_by", "changed_at")
+    list_editable = ("totp_required",)
+    readonly_fields = ("changed_by", "changed_at")
+
+    def save_model(self, request, obj, form, change):
+        before = field_values(SecondFactorPolicy.objects.get(pk=obj.pk)) if change and obj.pk else None
+        obj.changed_by, obj.changed_at = request.user, timezone.now()
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            log_changes(request.user, AuditEvent.UPDATE if before else AuditEvent.CREATE, obj, None, before,
+                        note="second-factor policy")
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            log_changes(request.user, AuditEvent.DELETE, obj, None, field_values(obj), note="second-factor policy")
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+# django-otp's own admin shows a device's secret and lets the administrator make devices for others: whoever
+# knows a secret can produce the codes. Here the administrator only sees the devices and removes a lost one
+# (the owner then sets up a new one); the removal is recorded.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit_account(obj.user.username, "delete", f"TOTP second factor of {obj.user.username} removed by the "
+                                                       "administrator", actor=request.user)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("user"):
+            self.delete_model(request, obj)

@@ -1,4 +1,4 @@
-"""Users (roles are groups; see mibg.web.permissions), API tokens, and one-time form tokens."""
+"""Users (roles are groups; see mibg.web.permissions), API tokens, one-time form tokens, the second-factor policy."""
 
 from __future__ import annotations
 
@@ -34,23 +34,33 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    #: Made in a session verified with the second factor. When the owner's role requires one, only such
+    #: tokens are accepted (a token made with a password alone would bypass the rule).
+    second_factor = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
 
     @classmethod
-    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+    def issue(cls, user: User, name: str, *, second_factor: bool = False) -> tuple[ApiToken, str]:
         raw = "mibg_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, prefix=raw[5:13], digest=_digest(raw))
+        token = cls.objects.create(user=user, name=name, prefix=raw[5:13], digest=_digest(raw),
+                                   second_factor=second_factor)
         return token, raw
 
     @classmethod
-    def user_for(cls, raw: str) -> User | None:
+    def token_for(cls, raw: str) -> ApiToken | None:
+        """The live token of an active user for this raw token (its last use noted), or None."""
         token = cls.objects.select_related("user").filter(digest=_digest(raw), revoked_at__isnull=True).first()
         if token is None or not token.user.is_active:
             return None
         cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-        return token.user
+        return token
+
+    @classmethod
+    def user_for(cls, raw: str) -> User | None:
+        token = cls.token_for(raw)
+        return None if token is None else token.user
 
 
 class SubmissionToken(models.Model):
@@ -60,3 +70,28 @@ class SubmissionToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+def role_choices() -> list[tuple[str, str]]:
+    # Imported here: mibg.web.permissions imports Django's auth views, which need this module's User first.
+    from mibg.web.permissions import ROLES
+
+    return list(ROLES.items())
+
+
+class SecondFactorPolicy(models.Model):
+    """Per role: whether every holder must log in with a TOTP code. Edited by the administrator; audited."""
+
+    role = models.CharField(max_length=20, choices=role_choices, unique=True)
+    totp_required = models.BooleanField("TOTP second factor required", default=False)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["role"]
+        verbose_name = "second-factor policy"
+        verbose_name_plural = "second-factor policy (per role)"
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: TOTP {'required' if self.totp_required else 'optional'}"

@@ -79,7 +79,7 @@ def directive_form(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, "The dose plan is blocked by a protocol limit: a blocked plan cannot be signed.")
             else:
                 try:
-                    name = check_signature(request.user, data["password"], course, course.patient, "written directive")
+                    name = check_signature(request, data["password"], course, course.patient, "written directive")
                     with transaction.atomic():
                         consume_form_token(request)
                         directive = services.sign(request.user, name, course, data["version"], _entry(form), data["change_reason"])

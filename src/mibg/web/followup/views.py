@@ -305,7 +305,7 @@ def sae_review(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            name = check_signature(request.user, d["password"], event, course.patient, "serious adverse event review")
+            name = check_signature(request, d["password"], event, course.patient, "serious adverse event review")
             with transaction.atomic():
                 consume_form_token(request)
                 services.review_sae(request.user, name, event, d["version"], d["note"])

@@ -185,7 +185,7 @@ def sign_release(request, course_id: int, payload: ReleaseIn):
     course = _course(course_id)
     entry = services.ReleaseInput(parse_aware_datetime("released_at", payload.released_at), payload.instructions_given_to,
                                   payload.readings_basis)
-    name = check_signature(request.user, payload.password, course, course.patient, "release from isolation (API)")
+    name = check_signature(request, payload.password, course, course.patient, "release from isolation (API)")
     with transaction.atomic():
         record = services.release(request.user, name, course, payload.version, entry)
     return Status(201, _release_out(record))

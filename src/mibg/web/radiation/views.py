@@ -211,7 +211,7 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
         "released_at": _now_minute()})
     if request.method == "POST" and form.is_valid():
         try:
-            name = check_signature(request.user, form.cleaned_data["password"], course, course.patient,
+            name = check_signature(request, form.cleaned_data["password"], course, course.patient,
                                    "release from radiation isolation (10 CFR 35.75)")
             with transaction.atomic():
                 consume_form_token(request)

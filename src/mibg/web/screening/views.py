@@ -103,7 +103,7 @@ def chair_decision(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            name = check_signature(request.user, data["password"], course, course.patient, "study chair decision")
+            name = check_signature(request, data["password"], course, course.patient, "study chair decision")
             with transaction.atomic():
                 consume_form_token(request)
                 services.record_chair_decision(request.user, name, course, data["criterion"], data["cleared"], data["reason"])

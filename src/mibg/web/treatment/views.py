@@ -60,7 +60,7 @@ def assay_override(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            name = check_signature(request.user, d["password"], record, course.patient, "assay override (10 CFR 35.63)")
+            name = check_signature(request, d["password"], record, course.patient, "assay override (10 CFR 35.63)")
             with transaction.atomic():
                 consume_form_token(request)
                 services.override_assay(request.user, name, record, d["version"] or 0, d["reason"])
@@ -114,7 +114,7 @@ def medical_event_review(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            name = check_signature(request.user, d["password"], record, course.patient, "medical event review")
+            name = check_signature(request, d["password"], record, course.patient, "medical event review")
             with transaction.atomic():
                 consume_form_token(request)
                 services.review_medical_event(request.user, name, record, d["reason"])
