@@ -25,9 +25,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from matrix_world import ROLE_OF, World, fingerprint, world_fixture
 
 from clinic_helpers import PASSWORD
-from matrix_world import ROLE_OF, World, fingerprint, world_fixture
 from mibg.web.api import api
 from mibg.web.permissions import ACTIONS
 
@@ -166,7 +166,7 @@ def test_each_principal_gets_exactly_what_the_table_allows_on_every_api_operatio
             if expected == "ok":
                 # Served: the answer is the operation's own (200, 201, 404, 409, 422...), never an access refusal.
                 # A 403 naming the password is a signature refused by the password check, which comes after access.
-                refused = status in (401, 405) or status == 403 and response.json().get("field") != "password"
+                refused = status in (401, 405) or (status == 403 and response.json().get("field") != "password")
                 if refused or status >= 500:
                     wrong.append(f"{method} {url}: expected the operation's answer, got {status} {response.content[:120]!r}")
             elif str(status) != expected:
@@ -191,9 +191,6 @@ def test_the_api_description_is_open_to_read_and_refuses_every_other_method(db, 
         for method in METHODS:
             before = fingerprint()
             response = client.generic(method, "/" + route)
-            if rule == "404":
-                expected = 404
-            else:
-                expected = 200 if method in ("GET", "HEAD") else 405
+            expected = 404 if rule == "404" else 200 if method in ("GET", "HEAD") else 405
             assert response.status_code == expected, (principal, method, route, response.status_code)
             assert fingerprint() == before, (principal, method, route)
