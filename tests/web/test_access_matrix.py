@@ -405,3 +405,49 @@ def test_morgan_the_monitor_can_read_but_never_change_anything():
 def test_the_administrator_sees_no_patient_data():
     """The site administrator manages accounts and reads the audit trail; clinical records are not theirs."""
     assert [a for a, roles in ACTIONS.items() if "admin" in roles] == ["audit.view", "account.tokens"]
+
+
+# ---- what the tables do not cover: cross-site requests and the static files ---------------------------------------
+
+
+@pytest.mark.parametrize("principal", ["patel", "admin"])
+def test_a_cross_site_post_is_refused_on_every_page_even_for_a_role_that_may_post_there(db, world, principal):
+    """The matrix's client skips Django's CSRF check; a browser tricked into posting from another site does not.
+    Dr Patel may post to most pages and the administrator to the admin: without the page's CSRF token, nothing."""
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.force_login(world.people[principal])
+    posts = [_page_url(route, kind, world, principal) for route, (kind, methods) in PAGES.items() if "POST" in methods]
+    posts += [_admin_url(path, world) for _route, (path, _rule) in ADMIN.items()]
+    before = fingerprint()
+    for url in posts:
+        response = client.post(url, {"name": "x"})
+        assert response.status_code == 403, (url, response.status_code)
+        assert b"CSRF" in response.content, url
+    assert fingerprint() == before
+
+
+def test_the_static_files_are_open_assets_only_and_nothing_outside_them_is_served(db):
+    """``mibg serve`` serves /static/ itself (runserver's static handler, before any login): the stylesheets, the
+    vendored htmx, django-ninja's Swagger UI and the admin's assets. No patient data can be there, and a path that
+    climbs out of the static folders is not served."""
+    from django.contrib.staticfiles import finders
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.exceptions import SuspiciousFileOperation
+    from django.core.wsgi import get_wsgi_application
+    from django.test import RequestFactory
+
+    names = [path.rsplit("/", 1)[-1] for finder in finders.get_finders() for path, _storage in finder.list([])]
+    kinds = {name.rsplit(".", 1)[-1] if "." in name else name for name in names}
+    assert kinds <= {"css", "js", "svg", "png", "gif", "map", "txt", "md", "LICENSE", "woff", "woff2", "ttf", "eot"}, kinds
+    handler = StaticFilesHandler(get_wsgi_application())
+    factory = RequestFactory()
+    for path, status in (("/static/mibg/style.css", 200), ("/static/mibg/../style.css", 404),
+                         ("/static/no-such-file.css", 404), ("/static/mibg/", 404)):
+        response = handler.get_response(factory.get(path))
+        response.close()
+        assert response.status_code == status, path
+    # Climbing out of the static folders: Django refuses to open the file (SuspiciousFileOperation), which runserver's
+    # static handler does not catch, so `mibg serve` answers it with a 500 page: a refusal, never the file's bytes.
+    for path in ("/static/../settings.py", "/static/%2e%2e/%2e%2e/settings.py", "/static/mibg/../../urls.py"):
+        with pytest.raises(SuspiciousFileOperation):
+            handler.get_response(factory.get(path))

@@ -20,7 +20,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
-
 from matrix_world import fingerprint, world_fixture
 from test_access_matrix import PAGES, routes
 from test_api_access_matrix import API
