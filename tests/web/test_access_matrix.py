@@ -454,3 +454,16 @@ def test_the_static_files_are_open_assets_only_and_nothing_outside_them_is_serve
     for path in ("/static/../settings.py", "/static/%2e%2e/%2e%2e/settings.py", "/static/mibg/../../urls.py"):
         with pytest.raises(SuspiciousFileOperation):
             handler.get_response(factory.get(path))
+
+
+def test_a_role_taken_away_is_refused_at_the_very_next_request_by_session_and_by_token(db, world):
+    """Roles are read once per request (permissions.roles_of), never kept in the session or the token: when the
+    administrator removes Nora from the nurses, her open session and her token lose the nurse's pages at once."""
+    nora = _client(world, "nora")
+    token = Client(HTTP_AUTHORIZATION=f"Bearer {world.tokens['nora']}")
+    new_patient = "/patients/new/"
+    assert nora.get(new_patient).status_code == 200
+    assert token.get("/api/patients").status_code == 200
+    world.people["nora"].groups.clear()
+    assert nora.get(new_patient).status_code == 403
+    assert token.get("/api/patients").status_code == 403
