@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_safe
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -64,8 +65,10 @@ class TokenAuth(HttpBearer):
         return user
 
 
+# The OpenAPI document and its docs page hold no patient data and need no token; they answer GET and HEAD only
+# (django-ninja would answer any method with the document).
 api = NinjaAPI(title="mibg API", version="1", description=__doc__, auth=TokenAuth(), parser=DecimalParser(),
-               urls_namespace="api")
+               urls_namespace="api", docs_decorator=require_safe)
 
 
 def _error(request: HttpRequest, status: int, message: str, field: str | None = None) -> HttpResponse:

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.http import require_http_methods
 
 from mibg.web import views
 from mibg.web.accounts.two_factor import login_code
@@ -11,9 +12,11 @@ from mibg.web.api import api
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="mibg/login.html", redirect_authenticated_user=True),
-         name="login"),
-    path("accounts/login/code/", login_code, name="login_code"),  # the second step, for users with a TOTP device
+    # Django's LoginView answers PUT as a POST (ProcessFormView.put) and redirects a signed-in user whatever the
+    # method: the login page serves GET, HEAD, POST and OPTIONS only, and refuses the rest (405) to everyone.
+    path("accounts/login/", require_http_methods(["GET", "HEAD", "POST", "OPTIONS"])(auth_views.LoginView.as_view(
+        template_name="mibg/login.html", redirect_authenticated_user=True)), name="login"),
+    path("accounts/login/code/", require_http_methods(["GET", "HEAD", "POST"])(login_code), name="login_code"),  # the second step, for users with a TOTP device
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("mibg.web.accounts.urls")),
     path("patients/", include("mibg.web.patients.urls")),
