@@ -44,9 +44,35 @@ from mibg.web.signing import SignatureRefused, check_signature
 from mibg.web.treatment import services as treatment_services
 
 
+def storable_text(value: Any, where: str = "") -> None:
+    """Refuse text that no database column can hold, naming where it is (JSON path).
+
+    A NUL character (U+0000) is refused by PostgreSQL text columns and JSON; an unpaired surrogate
+    (e.g. "\\udb7a", legal in JSON text) cannot be encoded as UTF-8 at all. Either would be a server error at
+    the first query instead of a refusal naming the field.
+    """
+    if isinstance(value, dict):
+        for key, item in value.items():
+            storable_text(key, where or "body")
+            storable_text(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            storable_text(item, f"{where}.{i}" if where else str(i))
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise InputError(where or "body", "contains a NUL character (U+0000), which cannot be stored")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(where or "body", "contains an unpaired surrogate (not valid Unicode text)") from None
+
+
 class DecimalParser(Parser):
     def parse_body(self, request: HttpRequest) -> Any:
-        return json.loads(request.body or b"{}", parse_float=Decimal)
+        # django-ninja turns any exception here into a 400 whose __cause__ is this one (see _http_error).
+        data = json.loads(request.body or b"{}", parse_float=Decimal)
+        storable_text(data)
+        return data
 
 
 class TokenAuth(HttpBearer):
@@ -83,8 +109,11 @@ def _not_found(request, exc):
 @api.exception_handler(NinjaValidationError)
 def _invalid(request, exc):
     first = exc.errors[0] if exc.errors else {"msg": "invalid request", "loc": []}
-    loc = [str(p) for p in first.get("loc", []) if p not in ("body", "payload", "query", "path")]
-    return _error(request, 422, str(first.get("msg", "invalid request")).removeprefix("Value error, "), ".".join(loc) or None)
+    where = [str(p) for p in first.get("loc", [])]
+    loc = [p for p in where if p not in ("body", "payload", "query", "path")]
+    # An empty or missing body is reported against "body", so every refusal names what to correct.
+    field = ".".join(loc) or ("body" if "body" in where else None)
+    return _error(request, 422, str(first.get("msg", "invalid request")).removeprefix("Value error, "), field)
 
 
 @api.exception_handler(PydanticValidationError)
@@ -126,6 +155,10 @@ def _unexpected(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc):
+    if exc.status_code == 400 and isinstance(exc.__cause__, InputError):  # JSON text that cannot be stored
+        return _error(request, 422, exc.__cause__.message, exc.__cause__.field)
+    if exc.status_code == 400:  # django-ninja's "Cannot parse request body": the body is not JSON (or not UTF-8)
+        return _error(request, 400, "The request body is not valid JSON (UTF-8): send a JSON object.", "body")
     return _error(request, exc.status_code, str(exc))
 
 
@@ -274,7 +307,7 @@ class AdministrationOut(Schema):
     message: str
 
 
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _aware(name: str, value: datetime) -> datetime:
@@ -301,6 +334,7 @@ def _course_out(c: Course) -> dict[str, Any]:
 @api.get("/patients", response={200: list[PatientOut], **ERRORS}, tags=["patients"])
 def list_patients(request, q: str = ""):
     require(request.user, "patient.view")
+    storable_text(q, "q")
     patients = Patient.objects.all()
     if q:
         patients = patients.filter(mrn__icontains=q) | patients.filter(family_name__icontains=q) | patients.filter(given_name__icontains=q)

@@ -41,10 +41,10 @@ class CsvRowError(Schema):
 class CsvRefusedOut(Schema):
     message: str
     field: str | None = "file"
-    errors: list[CsvRowError]
+    errors: list[CsvRowError] = []  # empty when the request itself is refused (e.g. no "csv"), not a row
 
 
-ERRORS = {401: FollowupError, 403: FollowupError, 404: FollowupError, 409: FollowupError, 422: FollowupError}
+ERRORS = {400: FollowupError, 401: FollowupError, 403: FollowupError, 404: FollowupError, 409: FollowupError, 422: FollowupError}
 
 
 class LabIn(Schema):

@@ -34,7 +34,7 @@ class RadiationError(Schema):
     field: str | None = None
 
 
-ERRORS = {401: RadiationError, 403: RadiationError, 404: RadiationError, 409: RadiationError, 422: RadiationError}
+ERRORS = {400: RadiationError, 401: RadiationError, 403: RadiationError, 404: RadiationError, 409: RadiationError, 422: RadiationError}
 
 
 class ReadingIn(Schema):
