@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from mibg.core.units import MAX_WEIGHT_KG
 from mibg.core.vocabulary import (
     Cytokine,
     DiagnosisKind,
@@ -32,6 +33,9 @@ class _Frozen(BaseModel):
 
 
 Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+#: A body weight: positive and at most the largest the dose planner accepts (units.MAX_WEIGHT_KG, 250 kg), so a
+#: typing slip such as 2200 kg is refused on the screening form, not carried into a dose.
+WeightKg = Annotated[Decimal, Field(gt=0, le=MAX_WEIGHT_KG, allow_inf_nan=False)]
 NonNegative = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
 
@@ -197,7 +201,7 @@ class PatientSnapshot(_Frozen):
     patient_id: str = ""
     birth_date: date
     sex: Sex = Sex.UNKNOWN
-    weight_kg: Positive | None = None
+    weight_kg: WeightKg | None = None
     weight_measured_on: date | None = None
     diagnosis: Diagnosis | None = None
     disease_status: DiseaseStatus | None = None

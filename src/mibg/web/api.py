@@ -27,6 +27,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from mibg.core.course_state import TransitionRefused
 from mibg.core.errors import InputError
+from mibg.web.api_types import IsoDatetime
 from mibg.core.vocabulary import Sex
 from mibg.web.accounts.models import ApiToken
 from mibg.web.audit.trail import log_view
@@ -36,6 +37,7 @@ from mibg.web.courses.services import current_directive
 from mibg.web.courses.views import numbers_hidden
 from mibg.web.directives import services as directive_services
 from mibg.web.directives.models import ROUTES
+from mibg.web.patients.forms import birth_date_problem
 from mibg.web.patients.models import Patient
 from mibg.web.permissions import require
 from mibg.web.safety import Conflict
@@ -221,8 +223,8 @@ class DirectiveIn(Schema):
     final_volume_ml: Decimal
     infusion_min: Decimal
     route: str
-    calibration_time: datetime
-    administration_time: datetime
+    calibration_time: IsoDatetime
+    administration_time: IsoDatetime
     change_reason: str = ""
     password: str = ""
 
@@ -262,10 +264,10 @@ class VerificationOut(Schema):
 class AssayIn(Schema):
     version: int
     lot: str
-    calibration_time: datetime
+    calibration_time: IsoDatetime
     specific_activity: Decimal
     measured_mci: Decimal
-    measured_at: datetime
+    measured_at: IsoDatetime
     calibrator_id: str
 
 
@@ -285,12 +287,12 @@ class AssayOut(Schema):
 
 class AdministrationIn(Schema):
     version: int
-    started_at: datetime
-    ended_at: datetime
+    started_at: IsoDatetime
+    ended_at: IsoDatetime
     route: str
     volume_ml: Decimal
     residual_mci: Decimal
-    residual_measured_at: datetime
+    residual_measured_at: IsoDatetime
 
 
 class AdministrationOut(Schema):
@@ -346,6 +348,9 @@ def create_patient(request, payload: PatientIn):
     require(request.user, "patient.create")
     values = payload.dict()
     values["sex"] = str(values["sex"].value if hasattr(values["sex"], "value") else values["sex"])
+    problem = birth_date_problem(payload.birth_date)
+    if problem:
+        raise InputError("birth_date", problem)
     if Patient.objects.filter(mrn=values["mrn"]).exists():
         raise InputError("mrn", "another patient has this MRN")
     try:
@@ -510,7 +515,15 @@ def record_assay(request, course_id: int, payload: AssayIn):
     entry = treatment_services.AssayInput(payload.lot, _aware("calibration_time", payload.calibration_time),
                                           payload.specific_activity, payload.measured_mci,
                                           _aware("measured_at", payload.measured_at), payload.calibrator_id)
-    return Status(201, _assay_out(treatment_services.record_assay(request.user, course, payload.version, entry)))
+    try:
+        assay = treatment_services.record_assay(request.user, course, payload.version, entry)
+    except InputError as error:  # the core names the measured activity as the assay module does; name the API's field
+        raise InputError(ASSAY_FIELDS.get(error.field, error.field), error.message) from None
+    return Status(201, _assay_out(assay))
+
+
+#: The core's field names -> this API's (AssayIn).
+ASSAY_FIELDS = {"measured_activity_mci": "measured_mci"}
 
 
 def _administration_out(a) -> dict[str, Any]:

@@ -50,6 +50,16 @@ def _write(value: Any, indent: int, level: int) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to FHIR JSON")
 
 
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (RFC 8259)")
+
+
 def loads(text: str | bytes) -> Any:
-    """Parse JSON with every non-integer number as ``Decimal`` (integers stay ``int``)."""
-    return json.loads(text, parse_float=Decimal)
+    """Parse JSON with every non-integer number as ``Decimal`` (integers stay ``int``).
+
+    NaN and Infinity (which Python's parser accepts) are refused, as is nesting too deep to read: a ValueError
+    the importer reports, rather than a value no laboratory sends or a RecursionError."""
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_not_a_number)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply to read") from None

@@ -18,6 +18,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from mibg.core.errors import InputError
+from mibg.web.api_types import IsoDatetime
 from mibg.core.units import parse_aware_datetime
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
@@ -38,7 +39,7 @@ ERRORS = {400: RadiationError, 401: RadiationError, 403: RadiationError, 404: Ra
 
 
 class ReadingIn(Schema):
-    measured_at: datetime
+    measured_at: IsoDatetime
     mr_per_h: Decimal
     background_mr_per_h: Decimal | None = None
     before_first_void: bool = False
@@ -67,7 +68,7 @@ class ReadingOut(Schema):
 
 class ReleaseIn(Schema):
     version: int
-    released_at: datetime
+    released_at: IsoDatetime
     instructions_given_to: str
     readings_basis: str
     password: str = ""
