@@ -228,7 +228,7 @@ def _open(target: Target, login, make_course):
 @pytest.mark.parametrize("name", sorted(FORMS))
 def test_each_forms_baseline_submission_is_accepted_so_a_refusal_below_is_the_bad_values(name, login, make_course):
     target = FORMS[name]
-    course, client, url, data = _open(target, login, make_course)
+    _course, client, url, data = _open(target, login, make_course)
     before = row_counts()
     response = client.post(url, data)
     assert response.status_code == 302, response.context["form"].errors if response.context else response

@@ -27,9 +27,9 @@ from pydantic import ValidationError as PydanticValidationError
 
 from mibg.core.course_state import TransitionRefused
 from mibg.core.errors import InputError
-from mibg.web.api_types import IsoDatetime
 from mibg.core.vocabulary import Sex
 from mibg.web.accounts.models import ApiToken
+from mibg.web.api_types import IsoDatetime
 from mibg.web.audit.trail import log_view
 from mibg.web.courses import services as course_services
 from mibg.web.courses.models import Course
