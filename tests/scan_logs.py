@@ -56,7 +56,7 @@ def scan(directory: Path) -> list[str]:
             for number, line in enumerate(handle, 1):
                 for what, pattern in checks:
                     if pattern.search(line):
-                        problems.append(f"{path.relative_to(ROOT)}:{number}: {what}: {line.strip()[:200]}")
+                        problems.append(f"{path}:{number}: {what}: {line.strip()[:200]}")
     return problems
 
 
@@ -68,8 +68,8 @@ def main(argv: list[str]) -> int:
     problems = scan(directory)
     for problem in problems:
         print(problem, file=sys.stderr)
-    lines = sum(1 for p in directory.glob("*.log") for _ in p.open(encoding="utf-8", errors="replace"))
-    print(f"scan_logs: {len(problems)} finding(s) in {lines} log lines of {directory.relative_to(ROOT)}",
+    lines = sum(len(p.read_text(encoding="utf-8", errors="replace").splitlines()) for p in directory.glob("*.log"))
+    print(f"scan_logs: {len(problems)} finding(s) in {lines} log lines of {directory}",
           file=sys.stderr if problems else sys.stdout)
     return 1 if problems else 0
 

@@ -14,7 +14,6 @@ examples on every run), no example database, no deadline (the 2-core CI machine 
 from __future__ import annotations
 
 import collections
-import time
 
 import pytest
 import schemathesis
@@ -86,6 +85,8 @@ def _fuzz(app, token, records):
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
+            # No shrinking phase: a failure is reported as generated (with its curl line), which keeps the run
+            # bounded; derandomized, the same examples come on every run.
             @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
                       phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
             @given(case=_strategy(operation, mode, records))
@@ -108,7 +109,5 @@ def _fuzz(app, token, records):
 def test_every_api_operation_answers_within_its_documented_contract_under_fuzzing(persona, people, records, wsgi_app):
     """Dr Patel (physician) and Nora (nurse) send generated valid and invalid requests to every operation."""
     _token, raw = ApiToken.issue(people[persona], "fuzz")
-    started = time.monotonic()
     failures = _fuzz(wsgi_app, raw, records)
     assert not failures, "\n\n".join(failures)
-    assert time.monotonic() - started < 300

@@ -60,6 +60,25 @@ def loads(text: str | bytes) -> Any:
     NaN and Infinity (which Python's parser accepts) are refused, as is nesting too deep to read: a ValueError
     the importer reports, rather than a value no laboratory sends or a RecursionError."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_not_a_number)
+        data = json.loads(text, parse_float=Decimal, parse_constant=_not_a_number)
     except RecursionError:
         raise ValueError("the JSON is nested too deeply to read") from None
+    _unicode_text(data)
+    return data
+
+
+def _unicode_text(value: Any) -> None:
+    """Refuse an unpaired surrogate ("\\udb7a" is legal JSON text but not Unicode): it can be neither stored
+    nor shown on a page (UTF-8 cannot encode it)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the JSON holds text that is not valid Unicode (an unpaired surrogate)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _unicode_text(key)
+            _unicode_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _unicode_text(item)
