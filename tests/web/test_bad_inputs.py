@@ -345,22 +345,32 @@ ENDPOINTS = {
     "lab": ("nora", "administered", -20, lambda c: f"/courses/{c.pk}/labs", _api_lab),
 }
 
-API_FIELDS = [
+API_FIELDS = [  # (endpoint, field, kinds: of json_values, or "group.kind" of the text groups)
     ("patients", "mrn", ["text_null_bytes", "text_wrong_type"]),
-    ("patients", "birth_date", ["date_bad"]),
+    ("patients", "birth_date", ["date_bad", "date.impossible", "date.malformed"]),
     ("plan", "mci_per_kg", ["number_wrong_type", "number_not_positive", "number_not_finite"]),
     ("plan", "final_volume_ml", ["number_not_positive", "number_not_finite"]),
-    ("plan", "calibration_time", ["datetime_bad"]),
+    ("plan", "calibration_time", ["datetime_bad", "aware_datetime.naive", "aware_datetime.bad_offset"]),
     ("assay", "measured_mci", ["number_wrong_type", "number_not_positive", "number_not_finite"]),
     ("assay", "measured_at", ["datetime_bad"]),
     ("reading", "mr_per_h", ["number_not_positive", "number_not_finite"]),
-    ("reading", "measured_at", ["datetime_bad"]),
-    ("lab", "value", ["number_not_finite", "text_null_bytes"]),
-    ("lab", "collected_at", ["datetime_bad"]),
+    ("reading", "measured_at", ["datetime_bad", "aware_datetime.naive", "aware_datetime.bad_offset"]),
+    ("lab", "value", ["number_not_finite", "text_null_bytes", "number.wrong_units", "number.not_finite"]),
+    ("lab", "collected_at", ["datetime_bad", "aware_datetime.naive", "aware_datetime.bad_offset"]),
 ]
 
+
+
+def _values(kind: str) -> list[Any]:
+    """A kind of the corpus's JSON values, or ("group.kind") one of its text groups."""
+    if "." in kind:
+        group, sub = kind.split(".")
+        return CORPUS[group][sub]
+    return CORPUS["json_values"][kind]
+
+
 API_CASES = [pytest.param(e, f, v, id=f"{e}-{f}-{kind}-{i}")
-             for e, f, kinds in API_FIELDS for kind in kinds for i, v in enumerate(CORPUS["json_values"][kind])]
+             for e, f, kinds in API_FIELDS for kind in kinds for i, v in enumerate(_values(kind))]
 BODY_CASES = [pytest.param(e, body, id=f"{e}-{kind}-{i}") for e in ("patients", "plan", "lab")
               for kind in ("malformed", "empty", "wrong_type") for i, body in enumerate(CORPUS["json_bodies"][kind])]
 
