@@ -24,7 +24,10 @@ DEMO = re.findall(r'\("(DEMO-\d+)", "(\w+)", "(\w+)"', (ROOT / "src" / "mibg" / 
 
 #: MRNs typed by the tests (grep 'mrn' tests/); make_course numbers its own T-0001, T-0002, ...
 TEST_MRNS = ["API-1", "API-2", "API-BAD-1", "BAD-0001", "BR-0001", "BR-0002", "DBL-1", "DBL-2", "DOC-0001",
-             "FHIR-0001", "FHIR-0002", "FHIR-0003", "MRN-77", "XL-0001", "XL-0002", "XL-0003"]
+             "FHIR-0001", "FHIR-0002", "FHIR-0003", "MRN-77", "XL-0001", "XL-0002", "XL-0003", "LOG-4471", "LOG-0002",
+             "LOG-9"]
+#: Patient names the tests type that no other word matches (tests/web/test_no_identifiers_in_logs.py).
+TEST_NAMES = ["Quillfeather", "Zephyrine"]
 
 
 def patterns() -> list[tuple[str, re.Pattern[str]]]:
@@ -32,6 +35,7 @@ def patterns() -> list[tuple[str, re.Pattern[str]]]:
         ("a test MRN (make_course)", re.compile(r"\bT-\d{4}\b")),
         ("a test patient's name (make_course)", re.compile(r"\bPatient\d+\b", re.I)),
         ("a test MRN", re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, TEST_MRNS)) + r")(?![\w-])")),
+        ("a test patient's name", re.compile(r"\b(?:" + "|".join(TEST_NAMES) + r")\b", re.I)),
         ("the personas' password", re.compile(re.escape(PASSWORD))),
         ("a bearer token", re.compile(r"Bearer\s+\S", re.I)),
         ("an API token", re.compile(r"\bmibg_[A-Za-z0-9_-]{20,}")),

@@ -15,6 +15,7 @@ from clinic_helpers import PASSWORD
     "DEBUG x: Ava Martin was admitted",
     "DEBUG x: MARTIN, Ava",
     "DEBUG x: DEMO-1004",
+    "DEBUG mibg: viewing QUILLFEATHER, Zephyrine (MRN LOG-4471)",
     f"DEBUG x: login with {PASSWORD}",
     "DEBUG x: Authorization: Bearer abc",
     "DEBUG x: token mibg_Zk3qU8k1t2ZxYVJjOFJ0a2lR",
