@@ -153,3 +153,19 @@ def test_a_server_error_shows_and_logs_no_identifier_and_no_traceback(client, pe
         assert not [n for n in (MRN, FAMILY, GIVEN, BORN, PASSWORD, raw, settings.SECRET_KEY) if n in body]
     assert any("Internal Server Error" in line and "Traceback" in line for line in logs)  # logged, with the trace
     assert _leaks(logs, patient, [*secrets, raw]) == []
+
+
+def test_the_servers_request_line_for_a_patient_search_is_logged_without_the_query(client, people):
+    """``mibg serve`` (Django's server) logs every request line; Nora's search for a name must not be in it."""
+    import io
+
+    server_log = logging.getLogger("django.server")
+    handler = next(h for h in server_log.handlers if h.filters)
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        server_log.info('"%s" %s %s', f"GET /patients/?q={FAMILY}&page=2 HTTP/1.1", "200", "5120",
+                        extra={"server_time": "25/Nov/2026 09:30:00", "status_code": 200})
+    finally:
+        handler.setStream(previous)
+    assert stream.getvalue() == '[25/Nov/2026 09:30:00] "GET /patients/ HTTP/1.1" 200 5120\n'
