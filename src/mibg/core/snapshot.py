@@ -11,7 +11,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from mibg.core.units import MAX_WEIGHT_KG
 from mibg.core.vocabulary import (
@@ -225,6 +233,15 @@ class PatientSnapshot(_Frozen):
     planned_treatment_date: date
     planned_infusion_start: AwareDatetime | None = None
     planned_mci_per_kg: Positive | None = None
+
+    @field_validator("weight_measured_on")
+    @classmethod
+    def _weighed_after_birth(cls, value: date | None, info: ValidationInfo) -> date | None:
+        # The weight sets the dose (A = weight x mCi/kg); a weighing dated before the birth is a wrong date.
+        born = info.data.get("birth_date")
+        if value is not None and isinstance(born, date) and value < born:
+            raise ValueError("is before the date of birth: check the date of the weighing")
+        return value
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> PatientSnapshot:
