@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,37 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from clinic_helpers import PASSWORD, PERSONAS
+
+#: Where every log record of a test session is kept (one file per xdist worker), for tests/scan_logs.py.
+LOG_DIR = Path(__file__).parents[1] / "test-output" / "logs"
+
+
+class _NotCapturedSql(logging.Filter):
+    """SQL text with its parameters reaches django.db.backends only while a test captures queries
+    (assertNumQueries); the application never logs it (its root logger is at WARNING), so it is left out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith("django.db.backends")
+
+
+def pytest_sessionstart(session):
+    """Keep every log record of the session, at DEBUG, in test-output/logs/<worker>.log.
+
+    bin/test scans these files after the run for the test and demo patients' identifiers and for secrets
+    (tests/scan_logs.py): nothing the application logs may name a patient or carry a password or token.
+    The console keeps its level (WARNING), so the test output is unchanged.
+    """
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(LOG_DIR / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log", mode="w",
+                                  encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_NotCapturedSql())
+    root = logging.getLogger()
+    for existing in root.handlers:
+        if existing.level == logging.NOTSET:
+            existing.setLevel(max(root.level, logging.WARNING))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
 
 
 @pytest.fixture

@@ -71,8 +71,21 @@ def _parse(args: argparse.Namespace) -> dict[str, Any]:
         "treatment_date": optional("treatment_date", parse_date),
         "calibration_time": optional("calibration_time", parse_aware_datetime),
         "administration_time": optional("administration_time", parse_aware_datetime),
-        "chair_clearances": frozenset(rule.upper() for rule in args.chair_cleared),
+        "chair_clearances": _clearances(args.chair_cleared),
     }
+
+
+def _clearances(rules: list[str]) -> frozenset[str]:
+    """The rules named by --chair-cleared; a rule the chair cannot clear (or no rule at all) is bad input, never
+    silently ignored: a typo would otherwise leave a block in place that the user believes cleared."""
+    from mibg.core.errors import InputError
+    from mibg.protocol import load_protocol
+
+    clearable = sorted(limit.id for limit in load_protocol().dose_limits if limit.chair_clearable)
+    for rule in rules:
+        if rule.upper() not in clearable:
+            raise InputError("--chair-cleared", f"{rule!r} is not a rule the study chair can clear ({', '.join(clearable)})")
+    return frozenset(rule.upper() for rule in rules)
 
 
 # The planner's field names as the command's flags, for error messages.

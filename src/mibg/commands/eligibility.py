@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
                 text = handle.read()
     except OSError as error:
         return fail(f"{args.patient}: cannot read the file ({error.strerror})")
+    except UnicodeDecodeError as error:
+        return fail(f"{args.patient}: not UTF-8 text (byte {error.start}); save the snapshot as UTF-8 JSON")
     try:
         snapshot = PatientSnapshot.model_validate_json(text)
     except ValidationError as error:

@@ -56,6 +56,8 @@ def _import(path: str | None, protocol: object) -> int:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as error:
         return fail(f"{path}: cannot read the file ({error.strerror})")
+    except UnicodeDecodeError as error:
+        return fail(f"{path}: not UTF-8 text (byte {error.start}); ClinicalTrials.gov records are UTF-8 JSON")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

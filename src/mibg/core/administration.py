@@ -81,7 +81,7 @@ def check_assay(
     if measured.mci == 0:
         raise InputError("measured_activity_mci", "must be greater than zero")
     correction = decay_correct(measured, _aware("measured_at", measured_at), _aware("administration_time", administration_time),
-                               protocol.constant("i131_half_life_days"))
+                               protocol.constant("i131_half_life_days"), "measured_at")
     tolerance = protocol.site("assay_tolerance_percent")
     deviation = deviation_percent(correction.activity_to, prescribed)
     return AssayCheck(prescribed, correction, deviation, tolerance, abs(deviation) <= tolerance)
@@ -127,9 +127,10 @@ def administered_activity(
     protocol = protocol or load_protocol()
     half_life = protocol.constant("i131_half_life_days")
     t_adm = _aware("administration_time", administration_time)
-    before = decay_correct(_activity("pre_assay_mci", pre_mci), _aware("pre_measured_at", pre_measured_at), t_adm, half_life)
+    before = decay_correct(_activity("pre_assay_mci", pre_mci), _aware("pre_measured_at", pre_measured_at), t_adm, half_life,
+                           "pre_measured_at")
     residual = decay_correct(_activity("residual_mci", residual_mci), _aware("residual_measured_at", residual_measured_at),
-                             t_adm, half_life)
+                             t_adm, half_life, "residual_measured_at")
     if residual.activity_to.mci > before.activity_to.mci:
         raise InputError("residual_mci", "the residual, decay-corrected, is more than the assayed dose: check the readings")
     administered = Activity(before.activity_to.mci - residual.activity_to.mci)

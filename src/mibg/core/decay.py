@@ -12,9 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from mibg.core.errors import InputError
 from mibg.core.units import Activity
 
 HOURS_PER_DAY = Decimal(24)
+#: The longest span a decay correction is made over: 30 days (3.7 half-lives, factor 0.075). Product choice: a
+#: calibration, an assay or a residual reading this far from the administration is a typing error in the
+#: date (e.g. the wrong year), and over decades the exponential overflows instead of giving a refusal.
+MAX_DECAY_DAYS = Decimal(30)
 
 
 def decay_constant_per_hour(half_life_days: Decimal) -> float:
@@ -60,9 +65,16 @@ class DecayCorrection:
         )
 
 
-def decay_correct(activity: Activity, time_from: datetime, time_to: datetime, half_life_days: Decimal) -> DecayCorrection:
-    """Carry ``activity`` measured at ``time_from`` to ``time_to`` (earlier or later)."""
+def decay_correct(activity: Activity, time_from: datetime, time_to: datetime, half_life_days: Decimal,
+                  field: str = "time") -> DecayCorrection:
+    """Carry ``activity`` measured at ``time_from`` to ``time_to`` (earlier or later).
+
+    ``field`` names the time that is wrong when the two are more than MAX_DECAY_DAYS apart (InputError)."""
     elapsed = hours_between(time_from, time_to)
+    if abs(elapsed) > MAX_DECAY_DAYS * HOURS_PER_DAY:
+        days = (abs(elapsed) / HOURS_PER_DAY).quantize(Decimal(1))
+        raise InputError(field, f"is {days} days from the time it is decay-corrected to; a decay correction spans "
+                                f"at most {MAX_DECAY_DAYS} days: check the date")
     factor = decay_factor(elapsed, half_life_days)
     return DecayCorrection(
         activity_from=activity,
@@ -82,4 +94,5 @@ def activity_to_draw_at_calibration(
     half_life_days: Decimal,
 ) -> DecayCorrection:
     """A_cal = A_adm x exp(+lambda x (t_adm - t_cal)) (clinical-reference §2.4)."""
-    return decay_correct(activity_at_administration, administration_time, calibration_time, half_life_days)
+    return decay_correct(activity_at_administration, administration_time, calibration_time, half_life_days,
+                         "calibration_time")

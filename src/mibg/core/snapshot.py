@@ -11,8 +11,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from mibg.core.units import MAX_WEIGHT_KG
 from mibg.core.vocabulary import (
     Cytokine,
     DiagnosisKind,
@@ -32,6 +41,9 @@ class _Frozen(BaseModel):
 
 
 Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+#: A body weight: positive and at most the largest the dose planner accepts (units.MAX_WEIGHT_KG, 250 kg), so a
+#: typing slip such as 2200 kg is refused on the screening form, not carried into a dose.
+WeightKg = Annotated[Decimal, Field(gt=0, le=MAX_WEIGHT_KG, allow_inf_nan=False)]
 NonNegative = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
 
@@ -197,7 +209,7 @@ class PatientSnapshot(_Frozen):
     patient_id: str = ""
     birth_date: date
     sex: Sex = Sex.UNKNOWN
-    weight_kg: Positive | None = None
+    weight_kg: WeightKg | None = None
     weight_measured_on: date | None = None
     diagnosis: Diagnosis | None = None
     disease_status: DiseaseStatus | None = None
@@ -221,6 +233,15 @@ class PatientSnapshot(_Frozen):
     planned_treatment_date: date
     planned_infusion_start: AwareDatetime | None = None
     planned_mci_per_kg: Positive | None = None
+
+    @field_validator("weight_measured_on")
+    @classmethod
+    def _weighed_after_birth(cls, value: date | None, info: ValidationInfo) -> date | None:
+        # The weight sets the dose (A = weight x mCi/kg); a weighing dated before the birth is a wrong date.
+        born = info.data.get("birth_date")
+        if value is not None and isinstance(born, date) and value < born:
+            raise ValueError("is before the date of birth: check the date of the weighing")
+        return value
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> PatientSnapshot:

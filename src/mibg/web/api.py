@@ -31,6 +31,7 @@ from mibg.core.errors import InputError
 from mibg.core.vocabulary import Sex
 from mibg.web.accounts.models import ApiToken
 from mibg.web.accounts.two_factor import required_for
+from mibg.web.api_types import IsoDatetime
 from mibg.web.audit.trail import log_view
 from mibg.web.courses import services as course_services
 from mibg.web.courses.models import Course
@@ -38,6 +39,7 @@ from mibg.web.courses.services import current_directive
 from mibg.web.courses.views import numbers_hidden
 from mibg.web.directives import services as directive_services
 from mibg.web.directives.models import ROUTES
+from mibg.web.patients.forms import birth_date_problem
 from mibg.web.patients.models import Patient
 from mibg.web.permissions import require
 from mibg.web.safety import Conflict
@@ -46,9 +48,35 @@ from mibg.web.signing import SignatureRefused, check_signature
 from mibg.web.treatment import services as treatment_services
 
 
+def storable_text(value: Any, where: str = "") -> None:
+    """Refuse text that no database column can hold, naming where it is (JSON path).
+
+    A NUL character (U+0000) is refused by PostgreSQL text columns and JSON; an unpaired surrogate
+    (e.g. "\\udb7a", legal in JSON text) cannot be encoded as UTF-8 at all. Either would be a server error at
+    the first query instead of a refusal naming the field.
+    """
+    if isinstance(value, dict):
+        for key, item in value.items():
+            storable_text(key, where or "body")
+            storable_text(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            storable_text(item, f"{where}.{i}" if where else str(i))
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise InputError(where or "body", "contains a NUL character (U+0000), which cannot be stored")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(where or "body", "contains an unpaired surrogate (not valid Unicode text)") from None
+
+
 class DecimalParser(Parser):
     def parse_body(self, request: HttpRequest) -> Any:
-        return json.loads(request.body or b"{}", parse_float=Decimal)
+        # django-ninja turns any exception here into a 400 whose __cause__ is this one (see _http_error).
+        data = json.loads(request.body or b"{}", parse_float=Decimal)
+        storable_text(data)
+        return data
 
 
 class TokenAuth(HttpBearer):
@@ -93,8 +121,11 @@ def _not_found(request, exc):
 @api.exception_handler(NinjaValidationError)
 def _invalid(request, exc):
     first = exc.errors[0] if exc.errors else {"msg": "invalid request", "loc": []}
-    loc = [str(p) for p in first.get("loc", []) if p not in ("body", "payload", "query", "path")]
-    return _error(request, 422, str(first.get("msg", "invalid request")).removeprefix("Value error, "), ".".join(loc) or None)
+    where = [str(p) for p in first.get("loc", [])]
+    loc = [p for p in where if p not in ("body", "payload", "query", "path")]
+    # An empty or missing body is reported against "body", so every refusal names what to correct.
+    field = ".".join(loc) or ("body" if "body" in where else None)
+    return _error(request, 422, str(first.get("msg", "invalid request")).removeprefix("Value error, "), field)
 
 
 @api.exception_handler(PydanticValidationError)
@@ -136,6 +167,10 @@ def _unexpected(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc):
+    if exc.status_code == 400 and isinstance(exc.__cause__, InputError):  # JSON text that cannot be stored
+        return _error(request, 422, exc.__cause__.message, exc.__cause__.field)
+    if exc.status_code == 400:  # django-ninja's "Cannot parse request body": the body is not JSON (or not UTF-8)
+        return _error(request, 400, "The request body is not valid JSON (UTF-8): send a JSON object.", "body")
     return _error(request, exc.status_code, str(exc))
 
 
@@ -198,8 +233,8 @@ class DirectiveIn(Schema):
     final_volume_ml: Decimal
     infusion_min: Decimal
     route: str
-    calibration_time: datetime
-    administration_time: datetime
+    calibration_time: IsoDatetime
+    administration_time: IsoDatetime
     change_reason: str = ""
     password: str = ""
 
@@ -239,10 +274,10 @@ class VerificationOut(Schema):
 class AssayIn(Schema):
     version: int
     lot: str
-    calibration_time: datetime
+    calibration_time: IsoDatetime
     specific_activity: Decimal
     measured_mci: Decimal
-    measured_at: datetime
+    measured_at: IsoDatetime
     calibrator_id: str
 
 
@@ -262,12 +297,12 @@ class AssayOut(Schema):
 
 class AdministrationIn(Schema):
     version: int
-    started_at: datetime
-    ended_at: datetime
+    started_at: IsoDatetime
+    ended_at: IsoDatetime
     route: str
     volume_ml: Decimal
     residual_mci: Decimal
-    residual_measured_at: datetime
+    residual_measured_at: IsoDatetime
 
 
 class AdministrationOut(Schema):
@@ -284,7 +319,7 @@ class AdministrationOut(Schema):
     message: str
 
 
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _aware(name: str, value: datetime) -> datetime:
@@ -311,6 +346,7 @@ def _course_out(c: Course) -> dict[str, Any]:
 @api.get("/patients", response={200: list[PatientOut], **ERRORS}, tags=["patients"])
 def list_patients(request, q: str = ""):
     require(request.user, "patient.view")
+    storable_text(q, "q")
     patients = Patient.objects.all()
     if q:
         patients = patients.filter(mrn__icontains=q) | patients.filter(family_name__icontains=q) | patients.filter(given_name__icontains=q)
@@ -322,6 +358,9 @@ def create_patient(request, payload: PatientIn):
     require(request.user, "patient.create")
     values = payload.dict()
     values["sex"] = str(values["sex"].value if hasattr(values["sex"], "value") else values["sex"])
+    problem = birth_date_problem(payload.birth_date)
+    if problem:
+        raise InputError("birth_date", problem)
     if Patient.objects.filter(mrn=values["mrn"]).exists():
         raise InputError("mrn", "another patient has this MRN")
     try:
@@ -490,7 +529,15 @@ def record_assay(request, course_id: int, payload: AssayIn):
     entry = treatment_services.AssayInput(payload.lot, _aware("calibration_time", payload.calibration_time),
                                           payload.specific_activity, payload.measured_mci,
                                           _aware("measured_at", payload.measured_at), payload.calibrator_id)
-    return Status(201, _assay_out(treatment_services.record_assay(request.user, course, payload.version, entry)))
+    try:
+        assay = treatment_services.record_assay(request.user, course, payload.version, entry)
+    except InputError as error:  # the core names the measured activity as the assay module does; name the API's field
+        raise InputError(ASSAY_FIELDS.get(error.field, error.field), error.message) from None
+    return Status(201, _assay_out(assay))
+
+
+#: The core's field names -> this API's (AssayIn).
+ASSAY_FIELDS = {"measured_activity_mci": "measured_mci"}
 
 
 def _administration_out(a) -> dict[str, Any]:

@@ -38,14 +38,38 @@ def decimal_field(label: str, *, required: bool = False, max_digits: int | None 
     return field
 
 
+#: Dates and times are read in ISO 8601 only (what the browser's date and datetime-local inputs send).
+#: Django's defaults also read "03/04/2026" as 4 March (US order): in a clinic that writes 3 April the same
+#: text would be a different day, so a slashed date is refused rather than guessed.
+DATE_FORMATS = ["%Y-%m-%d"]
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+def _no_nul(value: Any) -> Any:
+    # Django's CharField refuses NUL characters; its date fields would otherwise parse around them.
+    if isinstance(value, str) and "\x00" in value:
+        raise forms.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
+    return value
+
+
+class IsoDateTimeField(forms.DateTimeField):
+    def to_python(self, value: Any) -> Any:
+        return super().to_python(_no_nul(value))
+
+
+class IsoDateField(forms.DateField):
+    def to_python(self, value: Any) -> Any:
+        return super().to_python(_no_nul(value))
+
+
 def datetime_field(label: str, *, required: bool = False, help_text: str = "") -> forms.DateTimeField:
     zone = timezone.get_current_timezone_name()
-    return forms.DateTimeField(label=label, required=required, widget=DateTimeLocalInput(attrs={"step": "1"}),
-                               help_text=(help_text + " " if help_text else "") + f"({zone})")
+    return IsoDateTimeField(label=label, required=required, widget=DateTimeLocalInput(attrs={"step": "1"}),
+                            input_formats=DATETIME_FORMATS, help_text=(help_text + " " if help_text else "") + f"({zone})")
 
 
 def date_field(label: str, *, required: bool = False, help_text: str = "") -> forms.DateField:
-    return forms.DateField(label=label, required=required, widget=DateInput(), help_text=help_text)
+    return IsoDateField(label=label, required=required, widget=DateInput(), input_formats=DATE_FORMATS, help_text=help_text)
 
 
 BOOL3 = [("", "—"), ("yes", "yes"), ("no", "no")]

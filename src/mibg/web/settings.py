@@ -249,6 +249,14 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The server's request lines as Django writes them (django.utils.log.DEFAULT_LOGGING), without the query
+    # string: a patient search (?q=<name or MRN>) would otherwise put a patient's name in the log.
+    "filters": {"no_query_string": {"()": "mibg.web.logs.NoQueryString"}},
+    "formatters": {"server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                              "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler"},
+                 "server": {"class": "logging.StreamHandler", "level": "INFO", "formatter": "server",
+                            "filters": ["no_query_string"]}},
+    "loggers": {"django.server": {"handlers": ["server"], "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }

@@ -50,6 +50,35 @@ def _write(value: Any, indent: int, level: int) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to FHIR JSON")
 
 
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (RFC 8259)")
+
+
 def loads(text: str | bytes) -> Any:
-    """Parse JSON with every non-integer number as ``Decimal`` (integers stay ``int``)."""
-    return json.loads(text, parse_float=Decimal)
+    """Parse JSON with every non-integer number as ``Decimal`` (integers stay ``int``).
+
+    NaN and Infinity (which Python's parser accepts) are refused, as is nesting too deep to read: a ValueError
+    the importer reports, rather than a value no laboratory sends or a RecursionError."""
+    try:
+        data = json.loads(text, parse_float=Decimal, parse_constant=_not_a_number)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply to read") from None
+    _unicode_text(data)
+    return data
+
+
+def _unicode_text(value: Any) -> None:
+    """Refuse an unpaired surrogate ("\\udb7a" is legal JSON text but not Unicode): it can be neither stored
+    nor shown on a page (UTF-8 cannot encode it)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the JSON holds text that is not valid Unicode (an unpaired surrogate)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _unicode_text(key)
+            _unicode_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _unicode_text(item)

@@ -17,7 +17,7 @@ from mibg.web.directives import services
 from mibg.web.directives.forms import DirectiveForm, VerificationForm
 from mibg.web.directives.models import WrittenDirective
 from mibg.web.permissions import action_required
-from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
+from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, field_error, form_token
 from mibg.web.screening.services import dosing_snapshot
 from mibg.web.signing import SignatureRefused, check_signature
 
@@ -51,7 +51,8 @@ def _plan_context(course, form: DirectiveForm) -> dict[str, object]:
         return {"plan": None, "form": form}
     try:
         plan = services.plan_for(course, _entry(form))
-    except InputError as error:
+    except InputError as error:  # e.g. a dose of 0 mCi/kg: on its field, so the page names what to correct
+        field_error(form, error)
         return {"plan": None, "form": form, "input_error": error}
     return {"plan": plan, "record": services.plan_record(plan), "form": form,
             "meaning": services.signature_meaning("[your name]", course, _entry(form), plan)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Schema
 
 from mibg.reports.errors import ReportInputError
 from mibg.web.directives.services import Refused
@@ -22,7 +22,20 @@ from mibg.web.permissions import require
 router = Router(tags=["documents"])
 
 
-@router.get("/patients/{patient_id}/fhir", response={200: None}, summary="The patient's record as a FHIR R4 Bundle")
+class DocumentError(Schema):
+    message: str
+    field: str | None = None
+
+
+ERRORS = {400: DocumentError, 401: DocumentError, 403: DocumentError, 404: DocumentError, 409: DocumentError,
+          422: DocumentError}
+#: The 200 answer is a FHIR R4 Bundle (a JSON object) in its own media type, declared so clients can check it.
+BUNDLE = {"responses": {200: {"description": "A FHIR R4 Bundle of type collection",
+                                "content": {"application/fhir+json": {"schema": {"type": "object"}}}}}}
+
+
+@router.get("/patients/{patient_id}/fhir", response={200: None, **ERRORS}, openapi_extra=BUNDLE,
+            summary="The patient's record as a FHIR R4 Bundle")
 def patient_fhir(request: HttpRequest, patient_id: int) -> HttpResponse:
     require(request.user, "patient.view")
     patient = get_object_or_404(Patient, pk=patient_id)

@@ -18,6 +18,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from mibg.core.errors import InputError
+from mibg.web.api_types import IsoDatetime
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.followup import services
@@ -41,10 +42,10 @@ class CsvRowError(Schema):
 class CsvRefusedOut(Schema):
     message: str
     field: str | None = "file"
-    errors: list[CsvRowError]
+    errors: list[CsvRowError] = []  # empty when the request itself is refused (e.g. no "csv"), not a row
 
 
-ERRORS = {401: FollowupError, 403: FollowupError, 404: FollowupError, 409: FollowupError, 422: FollowupError}
+ERRORS = {400: FollowupError, 401: FollowupError, 403: FollowupError, 404: FollowupError, 409: FollowupError, 422: FollowupError}
 
 
 class LabIn(Schema):
@@ -53,7 +54,7 @@ class LabIn(Schema):
     unit: str
     lln: Decimal | str | None = None  # in the unit of the value
     uln: Decimal | str | None = None
-    collected_at: datetime  # ISO 8601 with its UTC offset
+    collected_at: IsoDatetime  # ISO 8601 with its UTC offset
 
 
 class LabsCsvIn(Schema):

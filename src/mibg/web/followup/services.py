@@ -112,6 +112,8 @@ def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade:
         raise InputError("collected_at", "the collection time is required")
     if lab.collected_at > timezone.now() + CLOCK_TOLERANCE:
         raise InputError("collected_at", "is in the future: check the date, the time and the time zone")
+    if timezone.localtime(lab.collected_at).date() < course.patient.birth_date:
+        raise InputError("collected_at", "is before the patient's date of birth: check the year")
     result = grade_lab(lab)  # refuses a value whose grade needs a missing LLN or ULN
     same = (LabResult.objects.live().filter(course=course, test=lab.test, collected_at=lab.collected_at)
             .select_related("entered_by"))

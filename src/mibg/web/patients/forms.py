@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 
 from mibg.core.vocabulary import Sex
@@ -29,9 +31,23 @@ class PatientForm(SafeForm):
         return mrn
 
     def clean_birth_date(self):
-        from django.utils import timezone
+        problem = birth_date_problem(self.cleaned_data["birth_date"])
+        if problem:
+            raise forms.ValidationError(problem)
+        return self.cleaned_data["birth_date"]
 
-        value = self.cleaned_data["birth_date"]
-        if value > timezone.localdate():
-            raise forms.ValidationError("The date of birth is in the future.")
-        return value
+
+#: No one alive was born before this day; an earlier date is a typing error (e.g. 1018 for 2018), and the
+#: age it gives would enter the eligibility criteria. Product choice.
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+def birth_date_problem(value: date) -> str | None:
+    """Why ``value`` cannot be a patient's date of birth (the form and the API say the same), or None."""
+    from django.utils import timezone
+
+    if value > timezone.localdate():
+        return "The date of birth is in the future."
+    if value < EARLIEST_BIRTH_DATE:
+        return f"The date of birth is before {EARLIEST_BIRTH_DATE.isoformat()}: check the year."
+    return None

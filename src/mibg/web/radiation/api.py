@@ -19,6 +19,7 @@ from ninja.responses import Status
 
 from mibg.core.errors import InputError
 from mibg.core.units import parse_aware_datetime
+from mibg.web.api_types import IsoDatetime
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.permissions import require
@@ -34,11 +35,11 @@ class RadiationError(Schema):
     field: str | None = None
 
 
-ERRORS = {401: RadiationError, 403: RadiationError, 404: RadiationError, 409: RadiationError, 422: RadiationError}
+ERRORS = {400: RadiationError, 401: RadiationError, 403: RadiationError, 404: RadiationError, 409: RadiationError, 422: RadiationError}
 
 
 class ReadingIn(Schema):
-    measured_at: datetime
+    measured_at: IsoDatetime
     mr_per_h: Decimal
     background_mr_per_h: Decimal | None = None
     before_first_void: bool = False
@@ -67,7 +68,7 @@ class ReadingOut(Schema):
 
 class ReleaseIn(Schema):
     version: int
-    released_at: datetime
+    released_at: IsoDatetime
     instructions_given_to: str
     readings_basis: str
     password: str = ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -73,6 +73,9 @@ def override_assay(user: Any, signed_name: str, assay: Assay, version: int, reas
         advance(user, course, "accept_assay", version)
 
 
+MAX_INFUSION = timedelta(hours=24)
+
+
 @dataclass(frozen=True)
 class AdministrationInput:
     started_at: datetime
@@ -92,6 +95,9 @@ def record_administration(user: Any, course: Course, version: int, entry: Admini
         raise Refused("There is no accepted assay of the current directive's dose.")
     if entry.ended_at < entry.started_at:
         raise Refused("The infusion cannot end before it starts.", "ended_at")
+    if entry.ended_at - entry.started_at > MAX_INFUSION:
+        # The protocol's infusions last 90-120 minutes; a day or more is a wrong date, not an infusion. Product choice.
+        raise Refused("The infusion would have lasted more than 24 hours: check the end's date and time.", "ended_at")
     if entry.residual_measured_at < entry.ended_at:
         raise Refused("The residual is measured after the infusion ends.", "residual_measured_at")
     result = administered_activity(directive.activity, assay.measured_mci, assay.measured_at, entry.residual_mci,

@@ -1,0 +1,22 @@
+"""Field types shared by the API's request schemas.
+
+pydantic reads a JSON number as a Unix timestamp for a ``datetime`` (1710000000 -> 2024-03-09T16:00:00Z): a
+number typed into a time field would then be a real, wrong time. The API takes times as ISO 8601 text only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+
+def _iso_text(value: Any) -> Any:
+    if not isinstance(value, (str, datetime)):
+        raise ValueError("give the time as ISO 8601 text with its UTC offset, e.g. 2026-03-02T09:30:00-08:00")
+    return value
+
+
+#: A date and time given as ISO 8601 text (never a number).
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_text)]
