@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ctcae": ("mibg.commands.ctcae", "grade one laboratory value with CTCAE v5.0"),
     "serve": ("mibg.commands.serve", "run the web application (migrate, then serve)"),
     "demo": ("mibg.commands.demo", "load demo patients and users, then serve the web application"),
+    "generate-programme": ("mibg.commands.generate", "write a large synthetic programme (SYN- records) for benchmarks"),
 }
 
 EXIT_OK = 0
