@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Schema
@@ -298,13 +299,24 @@ def _course_out(c: Course) -> dict[str, Any]:
 # ---- patients and courses -------------------------------------------------------------------------------
 
 
+#: The most patients one answer of GET /patients holds; ``offset`` reads the next ones.
+PATIENT_PAGE_MAX = 500
+
+
 @api.get("/patients", response={200: list[PatientOut], **ERRORS}, tags=["patients"])
-def list_patients(request, q: str = ""):
+def list_patients(request, response: HttpResponse, q: str = "", offset: int = 0, limit: int = 200):
+    """Patients in the list's order (family name, given name, MRN), ``limit`` at a time from ``offset``; the
+    ``X-Total-Count`` header says how many match, so a client knows when it has them all."""
     require(request.user, "patient.view")
+    if not 1 <= limit <= PATIENT_PAGE_MAX:
+        raise InputError("limit", f"must be between 1 and {PATIENT_PAGE_MAX}")
+    if offset < 0:
+        raise InputError("offset", "must be 0 or more")
     patients = Patient.objects.all()
     if q:
-        patients = patients.filter(mrn__icontains=q) | patients.filter(family_name__icontains=q) | patients.filter(given_name__icontains=q)
-    return [_patient_out(p) for p in patients[:200]]
+        patients = patients.filter(Q(mrn__icontains=q) | Q(family_name__icontains=q) | Q(given_name__icontains=q))
+    response["X-Total-Count"] = str(patients.count())
+    return [_patient_out(p) for p in patients[offset:offset + limit]]
 
 
 @api.post("/patients", response={201: PatientOut, **ERRORS}, tags=["patients"])

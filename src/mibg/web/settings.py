@@ -129,7 +129,10 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / os.environ.get("MIBG_SQLITE_NAME", "mibg.sqlite3"),
             # Writers wait for each other rather than failing at once (two nurses saving at the same moment).
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # WAL: readers go on while one writer commits (every page view writes an audit record); the
+            # journal mode is kept in the file. synchronous stays FULL (SQLite's default): a commit is on disk.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -156,6 +159,14 @@ FORMAT_MODULE_PATH = ["mibg.web.formats"]  # ISO dates everywhere: no day/month 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [WEB_DIR / "static"]  # the stylesheet and the vendored htmx: nothing comes from a CDN
 STATIC_ROOT = DATA_DIR / "static"
+
+# Drawn plots (mibg.web.plotcache), keyed by their data and drawing code: files, so every server process
+# shares them. The default cache stays per process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "plots": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": DATA_DIR / "plot-cache",
+              "TIMEOUT": 30 * 24 * 3600, "OPTIONS": {"MAX_ENTRIES": 20000}},
+}
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

@@ -144,7 +144,7 @@ def _course_states(rng: random.Random, patients: int, courses: int) -> list[list
     """Courses per patient (1 to 4, at least one each) and their states: all closed but possibly the last."""
     per_patient = [1] * patients
     extra = courses - patients
-    candidates = [i for i in range(patients)]
+    candidates = list(range(patients))
     while extra > 0:
         i = rng.choice(candidates)
         if per_patient[i] < 4:
@@ -171,8 +171,8 @@ def _last_day(rng: random.Random, state: str, as_of: date) -> date:
         return as_of
     if state == "in-patient":
         return as_of - timedelta(days=1)
-    if state == "released":
-        return as_of - timedelta(days=7)
+    if state == "released":  # released from isolation, follow-up not started yet
+        return as_of - timedelta(days=14)
     if state == "follow-up":
         return as_of - timedelta(days=rng.randint(10, 100))
     return as_of - timedelta(days=rng.randint(CLOSED_FOLLOW_UP_DAYS + 10, 900))
@@ -409,7 +409,7 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, with_readings: bool,
     say(f"  {counts.evaluations} screening evaluations, {counts.directives} signed directives")
 
     verifications, assays = [], []
-    for plan, _snapshot_, _result, _dose in computed:
+    for plan, *_ in computed:
         d = by_course.get(plan.course.pk) if plan.course else None
         if d is None:
             continue
@@ -469,12 +469,15 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, with_readings: bool,
     for plan in plans:
         if ORDER.index(plan.state) < ORDER.index("released") or not plan.readings:
             continue
-        assert plan.course is not None and plan.administration is not None
+        assert plan.course is not None
+        assert plan.administration is not None
         d = radiation.dosimetry_from(plan.course, plan.administration, plan.readings, None, protocol)
         refusal = radiation.release_refusal(d)
         if refusal is not None:
             raise RuntimeError(f"generated course {plan.course.patient.mrn}/{plan.number}: {refusal}")
-        assert d.release is not None and d.retention is not None and d.dose is not None
+        assert d.release is not None
+        assert d.retention is not None
+        assert d.dose is not None
         last = plan.readings[-1]
         released_at = last.measured_at + timedelta(hours=1)
         name = physicist.signature_name()

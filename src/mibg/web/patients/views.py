@@ -27,12 +27,12 @@ PAGE = 50
 @action_required(get="patient.view")
 def patient_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    patients = Patient.objects.prefetch_related(Prefetch("courses", queryset=Course.objects.order_by("number")))
+    # One query for the page's courses, without their screening JSON (the list shows number and state only).
+    courses = Course.objects.order_by("number").only("id", "patient_id", "number", "state")
+    patients = Patient.objects.prefetch_related(Prefetch("courses", queryset=courses, to_attr="course_list"))
     if q:
         patients = patients.filter(Q(mrn__icontains=q) | Q(family_name__icontains=q) | Q(given_name__icontains=q))
     page = Paginator(patients, PAGE).get_page(request.GET.get("page"))
-    for patient in page:
-        patient.course_list = list(patient.courses.all())
     return render(request, "mibg/patients/list.html", {"page": page, "q": q})
 
 
