@@ -2,8 +2,10 @@
 
 A figure, not a test. Requests go through Django's full handler and middleware in this process (the test
 client: no network, no server), logged in as a read-only monitor (pages) or with an API token (API).
-For each URL: warm-up requests, then --requests timed ones; the median, the 95th percentile, and their ratio
-to the bare page's median measured in the same run. Goal (issue 7): p95 < 100 ms and < 5x the bare page.
+For each URL: warm-up requests, then --requests timed ones; the median and the 95th percentile, and their
+ratios to the bare page's (pages) or the bare API answer's (API), measured in the same run. Goal (issue 7):
+p95 < 100 ms, and p95 within 5x the bare page's p95. The bare page needs a login like every page (a session
+and a user read); the bare API answer checks the token like every API call.
 
     # SQLite (the file is generated first if it holds no patients):
     python bench/bench_pages.py --sqlite var-bench/programme.sqlite3
@@ -125,9 +127,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="timed requests per URL (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests first (default 20)")
     parser.add_argument("--only", default="", help="measure only URLs whose name contains this text")
+    parser.add_argument("--prepare-only", action="store_true", help="migrate and generate if empty, measure nothing")
     args = parser.parse_args()
     configure(args)
     ensure_programme()
+    if args.prepare_only:
+        return 0
     from django.db import connection
     from django.test import Client
 
@@ -160,8 +165,8 @@ def main() -> int:
     vendor = connection.vendor
     print(f"bench_pages: {vendor} ({connection.settings_dict['NAME']}), {Patient.objects.count()} patients; "
           f"{args.warmup} warm-up + {args.requests} timed requests per URL")
-    print(f"{'page':44} {'median ms':>9} {'p95 ms':>8} {'x bare':>7} {'p95 x':>6} {'queries':>7}  "
-          f"goal: p95 < {GOAL_MS:.0f} ms and median < {GOAL_RATIO:.0f}x the bare page's")
+    print(f"{'page':44} {'median ms':>9} {'p95 ms':>8} {'median x':>8} {'p95 x':>6} {'queries':>7}  "
+          f"goal: p95 < {GOAL_MS:.0f} ms and p95 < {GOAL_RATIO:.0f}x the bare page's p95")
     bare_median = bare_p95 = 1.0
     missed = 0
     for name, client, url, headers in urls:
@@ -171,10 +176,10 @@ def main() -> int:
         median, high = statistics.median(times), p95(times)
         if "bare" in name:  # pages are compared with the bare page, API answers with the bare API answer
             bare_median, bare_p95 = median, high
-        ratio = median / bare_median
+        ratio = high / bare_p95
         ok = high < GOAL_MS and ratio < GOAL_RATIO
         missed += 0 if ok else 1
-        print(f"{name:44} {median:9.2f} {high:8.2f} {ratio:7.1f} {high / bare_p95:6.1f} {queries(client, url, headers):7d}  "
+        print(f"{name:44} {median:9.2f} {high:8.2f} {median / bare_median:8.1f} {ratio:6.1f} {queries(client, url, headers):7d}  "
               f"{'met' if ok else 'NOT met'}", flush=True)
     print(f"bench_pages: {missed} page(s) missed the goal" if missed else "bench_pages: every page met the goal")
     return 0

@@ -37,6 +37,7 @@ from mibg.web.courses.services import current_directive
 from mibg.web.courses.views import numbers_hidden
 from mibg.web.directives import services as directive_services
 from mibg.web.directives.models import ROUTES
+from mibg.web.listout import ListOut
 from mibg.web.patients.models import Patient
 from mibg.web.permissions import require
 from mibg.web.safety import Conflict
@@ -146,7 +147,7 @@ class PatientIn(Schema):
     sex: Sex = Sex.UNKNOWN
 
 
-class PatientOut(Schema):
+class PatientOut(ListOut):
     id: int
     mrn: str
     family_name: str
@@ -156,7 +157,7 @@ class PatientOut(Schema):
     version: int
 
 
-class CourseOut(Schema):
+class CourseOut(ListOut):
     id: int
     patient_id: int
     number: int

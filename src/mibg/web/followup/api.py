@@ -22,6 +22,7 @@ from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.followup import services
 from mibg.web.followup.models import LabResult
+from mibg.web.listout import ListOut
 from mibg.web.permissions import require
 
 router = Router(tags=["follow-up"])
@@ -61,7 +62,7 @@ class LabsCsvIn(Schema):
     csv: str
 
 
-class GradeOut(Schema):
+class GradeOut(ListOut):
     term: str
     term_name: str
     grade: int
@@ -70,7 +71,7 @@ class GradeOut(Schema):
     ctcae_version: str
 
 
-class LabOut(Schema):
+class LabOut(ListOut):
     id: int
     course_id: int
     test: str

@@ -21,6 +21,7 @@ from mibg.core.errors import InputError
 from mibg.core.units import parse_aware_datetime
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
+from mibg.web.listout import ListOut
 from mibg.web.permissions import require
 from mibg.web.radiation import services
 from mibg.web.radiation.models import ExposureReading, ReleaseRecord
@@ -48,7 +49,7 @@ class ReadingIn(Schema):
     note: str = ""
 
 
-class ReadingOut(Schema):
+class ReadingOut(ListOut):
     id: int
     measured_at: datetime
     hours_after_start: str | None
