@@ -196,3 +196,39 @@ def test_the_command_prints_what_it_made(tmp_path):
     again = _run(["generate-programme", "--patients", "3", "--courses", "4", "--labs", "100"], tmp_path)
     assert again.returncode == 1
     assert "refused" in again.stdout
+
+
+@pytest.mark.parametrize("workers", ["0", "many", "65"])
+def test_serve_with_a_bad_number_of_workers_says_so_and_exits_2(tmp_path, workers):
+    result = _run(["serve", "--workers", workers], tmp_path)
+    assert result.returncode == 2
+    assert "--workers" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_with_workers_runs_gunicorn_and_answers_the_health_check(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIBG_", "DATABASE_URL", "DJANGO_SETTINGS"))}
+    env.update({"MIBG_DATA_DIR": str(tmp_path), "MIBG_DEBUG": "1"})
+    server = subprocess.Popen([*MIBG, "serve", "--port", str(port), "--workers", "1"], env=env, cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        answer = None
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    answer = (response.status, response.read())
+                break
+            except OSError:
+                time.sleep(0.25)
+        assert answer == (200, b'{"status": "ok", "database": "ok"}')
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert "with gunicorn, 1 workers x 2 threads" in output

@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from mibg.core.administration import administered_activity, check_assay
@@ -291,6 +291,10 @@ def generate(*, patients: int, courses: int, labs: int, readings_wanted: bool = 
     started = clock.perf_counter()
     with transaction.atomic():
         counts = _generate(patients, courses, labs, readings_wanted, seed, as_of or timezone.localdate(), say)
+    with connection.cursor() as cursor:
+        # Fresh statistics for the query planner: without them PostgreSQL read a course's labs through the
+        # index of who entered them (200,000 rows each) instead of the course's (bench/RESULTS.md).
+        cursor.execute("ANALYZE")
     counts.seconds = clock.perf_counter() - started
     return counts
 
