@@ -166,3 +166,24 @@ def test_a_tokens_last_use_is_kept_to_the_minute_without_a_write_on_every_call(c
     client.get("/api/patients", **auth)
     token.refresh_from_db()
     assert token.last_used_at > first
+
+
+def test_the_api_list_of_labs_says_exactly_what_each_lab_said_when_it_was_stored(client, people, make_course):
+    """The list reads rows as values (fast); each item must equal the answer the API gave when storing it."""
+    course = make_course(until="administered", days_ahead=-10)
+    start = course.administrations.get().started_at
+    _, raw = ApiToken.issue(people["nora"], "labs")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    stored = []
+    for hours, (test, value, unit, lln, uln) in enumerate([("platelets", "24", "10^9/L", "150", None),
+                                                           ("anc", "0.4", "10^9/L", "1.5", None),
+                                                           ("bilirubin", "1.8", "mg/dL", None, "1.0")], start=1):
+        body = {"test": test, "value": value, "unit": unit, "lln": lln, "uln": uln,
+                "collected_at": (start + timedelta(hours=hours)).isoformat()}
+        response = client.post(f"/api/courses/{course.pk}/labs", data=body, content_type="application/json", **auth)
+        assert response.status_code == 201, response.content
+        stored.append(response.json())
+    listed = client.get(f"/api/courses/{course.pk}/labs", **auth).json()
+    assert listed == stored
+    # CTCAE v5.0: platelets < 25 x 10^9/L grade 4; ANC < 0.5 x 10^9/L grade 4; bilirubin > 1.5-3.0 x ULN grade 2.
+    assert [item["grade"]["grade"] for item in listed] == [4, 4, 2]

@@ -94,7 +94,7 @@ class LabResult(Voidable):
     @cached_property
     def grade(self) -> CtcaeGrade:
         """The CTCAE v5.0 grade (every stored value was graded when it was entered)."""
-        return _graded(self.test, self.value, self.unit, self.lln, self.uln, self.collected_at)
+        return stored_grade(self.test, self.value, self.unit, self.lln, self.uln, self.collected_at)
 
     @property
     def display_unit(self) -> str:
@@ -102,7 +102,7 @@ class LabResult(Voidable):
 
 
 @lru_cache(maxsize=20000)
-def _graded(test: str, value: str, unit: str, lln: str, uln: str, collected_at: Any) -> CtcaeGrade:
+def stored_grade(test: str, value: str, unit: str, lln: str, uln: str, collected_at: Any) -> CtcaeGrade:
     """grade_lab on exactly what was stored, computed once per process: the follow-up page and the API grade
     every result of a course on every view (bench/RESULTS.md). mibg.core is pure, and the key is every input of
     the grade (the collection time too, which the grade's inputs name), so a cached grade is the same grade."""
