@@ -70,6 +70,11 @@ def main() -> int:
            "    errors, summary.requests, summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout))",
            "end"]
     out.write_text("\n".join(lua) + "\n", encoding="utf-8")
+    # For the warm-up pass: the URLs, and the headers curl sends.
+    out.with_suffix(".urls").write_text("\n".join(paths) + "\n", encoding="utf-8")
+    out.with_suffix(".headers").write_text(f"Authorization: Bearer {token}\n"
+                                           f"Cookie: {settings.SESSION_COOKIE_NAME}={session.session_key}\n",
+                                           encoding="utf-8")
     print(f"load_setup: {len(paths)} {kind} URLs over {len(chosen)} courses -> {out}")
     return 0
 
