@@ -52,7 +52,6 @@ from mibg.web.courses.services import advance
 from mibg.web.directives.services import Refused
 from mibg.web.radiation.models import ExposureReading, ReleaseRecord, StemCellInfusion
 from mibg.web.safety import update_versioned
-from mibg.web.screening.services import latest_evaluation
 from mibg.web.templatetags.mibg import num, when
 from mibg.web.treatment.models import Administration
 
@@ -241,7 +240,7 @@ def hours_after(start: datetime, moment: datetime) -> Decimal:
 
 def stored_products(course: Course) -> tuple[StoredProduct, ...]:
     """The stored autologous products of the latest screening evaluation (decisions.md A15)."""
-    evaluation = latest_evaluation(course)
+    evaluation = course.evaluations.order_by("-evaluated_at", "-id").only("course_id", "snapshot_json").first()
     if evaluation is None:
         return ()
     products = []
