@@ -150,7 +150,7 @@ def main() -> int:
         ("patient list", pages, "/patients/", {}),
         ("patient list, page 60", pages, "/patients/?page=60", {}),
         ("patient list, search by MRN", pages, f"/patients/?q={mrn}", {}),
-        ("patient list, search by name", pages, "/patients/?q=Synthetic+0123", {}),
+        ("patient list, search by name (11 found)", pages, "/patients/?q=Synthetic+0123", {}),
         (f"patient page ({t['courses']} courses)", pages, f"/patients/{t['patient']}/", {}),
         ("course page", pages, f"/courses/{t['course']}/", {}),
         (f"follow-up page ({t['labs']} labs)", pages, f"/followup/courses/{t['course']}/", {}),

@@ -232,3 +232,17 @@ def test_serve_with_workers_runs_gunicorn_and_answers_the_health_check(tmp_path)
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert "with gunicorn, 1 workers x 2 threads" in output
+
+
+def test_nora_pages_through_60_patients_and_finds_one_by_its_full_name(db, login):
+    _generate(patients=60, courses=60, labs=0)
+    client = login("nora")
+    first = client.get("/patients/").content.decode()
+    assert first.count("<td>SYN-") == 50  # 50 a page
+    assert "Page 1 of 2" in first
+    second = client.get("/patients/?page=2").content.decode()
+    assert second.count("<td>SYN-") == 10
+    found = client.get("/patients/?q=synthetic+00055").content.decode()
+    assert "SYN-00055" in found
+    assert found.count("<td>SYN-") == 1
+    assert client.get("/patients/?q=SYN-00055").content.decode().count("<td>SYN-") == 1

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Schema
@@ -39,6 +38,7 @@ from mibg.web.directives import services as directive_services
 from mibg.web.directives.models import ROUTES
 from mibg.web.listout import ListOut
 from mibg.web.patients.models import Patient
+from mibg.web.patients.views import matching
 from mibg.web.permissions import require
 from mibg.web.safety import Conflict
 from mibg.web.screening import services as screening_services
@@ -313,9 +313,7 @@ def list_patients(request, response: HttpResponse, q: str = "", offset: int = 0,
         raise InputError("limit", f"must be between 1 and {PATIENT_PAGE_MAX}")
     if offset < 0:
         raise InputError("offset", "must be 0 or more")
-    patients = Patient.objects.all()
-    if q:
-        patients = patients.filter(Q(mrn__icontains=q) | Q(family_name__icontains=q) | Q(given_name__icontains=q))
+    patients = matching(Patient.objects.all(), q)
     response["X-Total-Count"] = str(patients.count())
     return [_patient_out(p) for p in patients[offset:offset + limit]]
 
