@@ -187,3 +187,19 @@ def test_the_api_list_of_labs_says_exactly_what_each_lab_said_when_it_was_stored
     assert listed == stored
     # CTCAE v5.0: platelets < 25 x 10^9/L grade 4; ANC < 0.5 x 10^9/L grade 4; bilirubin > 1.5-3.0 x ULN grade 2.
     assert [item["grade"]["grade"] for item in listed] == [4, 4, 2]
+
+
+def test_a_changed_protocol_definition_gives_plots_a_new_key_even_under_the_same_label():
+    import dataclasses
+
+    from mibg.protocol import load_protocol
+    from mibg.web import plotcache
+
+    protocol = load_protocol()
+    same = load_protocol.__wrapped__()  # parsed again: equal content, another object
+    assert plotcache.protocol_key(same) == plotcache.protocol_key(protocol)
+    site = dict(protocol.site_parameters)
+    site["site_release_limit_mrem_per_h"] = dataclasses.replace(site["site_release_limit_mrem_per_h"], value=Decimal("1"))
+    edited = dataclasses.replace(protocol, site_parameters=site)
+    assert edited.label == protocol.label
+    assert plotcache.protocol_key(edited) != plotcache.protocol_key(protocol)

@@ -31,6 +31,19 @@ def _code_version() -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
+_PROTOCOLS: dict[int, tuple[object, str]] = {}
+
+
+def protocol_key(protocol: object) -> str:
+    """A digest of the whole protocol definition (its limits, site parameters and constants), so a plot keyed
+    with it is drawn again when any of them changes, even under the same label. Computed once per object."""
+    hit = _PROTOCOLS.get(id(protocol))
+    if hit is None or hit[0] is not protocol:
+        hit = (protocol, hashlib.sha256(repr(protocol).encode()).hexdigest()[:16])
+        _PROTOCOLS[id(protocol)] = hit
+    return hit[1]
+
+
 def key_for(kind: str, data: object) -> str:
     text = f"{kind}\n{settings.TIME_ZONE}\n{_code_version()}\n{data!r}"
     return f"plot:{kind}:{hashlib.sha256(text.encode()).hexdigest()}"

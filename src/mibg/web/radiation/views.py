@@ -71,7 +71,8 @@ def _plot_b64(d: services.Dosimetry) -> str:
 def _readings_svg(d: services.Dosimetry) -> str:
     """The plot, drawn once per set of readings (mibg.web.plotcache): keyed by what dosimetry_from reads."""
     a = d.administration
-    data = (d.course.number, d.protocol.label, d.site_limit, d.federal_limit, None if a is None else (a.started_at, a.administered_mci, a.directive.weight_kg),
+    data = (d.course.number, d.protocol.label, plotcache.protocol_key(d.protocol),
+            None if a is None else (a.started_at, a.administered_mci, a.directive.weight_kg),
             [(r.pk, r.version, r.measured_at, r.mr_per_h, r.background_mr_per_h, r.before_first_void) for r in d.readings])
     return plotcache.drawn("readings-svg", data, lambda: readings_svg(d))
 
