@@ -177,6 +177,7 @@ def _run(args, tmp_path):
     (["--patients", "10", "--courses", "5"], "--courses"),
     (["--patients", "10", "--courses", "41"], "--courses"),
     (["--bogus"], "--bogus"),
+    (["--as-of", "2999-01-01"], "--as-of"),
 ])
 def test_bad_flags_give_one_line_naming_the_flag_and_exit_2(tmp_path, args, named):
     result = _run(["generate-programme", *args], tmp_path)

@@ -62,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
     if error:
         return fail(f"generate-programme: {error}")
     from django.db import DatabaseError
+    from django.utils import timezone
+
+    if args.as_of is not None and args.as_of > timezone.localdate():
+        return fail(f"generate-programme: --as-of {args.as_of} is in the future: results cannot be dated after today")
 
     try:
         serve.migrate()
