@@ -150,3 +150,23 @@ def test_screening_through_the_api_returns_every_criterion(api, make_course):
     bad = api("nora").post(f"/courses/{course.pk}/screening", {"version": course.version + 1, "snapshot": {**data, "weight_kg": "-3"}})
     assert bad.status_code == 422
     assert bad.json()["field"] == "weight_kg"
+
+
+def test_morgan_reads_the_patient_list_through_the_api_a_page_at_a_time(api, make_course):
+    for n in range(5):
+        make_course(mrn=f"PAGE-{n}")
+    morgan = api("morgan")
+    first, rest = morgan.get("/patients?limit=2"), morgan.get("/patients?limit=3&offset=2")
+    assert first.status_code == rest.status_code == 200
+    assert first["X-Total-Count"] == rest["X-Total-Count"] == "5"
+    mrns = [p["mrn"] for p in first.json() + rest.json()]
+    assert sorted(mrns) == [f"PAGE-{n}" for n in range(5)]  # every patient once, none twice
+    assert morgan.get("/patients?limit=2&offset=5").json() == []
+
+
+@pytest.mark.parametrize(("query", "field"), [("limit=501", "limit"), ("limit=0", "limit"), ("offset=-1", "offset"),
+                                              ("limit=ten", "limit")])
+def test_a_bad_page_of_the_api_patient_list_names_the_field(api, query, field):
+    response = api("morgan").get(f"/patients?{query}")
+    assert response.status_code == 422
+    assert response.json()["field"] == field

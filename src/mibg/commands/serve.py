@@ -2,13 +2,16 @@
 
 Settings come from the environment (see mibg.web.settings): MIBG_DEBUG=1 for a local trial; production needs
 MIBG_SECRET_KEY, MIBG_ALLOWED_HOSTS and MIBG_HTTPS. DATABASE_URL selects PostgreSQL; SQLite otherwise.
-The server is Django's own (runserver, static files included); behind a TLS proxy for production use.
+The server is Django's own (runserver, static files included) for a local trial; with --workers N it is
+gunicorn (N processes of 2 threads), for production behind a TLS proxy that also serves /static/ from
+STATIC_ROOT (collected here first). bench/RESULTS.md has the figures on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from mibg.cli import EXIT_OK, fail
 
@@ -27,6 +30,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
     parser.add_argument("--no-migrate", action="store_true", help="do not apply database migrations first")
+    parser.add_argument("--workers", type=worker_count, default=0,
+                        help="serve with gunicorn and this many worker processes (2 threads each); on 2 cores, 4 "
+                             "(default: Django's own server, for a local trial)")
+
+
+def worker_count(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{raw}' is not a whole number") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 64")
+    return value
 
 
 def setup_django() -> str | None:
@@ -59,6 +75,23 @@ def serve(host: str, port: int) -> int:
     return EXIT_OK
 
 
+def serve_gunicorn(host: str, port: int, workers: int) -> int:
+    """Production serving: collect the static files for the proxy, then run gunicorn in this process."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    print(f"mibg: serving http://{host}:{port}/ with gunicorn, {workers} workers x 2 threads "
+          f"({'local trial' if settings.DEBUG else 'production settings'}); static files in {settings.STATIC_ROOT} "
+          "for the proxy. Ctrl-C stops.", flush=True)
+    argv = ["gunicorn", "mibg.web.wsgi:application", "--bind", f"{host}:{port}", "--workers", str(workers),
+            "--threads", "2", "--worker-class", "gthread", "--keep-alive", "30", "--access-logfile", "-"]
+    sys.argv = argv  # gunicorn reads its options from the command line
+    WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
     error = setup_django()
     if error:
@@ -70,4 +103,6 @@ def run(args: argparse.Namespace) -> int:
             migrate()
         except DatabaseError as db_error:
             return fail(f"serve: the database is not reachable or not usable: {db_error}")
+    if args.workers:
+        return serve_gunicorn(args.host, args.port, args.workers)
     return serve(args.host, args.port)

@@ -40,7 +40,9 @@ from mibg.web.courses.views import numbers_hidden
 from mibg.web.directives import services as directive_services
 from mibg.web.directives.models import ROUTES
 from mibg.web.patients.forms import birth_date_problem
+from mibg.web.listout import ListOut
 from mibg.web.patients.models import Patient
+from mibg.web.patients.views import matching
 from mibg.web.permissions import require
 from mibg.web.safety import Conflict
 from mibg.web.screening import services as screening_services
@@ -190,7 +192,7 @@ class PatientIn(Schema):
     sex: Sex = Sex.UNKNOWN
 
 
-class PatientOut(Schema):
+class PatientOut(ListOut):
     id: int
     mrn: str
     family_name: str
@@ -200,7 +202,7 @@ class PatientOut(Schema):
     version: int
 
 
-class CourseOut(Schema):
+class CourseOut(ListOut):
     id: int
     patient_id: int
     number: int
@@ -343,14 +345,23 @@ def _course_out(c: Course) -> dict[str, Any]:
 # ---- patients and courses -------------------------------------------------------------------------------
 
 
+#: The most patients one answer of GET /patients holds; ``offset`` reads the next ones.
+PATIENT_PAGE_MAX = 500
+
+
 @api.get("/patients", response={200: list[PatientOut], **ERRORS}, tags=["patients"])
-def list_patients(request, q: str = ""):
+def list_patients(request, response: HttpResponse, q: str = "", offset: int = 0, limit: int = 200):
+    """Patients in the list's order (family name, given name, MRN), ``limit`` at a time from ``offset``; the
+    ``X-Total-Count`` header says how many match, so a client knows when it has them all."""
     require(request.user, "patient.view")
     storable_text(q, "q")
-    patients = Patient.objects.all()
-    if q:
-        patients = patients.filter(mrn__icontains=q) | patients.filter(family_name__icontains=q) | patients.filter(given_name__icontains=q)
-    return [_patient_out(p) for p in patients[:200]]
+    if not 1 <= limit <= PATIENT_PAGE_MAX:
+        raise InputError("limit", f"must be between 1 and {PATIENT_PAGE_MAX}")
+    if offset < 0:
+        raise InputError("offset", "must be 0 or more")
+    patients = matching(Patient.objects.all(), q)
+    response["X-Total-Count"] = str(patients.count())
+    return [_patient_out(p) for p in patients[offset:offset + limit]]
 
 
 @api.post("/patients", response={201: PatientOut, **ERRORS}, tags=["patients"])

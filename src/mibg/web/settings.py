@@ -244,6 +244,14 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [WEB_DIR / "static"]  # the stylesheet and the vendored htmx: nothing comes from a CDN
 STATIC_ROOT = DATA_DIR / "static"
 
+# Drawn plots (mibg.web.plotcache), keyed by their data and drawing code: files, so every server process
+# shares them. The default cache stays per process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "plots": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": DATA_DIR / "plot-cache",
+              "TIMEOUT": 30 * 24 * 3600, "OPTIONS": {"MAX_ENTRIES": 20000}},
+}
+
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 LOGGING = {

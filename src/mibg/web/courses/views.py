@@ -49,7 +49,8 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "mibg/courses/detail.html", {
         "course": course, "patient": course.patient, "state": state,
         "line": [(s, ORDER.index(s) < ORDER.index(state), s is state) for s in ORDER if s is not CourseState.CLOSED or state is s],
-        "evaluation": course.evaluations.order_by("-evaluated_at", "-id").first(),
+        # The page shows the verdict only: not the criteria (about 20 kB of JSON) nor the snapshot.
+        "evaluation": course.evaluations.order_by("-evaluated_at", "-id").defer("result_json", "snapshot_json").first(),
         "directives": directives, "current": current, "hide_numbers": numbers_hidden(request, course, current),
         "assays": list(course.assays.select_related("recorded_by").all()),
         "administrations": list(course.administrations.all()),

@@ -11,7 +11,7 @@ tables and in the audit trail, and are left out of grades, plots and the program
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -94,11 +94,19 @@ class LabResult(Voidable):
     @cached_property
     def grade(self) -> CtcaeGrade:
         """The CTCAE v5.0 grade (every stored value was graded when it was entered)."""
-        return grade_lab(self.lab)
+        return stored_grade(self.test, self.value, self.unit, self.lln, self.uln, self.collected_at)
 
     @property
     def display_unit(self) -> str:
         return LABS[self.test].display_unit
+
+
+@lru_cache(maxsize=20000)
+def stored_grade(test: str, value: str, unit: str, lln: str, uln: str, collected_at: Any) -> CtcaeGrade:
+    """grade_lab on exactly what was stored, computed once per process: the follow-up page and the API grade
+    every result of a course on every view (bench/RESULTS.md). mibg.core is pure, and the key is every input of
+    the grade (the collection time too, which the grade's inputs name), so a cached grade is the same grade."""
+    return grade_lab(lab_value(test, value, unit, lln=lln or None, uln=uln or None, collected_at=collected_at))
 
 
 class Transfusion(Voidable):

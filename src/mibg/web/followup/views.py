@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mibg.core.errors import InputError
+from mibg.web import plotcache
 from mibg.web.audit.trail import log_event, log_view
 from mibg.web.courses.models import Course
 from mibg.web.courses.views import get_course
@@ -90,8 +91,9 @@ def course_followup(request: HttpRequest, pk: int) -> HttpResponse:
         "voided_labs": list(course.lab_results.filter(voided_at__isnull=False).select_related("voided_by")),
         "transfusions": transfusions,
         "recovery": recovery,
-        "recovery_svg": plots.inline_svg(plots.recovery_figure(recovery), "Count recovery: ANC, platelets and "
-                                         "haemoglobin against days after the infusion") if has_counts else "",
+        "recovery_svg": plotcache.drawn("recovery-inline-svg", recovery, lambda: plots.inline_svg(
+            plots.recovery_figure(recovery), "Count recovery: ANC, platelets and haemoglobin against days after the "
+                                             "infusion")) if has_counts else "",
         "events": [e for e in events if not e.voided], "voided_events": [e for e in events if e.voided],
         "curie": curie, "relative": services.relative_scores(curie),
         "inrc": list(course.inrc_assessments.live()),

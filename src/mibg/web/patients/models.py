@@ -21,6 +21,9 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["family_name", "given_name", "mrn"]
+        # The patient list is read in this order, a page at a time: the index gives any page without sorting
+        # every patient (bench/RESULTS.md).
+        indexes = [models.Index(fields=["family_name", "given_name", "mrn"], name="patient_list_order")]
 
     def __str__(self) -> str:
         return f"{self.family_name.upper()}, {self.given_name} (MRN {self.mrn})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -24,15 +24,21 @@ from mibg.web.treatment.models import Administration
 PAGE = 50
 
 
+def matching(patients: QuerySet[Patient], q: str) -> QuerySet[Patient]:
+    """Patients whose MRN, family name or given name contains each word of ``q`` ("ava mart" finds Ava Martin)."""
+    for word in q.split():
+        patients = patients.filter(Q(mrn__icontains=word) | Q(family_name__icontains=word) | Q(given_name__icontains=word))
+    return patients
+
+
 @action_required(get="patient.view")
 def patient_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    patients = Patient.objects.prefetch_related(Prefetch("courses", queryset=Course.objects.order_by("number")))
-    if q:
-        patients = patients.filter(Q(mrn__icontains=q) | Q(family_name__icontains=q) | Q(given_name__icontains=q))
+    # One query for the page's courses, without their screening JSON (the list shows number and state only).
+    courses = Course.objects.order_by("number").only("id", "patient_id", "number", "state")
+    patients = Patient.objects.prefetch_related(Prefetch("courses", queryset=courses, to_attr="course_list"))
+    patients = matching(patients, q)
     page = Paginator(patients, PAGE).get_page(request.GET.get("page"))
-    for patient in page:
-        patient.course_list = list(patient.courses.all())
     return render(request, "mibg/patients/list.html", {"page": page, "q": q})
 
 

@@ -22,6 +22,7 @@ from mibg.core.units import parse_aware_datetime
 from mibg.web.api_types import IsoDatetime
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
+from mibg.web.listout import ListOut
 from mibg.web.permissions import require
 from mibg.web.radiation import services
 from mibg.web.radiation.models import ExposureReading, ReleaseRecord
@@ -49,7 +50,7 @@ class ReadingIn(Schema):
     note: str = ""
 
 
-class ReadingOut(Schema):
+class ReadingOut(ListOut):
     id: int
     measured_at: datetime
     hours_after_start: str | None

@@ -52,7 +52,6 @@ from mibg.web.courses.services import advance
 from mibg.web.directives.services import Refused
 from mibg.web.radiation.models import ExposureReading, ReleaseRecord, StemCellInfusion
 from mibg.web.safety import update_versioned
-from mibg.web.screening.services import latest_evaluation
 from mibg.web.templatetags.mibg import num, when
 from mibg.web.treatment.models import Administration
 
@@ -241,7 +240,7 @@ def hours_after(start: datetime, moment: datetime) -> Decimal:
 
 def stored_products(course: Course) -> tuple[StoredProduct, ...]:
     """The stored autologous products of the latest screening evaluation (decisions.md A15)."""
-    evaluation = latest_evaluation(course)
+    evaluation = course.evaluations.order_by("-evaluated_at", "-id").only("course_id", "snapshot_json").first()
     if evaluation is None:
         return ()
     products = []
@@ -369,15 +368,38 @@ def dosimetry_from(course: Course, administration: Administration | None, readin
         core_readings = [Reading(hours_after(start, r.measured_at), Decimal(num(r.mr_per_h)),
                                  Decimal(num(r.background_mr_per_h or 0)), f"reading at {when(r.measured_at)}")
                          for r in readings]
-        retention = retention_fit(core_readings, protocol)
-        dose = whole_body_dose(administration.administered, weight, retention, protocol)
-        release = release_assessment(administration.administered, retention, protocol)
+        retention, dose, release = _fitted(tuple(core_readings), administration.administered, weight, protocol)
         if products is not None:
             rescue = stem_cell_rescue(dose.dose_gy, timezone.localdate(start), products, weight, protocol,
                                       dose.dose_se_gy)
     except InputError as error:
         return Dosimetry(**base, problem=f"No fit for these readings: {error.message}")
     return Dosimetry(**base, retention=retention, dose=dose, release=release, rescue=rescue)
+
+
+#: Fits already made in this process: (readings, activity, weight, id of the protocol) -> (protocol, results).
+_FITS: dict[tuple[Any, ...], tuple[ProtocolDefinition, Any]] = {}
+_FITS_KEPT = 20000
+
+
+def _fitted(readings: tuple[Reading, ...], administered: Any, weight: Decimal,
+            protocol: ProtocolDefinition) -> tuple[Any, Any, Any]:
+    """The retention fit, whole-body dose and release assessment of these readings (mibg.core), each computed once
+    per process: the fit takes 5-15 ms and the patient list, the patient page and the course page all ask for it
+    on every view (bench/RESULTS.md). The core is pure: the same readings (hours, rates, backgrounds, labels),
+    activity, weight and protocol always give the same results, so the key is those inputs themselves; the
+    protocol is compared by identity and kept in the entry, so another definition never shares an entry."""
+    key = (readings, administered, weight, id(protocol))
+    hit = _FITS.get(key)
+    if hit is not None and hit[0] is protocol:
+        return hit[1]
+    retention = retention_fit(list(readings), protocol)
+    results = (retention, whole_body_dose(administered, weight, retention, protocol),
+               release_assessment(administered, retention, protocol))
+    if len(_FITS) >= _FITS_KEPT:
+        _FITS.clear()
+    _FITS[key] = (protocol, results)
+    return results
 
 
 def dosimetry_of_courses(courses: Sequence[Course]) -> dict[int, Dosimetry]:

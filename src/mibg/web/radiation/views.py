@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from mibg.core import course_state
 from mibg.core.course_state import CourseFacts, CourseState, TransitionRefused
+from mibg.web import plotcache
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.courses.views import get_course
@@ -64,7 +65,16 @@ def _reading_initial(request: HttpRequest, course: Course) -> dict[str, Any]:
 def _plot_b64(d: services.Dosimetry) -> str:
     """The plot as an SVG data URI payload: drawn inside the page, and allowed by its Content-Security-Policy
     (img-src data:), which would refuse the SVG's own inline styles if it were inlined as markup."""
-    return base64.b64encode(readings_svg(d).encode()).decode()
+    return base64.b64encode(_readings_svg(d).encode()).decode()
+
+
+def _readings_svg(d: services.Dosimetry) -> str:
+    """The plot, drawn once per set of readings (mibg.web.plotcache): keyed by what dosimetry_from reads."""
+    a = d.administration
+    data = (d.course.number, d.protocol.label, plotcache.protocol_key(d.protocol),
+            None if a is None else (a.started_at, a.administered_mci, a.directive.weight_kg),
+            [(r.pk, r.version, r.measured_at, r.mr_per_h, r.background_mr_per_h, r.before_first_void) for r in d.readings])
+    return plotcache.drawn("readings-svg", data, lambda: readings_svg(d))
 
 
 def section_context(request: HttpRequest, course: Course, *, form: ReadingForm | None = None,
@@ -181,7 +191,7 @@ def void(request: HttpRequest, pk: int) -> HttpResponse:
 @action_required(get="patient.view")
 def plot_svg(request: HttpRequest, pk: int) -> HttpResponse:
     d = services.compute_dosimetry(get_course(pk))
-    return HttpResponse(readings_svg(d), content_type="image/svg+xml; charset=utf-8", headers=PLOT_HEADERS)
+    return HttpResponse(_readings_svg(d), content_type="image/svg+xml; charset=utf-8", headers=PLOT_HEADERS)
 
 
 @action_required(get="patient.view")

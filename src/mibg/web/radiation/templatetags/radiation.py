@@ -33,7 +33,8 @@ def radiation_section(context: template.Context) -> SafeString:
 def release_statuses(patients: Any) -> dict[int, services.ReleaseStatus]:
     """The release status of each patient's latest course, for a whole page of patients at once (their courses
     prefetched): ``{% release_statuses page as statuses %}``."""
-    latest = [courses[-1] for courses in (list(p.courses.all()) for p in patients) if courses]
+    lists = (p.course_list if hasattr(p, "course_list") else list(p.courses.all()) for p in patients)
+    latest = [courses[-1] for courses in lists if courses]
     return services.release_statuses(latest)
 
 
