@@ -39,8 +39,8 @@ from mibg.web.courses.services import current_directive
 from mibg.web.courses.views import numbers_hidden
 from mibg.web.directives import services as directive_services
 from mibg.web.directives.models import ROUTES
-from mibg.web.patients.forms import birth_date_problem
 from mibg.web.listout import ListOut
+from mibg.web.patients.forms import birth_date_problem
 from mibg.web.patients.models import Patient
 from mibg.web.patients.views import matching
 from mibg.web.permissions import require

@@ -18,8 +18,8 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from mibg.core.errors import InputError
-from mibg.web.api_types import IsoDatetime
 from mibg.web.accounts.models import User
+from mibg.web.api_types import IsoDatetime
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.followup import services
