@@ -31,7 +31,7 @@ from mibg.core.errors import InputError
 from mibg.core.vocabulary import Sex
 from mibg.web.accounts.models import ApiToken
 from mibg.web.accounts.two_factor import required_for
-from mibg.web.api_types import IsoDatetime
+from mibg.web.api_types import IsoDatetime, LockedOut
 from mibg.web.audit.trail import log_view
 from mibg.web.courses import services as course_services
 from mibg.web.courses.models import Course
@@ -321,7 +321,7 @@ class AdministrationOut(Schema):
     message: str
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: LockedOut}
 
 
 def _aware(name: str, value: datetime) -> datetime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+from ninja import Schema
 from pydantic import BeforeValidator
 
 
@@ -20,3 +21,12 @@ def _iso_text(value: Any) -> Any:
 
 #: A date and time given as ISO 8601 text (never a number).
 IsoDatetime = Annotated[datetime, BeforeValidator(_iso_text)]
+
+
+class LockedOut(Schema):
+    """429: too many wrong passwords or codes for this user from this address (django-axes; see
+    mibg.web.accounts.security). ``retry_after`` is when the lock ends (UTC, ISO 8601)."""
+
+    message: str
+    field: str | None = None
+    retry_after: datetime

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from mibg.reports.errors import ReportInputError
+from mibg.web.api_types import LockedOut
 from mibg.web.directives.services import Refused
 from mibg.web.documents import fhir
 from mibg.web.documents.views import hidden_course, log_download
@@ -28,7 +29,7 @@ class DocumentError(Schema):
 
 
 ERRORS = {400: DocumentError, 401: DocumentError, 403: DocumentError, 404: DocumentError, 409: DocumentError,
-          422: DocumentError}
+          422: DocumentError, 429: LockedOut}
 #: The 200 answer is a FHIR R4 Bundle (a JSON object) in its own media type, declared so clients can check it.
 BUNDLE = {"responses": {200: {"description": "A FHIR R4 Bundle of type collection",
                                 "content": {"application/fhir+json": {"schema": {"type": "object"}}}}}}

@@ -19,7 +19,7 @@ from ninja.responses import Status
 
 from mibg.core.errors import InputError
 from mibg.web.accounts.models import User
-from mibg.web.api_types import IsoDatetime
+from mibg.web.api_types import IsoDatetime, LockedOut
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.followup import services
@@ -47,7 +47,7 @@ class CsvRefusedOut(Schema):
     errors: list[CsvRowError] = []  # empty when the request itself is refused (e.g. no "csv"), not a row
 
 
-ERRORS = {400: FollowupError, 401: FollowupError, 403: FollowupError, 404: FollowupError, 409: FollowupError, 422: FollowupError}
+ERRORS = {400: FollowupError, 401: FollowupError, 403: FollowupError, 404: FollowupError, 409: FollowupError, 422: FollowupError, 429: LockedOut}
 
 
 class LabIn(Schema):

@@ -19,7 +19,7 @@ from ninja.responses import Status
 
 from mibg.core.errors import InputError
 from mibg.core.units import parse_aware_datetime
-from mibg.web.api_types import IsoDatetime
+from mibg.web.api_types import IsoDatetime, LockedOut
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.listout import ListOut
@@ -36,7 +36,7 @@ class RadiationError(Schema):
     field: str | None = None
 
 
-ERRORS = {400: RadiationError, 401: RadiationError, 403: RadiationError, 404: RadiationError, 409: RadiationError, 422: RadiationError}
+ERRORS = {400: RadiationError, 401: RadiationError, 403: RadiationError, 404: RadiationError, 409: RadiationError, 422: RadiationError, 429: LockedOut}
 
 
 class ReadingIn(Schema):
