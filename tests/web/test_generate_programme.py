@@ -19,7 +19,7 @@ AS_OF = date(2026, 11, 25)
 def _generate(**overrides):
     from mibg.web.synthetic import generate
 
-    args = {"patients": 20, "courses": 30, "labs": 2000, "seed": 7, "as_of": AS_OF, **overrides}
+    args = {"patients": 20, "courses": 30, "labs": 2000, "readings": 150, "seed": 7, "as_of": AS_OF, **overrides}
     return generate(**args)
 
 
@@ -80,20 +80,34 @@ def test_courses_given_here_are_more_than_six_months_apart(programme):
         assert all((later - earlier).days >= 200 for earlier, later in itertools.pairwise(days))
 
 
-def test_released_courses_have_five_to_eight_readings_and_a_signed_release_under_2_mr_per_h(programme):
+def test_the_readings_asked_for_are_shared_evenly_and_each_release_rests_on_the_last_one_under_2_mr_per_h(db):
     from decimal import Decimal
 
     from mibg.web.courses.models import Course
+    from mibg.web.radiation.models import ExposureReading
 
-    released = Course.objects.filter(state__in=["released", "follow-up", "closed"]).prefetch_related("exposure_readings")
+    _generate(readings=200)
+    stays = Course.objects.filter(state__in=["in-patient", "released", "follow-up", "closed"])
+    released = stays.filter(state__in=["released", "follow-up", "closed"]).prefetch_related("exposure_readings")
     assert released.exists()
+    # 200 readings over the courses that reached the stay: each gets 200 // n or one more (hand arithmetic).
+    low, high = 200 // stays.count(), 200 // stays.count() + 1
     for course in released:
         readings = list(course.exposure_readings.all())
-        assert 5 <= len(readings) <= 8
+        assert low <= len(readings) <= high
         assert readings[0].before_first_void
         # The site limit is 2 mrem/h at 1 m (protocol site parameter), the last reading is what release rests on.
         assert course.release_record.dose_rate_mr_per_h <= Decimal(2)
         assert course.release_record.reading_id == readings[-1].pk
+    # In-patients have only the readings taken so far: never more than asked for.
+    assert ExposureReading.objects.count() <= 200
+
+
+def test_no_readings_are_made_when_none_are_asked_for(db):
+    from mibg.web.radiation.models import ExposureReading
+
+    _generate(readings=0)
+    assert ExposureReading.objects.count() == 0
 
 
 def test_each_directive_is_weight_times_mci_per_kg_and_each_course_was_eligible(programme):
@@ -173,6 +187,7 @@ def _run(args, tmp_path):
     (["--patients", "many"], "--patients"),
     (["--patients", "0"], "--patients"),
     (["--labs", "-5"], "--labs"),
+    (["--readings", "-1"], "--readings"),
     (["--as-of", "25/11/2026"], "--as-of"),
     (["--patients", "10", "--courses", "5"], "--courses"),
     (["--patients", "10", "--courses", "41"], "--courses"),
@@ -189,8 +204,8 @@ def test_bad_flags_give_one_line_naming_the_flag_and_exit_2(tmp_path, args, name
 
 
 def test_the_command_prints_what_it_made(tmp_path):
-    result = _run(["generate-programme", "--patients", "3", "--courses", "4", "--labs", "100", "--as-of", "2026-11-25"],
-                  tmp_path)
+    result = _run(["generate-programme", "--patients", "3", "--courses", "4", "--labs", "100", "--readings", "12",
+                   "--as-of", "2026-11-25"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "made 3 patients, 4 courses" in result.stdout
     assert "100 laboratory results" in result.stdout

@@ -44,8 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="courses in all, 1 to 4 per patient (default 10000)")
     parser.add_argument("--labs", type=_count("--labs", 0, 100_000_000), default=1_000_000,
                         help="follow-up laboratory results in all (default 1000000)")
-    parser.add_argument("--no-readings", action="store_true",
-                        help="no exposure-rate readings (by default 5-8 per course from the in-patient stay on)")
+    parser.add_argument("--readings", type=_count("--readings", 0, 100_000_000), default=200_000,
+                        help="exposure-rate readings in all, shared evenly over the courses from the in-patient "
+                             "stay on, at least 2 each (default 200000; 0 for none)")
     parser.add_argument("--seed", type=_count("--seed", 0, 2**31), default=1, help="random seed (default 1)")
     parser.add_argument("--as-of", type=_day, default=None,
                         help="the day the programme is generated 'as of' (default today); with the seed it fixes every record")
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
           flush=True)
     try:
         counts = generate(patients=args.patients, courses=args.courses, labs=args.labs,
-                          readings_wanted=not args.no_readings, seed=args.seed, as_of=args.as_of,
+                          readings=args.readings, seed=args.seed, as_of=args.as_of,
                           say=lambda line: print(line, flush=True))
     except GenerateRefused as refused:
         print(f"mibg generate-programme: refused: {refused}", flush=True)

@@ -195,15 +195,15 @@ def _snapshot(patient: Patient, plan: _Plan, prior: list[dict[str, str]], rng: r
 
 
 def _readings(rng: random.Random, plan: _Plan, administration: Administration, user: User,
-              now: datetime) -> list[ExposureReading]:
-    """5 to 8 readings at 1 m from the end of the infusion until the rate is under the site limit (2 mR/h),
-    mono-exponential with an effective half-life of 18-30 h and 3 % noise; an in-patient has those taken so far."""
+              now: datetime, n: int) -> list[ExposureReading]:
+    """``n`` readings at 1 m, evenly spaced from the end of the infusion until the rate is under the site limit
+    (2 mR/h), mono-exponential with an effective half-life of 18-30 h and 3 % noise; an in-patient has those
+    taken so far."""
     start = administration.started_at
     r0 = float(administration.administered_mci) * rng.uniform(0.13, 0.17)  # mR/h at 1 m per mCi, as the worked example
     half = rng.uniform(18, 30)
     first = 2.0  # hours after the start: the end of the infusion, before the first void
     release_h = math.ceil((first + half * math.log2(r0 / 1.6)) / 6) * 6
-    n = rng.randint(5, 8)
     hours = [first] + [round(first + (release_h - first) * k / (n - 1), 2) for k in range(1, n)]
     rows = []
     for i, h in enumerate(hours):
@@ -282,15 +282,18 @@ class _LabMaker:
                                 entered_at=min(now, collected + timedelta(hours=3)))
 
 
-def generate(*, patients: int, courses: int, labs: int, readings_wanted: bool = True, seed: int = 1,
+def generate(*, patients: int, courses: int, labs: int, readings: int = 200_000, seed: int = 1,
              as_of: date | None = None, say: Callable[[str], None] = lambda _: None) -> Counts:
-    """Write a synthetic programme; refuses (:class:`GenerateRefused`) a database that holds any patient."""
+    """Write a synthetic programme; refuses (:class:`GenerateRefused`) a database that holds any patient.
+
+    ``readings`` is the number of exposure-rate readings aimed at, shared evenly over the courses that reached the
+    in-patient stay (at least 2 each, as a fit needs; in-patients have only those taken so far); 0 for none."""
     if Patient.objects.exists():
         raise GenerateRefused("the database already holds patients; a synthetic programme is written only into an "
                               "empty database (never beside real records)")
     started = clock.perf_counter()
     with transaction.atomic():
-        counts = _generate(patients, courses, labs, readings_wanted, seed, as_of or timezone.localdate(), say)
+        counts = _generate(patients, courses, labs, readings, seed, as_of or timezone.localdate(), say)
     with connection.cursor() as cursor:
         # Fresh statistics for the query planner: without them PostgreSQL read a course's labs through the
         # index of who entered them (200,000 rows each) instead of the course's (bench/RESULTS.md).
@@ -299,7 +302,7 @@ def generate(*, patients: int, courses: int, labs: int, readings_wanted: bool = 
     return counts
 
 
-def _generate(n_patients: int, n_courses: int, n_labs: int, with_readings: bool, seed: int, as_of: date,
+def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, seed: int, as_of: date,
               say: Callable[[str], None]) -> Counts:
     rng = random.Random(seed)
     protocol = load_protocol()
@@ -464,10 +467,13 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, with_readings: bool,
 
     # ---- readings, the signed release, and the steps after it ----
     readings: list[ExposureReading] = []
-    for plan in plans:
-        if plan.administration is not None and ORDER.index(plan.state) >= ORDER.index("in-patient") and with_readings:
-            plan.readings = _readings(rng, plan, plan.administration, physicist, now)
-            readings += plan.readings
+    stays = [plan for plan in plans
+             if plan.administration is not None and ORDER.index(plan.state) >= ORDER.index("in-patient")]
+    for i, plan in enumerate(stays if n_readings else []):
+        # An even share of the readings asked for; the remainder goes one each to the first courses.
+        share = n_readings // len(stays) + (1 if i < n_readings % len(stays) else 0)
+        plan.readings = _readings(rng, plan, plan.administration, physicist, now, max(2, share))
+        readings += plan.readings
     counts.readings = len(_bulk(ExposureReading, readings))
     releases = []
     for plan in plans:
