@@ -162,10 +162,12 @@ def test_the_servers_request_line_for_a_patient_search_is_logged_without_the_que
     server_log = logging.getLogger("django.server")
     handler = next(h for h in server_log.handlers if h.filters)
     stream = io.StringIO()
-    previous = handler.setStream(stream)
+    # Swapped by hand, not with setStream: that flushes the old stream, which an earlier test's captured stderr
+    # (Django set up again inside pytest's capture) may have closed.
+    previous, handler.stream = handler.stream, stream
     try:
         server_log.info('"%s" %s %s', f"GET /patients/?q={FAMILY}&page=2 HTTP/1.1", "200", "5120",
                         extra={"server_time": "25/Nov/2026 09:30:00", "status_code": 200})
     finally:
-        handler.setStream(previous)
+        handler.stream = previous
     assert stream.getvalue() == '[25/Nov/2026 09:30:00] "GET /patients/ HTTP/1.1" 200 5120\n'
