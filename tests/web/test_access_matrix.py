@@ -457,7 +457,9 @@ def test_the_static_files_are_open_assets_only_and_nothing_outside_them_is_serve
     from django.contrib.staticfiles import finders
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.exceptions import SuspiciousFileOperation
+    from django.core.signals import request_finished
     from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
     from django.test import RequestFactory
 
     names = [path.rsplit("/", 1)[-1] for finder in finders.get_finders() for path, _storage in finder.list([])]
@@ -465,11 +467,18 @@ def test_the_static_files_are_open_assets_only_and_nothing_outside_them_is_serve
     assert kinds <= {"css", "js", "svg", "png", "gif", "map", "txt", "md", "LICENSE", "woff", "woff2", "ttf", "eot"}, kinds
     handler = StaticFilesHandler(get_wsgi_application())
     factory = RequestFactory()
-    for path, status in (("/static/mibg/style.css", 200), ("/static/mibg/../style.css", 404),
-                         ("/static/no-such-file.css", 404), ("/static/mibg/", 404)):
-        response = handler.get_response(factory.get(path))
-        response.close()
-        assert response.status_code == status, path
+    # Closing a response sends request_finished, whose close_old_connections would close the database connection
+    # that the module's shared records are held open in (a transaction): on PostgreSQL the next test then finds
+    # its connection closed. Django's test client disconnects it the same way.
+    request_finished.disconnect(close_old_connections)
+    try:
+        for path, status in (("/static/mibg/style.css", 200), ("/static/mibg/../style.css", 404),
+                             ("/static/no-such-file.css", 404), ("/static/mibg/", 404)):
+            response = handler.get_response(factory.get(path))
+            response.close()
+            assert response.status_code == status, path
+    finally:
+        request_finished.connect(close_old_connections)
     # Climbing out of the static folders: Django refuses to open the file (SuspiciousFileOperation), which runserver's
     # static handler does not catch, so `mibg serve` answers it with a 500 page: a refusal, never the file's bytes.
     for path in ("/static/../settings.py", "/static/%2e%2e/%2e%2e/settings.py", "/static/mibg/../../urls.py"):
