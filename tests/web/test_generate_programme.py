@@ -188,6 +188,7 @@ def _run(args, tmp_path):
     (["--patients", "0"], "--patients"),
     (["--labs", "-5"], "--labs"),
     (["--readings", "-1"], "--readings"),
+    (["--patients", "10", "--courses", "10", "--readings", "601"], "--readings"),  # 60 per course at most
     (["--as-of", "25/11/2026"], "--as-of"),
     (["--patients", "10", "--courses", "5"], "--courses"),
     (["--patients", "10", "--courses", "41"], "--courses"),

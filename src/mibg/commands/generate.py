@@ -56,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.patients <= args.courses <= 4 * args.patients:
         return fail(f"generate-programme: --courses {args.courses} must be between --patients ({args.patients}) "
                     f"and 4 x --patients ({4 * args.patients}): every patient has 1 to 4 courses")
+    if args.readings > 60 * args.courses:
+        # A stay is surveyed a few times a day; beyond 60 per course the readings would be minutes apart.
+        return fail(f"generate-programme: --readings {args.readings} must be at most 60 x --courses "
+                    f"({60 * args.courses})")
     os.environ.setdefault("MIBG_DEBUG", "1")
     from mibg.commands import serve
 
