@@ -28,7 +28,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 GOAL_MS = 100.0
 GOAL_RATIO = 5.0
-SIZES = ["--patients", "5000", "--courses", "10000", "--labs", "1000000", "--seed", "1"]
+SIZES = ["--patients", "5000", "--courses", "10000", "--labs", "1000000", "--readings", "200000", "--seed", "1"]
 
 
 def configure(args: argparse.Namespace) -> None:
