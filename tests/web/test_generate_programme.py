@@ -210,7 +210,8 @@ def test_the_command_prints_what_it_made(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "made 3 patients, 4 courses" in result.stdout
     assert "100 laboratory results" in result.stdout
-    again = _run(["generate-programme", "--patients", "3", "--courses", "4", "--labs", "100"], tmp_path)
+    again = _run(["generate-programme", "--patients", "3", "--courses", "4", "--labs", "100", "--readings", "12"],
+                 tmp_path)
     assert again.returncode == 1
     assert "refused" in again.stdout
 
