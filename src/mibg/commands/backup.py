@@ -202,6 +202,16 @@ def make_backup(output: Path) -> dict[str, Any]:
     return manifest
 
 
+
+def refusal(verb: str, problem: Exception, path: Path) -> str:
+    """The one line ``mibg backup`` or ``mibg restore`` prints for what stopped it (never a traceback)."""
+    if isinstance(problem, BackupError):
+        return f"{verb}: {problem}"
+    if isinstance(problem, OSError):
+        return f"{verb}: {problem.filename or path}: {os_reason(problem)}"
+    first = (str(problem).strip().splitlines() or [type(problem).__name__])[0]
+    return f"{verb}: the database is not reachable or not usable: {first}"
+
 def run(args: argparse.Namespace) -> int:
     from mibg.commands.serve import setup_django
 
@@ -217,13 +227,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         manifest = make_backup(output)
-    except BackupError as problem:
-        return fail(f"backup: {problem}")
-    except OSError as problem:
-        return fail(f"backup: {problem.filename or output}: {os_reason(problem)}")
-    except (DatabaseError, sqlite3.Error) as problem:
-        first = (str(problem).strip().splitlines() or [type(problem).__name__])[0]
-        return fail(f"backup: the database is not reachable or not usable: {first}")
+    except (BackupError, OSError, DatabaseError, sqlite3.Error) as problem:
+        return fail(refusal("backup", problem, output))
     rows = sum(manifest["tables"].values())
     print(f"mibg backup: {output} ({manifest['engine']}, {manifest['size_bytes']} bytes, sha256 {manifest['sha256']}); "
           f"{len(manifest['tables'])} tables, {rows} rows; manifest {manifest_path(output)}")

@@ -34,6 +34,7 @@ from mibg.commands.backup import (
     manifest_path,
     os_reason,
     pg_tool,
+    refusal,
     run_pg_tool,
     sha256_file,
 )
@@ -189,13 +190,8 @@ def run(args: argparse.Namespace) -> int:
             restore_postgresql(backup, settings_dict)
         connection.close()
         problems, report = check_restored(manifest)
-    except BackupError as problem:
-        return fail(f"restore: {problem}")
-    except OSError as problem:
-        return fail(f"restore: {problem.filename or backup}: {os_reason(problem)}")
-    except (DatabaseError, sqlite3.Error) as problem:
-        first = (str(problem).strip().splitlines() or [type(problem).__name__])[0]
-        return fail(f"restore: the database is not reachable or not usable: {first}")
+    except (BackupError, OSError, DatabaseError, sqlite3.Error) as problem:
+        return fail(refusal("restore", problem, backup))
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         print(f"mibg: restore: restored, but the check after restoring failed: {problems[0]}{more}", file=sys.stderr)
