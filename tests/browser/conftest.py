@@ -24,14 +24,26 @@ def browser():
         chromium.close()
 
 
+def watch_console(page, errors):
+    """Collect every console error and uncaught page error: a page that logs one fails its test (issue 15)."""
+    page.on("console", lambda message: errors.append(f"console {message.type}: {message.text} ({page.url}, {message.location.get('url')})")
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"page error: {error} ({page.url})"))
+
+
 @pytest.fixture
 def as_person(browser, live_server):
-    """``as_person("patel", password)`` -> a page logged in as that person, in a browser context of its own."""
+    """``as_person("patel", password)`` -> a page logged in as that person, in a browser context of its own.
+
+    The test fails at its end when any page it opened logged a console error or threw.
+    """
     contexts = []
+    errors: list[str] = []
 
     def open_as(username, password):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
         contexts.append(context)
+        context.on("page", lambda opened: watch_console(opened, errors))
         page = context.new_page()
         page.set_default_timeout(15000)
         page.goto("/accounts/login/")
@@ -44,6 +56,7 @@ def as_person(browser, live_server):
     yield open_as
     for context in contexts:
         context.close()
+    assert not errors, "the browser logged errors:\n" + "\n".join(errors)
 
 
 @pytest.fixture

@@ -137,7 +137,7 @@ def test_morgan_the_monitor_reads_every_page_of_a_generated_patient(programme, l
     patient = Patient.objects.filter(courses__lab_results__isnull=False).distinct().first()
     course = patient.courses.filter(lab_results__isnull=False).first()
     pages = ["/patients/", f"/patients/?q={patient.mrn}", f"/patients/{patient.pk}/", f"/courses/{course.pk}/",
-             f"/followup/courses/{course.pk}/", f"/courses/{course.pk}/radiation/"]
+             f"/followup/courses/{course.pk}/", f"/courses/{course.pk}/readings/"]
     for url in pages:
         response = client.get(url)
         assert response.status_code == 200, url

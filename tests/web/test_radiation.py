@@ -515,3 +515,19 @@ def test_the_api_records_readings_gives_the_dosimetry_and_signs_the_release_on_w
     refused = client.post(f"/api/courses/{course.pk}/readings", data=json.dumps(body), content_type="application/json",
                           HTTP_AUTHORIZATION=f"Bearer {nurse}")
     assert refused.status_code == 403
+
+
+def test_morgan_opening_the_radiation_section_url_directly_gets_a_whole_page_not_a_fragment(login, people, admitted):
+    course = admitted()
+    _read(people, course, [("0.5", "60.0"), ("24", "29.0")])
+    client = login("morgan")
+    direct = client.get(f"/courses/{course.pk}/radiation/", follow=True)
+    assert direct.status_code == 200
+    assert direct.redirect_chain[-1][0] == f"/courses/{course.pk}/readings/"
+    body = direct.content.decode()
+    assert "<html" in body
+    assert "style.css" in body  # styled, with the site's navigation
+    assert 'id="radiation-plot"' in body
+    fragment = client.get(f"/courses/{course.pk}/radiation/", headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in fragment
+    assert 'id="radiation-plot"' in fragment

@@ -98,7 +98,10 @@ def section_context(request: HttpRequest, course: Course, *, form: ReadingForm |
 
 @action_required(get="patient.view")
 def section(request: HttpRequest, pk: int) -> HttpResponse:
-    """The section alone, for an htmx refresh."""
+    """The section alone, for an htmx refresh. Opened directly (a bookmark, a new tab) it is the whole page: every
+    URL a person can open shows styles and navigation (issue 15)."""
+    if not _is_htmx(request):
+        return redirect("radiation:readings", pk)
     course = get_course(pk)
     return render(request, "mibg/radiation/section.html", section_context(request, course))
 
