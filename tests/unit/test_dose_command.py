@@ -82,8 +82,10 @@ def test_json_output_has_the_stable_keys_and_the_worked_values():
     # 22 kg x 18 mCi/kg = 396 mCi = 14,652 MBq = 14.652 GBq; largest allowed 18 x 22 = 396 mCi.
     assert (data["activity_mci"], data["activity_mbq"], data["activity_gbq"]) == (396, 14652, 14.652)
     assert data["max_activity_mci"] == 396
-    # 0.396 Ci / 12 Ci/mmol = 0.033 mmol x 275.09 mg/mmol = 9.07797 mg.
-    assert data["mibg_mass_mg"] == pytest.approx(9.07797, abs=1e-9)
+    # decisions.md A28: the mass is taken at the lot's calibration, 24 h before administration (decay factor
+    # 0.91721 for 1 d, clinical-reference §2.4): 396 / 0.9172091 = 431.7446 mCi; 0.4317446 Ci / 12 Ci/mmol =
+    # 0.03597872 mmol x 275.09 mg/mmol = 9.89737 mg (the activity at administration would give 9.07797 mg).
+    assert data["mibg_mass_mg"] == pytest.approx(9.89737, rel=1e-5)
     # 50 mL over 120 min = 25 mL/h.
     assert data["infusion_rate_ml_per_h"] == 25
     # Calibrated 24 h before administration: 396 x exp(ln 2 x 24 / 192.4968).

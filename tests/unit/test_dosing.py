@@ -571,3 +571,54 @@ def test_a_chair_clearance_cannot_clear_a_limit_the_protocol_does_not_let_the_ch
     p = plan(chair_clearances=every_rule, **changes)
     assert p.status == "blocked"
     assert rule in blocked_by(p)
+
+
+# ---- MIBG mass at the specific activity's reference time (decisions.md A28) -----------------------------------
+
+
+def _draximage_at(hours_before):
+    administration = datetime(2026, 12, 10, 9, 0, tzinfo=PACIFIC)
+    return plan(weight_kg="30", preparation="draximage", specific_activity_ci_per_mmol="9", final_volume_ml="50",
+                infusion_min="120", calibration_time=administration - timedelta(hours=hours_before),
+                administration_time=administration)
+
+
+def test_riley_sees_the_mass_drawn_at_calibration_21_hours_before_the_infusion_not_the_mass_left_at_infusion():
+    p = _draximage_at(21)
+    # 30 kg x 18 = 540 mCi at administration. lambda = ln 2 / 192.4968 h = 0.00360082 /h; x 21 h = 0.0756172;
+    # exp(0.0756172) = 1.078549 -> 582.416 mCi at calibration; 0.582416 Ci / 9 Ci/mmol = 0.0647129 mmol
+    # x 275.09 mg/mmol = 17.8019 mg. From the activity at administration it would be 16.5054 mg, 7.9 % low.
+    assert round(p.mibg_mass_mg, 2) == Decimal("17.80")
+    assert round(p.mibg_mass_mg / Decimal("16.5054"), 3) == Decimal("1.079")
+    assert "A28" not in warned_by(p)
+
+
+def test_riley_sees_the_mass_30_percent_higher_when_the_lot_was_calibrated_3_days_before():
+    p = _draximage_at(72)
+    # 3 d decay factor 0.77162 (clinical-reference §2.4): 540 / 0.77162 = 699.82 mCi; / 9000 mCi/mmol =
+    # 0.0777578 mmol x 275.09 = 21.3903 mg; 21.3903 / 16.5054 = 1.296 (30 % more than the old figure).
+    assert round(p.mibg_mass_mg, 1) == Decimal("21.4")
+    assert round(p.mibg_mass_mg / Decimal("16.5054"), 2) == Decimal("1.30")
+
+
+def test_azedra_mass_is_the_activity_at_calibration_over_2500_mci_per_mg():
+    administration = datetime(2026, 12, 10, 9, 0, tzinfo=PACIFIC)
+    p = plan(weight_kg="30", preparation="azedra", final_volume_ml="50", infusion_min="45",
+             calibration_time=administration - timedelta(days=1), administration_time=administration)
+    # 540 / 0.9172091 (1 d) = 588.744 mCi; / 2500 mCi/mg = 0.235498 mg.
+    assert round(p.mibg_mass_mg, 4) == Decimal("0.2355")
+
+
+def test_a_mass_computed_without_a_calibration_time_warns_that_it_is_a_lower_bound():
+    p = plan(weight_kg="30", preparation="draximage", specific_activity_ci_per_mmol="9", final_volume_ml="50",
+             infusion_min="120")
+    assert p.status == "ok"
+    assert "A28" in warned_by(p)
+    # 0.540 Ci / 9 Ci/mmol = 0.06 mmol x 275.09 = 16.5054 mg (clinical-reference §5.4: 16.51 mg).
+    assert p.mibg_mass_mg == Decimal("16.5054")
+
+
+def test_the_mass_at_calibration_time_equal_to_administration_is_the_prescribed_activity_over_sa():
+    p = _draximage_at(0)
+    # No decay: 16.5054 mg exactly as in clinical-reference §5.4 (16.51 mg).
+    assert p.mibg_mass_mg == Decimal("16.5054")

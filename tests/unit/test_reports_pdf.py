@@ -93,7 +93,10 @@ def test_the_directive_shows_preparation_lot_mass_volume_duration_rate_and_calib
     assert "AZEDRA (iobenguane I 131), Progenics" in text
     assert "AZ-26-1187" in text
     assert "2500 mCi/mg" in text
-    assert "0.1584 mg" in text  # 396 mCi / 2500 mCi/mg
+    # decisions.md A28: mass at the lot's calibration, 22 h before the infusion: 396 x exp(0.0036008 x 22) =
+    # 396 x 1.08244 = 428.646 mCi; / 2500 mCi/mg = 0.17146 -> 0.1715 mg (not 396 / 2500 = 0.1584 mg).
+    assert "0.1715 mg" in text
+    assert "0.1584 mg" not in text
     assert "30 mL" in text
     assert "30 min" in text
     assert "60 mL/h" in text  # 30 mL / 0.5 h

@@ -484,7 +484,7 @@ def _preparation_checks(request: DoseRequest, protocol: ProtocolDefinition, acti
                                 "duration are not checked.", reference=protocol.dose_limit("R3").reference))
         return PreparationResult(findings, calculations, None, None, _rate(request, calculations), calibration)
     preparation = protocol.preparations[request.preparation]
-    mass = _mass(request, protocol, activity, findings, calculations)
+    mass = _mass(request, protocol, activity, calibration, findings, calculations)
     drug_volume = _drug_volume(request, protocol, activity, calibration, calculations)
     findings.extend(_volume_findings(request, protocol, drug_volume))
     findings.extend(_duration_findings(request, protocol))
@@ -510,18 +510,37 @@ def _decay_findings(request: DoseRequest, calibration: DecayCorrection) -> Itera
                       f"the treatment date ({request.treatment_date}).")
 
 
-def _mass(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity,
+def _mass(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity, calibration: DecayCorrection | None,
           findings: list[Finding], calculations: list[Calculation]) -> Decimal | None:
-    """MIBG free-base mass = activity / specific activity (clinical-reference §5.4; decisions.md "MIBG mass")."""
+    """MIBG free-base mass = activity at the specific activity's reference time / specific activity.
+
+    decisions.md A28: the mass is fixed at preparation. The lot's specific activity refers to its calibration
+    time, so the mass is the activity drawn at calibration / specific activity, and the mass at administration
+    is that same mass. Computing it from the activity at administration understates it by the decay between
+    the two times (clinical-reference §2.4: 1/0.9272 -> 7.9 % at 21 h, 1/0.7716 -> 30 % at 3 days), and with
+    the low-specific-activity product this mass is the one that matters for pressor effects (clinical-reference
+    §5.4 for the formula; decisions.md "MIBG mass" for the free base and M = 275.09 g/mol).
+    """
     limit = protocol.dose_limit("R3")
     preparation = protocol.preparations[str(request.preparation)]
+    if calibration is not None:
+        drawn = calibration.activity_to.mci
+        at = f"activity at the lot's calibration time {calibration.time_to.isoformat()} = {drawn:.4f} mCi"
+    else:
+        drawn = activity.mci
+        at = f"prescribed activity {drawn} mCi (no calibration time given)"
+        findings.append(Finding("A28", Severity.WARN, "No calibration time given: the MIBG mass is computed from the "
+                                "activity at administration, which understates the mass drawn when the lot's "
+                                "calibration is earlier; enter the calibration and administration times "
+                                "(decisions.md A28).", reference=limit.reference))
     if request.preparation == "azedra":
         default = Decimal(preparation.specific_activity["value"])
         sa = request.specific_activity_mci_per_mg or default
         source = "lot certificate" if request.specific_activity_mci_per_mg else "label value, no lot certificate given"
-        mass = activity.mci / sa
+        mass = drawn / sa
         calculations.append(Calculation("MIBG mass", f"{mass:.4f}", "mg",
-                                        f"m = A / SA = {activity.mci} mCi / {sa} mCi/mg ({source}) = {mass:.4f} mg"))
+                                        f"m = A(calibration) / SA = {at} / {sa} mCi/mg ({source}) = {mass:.4f} mg "
+                                        "(decisions.md A28)"))
         return mass
     sa_ci = request.specific_activity_ci_per_mmol
     if sa_ci is None:
@@ -534,11 +553,12 @@ def _mass(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity
         findings.append(Finding("R3", Severity.WARN, f"Specific activity {sa_ci} Ci/mmol is outside the protocol's "
                                 f"{low}-{high} Ci/mmol for {preparation.name}.", reference=limit.reference))
     molar_mass = protocol.constant("mibg_molar_mass_g_per_mol")
-    mmol = activity.mci / 1000 / sa_ci
+    mmol = drawn / 1000 / sa_ci
     mass = mmol * molar_mass
     calculations.append(Calculation("MIBG mass", f"{mass:.4f}", "mg",
-                                    f"n = A / SA = {activity.mci / 1000} Ci / {sa_ci} Ci/mmol = {mmol:.6f} mmol; "
-                                    f"m = n x M = {mmol:.6f} mmol x {molar_mass} mg/mmol = {mass:.4f} mg (free base)"))
+                                    f"n = A(calibration) / SA: {at}; {drawn / 1000:.7f} Ci / {sa_ci} Ci/mmol = "
+                                    f"{mmol:.6f} mmol; m = n x M = {mmol:.6f} mmol x {molar_mass} mg/mmol = "
+                                    f"{mass:.4f} mg (free base; decisions.md A28)"))
     return mass
 
 
