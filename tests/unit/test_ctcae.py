@@ -292,7 +292,7 @@ def test_a_lab_value_is_graded_by_the_term_of_its_test():
     assert caught.value.field == "term"
 
 
-def test_the_worst_grade_per_term_keeps_the_highest_and_the_earliest_among_equals():
+def test_the_worst_platelet_count_is_the_nadir_with_its_own_date_not_the_first_value_at_grade_4():
     t0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     results = [
         grade(PLT, "60", "10^9/L", lln="150", collected_at=t0),
@@ -302,9 +302,52 @@ def test_the_worst_grade_per_term_keeps_the_highest_and_the_earliest_among_equal
         grade(ANC, "1.2", "10^9/L", lln="1.5", collected_at=t0),
     ]
     worst = worst_grades(results)
+    # decisions.md A32: 15 (day 11) and 10 (day 12) are both grade 4 (< 25); the nadir is 10, on day 12.
     assert worst[PLT].grade == 4
-    assert worst[PLT].collected_at == t0 + timedelta(days=11)
+    assert worst[PLT].value == Decimal("10")
+    assert worst[PLT].collected_at == t0 + timedelta(days=12)
     assert worst[ANC].grade == 2
+
+
+def test_nora_sees_the_haemoglobin_nadir_8_9_not_the_first_grade_2_value_9_8():
+    t0 = datetime(2026, 12, 11, 8, 0, tzinfo=UTC)
+    worst = worst_grades([
+        grade(HB, "9.8", "g/dL", lln="11.5", collected_at=t0),
+        grade(HB, "8.9", "g/dL", lln="11.5", collected_at=t0 + timedelta(days=7)),
+        grade(HB, "9.4", "g/dL", lln="11.5", collected_at=t0 + timedelta(days=14)),
+    ])
+    # All three are grade 2 (<10.0 - 8.0 g/dL, clinical-reference §6.1); the nadir is 8.9 on day 7.
+    assert (worst[HB].grade, worst[HB].value, worst[HB].collected_at) == (2, Decimal("8.9"), t0 + timedelta(days=7))
+
+
+def test_the_worst_alt_is_the_peak_by_its_multiple_of_the_uln():
+    t0 = datetime(2026, 12, 11, 8, 0, tzinfo=UTC)
+    worst = worst_grades([
+        grade("alanine-aminotransferase-increased", "130", "U/L", uln="40", collected_at=t0),  # 3.25 x ULN: grade 2
+        grade("alanine-aminotransferase-increased", "190", "U/L", uln="40", collected_at=t0 + timedelta(days=3)),  # 4.75
+        grade("alanine-aminotransferase-increased", "150", "U/L", uln="40", collected_at=t0 + timedelta(days=5)),  # 3.75
+    ])
+    # All grade 2 (> 3.0 - 5.0 x ULN); the peak is 190 U/L = 4.75 x ULN on day 3.
+    alt = worst["alanine-aminotransferase-increased"]
+    assert (alt.grade, alt.value, alt.collected_at) == (2, Decimal("190"), t0 + timedelta(days=3))
+
+
+def test_a_higher_grade_wins_over_a_lower_nadir_when_the_lln_changed_between_results():
+    t0 = datetime(2026, 12, 11, 8, 0, tzinfo=UTC)
+    worst = worst_grades([
+        grade(ANC, "1.6", "10^9/L", lln="1.8", collected_at=t0),  # grade 1: < LLN 1.8, >= 1.5
+        grade(ANC, "1.55", "10^9/L", lln="1.5", collected_at=t0 + timedelta(days=1)),  # grade 0: >= its LLN 1.5
+    ])
+    assert (worst[ANC].grade, worst[ANC].value) == (1, Decimal("1.6"))
+
+
+def test_equal_nadirs_keep_the_earliest():
+    t0 = datetime(2026, 12, 11, 8, 0, tzinfo=UTC)
+    worst = worst_grades([
+        grade(PLT, "20", "10^9/L", lln="150", collected_at=t0 + timedelta(days=4)),
+        grade(PLT, "20", "10^9/L", lln="150", collected_at=t0 + timedelta(days=2)),
+    ])
+    assert worst[PLT].collected_at == t0 + timedelta(days=2)
 
 
 def test_band_edges_give_the_plot_each_band_in_canonical_units():

@@ -99,3 +99,23 @@ def test_the_generic_writer_refuses_what_it_cannot_write_faithfully(row, message
     with pytest.raises(ReportInputError) as error:
         write_csv([row], ["at"])
     assert message in error.value.message
+
+
+def test_the_summary_worst_haemoglobin_is_the_nadir_8_9_after_the_infusion_not_the_first_grade_2_value():
+    from mibg.reports.pdf.summary import worst_grades
+    from mibg.reports.record import LabResult
+
+    infusion = datetime(2026, 12, 10, 18, 0, tzinfo=UTC)
+    labs = [
+        LabResult("hemoglobin", Decimal("7.5"), datetime(2026, 12, 7, 15, 0, tzinfo=UTC), Decimal("11.5"), None, 3),
+        LabResult("hemoglobin", Decimal("9.8"), datetime(2026, 12, 14, 15, 0, tzinfo=UTC), Decimal("11.5"), None, 2),
+        LabResult("hemoglobin", Decimal("8.9"), datetime(2026, 12, 21, 15, 0, tzinfo=UTC), Decimal("11.5"), None, 2),
+        LabResult("alt", Decimal("190"), datetime(2026, 12, 14, 15, 0, tzinfo=UTC), None, Decimal("40"), 2),
+        LabResult("alt", Decimal("130"), datetime(2026, 12, 12, 15, 0, tzinfo=UTC), None, Decimal("40"), 2),
+    ]
+    worst = dict(worst_grades(labs, infusion))
+    # decisions.md A32: both post-infusion Hb values are grade 2 (<10.0 - 8.0 g/dL); the nadir is 8.9 on 21 Dec.
+    # The 7.5 g/dL of 7 Dec is before the infusion: the course's baseline (A33), not its toxicity.
+    assert (worst["hemoglobin"].value, worst["hemoglobin"].grade) == (Decimal("8.9"), 2)
+    # ALT peak: 190 / 40 = 4.75 x ULN beats 130 / 40 = 3.25 x ULN, both grade 2.
+    assert worst["alt"].value == Decimal("190")

@@ -397,23 +397,41 @@ def grade_lab(lab: LabValue, term: str | None = None) -> CtcaeGrade:
 
 
 def worst_grades(results: Iterable[CtcaeGrade]) -> dict[str, CtcaeGrade]:
-    """The worst (highest) grade per term. Among equal grades the earliest collected is kept (the first given
-    when a time is missing)."""
+    """The worst value of each term with its grade and date (decisions.md A32).
+
+    The worst value is the nadir for a count that falls (ANC, platelets, haemoglobin: the "decreased" terms)
+    and the peak for a value that rises (the "increased" terms: by its multiple of the ULN when the ULN was
+    reported, else by the value); its grade is that value's grade. The highest grade comes first, so a
+    reference range that changes between results can never hide a higher grade behind a lower nadir; within
+    the highest grade the nadir (or peak) is kept, and among equal values the earliest collected (the first
+    given when a time is missing)."""
     worst: dict[str, CtcaeGrade] = {}
     for result in results:
         current = worst.get(result.term)
-        if (
-            current is None
-            or result.grade > current.grade
-            or (
-                result.grade == current.grade
-                and result.collected_at is not None
-                and current.collected_at is not None
-                and result.collected_at < current.collected_at
-            )
-        ):
+        if current is None or _worse(result, current):
             worst[result.term] = result
     return worst
+
+
+def worst_value_key(direction: str, value: Decimal, multiple_of_uln: Decimal | None = None) -> Decimal:
+    """How far a value is toward the abnormal side of its term: larger is worse (decisions.md A32).
+
+    Falling counts: the lower the value, the worse (the nadir). Rising values: the higher the multiple of the
+    ULN (or the value when no ULN was reported), the worse (the peak)."""
+    if direction == "decreased":
+        return -value
+    return multiple_of_uln if multiple_of_uln is not None else value
+
+
+def _worse(result: CtcaeGrade, current: CtcaeGrade) -> bool:
+    if result.grade != current.grade:
+        return result.grade > current.grade
+    direction = term_definition(result.term).direction
+    new_key = worst_value_key(direction, result.value, result.multiple_of_uln)
+    old_key = worst_value_key(direction, current.value, current.multiple_of_uln)
+    if new_key != old_key:
+        return new_key > old_key
+    return result.collected_at is not None and current.collected_at is not None and result.collected_at < current.collected_at
 
 
 def band_edges(term: str, *, lln: Decimal | None = None, uln: Decimal | None = None) -> tuple[BandEdge, ...]:

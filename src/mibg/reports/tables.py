@@ -57,7 +57,7 @@ def programme_row(course: CourseRecord) -> dict[str, Cell]:
         day = dose.administration_time.date()
     else:
         day = None
-    grades = dict(worst_grades(course.labs))
+    grades = dict(worst_grades(course.labs, administration.start if administration is not None else None))
     rescue = course.stem_cell_infusion
     return {
         "Patient MRN": course.patient.mrn,

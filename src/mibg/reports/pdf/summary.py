@@ -8,9 +8,12 @@ bound are always shown); grades per CTCAE v5.0 (decisions.md A18); response per 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
+from mibg.core.ctcae import term_definition, term_for_test, worst_value_key
 from mibg.core.labs import LABS
 from mibg.reports.numbers import activity_text, as_entered, exact, show, when
 from mibg.reports.pdf.administration import administration_story
@@ -123,16 +126,30 @@ def _dosimetry(course: CourseRecord) -> list[Flowable]:
     return out
 
 
-def worst_grades(labs: Sequence[LabResult]) -> list[tuple[str, LabResult]]:
-    """Per test, the result with the highest CTCAE grade (earliest on ties), in the order of mibg.core.labs."""
+def worst_grades(labs: Sequence[LabResult], since: datetime | None = None) -> list[tuple[str, LabResult]]:
+    """Per test, the worst value with its grade and date, in the order of mibg.core.labs (decisions.md A32):
+    the highest CTCAE grade, and within it the nadir of a falling count or the peak of a rising value
+    (earliest on ties). With ``since`` (the start of the infusion) only values collected from then on count:
+    the pre-infusion value is the course's baseline, not its toxicity (decisions.md A33)."""
     worst: dict[str, LabResult] = {}
     for lab in sorted(labs, key=lambda x: x.collected_at):
-        if lab.grade is None:
+        if lab.grade is None or (since is not None and lab.collected_at < since):
             continue
         best = worst.get(lab.test)
-        if best is None or (best.grade or 0) < lab.grade:
+        if best is None or _worse_lab(lab, best):
             worst[lab.test] = lab
     return [(test, worst[test]) for test in LABS if test in worst]
+
+
+def _worse_lab(lab: LabResult, best: LabResult) -> bool:
+    if (lab.grade or 0) != (best.grade or 0):
+        return (lab.grade or 0) > (best.grade or 0)
+    direction = term_definition(term_for_test(lab.test)).direction
+
+    def key(x: LabResult) -> Decimal:
+        return worst_value_key(direction, x.value, x.value / x.uln if x.uln else None)
+
+    return key(lab) > key(best)
 
 
 def _labs(course: CourseRecord) -> list[Flowable]:
@@ -140,7 +157,8 @@ def _labs(course: CourseRecord) -> list[Flowable]:
     if not course.labs:
         return [*out, p("No laboratory results recorded.")]
     rows = []
-    for test, lab in worst_grades(course.labs):
+    since = course.administration.start if course.administration is not None else None
+    for test, lab in worst_grades(course.labs, since):
         definition = LABS[test]
         rows.append([f"{definition.name} (LOINC {definition.loinc})", f"grade {lab.grade}",
                      f"{as_entered(lab.value)} {definition.display_unit}", when(lab.collected_at),
