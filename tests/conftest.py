@@ -72,12 +72,13 @@ def make_course(people):
 
     from mibg.web.courses import services
     from mibg.web.demo import run_course
+    from mibg.web.patients import services as patients
 
     counter = {"n": 0}
 
     def make(until="screening", *, days_ahead=3, weight="22.0", mci_per_kg="18", residual="2.5", mrn=None):
         counter["n"] += 1
-        patient = services.create_patient(people["nora"], {
+        patient = patients.create_patient(people["nora"], {
             "mrn": mrn or f"T-{counter['n']:04d}", "given_name": "Test", "family_name": f"Patient{counter['n']}",
             "birth_date": timezone.localdate() - timedelta(days=7 * 365), "sex": "female"})
         course = services.create_course(people["nora"], patient)

@@ -47,6 +47,7 @@ def _build() -> World:
     from mibg.web.demo import make_user, run_course
     from mibg.web.followup import demo as followup_demo
     from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, LabResult, Transfusion
+    from mibg.web.patients import services as patients
 
     people = {name: make_user(name, roles, PASSWORD, printed) for name, (roles, printed) in PERSONAS.items()}
     people["norole"] = make_user("norole", [], PASSWORD, "Pat Nobody")
@@ -63,7 +64,7 @@ def _build() -> World:
     people["gone"].save(update_fields=["is_active"])
 
     today = timezone.localdate()
-    ava = courses.create_patient(people["nora"], {"mrn": "MX-1001", "given_name": "Ava", "family_name": "Martin",
+    ava = patients.create_patient(people["nora"], {"mrn": "MX-1001", "given_name": "Ava", "family_name": "Martin",
                                                   "birth_date": today - timedelta(days=6 * 365), "sex": "female"})
     course = courses.create_course(people["nora"], ava)
     # residual 100 mCi: about a quarter less than prescribed, so the administration has an open possible medical
@@ -71,7 +72,7 @@ def _build() -> World:
     run_course(people, course, today - timedelta(days=60), until="follow-up", residual="100")
     followup_demo.counts_after(people["nora"], course)
     followup_demo.events_and_response(people["patel"], course, review=False)
-    liam = courses.create_patient(people["nora"], {"mrn": "MX-1002", "given_name": "Liam", "family_name": "Nguyen",
+    liam = patients.create_patient(people["nora"], {"mrn": "MX-1002", "given_name": "Liam", "family_name": "Nguyen",
                                                    "birth_date": today - timedelta(days=7 * 365), "sex": "male"})
     other_course = courses.create_course(people["nora"], liam)
     run_course(people, other_course, today, until="administered")

@@ -35,10 +35,11 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from mibg.web.courses import services
+from mibg.web.patients import services as patients
 from mibg.web.demo import run_course
 
 def new_course(mrn, days_ahead, until):
-    patient = services.create_patient(people["nora"], {
+    patient = patients.create_patient(people["nora"], {
         "mrn": mrn, "given_name": "Ada", "family_name": "Concurrent", "sex": "female",
         "birth_date": timezone.localdate() - timedelta(days=7 * 365)})
     course = services.create_course(people["nora"], patient)
@@ -409,7 +410,8 @@ def test_the_same_new_patient_sent_by_nora_and_dr_patel_at_the_same_moment_is_st
     for round_ in range(rounds):
         mine = sorted((a for a in answers if a[0] == round_), key=lambda a: a[1])
         assert [a[1] for a in mine] == [201, 422], mine
-        assert mine[1][2] == {"message": "another patient has this MRN", "field": "mrn"}
+        assert mine[1][2] == {"message": "another patient has this MRN: MRNs that differ only in spaces or case are "
+                                         "the same patient (decisions.md A34)", "field": "mrn"}
     counts = server.django(f"""
 from mibg.web.patients.models import Patient
 print(json.dumps([Patient.objects.filter(mrn=f"SAME-{{r}}").count() for r in range({rounds})]))

@@ -62,9 +62,10 @@ SETUP = """
 from datetime import timedelta
 from django.utils import timezone
 from mibg.web.courses import services
+from mibg.web.patients import services as patient_services
 from mibg.web.demo import run_course
-patient = services.create_patient(people["nora"], {"mrn": "EDITED-1", "given_name": "Ida", "family_name": "Edited",
-                                                   "sex": "female", "birth_date": timezone.localdate() - timedelta(days=2555)})
+patient = patient_services.create_patient(people["nora"], {"mrn": "EDITED-1", "given_name": "Ida", "family_name": "Edited",
+                                                           "sex": "female", "birth_date": timezone.localdate() - timedelta(days=2555)})
 course = services.create_course(people["nora"], patient)
 run_course(people, course, timezone.localdate() + timedelta(days=3), until="screening")
 out["edited"] = [patient.pk, course.pk]

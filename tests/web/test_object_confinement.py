@@ -116,10 +116,10 @@ def test_the_api_lists_under_a_patient_only_that_patients_courses(db, world):
 
 
 def test_a_course_made_under_a_patient_is_that_patients_whatever_the_body_says(db, world):
-    from mibg.web.courses import services
     from mibg.web.courses.models import Course
+    from mibg.web.patients import services as patients
 
-    zoe = services.create_patient(world.people["nora"], {
+    zoe = patients.create_patient(world.people["nora"], {
         "mrn": "MX-1003", "given_name": "Zoe", "family_name": "Wilson",
         "birth_date": timezone.localdate() - timedelta(days=4 * 365), "sex": "female"})
     avas = Course.objects.filter(patient_id=world.ids["patient"]).count()

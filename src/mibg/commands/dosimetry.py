@@ -222,16 +222,15 @@ def _compute(args: argparse.Namespace) -> _Report:
     from mibg.core.dosimetry import retention_fit, whole_body_dose
     from mibg.core.release import release_assessment
     from mibg.core.units import (
-        MAX_ACTIVITY_MCI,
         Activity,
+        parse_activity_mci,
         parse_aware_datetime,
         parse_decimal,
         parse_weight_kg,
     )
     from mibg.protocol import load_protocol
 
-    administered = Activity(parse_decimal("--administered-mci", args.administered_mci, minimum=Decimal(0),
-                                          allow_zero=False, maximum=MAX_ACTIVITY_MCI, unit="mCi"))
+    administered = Activity(parse_activity_mci(args.administered_mci, "--administered-mci"))
     weight = parse_weight_kg(args.weight_kg, "--weight-kg")
     phi = None if args.photon_absorbed_fraction is None else parse_decimal(
         "--photon-absorbed-fraction", args.photon_absorbed_fraction, minimum=Decimal(0), maximum=Decimal(1))

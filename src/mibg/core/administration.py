@@ -21,7 +21,8 @@ from decimal import Decimal
 
 from mibg.core.decay import DecayCorrection, decay_correct
 from mibg.core.errors import InputError
-from mibg.core.units import MAX_ACTIVITY_MCI, Activity, parse_decimal
+from mibg.core.plausibility import plausible_range
+from mibg.core.units import Activity, parse_activity_mci, parse_decimal
 from mibg.protocol import ProtocolDefinition, load_protocol
 
 HUNDRED = Decimal(100)
@@ -35,7 +36,14 @@ def deviation_percent(actual: Activity, prescribed: Activity) -> Decimal:
 
 
 def _activity(field: str, raw: object) -> Activity:
-    return Activity(parse_decimal(field, raw, minimum=Decimal(0), maximum=MAX_ACTIVITY_MCI, unit="mCi"))
+    """An assayed or administered activity, inside the plausible range (mibg.core.plausibility)."""
+    return Activity(parse_activity_mci(raw, field))
+
+
+def _residual(field: str, raw: object) -> Activity:
+    """A residual in the syringe and line: zero or more, at most the plausible largest activity (no lower bound)."""
+    return Activity(parse_decimal(field, raw, minimum=Decimal(0), maximum=plausible_range("activity_mci").maximum,
+                                  unit="mCi"))
 
 
 def _aware(field: str, value: datetime) -> datetime:
@@ -78,8 +86,6 @@ def check_assay(
 ) -> AssayCheck:
     protocol = protocol or load_protocol()
     measured = _activity("measured_activity_mci", measured_mci)
-    if measured.mci == 0:
-        raise InputError("measured_activity_mci", "must be greater than zero")
     correction = decay_correct(measured, _aware("measured_at", measured_at), _aware("administration_time", administration_time),
                                protocol.constant("i131_half_life_days"), "measured_at")
     tolerance = protocol.site("assay_tolerance_percent")
@@ -129,7 +135,7 @@ def administered_activity(
     t_adm = _aware("administration_time", administration_time)
     before = decay_correct(_activity("pre_assay_mci", pre_mci), _aware("pre_measured_at", pre_measured_at), t_adm, half_life,
                            "pre_measured_at")
-    residual = decay_correct(_activity("residual_mci", residual_mci), _aware("residual_measured_at", residual_measured_at),
+    residual = decay_correct(_residual("residual_mci", residual_mci), _aware("residual_measured_at", residual_measured_at),
                              t_adm, half_life, "residual_measured_at")
     if residual.activity_to.mci > before.activity_to.mci:
         raise InputError("residual_mci", "the residual, decay-corrected, is more than the assayed dose: check the readings")

@@ -13,13 +13,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from mibg.core.errors import InputError
+from mibg.core.plausibility import plausible_range
 from mibg.core.units import Activity
 
 HOURS_PER_DAY = Decimal(24)
-#: The longest span a decay correction is made over: 30 days (3.7 half-lives, factor 0.075). Product choice: a
-#: calibration, an assay or a residual reading this far from the administration is a typing error in the
-#: date (e.g. the wrong year), and over decades the exponential overflows instead of giving a refusal.
-MAX_DECAY_DAYS = Decimal(30)
+#: The longest span a decay correction is made over: 30 days (3.7 half-lives, factor 0.075). A calibration, an
+#: assay or a residual reading this far from the administration is a typing error in the date (e.g. the wrong
+#: year), and over decades the exponential overflows instead of giving a refusal. Site parameter
+#: ``plausible_decay_span_days_max`` of the protocol definition.
+MAX_DECAY_DAYS = plausible_range("decay_span_days").maximum
 
 
 def decay_constant_per_hour(half_life_days: Decimal) -> float:

@@ -40,8 +40,9 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from mibg.core.errors import InputError
+from mibg.core.plausibility import plausible_range
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
-from mibg.core.units import MAX_ACTIVITY_MCI, Activity, parse_decimal, parse_weight_kg
+from mibg.core.units import Activity, parse_activity_mci, parse_decimal, parse_weight_kg
 from mibg.protocol import ProtocolDefinition, load_protocol
 
 if TYPE_CHECKING:
@@ -72,10 +73,11 @@ _LOG_RATE_BOUNDS = (-30.0, 5.0)
 CROSS_CHECK_TOLERANCE = 0.20
 
 COLUMNS = ("hours", "mrem_per_h", "background_mrem_per_h")
-#: Sanity ceilings (product choice), far above any clinical value, low enough to catch a slipped decimal point:
-#: readings end within 90 days; 5000 mCi unshielded gives 1100 mR/h at 1 m (0.22 mR/h per mCi, §2.2).
-MAX_HOURS = Decimal(90 * 24)
-MAX_MREM_PER_H = Decimal(10_000)
+#: Sanity ceilings, far above any clinical value, low enough to catch a slipped decimal point: readings end
+#: within 90 days; 5000 mCi unshielded gives 1100 mR/h at 1 m (0.22 mR/h per mCi, §2.2). Site parameters
+#: ``plausible_reading_hours_max`` and ``plausible_exposure_rate_mr_per_h_max`` of the protocol definition.
+MAX_HOURS = plausible_range("reading_hours").maximum
+MAX_MREM_PER_H = plausible_range("exposure_rate_mr_per_h").maximum
 #: The smallest net reading used (product choice): 0.001 mrem/h, below any survey meter's resolution.
 MIN_NET_MREM_PER_H = Decimal("0.001")
 #: Product choice: a whole-body effective half-life below this is implausible for 131I-MIBG (23 +/- 5 h in
@@ -887,8 +889,7 @@ def whole_body_dose(
     §4.4: 396 mCi, 22.0 kg, tau 34.89 h -> 2.57 Gy (phi = 0), 3.85 Gy (phi = 0.25).
     """
     protocol = protocol or load_protocol()
-    activity = parse_decimal("administered_mci", administered.mci, minimum=Decimal(0), allow_zero=False,
-                             maximum=MAX_ACTIVITY_MCI, unit="mCi")
+    activity = parse_activity_mci(administered.mci, "administered_mci")
     weight = parse_weight_kg(weight_kg)
     phi, phi_source = _photon_fraction(protocol, photon_absorbed_fraction)
     e_electron = protocol.constant("mean_electron_energy_mev")

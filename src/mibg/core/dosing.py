@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING
 from mibg.core.calendar import add_months
 from mibg.core.decay import DecayCorrection, activity_to_draw_at_calibration
 from mibg.core.errors import InputError
+from mibg.core.plausibility import plausible
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
 from mibg.core.units import (
-    MAX_WEIGHT_KG,
     Activity,
-    parse_decimal,
     round_gbq,
     round_mbq,
     round_mci,
@@ -36,15 +35,6 @@ from mibg.protocol import ProtocolDefinition, load_protocol
 if TYPE_CHECKING:
     from mibg.core.snapshot import PatientSnapshot
 
-#: Sanity ceiling for a typed mCi/kg: far above the protocol maximum, so 19 is "blocked by R1" while
-#: 1800 (a slipped decimal point, or a total typed as a per-kg figure) is refused as bad input.
-MAX_ENTERED_MCI_PER_KG = Decimal(100)
-MAX_SPECIFIC_ACTIVITY_CI_PER_MMOL = Decimal(20000)  # above carrier-free 16,280 Ci/mmol (clinical-reference §5.2)
-MAX_SPECIFIC_ACTIVITY_MCI_PER_MG = Decimal(60000)  # above carrier-free ~58,300 mCi/mg (clinical-reference §5.2)
-MAX_VOLUME_ML = Decimal(1000)
-MAX_INFUSION_MIN = Decimal(24 * 60)
-MAX_CELLS_PER_KG = Decimal("1E+12")
-MAX_CUMULATIVE_ENTERED = Decimal(1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,33 +143,33 @@ def _num(value: Decimal | None) -> float | None:
 
 
 def validate_request(request: DoseRequest, protocol: ProtocolDefinition) -> None:
-    parse_decimal("weight_kg", request.weight_kg, minimum=Decimal(0), maximum=MAX_WEIGHT_KG, allow_zero=False, unit="kg")
-    parse_decimal(
-        "mci_per_kg", request.mci_per_kg, minimum=Decimal(0), maximum=MAX_ENTERED_MCI_PER_KG, allow_zero=False, unit="mCi/kg"
-    )
-    parse_decimal("prior_mci_per_kg", request.prior_mci_per_kg, minimum=Decimal(0), maximum=MAX_CUMULATIVE_ENTERED, unit="mCi/kg")
+    # Plausibility limits (bad input, not protocol limits) are site parameters of the definition (issue 11).
+    plausible("weight_kg", "weight_kg", request.weight_kg, protocol=protocol)
+    # A typed mCi/kg far above R1 (1800: a slipped decimal point) is bad input; 19 is blocked by R1.
+    plausible("mci_per_kg", "mci_per_kg", request.mci_per_kg, protocol=protocol)
+    plausible("cumulative_mci_per_kg", "prior_mci_per_kg", request.prior_mci_per_kg, allow_zero=True, protocol=protocol)
     if request.preparation is not None and request.preparation not in protocol.preparations:
         raise InputError("preparation", f"unknown preparation '{request.preparation}'; known: {', '.join(protocol.preparations)}")
     if request.specific_activity_ci_per_mmol is not None and request.specific_activity_mci_per_mg is not None:
         raise InputError("specific_activity", "give the specific activity in Ci/mmol or in mCi/mg, not both")
     if request.specific_activity_ci_per_mmol is not None:
-        parse_decimal("specific_activity_ci_per_mmol", request.specific_activity_ci_per_mmol, minimum=Decimal(0),
-                      maximum=MAX_SPECIFIC_ACTIVITY_CI_PER_MMOL, allow_zero=False, unit="Ci/mmol")
+        plausible("specific_activity_ci_per_mmol", "specific_activity_ci_per_mmol",
+                  request.specific_activity_ci_per_mmol, protocol=protocol)
         if request.preparation == "azedra":
             raise InputError("specific_activity_ci_per_mmol", "AZEDRA's specific activity is stated in mCi/mg; use specific_activity_mci_per_mg")
     if request.specific_activity_mci_per_mg is not None:
-        parse_decimal("specific_activity_mci_per_mg", request.specific_activity_mci_per_mg, minimum=Decimal(0),
-                      maximum=MAX_SPECIFIC_ACTIVITY_MCI_PER_MG, allow_zero=False, unit="mCi/mg")
+        plausible("specific_activity_mci_per_mg", "specific_activity_mci_per_mg",
+                  request.specific_activity_mci_per_mg, protocol=protocol)
         if request.preparation == "draximage":
             raise InputError("specific_activity_mci_per_mg", "DraxImage's specific activity is stated in Ci/mmol; use specific_activity_ci_per_mmol")
     if request.final_volume_ml is not None:
-        parse_decimal("final_volume_ml", request.final_volume_ml, minimum=Decimal(0), maximum=MAX_VOLUME_ML, allow_zero=False, unit="mL")
+        plausible("volume_ml", "final_volume_ml", request.final_volume_ml, protocol=protocol)
     if request.infusion_min is not None:
-        parse_decimal("infusion_min", request.infusion_min, minimum=Decimal(0), maximum=MAX_INFUSION_MIN, allow_zero=False, unit="min")
+        plausible("infusion_min", "infusion_min", request.infusion_min, protocol=protocol)
     for name in ("cd34_per_kg", "marrow_mnc_per_kg"):
         value = getattr(request, name)
         if value is not None:
-            parse_decimal(name, value, minimum=Decimal(0), maximum=MAX_CELLS_PER_KG, unit="cells/kg")
+            plausible("cells_per_kg", name, value, allow_zero=True, protocol=protocol)
     for name in ("calibration_time", "administration_time"):
         value = getattr(request, name)
         if value is not None and (value.tzinfo is None or value.utcoffset() is None):

@@ -34,7 +34,7 @@ from typing import Any
 
 from mibg.core.dosimetry import RetentionFit, RetentionPoint, calculation_as_dict
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
-from mibg.core.units import MAX_ACTIVITY_MCI, MBQ_PER_MCI, Activity, parse_decimal
+from mibg.core.units import MBQ_PER_MCI, Activity, parse_activity_mci, parse_decimal
 from mibg.protocol import ProtocolDefinition, load_protocol
 
 #: 1 mrem = 10 uSv = 0.01 mSv (exact by definition; clinical-reference §2.3).
@@ -313,8 +313,7 @@ def release_assessment(
     ``site_limit_mrem_per_h``: entered for this calculation, else the site parameter (2 mrem/h).
     """
     protocol = protocol or load_protocol()
-    activity = Activity(parse_decimal("administered_mci", administered.mci, minimum=Decimal(0), allow_zero=False,
-                                      maximum=MAX_ACTIVITY_MCI, unit="mCi"))
+    activity = Activity(parse_activity_mci(administered.mci, "administered_mci"))
     site_limit, site_source = _site_limit(protocol, site_limit_mrem_per_h)
     last = retention.points[-1]
     tp = protocol.constant("nrc_half_life_days")

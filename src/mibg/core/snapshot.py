@@ -21,7 +21,6 @@ from pydantic import (
     model_validator,
 )
 
-from mibg.core.units import MAX_WEIGHT_KG
 from mibg.core.vocabulary import (
     Cytokine,
     DiagnosisKind,
@@ -41,9 +40,10 @@ class _Frozen(BaseModel):
 
 
 Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
-#: A body weight: positive and at most the largest the dose planner accepts (units.MAX_WEIGHT_KG, 250 kg), so a
-#: typing slip such as 2200 kg is refused on the screening form, not carried into a dose.
-WeightKg = Annotated[Decimal, Field(gt=0, le=MAX_WEIGHT_KG, allow_inf_nan=False)]
+#: A body weight: positive; the validator of PatientSnapshot keeps it in the plausible range the dose planner
+#: accepts (site parameters plausible_weight_kg_min/_max, 2 to 250 kg), so a typing slip such as 2200 kg or
+#: 0.001 kg is refused on the screening form, not carried into a dose.
+WeightKg = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
 NonNegative = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
 
@@ -233,6 +233,19 @@ class PatientSnapshot(_Frozen):
     planned_treatment_date: date
     planned_infusion_start: AwareDatetime | None = None
     planned_mci_per_kg: Positive | None = None
+
+    @field_validator("weight_kg")
+    @classmethod
+    def _plausible_weight(cls, value: Decimal | None) -> Decimal | None:
+        from mibg.core.errors import InputError
+        from mibg.core.units import parse_weight_kg
+
+        if value is None:
+            return None
+        try:
+            return parse_weight_kg(value)
+        except InputError as error:
+            raise ValueError(error.message) from None
 
     @field_validator("weight_measured_on")
     @classmethod

@@ -19,10 +19,8 @@ BQ_PER_MBQ = Decimal(1_000_000)
 #: Display rules, stated wherever a rounded number is shown.
 DISPLAY_RULE = "mCi to 0.1, MBq to 1, GBq to 0.001, mCi/kg to 0.01; half to even"
 
-# Sanity ceilings for parsing: far above any clinical value, low enough to catch a slipped decimal point
-# or a value typed in the wrong unit (e.g. grams for kilograms).
-MAX_WEIGHT_KG = Decimal(250)
-MAX_ACTIVITY_MCI = Decimal(5000)
+# The plausible ranges of typed values (weight, activity, ...) are site parameters of the protocol definition,
+# read by mibg.core.plausibility (issue 11: every number in the protocol definition).
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -116,7 +114,17 @@ def parse_decimal(
 
 
 def parse_weight_kg(raw: object, field: str = "weight_kg") -> Decimal:
-    return parse_decimal(field, raw, minimum=Decimal(0), maximum=MAX_WEIGHT_KG, allow_zero=False, unit="kg")
+    """A body weight in kg inside the plausible range of the protocol definition (2 to 250 kg)."""
+    from mibg.core.plausibility import plausible
+
+    return plausible("weight_kg", field, raw)
+
+
+def parse_activity_mci(raw: object, field: str = "activity_mci") -> Decimal:
+    """A prescribed, assayed or administered activity in mCi inside the plausible range (1 to 5000 mCi)."""
+    from mibg.core.plausibility import plausible
+
+    return plausible("activity_mci", field, raw)
 
 
 def parse_date(field: str, raw: object) -> date:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
@@ -40,7 +40,7 @@ from mibg.web.courses.views import numbers_hidden
 from mibg.web.directives import services as directive_services
 from mibg.web.directives.models import ROUTES
 from mibg.web.listout import ListOut
-from mibg.web.patients.forms import birth_date_problem
+from mibg.web.patients import services as patient_services
 from mibg.web.patients.models import Patient
 from mibg.web.patients.views import matching
 from mibg.web.permissions import require
@@ -367,17 +367,9 @@ def list_patients(request, response: HttpResponse, q: str = "", offset: int = 0,
 @api.post("/patients", response={201: PatientOut, **ERRORS}, tags=["patients"])
 def create_patient(request, payload: PatientIn):
     require(request.user, "patient.create")
-    values = payload.dict()
-    values["sex"] = str(values["sex"].value if hasattr(values["sex"], "value") else values["sex"])
-    problem = birth_date_problem(payload.birth_date)
-    if problem:
-        raise InputError("birth_date", problem)
-    if Patient.objects.filter(mrn=values["mrn"]).exists():
-        raise InputError("mrn", "another patient has this MRN")
-    try:
-        patient = course_services.create_patient(request.user, values)
-    except IntegrityError:
-        raise InputError("mrn", "another patient has this MRN") from None
+    # The patient service applies decisions.md A34 (trimmed, 1-40 / 1-100 characters, one patient per MRN
+    # whatever its spaces or case), as for the form, the import and the command.
+    patient = patient_services.create_patient(request.user, payload.dict())
     return Status(201, _patient_out(patient))
 
 

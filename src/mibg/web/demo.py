@@ -25,6 +25,7 @@ from mibg.web.courses import services as courses
 from mibg.web.courses.models import Course
 from mibg.web.directives import services as directives
 from mibg.web.followup import demo as followup_demo
+from mibg.web.patients import services as patients
 from mibg.web.radiation import demo as radiation_demo
 from mibg.web.screening import services as screening
 from mibg.web.treatment import services as treatment
@@ -186,8 +187,8 @@ def load() -> dict[str, str]:
     today = timezone.localdate()
     made = {}
     for mrn, given, family, age_days, sex in PATIENTS:
-        patient = courses.create_patient(people["nora"], {"mrn": mrn, "given_name": given, "family_name": family,
-                                                          "birth_date": today - timedelta(days=age_days), "sex": sex})
+        patient = patients.create_patient(people["nora"], {"mrn": mrn, "given_name": given, "family_name": family,
+                                                           "birth_date": today - timedelta(days=age_days), "sex": sex})
         made[mrn] = (patient, courses.create_course(people["nora"], patient))
     soon = today + timedelta(days=3)
     # Screening, incomplete: labs, attestations and consent not entered yet.

@@ -37,6 +37,7 @@ from mibg.core.administration import administered_activity, check_assay
 from mibg.core.decay import activity_to_draw_at_calibration
 from mibg.core.dosing import dose_request_from_snapshot, plan_dose
 from mibg.core.eligibility import evaluate_eligibility
+from mibg.core.identity import mrn_key
 from mibg.core.labs import LABS, lab_value
 from mibg.core.snapshot import PatientSnapshot
 from mibg.core.units import Activity
@@ -322,7 +323,8 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
             days.insert(0, days[0] - timedelta(days=rng.randint(200, 420)))  # more than 6 months apart (protocol)
         age_at_first = rng.uniform(1.5, 14)
         birth = days[0] - timedelta(days=round(age_at_first * 365.25))
-        patients.append(Patient(mrn=f"{MRN_PREFIX}{i + 1:0{width}d}", given_name="Synthetic",
+        mrn = f"{MRN_PREFIX}{i + 1:0{width}d}"
+        patients.append(Patient(mrn=mrn, mrn_key=mrn_key(mrn), given_name="Synthetic",
                                 family_name=f"{i + 1:0{width}d}", birth_date=birth, sex=rng.choice(["female", "male"]),
                                 created_at=at(days[0] - timedelta(days=30), 9), created_by=nurse))
         cumulative = Decimal(0)

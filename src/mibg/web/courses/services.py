@@ -13,26 +13,11 @@ from django.utils import timezone
 
 from mibg.core import course_state
 from mibg.core.course_state import CourseFacts, CourseState
-from mibg.web.audit.trail import field_values, log_changes, log_event
+from mibg.web.audit.trail import log_changes, log_event
 from mibg.web.courses.models import Course, StateChange
 from mibg.web.patients.models import Patient
+from mibg.web.patients.services import create_patient, update_patient  # noqa: F401  (the one patient service, moved)
 from mibg.web.safety import update_versioned
-
-PATIENT_FIELDS = ("mrn", "family_name", "given_name", "birth_date", "sex")
-
-
-def create_patient(user: Any, values: dict[str, Any]) -> Patient:
-    with transaction.atomic():
-        patient = Patient.objects.create(created_by=user, **{k: values[k] for k in PATIENT_FIELDS})
-        log_changes(user, "create", patient, patient)
-    return patient
-
-
-def update_patient(user: Any, patient: Patient, version: int, values: dict[str, Any]) -> None:
-    with transaction.atomic():
-        before = field_values(patient)
-        update_versioned(patient, version, {k: values[k] for k in PATIENT_FIELDS}, "This patient's record")
-        log_changes(user, "update", patient, patient, before)
 
 
 class CourseStillOpen(Exception):

@@ -1,53 +1,33 @@
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from django import forms
 
+from mibg.core.identity import MRN_MAX_LENGTH, NAME_MAX_LENGTH
 from mibg.core.vocabulary import Sex
 from mibg.web.forms import SafeForm, date_field
+from mibg.web.patients import services
 from mibg.web.patients.models import Patient
 
 
 class PatientForm(SafeForm):
+    """The patient's identity; the rules are the patient service's (decisions.md A34), as at every other door."""
+
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    mrn = forms.CharField(label="MRN", max_length=40)
-    family_name = forms.CharField(label="Family name", max_length=100)
-    given_name = forms.CharField(label="Given name", max_length=100)
+    mrn = forms.CharField(label="MRN", max_length=MRN_MAX_LENGTH)
+    family_name = forms.CharField(label="Family name", max_length=NAME_MAX_LENGTH)
+    given_name = forms.CharField(label="Given name", max_length=NAME_MAX_LENGTH)
     birth_date = date_field("Date of birth", required=True)
     sex = forms.ChoiceField(choices=[(s.value, s.value) for s in Sex])
 
-    def __init__(self, *args, instance: Patient | None = None, **kwargs):
+    def __init__(self, *args: Any, instance: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance = instance
 
-    def clean_mrn(self) -> str:
-        mrn = self.cleaned_data["mrn"].strip()
-        clash = Patient.objects.filter(mrn=mrn)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise forms.ValidationError("Another patient has this MRN.")
-        return mrn
-
-    def clean_birth_date(self):
-        problem = birth_date_problem(self.cleaned_data["birth_date"])
-        if problem:
-            raise forms.ValidationError(problem)
-        return self.cleaned_data["birth_date"]
-
-
-#: No one alive was born before this day; an earlier date is a typing error (e.g. 1018 for 2018), and the
-#: age it gives would enter the eligibility criteria. Product choice.
-EARLIEST_BIRTH_DATE = date(1900, 1, 1)
-
-
-def birth_date_problem(value: date) -> str | None:
-    """Why ``value`` cannot be a patient's date of birth (the form and the API say the same), or None."""
-    from django.utils import timezone
-
-    if value > timezone.localdate():
-        return "The date of birth is in the future."
-    if value < EARLIEST_BIRTH_DATE:
-        return f"The date of birth is before {EARLIEST_BIRTH_DATE.isoformat()}: check the year."
-    return None
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name, message in services.problems(cleaned, self.instance).items():
+            if name in cleaned:  # a field refused already (blank, too long, not a date) keeps its own error
+                self.add_error(name, message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
+        return cleaned

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mibg.core.course_state import NEXT_STEP, ORDER, CourseState
+from mibg.core.errors import InputError
 from mibg.web import protocol_text
 from mibg.web.audit.trail import log_view
 from mibg.web.courses import services
 from mibg.web.courses.models import Course
 from mibg.web.directives.models import WrittenDirective
+from mibg.web.patients import services as patient_services
 from mibg.web.patients.forms import PatientForm
 from mibg.web.patients.models import Patient
 from mibg.web.permissions import action_required
@@ -49,12 +51,12 @@ def patient_new(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 consume_form_token(request)
-                patient = services.create_patient(request.user, form.cleaned_data)
+                patient = patient_services.create_patient(request.user, form.cleaned_data)
         except AlreadySubmitted as error:
             messages.warning(request, error.message)
             return redirect("patients:list")
-        except IntegrityError:
-            form.add_error("mrn", "Another patient has this MRN.")
+        except InputError as error:  # e.g. the same MRN stored by someone else since the form was checked
+            form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(request, f"Patient {patient} created.")
             return redirect("patients:detail", pk=patient.pk)
@@ -65,18 +67,22 @@ def patient_new(request: HttpRequest) -> HttpResponse:
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     initial = {"form_token": form_token(request), "version": patient.version,
-               **{k: getattr(patient, k) for k in services.PATIENT_FIELDS}}
+               **{k: getattr(patient, k) for k in patient_services.PATIENT_FIELDS}}
     form = PatientForm(request.POST or None, initial=initial, instance=patient)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
                 consume_form_token(request)
-                services.update_patient(request.user, patient, form.cleaned_data["version"] or 0, form.cleaned_data)
+                patient_services.update_patient(request.user, patient, form.cleaned_data["version"] or 0,
+                                                form.cleaned_data)
         except (AlreadySubmitted, Conflict) as error:
             messages.error(request, error.message)
             return redirect("patients:detail", pk=patient.pk)
-        messages.success(request, "Patient record saved.")
-        return redirect("patients:detail", pk=patient.pk)
+        except InputError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, "Patient record saved.")
+            return redirect("patients:detail", pk=patient.pk)
     return render(request, "mibg/patients/form.html", {"form": form, "title": f"Edit {patient}", "patient": patient})
 
 

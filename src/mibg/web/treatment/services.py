@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from mibg.core.administration import administered_activity, check_assay
 from mibg.core.course_state import CourseState
+from mibg.core.plausibility import plausible_range
 from mibg.web.audit.trail import field_values, log_changes
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import advance, current_directive
@@ -73,9 +74,6 @@ def override_assay(user: Any, signed_name: str, assay: Assay, version: int, reas
         advance(user, course, "accept_assay", version)
 
 
-MAX_INFUSION = timedelta(hours=24)
-
-
 @dataclass(frozen=True)
 class AdministrationInput:
     started_at: datetime
@@ -95,9 +93,11 @@ def record_administration(user: Any, course: Course, version: int, entry: Admini
         raise Refused("There is no accepted assay of the current directive's dose.")
     if entry.ended_at < entry.started_at:
         raise Refused("The infusion cannot end before it starts.", "ended_at")
-    if entry.ended_at - entry.started_at > MAX_INFUSION:
-        # The protocol's infusions last 90-120 minutes; a day or more is a wrong date, not an infusion. Product choice.
-        raise Refused("The infusion would have lasted more than 24 hours: check the end's date and time.", "ended_at")
+    longest = plausible_range("infusion_min").maximum  # site parameter plausible_infusion_min_max (1440 min)
+    if entry.ended_at - entry.started_at > timedelta(minutes=int(longest)):
+        # The protocol's infusions last 30-120 minutes; a day or more is a wrong date, not an infusion.
+        raise Refused(f"The infusion would have lasted more than {longest / 60:g} hours ({longest} min, site parameter "
+                      "plausible_infusion_min_max): check the end's date and time.", "ended_at")
     if entry.residual_measured_at < entry.ended_at:
         raise Refused("The residual is measured after the infusion ends.", "residual_measured_at")
     result = administered_activity(directive.activity, assay.measured_mci, assay.measured_at, entry.residual_mci,
