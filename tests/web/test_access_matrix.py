@@ -108,6 +108,7 @@ PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "courses/<int:pk>/radiation/plot.png": ("course", page("patient.view")),
     "courses/<int:pk>/release/": ("course", page("patient.view", "course.release")),
     "courses/<int:pk>/release/instructions/": ("course", page("patient.view")),
+    "courses/<int:pk>/release/instructions.pdf": ("course", page("patient.view")),
     "courses/<int:pk>/stem-cells/": ("course", page("stem_cells.record", "stem_cells.record")),
     "readings/<int:pk>/correct/": ("reading", page("reading.record", "reading.record")),
     "readings/<int:pk>/void/": ("reading", page("reading.record", "reading.record")),

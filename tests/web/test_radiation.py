@@ -531,3 +531,103 @@ def test_morgan_opening_the_radiation_section_url_directly_gets_a_whole_page_not
     fragment = client.get(f"/courses/{course.pk}/radiation/", headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in fragment
     assert 'id="radiation-plot"' in fragment
+
+
+# ---- the family's instructions in Spanish (issue 15) --------------------------------------------------------
+
+MESES = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+         "noviembre", "diciembre"]
+DIAS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+
+
+def _released(login, people, admitted):
+    """Sam releases the §4.4 patient at 1.7 mR/h at 120 h: 2 days of precautions (8.04 d x log2(1.7 / 1.438) =
+    1.94 d, rounded up), the instructions given to Mrs Ada Brown."""
+    course = admitted()
+    _read(people, course, [*WORKED_EXAMPLE, ("120", "1.7")])
+    client = login("sam")
+    assert client.post(f"/courses/{course.pk}/release/", _release_data(client, course)).status_code == 302
+    record = ReleaseRecord.objects.get(course=course)
+    until = timezone.localdate(record.released_at) + timedelta(days=2)
+    return course, until
+
+
+def _pdf_text(data):
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_nora_prints_the_signed_instructions_in_spanish_marked_as_an_unreviewed_translation(login, people, admitted):
+    course, until = _released(login, people, admitted)
+    html = login("nora").get(f"/courses/{course.pk}/release/instructions/?lang=es").content.decode()
+    fecha = f"{DIAS[until.weekday()]} {until.day} de {MESES[until.month - 1]} de {until.year}"
+    assert f"Siga estas indicaciones durante 2 días: hasta el {fecha}." in html
+    assert "Entregada y explicada a: <strong>Mrs Ada Brown, mother</strong>" in html
+    assert 'id="translation-unreviewed"' in html
+    assert "todavía no ha sido revisada por un traductor médico" in html
+    assert 'lang="es"' in html
+    for english in ("Follow these steps", "Distance", "Bathroom and washing", "Going home after"):
+        assert english not in html.split('class="sheet instructions"', 1)[1].split("</p>", 1)[1]
+
+
+def test_the_spanish_instructions_print_as_a_pdf_with_spanish_page_furniture(login, people, admitted):
+    course, until = _released(login, people, admitted)
+    response = login("nora").get(f"/courses/{course.pk}/release/instructions.pdf?lang=es")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert "-es.pdf" in response["Content-Disposition"]
+    from pathlib import Path
+
+    Path("test-output").mkdir(exist_ok=True)
+    Path("test-output/family-instructions-es.pdf").write_bytes(response.content)  # kept for a person to look at
+    text = _pdf_text(response.content)
+    assert "Siga estas indicaciones durante 2 días" in text
+    assert f"{until.day} de {MESES[until.month - 1]} de {until.year}" in text
+    assert "Esta traducción todavía no ha sido revisada" in text
+    assert "Página 1 de 1" in text or "Página 1 de 2" in text
+    assert "Distancia" in text
+    assert "Follow these steps" not in text
+    assert AuditEvent.objects.filter(action="view", note__contains="written instructions PDF (es)").exists()
+
+
+def test_the_english_pdf_says_the_same_as_the_english_page_and_carries_no_translation_notice(login, people, admitted):
+    course, until = _released(login, people, admitted)
+    client = login("nora")
+    text = _pdf_text(client.get(f"/courses/{course.pk}/release/instructions.pdf").content)
+    assert f"Follow these steps for 2 days: until {until:%A} {until.day} {until:%B} {until.year}." in text
+    assert "Page 1 of" in text
+    assert "translation" not in text.lower()
+    html = client.get(f"/courses/{course.pk}/release/instructions/").content.decode()
+    assert 'id="translation-unreviewed"' not in html
+
+
+def test_a_language_the_sheet_does_not_have_is_refused_naming_the_field(login, people, admitted):
+    course, _until = _released(login, people, admitted)
+    client = login("nora")
+    for url in (f"/courses/{course.pk}/release/instructions/?lang=fr",
+                f"/courses/{course.pk}/release/instructions.pdf?lang=fr"):
+        response = client.get(url, follow=True)
+        assert response.redirect_chain[-1][0] == f"/courses/{course.pk}/#radiation"
+        assert "lang: &#x27;fr&#x27; is not a language of the family sheet" in response.content.decode()
+
+
+def test_a_translation_reviewed_in_the_protocol_definition_prints_without_the_notice(login, people, admitted,
+                                                                                     monkeypatch):
+    import dataclasses
+    from datetime import date
+
+    from mibg.protocol import load_protocol
+    from mibg.web.radiation import family_sheet
+
+    course, _until = _released(login, people, admitted)
+    protocol = load_protocol()
+    reviewed = dataclasses.replace(protocol.translations["es"], reviewed_by="M. Ortega, certified medical translator",
+                                   reviewed_on=date(2026, 12, 1))
+    monkeypatch.setattr(family_sheet, "load_protocol",
+                        lambda: dataclasses.replace(protocol, translations={"es": reviewed}))
+    html = login("nora").get(f"/courses/{course.pk}/release/instructions/?lang=es").content.decode()
+    assert "Siga estas indicaciones" in html
+    assert 'id="translation-unreviewed"' not in html

@@ -9,6 +9,7 @@ from mibg.protocol.model import (
     Preparation,
     ProtocolDefinition,
     Quantity,
+    Translation,
 )
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Preparation",
     "ProtocolDefinition",
     "Quantity",
+    "Translation",
     "load_protocol",
     "protocol_as_dict",
 ]

@@ -18,6 +18,7 @@ from mibg.protocol.model import (
     Preparation,
     ProtocolDefinition,
     Quantity,
+    Translation,
 )
 
 DEFINITION_FILE = Path(__file__).with_name("nct01370330.json")
@@ -45,7 +46,16 @@ def parse_protocol(data: Mapping[str, Any]) -> ProtocolDefinition:
         constants={name: _constant(name, c) for name, c in data["constants"].items()},
         site_parameters={name: _constant(name, c) for name, c in data["site_parameters"].items()},
         decisions={d["id"]: Decision(d["id"], d["point"], d["decision"]) for d in data["decisions"]},
+        translations={t["language"]: _translation(t) for t in data.get("translations", [])},
     )
+
+
+def _translation(raw: Mapping[str, Any]) -> Translation:
+    reviewed_on = raw.get("reviewed_on")
+    return Translation(
+        language=raw["language"], name=raw["name"], documents=tuple(raw["documents"]),
+        translated_by=raw["translated_by"], reviewed_by=raw.get("reviewed_by") or None,
+        reviewed_on=date.fromisoformat(reviewed_on) if reviewed_on else None, source=raw["source"])
 
 
 def _criterion(raw: Mapping[str, Any]) -> Criterion:
@@ -169,6 +179,12 @@ def protocol_as_dict(protocol: ProtocolDefinition) -> dict[str, Any]:
         "constants": {n: _constant_dict(c) for n, c in protocol.constants.items()},
         "site_parameters": {n: _constant_dict(c) for n, c in protocol.site_parameters.items()},
         "decisions": [{"id": d.id, "point": d.point, "decision": d.decision} for d in protocol.decisions.values()],
+        "translations": [
+            {"language": t.language, "name": t.name, "documents": list(t.documents), "translated_by": t.translated_by,
+             "reviewed_by": t.reviewed_by, "reviewed_on": t.reviewed_on.isoformat() if t.reviewed_on else None,
+             "source": t.source}
+            for t in protocol.translations.values()
+        ],
         "amendments": [
             {"parameter": a.parameter, "old_value": a.old_value, "new_value": a.new_value, "reason": a.reason}
             for a in protocol.amendments

@@ -103,6 +103,27 @@ class Amendment:
 
 
 @dataclass(frozen=True, slots=True)
+class Translation:
+    """A translation of the family's documents, and whether a qualified reviewer has checked it.
+
+    Unreviewed text is printed with a notice saying so (issue 15); a site records the review here with a reason,
+    as for any site change of the definition.
+    """
+
+    language: str
+    name: str
+    documents: tuple[str, ...]
+    translated_by: str
+    reviewed_by: str | None
+    reviewed_on: date | None
+    source: str
+
+    @property
+    def reviewed(self) -> bool:
+        return bool(self.reviewed_by) and self.reviewed_on is not None
+
+
+@dataclass(frozen=True, slots=True)
 class ProtocolDefinition:
     protocol_id: str
     title: str
@@ -117,6 +138,7 @@ class ProtocolDefinition:
     site_parameters: Mapping[str, Constant]
     decisions: Mapping[str, Decision]
     amendments: tuple[Amendment, ...] = field(default=())
+    translations: Mapping[str, Translation] = field(default_factory=dict)
 
     @property
     def label(self) -> str:

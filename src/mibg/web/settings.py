@@ -235,7 +235,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-USE_I18N = False
+# Django's translation framework: the family's written instructions are printed in English or Spanish
+# (mibg.web.radiation.family_sheet; the review of each translation is recorded in the protocol definition).
+# The interface itself stays in English (no LocaleMiddleware): a sheet's language is chosen per document.
+USE_I18N = True
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True  # stored in UTC, entered and shown in the clinic's zone with the zone named
 TIME_ZONE = os.environ.get("MIBG_TIME_ZONE", "America/Los_Angeles")
 FORMAT_MODULE_PATH = ["mibg.web.formats"]  # ISO dates everywhere: no day/month ambiguity

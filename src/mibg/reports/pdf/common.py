@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
@@ -222,6 +222,12 @@ class DocumentSpec:
     created: datetime
     course_number: int | None = None
     site: str = ""
+    #: The furniture's own words in the document's language (patient, course, protocol, created, page, of);
+    #: English where a word is not given.
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def word(self, key: str) -> str:
+        return self.labels.get(key, key.capitalize() if key in ("patient", "page") else key)
 
 
 def _pdf_date(created: datetime) -> Callable[..., str]:
@@ -264,18 +270,18 @@ def _furniture(canvas: Canvas, spec: DocumentSpec, number: int, total: int) -> N
     canvas.setFont("Helvetica-Bold", 9)
     canvas.drawString(MARGIN, height - 0.42 * inch, plain(spec.title))
     canvas.setFont("Helvetica", 8)
-    course = f"  |  course {spec.course_number}" if spec.course_number else ""
+    course = f"  |  {spec.word('course')} {spec.course_number}" if spec.course_number else ""
     canvas.drawRightString(width - MARGIN, height - 0.42 * inch, plain(f"{spec.protocol_label}{course}"))
-    canvas.drawString(MARGIN, height - 0.58 * inch, plain(f"Patient: {spec.patient.identifier_line}"))
+    canvas.drawString(MARGIN, height - 0.58 * inch, plain(f"{spec.word('patient')}: {spec.patient.identifier_line}"))
     canvas.setStrokeColor(GRID)
     canvas.setLineWidth(0.5)
     canvas.line(MARGIN, height - 0.64 * inch, width - MARGIN, height - 0.64 * inch)
     canvas.line(MARGIN, 0.62 * inch, width - MARGIN, 0.62 * inch)
     canvas.setFont("Helvetica", 7.5)
     canvas.drawString(MARGIN, 0.48 * inch, plain(
-        f"MRN {spec.patient.mrn}  |  protocol {spec.protocol_label}  |  mibg {__version__}  |  "
-        f"created {when(spec.created)}"))
-    canvas.drawRightString(width - MARGIN, 0.48 * inch, f"Page {number} of {total}")
+        f"MRN {spec.patient.mrn}  |  {spec.word('protocol')} {spec.protocol_label}  |  mibg {__version__}  |  "
+        f"{spec.word('created')} {when(spec.created)}"))
+    canvas.drawRightString(width - MARGIN, 0.48 * inch, plain(f"{spec.word('page')} {number} {spec.word('of')} {total}"))
     if spec.site:
         canvas.drawString(MARGIN, 0.34 * inch, plain(spec.site))
     canvas.restoreState()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("courses/<int:pk>/radiation/plot.png", views.plot_png, name="plot_png"),
     path("courses/<int:pk>/release/", views.release, name="release"),
     path("courses/<int:pk>/release/instructions/", views.instructions, name="instructions"),
+    path("courses/<int:pk>/release/instructions.pdf", views.instructions_pdf, name="instructions_pdf"),
     path("courses/<int:pk>/stem-cells/", views.stem_cells, name="stem_cells"),
     path("readings/<int:pk>/correct/", views.correct, name="correct"),
     path("readings/<int:pk>/void/", views.void, name="void"),

@@ -7,6 +7,7 @@ import base64
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -16,13 +17,16 @@ from django.utils import timezone
 
 from mibg.core import course_state
 from mibg.core.course_state import CourseFacts, CourseState, TransitionRefused
+from mibg.protocol import load_protocol
+from mibg.reports.pdf.family_instructions import family_instructions_pdf
+from mibg.reports.record import PatientIdentity
 from mibg.web import plotcache
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.courses.views import get_course
 from mibg.web.directives.services import Refused
 from mibg.web.permissions import action_required, allowed
-from mibg.web.radiation import services
+from mibg.web.radiation import family_sheet, services
 from mibg.web.radiation.forms import CorrectionForm, ReadingForm, ReleaseForm, StemCellForm, VoidForm
 from mibg.web.radiation.models import ExposureReading, ReleaseRecord
 from mibg.web.radiation.plots import describe, readings_png, readings_svg
@@ -253,26 +257,66 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+def _instructions_data(request: HttpRequest, course: Course) -> tuple[Any, dict[str, Any], bool] | None:
+    """The signed instructions after release, a draft from the current readings before; None (with a message) if
+    there is nothing to work them out from yet."""
+    record = ReleaseRecord.objects.filter(course=course).first()
+    if record is not None:
+        return record, record.instructions, False
+    d = services.compute_dosimetry(course)
+    if d.release is not None:
+        return None, services.family_instructions(d, timezone.now()), True
+    messages.error(request, f"No instructions yet: {d.problem}")
+    return None
+
+
+def _sheet_language(request: HttpRequest) -> str | None:
+    try:
+        return family_sheet.language_of(request.GET.get("lang"))
+    except ValueError as error:
+        messages.error(request, str(error))
+        return None
+
+
 @action_required(get="patient.view")
 def instructions(request: HttpRequest, pk: int) -> HttpResponse:
-    """The written instructions for the parent or guardian, to print: the signed ones after release, a draft
-    from the current readings before."""
+    """The written instructions for the parent or guardian, to print, in the family's language (``?lang=es``)."""
     course = get_course(pk)
-    record = ReleaseRecord.objects.filter(course=course).first()
-    d = services.compute_dosimetry(course)
-    if record is not None:
-        data, draft = record.instructions, False
-    elif d.release is not None:
-        data, draft = services.family_instructions(d, timezone.now()), True
-    else:
-        messages.error(request, f"No instructions yet: {d.problem}")
+    language = _sheet_language(request)
+    found = _instructions_data(request, course) if language else None
+    if language is None or found is None:
         return redirect(_course_url(course))
-    log_view(request.user, course.patient, f"course {course.number}: written instructions")
+    record, data, draft = found
+    sheet = family_sheet.family_sheet(course.patient, data, draft=draft, record=record, language=language)
+    log_view(request.user, course.patient, f"course {course.number}: written instructions ({language})")
     return render(request, "mibg/radiation/instructions.html", {
-        "course": course, "patient": course.patient, "record": record, "draft": draft, "i": data,
-        "released_at": datetime.fromisoformat(data["released_at"]),
-        "until": datetime.fromisoformat(data["until"]).date(),
+        "course": course, "patient": course.patient, "record": record, "draft": draft, "sheet": sheet,
+        "languages": family_sheet.LANGUAGES,
     })
+
+
+@action_required(get="patient.view")
+def instructions_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same sheet as a PDF (the release sheet the family takes home), in the family's language."""
+    course = get_course(pk)
+    language = _sheet_language(request)
+    found = _instructions_data(request, course) if language else None
+    if language is None or found is None:
+        return redirect(_course_url(course))
+    record, data, draft = found
+    sheet = family_sheet.family_sheet(course.patient, data, draft=draft, record=record, language=language)
+    created = record.signed_at if record is not None else timezone.now()
+    patient = course.patient
+    identity = PatientIdentity(family=patient.family_name, given=patient.given_name, mrn=patient.mrn,
+                               birth_date=patient.birth_date, sex=patient.sex)
+    pdf = family_instructions_pdf(sheet, identity, load_protocol().label, created, course.number,
+                                  getattr(settings, "MIBG_SITE_NAME", ""))
+    log_view(request.user, course.patient, f"course {course.number}: written instructions PDF ({language})")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    draft_part = "-DRAFT" if draft else ""
+    response["Content-Disposition"] = (f'inline; filename="instructions-{course.patient.mrn}-course{course.number}'
+                                       f'-{language}{draft_part}.pdf"')
+    return response
 
 
 @action_required(get="stem_cells.record", post="stem_cells.record")
