@@ -385,3 +385,19 @@ def test_the_order_sheet_prints_the_signed_directive(login, make_course):
     page = login("nora").get(f"/directives/{directive.pk}/print/")
     assert b"396.0 mCi (14652 MBq, 14.652 GBq)" in page.content
     assert b"print.css" in page.content
+
+
+def test_the_new_patient_form_starts_with_no_sex_chosen_and_refuses_to_save_without_one(login):
+    client = login("nora")
+    page = client.get("/patients/new/")
+    html = page.content.decode()
+    assert '<option value="" selected>— choose —</option>' in html
+    assert 'value="female" selected' not in html
+    token = _token(client, "/patients/new/")
+    response = client.post("/patients/new/", {"form_token": token, "mrn": "MRN-78", "family_name": "Okafor",
+                                               "given_name": "Ben", "birth_date": "2019-05-02", "sex": ""})
+    assert response.status_code == 200
+    assert "sex" in response.context["form"].errors
+    from mibg.web.patients.models import Patient
+
+    assert not Patient.objects.filter(mrn="MRN-78").exists()

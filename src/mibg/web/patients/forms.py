@@ -19,7 +19,8 @@ class PatientForm(SafeForm):
     family_name = forms.CharField(label="Family name", max_length=NAME_MAX_LENGTH)
     given_name = forms.CharField(label="Given name", max_length=NAME_MAX_LENGTH)
     birth_date = date_field("Date of birth", required=True)
-    sex = forms.ChoiceField(choices=[(s.value, s.value) for s in Sex])
+    # No default: a clinical field with no sure default starts empty and must be chosen (issue 15).
+    sex = forms.ChoiceField(label="Sex", choices=[("", "— choose —"), *((s.value, s.value) for s in Sex)])
 
     def __init__(self, *args: Any, instance: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
