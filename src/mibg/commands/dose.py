@@ -19,10 +19,12 @@ DIAGNOSES = ("neuroblastoma", "pheochromocytoma", "paraganglioma", "related_tumo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from mibg.protocol import load_protocol
+
     parser.add_argument("--weight-kg", required=True, help="body weight measured for this course, kg")
     parser.add_argument("--mci-per-kg", required=True, help="chosen dose, mCi/kg (protocol range 8-18)")
     parser.add_argument("--diagnosis", choices=DIAGNOSES, default="neuroblastoma")
-    parser.add_argument("--preparation", choices=("azedra", "draximage"))
+    parser.add_argument("--preparation", choices=tuple(load_protocol().preparations))  # protocol data
     parser.add_argument("--specific-activity-ci-per-mmol", help="DraxImage lot specific activity, Ci/mmol")
     parser.add_argument("--specific-activity-mci-per-mg", help="AZEDRA lot specific activity, mCi/mg (default 2500)")
     parser.add_argument("--volume-ml", help="final infusion volume (drug plus normal saline), mL")

@@ -30,7 +30,7 @@ from mibg.core.units import (
     round_per_kg,
 )
 from mibg.core.vocabulary import DiagnosisKind, StemCellProductType
-from mibg.protocol import ProtocolDefinition, load_protocol
+from mibg.protocol import Preparation, ProtocolDefinition, load_protocol
 
 if TYPE_CHECKING:
     from mibg.core.snapshot import PatientSnapshot
@@ -138,6 +138,15 @@ def _num(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+#: Which DoseRequest field holds a specific activity stated in each unit (the preparation's, protocol data).
+SPECIFIC_ACTIVITY_FIELDS = {"Ci/mmol": "specific_activity_ci_per_mmol", "mCi/mg": "specific_activity_mci_per_mg"}
+
+
+def specific_activity_field(preparation: Preparation) -> str:
+    """The DoseRequest field for ``preparation``'s specific activity, from the unit the definition states it in."""
+    return SPECIFIC_ACTIVITY_FIELDS[preparation.specific_activity_unit]
+
+
 # --------------------------------------------------------------------------------------------------------
 # Validation of the request: bad input is an InputError naming the field, never a finding.
 
@@ -155,13 +164,17 @@ def validate_request(request: DoseRequest, protocol: ProtocolDefinition) -> None
     if request.specific_activity_ci_per_mmol is not None:
         plausible("specific_activity_ci_per_mmol", "specific_activity_ci_per_mmol",
                   request.specific_activity_ci_per_mmol, protocol=protocol)
-        if request.preparation == "azedra":
-            raise InputError("specific_activity_ci_per_mmol", "AZEDRA's specific activity is stated in mCi/mg; use specific_activity_mci_per_mg")
+        chosen = protocol.preparations.get(str(request.preparation))
+        if chosen is not None and chosen.specific_activity_unit != "Ci/mmol":
+            raise InputError("specific_activity_ci_per_mmol", f"{chosen.label}'s specific activity is stated in "
+                             f"{chosen.specific_activity_unit}; use {specific_activity_field(chosen)}")
     if request.specific_activity_mci_per_mg is not None:
         plausible("specific_activity_mci_per_mg", "specific_activity_mci_per_mg",
                   request.specific_activity_mci_per_mg, protocol=protocol)
-        if request.preparation == "draximage":
-            raise InputError("specific_activity_mci_per_mg", "DraxImage's specific activity is stated in Ci/mmol; use specific_activity_ci_per_mmol")
+        chosen = protocol.preparations.get(str(request.preparation))
+        if chosen is not None and chosen.specific_activity_unit != "mCi/mg":
+            raise InputError("specific_activity_mci_per_mg", f"{chosen.label}'s specific activity is stated in "
+                             f"{chosen.specific_activity_unit}; use {specific_activity_field(chosen)}")
     if request.final_volume_ml is not None:
         plausible("volume_ml", "final_volume_ml", request.final_volume_ml, protocol=protocol)
     if request.infusion_min is not None:
@@ -468,7 +481,7 @@ def _preparation_checks(request: DoseRequest, protocol: ProtocolDefinition, acti
                                                       protocol.constant("i131_half_life_days"))
         calculations.append(Calculation("Activity at calibration time", f"{calibration.activity_to.mci:.2f}", "mCi",
                                         calibration.formula))
-        findings.extend(_decay_findings(request, calibration))
+        findings.extend(_decay_findings(request, calibration, protocol))
     if request.preparation is None:
         findings.append(Finding("R3", Severity.INFO, "No preparation chosen: MIBG mass, drug volume and infusion "
                                 "duration are not checked.", reference=protocol.dose_limit("R3").reference))
@@ -479,12 +492,12 @@ def _preparation_checks(request: DoseRequest, protocol: ProtocolDefinition, acti
     findings.extend(_volume_findings(request, protocol, drug_volume))
     findings.extend(_duration_findings(request, protocol))
     if preparation.discontinued:
-        findings.append(Finding("R3", Severity.WARN, f"{preparation.name}: production was discontinued (2023); "
-                                "confirm the product can be supplied (decisions.md A22).", reference=preparation.reference))
+        findings.append(Finding("R3", Severity.WARN, f"{preparation.name}: {preparation.discontinued_note}.",
+                                reference=preparation.reference))
     return PreparationResult(findings, calculations, mass, drug_volume, _rate(request, calculations), calibration)
 
 
-def _decay_findings(request: DoseRequest, calibration: DecayCorrection) -> Iterator[Finding]:
+def _decay_findings(request: DoseRequest, calibration: DecayCorrection, protocol: ProtocolDefinition) -> Iterator[Finding]:
     days = abs(calibration.elapsed_hours) / 24
     # elapsed_hours runs from administration to calibration: negative when calibration comes first.
     direction = "before" if calibration.elapsed_hours < 0 else "after"
@@ -492,9 +505,10 @@ def _decay_findings(request: DoseRequest, calibration: DecayCorrection) -> Itera
                   f"Calibration time is {round_per_kg(days)} days {direction} administration: draw "
                   f"{_show(calibration.activity_to.mci)} at calibration to give {_show(request.weight_kg * request.mci_per_kg)} "
                   f"at administration (decay factor {calibration.factor}).")
-    if days > 14:
-        yield Finding("DECAY", Severity.WARN, f"Calibration and administration are {round_per_kg(days)} days apart; check "
-                      "both times.")
+    warn_days = protocol.site("calibration_span_warn_days")
+    if days > warn_days:
+        yield Finding("DECAY", Severity.WARN, f"Calibration and administration are {round_per_kg(days)} days apart, more "
+                      f"than {warn_days} days (calibration_span_warn_days); check both times.")
     if request.treatment_date and request.administration_time and request.administration_time.date() != request.treatment_date:
         yield Finding("DECAY", Severity.WARN, f"The administration time ({request.administration_time.isoformat()}) is not on "
                       f"the treatment date ({request.treatment_date}).")
@@ -523,7 +537,7 @@ def _mass(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity
                                 "activity at administration, which understates the mass drawn when the lot's "
                                 "calibration is earlier; enter the calibration and administration times "
                                 "(decisions.md A28).", reference=limit.reference))
-    if request.preparation == "azedra":
+    if preparation.specific_activity_unit == "mCi/mg":  # mass straight from mCi/mg (AZEDRA's label states one value)
         default = Decimal(preparation.specific_activity["value"])
         sa = request.specific_activity_mci_per_mg or default
         source = "lot certificate" if request.specific_activity_mci_per_mg else "label value, no lot certificate given"

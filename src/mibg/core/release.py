@@ -351,6 +351,47 @@ def release_assessment(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FamilyPrecautions:
+    """How long the written instructions to the family last, from the dose rate at 1 m at release."""
+
+    dose_rate_mrem_per_h: Decimal
+    threshold_msv: Decimal
+    rate_at_threshold_mrem_per_h: Decimal
+    exact_days: float
+    days: int
+    minimum_days: int
+    formula: str
+
+
+def family_precautions(dose_rate_mrem_per_h: Decimal, protocol: ProtocolDefinition | None = None) -> FamilyPrecautions:
+    """How long the written instructions last, computed from the dose rate at 1 m (10 CFR 35.75(b)).
+
+    Rule (conservative, the NRC's default model, clinical-reference §3.3): after release the child keeps all the
+    activity measured at the last reading and it only decays physically (Tp = 8.04 d). The dose another person
+    could still receive from day t on is then D(t) = 34.6 x Tp x E x rate(t) [mrem], E = 0.25
+    (``caregiver_occupancy_factor``). The precautions last until D(t) is at or below the instructions threshold
+    (1 mSv, 10 CFR 35.75(b)): rate(t) <= threshold / (34.6 x Tp x E), reached after t = Tp x log2(rate / that
+    rate) days, rounded up to whole days, at least ``precaution_minimum_days`` (1, a product choice for the
+    site's radiation safety officer to confirm).
+    """
+    p = protocol or load_protocol()
+    constant = p.constant("nrc_integration_constant")
+    tp = p.constant("nrc_half_life_days")
+    occupancy = p.site("caregiver_occupancy_factor")
+    threshold_msv = p.site("instructions_dose_to_others_msv")
+    minimum_days = int(p.site("precaution_minimum_days"))
+    rate = dose_rate_mrem_per_h
+    rate_at_threshold = threshold_msv / MSV_PER_MREM / (constant * tp * occupancy)
+    exact_days = float(tp) * math.log2(float(rate / rate_at_threshold)) if rate > rate_at_threshold else 0.0
+    days = max(minimum_days, math.ceil(exact_days))
+    shown = format(rate.normalize(), "f")
+    formula = (f"rate at which the dose to others from then on is {threshold_msv} mSv = {threshold_msv} mSv / "
+               f"({constant} x {tp} d x {occupancy}) = {rate_at_threshold:.3f} mR/h; t = {tp} d x log2({shown} / "
+               f"{rate_at_threshold:.3f}) = {exact_days:.2f} d -> {days} day(s) (rounded up, at least {minimum_days})")
+    return FamilyPrecautions(rate, threshold_msv, rate_at_threshold, exact_days, days, minimum_days, formula)
+
+
 def _site_limit(protocol: ProtocolDefinition, entered: Decimal | None) -> tuple[Decimal, str]:
     if entered is None:
         parameter = protocol.site_parameters["site_release_limit_mrem_per_h"]
@@ -431,7 +472,8 @@ def _dose_to_others_criterion(retention: RetentionFit, protocol: ProtocolDefinit
         dose.calculation.inputs,
     )
     return ReleaseCriterion(
-        "federal_dose_to_others", "Patient-specific dose to others at or below 5 mSv", FEDERAL, dose.msv, limit_msv,
+        "federal_dose_to_others", f"Patient-specific dose to others at or below {limit_msv} mSv", FEDERAL, dose.msv,
+        limit_msv,
         "mSv", dose_to_others_allows_release(dose.msv, protocol),
         _first_met(retention.points, lambda p: per_rate * p.net_mrem_per_h, limit_msv), predicted,
         _projection(retention, fraction), _REF_DOSE, calculation,
@@ -442,11 +484,13 @@ def _record_reasons(activity: Activity, occupancy: Decimal, protocol: ProtocolDe
     """10 CFR 35.2075(a): a record of the basis for release is kept when the dose was calculated with the retained
     activity (or the measured dose rate, RG 8.39 Table 4), an occupancy below 0.25, or the effective half-life."""
     reasons = []
-    if activity.mci > protocol.site("federal_release_activity_mci"):
-        reasons.append("10 CFR 35.2075(a)(1): the administered activity is above 33 mCi, so release rests on the "
-                       "retained activity or the measured dose rate")
-    if occupancy < Decimal("0.25"):
-        reasons.append(f"10 CFR 35.2075(a)(2): occupancy factor {occupancy} is below 0.25")
+    federal_activity = protocol.site("federal_release_activity_mci")
+    if activity.mci > federal_activity:
+        reasons.append(f"10 CFR 35.2075(a)(1): the administered activity is above {federal_activity} mCi, so release "
+                       "rests on the retained activity or the measured dose rate")
+    record_below = protocol.constant("record_occupancy_factor_below")
+    if occupancy < record_below:
+        reasons.append(f"10 CFR 35.2075(a)(2): occupancy factor {occupancy} is below {record_below}")
     return tuple(reasons)
 
 
@@ -495,6 +539,7 @@ __all__ = [
     "FEDERAL",
     "SITE",
     "DoseToOthers",
+    "FamilyPrecautions",
     "ReleaseAssessment",
     "ReleaseCriterion",
     "at_or_below",
@@ -502,6 +547,7 @@ __all__ = [
     "dose_to_others_allows_release",
     "dose_to_others_from_activity",
     "dose_to_others_from_dose_rate",
+    "family_precautions",
     "instructions_required_by_rule",
     "release_assessment",
 ]

@@ -110,6 +110,8 @@ def _preparation(key: str, raw: Mapping[str, Any]) -> Preparation:
         infusion_maximum_min=Decimal(raw["infusion_minutes"]["maximum"]),
         discontinued=bool(raw["discontinued"]),
         reference=raw["reference"],
+        short_name=str(raw.get("short_name", "")),
+        discontinued_note=str(raw.get("discontinued_note", "")),
     )
 
 
@@ -173,6 +175,8 @@ def protocol_as_dict(protocol: ProtocolDefinition) -> dict[str, Any]:
                 "infusion_minutes": {"minimum": str(p.infusion_minimum_min), "maximum": str(p.infusion_maximum_min)},
                 "discontinued": p.discontinued,
                 "reference": p.reference,
+                "short_name": p.short_name,
+                "discontinued_note": p.discontinued_note,
             }
             for key, p in protocol.preparations.items()
         },

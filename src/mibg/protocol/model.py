@@ -75,6 +75,18 @@ class Preparation:
     infusion_maximum_min: Decimal
     discontinued: bool
     reference: str
+    short_name: str = ""
+    discontinued_note: str = ""
+
+    @property
+    def specific_activity_unit(self) -> str:
+        """The unit the preparation's specific activity is stated in: ``mCi/mg`` (AZEDRA) or ``Ci/mmol`` (DraxImage)."""
+        return str(self.specific_activity["unit"])
+
+    @property
+    def label(self) -> str:
+        """How screens name it: the short name, else the full one."""
+        return self.short_name or self.name
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,14 @@ def dose_range(protocol: ProtocolDefinition | None = None) -> str:
 
 
 def specific_activity(protocol: ProtocolDefinition | None = None) -> str:
-    preparations = (protocol or load_protocol()).preparations
-    lsa = preparations["draximage"].specific_activity
-    azedra = preparations["azedra"].specific_activity
-    return (f"DraxImage: required, {lsa['minimum']}-{lsa['maximum']} {lsa['unit']}. AZEDRA: the lot certificate's "
-            f"value, or empty for the label's {azedra['value']} {azedra['unit']}")
+    parts = []
+    for p in (protocol or load_protocol()).preparations.values():
+        sa = p.specific_activity
+        if p.specific_activity_required:
+            parts.append(f"{p.label}: required, {sa['minimum']}-{sa['maximum']} {sa['unit']}")
+        else:
+            parts.append(f"{p.label}: the lot certificate's value, or empty for the label's {sa['value']} {sa['unit']}")
+    return ". ".join(sorted(parts, key=lambda text: not text.split(": ")[1].startswith("required")))
 
 
 def final_volume(protocol: ProtocolDefinition | None = None) -> str:
@@ -26,8 +29,7 @@ def final_volume(protocol: ProtocolDefinition | None = None) -> str:
 
 def infusion_durations(protocol: ProtocolDefinition | None = None) -> str:
     preparations = (protocol or load_protocol()).preparations
-    parts = [f"{'AZEDRA' if key == 'azedra' else 'DraxImage'} {p.infusion_minimum_min}-{p.infusion_maximum_min} min"
-             for key, p in preparations.items()]
+    parts = [f"{p.label} {p.infusion_minimum_min}-{p.infusion_maximum_min} min" for p in preparations.values()]
     return ", ".join(parts) + " (R6)"
 
 

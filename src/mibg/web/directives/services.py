@@ -12,7 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from mibg.core import course_state
-from mibg.core.dosing import DosePlan, dose_request_from_snapshot, plan_dose
+from mibg.core.dosing import (
+    SPECIFIC_ACTIVITY_FIELDS,
+    DosePlan,
+    dose_request_from_snapshot,
+    plan_dose,
+    specific_activity_field,
+)
 from mibg.core.errors import InputError
 from mibg.core.units import Activity
 from mibg.core.verification import Prescription, verify
@@ -37,12 +43,19 @@ class DirectiveInput:
     administration_time: datetime
 
 
+def _specific_activity_field(preparation: str) -> str:
+    """Where ``preparation``'s specific activity goes, by the unit the protocol definition states it in (an unknown
+    preparation is refused by the planner, naming the field)."""
+    chosen = load_protocol().preparations.get(preparation)
+    return specific_activity_field(chosen) if chosen is not None else SPECIFIC_ACTIVITY_FIELDS["Ci/mmol"]
+
+
 def plan_for(course: Course, entry: DirectiveInput) -> DosePlan:
     """The dose plan for ``entry`` on this course's screening snapshot; InputError names a bad field."""
     snapshot = dosing_snapshot(course)
     if snapshot is None:
         raise InputError("screening", "the course has no screening evaluation yet")
-    sa_field = "specific_activity_mci_per_mg" if entry.preparation == "azedra" else "specific_activity_ci_per_mmol"
+    sa_field = _specific_activity_field(entry.preparation)
     request = dose_request_from_snapshot(
         snapshot, mci_per_kg=entry.mci_per_kg, preparation=entry.preparation,
         **{sa_field: entry.specific_activity},
@@ -117,8 +130,8 @@ def sign(user: Any, signed_name: str, course: Course, version: int, entry: Direc
             course=course, version=(previous.version + 1) if previous else 1,
             weight_kg=plan.request.weight_kg, mci_per_kg=entry.mci_per_kg, activity_mci=plan.activity.mci,
             preparation=entry.preparation,
-            specific_activity_ci_per_mmol=entry.specific_activity if entry.preparation != "azedra" else None,
-            specific_activity_mci_per_mg=entry.specific_activity if entry.preparation == "azedra" else None,
+            **{field: entry.specific_activity if field == _specific_activity_field(entry.preparation) else None
+               for field in SPECIFIC_ACTIVITY_FIELDS.values()},
             final_volume_ml=entry.final_volume_ml, infusion_min=entry.infusion_min, route=entry.route,
             calibration_time=entry.calibration_time, administration_time=entry.administration_time,
             plan_json=json.dumps(plan_record(plan)), protocol_label=plan.protocol_label,

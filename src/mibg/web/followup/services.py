@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
@@ -28,6 +28,7 @@ from mibg.core.course_state import ORDER, CourseState
 from mibg.core.ctcae import CtcaeGrade, grade_lab, worst_grades
 from mibg.core.errors import InputError
 from mibg.core.labs import LABS, LabValue, RowError, lab_value, parse_labs_csv
+from mibg.core.readings import clock_tolerance
 from mibg.core.recovery import CourseRecovery, TransfusionEvent, course_recovery, series_from_labs
 from mibg.core.response import (
     CURIE_SKELETAL_SEGMENTS,
@@ -53,8 +54,8 @@ from mibg.web.followup.models import (
 )
 from mibg.web.safety import update_versioned
 
-#: A collection time may be this far ahead of the server clock (clocks of lab systems drift a little).
-CLOCK_TOLERANCE = timedelta(minutes=5)
+#: A collection time may be this far ahead of the server clock (clocks of lab systems drift a little): the site
+#: parameter ``clock_tolerance_min`` of the protocol definition, read by mibg.core.readings.clock_tolerance.
 
 
 def after_administration(course: Course) -> bool:
@@ -110,7 +111,7 @@ def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade:
     """The checks beyond reading a value: a time not in the future, a grade, not stored already."""
     if lab.collected_at is None:
         raise InputError("collected_at", "the collection time is required")
-    if lab.collected_at > timezone.now() + CLOCK_TOLERANCE:
+    if lab.collected_at > timezone.now() + clock_tolerance():
         raise InputError("collected_at", "is in the future: check the date, the time and the time zone")
     if timezone.localtime(lab.collected_at).date() < course.patient.birth_date:
         raise InputError("collected_at", "is before the patient's date of birth: check the year")
@@ -220,7 +221,7 @@ def add_transfusion(user: Any, course: Course, product: str, given_at: datetime,
         product = TransfusionProduct(product).value
     except ValueError:
         raise InputError("product", f"'{product}' is not one of: {', '.join(p.value for p in TransfusionProduct)}") from None
-    if given_at > timezone.now() + CLOCK_TOLERANCE:
+    if given_at > timezone.now() + clock_tolerance():
         raise InputError("given_at", "is in the future: check the date, the time and the time zone")
     with transaction.atomic():
         record = Transfusion.objects.create(course=course, product=product, given_at=given_at, note=note, entered_by=user)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,8 +27,6 @@ from django.utils import timezone
 from mibg.core import course_state
 from mibg.core.course_state import CourseFacts, CourseState
 from mibg.core.dosimetry import (
-    MAX_HOURS,
-    MAX_MREM_PER_H,
     Reading,
     RetentionFit,
     WholeBodyDose,
@@ -37,11 +34,12 @@ from mibg.core.dosimetry import (
     whole_body_dose,
 )
 from mibg.core.errors import InputError
+from mibg.core.readings import Infusion, OtherReading, ReadingEntry, clock_tolerance, reading_problems
 from mibg.core.release import (
-    MSV_PER_MREM,
     ReleaseAssessment,
     ReleaseCriterion,
     clock_time,
+    family_precautions,
     release_assessment,
 )
 from mibg.core.rescue import RescueAssessment, StoredProduct, stem_cell_rescue
@@ -60,11 +58,6 @@ READING_STATES = frozenset({CourseState.ADMINISTERED, CourseState.INPATIENT})
 #: Stem cells are given after the 131I-MIBG infusion (decisions.md Dose "Stem-cell infusion").
 STEM_CELL_STATES = frozenset({CourseState.ADMINISTERED, CourseState.INPATIENT, CourseState.RELEASED,
                               CourseState.FOLLOW_UP})
-#: Product choice: a time up to 5 minutes ahead of the server's clock is accepted (clocks on wards differ).
-CLOCK_TOLERANCE = timedelta(minutes=5)
-#: Product choice, for the site's radiation safety officer to confirm: the written instructions last at least
-#: one day, even when the computed time (see :func:`family_instructions`) is shorter.
-MINIMUM_PRECAUTION_DAYS = 1
 SECONDS_PER_HOUR = Decimal(3600)
 
 
@@ -122,60 +115,14 @@ def _check_open(course: Course) -> None:
 
 def reading_errors(entry: ReadingInput, administration: Administration | None,
                    others: Sequence[ExposureReading]) -> dict[str | None, str]:
-    """Every problem with ``entry`` beside the course's other active readings, by field (empty: it can be stored)."""
-    errors: dict[str | None, str] = {}
-
-    def add(field: str | None, message: str) -> None:
-        errors.setdefault(field, message)
-
-    rate, background = entry.mr_per_h, entry.background_mr_per_h
-    if rate < 0:
-        add("mr_per_h", "An exposure rate cannot be negative.")
-    elif rate == 0:
-        add("mr_per_h", "The exposure rate must be greater than zero (mR/h at 1 m).")
-    elif rate > MAX_MREM_PER_H:
-        add("mr_per_h", f"Above {MAX_MREM_PER_H} mR/h at 1 m: check the unit (mR/h, not µR/h) and the decimal point.")
-    if background is not None:
-        if background < 0:
-            add("background_mr_per_h", "The background cannot be negative.")
-        elif rate > 0 and background >= rate:
-            add("background_mr_per_h", "The background must be below the reading: the net reading (reading − "
-                                       "background) is what is used.")
-    at = entry.measured_at
-    if administration is None:
-        add(None, "No administration is recorded for this course: readings start after the infusion.")
-    elif at < administration.started_at:
-        add("measured_at", f"This is before the start of the infusion ({when(administration.started_at)}).")
-    elif at < administration.ended_at:
-        add("measured_at", f"This is before the end of the infusion ({when(administration.ended_at)}): readings are "
-                           "taken after the infusion ends, the first one before the first void.")
-    elif at - administration.started_at > timedelta(hours=int(MAX_HOURS)):
-        add("measured_at", f"This is more than {int(MAX_HOURS) // 24} days after the start of the infusion: check the date.")
-    if at > timezone.now() + CLOCK_TOLERANCE:
-        add("measured_at", "This time is in the future.")
-    clash = next((o for o in others if o.measured_at == at), None)
-    if clash is not None:
-        add("measured_at", f"Another reading ({clash.mr_per_h} mR/h) has this time: each reading has its own time.")
-    pre_void = next((o for o in others if o.before_first_void), None)
-    earlier = next((o for o in others if o.measured_at < at), None)
-    if entry.before_first_void:
-        if pre_void is not None:
-            add("before_first_void", f"The reading at {when(pre_void.measured_at)} is already the one before the first "
-                                     "void; there is only one.")
-        elif earlier is not None:
-            add("before_first_void", f"The reading before the first void is the first reading, but the reading at "
-                                     f"{when(earlier.measured_at)} is earlier.")
-    elif pre_void is not None and at < pre_void.measured_at:
-        add("measured_at", f"This is earlier than the reading before the first void ({when(pre_void.measured_at)}), "
-                           "which defines 100 % retention and must be the first: check the time.")
-    if entry.instrument_calibration_due < timezone.localdate(at):
-        add("instrument_calibration_due", f"The meter's calibration was due on {entry.instrument_calibration_due}, "
-                                          "before this reading: use a calibrated meter (10 CFR 35.61).")
-    if not entry.instrument_id.strip():
-        add("instrument_id", "Name the survey meter (its ID).")
-    if not entry.measured_by.strip():
-        add("measured_by", "Who took the reading?")
-    return errors
+    """Every problem with ``entry`` beside the course's other active readings, by field (empty: it can be stored).
+    The rules are the core's (:func:`mibg.core.readings.reading_problems`)."""
+    infusion = None if administration is None else Infusion(administration.started_at, administration.ended_at)
+    return reading_problems(
+        ReadingEntry(entry.measured_at, entry.mr_per_h, entry.background_mr_per_h, entry.before_first_void,
+                     entry.instrument_id, entry.instrument_calibration_due, entry.measured_by),
+        infusion, [OtherReading(o.measured_at, o.mr_per_h, o.before_first_void) for o in others],
+        now=timezone.now(), local_date=timezone.localdate, show=when)
 
 
 def _locked_course(course: Course) -> Course:
@@ -506,43 +453,24 @@ def release_rule(d: Dosimetry) -> str:
 
 
 def family_instructions(d: Dosimetry, released_at: datetime) -> dict[str, Any]:
-    """How long the written instructions last, computed from the dose rate at 1 m (10 CFR 35.75(b)).
-
-    Rule (conservative, the NRC's default model, clinical-reference §3.3): after release the child keeps all the
-    activity measured at the last reading and it only decays physically (Tp = 8.04 d). The dose another person
-    could still receive from day t on is then D(t) = 34.6 x Tp x E x rate(t) [mrem], E = 0.25. The precautions
-    last until D(t) is at or below the instructions threshold (1 mSv, 10 CFR 35.75(b)): rate(t) <=
-    threshold / (34.6 x Tp x E), reached after t = Tp x log2(rate / that rate) days, rounded up to whole days,
-    at least :data:`MINIMUM_PRECAUTION_DAYS`. Biological clearance, which only shortens the time, is shown to the
-    physicist beside it (the dose to others with the measured effective half-life).
-    """
+    """How long the written instructions last (:func:`mibg.core.release.family_precautions`, 10 CFR 35.75(b)), as
+    kept with the release record. Biological clearance, which only shortens the time, is shown to the physicist
+    beside it (the dose to others with the measured effective half-life)."""
     assert d.release is not None
-    p = d.protocol
-    constant = p.constant("nrc_integration_constant")
-    tp = p.constant("nrc_half_life_days")
-    occupancy = p.site("caregiver_occupancy_factor")
-    threshold_msv = p.site("instructions_dose_to_others_msv")
-    rate = d.release.dose_rate_mrem_per_h
-    rate_at_threshold = threshold_msv / MSV_PER_MREM / (constant * tp * occupancy)
-    exact_days = float(tp) * math.log2(float(rate / rate_at_threshold)) if rate > rate_at_threshold else 0.0
-    days = max(MINIMUM_PRECAUTION_DAYS, math.ceil(exact_days))
-    released_on = timezone.localdate(released_at)
-    until = released_on + timedelta(days=days)
+    precautions = family_precautions(d.release.dose_rate_mrem_per_h, d.protocol)
+    until = timezone.localdate(released_at) + timedelta(days=precautions.days)
     return {
         "released_at": released_at.isoformat(),
-        "dose_rate_mr_per_h": num(rate),
-        "rate_at_threshold_mr_per_h": f"{rate_at_threshold:.3f}",
-        "threshold_msv": str(threshold_msv),
-        "exact_days": round(exact_days, 2),
-        "days": days,
+        "dose_rate_mr_per_h": num(precautions.dose_rate_mrem_per_h),
+        "rate_at_threshold_mr_per_h": f"{precautions.rate_at_threshold_mrem_per_h:.3f}",
+        "threshold_msv": str(precautions.threshold_msv),
+        "exact_days": round(precautions.exact_days, 2),
+        "days": precautions.days,
         "until": until.isoformat(),
         "back_to_school": until.isoformat(),
         "dose_to_others_msv": f"{d.release.dose_to_others.msv:.3g}",
         "dose_to_others_effective_msv": f"{d.release.dose_to_others_effective.msv:.3g}",
-        "formula": (f"rate at which the dose to others from then on is {threshold_msv} mSv = {threshold_msv} mSv / "
-                    f"({constant} x {tp} d x {occupancy}) = {rate_at_threshold:.3f} mR/h; t = {tp} d x log2({num(rate)} / "
-                    f"{rate_at_threshold:.3f}) = {exact_days:.2f} d -> {days} day(s) (rounded up, at least "
-                    f"{MINIMUM_PRECAUTION_DAYS})"),
+        "formula": precautions.formula,
     }
 
 
@@ -578,7 +506,7 @@ def release(user: Any, signed_name: str, course: Course, version: int, entry: Re
     if entry.released_at < last.measured_at:
         raise Refused(f"The release time is before the last reading ({when(last.measured_at)}), on which release rests.",
                       "released_at")
-    if entry.released_at > timezone.now() + CLOCK_TOLERANCE:
+    if entry.released_at > timezone.now() + clock_tolerance():
         raise Refused("The release time is in the future: sign when the patient leaves isolation.", "released_at")
     given_to = entry.instructions_given_to.strip()
     if not given_to:
@@ -630,7 +558,7 @@ def record_stem_cells(user: Any, course: Course, entry: StemCellInput) -> StemCe
         if administration is not None and entry.infused_at < administration.ended_at:
             errors["infused_at"] = (f"This is before the end of the 131I-MIBG infusion "
                                     f"({when(administration.ended_at)}).")
-        elif entry.infused_at > timezone.now() + CLOCK_TOLERANCE:
+        elif entry.infused_at > timezone.now() + clock_tolerance():
             errors["infused_at"] = "This time is in the future: record the infusion once it is given."
         if not entry.product.strip():
             errors["product"] = "Name the product (bag or lot)."

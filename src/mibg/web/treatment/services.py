@@ -13,6 +13,7 @@ from django.utils import timezone
 from mibg.core.administration import administered_activity, check_assay
 from mibg.core.course_state import CourseState
 from mibg.core.plausibility import plausible_range
+from mibg.protocol import load_protocol
 from mibg.web.audit.trail import field_values, log_changes
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import advance, current_directive
@@ -46,7 +47,7 @@ def record_assay(user: Any, course: Course, version: int, entry: AssayInput) -> 
         assay = Assay.objects.create(
             course=course, directive=directive, lot=entry.lot, calibration_time=entry.calibration_time,
             specific_activity=entry.specific_activity,
-            specific_activity_unit="mCi/mg" if directive.preparation == "azedra" else "Ci/mmol",
+            specific_activity_unit=load_protocol().preparations[directive.preparation].specific_activity_unit,
             measured_mci=entry.measured_mci, measured_at=entry.measured_at, calibrator_id=entry.calibrator_id,
             corrected_mci=_stored(check.corrected.mci), deviation_percent=_stored(check.deviation_percent, PERCENT),
             within_tolerance=check.within_tolerance, message=check.message, recorded_by=user)

@@ -35,7 +35,7 @@ def assay(request: HttpRequest, pk: int) -> HttpResponse:
                                 f"'{course.state_enum.label}'.")
         return redirect("courses:detail", pk=pk)
     form = AssayForm(request.POST or None, initial={"form_token": form_token(request), "version": course.version})
-    unit = "mCi/mg" if directive.preparation == "azedra" else "Ci/mmol"
+    unit = load_protocol().preparations[directive.preparation].specific_activity_unit  # protocol data
     form.fields["specific_activity"].unit = unit
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

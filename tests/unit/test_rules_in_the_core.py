@@ -1,0 +1,159 @@
+"""Clinical rules that lived in the web layer now live in the core, with their numbers in the protocol definition
+(issue 11, item 2): the reading-validity rules, the family-instruction durations, preparation behaviour, and the
+regulatory numbers in messages. Boundaries at, just below and just above each threshold.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from mibg.core.dosing import DoseRequest, plan_dose, specific_activity_field
+from mibg.core.readings import Infusion, OtherReading, ReadingEntry, reading_problems
+from mibg.core.release import _record_reasons, family_precautions
+from mibg.core.units import Activity
+from mibg.protocol import load_protocol
+
+PST = timezone(timedelta(hours=-8))
+START = datetime(2026, 12, 1, 9, 0, tzinfo=PST)
+END = START + timedelta(minutes=100)
+NOW = START + timedelta(days=3)
+
+
+def entry(**change):
+    values = {"measured_at": END + timedelta(minutes=10), "mr_per_h": Decimal("58"), "background_mr_per_h": None,
+              "before_first_void": True, "instrument_id": "Ludlum 9-3 #4471",
+              "instrument_calibration_due": date(2027, 1, 1), "measured_by": "Sam Okafor, PhD"}
+    return ReadingEntry(**{**values, **change})
+
+
+def problems(reading, others=(), now=NOW):
+    return reading_problems(reading, Infusion(START, END), list(others), now=now, local_date=lambda t: t.date(),
+                            show=lambda t: t.isoformat())
+
+
+def test_sams_first_reading_after_the_infusion_ends_is_accepted():
+    assert problems(entry()) == {}
+
+
+@pytest.mark.parametrize(("offset", "refused"), [(timedelta(seconds=-1), True), (timedelta(0), False),
+                                                 (timedelta(seconds=1), False)])
+def test_a_reading_is_taken_from_the_end_of_the_infusion_on(offset, refused):
+    assert ("measured_at" in problems(entry(measured_at=END + offset))) == refused
+
+
+@pytest.mark.parametrize(("hours", "refused"), [(2159, False), (2160, False), (2161, True)])
+def test_a_reading_more_than_90_days_after_the_infusion_start_is_a_wrong_date(hours, refused):
+    # plausible_reading_hours_max = 2160 h = 90 days; "now" is moved past the reading so only this rule applies.
+    at = START + timedelta(hours=hours)
+    found = problems(entry(measured_at=at, before_first_void=False), now=at + timedelta(days=1))
+    assert ("measured_at" in found) == refused
+
+
+@pytest.mark.parametrize(("rate", "refused"), [("9999.999", False), ("10000", False), ("10000.001", True)])
+def test_an_exposure_rate_above_the_plausible_maximum_is_refused_naming_its_parameter(rate, refused):
+    found = problems(entry(mr_per_h=Decimal(rate)))
+    assert ("mr_per_h" in found) == refused
+    if refused:
+        assert "plausible_exposure_rate_mr_per_h_max" in found["mr_per_h"]
+
+
+@pytest.mark.parametrize(("due", "refused"), [(date(2026, 12, 1), False), (date(2026, 11, 30), True)])
+def test_the_survey_meter_must_be_calibrated_on_the_day_of_the_reading_10_cfr_35_61(due, refused):
+    # the reading is on 2026-12-01 (local date): due that day is still calibrated, due the day before is not.
+    found = problems(entry(instrument_calibration_due=due))
+    assert ("instrument_calibration_due" in found) == refused
+
+
+@pytest.mark.parametrize(("ahead", "refused"), [(timedelta(minutes=5), False), (timedelta(minutes=5, seconds=1), True)])
+def test_a_reading_up_to_the_clock_tolerance_ahead_is_accepted_and_later_is_in_the_future(ahead, refused):
+    at = END + timedelta(minutes=10)
+    assert ("measured_at" in problems(entry(measured_at=at), now=at - ahead)) == refused
+
+
+def test_there_is_only_one_reading_before_the_first_void_and_it_is_the_first():
+    first = OtherReading(END + timedelta(minutes=10), Decimal("58"), True)
+    assert "before_first_void" in problems(entry(measured_at=END + timedelta(hours=2)), [first])
+    earlier = OtherReading(END + timedelta(minutes=5), Decimal("60"), False)
+    assert "before_first_void" in problems(entry(), [earlier])
+    later = OtherReading(END + timedelta(hours=2), Decimal("40"), False)
+    assert problems(entry(), [later]) == {}
+    assert "measured_at" in problems(entry(measured_at=END + timedelta(minutes=5), before_first_void=False), [first])
+
+
+# ---- family instructions (10 CFR 35.75(b), clinical-reference §3.3) ---------------------------------------------
+
+
+def test_the_dose_rate_at_which_the_family_precautions_end_is_1_438_mr_per_h():
+    # 1 mSv = 100 mrem; 100 / (34.6 x 8.04 d x 0.25) = 100 / 69.546 = 1.43790 mR/h at 1 m
+    assert f"{family_precautions(Decimal(2)).rate_at_threshold_mrem_per_h:.3f}" == "1.438"
+
+
+def test_sam_releases_ava_at_2_mr_per_h_and_the_precautions_last_4_days():
+    # t = 8.04 d x log2(2 / 1.43790) = 8.04 x 0.47602 = 3.827 d -> rounded up to 4 days
+    precautions = family_precautions(Decimal(2))
+    assert precautions.exact_days == pytest.approx(3.827, abs=0.001)
+    assert precautions.days == 4
+
+
+@pytest.mark.parametrize("rate", ["1.0", "1.4379"])
+def test_at_or_below_the_threshold_the_precautions_last_the_minimum_one_day(rate):
+    precautions = family_precautions(Decimal(rate))
+    assert (precautions.days, precautions.minimum_days) == (1, 1)
+    assert "at least 1" in precautions.formula
+
+
+def test_a_site_that_sets_the_minimum_to_three_days_gets_three_days():
+    amended = load_protocol().with_site_parameter("precaution_minimum_days", Decimal(3), "RSO policy 2027")
+    assert family_precautions(Decimal("1.0"), amended).days == 3
+
+
+# ---- preparations as protocol data --------------------------------------------------------------------------------
+
+
+def test_each_preparations_specific_activity_goes_where_its_unit_says():
+    preparations = load_protocol().preparations
+    assert specific_activity_field(preparations["azedra"]) == "specific_activity_mci_per_mg"
+    assert specific_activity_field(preparations["draximage"]) == "specific_activity_ci_per_mmol"
+
+
+def test_the_discontinued_warning_is_the_definitions_own_words():
+    plan = plan_dose(DoseRequest(weight_kg=Decimal(22), mci_per_kg=Decimal(11), preparation="azedra"))
+    note = load_protocol().preparations["azedra"].discontinued_note
+    assert "(2023)" in note
+    assert any(note in f.message for f in plan.findings if f.rule == "R3")
+
+
+def test_a_specific_activity_in_the_wrong_unit_for_draximage_is_refused_naming_the_right_field():
+    from mibg.core.errors import InputError
+
+    with pytest.raises(InputError) as refused:
+        plan_dose(DoseRequest(weight_kg=Decimal(22), mci_per_kg=Decimal(11), preparation="draximage",
+                              specific_activity_mci_per_mg=Decimal(2500)))
+    assert refused.value.field == "specific_activity_mci_per_mg"
+    assert "specific_activity_ci_per_mmol" in refused.value.message
+
+
+# ---- regulatory numbers in messages come from the definition -------------------------------------------------------
+
+
+def test_the_release_record_reasons_name_the_definitions_33_mci_and_0_25():
+    protocol = load_protocol()
+    reasons = _record_reasons(Activity(Decimal("33.1")), Decimal("0.2"), protocol)
+    assert "above 33 mCi" in reasons[0]
+    assert "below 0.25" in reasons[1]
+    amended = protocol.with_site_parameter("federal_release_activity_mci", Decimal(30), "test of the wording")
+    assert "above 30 mCi" in _record_reasons(Activity(Decimal("33.1")), Decimal("0.25"), amended)[0]
+
+
+@pytest.mark.parametrize(("before", "warned"), [(timedelta(days=14), False), (timedelta(days=14, minutes=15), True)])
+def test_a_calibration_more_than_14_days_from_the_administration_is_warned_about(before, warned):
+    administration = datetime(2026, 12, 10, 9, 0, tzinfo=PST)
+    plan = plan_dose(DoseRequest(weight_kg=Decimal(22), mci_per_kg=Decimal(11), calibration_time=administration - before,
+                                 administration_time=administration))
+    warnings = [f for f in plan.findings if f.rule == "DECAY" and f.severity.value == "warn"]
+    assert bool(warnings) == warned
+    if warned:
+        assert "calibration_span_warn_days" in warnings[0].message
