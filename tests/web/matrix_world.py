@@ -84,6 +84,9 @@ def _build() -> World:
             "directive": c.directives.first().pk, "assay": c.assays.first().pk,
             "administration": c.administrations.first().pk,
         }
+        report = c.event_reports.order_by("id").first()
+        if report is not None:
+            found["event_report"] = report.pk
         reading = c.exposure_readings.first()
         if reading is not None:
             found["reading"] = reading.pk
@@ -96,7 +99,7 @@ def _build() -> World:
         return found
 
     ids = kinds(ava, course)
-    missing = {"reading", "lab", "transfusion", "adverse_event", "curie", "inrc"} - set(ids)
+    missing = {"event_report", "reading", "lab", "transfusion", "adverse_event", "curie", "inrc"} - set(ids)
     assert not missing, f"the world lacks {missing}: every page needs a real record to act on"
     return World(people=people, tokens=tokens, token_ids=token_ids, ids=ids, other=kinds(liam, other_course))
 

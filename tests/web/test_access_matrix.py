@@ -123,6 +123,14 @@ PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "documents/programme.csv": (None, page("patient.view")),
     "documents/exports/": (None, page("patient.view")),
     "documents/study-record/": (None, page("patient.view")),
+    "documents/study-record/protocol-fhir.json": (None, page("patient.view")),
+    "event-reports/": (None, page("patient.view")),
+    "event-reports/<int:pk>/": ("event_report", page("patient.view")),
+    "event-reports/<int:pk>/edit/": ("event_report", page("event_report.record", "event_report.record")),
+    "event-reports/<int:pk>/steps/": ("event_report", page(post="event_report.record")),
+    "event-reports/<int:pk>/submit/": ("event_report", page("event_report.submit", "event_report.submit")),
+    "event-reports/<int:pk>/acknowledge/": ("event_report", page("event_report.record", "event_report.record")),
+    "event-reports/<int:pk>/report.pdf": ("event_report", page("patient.view")),
 }
 
 #: The Django admin: route -> (a path that reaches it, its rule). Only the site administrator (``admin``: staff and
@@ -408,6 +416,10 @@ ROLES_BY_ACTION = {
     "transfusion.record": {"nurse", "physician"},
     "adverse_event.record": {"physician"},
     "sae.review": {"physician"},
+    # Event reports (issue 13 §3): the treating physician, the chair (sponsor-investigator) and the RSO record;
+    # the physician or the chair signs the submission.
+    "event_report.record": {"physician", "chair", "physicist"},
+    "event_report.submit": {"physician", "chair"},
     "response.record": {"physician"},  # Curie score, INRC 2017
     "fhir.import": {"nurse", "physician"},
     "audit.view": {"admin", "readonly"},

@@ -1,6 +1,9 @@
 """`mibg protocol show|export|import`: print the versioned definition, write it as JSON, or import the study
 record (ClinicalTrials.gov API v2 JSON) and link its eligibility bullets to the criteria evaluated.
 
+`export --fhir` prints the protocol as a FHIR R4 Bundle (type collection) holding the PlanDefinition and the
+ResearchStudy (mibg.reports.fhir.protocol), from the definition and the study record (imported, else bundled).
+
 `import FILE` validates the record, checks it is the record of this protocol, prints a summary and stores
 it as study_record.json in $MIBG_DATA_DIR (default ./var), where the web application reads it. Exit 0 when
 every criterion is linked to a bullet of the record, 3 when some are not (the record and the definition
@@ -20,14 +23,28 @@ from mibg.cli import EXIT_INCOMPLETE, EXIT_OK, fail
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["show", "export", "import"], help="show: readable; export: JSON; import: a ClinicalTrials.gov v2 JSON record")
     parser.add_argument("file", nargs="?", help="for import: the record file; for export: output file (default: stdout)")
+    parser.add_argument("--fhir", action="store_true", help="export: a FHIR R4 Bundle (collection) of the PlanDefinition "
+                        "and the ResearchStudy (issue 13 §4)")
 
 
 def run(args: argparse.Namespace) -> int:
     from mibg.protocol import load_protocol, protocol_as_dict
 
     protocol = load_protocol()
+    if args.fhir and args.action != "export":
+        return fail("protocol: --fhir goes with export")
     if args.action == "export":
-        text = json.dumps(protocol_as_dict(protocol), indent=2, ensure_ascii=False)
+        if args.fhir:
+            from mibg.protocol.study_record import StudyRecordError, current_study_record
+            from mibg.reports.errors import ReportInputError
+            from mibg.reports.fhir.protocol import protocol_bundle_json
+
+            try:
+                text = protocol_bundle_json(protocol, current_study_record())
+            except (StudyRecordError, ReportInputError) as error:
+                return fail(f"protocol export --fhir: {error}")
+        else:
+            text = json.dumps(protocol_as_dict(protocol), indent=2, ensure_ascii=False)
         if args.file:
             with open(args.file, "w", encoding="utf-8") as handle:
                 handle.write(text + "\n")
@@ -128,6 +145,14 @@ def _show(protocol: object) -> None:
     out.write("\n== Site parameters ==\n")
     for c in protocol.site_parameters.values():
         out.write(f"{c.name} = {c.value} {c.unit}  [{c.source}]\n")
+    out.write("\n== Event reports (issue 13 §3) ==\n")
+    for kind in protocol.event_reports.values():
+        out.write(f"{kind.key}: {kind.title}  [{kind.reference}]\n")
+        for rule in kind.deadlines:
+            when = f"{rule.hours} h after discovery" if rule.clock == "hours" else (
+                f"end of the calendar day {rule.site_parameter or rule.days} day(s) after discovery")
+            out.write(f"    {rule.code}: {rule.receiver}, {rule.action.lower()} by {when}; applies {rule.applies}"
+                      f"{'' if rule.verified else '; UNVERIFIED against the CFR text'}\n")
     out.write("\n== Decisions ==\n")
     for d in protocol.decisions.values():
         out.write(f"{d.id}: {d.point}. {d.decision}\n")

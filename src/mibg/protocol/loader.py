@@ -13,8 +13,10 @@ from typing import Any
 from mibg.protocol.model import (
     Constant,
     Criterion,
+    DeadlineRule,
     Decision,
     DoseLimit,
+    EventReportKind,
     Preparation,
     ProtocolDefinition,
     Quantity,
@@ -47,6 +49,42 @@ def parse_protocol(data: Mapping[str, Any]) -> ProtocolDefinition:
         site_parameters={name: _constant(name, c) for name, c in data["site_parameters"].items()},
         decisions={d["id"]: Decision(d["id"], d["point"], d["decision"]) for d in data["decisions"]},
         translations={t["language"]: _translation(t) for t in data.get("translations", [])},
+        event_reports={key: _event_report_kind(key, k) for key, k in data.get("event_reports", {}).items()},
+    )
+
+
+def _optional_decimal(raw: Mapping[str, Any], name: str) -> Decimal | None:
+    value = raw.get(name)
+    return None if value is None else Decimal(str(value))
+
+
+def _deadline_rule(raw: Mapping[str, Any]) -> DeadlineRule:
+    return DeadlineRule(
+        code=raw["code"],
+        receiver=raw["receiver"],
+        action=raw["action"],
+        clock=raw["clock"],
+        days=_optional_decimal(raw, "days"),
+        hours=_optional_decimal(raw, "hours"),
+        site_parameter=raw.get("site_parameter"),
+        applies=raw["applies"],
+        waivable=bool(raw["waivable"]),
+        verified=bool(raw["verified"]),
+        source=raw["source"],
+    )
+
+
+def _event_report_kind(key: str, raw: Mapping[str, Any]) -> EventReportKind:
+    grade = raw.get("life_threatening_from_grade")
+    return EventReportKind(
+        key=key,
+        title=raw["title"],
+        reference=raw["reference"],
+        deadlines=tuple(_deadline_rule(d) for d in raw["deadlines"]),
+        suspected_attributions=tuple(raw.get("suspected_attributions", ())),
+        suspected_source=raw.get("suspected_source", ""),
+        life_threatening_from_grade=None if grade is None else int(grade),
+        life_threatening_source=raw.get("life_threatening_source", ""),
     )
 
 
@@ -189,11 +227,34 @@ def protocol_as_dict(protocol: ProtocolDefinition) -> dict[str, Any]:
              "source": t.source}
             for t in protocol.translations.values()
         ],
+        "event_reports": {key: _event_report_dict(k) for key, k in protocol.event_reports.items()},
         "amendments": [
             {"parameter": a.parameter, "old_value": a.old_value, "new_value": a.new_value, "reason": a.reason}
             for a in protocol.amendments
         ],
     }
+
+
+def _event_report_dict(kind: EventReportKind) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "title": kind.title,
+        "reference": kind.reference,
+        "deadlines": [
+            {key: value for key, value in {
+                "code": d.code, "receiver": d.receiver, "action": d.action, "clock": d.clock,
+                "days": None if d.days is None else str(d.days), "hours": None if d.hours is None else str(d.hours),
+                "site_parameter": d.site_parameter, "applies": d.applies, "waivable": d.waivable,
+                "verified": d.verified, "source": d.source}.items() if value is not None}
+            for d in kind.deadlines
+        ],
+    }
+    if kind.suspected_attributions:
+        out["suspected_attributions"] = list(kind.suspected_attributions)
+        out["suspected_source"] = kind.suspected_source
+    if kind.life_threatening_from_grade is not None:
+        out["life_threatening_from_grade"] = str(kind.life_threatening_from_grade)
+        out["life_threatening_source"] = kind.life_threatening_source
+    return out
 
 
 def _constant_dict(c: Constant) -> dict[str, Any]:

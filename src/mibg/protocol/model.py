@@ -136,6 +136,44 @@ class Translation:
 
 
 @dataclass(frozen=True, slots=True)
+class DeadlineRule:
+    """One regulatory or IRB clock of an event report (issue 13 §3), with its source.
+
+    ``clock`` is ``"end_of_calendar_day"`` (the end of the site's calendar day ``days`` after the day of discovery;
+    ``site_parameter`` names the site parameter holding ``days`` when the site sets it) or ``"hours"`` (``hours``
+    after the moment of discovery). ``applies`` says when the clock runs: ``always``, ``unexpected_suspected`` or
+    ``unexpected_suspected_fatal_or_life_threatening`` (21 CFR 312.32). ``waivable``: a documented reason may stand
+    in for the notification. ``verified`` is False where the deadline was not checked against the CFR text.
+    """
+
+    code: str
+    receiver: str
+    action: str
+    clock: str
+    days: Decimal | None
+    hours: Decimal | None
+    site_parameter: str | None
+    applies: str
+    waivable: bool
+    verified: bool
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventReportKind:
+    """A kind of event report (possible medical event, serious adverse event) and its deadlines."""
+
+    key: str
+    title: str
+    reference: str
+    deadlines: tuple[DeadlineRule, ...]
+    suspected_attributions: tuple[str, ...] = ()
+    suspected_source: str = ""
+    life_threatening_from_grade: int | None = None
+    life_threatening_source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ProtocolDefinition:
     protocol_id: str
     title: str
@@ -151,6 +189,7 @@ class ProtocolDefinition:
     decisions: Mapping[str, Decision]
     amendments: tuple[Amendment, ...] = field(default=())
     translations: Mapping[str, Translation] = field(default_factory=dict)
+    event_reports: Mapping[str, EventReportKind] = field(default_factory=dict)
 
     @property
     def label(self) -> str:

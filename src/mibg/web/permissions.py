@@ -61,6 +61,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "transfusion.record": frozenset({NURSE, PHYSICIAN}),
     "adverse_event.record": frozenset({PHYSICIAN}),
     "sae.review": frozenset({PHYSICIAN}),
+    # Event reports (issue 13 §3): the physician (authorised user, treating investigator), the study chair
+    # (sponsor-investigator) and the physicist (radiation safety officer: NRC notifications) fill in a draft, record
+    # each notification made and the receiver's acknowledgement; the physician or the chair signs the submission.
+    "event_report.record": frozenset({PHYSICIAN, CHAIR, PHYSICIST}),
+    "event_report.submit": frozenset({PHYSICIAN, CHAIR}),
     "response.record": frozenset({PHYSICIAN}),  # Curie score, INRC 2017
     "fhir.import": frozenset({NURSE, PHYSICIAN}),  # a FHIR Bundle's lab results into the follow-up labs (as lab.enter)
     "audit.view": frozenset({ADMIN, READONLY}),

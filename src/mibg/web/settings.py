@@ -18,6 +18,13 @@ MIBG_SECURITY_CONTACT  who a locked-out user should call, shown on the lockout p
 MIBG_DATA_DIR     where the SQLite file lives (default ./var); MIBG_SQLITE_NAME its name (default mibg.sqlite3).
 DATABASE_URL      e.g. postgres://user@host:5432/db; SQLite when unset.
 MIBG_TIME_ZONE    the clinic's time zone for entering and showing times (default America/Los_Angeles).
+MIBG_EMAIL_HOST   event-report e-mail (mibg.web.eventreports.notify) in production goes by SMTP to this host
+                  (default localhost), MIBG_EMAIL_PORT (default 25), MIBG_EMAIL_USER and MIBG_EMAIL_PASSWORD (when the
+                  server asks), MIBG_EMAIL_TLS=1 (STARTTLS) or MIBG_EMAIL_SSL=1, from MIBG_EMAIL_FROM (default
+                  mibg@localhost). With MIBG_DEBUG=1 (the demo) messages are printed on the console instead; the
+                  tests read Django's in-memory outbox. MIBG_EVENT_REPORT_EMAILS: extra addresses (comma-separated)
+                  that receive every event-report notification; MIBG_BASE_URL (e.g. https://mibg.example.org) makes
+                  the link in the message absolute.
 
 Sign-in rules (the values are here; the reasons in mibg.web.accounts.security): a user is locked out after
 5 failed passwords (or second-factor codes, or signature password re-entries) from one address, for 30
@@ -130,6 +137,7 @@ INSTALLED_APPS = [
     "mibg.web.followup",
     "mibg.web.radiation",
     "mibg.web.documents",
+    "mibg.web.eventreports",
 ]
 
 MIDDLEWARE = [
@@ -256,6 +264,23 @@ CACHES = {
     "plots": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": DATA_DIR / "plot-cache",
               "TIMEOUT": 30 * 24 * 3600, "OPTIONS": {"MAX_ENTRIES": 20000}},
 }
+
+# E-mail (event reports, issue 13 §3): SMTP from the environment in production, the console in a local trial.
+EMAIL_BACKEND = ("django.core.mail.backends.console.EmailBackend" if DEBUG
+                 else "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("MIBG_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("MIBG_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("MIBG_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("MIBG_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _flag("MIBG_EMAIL_TLS", "0")
+EMAIL_USE_SSL = _flag("MIBG_EMAIL_SSL", "0")
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("MIBG_EMAIL_TLS and MIBG_EMAIL_SSL: set one of them, not both")
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("MIBG_EMAIL_FROM", "mibg@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+MIBG_EVENT_REPORT_EMAILS = [a.strip() for a in os.environ.get("MIBG_EVENT_REPORT_EMAILS", "").split(",") if a.strip()]
+MIBG_BASE_URL = os.environ.get("MIBG_BASE_URL", "").rstrip("/")
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

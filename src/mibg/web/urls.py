@@ -28,6 +28,7 @@ urlpatterns = [
     path("followup/", include("mibg.web.followup.urls")),
     path("", include("mibg.web.radiation.urls")),
     path("documents/", include("mibg.web.documents.urls")),
+    path("event-reports/", include("mibg.web.eventreports.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -157,15 +157,18 @@ def _patient(course: CourseRecord, ids: _Ids, mrn_system: str) -> Resource:
 
 
 def _study(course: CourseRecord, ids: _Ids) -> Resource:
-    protocol = load_protocol()
-    return {
-        "resourceType": "ResearchStudy",
-        "identifier": [{"system": c.CLINICALTRIALS_GOV, "value": protocol.protocol_id}],
-        "title": protocol.title,
-        "status": "active",
-        "condition": [{"text": "Neuroblastoma"}],
-        "description": f"Course run under the protocol definition {course.protocol_label}.",
-    }
+    """The study, its identifiers, status and conditions taken from the ClinicalTrials.gov record (the imported one,
+    else the bundled one; issue 13 §4), never hard-coded."""
+    from mibg.protocol.study_record import StudyRecordError, current_study_record
+    from mibg.reports.fhir.protocol import brief_research_study
+
+    try:
+        record = current_study_record()
+    except StudyRecordError as error:
+        raise ReportInputError(f"study record: {error.field}", error.message) from None
+    study = brief_research_study(record, load_protocol())
+    study["description"] = f"Course run under the protocol definition {course.protocol_label}."
+    return study
 
 
 def _subject(course: CourseRecord, ids: _Ids) -> Resource:

@@ -406,3 +406,21 @@ def study_record(request: HttpRequest) -> HttpResponse:
         "eligibility_rows": pairs(section.get("eligibilityModule"), skip=("eligibilityCriteria",)),
         "description": {k: _plain(v) for k, v in (section.get("descriptionModule") or {}).items() if isinstance(v, str)},
     })
+
+
+@action_required(get="patient.view")
+def study_record_fhir(request: HttpRequest) -> HttpResponse:
+    """The protocol as FHIR R4: a Bundle of the PlanDefinition and the ResearchStudy (issue 13 §4), the same file as
+    ``mibg protocol export --fhir``. It holds no patient data, so its download is not written to the audit trail."""
+    from mibg.protocol import load_protocol
+    from mibg.protocol.study_record import StudyRecordError, current_study_record
+    from mibg.reports.fhir.protocol import protocol_bundle_json
+
+    try:
+        data = protocol_bundle_json(load_protocol(), current_study_record()).encode("utf-8")
+    except StudyRecordError as error:
+        return cannot_make(request, "Protocol as FHIR", ReportInputError(error.field, error.message),
+                           reverse("documents:study_record"))
+    except ReportInputError as error:
+        return cannot_make(request, "Protocol as FHIR", error, reverse("documents:study_record"))
+    return download(data, "application/fhir+json", f"mibg-{load_protocol().protocol_id}-protocol-fhir.json")

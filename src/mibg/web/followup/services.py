@@ -43,6 +43,7 @@ from mibg.web.audit.trail import field_values, log_changes
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import PER_KG_STEP
 from mibg.web.directives.services import Refused
+from mibg.web.eventreports import services as event_reports
 from mibg.web.followup.models import (
     AdverseEvent,
     CurieAssessment,
@@ -308,6 +309,7 @@ def record_adverse_event(user: Any, course: Course, values: dict[str, Any]) -> A
         event = AdverseEvent.objects.create(course=course, recorded_by=user, **{k: values[k] for k in AE_FIELDS})
         log_changes(user, "create", event, course.patient, note="serious adverse event: physician review needed"
                     if event.serious else "")
+        event_reports.open_for_adverse_event(user, event)  # an SAE opens its report (issue 13 §3)
     return event
 
 
@@ -321,6 +323,7 @@ def update_adverse_event(user: Any, event: AdverseEvent, version: int, values: d
         update_versioned(event, version, {k: values[k] for k in AE_FIELDS}, "This adverse event")
         log_changes(user, "update", event, event.course.patient, before,
                     note=f"version {event.version}" + ("; serious: a review of this version is needed" if event.serious else ""))
+        event_reports.open_for_adverse_event(user, event)  # made serious by the edit: its report opens now
 
 
 def review_sae(user: Any, signed_name: str, event: AdverseEvent, version: int, note: str) -> SaeReview:

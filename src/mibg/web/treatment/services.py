@@ -18,6 +18,7 @@ from mibg.web.audit.trail import field_values, log_changes
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import advance, current_directive
 from mibg.web.directives.services import Refused
+from mibg.web.eventreports import services as event_reports
 from mibg.web.treatment.models import Administration, Assay
 
 STORED = Decimal("0.0001")  # computed activities are stored to 0.0001 mCi, half to even
@@ -115,6 +116,8 @@ def record_administration(user: Any, course: Course, version: int, entry: Admini
             possible_medical_event=result.possible_medical_event, message=result.message, recorded_by=user)
         log_changes(user, "create", administration, course.patient, note=result.message)
         advance(user, course, "administer", version, occurred_at=entry.started_at)
+        # 10 CFR 35.3045: a possible medical event opens its report, with its deadlines (issue 13 §3).
+        event_reports.open_for_administration(user, administration)
     return administration
 
 
