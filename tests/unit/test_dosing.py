@@ -546,13 +546,24 @@ def test_a_request_from_a_snapshot_without_weight_is_refused():
     assert error.value.field == "weight_kg"
 
 
-def test_a_chair_decision_recorded_on_the_screening_criterion_s1_also_clears_the_dose_at_exactly_12():
-    # decisions.md A2: exactly 12 mCi/kg without adequate stem cells is blocked; *a* study-chair decision
-    # clears it. Screening asks the chair under S1 (needs review); the cleared decision must carry to the
-    # dose plan for the same patient and the same 12 mCi/kg, not require a second decision under S2.
+def test_dr_chen_clearing_s1_at_screening_does_not_clear_the_s2_gate_for_exactly_12_without_stem_cells():
+    # decisions.md A35: a chair decision clears exactly the criterion it names. Cleared S1 (screening) leaves the S2
+    # dose gate blocking 12 mCi/kg x 22 kg = 264 mCi without adequate stem cells (A2) until S2 itself is decided.
     snapshot = build(stem_cell_products=[], planned_mci_per_kg="12", chair_decisions=[chair_decision("S1", True)])
     assert evaluate_eligibility(snapshot).criterion("S1").status is Status.MET
-    assert plan_dose(dose_request_from_snapshot(snapshot, mci_per_kg=Decimal("12"))).status == "ok"
+    plan = plan_dose(dose_request_from_snapshot(snapshot, mci_per_kg=Decimal("12")))
+    assert plan.status == "blocked"
+    assert [f.rule for f in plan.findings if f.severity is Severity.BLOCK] == ["S2"]
+    with_s2 = build(stem_cell_products=[], planned_mci_per_kg="12",
+                    chair_decisions=[chair_decision("S1", True), chair_decision("S2", True)])
+    assert plan_dose(dose_request_from_snapshot(with_s2, mci_per_kg=Decimal("12"))).status == "ok"
+
+
+def test_the_latest_chair_decision_on_a_rule_counts_so_a_later_refusal_withdraws_a_clearance():
+    cleared_then_refused = [chair_decision("S2", True, at="2026-12-08T12:00:00-08:00"),
+                            chair_decision("S2", False, at="2026-12-09T12:00:00-08:00")]
+    snapshot = build(stem_cell_products=[], chair_decisions=cleared_then_refused)
+    assert dose_request_from_snapshot(snapshot, mci_per_kg=Decimal("12")).chair_clearances == frozenset()
 
 
 @pytest.mark.parametrize(

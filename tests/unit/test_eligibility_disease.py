@@ -37,9 +37,15 @@ def test_refractory_neuroblastoma_meets_d1():
     assert criterion("D1", disease_status=disease_status(category="refractory")).status is MET
 
 
-@pytest.mark.parametrize("category", ["progressive", "metastatic"])
-def test_neuroblastoma_that_is_neither_refractory_nor_relapsed_does_not_meet_d1(category):
-    assert criterion("D1", disease_status=disease_status(category=category)).status is NOT_MET
+def test_metastatic_neuroblastoma_that_is_neither_refractory_relapsed_nor_progressive_does_not_meet_d1():
+    assert criterion("D1", disease_status=disease_status(category="metastatic")).status is NOT_MET
+
+
+def test_neuroblastoma_recorded_as_progressive_meets_d1_like_relapsed_disease():
+    # decisions.md A22: "development of progressive disease at any time" is one of the record's disease statuses.
+    result = criterion("D1", disease_status=disease_status(category="progressive"))
+    assert result.status is MET
+    assert "Progressive neuroblastoma" in result.reason
 
 
 def test_urine_catecholamines_with_tumour_cells_in_the_marrow_establish_the_diagnosis_without_histopathology():

@@ -89,7 +89,7 @@ def test_each_bullet_links_to_the_criteria_that_evaluate_it(links, words, criter
 
 def test_every_criterion_of_the_definition_is_found_in_the_record(links):
     assert links.unlinked_criteria == ()
-    assert len(links.linked_criteria) == len(load_protocol().criteria) == 32
+    assert len(links.linked_criteria) == len(load_protocol().criteria) == 33
     assert [b.text for b in links.bullets_without_criteria] == ["Organ Function"]
 
 
@@ -155,7 +155,7 @@ def test_protocol_import_prints_a_summary_and_stores_the_record(tmp_path, monkey
     out = capsys.readouterr().out
     assert "NCT01370330: 131I-Labeled MIBG for Refractory Neuroblastoma" in out
     assert "status AVAILABLE; last updated 2025-07-22" in out
-    assert "32 of 32 criteria linked to 19 of 20 eligibility bullets; 7 of 7 dose limits linked" in out
+    assert "33 of 33 criteria linked to 19 of 20 eligibility bullets; 7 of 7 dose limits linked" in out
     assert (tmp_path / "study_record.json").exists()
 
 

@@ -2,6 +2,10 @@
 
 Exit 0 eligible, 1 not eligible, 3 incomplete or needs review, 2 bad input (one line naming the field).
 The file format is the PatientSnapshot JSON Schema (`mibg schema`; docs/patient-snapshot.md).
+
+The command cannot check who signed a chair decision in the file: such decisions are shown as recorded outside
+the application, unverified, the verdict says it depends on them, and a result that would be eligible only
+because of them exits 3, as "needs review" (decisions.md A27).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
     from pydantic import ValidationError
 
     from mibg.core.eligibility import evaluate_eligibility
@@ -40,14 +46,15 @@ def run(args: argparse.Namespace) -> int:
         snapshot = PatientSnapshot.model_validate_json(text)
     except ValidationError as error:
         return fail(f"{args.patient}: {_first_error(error)}")
-    result = evaluate_eligibility(snapshot)
+    # Decisions in a file are unverified (A27); today's date warns of a planned treatment date already past.
+    result = evaluate_eligibility(snapshot, decisions_signed_in_application=False, today=datetime.now().astimezone().date())
     if args.json:
         json.dump(result.as_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(format_checklist(result, snapshot.patient_id))
     if result.overall is Overall.ELIGIBLE:
-        return EXIT_OK
+        return EXIT_INCOMPLETE if result.unverified_decisions else EXIT_OK
     if result.overall is Overall.NOT_ELIGIBLE:
         return EXIT_BLOCKED
     return EXIT_INCOMPLETE
@@ -77,5 +84,10 @@ def format_checklist(result: Any, patient_id: str) -> str:
         lines.append(f"               {c.reason}")
         if c.missing:
             lines.append(f"               missing: {', '.join(c.missing)}")
-    lines += ["", f"Overall: {str(result.overall).upper()}", ""]
+    lines += [""] + [f"Warning: {w}" for w in result.warnings]
+    depends = result.verdict.removeprefix(str(result.overall))
+    lines += [f"Overall: {str(result.overall).upper()}{depends}", ""]
+    if result.unverified_decisions:
+        lines.insert(-1, "Only a decision signed in the application by a user with the study-chair role clears a criterion "
+                         "there (decisions.md A27).")
     return "\n".join(lines)

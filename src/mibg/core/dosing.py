@@ -33,7 +33,7 @@ from mibg.core.vocabulary import DiagnosisKind, StemCellProductType
 from mibg.protocol import Preparation, ProtocolDefinition, load_protocol
 
 if TYPE_CHECKING:
-    from mibg.core.snapshot import PatientSnapshot
+    from mibg.core.snapshot import ChairDecision, PatientSnapshot, StemCellProduct
 
 
 
@@ -582,7 +582,7 @@ def _drug_volume(request: DoseRequest, protocol: ProtocolDefinition, activity: A
 
 
 def _volume_findings(request: DoseRequest, protocol: ProtocolDefinition, drug_volume: Decimal | None) -> Iterator[Finding]:
-    """R4: final volume 25-50 mL and not less than the drug's own volume (decisions.md A20)."""
+    """R4: final volume 25-50 mL and not less than the drug's own volume (clinical-reference §1.5 A20)."""
     limit = protocol.dose_limit("R4")
     low = limit.quantity("minimum_ml").value
     high = limit.quantity("maximum_ml").value
@@ -629,31 +629,63 @@ def _rate(request: DoseRequest, calculations: list[Calculation]) -> Decimal | No
 # From a patient snapshot
 
 
+def stored_products(snapshot: PatientSnapshot) -> tuple[StemCellProduct, ...]:
+    """The stem-cell products still stored: every recorded product not yet infused (decisions.md A24)."""
+    return tuple(p for p in snapshot.stem_cell_products if p.infused_on is None)
+
+
 def stem_cells_per_kg(snapshot: PatientSnapshot, weight_kg: Decimal) -> tuple[Decimal | None, Decimal | None]:
-    """Best CD34+/kg and MNC/kg over the stored products, per kg of current weight (decisions.md A15)."""
-    cd34 = [p.total_cd34_cells / weight_kg for p in snapshot.stem_cell_products
+    """CD34+/kg and MNC/kg of the stored products, per kg of the current weight (decisions.md A15, A24): the cells
+    of every stored, not infused product of one kind are summed; peripheral blood and marrow are never mixed."""
+    products = stored_products(snapshot)
+    cd34 = [p.total_cd34_cells for p in products
             if p.product_type is StemCellProductType.PBSC and p.total_cd34_cells is not None]
-    mnc = [p.total_mononuclear_cells / weight_kg for p in snapshot.stem_cell_products
+    mnc = [p.total_mononuclear_cells for p in products
            if p.product_type is StemCellProductType.BONE_MARROW and p.total_mononuclear_cells is not None]
-    return (max(cd34) if cd34 else None, max(mnc) if mnc else None)
+    return (sum(cd34, Decimal(0)) / weight_kg if cd34 else None, sum(mnc, Decimal(0)) / weight_kg if mnc else None)
+
+
+def cleared_rules(decisions: Iterable[ChairDecision]) -> frozenset[str]:
+    """The rules whose latest chair decision clears them. A decision clears exactly the rule it names, nothing
+    more (decisions.md A35): a decision on S1 at screening does not clear the S2 dose gate."""
+    latest: dict[str, ChairDecision] = {}
+    for decision in sorted(decisions, key=lambda d: d.at):
+        latest[decision.criterion] = decision
+    return frozenset(rule for rule, decision in latest.items() if decision.cleared)
+
+
+def current_weight(snapshot: PatientSnapshot, protocol: ProtocolDefinition) -> Decimal:
+    """The weight for the dose and every per-kg figure: measured within the site's window (default 7 days) before the
+    planned treatment date (decisions.md A20). Otherwise an InputError naming the field."""
+    window = int(protocol.site("weight_max_age_days"))
+    if snapshot.weight_kg is None:
+        raise InputError("weight_kg", "the patient's weight is not recorded")
+    measured = snapshot.weight_measured_on
+    if measured is None:
+        raise InputError("weight_measured_on", f"the date of the weighing is not recorded; the dose uses a weight "
+                         f"measured within {window} days before the treatment date (decisions.md A20)")
+    first = date.fromordinal(snapshot.planned_treatment_date.toordinal() - window)
+    if not first <= measured <= snapshot.planned_treatment_date:
+        raise InputError("weight_measured_on", f"the weight was measured on {measured}, not within {window} days before "
+                         f"the treatment date {snapshot.planned_treatment_date} ({first} to "
+                         f"{snapshot.planned_treatment_date}); weigh the patient again (decisions.md A20)")
+    return snapshot.weight_kg
 
 
 def dose_request_from_snapshot(snapshot: PatientSnapshot, *, mci_per_kg: Decimal, preparation: str | None = None,
                                protocol: ProtocolDefinition | None = None, **overrides: object) -> DoseRequest:
-    """A :class:`DoseRequest` with weight, diagnosis, stem cells and prior courses taken from the snapshot."""
-    if snapshot.weight_kg is None:
-        raise InputError("weight_kg", "the patient's weight is not recorded")
-    cd34, mnc = stem_cells_per_kg(snapshot, snapshot.weight_kg)
-    prior = sum((c.mci_per_kg for c in snapshot.prior_mibg_courses), Decimal(0))
-    last = max((c.infusion_date for c in snapshot.prior_mibg_courses), default=None)
-    cleared = {d.criterion for d in snapshot.chair_decisions if d.cleared}
-    # A chair decision recorded at screening (e.g. on S1 at exactly 12 mCi/kg) also clears the dose limit
-    # that asks the same question (S2), as the protocol data says: one decision, not two (decisions.md A2).
+    """A :class:`DoseRequest` with weight, diagnosis, stem cells and prior courses taken from the snapshot.
+
+    The weight must be current (A20); stem cells are the stored products summed per kind (A24); each prior course
+    counts total mCi / weight when its total is recorded (A25); chair decisions clear exactly the rules they name
+    (A35)."""
     protocol = protocol or load_protocol()
-    clearances = frozenset(cleared | {limit.id for limit in protocol.dose_limits if limit.chair_clearable
-                                      and cleared & set(limit.params.get("cleared_by_screening_decisions_on", ()))})
+    weight = current_weight(snapshot, protocol)
+    cd34, mnc = stem_cells_per_kg(snapshot, weight)
+    prior = sum((c.counted_mci_per_kg for c in snapshot.prior_mibg_courses), Decimal(0))
+    last = max((c.infusion_date for c in snapshot.prior_mibg_courses), default=None)
     values: dict[str, object] = {
-        "weight_kg": snapshot.weight_kg,
+        "weight_kg": weight,
         "mci_per_kg": mci_per_kg,
         "diagnosis": snapshot.diagnosis.kind if snapshot.diagnosis else DiagnosisKind.NEUROBLASTOMA,
         "preparation": preparation,
@@ -662,7 +694,7 @@ def dose_request_from_snapshot(snapshot: PatientSnapshot, *, mci_per_kg: Decimal
         "prior_mci_per_kg": prior,
         "last_mibg_date": last,
         "treatment_date": snapshot.planned_treatment_date,
-        "chair_clearances": clearances,
+        "chair_clearances": cleared_rules(snapshot.chair_decisions),
     }
     values.update(overrides)
     return DoseRequest(**values)  # type: ignore[arg-type]

@@ -16,11 +16,18 @@ from decimal import Decimal
 from functools import cached_property
 
 from mibg.core.calendar import add_months, age_in_years, birthday
-from mibg.core.dosing import stem_cells_per_kg
+from mibg.core.dosing import (
+    cleared_rules,
+    dose_request_from_snapshot,
+    plan_dose,
+    stem_cells_per_kg,
+    stored_products,
+)
+from mibg.core.errors import InputError
 from mibg.core.labs import lab_definition, to_canonical
-from mibg.core.results import CriterionResult, InputUsed, Overall, Status
-from mibg.core.snapshot import Attestation, LabResult, PatientSnapshot
-from mibg.core.vocabulary import PerformanceScale, UrinalysisProtein
+from mibg.core.results import CriterionResult, InputUsed, Overall, Severity, Status
+from mibg.core.snapshot import Attestation, ChairDecision, LabResult, PatientSnapshot, PriorMibgCourse
+from mibg.core.vocabulary import DiagnosisKind, PerformanceScale, Sex, UrinalysisProtein
 from mibg.protocol import Criterion, ProtocolDefinition, load_protocol
 
 MET, NOT_MET, UNKNOWN, REVIEW = Status.MET, Status.NOT_MET, Status.UNKNOWN, Status.NEEDS_REVIEW
@@ -34,12 +41,29 @@ _COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
 _COMPARE_WORDS = {">": "above", ">=": "at least", "<": "below", "<=": "at most"}
 
 
+#: How a chair decision that did not come from the application is shown (decisions.md A27).
+UNVERIFIED_DECISION = "recorded outside the application, unverified"
+
+
 @dataclass(frozen=True, slots=True)
 class EligibilityResult:
     protocol_label: str
     treatment_date: date
     overall: Overall
     criteria: tuple[CriterionResult, ...]
+    #: Warnings that never change the result (e.g. a planned treatment date already in the past).
+    warnings: tuple[str, ...] = ()
+    #: Criteria whose status rests on a chair decision recorded outside the application (decisions.md A27).
+    unverified_decisions: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        """The overall result in words, saying what it depends on (decisions.md A27)."""
+        text = str(self.overall)
+        if self.unverified_decisions:
+            text += (f", depending on chair decisions {UNVERIFIED_DECISION} "
+                     f"({', '.join(self.unverified_decisions)})")
+        return text
 
     def by_status(self, status: Status) -> tuple[CriterionResult, ...]:
         return tuple(c for c in self.criteria if c.status is status)
@@ -52,6 +76,9 @@ class EligibilityResult:
             "protocol": self.protocol_label,
             "treatment_date": self.treatment_date.isoformat(),
             "overall": str(self.overall),
+            "verdict": self.verdict,
+            "warnings": list(self.warnings),
+            "unverified_decisions": list(self.unverified_decisions),
             "criteria": [
                 {
                     "id": c.id,
@@ -88,12 +115,26 @@ def overall_result(results: Iterable[CriterionResult]) -> Overall:
     return Overall.ELIGIBLE
 
 
-def evaluate_eligibility(snapshot: PatientSnapshot, protocol: ProtocolDefinition | None = None) -> EligibilityResult:
-    """Evaluate every criterion of the protocol for ``snapshot`` on its planned treatment date."""
+def evaluate_eligibility(snapshot: PatientSnapshot, protocol: ProtocolDefinition | None = None, *,
+                         decisions_signed_in_application: bool = False, today: date | None = None) -> EligibilityResult:
+    """Evaluate every criterion of the protocol for ``snapshot`` on its planned treatment date.
+
+    ``decisions_signed_in_application``: the snapshot's chair decisions were signed in the application by a user
+    with the chair role. Otherwise (a file read by the command) they are shown as recorded outside the
+    application, unverified, and the verdict says it depends on them (decisions.md A27).
+    ``today``: the day of the screening, for the warning about a planned treatment date already past.
+    """
     protocol = protocol or load_protocol()
-    context = _Context(snapshot, protocol)
+    context = _Context(snapshot, protocol, decisions_signed_in_application)
     results = tuple(_apply_chair_decision(_evaluate(criterion, context), context) for criterion in protocol.criteria)
-    return EligibilityResult(protocol.label, snapshot.planned_treatment_date, overall_result(results), results)
+    unverified = () if decisions_signed_in_application else tuple(r.id for r in results if r.cleared_by)
+    warnings: list[str] = []
+    if today is not None and snapshot.planned_treatment_date < today:
+        warnings.append(f"The planned treatment date {snapshot.planned_treatment_date} is already past (today is "
+                        f"{today}): every window and age was computed for that date. Set the date the patient will "
+                        "be treated and screen again.")
+    return EligibilityResult(protocol.label, snapshot.planned_treatment_date, overall_result(results), results,
+                             tuple(warnings), unverified)
 
 
 def _evaluate(criterion: Criterion, context: _Context) -> CriterionResult:
@@ -105,17 +146,27 @@ def _evaluate(criterion: Criterion, context: _Context) -> CriterionResult:
 
 
 def _apply_chair_decision(result: CriterionResult, context: _Context) -> CriterionResult:
-    """Only a recorded chair decision clears "needs review" (decisions.md H5, X1)."""
+    """Only a recorded chair decision clears "needs review" (decisions.md H5, X1), and it clears exactly the
+    criterion it names (decisions.md A35): a decision on S1 leaves the S2 dose gate as it was."""
     if result.status is not REVIEW:
         return result
     decisions = [d for d in context.snapshot.chair_decisions if d.criterion == result.id]
     if not decisions:
         return result
     decision = max(decisions, key=lambda d: d.at)
-    who = f"{decision.by} on {decision.at.date().isoformat()}: {decision.reason}"
+    who = context.decision_text(decision)
+    scope = _DECISION_SCOPE.get(result.id, "")
     if decision.cleared:
-        return result._replace(status=MET, reason=f"Cleared by the study chair ({who}). {result.reason}", cleared_by=who)
+        return result._replace(status=MET, reason=f"Cleared by the study chair ({who}). {result.reason}{scope}",
+                               cleared_by=who)
     return result._replace(status=NOT_MET, reason=f"Not cleared by the study chair ({who}). {result.reason}", cleared_by=who)
+
+
+#: What a decision on a criterion does not clear, said wherever it is shown (decisions.md A35).
+_DECISION_SCOPE = {
+    "S1": (" This decision clears S1 only: a dose of 12 mCi/kg or more without adequate stem cells is still blocked "
+           "by the S2 dose gate until the study chair decides S2 with the planned dose shown (decisions.md A35)."),
+}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -123,10 +174,48 @@ def _apply_chair_decision(result: CriterionResult, context: _Context) -> Criteri
 
 
 class _Context:
-    def __init__(self, snapshot: PatientSnapshot, protocol: ProtocolDefinition) -> None:
+    def __init__(self, snapshot: PatientSnapshot, protocol: ProtocolDefinition, decisions_signed: bool = False) -> None:
         self.snapshot = snapshot
         self.protocol = protocol
         self.day = snapshot.planned_treatment_date
+        self.decisions_signed = decisions_signed
+
+    def decision_text(self, decision: ChairDecision) -> str:
+        """Who decided, when and why; a decision not signed in the application says so (decisions.md A27)."""
+        text = f"{decision.by} on {decision.at.date().isoformat()}: {decision.reason}"
+        return text if self.decisions_signed else f"{text}; {UNVERIFIED_DECISION}"
+
+    @property
+    def weight_missing(self) -> tuple[str, ...]:
+        """The field to fill in when the current weight is unusable: the weight itself, or its date (A20)."""
+        return ("weight_kg",) if self.snapshot.weight_kg is None else ("weight_measured_on",)
+
+    @cached_property
+    def dose_clearances(self) -> frozenset[str]:
+        """The dose limits the chair cleared by name (S2, R2): a decision clears exactly the rule it names (A35)."""
+        return cleared_rules(self.snapshot.chair_decisions)
+
+    def latest_decision(self, rule: str) -> ChairDecision | None:
+        return max((d for d in self.snapshot.chair_decisions if d.criterion == rule), key=lambda d: d.at, default=None)
+
+    def cleared_text(self, rule: str) -> str:
+        decision = self.latest_decision(rule)
+        return self.decision_text(decision) if decision else ""
+
+    @cached_property
+    def weight(self) -> tuple[Decimal | None, str]:
+        """(weight, description): the weight every per-kg figure uses, None when it is missing or older than the
+        site's window before the treatment date (decisions.md A20)."""
+        s = self.snapshot
+        window = int(self.protocol.site("weight_max_age_days"))
+        if s.weight_kg is None:
+            return None, "no current weight recorded"
+        if s.weight_measured_on is None:
+            return None, f"the weight of {s.weight_kg} kg has no date of weighing (it must be within {window} days)"
+        if self.is_stale(s.weight_measured_on, self.day - timedelta(days=window)):
+            return None, (f"the weight of {s.weight_kg} kg was measured on {s.weight_measured_on}, not within {window} "
+                          f"days before {self.day} (decisions.md A20): weigh the patient again")
+        return s.weight_kg, f"{s.weight_kg} kg measured on {s.weight_measured_on}"
 
     @cached_property
     def lab_window_start(self) -> date:
@@ -146,14 +235,19 @@ class _Context:
 
     @cached_property
     def stem_cells(self) -> tuple[bool | None, str]:
-        """(adequate, description); adequate is None when the weight needed for per-kg figures is missing."""
+        """(adequate, description); adequate is None when the weight needed for per-kg figures is missing or old.
+
+        The cells of every stored, not infused product of one kind are summed, per kg of the current weight
+        (decisions.md A15, A20, A24)."""
         s = self.snapshot
-        if not s.stem_cell_products:
-            return False, "no stored stem-cell product"
-        if s.weight_kg is None:
-            return None, "stored product(s) recorded but no current weight to express them per kg"
+        if not stored_products(s):
+            infused = " (every recorded product has been infused)" if s.stem_cell_products else ""
+            return False, f"no stored stem-cell product{infused}"
+        weight, weight_text = self.weight
+        if weight is None:
+            return None, f"stored product(s) recorded but {weight_text}, so they cannot be expressed per kg"
         gate = self.protocol.dose_limit("S2")
-        cd34, mnc = stem_cells_per_kg(s, s.weight_kg)
+        cd34, mnc = stem_cells_per_kg(s, weight)
         min_cd34 = gate.quantity("minimum_cd34_per_kg").value
         min_mnc = gate.quantity("minimum_mnc_per_kg").value
         adequate = (cd34 is not None and cd34 >= min_cd34) or (mnc is not None and mnc >= min_mnc)
@@ -162,12 +256,24 @@ class _Context:
             parts.append(f"PBSC {cd34:.2E} CD34+/kg (minimum {min_cd34:.1E}, optimum > {gate.quantity('optimum_cd34_per_kg').value:.0E})")
         if mnc is not None:
             parts.append(f"marrow {mnc:.2E} MNC/kg (minimum {min_mnc:.1E}, optimum > {gate.quantity('optimum_mnc_per_kg').value:.0E})")
-        return adequate, f"{'; '.join(parts)} at {s.weight_kg} kg"
+        return adequate, f"{'; '.join(parts)} at {weight_text}"
 
     @cached_property
-    def last_antitumour_therapy(self) -> date | None:
-        therapies = self.snapshot.anti_tumour_therapies or ()
-        return max((t.last_dose_on for t in therapies), default=None)
+    def therapies_recorded(self) -> list[str]:
+        """The snapshot fields still missing before "the last anti-tumour therapy" can be known (A21)."""
+        s = self.snapshot
+        return [name for name in ("anti_tumour_therapies", "radiotherapy") if getattr(s, name) is None]
+
+    @cached_property
+    def last_antitumour_therapy(self) -> tuple[date, str] | None:
+        """The end of the latest anti-tumour therapy of any kind: systemic, surgery aimed at the tumour, radiotherapy
+        to any field and 131I-MIBG itself (decisions.md A21), with what it was."""
+        s = self.snapshot
+        ends: list[tuple[date, str]] = [(t.last_dose_on, f"{t.description} ({t.kind.value})")
+                                        for t in s.anti_tumour_therapies or ()]
+        ends += [(r.completed_on, f"radiotherapy, {r.field.value.replace('_', ' ')} field") for r in s.radiotherapy or ()]
+        ends += [(c.infusion_date, "131I-MIBG") for c in s.prior_mibg_courses]
+        return max(ends, key=lambda end: end[0], default=None)
 
     @cached_property
     def _labs_by_test(self) -> dict[str, list[LabResult]]:
@@ -270,7 +376,9 @@ def check_pheo_diagnosis(c: Criterion, ctx: _Context) -> CriterionResult:
 
 
 def check_mibg_scan(c: Criterion, ctx: _Context) -> CriterionResult:
-    """D3 (avid) and D5 (evaluable): within 42 days before enrolment, after the last anti-tumour therapy (A9)."""
+    """D3 (avid) and D5 (evaluable): within 42 days before enrolment, after the last anti-tumour therapy of any
+    kind (A9, A21). D5 says "within 6 weeks of study entry": a scan after enrolment and on or before the treatment
+    date counts too (``counts_after_entry``)."""
     s = ctx.snapshot
     window = int(c.quantity("window_days").value)
     requires = c.params["requires"]
@@ -279,27 +387,34 @@ def check_mibg_scan(c: Criterion, ctx: _Context) -> CriterionResult:
     else:
         # Not yet enrolled: the planned treatment date is later than any enrolment, so the window is stricter.
         reference, reference_name = s.planned_treatment_date, "the planned treatment date (no enrolment date yet)"
-    if s.anti_tumour_therapies is None:
-        return _unknown(c, "Anti-tumour therapies not recorded: cannot tell whether the scan follows the last therapy.",
-                        "anti_tumour_therapies")
-    last_therapy = ctx.last_antitumour_therapy
+    if ctx.therapies_recorded:
+        return _unknown(c, "Prior anti-tumour therapy (systemic, surgery, radiotherapy) not fully recorded: cannot tell "
+                        "whether the scan follows the last therapy (decisions.md A21).", *ctx.therapies_recorded)
+    last = ctx.last_antitumour_therapy
+    last_therapy = last[0] if last else None
     earliest = reference - timedelta(days=window)
+    latest_day = reference
+    if c.params.get("counts_after_entry") and s.enrolment_date is not None:
+        latest_day = min(s.enrolment_date + timedelta(days=window), ctx.day)
     if not s.mibg_scans:
         return _unknown(c, "No MIBG scan recorded.", "mibg_scans")
-    current = [scan for scan in s.mibg_scans if earliest <= scan.scan_date <= reference
+    current = [scan for scan in s.mibg_scans if earliest <= scan.scan_date <= latest_day
                and (last_therapy is None or scan.scan_date > last_therapy)]
     latest = max(s.mibg_scans, key=lambda scan: scan.scan_date)
-    therapy_text = f", after the last anti-tumour therapy ({last_therapy})" if last_therapy else ""
+    therapy_text = f", after the last anti-tumour therapy ({last[1]}, {last[0]})" if last else ""
+    span = (f"within {window} days of {reference_name} ({earliest} to {latest_day})" if latest_day != reference
+            else f"within {window} days before {reference_name} ({earliest} to {reference})")
     if not current:
-        return _unknown(c, f"No MIBG scan within {window} days before {reference_name} ({earliest} to {reference}){therapy_text}; "
-                        f"latest scan {latest.scan_date}. A new scan is needed.", "mibg_scans",
-                        inputs=[_scan_input(latest, requires)])
+        return _unknown(c, f"No MIBG scan {span}{therapy_text}; latest scan {latest.scan_date}. A new scan is needed.",
+                        "mibg_scans", inputs=[_scan_input(latest, requires)])
     qualifying = [scan for scan in current if getattr(scan, "avid" if requires == "avid" else "evaluable_disease")]
     word = "MIBG-avid tumour" if requires == "avid" else "MIBG-evaluable disease"
     if qualifying:
         best = max(qualifying, key=lambda scan: scan.scan_date)
-        return _result(c, MET, f"{word} on the scan of {best.scan_date}, {(reference - best.scan_date).days} days before "
-                       f"{reference_name}{therapy_text}.", [_scan_input(best, requires)])
+        offset = (reference - best.scan_date).days
+        when = f"{offset} days before" if offset >= 0 else f"{-offset} days after"
+        return _result(c, MET, f"{word} on the scan of {best.scan_date}, {when} {reference_name}{therapy_text}.",
+                       [_scan_input(best, requires)])
     best = max(current, key=lambda scan: scan.scan_date)
     return _result(c, NOT_MET, f"The scan of {best.scan_date} does not show {word}.", [_scan_input(best, requires)])
 
@@ -422,23 +537,29 @@ def check_informed_consent(c: Criterion, ctx: _Context) -> CriterionResult:
 
 
 def check_antitumour_therapy_washout(c: Criterion, ctx: _Context) -> CriterionResult:
-    therapies = ctx.snapshot.anti_tumour_therapies
-    if therapies is None:
-        return _unknown(c, "Prior anti-tumour therapy not recorded (record none explicitly if there was none).",
-                        "anti_tumour_therapies")
+    """T2: at least 14 days since any anti-tumour therapy: systemic, surgery aimed at the tumour, radiotherapy to any
+    field (local fields included) and 131I-MIBG itself; the end of the latest one counts (A10, A21)."""
+    if ctx.therapies_recorded:
+        return _unknown(c, "Prior anti-tumour therapy not fully recorded (systemic therapy and surgery, and radiotherapy "
+                        "to any field, count: decisions.md A21); record none explicitly if there was none.",
+                        *ctx.therapies_recorded)
     minimum = int(c.quantity("minimum_days").value)
-    if not therapies:
-        return _result(c, MET, "No prior anti-tumour therapy recorded.", [InputUsed("anti-tumour therapies", "none",
-                                                                                  field="anti_tumour_therapies")])
-    last = max(therapies, key=lambda t: t.last_dose_on)
-    days = (ctx.day - last.last_dose_on).days
-    inputs = [InputUsed(f"last dose of {last.description}", last.last_dose_on.isoformat(), field="anti_tumour_therapies")]
+    last = ctx.last_antitumour_therapy
+    if last is None:
+        return _result(c, MET, "No prior anti-tumour therapy, radiotherapy or 131I-MIBG recorded.",
+                       [InputUsed("anti-tumour therapies", "none", field="anti_tumour_therapies"),
+                        InputUsed("radiotherapy", "none", field="radiotherapy")])
+    ended, what = last
+    days = (ctx.day - ended).days
+    field = ("radiotherapy" if what.startswith("radiotherapy") else
+             "prior_mibg_courses" if what == "131I-MIBG" else "anti_tumour_therapies")
+    inputs = [InputUsed(f"end of {what}", ended.isoformat(), field=field)]
     if days >= minimum:
-        return _result(c, MET, f"{days} days from the last anti-tumour therapy ({last.description}, {last.last_dose_on}) to "
-                       f"{ctx.day}; at least {minimum} required.", inputs)
-    first = last.last_dose_on + timedelta(days=minimum)
-    return _result(c, NOT_MET, f"Only {days} days since {last.description} ({last.last_dose_on}); at least {minimum} days "
-                   f"are required: first allowed day {first} (decisions.md A10).", inputs)
+        return _result(c, MET, f"{days} days from the last anti-tumour therapy ({what}, {ended}) to {ctx.day}; at least "
+                       f"{minimum} required.", inputs)
+    first = ended + timedelta(days=minimum)
+    return _result(c, NOT_MET, f"Only {days} days since {what} ({ended}); at least {minimum} days are required: first "
+                   f"allowed day {first} (decisions.md A10, A21).", inputs)
 
 
 def check_radiotherapy_washout(c: Criterion, ctx: _Context) -> CriterionResult:
@@ -518,9 +639,9 @@ def check_prior_mibg(c: Criterion, ctx: _Context) -> CriterionResult:
     max_cumulative = c.quantity("maximum_cumulative_mci_per_kg").value
     minimum_course = c.quantity("minimum_course_mci_per_kg").value
     last = max(courses, key=lambda course: course.infusion_date)
-    prior = sum((course.mci_per_kg for course in courses), Decimal(0))
-    inputs = [InputUsed(f"131I-MIBG course {i + 1}", f"{course.mci_per_kg} mCi/kg at {course.weight_kg} kg",
-                        when=course.infusion_date.isoformat(), field="prior_mibg_courses")
+    prior = sum((course.counted_mci_per_kg for course in courses), Decimal(0))
+    inputs = [InputUsed(f"131I-MIBG course {i + 1}", _prior_course_text(course), when=course.infusion_date.isoformat(),
+                        field="prior_mibg_courses")
               for i, course in enumerate(sorted(courses, key=lambda course: course.infusion_date))]
     same_day = add_months(last.infusion_date, months)
     if ctx.day <= same_day:
@@ -528,7 +649,7 @@ def check_prior_mibg(c: Criterion, ctx: _Context) -> CriterionResult:
                        f"{ctx.day}; first allowed day {same_day + timedelta(days=1)} (decisions.md A13).", inputs)
     adequate, description = ctx.stem_cells
     if adequate is None:
-        return _unknown(c, f"Prior 131I-MIBG needs adequate stem cells: {description}.", "weight_kg", inputs=inputs)
+        return _unknown(c, f"Prior 131I-MIBG needs adequate stem cells: {description}.", *ctx.weight_missing, inputs=inputs)
     if not adequate:
         return _result(c, NOT_MET, f"Prior 131I-MIBG is allowed only with adequate stored stem cells ({description}).", inputs)
     planned = ctx.snapshot.planned_mci_per_kg
@@ -546,6 +667,59 @@ def check_prior_mibg(c: Criterion, ctx: _Context) -> CriterionResult:
                    f"most {max_cumulative - prior} mCi/kg may be planned.", inputs)
 
 
+def _prior_course_text(course: PriorMibgCourse) -> str:
+    if course.total_mci is None:
+        return f"{course.mci_per_kg} mCi/kg at {course.weight_kg} kg"
+    return (f"{course.total_mci} mCi / {course.weight_kg} kg = {course.counted_mci_per_kg} mCi/kg (recorded "
+            f"{course.mci_per_kg} mCi/kg; decisions.md A25)")
+
+
+# --------------------------------------------------------------------------------------------------------
+# The planned dose (decisions.md A26): the limits that depend on the patient, exactly as the planner checks them
+
+
+def check_planned_dose(c: Criterion, ctx: _Context) -> CriterionResult:
+    """With a planned mCi/kg, the planner's patient-dependent limits (R1 8-18, S2 stem-cell gate, T5 lifetime 60,
+    R2 pheo/PGL cap): a plan the planner would block is "not eligible at this dose", naming the rule and the largest
+    allowed value. A chair-clearable block is "needs review" until the chair decides that very rule (A35)."""
+    s = ctx.snapshot
+    planned = s.planned_mci_per_kg
+    if planned is None:
+        return _not_applicable(c, "no planned mCi/kg in the screening; the dose limits are checked when the dose is planned")
+    weight, weight_text = ctx.weight
+    if weight is None:
+        return _unknown(c, f"The planned {planned} mCi/kg cannot be checked: {weight_text}.", *ctx.weight_missing)
+    try:
+        plan = plan_dose(dose_request_from_snapshot(s, mci_per_kg=planned, protocol=ctx.protocol,
+                                                    chair_clearances=ctx.dose_clearances), ctx.protocol)
+    except InputError as error:
+        return _unknown(c, f"The planned dose cannot be checked: {error.field}: {error.message}", error.field)
+    inputs = [InputUsed("planned dose", str(planned), "mCi/kg", field="planned_mci_per_kg"),
+              InputUsed("weight", str(weight), "kg", when=str(s.weight_measured_on), field="weight_kg"),
+              InputUsed("activity", plan.activity.display(), field="planned_mci_per_kg")]
+    rules = {"R1", "S2", "T5", "R2"}
+    blocks = [f for f in plan.findings if f.severity is Severity.BLOCK and f.rule in rules]
+    cleared = [f for f in plan.findings if f.cleared_by and f.rule in rules]
+    largest = f" Largest allowed: {plan.max_activity_reason}." if plan.max_activity is not None else ""
+    if any(not f.chair_clearable for f in blocks):
+        text = " ".join(f"{f.rule}: {f.message}" for f in blocks)
+        return _result(c, NOT_MET, f"Not eligible at {planned} mCi/kg: {text}{largest}", inputs)
+    if blocks:
+        text = " ".join(f"{f.rule}: {f.message}" for f in blocks)
+        refused = [(f.rule, d) for f in blocks if (d := ctx.latest_decision(f.rule)) is not None and not d.cleared]
+        if refused:
+            who = "; ".join(f"{rule}: {ctx.decision_text(d)}" for rule, d in refused)
+            return _result(c, NOT_MET, f"Not cleared by the study chair ({who}). {text}{largest}", inputs,
+                           chair_clearable=True)._replace(cleared_by=who)
+        rules_named = " and ".join(f.rule for f in blocks)
+        return _result(c, REVIEW, f"{text}{largest} Only a study-chair decision on {rules_named} itself, taken with this "
+                       f"planned dose shown, clears it (decisions.md A35).", inputs, chair_clearable=True)
+    by = "; ".join(f"{f.rule} cleared by the study chair ({ctx.cleared_text(f.rule)})" for f in cleared)
+    result = _result(c, MET, f"{planned} mCi/kg x {weight} kg = {plan.activity.display()} is within the protocol's dose "
+                     f"limits for this patient.{' ' + by + '.' if by else ''}{largest}", inputs)
+    return result._replace(cleared_by=by) if by else result
+
+
 # --------------------------------------------------------------------------------------------------------
 # Stem cells (clinical-reference §1.3 S1-S3; decisions.md A2, A15)
 
@@ -555,7 +729,7 @@ def check_stem_cell_product(c: Criterion, ctx: _Context) -> CriterionResult:
     gate = ctx.protocol.dose_limit("S2").quantity("gate_mci_per_kg").value
     inputs = [InputUsed("stored stem cells", description, field="stem_cell_products")]
     if adequate is None:
-        return _unknown(c, f"Stem-cell adequacy cannot be judged: {description}.", "weight_kg", inputs=inputs)
+        return _unknown(c, f"Stem-cell adequacy cannot be judged: {description}.", *ctx.weight_missing, inputs=inputs)
     planned = ctx.snapshot.planned_mci_per_kg
     if adequate:
         return _result(c, MET, f"Adequate stored product: {description}.", inputs)
@@ -600,7 +774,7 @@ def check_lab_threshold(c: Criterion, ctx: _Context) -> CriterionResult:
     if applies_when:
         adequate, description = ctx.stem_cells
         if adequate is None:
-            return _unknown(c, f"Which platelet rule applies depends on the stem cells: {description}.", "weight_kg")
+            return _unknown(c, f"Which platelet rule applies depends on the stem cells: {description}.", *ctx.weight_missing)
         if (applies_when == "adequate") != adequate:
             return _not_applicable(c, f"stored stem cells are {'adequate' if adequate else 'not adequate'} ({description})")
     threshold = c.quantity("threshold")
@@ -724,22 +898,48 @@ def check_organ_disease(c: Criterion, ctx: _Context) -> CriterionResult:
 
 
 def check_pregnancy(c: Criterion, ctx: _Context) -> CriterionResult:
+    """X2 (decisions.md A23): pregnant or lactating excludes, whatever else is recorded. A negative pregnancy test
+    and contraception are asked only of a patient of childbearing potential; lactation of every female patient
+    aged 10 or over; a male patient needs no pregnancy record."""
     p = ctx.snapshot.pregnancy
-    if p is None:
-        return _unknown(c, "Pregnancy and childbearing potential not recorded.", "pregnancy")
-    if not p.childbearing_potential:
-        return _not_applicable(c, "not of childbearing potential",
-                               [InputUsed("childbearing potential", "no", when=str(p.assessed_on or ""), field="pregnancy")])
-    inputs = [InputUsed("pregnant", _yes_no(p.pregnant), when=str(p.assessed_on or ""), field="pregnancy.pregnant"),
-              InputUsed("lactating", _yes_no(p.lactating), when=str(p.assessed_on or ""), field="pregnancy.lactating"),
-              InputUsed("effective contraception", _yes_no(p.effective_contraception), field="pregnancy.effective_contraception")]
-    if p.pregnant or p.lactating:
-        return _result(c, NOT_MET, "Pregnant or lactating: excluded.", inputs)
+    sex = ctx.snapshot.sex
+    lactation_from = int(c.quantity("lactation_asked_from_age_years").value)
     window = int(ctx.protocol.site("pregnancy_status_max_age_days"))
-    if p.assessed_on is None or ctx.is_stale(p.assessed_on, ctx.day - timedelta(days=window)):
+    sex_input = InputUsed("sex", sex.value, field="sex")
+    if p is None:
+        if sex is Sex.MALE:
+            return _not_applicable(c, "male patient: no pregnancy record is needed (decisions.md A23)", [sex_input])
+        return _unknown(c, "Pregnancy and childbearing potential not recorded.", "pregnancy", inputs=[sex_input])
+    when = str(p.assessed_on or "")
+    pregnant = InputUsed("pregnant", _yes_no(p.pregnant), when=when, field="pregnancy.pregnant")
+    lactating = InputUsed("lactating", _yes_no(p.lactating), when=when, field="pregnancy.lactating")
+    potential = InputUsed("childbearing potential", _yes_no(p.childbearing_potential), when=when,
+                          field="pregnancy.childbearing_potential")
+    if p.pregnant or p.lactating:
+        return _result(c, NOT_MET, f"{'Pregnant' if p.pregnant else 'Lactating'}: excluded, whatever else is recorded "
+                       "(decisions.md A23).", [sex_input, potential, pregnant, lactating])
+    asks_lactation = sex is not Sex.MALE and ctx.age_years >= lactation_from
+    stale = p.assessed_on is None or ctx.is_stale(p.assessed_on, ctx.day - timedelta(days=window))
+    if not p.childbearing_potential:
+        inputs = [sex_input, potential]
+        if not asks_lactation:
+            why = "male patient" if sex is Sex.MALE else f"not of childbearing potential, under {lactation_from} years"
+            return _not_applicable(c, f"{why} (decisions.md A23)", inputs)
+        inputs.append(lactating)
+        if p.lactating is None:
+            return _unknown(c, f"Lactation is asked of every female patient aged {lactation_from} or over, also when not "
+                            "of childbearing potential (decisions.md A23).", "pregnancy.lactating", inputs=inputs)
+        if stale:
+            return _unknown(c, f"Lactation must be assessed within {window} days before {ctx.day} (decisions.md A20).",
+                            "pregnancy.assessed_on", inputs=inputs)
+        return _result(c, MET, f"Not of childbearing potential, not lactating (assessed {p.assessed_on}).", inputs)
+    inputs = [sex_input, potential, pregnant, lactating,
+              InputUsed("effective contraception", _yes_no(p.effective_contraception),
+                        field="pregnancy.effective_contraception")]
+    if stale:
         return _unknown(c, f"Pregnancy status must be assessed within {window} days before {ctx.day}.", "pregnancy.assessed_on",
                         inputs=inputs)
-    missing = [i.field for i in inputs if i.value == "not recorded"]
+    missing = [i.field for i in inputs[2:] if i.value == "not recorded"]
     if missing:
         return _unknown(c, "Pregnancy, lactation or contraception not recorded.", *missing, inputs=inputs)
     if not p.effective_contraception:
@@ -778,8 +978,9 @@ def check_proteinuria(c: Criterion, ctx: _Context) -> CriterionResult:
     d = ctx.snapshot.diagnosis
     if d is None:
         return _unknown(c, "Diagnosis not recorded.", "diagnosis.kind")
-    if not d.kind.is_pheo_or_paraganglioma:
-        return _not_applicable(c, f"diagnosis is {d.kind.value}")
+    if d.kind.value not in c.params["diagnoses"]:
+        scope = f"; {c.params['scope']}" if d.kind is DiagnosisKind.RELATED_TUMOR else ""
+        return _not_applicable(c, f"diagnosis is {d.kind.value.replace('_', ' ')}{scope}")
     p = ctx.snapshot.proteinuria
     if p is None:
         return _unknown(c, "Urinalysis protein not recorded.", "proteinuria")
@@ -822,6 +1023,7 @@ CHECKS: dict[str, Callable[[Criterion, _Context], CriterionResult]] = {
     "cytokine_washout": check_cytokine_washout,
     "prior_mibg": check_prior_mibg,
     "stem_cell_product": check_stem_cell_product,
+    "planned_dose": check_planned_dose,
     "lab_threshold": check_lab_threshold,
     "lab_uln_multiple": check_lab_uln_multiple,
     "marrow_metastasis_review": check_marrow_metastasis_review,

@@ -8,7 +8,7 @@ are exact decimals with their unit and reference range. ``mibg schema`` exports 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Annotated
 
 from pydantic import (
@@ -30,6 +30,7 @@ from mibg.core.vocabulary import (
     RadiotherapyField,
     Sex,
     StemCellProductType,
+    TherapyKind,
     TransfusionProduct,
     UrinalysisProtein,
 )
@@ -69,8 +70,13 @@ class MibgScan(_Frozen):
 
 
 class AntiTumourTherapy(_Frozen):
+    """A systemic therapy, a surgery aimed at the tumour or another anti-tumour therapy; ``last_dose_on`` is the
+    day it ended (last dose, day of the operation). Radiotherapy and 131I-MIBG have their own lists and count
+    as anti-tumour therapy too (decisions.md A21)."""
+
     description: str = Field(min_length=1)
     last_dose_on: date
+    kind: TherapyKind = TherapyKind.SYSTEMIC
 
 
 class Radiotherapy(_Frozen):
@@ -83,11 +89,40 @@ class CytokineDose(_Frozen):
     last_dose_at: AwareDatetime
 
 
+#: A prior course's total mCi may differ from mCi/kg x weight by 1 % of that product or by 0.5 mCi, whichever is
+#: larger (decisions.md A25): rounding of the recorded figures, never a different dose.
+PRIOR_COURSE_TOLERANCE_FRACTION = Decimal("0.01")
+PRIOR_COURSE_TOLERANCE_MCI = Decimal("0.5")
+
+
 class PriorMibgCourse(_Frozen):
     infusion_date: date
     mci_per_kg: Positive
-    weight_kg: Positive
+    weight_kg: WeightKg
     total_mci: Positive | None = None
+
+    @model_validator(mode="after")
+    def _figures_agree(self) -> PriorMibgCourse:
+        """mCi/kg, weight and total mCi must describe the same dose, or the lifetime total could be understated
+        (decisions.md A25)."""
+        if self.total_mci is None:
+            return self
+        product = self.mci_per_kg * self.weight_kg
+        tolerance = max(product * PRIOR_COURSE_TOLERANCE_FRACTION, PRIOR_COURSE_TOLERANCE_MCI)
+        if abs(self.total_mci - product) > tolerance:
+            raise ValueError(
+                f"mci_per_kg, weight_kg and total_mci disagree: {self.mci_per_kg} mCi/kg x {self.weight_kg} kg = "
+                f"{product.normalize():f} mCi, but total_mci is {self.total_mci} mCi (they may differ by at most "
+                f"{tolerance.normalize():f} mCi: 1 % or 0.5 mCi, decisions.md A25); correct the figure that is wrong")
+        return self
+
+    @property
+    def counted_mci_per_kg(self) -> Decimal:
+        """The mCi/kg this course counts for in the lifetime total: total mCi / weight when the total is recorded,
+        rounded up to 0.001 mCi/kg so the total is never understated; else the recorded mCi/kg (A14, A25)."""
+        if self.total_mci is None:
+            return self.mci_per_kg
+        return (self.total_mci / self.weight_kg).quantize(Decimal("0.001"), rounding=ROUND_CEILING)
 
 
 class StemCellProduct(_Frozen):
@@ -97,6 +132,8 @@ class StemCellProduct(_Frozen):
     total_mononuclear_cells: NonNegative | None = None
     collected_on: date | None = None
     label: str = ""
+    #: The day the product was given back; an infused product no longer counts as stored (decisions.md A24).
+    infused_on: date | None = None
 
     @model_validator(mode="after")
     def _count_for_type(self) -> StemCellProduct:
@@ -146,6 +183,16 @@ class PregnancyStatus(_Frozen):
     lactating: bool | None = None
     effective_contraception: bool | None = None
     assessed_on: date | None = None
+
+    @model_validator(mode="after")
+    def _not_contradictory(self) -> PregnancyStatus:
+        """Pregnant (or lactating) and "not of childbearing potential" cannot both be true (decisions.md A23)."""
+        if not self.childbearing_potential:
+            for name in ("pregnant", "lactating"):
+                if getattr(self, name):
+                    raise ValueError(f"{name} is yes but childbearing_potential is no: the record contradicts itself; "
+                                     f"correct {name} or childbearing_potential (decisions.md A23)")
+        return self
 
 
 class Infection(_Frozen):

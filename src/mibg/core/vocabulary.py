@@ -46,6 +46,15 @@ class TransfusionProduct(StrEnum):
     GRANULOCYTES = "granulocytes"
 
 
+class TherapyKind(StrEnum):
+    """What kind of anti-tumour therapy an entry of ``anti_tumour_therapies`` is (decisions.md A21). Radiotherapy
+    (``radiotherapy``) and 131I-MIBG (``prior_mibg_courses``) are recorded in their own lists and count too."""
+
+    SYSTEMIC = "systemic"
+    SURGERY = "surgery"
+    OTHER = "other"
+
+
 class RadiotherapyField(StrEnum):
     CRANIOSPINAL = "craniospinal"
     TOTAL_ABDOMINAL = "total_abdominal"

@@ -95,7 +95,7 @@ def snapshot_data(t: date, *, weight: str = "22.0", mci_per_kg: str = "18", atte
         ],
         "transfusions": [{"product": "red_cells", "given_at": dt(6, 14)}],
         "performance": {"scale": "lansky", "score": 80, "assessed_on": d(3)},
-        "pregnancy": {"childbearing_potential": False, "assessed_on": d(3)},
+        "pregnancy": {"childbearing_potential": False, "lactating": False, "assessed_on": d(3)},
         "on_hemodialysis": False,
         "infection_screen": {"assessed_on": d(3), "infections": []},
         "consent": {"signed": True, "signed_on": d(15), "signed_by": "mother (legal guardian)"},

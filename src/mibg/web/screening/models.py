@@ -33,7 +33,7 @@ class Evaluation(models.Model):
 
 class ChairDecision(models.Model):
     """The study chair's recorded, signed decision on a 'needs review' criterion or a clearable dose limit
-    (decisions.md H5, X1, A2, A3; A21: who approved is recorded)."""
+    (decisions.md H5, X1, A2, A3; clinical-reference §1.5 A21: who approved is recorded)."""
 
     course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="chair_decisions")
     criterion = models.CharField(max_length=10)

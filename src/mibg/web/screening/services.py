@@ -73,7 +73,8 @@ def snapshot_for(course: Course, data: dict[str, Any]) -> PatientSnapshot:
 
 
 def evaluate(user: Any, course: Course, snapshot: PatientSnapshot) -> Evaluation:
-    result = evaluate_eligibility(snapshot)
+    # The snapshot's chair decisions are this course's, signed here by a chair (snapshot_for): verified (A27, A35).
+    result = evaluate_eligibility(snapshot, decisions_signed_in_application=True, today=timezone.localdate())
     evaluation = Evaluation.objects.create(
         course=course, snapshot_json=snapshot.model_dump_json(), result_json=json.dumps(result.as_dict()),
         overall=str(result.overall), protocol_label=result.protocol_label, evaluated_by=user)
