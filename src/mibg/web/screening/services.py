@@ -109,10 +109,47 @@ def dosing_snapshot(course: Course) -> PatientSnapshot | None:
     return snapshot_for(course, data)
 
 
+class DecisionRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+#: Dose limits the chair decides only with the planned dose in front of them (decisions.md A35).
+DECIDED_WITH_THE_PLANNED_DOSE = frozenset({"S2", "R2"})
+
+
+def planned_dose(course: Course) -> dict[str, Any] | None:
+    """The planned dose of the latest evaluation, as the chair sees it before deciding a dose limit (A35): mCi/kg,
+    weight, activity and the PD criterion's result. None when the screening has no planned mCi/kg."""
+    from decimal import Decimal
+
+    from mibg.core.units import Activity
+
+    latest = latest_evaluation(course)
+    if latest is None:
+        return None
+    data = json.loads(latest.snapshot_json)
+    if not data.get("planned_mci_per_kg"):
+        return None
+    mci_per_kg = Decimal(str(data["planned_mci_per_kg"]))
+    weight = Decimal(str(data["weight_kg"])) if data.get("weight_kg") else None
+    pd = next((c for c in latest.result["criteria"] if c["id"] == "PD"), None)
+    return {"mci_per_kg": mci_per_kg, "weight_kg": weight, "weight_measured_on": data.get("weight_measured_on"),
+            "activity": Activity(mci_per_kg * weight).display() if weight is not None else None,
+            "status": pd["status"] if pd else "", "reason": pd["reason"] if pd else ""}
+
+
 def record_chair_decision(user: Any, signed_name: str, course: Course, criterion: str, cleared: bool, reason: str) -> ChairDecision:
-    """A signed decision (decisions.md H5, X1; A2, A3 for dose limits), then a fresh evaluation that includes it."""
+    """A signed decision (decisions.md H5, X1; A2, A3 for dose limits), then a fresh evaluation that includes it.
+
+    A decision clears exactly what it names, for this course (A35); a dose limit (S2, R2) is decided only when the
+    screening carries the planned dose the chair is shown."""
     if course.state_enum not in BEFORE_ADMINISTRATION:
         raise NotEditable(course.state_enum)
+    if criterion in DECIDED_WITH_THE_PLANNED_DOSE and planned_dose(course) is None:
+        raise DecisionRefused(f"{criterion} is a dose limit: the study chair decides it with the planned dose shown "
+                              "(decisions.md A35). Record the planned mCi/kg in the screening first.")
     with transaction.atomic():
         decision = ChairDecision.objects.create(course=course, criterion=criterion, cleared=cleared, reason=reason,
                                                 decided_by=user, signed_name=signed_name, decided_at=timezone.now())

@@ -64,7 +64,7 @@ GROUPS: tuple[Group, ...] = (
         Input("enrolment_date", "Enrolment date", "date", help="the MIBG scan window is counted back from it (A9)"),
         Input("weight_kg", "Weight", "decimal", unit="kg"),
         Input("weight_measured_on", "Weight measured on", "date"),
-        Input("planned_mci_per_kg", "Planned dose", "decimal", unit="mCi/kg", help="optional here; used for the cumulative-dose criterion"),
+        Input("planned_mci_per_kg", "Planned dose", "decimal", unit="mCi/kg", help="optional here; checked against the patient's dose limits (PD: 8-18, the 12 mCi/kg stem-cell gate, lifetime 60, pheo/PGL cap; A26)"),
     )),
     Group("diagnosis", "Diagnosis", (
         Input("kind", "Diagnosis", "choice", _choices(v.DiagnosisKind)),
@@ -84,10 +84,12 @@ GROUPS: tuple[Group, ...] = (
         Input("avid", "MIBG avid", "bool3"),
         Input("evaluable_disease", "Evaluable disease", "bool3"),
     ), repeated=True, blank_rows=2),
-    Group("anti_tumour_therapies", "Anti-tumour therapy", (
+    Group("anti_tumour_therapies", "Anti-tumour therapy: systemic therapy and surgery", (
         Input("description", "Therapy", "text"),
-        Input("last_dose_on", "Last dose on", "date"),
-    ), repeated=True, blank_rows=2, none_means_unrecorded=True),
+        Input("kind", "Kind", "choice", _choices(v.TherapyKind), help="systemic when left blank"),
+        Input("last_dose_on", "Ended on", "date", help="last dose; day of the operation"),
+    ), repeated=True, blank_rows=2, none_means_unrecorded=True,
+        help="radiotherapy to any field and prior 131I-MIBG count as anti-tumour therapy too (T2, the scan, A21)"),
     Group("radiotherapy", "Radiotherapy", (
         Input("field", "Field", "choice", _choices(v.RadiotherapyField)),
         Input("completed_on", "Completed on", "date"),
@@ -109,7 +111,9 @@ GROUPS: tuple[Group, ...] = (
         Input("total_mononuclear_cells", "Total mononuclear cells", "decimal", unit="cells"),
         Input("collected_on", "Collected on", "date"),
         Input("label", "Label", "text"),
-    ), repeated=True, blank_rows=1, help="totals; per-kg figures use the current weight (A15)"),
+        Input("infused_on", "Infused on", "date", help="a product given back no longer counts (A24)"),
+    ), repeated=True, blank_rows=1,
+        help="totals; products of one kind not infused are summed, per kg of a weight at most 7 days old (A15, A20, A24)"),
     Group("labs", "Laboratory results", (
         Input("test", "Test", "choice", _choices(v.LabTest), label_only=True),
         Input("value", "Value", "decimal"),

@@ -109,6 +109,8 @@ def chair_decision(request: HttpRequest, pk: int) -> HttpResponse:
                 services.record_chair_decision(request.user, name, course, data["criterion"], data["cleared"], data["reason"])
         except SignatureRefused as error:
             form.add_error("password", error.message)
+        except services.DecisionRefused as error:
+            form.add_error("criterion", error.message)
         except (AlreadySubmitted, services.NotEditable) as error:
             messages.error(request, error.message)
             return redirect("courses:detail", pk=pk)
@@ -116,4 +118,5 @@ def chair_decision(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Decision on {data['criterion']} recorded and signed; the course was evaluated again.")
             return redirect("courses:detail", pk=pk)
     return render(request, "mibg/screening/chair.html", {"form": form, "course": course, "patient": course.patient,
-                                                         "latest": services.latest_evaluation(course)})
+                                                         "latest": services.latest_evaluation(course),
+                                                         "planned": services.planned_dose(course)})
