@@ -98,3 +98,57 @@ def test_a_time_without_a_utc_offset_exits_2(tmp_path):
 def test_a_missing_file_exits_2_with_one_line(tmp_path):
     missing = tmp_path / "nobody.json"
     assert_bad_input(mibg_eligibility(str(missing)), "nobody.json")
+
+
+# ---- Issue 12: decisions read from a file are unverified (A27); contradictions refused; past dates warned ----------
+
+
+def write_snapshot(tmp_path, data):
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def chair(criterion_id):
+    return {"criterion": criterion_id, "cleared": True, "by": "Dr K. Vo (study chair)", "at": "2026-12-08T12:00:00-08:00",
+            "reason": "discussed at tumour board"}
+
+
+def test_chair_decisions_in_a_file_are_shown_unverified_and_the_command_does_not_exit_eligible(tmp_path):
+    # Exactly 12 mCi/kg without stem cells, S1 and S2 "cleared" in the file: the command cannot check who signed.
+    data = example_data() | {"stem_cell_products": [], "planned_mci_per_kg": "12",
+                             "chair_decisions": [chair("S1"), chair("S2")]}
+    done = mibg_eligibility(write_snapshot(tmp_path, data), "--json")
+    assert done.returncode == 3, done.stderr
+    result = json.loads(done.stdout)
+    assert result["overall"] == "eligible"
+    assert result["unverified_decisions"] == ["S1", "PD"]
+    assert "recorded outside the application, unverified" in result["verdict"]
+    text = mibg_eligibility(write_snapshot(tmp_path, data)).stdout
+    assert "Overall: ELIGIBLE, depending on chair decisions recorded outside the application, unverified (S1, PD)" in text
+
+
+def test_a_pregnant_patient_recorded_not_of_childbearing_potential_is_refused_naming_both_fields(tmp_path):
+    data = example_data() | {"pregnancy": {"childbearing_potential": False, "pregnant": True, "assessed_on": "2026-12-07"}}
+    assert_bad_input(mibg_eligibility(write_snapshot(tmp_path, data)), "pregnancy", "pregnant", "childbearing_potential")
+
+
+def test_a_prior_course_whose_figures_disagree_is_refused_naming_them(tmp_path):
+    # 12 mCi/kg x 20 kg = 240 mCi, recorded as 300 mCi.
+    course = {"infusion_date": "2026-01-15", "mci_per_kg": "12", "weight_kg": "20", "total_mci": "300"}
+    data = example_data() | {"prior_mibg_courses": [course]}
+    assert_bad_input(mibg_eligibility(write_snapshot(tmp_path, data)), "prior_mibg_courses.0", "mci_per_kg", "weight_kg",
+                     "total_mci")
+
+
+def test_25_mci_per_kg_is_not_eligible_at_this_dose_on_the_command_line(tmp_path):
+    done = mibg_eligibility(write_snapshot(tmp_path, example_data() | {"planned_mci_per_kg": "25"}))
+    assert done.returncode == 1
+    assert "Not eligible at 25 mCi/kg: R1" in done.stdout
+
+
+def test_a_planned_treatment_date_in_the_past_is_warned_about(tmp_path):
+    data = example_data() | {"planned_treatment_date": "2025-01-10", "enrolment_date": None}
+    data = {k: v for k, v in data.items() if v is not None}
+    done = mibg_eligibility(write_snapshot(tmp_path, data))
+    assert "Warning: The planned treatment date 2025-01-10 is already past" in done.stdout

@@ -426,3 +426,29 @@ def test_screening_for_a_treatment_date_already_past_gives_a_warning(today, warn
     assert result.overall is Overall.ELIGIBLE  # a warning never changes the result
     if warned:
         assert "2026-12-10 is already past" in result.warnings[0]
+
+
+# ---- The same kind of defect elsewhere: dates that must belong together ---------------------------------------------
+
+
+@pytest.mark.parametrize(("collected_on", "status"), [("2026-11-30", UNKNOWN), ("2026-12-01", MET), ("2026-12-02", MET),
+                                                      ("2026-12-10", MET), ("2026-12-11", UNKNOWN)])
+def test_the_24_hour_urine_must_follow_the_urinalysis_that_asked_for_it(collected_on, status):
+    # Sam (paraganglioma): trace protein on the urinalysis of 2026-12-01; treatment 2026-12-10 (A19).
+    data = example_data(PHEO)["proteinuria"] | {"urine_24h_collected_on": collected_on}
+    result = criterion("X5", base=PHEO, proteinuria=data)
+    assert result.status is status
+    if status is UNKNOWN:
+        assert result.missing == ("proteinuria.urine_24h_collected_on",)
+
+
+def test_a_24_hour_urine_without_a_date_leaves_x5_unknown():
+    data = example_data(PHEO)["proteinuria"]
+    data.pop("urine_24h_collected_on")
+    assert criterion("X5", base=PHEO, proteinuria=data).status is UNKNOWN
+
+
+def test_a_long_acting_cytokine_in_review_is_marked_for_the_chair():
+    result = criterion("T4", cytokines=[{"agent": "pegfilgrastim", "last_dose_at": "2026-11-30T09:00:00-08:00"}])
+    assert result.status is REVIEW
+    assert result.chair_clearable

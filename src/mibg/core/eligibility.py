@@ -603,7 +603,7 @@ def check_cytokine_washout(c: Criterion, ctx: _Context) -> CriterionResult:
         reasons = [text for s, text in problems if s is status]
         if reasons:
             missing = ["planned_infusion_start"] if status is UNKNOWN else []
-            return _result(c, status, " ".join(reasons), inputs, missing)
+            return _result(c, status, " ".join(reasons), inputs, missing, chair_clearable=status is REVIEW)
     return _result(c, MET, f"Every cytokine stopped at least {hours} h before the infusion.", inputs)
 
 
@@ -994,6 +994,15 @@ def check_proteinuria(c: Criterion, ctx: _Context) -> CriterionResult:
                         "proteinuria.urine_24h_protein_mg", inputs=inputs)
     inputs.append(InputUsed("24-hour urine protein", str(p.urine_24h_protein_mg), "mg/24 h",
                             when=str(p.urine_24h_collected_on or ""), field="proteinuria.urine_24h_protein_mg"))
+    # The collection answers the urinalysis that asked for it: dated, on or after it, not after the treatment date
+    # (A19, A20: the urinalysis work-up within 28 days).
+    collected = p.urine_24h_collected_on
+    if collected is None:
+        return _unknown(c, "The 24-hour urine collection has no date.", "proteinuria.urine_24h_collected_on", inputs=inputs)
+    if collected < p.urinalysis_on or collected > ctx.day:
+        return _unknown(c, f"The 24-hour urine of {collected} does not follow the urinalysis of {p.urinalysis_on} (or is "
+                        f"after {ctx.day}): it cannot answer the proteinuria it found.",
+                        "proteinuria.urine_24h_collected_on", inputs=inputs)
     if p.urine_24h_reference_upper_mg is None:
         return _unknown(c, "The 24-hour urine protein has no reference range.", "proteinuria.urine_24h_reference_upper_mg",
                         inputs=inputs)
