@@ -81,7 +81,7 @@ def test_the_enrollment_group_holds_every_criterion_with_age_and_diagnosis_coded
     study = _resource(bundle, "ResearchStudy")
     group = next(r for r in study["contained"] if r["resourceType"] == "Group")
     assert study["enrollment"] == [{"reference": "#enrollment"}]
-    assert len(group["characteristic"]) == len(load_protocol().criteria) == 32
+    assert len(group["characteristic"]) == len(load_protocol().criteria) == 33
     age = next(ch for ch in group["characteristic"] if ch["code"]["text"].startswith("P1"))
     assert age["code"]["coding"][0]["code"] == "30525-0"
     assert age["valueRange"]["low"]["value"] == Decimal("1")  # "Age > 1 year" (decisions.md A4), strict
