@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ctcae": ("mibg.commands.ctcae", "grade one laboratory value with CTCAE v5.0"),
     "serve": ("mibg.commands.serve", "run the web application (migrate, then serve)"),
     "demo": ("mibg.commands.demo", "load demo patients and users, then serve the web application"),
+    "patient": ("mibg.commands.patient", "register a patient by the identity rules of every door (decisions.md A34)"),
     "user": ("mibg.commands.user", "add a user, set a password, give or take roles, deactivate (audited)"),
     "audit": ("mibg.commands.audit", "verify the audit trail's hash chain (tamper evidence)"),
     "backup": ("mibg.commands.backup", "back up the database to a file, with a manifest (checksum, row counts)"),

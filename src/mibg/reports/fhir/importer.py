@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,8 +20,9 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from mibg.core.errors import InputError
+from mibg.core.identity import check_identity
 from mibg.core.labs import LABS, LOINC_TESTS, conversion_factor
-from mibg.core.units import MBQ_PER_MCI
+from mibg.core.units import MBQ_PER_MCI, parse_activity_mci, parse_weight_kg
 from mibg.reports.errors import ReportInputError
 from mibg.reports.fhir import codes as c
 from mibg.reports.fhir.jsonio import loads
@@ -254,16 +255,20 @@ def _patient(resource: Mapping[str, Any], state: _State) -> str:
     identifiers = resource.get("identifier") or []
     mrn = next((i.get("value") for i in identifiers if _has(i.get("type"), c.V2_0203, "MR")), None)
     if not mrn:
-        raise _Refusal("no medical record number (identifier of type MR)")
+        raise _Refusal("mrn: no medical record number (identifier of type MR)")
     names = resource.get("name") or []
     if not names or not names[0].get("family"):
-        raise _Refusal("no family name")
+        raise _Refusal("family_name: no family name")
     if not resource.get("birthDate"):
-        raise _Refusal("no birth date")
+        raise _Refusal("birth_date: no birth date")
     try:
-        patient = PatientIdentity(family=names[0]["family"], given=" ".join(names[0].get("given") or []),
-                                  mrn=str(mrn), birth_date=date.fromisoformat(resource["birthDate"]),
-                                  sex=str(resource.get("gender") or "unknown"))
+        # decisions.md A34, as at every other door: trimmed, 1-40 / 1-100 characters, a possible date of birth.
+        identity = check_identity({"mrn": mrn, "family_name": names[0]["family"],
+                                   "given_name": " ".join(names[0].get("given") or []) or None,
+                                   "birth_date": resource["birthDate"], "sex": resource.get("gender") or "unknown"},
+                                  datetime.now(UTC).astimezone().date())
+        patient = PatientIdentity(family=identity.family_name, given=identity.given_name, mrn=identity.mrn,
+                                  birth_date=identity.birth_date, sex=identity.sex.value)
     except (ReportInputError, ValueError) as error:
         raise _Refusal(str(error)) from None
     if state.patient is not None and state.patient != patient:
@@ -332,6 +337,10 @@ def _lab(resource: Mapping[str, Any], loinc: str, state: _State) -> str:
 def _weight(resource: Mapping[str, Any], state: _State) -> str:
     _status_final(resource)
     value = _in_unit(resource.get("valueQuantity"), ("kg",), "body weight")
+    try:
+        value = parse_weight_kg(value)  # the plausible range of the protocol definition, as at every door
+    except InputError as error:
+        raise _Refusal(str(error)) from None
     raw = resource.get("effectiveDateTime")
     if not isinstance(raw, str):
         raise _Refusal("missing time: no effectiveDateTime for the body weight")
@@ -393,12 +402,17 @@ def _activity_mci(q: Mapping[str, Any] | None, what: str) -> Decimal:
     unit = _unit(q)
     value = _number(q.get("value"), what)
     if unit == "mCi":
-        return value
-    if unit == "MBq":
-        return value / MBQ_PER_MCI
-    if unit == "GBq":
-        return value * 1000 / MBQ_PER_MCI
-    raise _Refusal(f"unit not convertible: '{unit}' for {what} (expected mCi, MBq or GBq)")
+        mci = value
+    elif unit == "MBq":
+        mci = value / MBQ_PER_MCI
+    elif unit == "GBq":
+        mci = value * 1000 / MBQ_PER_MCI
+    else:
+        raise _Refusal(f"unit not convertible: '{unit}' for {what} (expected mCi, MBq or GBq)")
+    try:
+        return parse_activity_mci(mci)  # the plausible range of the protocol definition, as at every door
+    except InputError as error:
+        raise _Refusal(f"{error} ({what})") from None
 
 
 def _medication_request(resource: Mapping[str, Any], state: _State) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 from django.db import transaction
 
 from mibg.core.errors import InputError
+from mibg.core.identity import mrn_key
 from mibg.core.labs import LABS, LOINC_TESTS
 from mibg.reports.errors import ReportInputError
 from mibg.reports.fhir import codes as c
@@ -231,8 +232,15 @@ def import_labs(user: Any, patient: Patient, course: Course | None, source: str 
         report.whole_refusal = "The file is not a FHIR Bundle (its resourceType must be 'Bundle')."
         return report
     entries = list(data.get("entry") or [])
-    others = sorted({m for e in entries if isinstance(e, Mapping) and isinstance(e.get("resource"), Mapping)
-                     and e["resource"].get("resourceType") == "Patient" for m in _mrns(e["resource"])} - {patient.mrn})
+    patients = [e for e in entries if isinstance(e, Mapping) and isinstance(e.get("resource"), Mapping)
+                and e["resource"].get("resourceType") == "Patient"]
+    for entry in patients:  # the patient is identified by the same rules as at every door, or nothing is stored
+        refused = import_bundle({"resourceType": "Bundle", "type": "collection", "entry": [entry]}).refused
+        if refused:
+            report.whole_refusal = f"The Bundle's patient cannot be identified: {refused[0].reason}. Nothing was stored."
+            return report
+    # decisions.md A34: MRNs that differ only in spaces or case are the same patient; any other MRN is another one.
+    others = sorted({m for e in patients for m in _mrns(e["resource"]) if mrn_key(m) != patient.mrn_key})
     if others:
         report.whole_refusal = (f"The Bundle is about another patient (MRN {', '.join(others)}), not MRN {patient.mrn}: "
                                 "nothing was stored.")
@@ -256,7 +264,7 @@ def import_labs(user: Any, patient: Patient, course: Course | None, source: str 
             assert isinstance(resource, Mapping)
             lab = single.labs[0]
             named = _subject_mrn(resource)
-            if named is not None and named != patient.mrn:
+            if named is not None and mrn_key(named) != patient.mrn_key:
                 report.refused.append(Line(label, f"the result names another patient (MRN {named})"))
                 continue
             if course is None:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
+from mibg.core.errors import InputError
+from mibg.core.units import parse_activity_mci
 from mibg.web.directives.models import ROUTES
 from mibg.web.forms import datetime_field, decimal_field
 
@@ -20,7 +22,10 @@ class AssayForm(forms.Form):
         value = self.cleaned_data["measured_mci"]
         if value <= 0:
             raise forms.ValidationError("The measured activity must be greater than zero.")
-        return value
+        try:  # the plausible range of the protocol definition, as the service and every other door check it
+            return parse_activity_mci(value, "measured_mci")
+        except InputError as error:
+            raise forms.ValidationError(error.message[:1].upper() + error.message[1:] + ".") from None
 
     def clean_specific_activity(self):
         value = self.cleaned_data["specific_activity"]
