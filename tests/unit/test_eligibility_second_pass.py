@@ -452,3 +452,29 @@ def test_a_long_acting_cytokine_in_review_is_marked_for_the_chair():
     result = criterion("T4", cytokines=[{"agent": "pegfilgrastim", "last_dose_at": "2026-11-30T09:00:00-08:00"}])
     assert result.status is REVIEW
     assert result.chair_clearable
+
+
+def test_a_decision_naming_pd_itself_clears_nothing_because_pd_is_decided_on_s2_or_r2():
+    result = no_stem_cells_at_12(chair_decision("S1", True), chair_decision("PD", True))
+    assert result.criterion("PD").status is REVIEW
+    assert result.overall is Overall.NEEDS_REVIEW
+
+
+@pytest.mark.parametrize(("signed_on", "status"), [("2026-11-25", MET), ("2026-11-26", MET), ("2026-11-27", UNKNOWN)])
+def test_consent_must_be_signed_on_or_before_the_enrolment_day(signed_on, status):
+    # Ava was enrolled on 2026-11-26 (P6: consent to become a study subject comes first).
+    consent = example_data()["consent"] | {"signed_on": signed_on}
+    assert criterion("P6", consent=consent).status is status
+
+
+@pytest.mark.parametrize(("start", "accepted"), [("2026-12-10T00:00:00-08:00", True), ("2026-12-10T23:59:00-08:00", True),
+                                                 ("2026-12-11T00:00:00-08:00", False), ("2026-12-09T23:59:00-08:00", False)])
+def test_the_planned_infusion_start_must_be_on_the_planned_treatment_date(start, accepted):
+    # T4 reads the start; every other window reads the date (2026-12-10): a start on another day is refused.
+    if accepted:
+        build(planned_infusion_start=start)
+        return
+    with pytest.raises(ValidationError) as error:
+        build(planned_infusion_start=start)
+    assert "planned_infusion_start" in str(error.value)
+    assert "planned_treatment_date" in str(error.value)

@@ -41,6 +41,9 @@ def test_dr_chen_clearing_s1_at_12_mci_per_kg_without_stem_cells_leaves_the_s2_g
     for shown in (b"12 mCi/kg", b"22.0 kg", b"264"):
         assert shown in page.content
     assert b"does not clear the S2 dose gate" in page.content
+    choices = dict(page.context["form"].fields["criterion"].choices)
+    assert "S2" in choices
+    assert "PD" not in choices  # PD is decided on the limit it names (S2), never on itself
     assert _decide(chair, course, "S1").status_code == 302
 
     latest = course.evaluations.order_by("-id").first()

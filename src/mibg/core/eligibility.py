@@ -148,7 +148,8 @@ def _evaluate(criterion: Criterion, context: _Context) -> CriterionResult:
 def _apply_chair_decision(result: CriterionResult, context: _Context) -> CriterionResult:
     """Only a recorded chair decision clears "needs review" (decisions.md H5, X1), and it clears exactly the
     criterion it names (decisions.md A35): a decision on S1 leaves the S2 dose gate as it was."""
-    if result.status is not REVIEW:
+    if result.status is not REVIEW or context.protocol.criterion(result.id).check == "planned_dose":
+        # PD is decided on the dose limit it names (S2, R2), never on PD itself: the planner reads the same decisions.
         return result
     decisions = [d for d in context.snapshot.chair_decisions if d.criterion == result.id]
     if not decisions:
@@ -528,6 +529,11 @@ def check_informed_consent(c: Criterion, ctx: _Context) -> CriterionResult:
         return _unknown(c, "The date of the signed consent is not recorded.", "consent.signed_on", inputs=inputs)
     if consent.signed_on > ctx.day:
         return _unknown(c, f"Consent dated {consent.signed_on}, after the planned treatment date.", "consent.signed_on", inputs=inputs)
+    entry = ctx.snapshot.enrolment_date
+    if entry is not None and consent.signed_on > entry:
+        return _unknown(c, f"Consent dated {consent.signed_on}, after the enrolment of {entry}: a patient is enrolled only "
+                        "after consenting; correct the date of the consent or of the enrolment.", "consent.signed_on",
+                        inputs=inputs)
     by = f" by {consent.signed_by}" if consent.signed_by else ""
     return _result(c, MET, f"Consent signed{by} on {consent.signed_on}.", inputs)
 

@@ -309,6 +309,11 @@ class PatientSnapshot(_Frozen):
             raise ValueError("birth_date is after planned_treatment_date")
         if self.enrolment_date and self.enrolment_date > self.planned_treatment_date:
             raise ValueError("enrolment_date is after planned_treatment_date")
+        # The 24-hour cytokine rule reads the start, every other window the date: they must be the same day.
+        start = self.planned_infusion_start
+        if start is not None and start.date() != self.planned_treatment_date:
+            raise ValueError(f"planned_infusion_start ({start.isoformat()}) is not on planned_treatment_date "
+                             f"({self.planned_treatment_date}): correct one of them")
         return self
 
 

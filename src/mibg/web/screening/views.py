@@ -86,8 +86,9 @@ def _reviewable(course) -> list[tuple[str, str]]:
     choices: list[tuple[str, str]] = []
     latest = services.latest_evaluation(course)
     if latest is not None:
+        # PD (the planned dose) is decided on the dose limit it names, S2 or R2, listed below (decisions.md A35).
         choices += [(c["id"], f"{c['id']} — {c['title']} ({c['status']})") for c in latest.result["criteria"]
-                    if c["status"] == "needs review" or c.get("chair_clearable")]
+                    if (c["status"] == "needs review" or c.get("chair_clearable")) and c["id"] != "PD"]
     choices += [(d.id, f"{d.id} — dose limit: {d.title}") for d in load_protocol().dose_limits if d.chair_clearable]
     return choices
 
