@@ -122,8 +122,10 @@ def free_port() -> int:
 class ServerProcess:
     """``mibg serve`` on ``data_dir`` (SQLite) or ``database_url`` (PostgreSQL), in local-trial mode."""
 
-    def __init__(self, data_dir: Path, database_url: str | None) -> None:
+    def __init__(self, data_dir: Path, database_url: str | None, *, serve_args: tuple[str, ...] = (),
+                 extra_env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.serve_args = serve_args
         self.database_url = database_url
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
@@ -133,7 +135,7 @@ class ServerProcess:
                     "DJANGO_SETTINGS_MODULE": "mibg.web.settings", "PYTHONUNBUFFERED": "1"})
         if database_url:
             env["DATABASE_URL"] = database_url
-        self.env = env
+        self.env = {**env, **(extra_env or {})}
 
     @property
     def sqlite_file(self) -> Path:
@@ -168,7 +170,8 @@ class ServerProcess:
         self.port = free_port()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "mibg.cli", "serve", "--port", str(self.port)], env=self.env, cwd=self.data_dir,
+                [sys.executable, "-m", "mibg.cli", "serve", "--port", str(self.port), *self.serve_args], env=self.env,
+                cwd=self.data_dir,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

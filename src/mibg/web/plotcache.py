@@ -1,4 +1,4 @@
-"""Drawn plots kept in a cache, keyed by everything they are drawn from.
+"""Drawn plots and retention fits kept in a cache, keyed by everything they are computed from.
 
 matplotlib takes 100-500 ms to draw one figure; the course page, the radiation page and the follow-up page
 each show one, and without this every view of an unchanged course drew it again (bench/RESULTS.md).
@@ -6,8 +6,12 @@ each show one, and without this every view of an unchanged course drew it again 
 The key is a SHA-256 of the plot's kind, the data it is drawn from (the repr of the frozen core results or of
 the stored values, which show every number and time), the clinic's time zone, and the source code of the
 modules that draw it. New data, a new setting or changed drawing code give a new key, so a stale plot is never
-shown; an entry is only ever replaced by the same drawing. The cache is Django's "plots" cache (settings.py:
-files under MIBG_DATA_DIR, shared by every server process).
+shown; an entry is only ever replaced by the same drawing. The cache is Django's "plots" cache (settings.py):
+Redis when MIBG_CACHE_URL is set, shared by every application server; otherwise files under MIBG_DATA_DIR,
+shared by one server's processes.
+
+Retention fits (:func:`remembered`) are keyed the same way: the readings, activity and weight they are fitted
+from, a digest of the whole protocol definition, and the source code of the core modules that compute them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 import inspect
 from collections.abc import Callable
 from functools import cache
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
@@ -28,6 +33,15 @@ def _code_version() -> str:
     from mibg.web.radiation import plots as radiation_plots
 
     source = "".join(inspect.getsource(module) for module in (plots, followup_plots, radiation_plots))
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+@cache
+def _core_version() -> str:
+    """A digest of the core modules a fit or a dose is computed by: new code, new keys."""
+    from mibg.core import decay, dosimetry, release
+
+    source = "".join(inspect.getsource(module) for module in (decay, dosimetry, release))
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
@@ -58,3 +72,23 @@ def drawn(kind: str, data: object, draw: Callable[[], str]) -> str:
         text = draw()
         store.set(key, text)
     return text
+
+
+T = TypeVar("T")
+
+
+def result_key(kind: str, data: object) -> str:
+    """The shared key of a computed core result: its kind, the core's code and every input (``data``'s repr)."""
+    text = f"{kind}\n{_core_version()}\n{data!r}"
+    return f"result:{kind}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def remembered(kind: str, data: object, compute: Callable[[], T]) -> T:
+    """``compute()``'s result for these inputs, from the shared cache when any server computed it before."""
+    store = caches["plots"]
+    key = result_key(kind, data)
+    value = store.get(key)
+    if value is None:
+        value = compute()
+        store.set(key, value)
+    return value  # type: ignore[no-any-return]

@@ -25,6 +25,10 @@ MIBG_EMAIL_HOST   event-report e-mail (mibg.web.eventreports.notify) in producti
                   tests read Django's in-memory outbox. MIBG_EVENT_REPORT_EMAILS: extra addresses (comma-separated)
                   that receive every event-report notification; MIBG_BASE_URL (e.g. https://mibg.example.org) makes
                   the link in the message absolute.
+MIBG_CACHE_URL    redis://host:6379/0 (or rediss://, unix://): the shared cache of drawn plots and retention fits,
+                  for more than one application server (production). Unset: files under MIBG_DATA_DIR, shared by
+                  the processes of one server only. MIBG_CACHE_PREFIX separates installations on one Redis
+                  (default "mibg").
 
 Sign-in rules (the values are here; the reasons in mibg.web.accounts.security): a user is locked out after
 5 failed passwords (or second-factor codes, or signature password re-entries) from one address, for 30
@@ -37,6 +41,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -257,12 +262,27 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [WEB_DIR / "static"]  # the stylesheet and the vendored htmx: nothing comes from a CDN
 STATIC_ROOT = DATA_DIR / "static"
 
-# Drawn plots (mibg.web.plotcache), keyed by their data and drawing code: files, so every server process
-# shares them. The default cache stays per process.
+# Drawn plots and retention fits (mibg.web.plotcache), keyed by everything they are computed from, so an entry is
+# never stale and needs no invalidation. With MIBG_CACHE_URL they live in Redis and every application server shares
+# them (the production layout in the README); otherwise in files, shared by one server's processes. The default
+# cache stays per process either way (nothing that must be shared lives in it: lockouts and sessions are in the
+# database).
+CACHE_URL = os.environ.get("MIBG_CACHE_URL", "").strip()
+CACHE_PREFIX = os.environ.get("MIBG_CACHE_PREFIX", "mibg").strip() or "mibg"
+RESULTS_TIMEOUT = 30 * 24 * 3600
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"MIBG_CACHE_URL={CACHE_URL.split('@')[-1]!r}: use a Redis URL such as "
+                                   "redis://127.0.0.1:6379/0 (or leave it unset for the local file cache)")
+    _RESULTS_CACHE: dict[str, Any] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                                      "KEY_PREFIX": f"{CACHE_PREFIX}:results", "TIMEOUT": RESULTS_TIMEOUT}
+else:
+    _RESULTS_CACHE = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                      "LOCATION": DATA_DIR / "plot-cache", "TIMEOUT": RESULTS_TIMEOUT,
+                      "OPTIONS": {"MAX_ENTRIES": 20000}}
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "plots": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": DATA_DIR / "plot-cache",
-              "TIMEOUT": 30 * 24 * 3600, "OPTIONS": {"MAX_ENTRIES": 20000}},
+    "plots": _RESULTS_CACHE,
 }
 
 # E-mail (event reports, issue 13 §3): SMTP from the environment in production, the console in a local trial.

@@ -44,6 +44,7 @@ from mibg.core.release import (
 )
 from mibg.core.rescue import RescueAssessment, StoredProduct, stem_cell_rescue
 from mibg.protocol import ProtocolDefinition, load_protocol
+from mibg.web import plotcache
 from mibg.web.audit.trail import field_values, log_changes
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import advance
@@ -340,9 +341,14 @@ def _fitted(readings: tuple[Reading, ...], administered: Any, weight: Decimal,
     hit = _FITS.get(key)
     if hit is not None and hit[0] is protocol:
         return hit[1]
-    retention = retention_fit(list(readings), protocol)
-    results = (retention, whole_body_dose(administered, weight, retention, protocol),
-               release_assessment(administered, retention, protocol))
+    def compute() -> tuple[Any, Any, Any]:
+        retention = retention_fit(list(readings), protocol)
+        return (retention, whole_body_dose(administered, weight, retention, protocol),
+                release_assessment(administered, retention, protocol))
+
+    # Then the shared cache (Redis with MIBG_CACHE_URL): a fit made by one application server serves the others.
+    results = plotcache.remembered("retention-fit", (readings, administered, weight, plotcache.protocol_key(protocol)),
+                                   compute)
     if len(_FITS) >= _FITS_KEPT:
         _FITS.clear()
     _FITS[key] = (protocol, results)
