@@ -10,6 +10,13 @@ from decimal import Decimal
 
 import pytest
 
+from mibg.core.cumulative import (
+    GIVEN_HERE,
+    RECORDED_AT_SCREENING,
+    PriorCourse,
+    course_mci_per_kg,
+    cumulative_dose,
+)
 from mibg.core.dosing import DoseRequest, plan_dose, specific_activity_field
 from mibg.core.readings import Infusion, OtherReading, ReadingEntry, reading_problems
 from mibg.core.release import _record_reasons, family_precautions
@@ -157,3 +164,26 @@ def test_a_calibration_more_than_14_days_from_the_administration_is_warned_about
     assert bool(warnings) == warned
     if warned:
         assert "calibration_span_warn_days" in warnings[0].message
+
+
+# ---- the cumulative mCi/kg and its rounding (decisions.md A14) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("administered", "weight", "per_kg"), [
+    ("396", "22.0", "18.000"),  # 396 / 22 = 18 exactly
+    ("396.011", "22.0", "18.001"),  # 18.0005 rounds UP, never understated
+    ("400", "22.0", "18.182"),  # 18.1818... -> 18.182
+    ("264", "22.0", "12.000"),  # 12 exactly stays 12
+])
+def test_a_course_counts_its_administered_mci_per_kg_rounded_up_to_0_001(administered, weight, per_kg):
+    assert course_mci_per_kg(Decimal(administered), Decimal(weight)) == Decimal(per_kg)
+
+
+def test_ava_has_a_course_given_here_and_one_recorded_at_screening_and_the_same_date_counts_once():
+    here = PriorCourse(date(2026, 6, 1), Decimal("18.000"), Decimal("22.0"), Decimal("396"), GIVEN_HERE)
+    elsewhere = PriorCourse(date(2025, 9, 1), Decimal("12.5"), Decimal("20"), Decimal("250"), RECORDED_AT_SCREENING)
+    same_day = PriorCourse(date(2026, 6, 1), Decimal("18"), Decimal("22"), None, RECORDED_AT_SCREENING)
+    dose = cumulative_dose([here], [elsewhere, same_day])
+    assert [c.where for c in dose.courses] == [RECORDED_AT_SCREENING, GIVEN_HERE]
+    assert dose.mci_per_kg == Decimal("30.500")  # 12.5 + 18.000
+    assert dose.total_mci == Decimal("646")  # 250 + 396

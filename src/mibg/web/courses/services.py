@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from decimal import ROUND_CEILING, Decimal
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -13,6 +13,13 @@ from django.utils import timezone
 
 from mibg.core import course_state
 from mibg.core.course_state import CourseFacts, CourseState
+from mibg.core.cumulative import (
+    GIVEN_HERE,
+    RECORDED_AT_SCREENING,
+    PriorCourse,
+    course_mci_per_kg,
+    cumulative_dose,
+)
 from mibg.web.audit.trail import log_changes, log_event
 from mibg.web.courses.models import Course, StateChange
 from mibg.web.patients.models import Patient
@@ -102,14 +109,12 @@ def take_step(user: Any, course: Course, event: str, version: int, note: str = "
         return advance(user, course, event, version, note=note, occurred_at=occurred_at)
 
 
-# ---- the patient's MIBG history (decisions.md A14) ------------------------------------------------------
-
-PER_KG_STEP = Decimal("0.001")
+# ---- the patient's MIBG history (decisions.md A14; the rule and its rounding: mibg.core.cumulative) -----------
 
 
 def administered_courses(patient: Patient, exclude: Course | None = None) -> list[dict[str, Any]]:
     """Courses given here, as the snapshot's prior courses. mCi/kg = administered mCi / that course's weight,
-    rounded up to 0.001 mCi/kg so the cumulative total is never understated (A14)."""
+    rounded up so the cumulative total is never understated (:func:`mibg.core.cumulative.course_mci_per_kg`)."""
     from mibg.web.treatment.models import Administration
 
     rows = Administration.objects.filter(course__patient=patient).select_related("directive", "course")
@@ -119,24 +124,32 @@ def administered_courses(patient: Patient, exclude: Course | None = None) -> lis
     for a in rows.order_by("started_at"):
         out.append({
             "infusion_date": timezone.localtime(a.started_at).date().isoformat(),
-            "mci_per_kg": str((a.administered_mci / a.directive.weight_kg).quantize(PER_KG_STEP, rounding=ROUND_CEILING)),
+            "mci_per_kg": str(course_mci_per_kg(a.administered_mci, a.directive.weight_kg)),
             "weight_kg": str(a.directive.weight_kg),
             "total_mci": str(a.administered_mci),
         })
     return out
 
 
+def _prior(entry: dict[str, Any], where: str) -> PriorCourse:
+    def number(key: str) -> Decimal | None:
+        return Decimal(str(entry[key])) if entry.get(key) not in (None, "") else None
+
+    return PriorCourse(date.fromisoformat(str(entry["infusion_date"])), Decimal(str(entry["mci_per_kg"])),
+                       number("weight_kg"), number("total_mci"), where)
+
+
 def cumulative(patient: Patient, courses: list[Course]) -> dict[str, Any]:
-    """Cumulative 131I-MIBG: courses given here plus earlier ones recorded at screening (by infusion date)."""
-    given = administered_courses(patient)
-    dates = {c["infusion_date"] for c in given}
-    external: list[dict[str, Any]] = []
+    """Cumulative 131I-MIBG (:func:`mibg.core.cumulative.cumulative_dose`): courses given here plus earlier ones
+    recorded at the latest screening."""
+    recorded: list[dict[str, Any]] = []
     for course in sorted(courses, key=lambda c: -c.number):
         if course.snapshot_json:
-            external = [c for c in json.loads(course.snapshot_json).get("prior_mibg_courses", [])
-                        if c["infusion_date"] not in dates]
+            recorded = json.loads(course.snapshot_json).get("prior_mibg_courses", [])
             break
-    entries = [{**c, "where": "recorded at screening"} for c in external] + [{**c, "where": "given here"} for c in given]
-    total = sum((Decimal(c["mci_per_kg"]) for c in entries), Decimal(0))
-    total_mci = sum((Decimal(c["total_mci"]) for c in entries if c.get("total_mci")), Decimal(0))
-    return {"entries": sorted(entries, key=lambda c: c["infusion_date"]), "mci_per_kg": total, "total_mci": total_mci}
+    dose = cumulative_dose([_prior(c, GIVEN_HERE) for c in administered_courses(patient)],
+                           [_prior(c, RECORDED_AT_SCREENING) for c in recorded])
+    entries = [{"infusion_date": c.infusion_date.isoformat(), "mci_per_kg": str(c.mci_per_kg),
+                "weight_kg": "" if c.weight_kg is None else str(c.weight_kg),
+                "total_mci": "" if c.total_mci is None else str(c.total_mci), "where": c.where} for c in dose.courses]
+    return {"entries": entries, "mci_per_kg": dose.mci_per_kg, "total_mci": dose.total_mci}

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from mibg.core.course_state import ORDER, CourseState
 from mibg.core.ctcae import CtcaeGrade, grade_lab, worst_grades
+from mibg.core.cumulative import course_mci_per_kg
 from mibg.core.errors import InputError
 from mibg.core.labs import LABS, LabValue, RowError, lab_value, parse_labs_csv
 from mibg.core.readings import clock_tolerance
@@ -41,7 +42,6 @@ from mibg.core.response import (
 from mibg.core.vocabulary import TransfusionProduct
 from mibg.web.audit.trail import field_values, log_changes
 from mibg.web.courses.models import Course
-from mibg.web.courses.services import PER_KG_STEP
 from mibg.web.directives.services import Refused
 from mibg.web.eventreports import services as event_reports
 from mibg.web.followup.models import (
@@ -410,6 +410,6 @@ def record_inrc(user: Any, course: Course, assessed_on: date, primary: str, meta
 
 
 def administered_mci_per_kg(administered_mci: Decimal, weight_kg: Decimal) -> Decimal:
-    """Administered activity / the directive's weight, rounded up to 0.001 mCi/kg as the patient's MIBG history
-    rounds it (mibg.web.courses.services.administered_courses, decisions.md A14)."""
-    return (administered_mci / weight_kg).quantize(PER_KG_STEP, rounding=ROUND_CEILING)
+    """Administered activity / the directive's weight, rounded up as the patient's MIBG history rounds it
+    (:func:`mibg.core.cumulative.course_mci_per_kg`, decisions.md A14)."""
+    return course_mci_per_kg(administered_mci, weight_kg)
