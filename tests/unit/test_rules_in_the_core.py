@@ -20,6 +20,7 @@ from mibg.core.cumulative import (
 from mibg.core.dosing import DoseRequest, plan_dose, specific_activity_field
 from mibg.core.readings import Infusion, OtherReading, ReadingEntry, reading_problems
 from mibg.core.release import _record_reasons, family_precautions
+from mibg.core.stem_cells import stem_cell_status
 from mibg.core.units import Activity
 from mibg.protocol import load_protocol
 
@@ -187,3 +188,24 @@ def test_ava_has_a_course_given_here_and_one_recorded_at_screening_and_the_same_
     assert [c.where for c in dose.courses] == [RECORDED_AT_SCREENING, GIVEN_HERE]
     assert dose.mci_per_kg == Decimal("30.500")  # 12.5 + 18.000
     assert dose.total_mci == Decimal("646")  # 250 + 396
+
+
+# ---- one stem-cell status for dosing and screening (clinical-reference §1.3 S1; decisions.md A15) --------------------
+
+
+@pytest.mark.parametrize(("cd34", "mnc", "adequate", "optimum"), [
+    ("999999", None, False, False), ("1E6", None, True, False), ("1000001", None, True, False),  # minimum 1 x 10^6
+    ("2E6", None, True, False), ("2000001", None, True, True),  # optimum > 2 x 10^6
+    (None, "99999999", False, False), (None, "1E8", True, False), (None, "200000001", True, True),  # marrow 1e8, 2e8
+    (None, None, False, False),
+])
+def test_one_stem_cell_status_judges_the_stored_product_at_its_boundaries(cd34, mnc, adequate, optimum):
+    status = stem_cell_status(None if cd34 is None else Decimal(cd34), None if mnc is None else Decimal(mnc))
+    assert (status.adequate, status.at_optimum) == (adequate, optimum)
+
+
+@pytest.mark.parametrize(("cd34", "adequate"), [("999999", False), ("1E6", True)])
+def test_the_dose_planner_reads_the_same_status(cd34, adequate):
+    plan = plan_dose(DoseRequest(weight_kg=Decimal(22), mci_per_kg=Decimal(11), cd34_per_kg=Decimal(cd34)))
+    assert plan.stem_cells_adequate is adequate
+    assert plan.stem_cells_adequate is stem_cell_status(Decimal(cd34), None).adequate

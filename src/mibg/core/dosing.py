@@ -22,6 +22,7 @@ from mibg.core.decay import DecayCorrection, activity_to_draw_at_calibration
 from mibg.core.errors import InputError
 from mibg.core.plausibility import plausible
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
+from mibg.core.stem_cells import stem_cell_status
 from mibg.core.units import (
     Activity,
     round_gbq,
@@ -270,22 +271,9 @@ class StemCells:
 
 
 def _stem_cells(request: DoseRequest, protocol: ProtocolDefinition) -> StemCells:
-    gate = protocol.dose_limit("S2")
-    min_cd34 = gate.quantity("minimum_cd34_per_kg").value
-    opt_cd34 = gate.quantity("optimum_cd34_per_kg").value
-    min_mnc = gate.quantity("minimum_mnc_per_kg").value
-    opt_mnc = gate.quantity("optimum_mnc_per_kg").value
-    cd34 = request.cd34_per_kg
-    mnc = request.marrow_mnc_per_kg
-    adequate = (cd34 is not None and cd34 >= min_cd34) or (mnc is not None and mnc >= min_mnc)
-    # "optimum > 2 x 10^6" is written with ">" (clinical-reference §1.3 S1).
-    at_optimum = (cd34 is not None and cd34 > opt_cd34) or (mnc is not None and mnc > opt_mnc)
-    parts = []
-    if cd34 is not None:
-        parts.append(f"PBSC {cd34:.3E} CD34+/kg (minimum {min_cd34:.1E})")
-    if mnc is not None:
-        parts.append(f"marrow {mnc:.3E} MNC/kg (minimum {min_mnc:.1E})")
-    return StemCells(adequate, at_optimum, "; ".join(parts) if parts else "no stored stem-cell product")
+    # The one stem-cell status, shared with the screening (mibg.core.stem_cells).
+    status = stem_cell_status(request.cd34_per_kg, request.marrow_mnc_per_kg, protocol)
+    return StemCells(status.adequate, status.at_optimum, status.description)
 
 
 def _stem_cell_optimum(request: DoseRequest, protocol: ProtocolDefinition, stem: StemCells) -> list[Finding]:

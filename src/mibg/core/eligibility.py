@@ -27,6 +27,7 @@ from mibg.core.errors import InputError
 from mibg.core.labs import lab_definition, to_canonical
 from mibg.core.results import CriterionResult, InputUsed, Overall, Severity, Status
 from mibg.core.snapshot import Attestation, ChairDecision, LabResult, PatientSnapshot, PriorMibgCourse
+from mibg.core.stem_cells import stem_cell_status
 from mibg.core.vocabulary import DiagnosisKind, PerformanceScale, Sex, UrinalysisProtein
 from mibg.protocol import Criterion, ProtocolDefinition, load_protocol
 
@@ -247,17 +248,9 @@ class _Context:
         weight, weight_text = self.weight
         if weight is None:
             return None, f"stored product(s) recorded but {weight_text}, so they cannot be expressed per kg"
-        gate = self.protocol.dose_limit("S2")
-        cd34, mnc = stem_cells_per_kg(s, weight)
-        min_cd34 = gate.quantity("minimum_cd34_per_kg").value
-        min_mnc = gate.quantity("minimum_mnc_per_kg").value
-        adequate = (cd34 is not None and cd34 >= min_cd34) or (mnc is not None and mnc >= min_mnc)
-        parts = []
-        if cd34 is not None:
-            parts.append(f"PBSC {cd34:.2E} CD34+/kg (minimum {min_cd34:.1E}, optimum > {gate.quantity('optimum_cd34_per_kg').value:.0E})")
-        if mnc is not None:
-            parts.append(f"marrow {mnc:.2E} MNC/kg (minimum {min_mnc:.1E}, optimum > {gate.quantity('optimum_mnc_per_kg').value:.0E})")
-        return adequate, f"{'; '.join(parts)} at {weight_text}"
+        # The one stem-cell status, shared with the dose planner (mibg.core.stem_cells).
+        status = stem_cell_status(*stem_cells_per_kg(s, weight), self.protocol)
+        return status.adequate, f"{status.description} at {weight_text}"
 
     @cached_property
     def therapies_recorded(self) -> list[str]:
