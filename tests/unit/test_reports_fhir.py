@@ -228,3 +228,81 @@ def test_the_shipped_example_bundle_imports_completely():
     assert imported.refused == ()
     assert imported.patient.mrn == "EX-001"
     assert imported.directive.activity_mci == Decimal(396)
+
+
+# ---- every exported code is a code of its code system (FHIR R4 4.0.1; codes are case-sensitive) ---------------
+
+#: The code systems the export uses, with their codes as published for FHIR R4 (terminology.hl7.org), or the
+#: codes this software chose (LOINC, SNOMED CT: checked against the references named in mibg.reports.fhir.codes;
+#: UCUM: the case-sensitive UCUM expressions of the units used, each a valid UCUM term).
+CODE_SYSTEMS = {
+    "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness": {"Serious", "Non-serious"},
+    "http://terminology.hl7.org/CodeSystem/adverse-event-severity": {"mild", "moderate", "severe"},
+    "http://terminology.hl7.org/CodeSystem/adverse-event-outcome": {
+        "resolved", "recovering", "ongoing", "resolvedWithSequelae", "fatal", "unknown"},
+    "http://terminology.hl7.org/CodeSystem/condition-clinical": {
+        "active", "recurrence", "relapse", "inactive", "remission", "resolved"},
+    "http://terminology.hl7.org/CodeSystem/condition-ver-status": {
+        "unconfirmed", "provisional", "differential", "confirmed", "refuted", "entered-in-error"},
+    "http://terminology.hl7.org/CodeSystem/dose-rate-type": {"calculated", "ordered"},
+    "http://terminology.hl7.org/CodeSystem/observation-category": {
+        "social-history", "vital-signs", "imaging", "laboratory", "procedure", "survey", "exam", "therapy", "activity"},
+    "http://terminology.hl7.org/CodeSystem/v2-0203": {"MR"},
+    "http://loinc.org": {*LOINC_UCUM, "29463-7"},
+    "http://snomed.info/sct": {"395789007", "432328008", "47625008", "399315003"},
+    "http://unitsofmeasure.org": {"/kg", "1", "10*9/L", "Gy", "MBq", "U/L", "g/dL", "h", "kg", "mCi", "mCi/kg",
+                                  "mL/h", "mR/h", "mg/dL", "mL", "min", "mg"},
+}
+LOCAL_SYSTEMS = {"urn:mibg:fhir:CodeSystem:observations"}
+
+
+def _codes(node):
+    if isinstance(node, dict):
+        if "system" in node and "code" in node:
+            yield node["system"], node["code"]
+        for value in node.values():
+            yield from _codes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _codes(value)
+
+
+def _with_every_adverse_event_kind(course):
+    from mibg.reports.record import AE_OUTCOMES, AdverseEventRecord
+
+    onset = course.adverse_events[0].onset
+    events = tuple(AdverseEventRecord(f"Event {grade}", grade, onset, serious=grade >= 3, outcome=outcome)
+                   for grade, outcome in zip([1, 2, 3, 4, 5, 1], AE_OUTCOMES, strict=True))
+    return dataclasses.replace(course, adverse_events=events)
+
+
+def test_every_exported_code_is_a_code_of_its_code_system(course):
+    bundle = loads(course_bundle_json(_with_every_adverse_event_kind(course)))
+    seen = set(_codes(bundle))
+    for system, code in seen:
+        if system in LOCAL_SYSTEMS:
+            continue
+        assert system in CODE_SYSTEMS, f"unexpected code system {system}"
+        assert code in CODE_SYSTEMS[system], f"{code!r} is not a code of {system}"
+    seriousness = {code for system, code in seen if system.endswith("adverse-event-seriousness")}
+    assert seriousness == {"Serious", "Non-serious"}
+
+
+def test_a_serious_adverse_event_is_exported_as_serious_with_a_capital_s(course):
+    bundle = loads(course_bundle_json(_with_every_adverse_event_kind(course)))
+    events = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "AdverseEvent"]
+    grade_3 = next(e for e in events if e["event"]["text"] == "Event 3")
+    assert grade_3["seriousness"]["coding"][0]["code"] == "Serious"
+    grade_1 = next(e for e in events if e["event"]["text"] == "Event 1")
+    assert grade_1["seriousness"]["coding"][0]["code"] == "Non-serious"
+
+
+def test_an_imported_adverse_event_keeps_its_seriousness_and_a_lower_case_code_is_refused(course):
+    text = course_bundle_json(_with_every_adverse_event_kind(course))
+    imported = import_bundle(text)
+    assert imported.refused == ()
+    assert {e.term: e.serious for e in imported.adverse_events}["Event 4"] is True
+    assert {e.term: e.serious for e in imported.adverse_events}["Event 2"] is False
+    lower = import_bundle(text.replace('"Serious"', '"serious"'))
+    refused = [r.reason for r in lower.refused]
+    assert refused and all("case-sensitive" in reason for reason in refused)

@@ -26,6 +26,8 @@ DOSE_RATE_TYPE = "http://terminology.hl7.org/CodeSystem/dose-rate-type"
 AE_SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
 AE_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
 AE_OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
+#: The R4 seriousness codes with their displays. Codes are case-sensitive: "serious" is not a code.
+AE_SERIOUSNESS_CODES = {"Serious": "Serious", "Non-serious": "Non-serious"}
 
 #: Project-local code system and extensions.
 MIBG_CODES = "urn:mibg:fhir:CodeSystem:observations"

@@ -403,7 +403,8 @@ def _adverse_event(course: CourseRecord, ids: _Ids, index: int) -> Resource:
     extensions: list[Resource] = [{"url": c.EXT_CTCAE_GRADE, "valueInteger": ae.grade}]
     if ae.description:
         extensions.append({"url": c.EXT_AE_DESCRIPTION, "valueString": ae.description})
-    serious = "serious" if ae.serious else "non-serious"
+    # R4 code system adverse-event-seriousness: "Serious" / "Non-serious", case-sensitive (FHIR R4 §4.2).
+    serious = "Serious" if ae.serious else "Non-serious"
     resource: Resource = {
         "resourceType": "AdverseEvent",
         "extension": extensions,
@@ -411,7 +412,7 @@ def _adverse_event(course: CourseRecord, ids: _Ids, index: int) -> Resource:
         "event": {"text": ae.term},
         "subject": ids.ref("patient"),
         "date": instant(ae.onset),
-        "seriousness": {"coding": [coding(c.AE_SERIOUSNESS, serious, "Serious" if ae.serious else "Non-serious")]},
+        "seriousness": {"coding": [coding(c.AE_SERIOUSNESS, serious, c.AE_SERIOUSNESS_CODES[serious])]},
         "severity": {"coding": [coding(c.AE_SEVERITY, c.ctcae_to_severity(ae.grade))]},
         "outcome": {"coding": [coding(c.AE_OUTCOME, ae.outcome)]},
         "study": [ids.ref("study")],

@@ -469,7 +469,11 @@ def _adverse_event(resource: Mapping[str, Any], state: _State) -> str:
     if not term:
         raise _Refusal("no event term (event.text)")
     onset = _aware(resource.get("date"), "date")
-    serious = _has(resource.get("seriousness"), c.AE_SERIOUSNESS, "serious")
+    seriousness = [v for s, v in _codings(resource.get("seriousness")) if s == c.AE_SERIOUSNESS]
+    if len(seriousness) != 1 or seriousness[0] not in c.AE_SERIOUSNESS_CODES:
+        raise _Refusal(f"seriousness must be one code of {c.AE_SERIOUSNESS}: Serious or Non-serious "
+                       f"(codes are case-sensitive); found {', '.join(map(repr, seriousness)) or 'none'}")
+    serious = seriousness[0] == "Serious"
     outcomes = [v for s, v in _codings(resource.get("outcome")) if s == c.AE_OUTCOME and v in AE_OUTCOMES]
     attribution = ""
     for suspect in resource.get("suspectEntity") or []:
