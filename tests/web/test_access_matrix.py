@@ -131,6 +131,12 @@ PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "event-reports/<int:pk>/submit/": ("event_report", page("event_report.submit", "event_report.submit")),
     "event-reports/<int:pk>/acknowledge/": ("event_report", page("event_report.record", "event_report.record")),
     "event-reports/<int:pk>/report.pdf": ("event_report", page("patient.view")),
+    "courses/<int:pk>/orders/record/": ("course", page(post="care.record")),
+    "courses/<int:pk>/calendar.ics": ("course", page("patient.view")),
+    "worklist/": (None, page("patient.view")),
+    "worklist/count/": (None, page("patient.view")),
+    "worklist/calendar.ics": (None, page("patient.view")),
+    "care-plan/iodide-table/": (None, page("patient.view", "iodide.confirm")),
 }
 
 #: The Django admin: route -> (a path that reaches it, its rule). Only the site administrator (``admin``: staff and
@@ -422,6 +428,8 @@ ROLES_BY_ACTION = {
     "event_report.submit": {"physician", "chair"},
     "response.record": {"physician"},  # Curie score, INRC 2017
     "fhir.import": {"nurse", "physician"},
+    "care.record": {"nurse", "physician", "physicist"},  # issue 13: each order on one role's list; a physician any
+    "iodide.confirm": {"pharmacist"},  # issue 13: the site's iodide table, confirmed by a pharmacist's signature
     "audit.view": {"admin", "readonly"},
     "account.tokens": VIEWERS | {"admin"},
     "account.unlock": {"admin"},  # login lockouts: seen and cleared by the administrator only

@@ -53,6 +53,11 @@ API: dict[str, dict[str, str]] = {
     "/api/courses/{course_id}/release": {"GET": "patient.view", "POST": "course.release"},
     "/api/courses/{course_id}/labs": {"GET": "patient.view", "POST": "lab.enter"},
     "/api/courses/{course_id}/labs/csv": {"POST": "lab.enter"},
+    "/api/courses/{course_id}/orders": {"GET": "patient.view"},
+    "/api/courses/{course_id}/order-records": {"POST": "care.record"},
+    "/api/courses/{course_id}/calendar.ics": {"GET": "patient.view"},
+    "/api/calendar.ics": {"GET": "patient.view"},
+    "/api/worklist": {"GET": "patient.view"},
 }
 
 #: The API's routes that are not operations: its description (no patient data, no login, GET and HEAD only) and
@@ -89,6 +94,7 @@ def _bodies(world: World) -> dict[str, dict[str, Any]]:
         "/api/courses/{course_id}/labs": {"test": "anc", "value": "1.2", "unit": "10^9/L", "lln": "1.5",
                                           "collected_at": t},
         "/api/courses/{course_id}/labs/csv": {"csv": "test,value,unit,lln,uln,collected_at\n"},
+        "/api/courses/{course_id}/order-records": {"code": "antiemetic", "due_at": t, "done": True, "at": t},
     }
 
 

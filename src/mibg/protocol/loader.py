@@ -11,15 +11,22 @@ from pathlib import Path
 from typing import Any
 
 from mibg.protocol.model import (
+    CalendarItem,
+    CareOrder,
+    CarePlan,
     Constant,
     Criterion,
     DeadlineRule,
     Decision,
     DoseLimit,
     EventReportKind,
+    InterferingClass,
+    IodideBand,
+    IodideTable,
     Preparation,
     ProtocolDefinition,
     Quantity,
+    TimePoint,
     Translation,
 )
 
@@ -50,6 +57,7 @@ def parse_protocol(data: Mapping[str, Any]) -> ProtocolDefinition:
         decisions={d["id"]: Decision(d["id"], d["point"], d["decision"]) for d in data["decisions"]},
         translations={t["language"]: _translation(t) for t in data.get("translations", [])},
         event_reports={key: _event_report_kind(key, k) for key, k in data.get("event_reports", {}).items()},
+        care_plan=_care_plan(data["care_plan"]) if "care_plan" in data else None,
     )
 
 
@@ -85,6 +93,42 @@ def _event_report_kind(key: str, raw: Mapping[str, Any]) -> EventReportKind:
         suspected_source=raw.get("suspected_source", ""),
         life_threatening_from_grade=None if grade is None else int(grade),
         life_threatening_source=raw.get("life_threatening_source", ""),
+    )
+
+
+def _time_point(raw: Mapping[str, Any] | None) -> TimePoint | None:
+    return None if raw is None else TimePoint(anchor=str(raw["anchor"]), offset=str(raw["offset"]))
+
+
+def _care_plan(raw: Mapping[str, Any]) -> CarePlan:
+    table = raw["iodide_table"]
+    orders = []
+    for o in raw["orders"]:
+        start = _time_point(o["start"])
+        assert start is not None, f"care-plan order {o['code']} has no start"
+        orders.append(CareOrder(
+            code=o["code"], name=o["name"], resource=o["resource"], role=o["role"], start=start, end=_time_point(o["end"]),
+            every=o["every"], every_unit=o.get("every_unit", "min"), every_closer=o.get("every_closer"),
+            grace_hours=Decimal(o["grace_hours"]), dose=o["dose"], when=dict(o.get("when", {})), check=o.get("check"),
+            instructions=o["instructions"], source=o["source"]))
+    calendar = tuple(CalendarItem(
+        code=c["code"], title=c["title"], role=c["role"], anchor=c.get("anchor", "infusion"), source=c["source"],
+        order=c.get("order"), window=(c["from"], c["to"]) if "from" in c else None, every=c.get("every"),
+        until=c.get("until"), day=c.get("day"), months_after=c.get("months_after")) for c in raw["calendar"])
+    return CarePlan(
+        source=raw["source"],
+        parameters={name: _constant(name, c) for name, c in raw["parameters"].items()},
+        iodide_table=IodideTable(
+            drug=table["drug"], status=table["status"], source=table["source"],
+            bands=tuple(IodideBand(Decimal(b["from_kg"]), None if b["below_kg"] is None else Decimal(b["below_kg"]),
+                                   Decimal(b["mg_per_day"])) for b in table["bands"])),
+        interfering_source=raw["interfering_medications"]["source"],
+        interfering=tuple(InterferingClass(c["name"], tuple(c["examples"])) for c in raw["interfering_medications"]["classes"]),
+        closer_diagnoses=tuple(raw["closer_monitoring"]["diagnoses"]),
+        closer_preparations=tuple(raw["closer_monitoring"]["preparations"]),
+        closer_source=raw["closer_monitoring"]["source"],
+        orders=tuple(orders),
+        calendar=calendar,
     )
 
 
@@ -232,6 +276,51 @@ def protocol_as_dict(protocol: ProtocolDefinition) -> dict[str, Any]:
             {"parameter": a.parameter, "old_value": a.old_value, "new_value": a.new_value, "reason": a.reason}
             for a in protocol.amendments
         ],
+        **({"care_plan": _care_plan_dict(protocol.care_plan)} if protocol.care_plan is not None else {}),
+    }
+
+
+def _time_point_dict(t: TimePoint | None) -> dict[str, str] | None:
+    return None if t is None else {"anchor": t.anchor, "offset": t.offset}
+
+
+def _care_plan_dict(plan: CarePlan) -> dict[str, Any]:
+    def order(o: CareOrder) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "code": o.code, "name": o.name, "resource": o.resource, "role": o.role, "start": _time_point_dict(o.start),
+            "end": _time_point_dict(o.end), "every": o.every, "every_unit": o.every_unit, "grace_hours": str(o.grace_hours),
+            "dose": o.dose, "instructions": o.instructions, "source": o.source}
+        if o.every_closer is not None:
+            out["every_closer"] = o.every_closer
+        if o.when:
+            out["when"] = dict(o.when)
+        if o.check is not None:
+            out["check"] = o.check
+        return out
+
+    def item(c: CalendarItem) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": c.code, "title": c.title, "role": c.role, "anchor": c.anchor}
+        if c.window is not None:
+            out["from"], out["to"] = c.window
+        for key in ("order", "every", "until", "day", "months_after"):
+            if getattr(c, key) is not None:
+                out[key] = getattr(c, key)
+        out["source"] = c.source
+        return out
+
+    t = plan.iodide_table
+    return {
+        "source": plan.source,
+        "parameters": {n: _constant_dict(c) for n, c in plan.parameters.items()},
+        "iodide_table": {"drug": t.drug, "status": t.status, "source": t.source, "bands": [
+            {"from_kg": str(b.from_kg), "below_kg": None if b.below_kg is None else str(b.below_kg),
+             "mg_per_day": str(b.mg_per_day)} for b in t.bands]},
+        "closer_monitoring": {"diagnoses": list(plan.closer_diagnoses), "preparations": list(plan.closer_preparations),
+                              "source": plan.closer_source},
+        "interfering_medications": {"source": plan.interfering_source, "classes": [
+            {"name": c.name, "examples": list(c.examples)} for c in plan.interfering]},
+        "orders": [order(o) for o in plan.orders],
+        "calendar": [item(c) for c in plan.calendar],
     }
 
 

@@ -136,6 +136,98 @@ class Translation:
 
 
 @dataclass(frozen=True, slots=True)
+class TimePoint:
+    """A time relative to an anchor of the course: ``anchor`` (infusion, infusion_end, release, treatment_date)
+    plus ``offset``, a number or the name of a care-plan or site parameter (with its unit), ``-`` for before."""
+
+    anchor: str
+    offset: str
+
+
+@dataclass(frozen=True, slots=True)
+class CareOrder:
+    """One supportive-care order of the course's order set (issue 13 §1)."""
+
+    code: str
+    name: str
+    resource: str  # FHIR resource type: MedicationRequest or ServiceRequest
+    role: str  # whose worklist it is on
+    start: TimePoint
+    end: TimePoint | None
+    every: str | None  # repeat interval: a number (every_unit) or a parameter name; None = once, at start
+    every_unit: str
+    every_closer: str | None  # the closer interval for pheochromocytoma/paraganglioma and the LSA product
+    grace_hours: Decimal  # an occurrence not recorded by then is missed; recorded later, it is late
+    dose: str | None  # "iodide_table", "hydration" or None
+    when: Mapping[str, str]  # a condition, e.g. {"age_below": "catheter_below_age_years"}
+    check: str | None
+    instructions: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarItem:
+    """One entry of the course calendar (issue 13 §2), placed from an anchor by care-plan parameters."""
+
+    code: str
+    title: str
+    role: str
+    anchor: str
+    source: str
+    order: str | None = None  # the span of that order (iodide days)
+    window: tuple[str, str] | None = None  # from, to (days)
+    every: str | None = None  # repeat every ... days/hours until ``until``
+    until: str | None = None
+    day: str | None = None
+    months_after: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IodideBand:
+    from_kg: Decimal  # inclusive
+    below_kg: Decimal | None  # exclusive; None: no upper bound
+    mg_per_day: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class IodideTable:
+    drug: str
+    status: str
+    source: str
+    bands: tuple[IodideBand, ...]
+
+    def fingerprint(self) -> str:
+        """The table's content, for a pharmacist's confirmation: a changed table needs a new one."""
+        return ";".join(f"{b.from_kg}-{b.below_kg if b.below_kg is not None else ''}:{b.mg_per_day}" for b in self.bands)
+
+
+@dataclass(frozen=True, slots=True)
+class InterferingClass:
+    name: str
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CarePlan:
+    source: str
+    parameters: Mapping[str, Constant]
+    iodide_table: IodideTable
+    interfering_source: str
+    interfering: tuple[InterferingClass, ...]
+    closer_diagnoses: tuple[str, ...]
+    closer_preparations: tuple[str, ...]
+    closer_source: str
+    orders: tuple[CareOrder, ...]
+    calendar: tuple[CalendarItem, ...]
+
+    def order(self, code: str) -> CareOrder:
+        for order in self.orders:
+            if order.code == code:
+                return order
+        raise KeyError(f"the care plan has no order {code}")
+
+
+@dataclass(frozen=True, slots=True)
 class DeadlineRule:
     """One regulatory or IRB clock of an event report (issue 13 §3), with its source.
 
@@ -190,6 +282,7 @@ class ProtocolDefinition:
     amendments: tuple[Amendment, ...] = field(default=())
     translations: Mapping[str, Translation] = field(default_factory=dict)
     event_reports: Mapping[str, EventReportKind] = field(default_factory=dict)
+    care_plan: CarePlan | None = None
 
     @property
     def label(self) -> str:
@@ -235,6 +328,41 @@ class ProtocolDefinition:
         params[name] = replace(old, value=value, source=f"site amendment: {reason}")
         amendment = Amendment(name, str(old.value), str(value), reason)
         return replace(self, site_parameters=params, amendments=(*self.amendments, amendment))
+
+
+    def care_parameter(self, name: str) -> Constant:
+        """A care-plan parameter, or a site parameter of the same name (lab_max_age_days, stem_cell_infusion_day)."""
+        if self.care_plan is not None and name in self.care_plan.parameters:
+            return self.care_plan.parameters[name]
+        if name in self.site_parameters:
+            return self.site_parameters[name]
+        raise KeyError(f"no care-plan or site parameter {name}")
+
+    def with_care_parameter(self, name: str, value: Decimal, reason: str) -> ProtocolDefinition:
+        """A copy with one care-plan parameter changed by the site, recorded with its reason (issue 13)."""
+        if not reason.strip():
+            raise ValueError("a site change of a protocol parameter needs a reason")
+        if self.care_plan is None or name not in self.care_plan.parameters:
+            raise KeyError(f"unknown care-plan parameter {name}")
+        old = self.care_plan.parameters[name]
+        params = dict(self.care_plan.parameters)
+        params[name] = replace(old, value=value, source=f"site amendment: {reason}")
+        amendment = Amendment(f"care_plan.{name}", str(old.value), str(value), reason)
+        return replace(self, care_plan=replace(self.care_plan, parameters=params),
+                       amendments=(*self.amendments, amendment))
+
+    def with_iodide_table(self, bands: tuple[IodideBand, ...], reason: str) -> ProtocolDefinition:
+        """A copy with the site's own iodide weight-band table, recorded with its reason; it stays "to be
+        confirmed by the site" until a pharmacist confirms this very table with a signature."""
+        if not reason.strip():
+            raise ValueError("a site change of a protocol parameter needs a reason")
+        if self.care_plan is None:
+            raise KeyError("the definition has no care plan")
+        old = self.care_plan.iodide_table
+        table = replace(old, bands=bands, source=f"site amendment: {reason}")
+        amendment = Amendment("care_plan.iodide_table", old.fingerprint(), table.fingerprint(), reason)
+        return replace(self, care_plan=replace(self.care_plan, iodide_table=table),
+                       amendments=(*self.amendments, amendment))
 
 
 def _quantity(params: Mapping[str, Any], name: str, owner: str) -> Quantity:

@@ -353,6 +353,29 @@ class Plots:
 
 
 @dataclass(frozen=True, slots=True)
+class SupportiveOrder:
+    """One order of the course's supportive-care order set (issue 13; mibg.core.careplan), as documents show it."""
+
+    code: str
+    name: str
+    resource: str  # FHIR: MedicationRequest or ServiceRequest
+    role: str
+    start: datetime
+    end: datetime | None
+    schedule: str
+    dose: str  # "" when the order has no dose
+    dose_status: str  # "to be confirmed by the site", "confirmed by ...", "site parameter" or ""
+    instructions: str
+    source: str
+    due_times: int
+    recorded: int  # due times recorded (done or not done)
+
+    def __post_init__(self) -> None:
+        _aware(f"order {self.code}", "start", self.start)
+        _aware(f"order {self.code}", "end", self.end)
+
+
+@dataclass(frozen=True, slots=True)
 class CourseRecord:
     """Everything about one course of 131I-MIBG for one patient.
 
@@ -378,6 +401,7 @@ class CourseRecord:
     response: ResponseRecord | None = None
     stem_cell_infusion: StemCellInfusion | None = None
     plots: Plots = field(default_factory=Plots)
+    orders: tuple[SupportiveOrder, ...] = ()
 
     def __post_init__(self) -> None:
         _aware("course", "document_time", self.document_time)

@@ -586,3 +586,4 @@ def get_current_directive(request, course_id: int):
 api.add_router("", "mibg.web.radiation.api.router")  # readings, dosimetry, release
 api.add_router("", "mibg.web.followup.api.router")  # follow-up laboratory results
 api.add_router("", "mibg.web.documents.api.router")  # a patient's record as a FHIR R4 Bundle
+api.add_router("", "mibg.web.plan.api.router")  # orders, calendars and worklists (issue 13)

@@ -67,7 +67,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "event_report.record": frozenset({PHYSICIAN, CHAIR, PHYSICIST}),
     "event_report.submit": frozenset({PHYSICIAN, CHAIR}),
     "response.record": frozenset({PHYSICIAN}),  # Curie score, INRC 2017
-    "fhir.import": frozenset({NURSE, PHYSICIAN}),  # a FHIR Bundle's lab results into the follow-up labs (as lab.enter)
+    "fhir.import": frozenset({NURSE, PHYSICIAN}),
+    # Issue 13: recording a due time of the course's order set (given, checked, or not done with the reason);
+    # each order is on one role's list (the nurse's, or the physicist's room surveys) and a physician may record any.
+    "care.record": frozenset({NURSE, PHYSICIAN, PHYSICIST}),
+    "iodide.confirm": frozenset({PHARMACIST}),  # the site's iodide weight-band table, signed  # a FHIR Bundle's lab results into the follow-up labs (as lab.enter)
     "audit.view": frozenset({ADMIN, READONLY}),
     "account.tokens": VIEWERS | {ADMIN},  # one's own credentials: API tokens and the authenticator app (TOTP)
     "account.unlock": frozenset({ADMIN}),  # see and clear login lockouts

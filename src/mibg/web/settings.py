@@ -143,6 +143,7 @@ INSTALLED_APPS = [
     "mibg.web.radiation",
     "mibg.web.documents",
     "mibg.web.eventreports",
+    "mibg.web.plan",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("mibg.web.radiation.urls")),
     path("documents/", include("mibg.web.documents.urls")),
     path("event-reports/", include("mibg.web.eventreports.urls")),
+    path("", include("mibg.web.plan.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -34,6 +34,8 @@ MIBG_CODES = "urn:mibg:fhir:CodeSystem:observations"
 EXT_CTCAE_GRADE = "urn:mibg:fhir:StructureDefinition:ctcae-v5-grade"
 EXT_DOSE_PER_KG = "urn:mibg:fhir:StructureDefinition:dose-per-body-weight"
 DEFAULT_MRN_SYSTEM = "urn:mibg:fhir:NamingSystem:mrn"
+#: The code of a supportive-care order in the protocol's care plan (care_plan.orders[].code, issue 13).
+ORDER_CODE_SYSTEM = "urn:mibg:fhir:CodeSystem:care-plan-orders"
 
 CODE_EXPOSURE_RATE = "exposure-rate-1m"
 CODE_WHOLE_BODY_DOSE = "whole-body-absorbed-dose"

@@ -3,7 +3,8 @@
 Resources (FHIR R4, hl7.org/fhir/R4): Patient, ResearchStudy (NCT01370330), ResearchSubject, Condition
 (neuroblastoma, SNOMED CT 432328008), Observation (laboratory results with LOINC codes and UCUM units, body
 weight, exposure-rate readings at 1 m, whole-body absorbed dose), MedicationRequest (the written directive:
-mCi ordered, MBq calculated), MedicationAdministration (the activity given, in MBq), Procedure (stem-cell
+mCi ordered, MBq calculated), the supportive-care orders of the care plan (MedicationRequest for iodide and the
+antiemetic, ServiceRequest for the rest), MedicationAdministration (the activity given, in MBq), Procedure (stem-cell
 infusion) and AdverseEvent (CTCAE v5.0 grade).
 
 fhir.resources 8.3 ships R5 as its default package and R4B (4.3) under ``fhir.resources.R4B``; there is no
@@ -30,7 +31,7 @@ from mibg.reports.fhir import codes as c
 from mibg.reports.fhir.jsonio import dumps
 from mibg.reports.numbers import activity_text, exact, show
 from mibg.reports.prescription import prescribed_dose
-from mibg.reports.record import CourseRecord, LabResult
+from mibg.reports.record import CourseRecord, LabResult, SupportiveOrder
 
 Resource = dict[str, Any]
 
@@ -98,6 +99,7 @@ def course_bundle(course: CourseRecord, *, mrn_system: str = c.DEFAULT_MRN_SYSTE
         entries.append(("dosimetry", _dosimetry(course, ids)))
     if course.directive is not None:
         entries.append(("directive", _medication_request(course, ids)))
+    entries += [(f"order:{o.code}", _supportive_order(o, ids)) for o in course.orders]
     if course.administration is not None:
         entries.append(("administration", _medication_administration(course, ids)))
     if course.stem_cell_infusion is not None:
@@ -347,6 +349,35 @@ def _medication_request(course: CourseRecord, ids: _Ids) -> Resource:
     notes.append(f"protocol {dose.protocol}; plan status {dose.status}")
     resource["note"] = [{"text": "; ".join(notes)}]
     return resource
+
+
+def _supportive_order(order: SupportiveOrder, ids: _Ids) -> Resource:
+    """One supportive-care order (issue 13) as a MedicationRequest (iodide, antiemetic) or a ServiceRequest
+    (hydration, catheter, blood pressure, medication check, isolation room): active until every due time is
+    recorded, then completed."""
+    period: Resource = {"start": instant(order.start)}
+    if order.end is not None:
+        period["end"] = instant(order.end)
+    status = "completed" if order.recorded >= order.due_times else "active"
+    notes = [{"text": f"Source: {order.source}"}]
+    if order.dose_status:
+        notes.append({"text": f"Dose status: {order.dose_status}"})
+    text = f"{order.dose}; {order.schedule}" if order.dose else order.schedule
+    if order.resource == "MedicationRequest":
+        return {
+            "resourceType": "MedicationRequest", "status": status, "intent": "order",
+            "identifier": [{"system": c.ORDER_CODE_SYSTEM, "value": order.code}],
+            "medicationCodeableConcept": {"text": order.name}, "subject": ids.ref("patient"),
+            "basedOn": [ids.ref("directive")],
+            "dosageInstruction": [{"text": f"{text}. {order.instructions}", "timing": {"repeat": {"boundsPeriod": period}}}],
+            "note": notes,
+        }
+    return {
+        "resourceType": "ServiceRequest", "status": status, "intent": "order",
+        "identifier": [{"system": c.ORDER_CODE_SYSTEM, "value": order.code}],
+        "code": {"text": order.name}, "subject": ids.ref("patient"), "occurrencePeriod": period,
+        "patientInstruction": f"{text}. {order.instructions}", "note": notes,
+    }
 
 
 def _medication_administration(course: CourseRecord, ids: _Ids) -> Resource:

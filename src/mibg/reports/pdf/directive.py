@@ -71,6 +71,9 @@ def directive_story(course: CourseRecord, directive: Directive) -> list[Flowable
     story.append(signature_block("Authorised user's signature", directive.signatures,
                                  blank_roles=() if directive.signatures else ("Authorised user (physician)",)))
     story.append(_verification(directive))
+    if course.orders:
+        story.append(heading("Supportive-care orders (the protocol's care plan)"))
+        story.append(_orders(course))
     story.append(Spacer(1, 6))
     story.append(rounding_note())
     return story
@@ -152,6 +155,16 @@ def _findings(dose: PrescribedDose) -> Flowable:
                 [0.08, 0.1, 0.82],
                 [colors.HexColor(colours[str(f.get("severity"))]) if str(f.get("severity")) in colours else None
                  for f in ordered])
+
+
+def _orders(course: CourseRecord) -> Flowable:
+    """The order set placed from this directive (issue 13): each order with its dose, schedule and source."""
+    rows = []
+    for o in course.orders:
+        dose = f"{o.dose} [{o.dose_status}]" if o.dose else ""
+        end = f" to {when(o.end)}" if o.end is not None else ""
+        rows.append([o.name, dose, f"{o.schedule} ({when(o.start)}{end})", f"{o.instructions} Source: {o.source}"])
+    return grid(["Order", "Dose", "Schedule", "Instructions and source"], rows, [0.2, 0.2, 0.25, 0.35])
 
 
 def _verification(directive: Directive) -> Flowable:

@@ -52,6 +52,7 @@ from mibg.reports.record import (
     ResponseRecord,
     Signature,
     StemCellInfusion,
+    SupportiveOrder,
 )
 from mibg.web.audit.models import AuditEvent
 from mibg.web.courses.models import Course
@@ -373,8 +374,9 @@ def document_time(course: Course, objects: Iterable[Any]) -> datetime:
     return local(max(candidates))
 
 
-def course_record(course: Course, *, plots: bool = True) -> CourseRecord:
-    """The course as a :class:`CourseRecord`; ``plots=False`` leaves the figures out (tables need none).
+def course_record(course: Course, *, plots: bool = True, orders: bool = True) -> CourseRecord:
+    """The course as a :class:`CourseRecord`; ``plots=False`` leaves the figures out (tables need none), and
+    ``orders=False`` the supportive-care order set (the programme tables show none).
 
     Raises :class:`ReportInputError` when the stored records disagree with each other (a document is never
     built around inconsistent data).
@@ -421,6 +423,11 @@ def course_record(course: Course, *, plots: bool = True) -> CourseRecord:
                           *course.adverse_events.all()]
     if directive is not None:
         objects += list(directive.verifications.all())
+    order_set: tuple[SupportiveOrder, ...] = ()
+    if orders:
+        records = list(course.order_records.all())
+        objects += records
+        order_set = _orders(course, directive, administration, release, labs, records)
     return CourseRecord(
         patient=patient_identity(course.patient),
         course_number=course.number,
@@ -440,4 +447,24 @@ def course_record(course: Course, *, plots: bool = True) -> CourseRecord:
         response=_response(course),
         stem_cell_infusion=_stem_cells(infusions),
         plots=figures,
+        orders=order_set,
     )
+
+
+def _orders(course: Course, directive: Any, administration: Any, release: Any, labs: list[Any],
+            records: list[Any]) -> tuple[SupportiveOrder, ...]:
+    """The order set of the signed directive (issue 13), with how many due times are recorded."""
+    from mibg.core import careplan
+    from mibg.web.plan import services as plan
+
+    confirmation = plan.iodide_confirmation()
+    facts = plan.facts_from(course, directive, administration, release, plan.recovered_on(course, administration, labs),
+                            confirmation.signed_name if confirmation else None)
+    if facts is None:
+        return ()
+    orders, _skipped = careplan.plan_orders(plan.protocol(), facts)
+    done = {(r.code, r.due_at) for r in records}
+    return tuple(SupportiveOrder(
+        code=o.code, name=o.name, resource=o.resource, role=o.role, start=o.start, end=o.end, schedule=o.schedule,
+        dose=o.dose.text if o.dose else "", dose_status=o.dose.status if o.dose else "", instructions=o.instructions,
+        source=o.source, due_times=len(o.due), recorded=sum(1 for t in o.due if (o.code, t) in done)) for o in orders)

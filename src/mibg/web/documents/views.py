@@ -244,7 +244,7 @@ def programme_records() -> list[Any]:
     seen: dict[int, Course] = {}
     for a in Administration.objects.select_related("course__patient").order_by("started_at", "id"):
         seen.setdefault(a.course_id, a.course)
-    return [course_record(c, plots=False) for c in seen.values()]
+    return [course_record(c, plots=False, orders=False) for c in seen.values()]
 
 
 def stable_zip(data: bytes, when: datetime | None) -> bytes:

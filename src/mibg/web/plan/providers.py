@@ -1,0 +1,213 @@
+"""The built-in worklist providers (mibg.web.plan.worklist): each reads every open course it needs in a fixed
+number of queries (select_related / prefetch_related), never one query per course.
+
+- nurse: the order set's due times (and the physicist's room items), labs twice weekly until recovery;
+- physicist: exposure-rate readings until release, releases from the planned day, room surveys;
+- pharmacist: verifications and assays, the iodide table until it is confirmed;
+- physician: directives to sign, possible medical events and serious adverse events to review;
+- chair: screening results that need the chair's decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils import timezone
+
+from mibg.core import careplan
+from mibg.core.course_state import CourseState
+from mibg.web.courses.models import Course
+from mibg.web.permissions import CHAIR, NURSE, PHARMACIST, PHYSICIAN, PHYSICIST
+from mibg.web.plan import services
+from mibg.web.plan.worklist import WorklistContext, WorklistEntry, provider
+
+#: Courses whose order set may have due times: a directive is signed and the course is not closed.
+PLANNED = [CourseState.DIRECTIVE_SIGNED, CourseState.VERIFIED, CourseState.ASSAYED, CourseState.ADMINISTERED,
+           CourseState.INPATIENT, CourseState.RELEASED, CourseState.FOLLOW_UP]
+GIVEN = [CourseState.ADMINISTERED, CourseState.INPATIENT, CourseState.RELEASED, CourseState.FOLLOW_UP]
+
+
+def _who(course: Course) -> str:
+    p = course.patient
+    return f"{p.family_name.upper()}, {p.given_name} (MRN {p.mrn})"
+
+
+def _course_url(course: Course, anchor: str = "") -> str:
+    return reverse("courses:detail", args=[course.pk]) + anchor
+
+
+def _planned_courses(states: list[CourseState]) -> list[Course]:
+    from mibg.web.directives.models import WrittenDirective
+    from mibg.web.radiation.models import ReleaseRecord
+    from mibg.web.treatment.models import Administration
+
+    return list(Course.objects.filter(state__in=[s.value for s in states]).select_related("patient").prefetch_related(
+        Prefetch("directives", queryset=WrittenDirective.objects.filter(status="signed").order_by("-version"),
+                 to_attr="signed_directives"),
+        Prefetch("administrations", queryset=Administration.objects.order_by("-started_at"), to_attr="given"),
+        Prefetch("release_record", queryset=ReleaseRecord.objects.all()),
+        "order_records",
+    ))
+
+
+def _release(course: Course) -> Any:
+    try:
+        return course.release_record
+    except Exception:
+        return None
+
+
+def _facts(course: Course, confirmed_by: str | None, recovered: Any = None) -> careplan.CourseFacts | None:
+    directive = course.signed_directives[0] if course.signed_directives else None  # type: ignore[attr-defined]
+    administration = course.given[0] if course.given else None  # type: ignore[attr-defined]
+    return services.facts_from(course, directive, administration, _release(course), recovered, confirmed_by)
+
+
+@provider("care-orders", roles={NURSE, PHYSICIST})
+def care_orders(ctx: WorklistContext) -> Iterator[WorklistEntry]:
+    """Each due time of each order that is due today or overdue and not yet recorded."""
+    confirmation = services.iodide_confirmation()
+    definition = services.protocol()
+    for course in _planned_courses(PLANNED):
+        facts = _facts(course, confirmation.signed_name if confirmation else None)
+        if facts is None:
+            continue
+        orders, _skipped = careplan.plan_orders(definition, facts)
+        plan = careplan.CoursePlan(definition.label, facts.infusion_at, facts.infusion_actual, orders, (), ())
+        for item in services.occurrences(plan, course.order_records.all(), ctx.now):
+            if item.status in ("due", "overdue"):
+                dose = f", {item.order.dose.text}" if item.order.dose else ""
+                yield WorklistEntry(role=item.order.role, kind="order", what=f"{item.order.name}{dose}", due=item.due_at,
+                                    overdue=item.status == "overdue", patient=_who(course), course_id=course.pk,
+                                    url=_course_url(course, "#orders"), detail=item.order.instructions)
+
+
+@provider("labs", roles={NURSE})
+def labs(ctx: WorklistContext) -> Iterator[WorklistEntry]:
+    """Twice-weekly labs after the infusion until count recovery: a planned day with no lab collected within the
+    grace days (lab_grace_days) is due on its day and overdue after the grace."""
+    from mibg.web.followup.models import LabResult, Transfusion
+
+    definition = services.protocol()
+    grace = int(careplan.parameter(definition, "lab_grace_days"))
+    courses = _planned_courses(GIVEN)
+    by_course: dict[int, list[Any]] = {}
+    for lab in LabResult.objects.live().filter(course__in=courses).order_by("collected_at"):
+        by_course.setdefault(lab.course_id, []).append(lab)
+    given: dict[int, list[Any]] = {}
+    for t in Transfusion.objects.live().filter(course__in=courses):
+        given.setdefault(t.course_id, []).append(t)
+    zone = timezone.get_current_timezone()
+    for course in courses:
+        administration = course.given[0] if course.given else None  # type: ignore[attr-defined]
+        mine = by_course.get(course.pk, [])
+        recovered = services.recovered_on(course, administration, mine, given.get(course.pk, []))
+        facts = _facts(course, None, recovered)
+        if facts is None:
+            continue
+        days = {timezone.localtime(lab.collected_at, zone).date() for lab in mine}
+        for entry in careplan.plan_calendar(definition, facts, ()):
+            if entry.code != "labs" or entry.start > ctx.today:  # type: ignore[operator]
+                continue
+            day = entry.start
+            if any(abs((d - day).days) <= grace for d in days):  # type: ignore[operator]
+                continue
+            yield WorklistEntry(role=NURSE, kind="lab", what=entry.title, due=day,
+                                overdue=day + timedelta(days=grace) < ctx.today, patient=_who(course),  # type: ignore[operator]
+                                course_id=course.pk, url=reverse("followup:lab_new", args=[course.pk]),
+                                detail=entry.explanation)
+
+
+@provider("readings-and-release", roles={PHYSICIST})
+def readings_and_release(ctx: WorklistContext) -> Iterator[WorklistEntry]:
+    """A day from the infusion to today without an exposure-rate reading; the release from its planned day."""
+    from mibg.web.radiation.models import ExposureReading
+
+    definition = services.protocol()
+    courses = _planned_courses([CourseState.ADMINISTERED, CourseState.INPATIENT])
+    days: dict[int, set[Any]] = {}
+    for reading in ExposureReading.objects.filter(course__in=courses, voided_at__isnull=True).only("course_id", "measured_at"):
+        days.setdefault(reading.course_id, set()).add(timezone.localtime(reading.measured_at).date())
+    for course in courses:
+        facts = _facts(course, None)
+        if facts is None:
+            continue
+        for entry in careplan.plan_calendar(definition, facts, ()):
+            if entry.code == "reading" and entry.start <= ctx.today and entry.start not in days.get(course.pk, set()):  # type: ignore[operator]
+                yield WorklistEntry(role=PHYSICIST, kind="reading", what=entry.title, due=entry.start,
+                                    overdue=entry.start < ctx.today, patient=_who(course), course_id=course.pk,  # type: ignore[operator]
+                                    url=reverse("radiation:readings", args=[course.pk]), detail=entry.explanation)
+            if entry.code == "release" and facts.released_at is None and entry.start <= ctx.today:  # type: ignore[operator]
+                yield WorklistEntry(role=PHYSICIST, kind="release", what="Release assessment (planned day)",
+                                    due=entry.start, overdue=entry.start < ctx.today, patient=_who(course),  # type: ignore[operator]
+                                    course_id=course.pk, url=reverse("radiation:release", args=[course.pk]),
+                                    detail=entry.explanation)
+
+
+@provider("verification-and-assay", roles={PHARMACIST, PHYSICIST})
+def verification_and_assay(ctx: WorklistContext) -> Iterator[WorklistEntry]:
+    """A signed directive waiting for its independent verification (10 CFR 35.41) or its assay (35.63): due from
+    the signature, overdue once the planned administration time has passed."""
+    for course in _planned_courses([CourseState.DIRECTIVE_SIGNED, CourseState.VERIFIED]):
+        directive = course.signed_directives[0] if course.signed_directives else None  # type: ignore[attr-defined]
+        if directive is None:
+            continue
+        verify = course.state == CourseState.DIRECTIVE_SIGNED.value
+        for role in (PHARMACIST, PHYSICIST):
+            yield WorklistEntry(
+                role=role, kind="verification" if verify else "assay",
+                what="Independent verification of the written directive (10 CFR 35.41)" if verify
+                else "Assay of the dose before administration (10 CFR 35.63)",
+                due=directive.administration_time, overdue=directive.administration_time < ctx.now, patient=_who(course),
+                course_id=course.pk, url=reverse("courses:verify" if verify else "courses:assay", args=[course.pk]))
+
+
+@provider("iodide-table", roles={PHARMACIST})
+def iodide_table(ctx: WorklistContext) -> Iterator[WorklistEntry]:
+    if services.iodide_confirmation() is None:
+        yield WorklistEntry(role=PHARMACIST, kind="confirmation", what="Confirm the site's iodide weight-band table "
+                            f"({careplan.UNCONFIRMED})", due=ctx.today, overdue=False, patient="", course_id=None,
+                            url=reverse("plan:iodide_table"))
+
+
+@provider("physician-signatures-and-reviews", roles={PHYSICIAN})
+def physician_work(ctx: WorklistContext) -> Iterator[WorklistEntry]:
+    """Eligible courses without a signed directive; possible medical events and SAEs not yet reviewed."""
+    from mibg.web.followup.models import AdverseEvent
+    from mibg.web.treatment.models import Administration
+
+    for course in Course.objects.filter(state=CourseState.ELIGIBLE.value).select_related("patient"):
+        due = course.planned_treatment_date or ctx.today
+        yield WorklistEntry(role=PHYSICIAN, kind="signature", what="Write and sign the written directive (10 CFR 35.40)",
+                            due=min(due, ctx.today), overdue=due < ctx.today, patient=_who(course), course_id=course.pk,
+                            url=reverse("courses:directive", args=[course.pk]))
+    for a in Administration.objects.filter(possible_medical_event=True, reviewed_at__isnull=True).select_related("course__patient"):
+        yield WorklistEntry(role=PHYSICIAN, kind="review", what="Review a possible medical event (10 CFR 35.3045)",
+                            due=a.started_at, overdue=a.started_at.date() < ctx.today, patient=_who(a.course),
+                            course_id=a.course_id, url=reverse("treatment:review", args=[a.pk]))
+    for event in AdverseEvent.objects.live().filter(serious=True).select_related("course__patient").prefetch_related("reviews"):
+        if event.needs_review:
+            yield WorklistEntry(role=PHYSICIAN, kind="review", what=f"Review a serious adverse event: {event.term}",
+                                due=event.started_on, overdue=event.started_on < ctx.today, patient=_who(event.course),
+                                course_id=event.course_id, url=reverse("followup:sae_review", args=[event.pk]))
+
+
+@provider("chair-decisions", roles={CHAIR})
+def chair_decisions(ctx: WorklistContext) -> Iterator[WorklistEntry]:
+    """Courses in screening whose latest evaluation needs the study chair's decision (decisions.md H5, X1)."""
+    from django.db.models import OuterRef, Subquery
+
+    from mibg.web.screening.models import Evaluation
+
+    latest = Evaluation.objects.filter(course=OuterRef("pk")).order_by("-evaluated_at", "-id")
+    courses = Course.objects.filter(state=CourseState.SCREENING.value).annotate(
+        latest_overall=Subquery(latest.values("overall")[:1]), latest_at=Subquery(latest.values("evaluated_at")[:1]),
+    ).filter(latest_overall="needs review").select_related("patient")
+    for course in courses:
+        yield WorklistEntry(role=CHAIR, kind="decision", what="Study chair decision on a criterion that needs review",
+                            due=course.latest_at, overdue=course.latest_at.date() < ctx.today,  # type: ignore[attr-defined]
+                            patient=_who(course), course_id=course.pk, url=reverse("courses:chair", args=[course.pk]))

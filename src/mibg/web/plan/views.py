@@ -1,0 +1,199 @@
+"""Pages of the course as a plan: the order set on the course page (and recording against it), the course
+calendar as .ics, the role worklist with its count, the user's calendar feed, and the iodide table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from mibg.core.careplan import UNCONFIRMED
+from mibg.core.errors import InputError
+from mibg.reports.ical import CourseCalendar, calendar_text
+from mibg.web.audit.trail import log_view
+from mibg.web.courses.models import Course
+from mibg.web.courses.services import current_directive
+from mibg.web.courses.views import get_course, numbers_hidden
+from mibg.web.directives.services import Refused
+from mibg.web.forms import datetime_field
+from mibg.web.permissions import action_required, allowed, roles_of
+from mibg.web.plan import services
+from mibg.web.plan.models import IodideConfirmation
+from mibg.web.plan.worklist import entries_for
+from mibg.web.safety import AlreadySubmitted, consume_form_token, form_token
+from mibg.web.signing import SignatureRefused, check_signature
+
+
+class RecordForm(forms.Form):
+    code = forms.CharField(max_length=40, widget=forms.HiddenInput)
+    due_at = forms.CharField(max_length=40, widget=forms.HiddenInput)
+    done = forms.TypedChoiceField(label="Outcome", choices=[("yes", "done"), ("no", "not done")],
+                                  coerce=lambda v: v == "yes", initial="yes")
+    at = datetime_field("When", required=True)
+    medications = forms.CharField(label="Current medications", required=False, max_length=4000,
+                                  widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label="Note (why, if not done)", required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 1}))
+
+
+def section_context(request: HttpRequest, course: Course) -> dict[str, Any]:
+    """What the course page shows of the plan: orders with their due times and statuses, the calendar."""
+    plan = services.course_plan(course)
+    if plan is None:
+        return {"course": course, "plan": None}
+    # 10 CFR 35.41: until the directive is verified, a possible verifier sees none of its numbers; the weight
+    # shows through every weight-based dose (iodide band, hydration), so those are hidden too.
+    hidden = numbers_hidden(request, course, current_directive(course))
+    now = timezone.now()
+    records = list(course.order_records.all())
+    items = services.occurrences(plan, records, now)
+    can_record = allowed(request.user, "care.record")
+    roles = roles_of(request.user)
+    orders = []
+    for order in plan.orders:
+        mine = [o for o in items if o.order.code == order.code]
+        orders.append({"order": order, "status": services.order_status(items, order, now), "items": mine,
+                       "open": any(i.status in ("due", "overdue") for i in mine),
+                       "recordable": can_record and (order.role in roles or "physician" in roles)})
+    return {"course": course, "plan": plan, "orders": orders, "unmatched": services.unmatched_records(plan, records),
+            "form": RecordForm(initial={"at": timezone.localtime(now).replace(second=0, microsecond=0)}),
+            "token": form_token(request) if can_record else "", "unconfirmed": UNCONFIRMED,
+            "calendar": plan.calendar, "hidden": hidden}
+
+
+@action_required(post="care.record")
+def record(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    form = RecordForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label if field in form.fields else field}: {' '.join(errors)}")
+        return redirect(request.POST.get("next") or f"/courses/{pk}/#orders")
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            consume_form_token(request)
+            entry = services.record(request.user, course, data["code"], services.parse_due(data["due_at"]),
+                                    done=data["done"], at=data["at"], note=data["note"], medications=data["medications"])
+    except (AlreadySubmitted, Refused) as error:
+        messages.error(request, error.message)
+    except InputError as error:
+        messages.error(request, f"{error.field}: {error.message}")
+    else:
+        flagged = f" Interfering medications on the list: {entry.interfering.replace(chr(10), '; ')}." if entry.interfering else ""
+        messages.success(request, f"Recorded: {entry.code} due {timezone.localtime(entry.due_at):%Y-%m-%d %H:%M}, "
+                                  f"{'done' if entry.done else 'not done'}.{flagged}")
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/worklist/") else f"/courses/{pk}/#orders")
+
+
+def _label(course: Course) -> str:
+    return f"{course.patient.family_name.upper()}, {course.patient.given_name}, course {course.number}"
+
+
+def ics_response(text: str, filename: str) -> HttpResponse:
+    return HttpResponse(text.encode("utf-8"), content_type="text/calendar; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+def course_ics(course: Course) -> str | None:
+    plan = services.course_plan(course)
+    if plan is None:
+        return None
+    return calendar_text([CourseCalendar(f"course-{course.pk}", _label(course), plan.calendar, plan.protocol_label)],
+                         f"Course {course.number} (NCT01370330)", timezone.now())
+
+
+@action_required(get="patient.view")
+def calendar_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_course(pk)
+    text = course_ics(course)
+    if text is None:
+        messages.error(request, "This course has no calendar yet: it starts when the written directive is signed.")
+        return redirect("courses:detail", pk=pk)
+    log_view(request.user, course.patient, f"course {course.number} calendar (.ics)")
+    return ics_response(text, f"course-{course.pk}.ics")
+
+
+def user_feed(user: Any) -> str:
+    """The user's feed: the calendar of every course with a plan, each entry for one of the user's roles."""
+    from mibg.web.plan.providers import PLANNED, _planned_courses
+
+    roles = roles_of(user)
+    confirmation = services.iodide_confirmation()
+    calendars = []
+    for course in _planned_courses(PLANNED):
+        from mibg.core import careplan
+        from mibg.web.plan.providers import _facts
+
+        facts = _facts(course, confirmation.signed_name if confirmation else None)
+        if facts is None:
+            continue
+        plan = careplan.course_plan(services.protocol(), facts)
+        entries = [e for e in plan.calendar if e.role in roles or "readonly" in roles]
+        calendars.append(CourseCalendar(f"course-{course.pk}", _label(course), entries, plan.protocol_label))
+    return calendar_text(calendars, f"mibg: {user.signature_name()}", timezone.now())
+
+
+@action_required(get="patient.view")
+def feed_ics(request: HttpRequest) -> HttpResponse:
+    return ics_response(user_feed(request.user), "mibg-my-calendar.ics")
+
+
+@action_required(get="patient.view")
+def worklist(request: HttpRequest) -> HttpResponse:
+    entries = entries_for(request.user)
+    token = form_token(request) if allowed(request.user, "care.record") else ""
+    return render(request, "mibg/plan/worklist.html", {
+        "overdue": [e for e in entries if e.overdue], "today": [e for e in entries if not e.overdue],
+        "count": len(entries), "token": token,
+        "form": RecordForm(initial={"at": timezone.localtime().replace(second=0, microsecond=0)}),
+    })
+
+
+@action_required(get="patient.view")
+def worklist_count(request: HttpRequest) -> HttpResponse:
+    """The number beside "Worklist" in the navigation (loaded after the page, so no page waits for it)."""
+    entries = entries_for(request.user)
+    overdue = sum(1 for e in entries if e.overdue)
+    return render(request, "mibg/plan/count.html", {"count": len(entries), "overdue": overdue})
+
+
+class ConfirmForm(forms.Form):
+    password = forms.CharField(label="Your password (to sign)", widget=forms.PasswordInput, required=False)
+
+
+@action_required(get="patient.view", post="iodide.confirm")
+def iodide_table(request: HttpRequest) -> HttpResponse:
+    definition = services.protocol()
+    assert definition.care_plan is not None
+    table = definition.care_plan.iodide_table
+    if request.method == "POST":
+        form = ConfirmForm(request.POST)
+        form.is_valid()
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                confirmation = services.iodide_confirmation(definition)
+                if confirmation is not None:
+                    raise Refused("This iodide table is confirmed already.")
+                # A refused signature is recorded against the (unsaved) confirmation: no patient is involved.
+                name = check_signature(request, form.cleaned_data.get("password", ""), IodideConfirmation(), None,
+                                       "iodide weight-band table")
+                services.confirm_iodide_table(request.user, name)
+        except (AlreadySubmitted, Refused, SignatureRefused) as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "The iodide weight-band table is confirmed with your signature.")
+        return redirect("plan:iodide_table")
+    return render(request, "mibg/plan/iodide.html", {
+        "table": table, "confirmation": services.iodide_confirmation(definition), "unconfirmed": UNCONFIRMED,
+        "form": ConfirmForm(), "token": form_token(request) if allowed(request.user, "iodide.confirm") else "",
+        "protocol_label": definition.label,
+    })
+
