@@ -386,3 +386,13 @@ def test_the_order_sheet_pdf_lists_the_supportive_care_orders(login, make_course
     assert "Supportive-care orders" in text
     assert "Thyroid blockade: potassium iodide" in text
     assert "to be confirmed by the site" in text
+
+
+def test_a_course_infused_more_than_70_days_ago_leaves_the_worklist_but_keeps_its_overdue_items_on_its_page(
+        login, client, people, make_course):
+    old = make_course(until="follow-up", days_ahead=-71)
+    recent = make_course(until="follow-up", days_ahead=-69)
+    nora = login("nora")
+    courses = {e.course_id for e in nora.get("/worklist/").context["overdue"]}
+    assert recent.pk in courses and old.pk not in courses
+    assert _orders(client, people, old)["thyroid-blockade"]["status"] == "overdue"

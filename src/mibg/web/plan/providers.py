@@ -11,10 +11,10 @@ number of queries (select_related / prefetch_related), never one query per cours
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,12 +40,19 @@ def _course_url(course: Course, anchor: str = "") -> str:
     return reverse("courses:detail", args=[course.pk]) + anchor
 
 
-def _planned_courses(states: list[CourseState]) -> list[Course]:
+def _planned_courses(states: list[CourseState], now: datetime | None = None) -> list[Course]:
+    """Courses in these states not yet infused, or infused within the look-back (worklist_days_after_infusion):
+    older items stay overdue on the course page but leave the worklists, which stay short at programme scale."""
     from mibg.web.directives.models import WrittenDirective
     from mibg.web.radiation.models import ReleaseRecord
     from mibg.web.treatment.models import Administration
 
-    return list(Course.objects.filter(state__in=[s.value for s in states]).select_related("patient").prefetch_related(
+    days = careplan.parameter(services.protocol(), "worklist_days_after_infusion")
+    cutoff = (now or timezone.now()) - timedelta(days=int(days))
+    recent = Administration.objects.filter(started_at__gte=cutoff).values("course_id")
+    courses = Course.objects.filter(state__in=[s.value for s in states]).filter(
+        Q(administrations__isnull=True) | Q(pk__in=recent)).distinct()
+    return list(courses.select_related("patient").prefetch_related(
         Prefetch("directives", queryset=WrittenDirective.objects.filter(status="signed").order_by("-version"),
                  to_attr="signed_directives"),
         Prefetch("administrations", queryset=Administration.objects.order_by("-started_at"), to_attr="given"),
@@ -72,7 +79,7 @@ def care_orders(ctx: WorklistContext) -> Iterator[WorklistEntry]:
     """Each due time of each order that is due today or overdue and not yet recorded."""
     confirmation = services.iodide_confirmation()
     definition = services.protocol()
-    for course in _planned_courses(PLANNED):
+    for course in _planned_courses(PLANNED, ctx.now):
         facts = _facts(course, confirmation.signed_name if confirmation else None)
         if facts is None:
             continue
@@ -94,7 +101,7 @@ def labs(ctx: WorklistContext) -> Iterator[WorklistEntry]:
 
     definition = services.protocol()
     grace = int(careplan.parameter(definition, "lab_grace_days"))
-    courses = _planned_courses(GIVEN)
+    courses = _planned_courses(GIVEN, ctx.now)
     by_course: dict[int, list[Any]] = {}
     for lab in LabResult.objects.live().filter(course__in=courses).order_by("collected_at"):
         by_course.setdefault(lab.course_id, []).append(lab)
@@ -128,7 +135,7 @@ def readings_and_release(ctx: WorklistContext) -> Iterator[WorklistEntry]:
     from mibg.web.radiation.models import ExposureReading
 
     definition = services.protocol()
-    courses = _planned_courses([CourseState.ADMINISTERED, CourseState.INPATIENT])
+    courses = _planned_courses([CourseState.ADMINISTERED, CourseState.INPATIENT], ctx.now)
     days: dict[int, set[Any]] = {}
     for reading in ExposureReading.objects.filter(course__in=courses, voided_at__isnull=True).only("course_id", "measured_at"):
         days.setdefault(reading.course_id, set()).add(timezone.localtime(reading.measured_at).date())
@@ -152,7 +159,7 @@ def readings_and_release(ctx: WorklistContext) -> Iterator[WorklistEntry]:
 def verification_and_assay(ctx: WorklistContext) -> Iterator[WorklistEntry]:
     """A signed directive waiting for its independent verification (10 CFR 35.41) or its assay (35.63): due from
     the signature, overdue once the planned administration time has passed."""
-    for course in _planned_courses([CourseState.DIRECTIVE_SIGNED, CourseState.VERIFIED]):
+    for course in _planned_courses([CourseState.DIRECTIVE_SIGNED, CourseState.VERIFIED], ctx.now):
         directive = course.signed_directives[0] if course.signed_directives else None  # type: ignore[attr-defined]
         if directive is None:
             continue
