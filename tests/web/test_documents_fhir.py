@@ -90,7 +90,11 @@ def test_a_patient_with_two_courses_has_one_patient_and_every_reference_resolves
     urls = {e["fullUrl"] for e in data["entry"]}
     assert len(urls) == len(data["entry"])
     assert [e["resource"]["resourceType"] for e in data["entry"]].count("Patient") == 1
-    assert [e["resource"]["resourceType"] for e in data["entry"]].count("MedicationRequest") == 2
+    requests = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "MedicationRequest"]
+    # one written directive per course; each course's supportive-care medication orders (iodide and the
+    # antiemetic, issue 13) are MedicationRequests based on it
+    assert len([r for r in requests if "basedOn" not in r]) == 2
+    assert len([r for r in requests if "basedOn" in r]) == 4
     assert [e["resource"]["resourceType"] for e in data["entry"]].count("MedicationAdministration") == 2
 
     def references(value):
