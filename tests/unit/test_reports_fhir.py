@@ -305,4 +305,5 @@ def test_an_imported_adverse_event_keeps_its_seriousness_and_a_lower_case_code_i
     assert {e.term: e.serious for e in imported.adverse_events}["Event 2"] is False
     lower = import_bundle(text.replace('"Serious"', '"serious"'))
     refused = [r.reason for r in lower.refused]
-    assert refused and all("case-sensitive" in reason for reason in refused)
+    assert refused
+    assert all("case-sensitive" in reason for reason in refused)
