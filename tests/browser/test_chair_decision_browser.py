@@ -53,3 +53,24 @@ def test_dr_chen_clears_s1_sees_the_s2_gate_still_open_and_then_decides_s2(trans
     chen.goto(f"/evaluations/{evaluation.pk}/")
     assert chen.locator("#overall").inner_text() == "eligible"
     shot(chen, "chair-03-both-decided")
+
+
+def test_nora_records_a_local_radiotherapy_field_10_days_before_and_sees_t2_not_met(transactional_db, people,
+                                                                                    make_course, as_person, shot):
+    course = make_course()
+    day = course.planned_treatment_date
+    nora = as_person("nora", PASSWORD)
+    nora.goto(f"/courses/{course.pk}/screening/")
+    # The therapy rows ask the kind (systemic, surgery, other); radiotherapy has its own rows (A21).
+    assert nora.locator('[name="anti_tumour_therapies.0.kind"]').count() == 1
+    assert nora.locator('[name="stem_cell_products.0.infused_on"]').count() == 1
+    nora.select_option('[name="radiotherapy.0.field"]', "other")
+    nora.fill('[name="radiotherapy.0.completed_on"]', (day - timedelta(days=10)).isoformat())
+    shot(nora, "screening-local-radiotherapy")
+    nora.click("button:has-text('Save and evaluate') >> nth=0")
+    nora.wait_for_url("**/evaluations/**")
+    assert nora.locator("#overall").inner_text() == "not eligible"
+    t2 = nora.locator("#c-T2").inner_text()
+    assert "not met" in t2
+    assert "radiotherapy" in t2
+    shot(nora, "screening-t2-radiotherapy-not-met")

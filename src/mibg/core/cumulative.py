@@ -41,6 +41,14 @@ class PriorCourse:
     total_mci: Decimal | None
     where: str
 
+    @property
+    def counted_mci_per_kg(self) -> Decimal:
+        """What the course counts for: total mCi / weight, rounded up, when both are recorded (decisions.md A25),
+        else the recorded mCi/kg."""
+        if self.total_mci is None or self.weight_kg is None:
+            return self.mci_per_kg
+        return course_mci_per_kg(self.total_mci, self.weight_kg)
+
 
 @dataclass(frozen=True, slots=True)
 class CumulativeDose:
@@ -56,6 +64,6 @@ def cumulative_dose(given_here: Sequence[PriorCourse], recorded: Sequence[PriorC
                      key=lambda c: (c.infusion_date, c.where != RECORDED_AT_SCREENING))
     return CumulativeDose(
         courses=tuple(courses),
-        mci_per_kg=sum((c.mci_per_kg for c in courses), Decimal(0)),
+        mci_per_kg=sum((c.counted_mci_per_kg for c in courses), Decimal(0)),
         total_mci=sum((c.total_mci for c in courses if c.total_mci is not None), Decimal(0)),
     )

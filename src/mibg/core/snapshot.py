@@ -8,7 +8,7 @@ are exact decimals with their unit and reference range. ``mibg schema`` exports 
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import (
@@ -119,10 +119,13 @@ class PriorMibgCourse(_Frozen):
     @property
     def counted_mci_per_kg(self) -> Decimal:
         """The mCi/kg this course counts for in the lifetime total: total mCi / weight when the total is recorded,
-        rounded up to 0.001 mCi/kg so the total is never understated; else the recorded mCi/kg (A14, A25)."""
+        rounded up to the site's step (0.001 mCi/kg) so the total is never understated; else the recorded mCi/kg
+        (A14, A25; :func:`mibg.core.cumulative.course_mci_per_kg`)."""
+        from mibg.core.cumulative import course_mci_per_kg
+
         if self.total_mci is None:
             return self.mci_per_kg
-        return (self.total_mci / self.weight_kg).quantize(Decimal("0.001"), rounding=ROUND_CEILING)
+        return course_mci_per_kg(self.total_mci, self.weight_kg)
 
 
 class StemCellProduct(_Frozen):
