@@ -123,6 +123,7 @@ PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "documents/programme.csv": (None, page("patient.view")),
     "documents/exports/": (None, page("patient.view")),
     "documents/study-record/": (None, page("patient.view")),
+    "documents/references/": (None, page("patient.view")),
     "documents/study-record/protocol-fhir.json": (None, page("patient.view")),
     "event-reports/": (None, page("patient.view")),
     "event-reports/<int:pk>/": ("event_report", page("patient.view")),

@@ -16,5 +16,6 @@ urlpatterns = [
     path("programme.csv", views.programme_csv, name="programme_csv"),
     path("exports/", views.exports, name="exports"),
     path("study-record/", views.study_record, name="study_record"),
+    path("references/", views.references, name="references"),
     path("study-record/protocol-fhir.json", views.study_record_fhir, name="study_record_fhir"),
 ]

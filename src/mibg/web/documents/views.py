@@ -424,3 +424,22 @@ def study_record_fhir(request: HttpRequest) -> HttpResponse:
     except ReportInputError as error:
         return cannot_make(request, "Protocol as FHIR", error, reverse("documents:study_record"))
     return download(data, "application/fhir+json", f"mibg-{load_protocol().protocol_id}-protocol-fhir.json")
+
+
+@action_required(get="patient.view")
+def references(request: HttpRequest) -> HttpResponse:
+    """Every product decision and every section of the clinical reference a rule or a message cites, by title,
+    with the decisions the protocol definition holds (and any site amendments), so a citation on a page is one click
+    from what it says."""
+    from mibg.protocol import load_protocol
+    from mibg.protocol.references import load_references
+
+    catalogue = load_references()
+    protocol = load_protocol()
+    sections: dict[str, list[Any]] = {}
+    for entry in catalogue.decisions:
+        sections.setdefault(entry.section, []).append(entry)
+    return render(request, "mibg/documents/references.html", {
+        "catalogue": catalogue, "decision_sections": sections, "protocol": protocol,
+        "in_definition": {d.id for d in protocol.decisions.values()},
+    })

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mibg.core import vocabulary as v
+from mibg.web.words import clinic_word
 
 
 def _choices(enum: type) -> list[tuple[str, str]]:
-    return [(m.value, m.value.replace("_", " ")) for m in enum]
+    return [(m.value, clinic_word(m.value)) for m in enum]
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,10 @@ GROUPS: tuple[Group, ...] = (
     Group("", "Course and weight", (
         Input("planned_treatment_date", "Planned treatment date", "date"),
         Input("planned_infusion_start", "Planned infusion start", "datetime", help="for the 24-hour cytokine rule (T4)"),
-        Input("enrolment_date", "Enrolment date", "date", help="the MIBG scan window is counted back from it (A9)"),
+        Input("enrolment_date", "Enrolment date", "date", help="the MIBG scan window is counted back from it (product decision A9)"),
         Input("weight_kg", "Weight", "decimal", unit="kg"),
         Input("weight_measured_on", "Weight measured on", "date"),
-        Input("planned_mci_per_kg", "Planned dose", "decimal", unit="mCi/kg", help="optional here; checked against the patient's dose limits (PD: 8-18, the 12 mCi/kg stem-cell gate, lifetime 60, pheo/PGL cap; A26)"),
+        Input("planned_mci_per_kg", "Planned dose", "decimal", unit="mCi/kg", help="optional here; checked against the patient's dose limits (PD: 8-18, the 12 mCi/kg stem-cell gate, lifetime 60, pheo/PGL cap; product decision A26)"),
     )),
     Group("diagnosis", "Diagnosis", (
         Input("kind", "Diagnosis", "choice", _choices(v.DiagnosisKind)),
@@ -89,7 +90,7 @@ GROUPS: tuple[Group, ...] = (
         Input("kind", "Kind", "choice", _choices(v.TherapyKind), help="systemic when left blank"),
         Input("last_dose_on", "Ended on", "date", help="last dose; day of the operation"),
     ), repeated=True, blank_rows=2, none_means_unrecorded=True,
-        help="radiotherapy to any field and prior 131I-MIBG count as anti-tumour therapy too (T2, the scan, A21)"),
+        help="radiotherapy to any field and prior 131I-MIBG count as anti-tumour therapy too (T2, the scan, product decision A21)"),
     Group("radiotherapy", "Radiotherapy", (
         Input("field", "Field", "choice", _choices(v.RadiotherapyField)),
         Input("completed_on", "Completed on", "date"),
@@ -111,9 +112,9 @@ GROUPS: tuple[Group, ...] = (
         Input("total_mononuclear_cells", "Total mononuclear cells", "decimal", unit="cells"),
         Input("collected_on", "Collected on", "date"),
         Input("label", "Label", "text"),
-        Input("infused_on", "Infused on", "date", help="a product given back no longer counts (A24)"),
+        Input("infused_on", "Infused on", "date", help="a product given back no longer counts (product decision A24)"),
     ), repeated=True, blank_rows=1,
-        help="totals; products of one kind not infused are summed, per kg of a weight at most 7 days old (A15, A20, A24)"),
+        help="totals; products of one kind not infused are summed, per kg of a weight at most 7 days old (product decisions A15, A20, A24)"),
     Group("labs", "Laboratory results", (
         Input("test", "Test", "choice", _choices(v.LabTest), label_only=True),
         Input("value", "Value", "decimal"),
@@ -127,7 +128,7 @@ GROUPS: tuple[Group, ...] = (
         Input("given_at", "Given at", "datetime"),
     ), repeated=True, blank_rows=2),
     Group("performance", "Performance status", (
-        Input("scale", "Scale", "choice", _choices(v.PerformanceScale), help="Lansky to 16 years, Karnofsky above (A5)"),
+        Input("scale", "Scale", "choice", _choices(v.PerformanceScale), help="Lansky to 16 years, Karnofsky above (product decision A5)"),
         Input("score", "Score", "int", unit="%"),
         Input("assessed_on", "Assessed on", "date"),
     )),
@@ -159,3 +160,31 @@ GROUPS: tuple[Group, ...] = (
     )),
     *(Group(f"attestations.{name}", title, _ATTESTATION_INPUTS) for name, title in ATTESTATIONS),
 )
+
+
+def _labels() -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for group in GROUPS:
+        if group.path:
+            labels[group.path] = group.title
+        for item in group.inputs:
+            key = f"{group.path}.{item.name}" if group.path else item.name
+            labels[key] = item.label if item.label == group.title else f"{group.title}: {item.label}"
+    return labels
+
+
+_LABELS = _labels()
+
+
+def label_of(path: str) -> str:
+    """A snapshot path as the screening form names it: ``labs.anc`` -> "Laboratory results: ANC",
+    ``mibg_scans.0.scan_date`` -> "MIBG scans: Scan date" (the result page shows these, never the path)."""
+    if path in _LABELS:
+        return _LABELS[path]
+    parts = path.split(".")
+    if parts[0] == "labs" and len(parts) == 2:
+        return f"Laboratory results: {clinic_word(parts[1])}"
+    without_index = ".".join(p for p in parts if not p.isdigit())
+    if without_index in _LABELS:
+        return _LABELS[without_index]
+    return " › ".join(clinic_word(p) for p in parts if not p.isdigit()).capitalize()

@@ -19,6 +19,7 @@ from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form
 from mibg.web.screening import services
 from mibg.web.screening.forms import ScreeningForm, with_more_rows
 from mibg.web.screening.models import Evaluation
+from mibg.web.screening.spec import label_of
 from mibg.web.signing import SignatureRefused, check_signature
 
 
@@ -61,7 +62,8 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     result = evaluation.result
     latest = services.latest_evaluation(course)
     log_view(request.user, course.patient, f"screening evaluation {evaluation.pk}")
-    criteria = result["criteria"]
+    # Each missing datum named as the form names it, linked to its input (never the snapshot path; issue 15).
+    criteria = [{**c, "missing_named": [(m, label_of(m)) for m in c.get("missing", [])]} for c in result["criteria"]]
     return render(request, "mibg/screening/result.html", {
         "evaluation": evaluation, "course": course, "patient": course.patient, "result": result,
         "criteria": criteria, "is_latest": latest is not None and latest.pk == evaluation.pk,

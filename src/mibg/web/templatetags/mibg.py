@@ -68,3 +68,29 @@ def display_rule() -> str:
 @register.filter
 def get(mapping: Any, key: Any) -> Any:
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def sources(value: Any) -> str:
+    """Citations in a rule or message ("decisions.md A9", "clinical-reference §1.4") named and linked:
+    "product decision A9 (scan window)" (mibg.web.sources)."""
+    from mibg.web.sources import linked
+
+    return linked(value)
+
+
+
+@register.filter
+def clinic_word(value: Any) -> str:
+    """A vocabulary value in the clinic's word: ``g_csf`` -> ``G-CSF``, ``pbsc`` -> ``PBSC (CD34+ cells)``."""
+    from mibg.web.words import clinic_word as word
+
+    return word(value)
+
+
+@register.filter
+def verdict(status: Any, kind: Any = "inclusion") -> str:
+    """``"met"|verdict:"exclusion"`` -> ``no exclusion``; inclusion criteria keep met / not met (mibg.web.words)."""
+    from mibg.web.words import verdict as word
+
+    return word(status, kind)
