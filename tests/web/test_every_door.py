@@ -270,3 +270,29 @@ def test_an_implausible_activity_is_refused_at_every_door_naming_the_activity_an
         _command(capsys, ["dosimetry", str(READINGS), "--administered-mci", value, "--weight-kg", "22"],
                  "--administered-mci")
     assert row_counts() == before
+
+
+# volume infused: administration form and API (plausible 1 to 1000 mL; the lower bound is new) ---------------------
+
+
+@pytest.mark.parametrize("door", ["form", "api"])
+@pytest.mark.parametrize("volume", ["0.99", "1000.01"])
+def test_an_implausible_infused_volume_is_refused_at_the_form_and_the_api_and_nothing_is_stored(door, volume, world):
+    course = world.make_course(until="assayed", days_ahead=0)
+    start = timezone.localtime(course.directives.get().administration_time)
+    end, residual_at = start + timedelta(minutes=100), start + timedelta(minutes=110)
+    client = world.login("nora")
+    before = row_counts()
+    if door == "form":
+        url = f"/courses/{course.pk}/administration/"
+        token = client.get(url).context["form"]["form_token"].value()
+        data = {"form_token": token, "version": course.version, "started_at": start.strftime("%Y-%m-%dT%H:%M"),
+                "ended_at": end.strftime("%Y-%m-%dT%H:%M"), "route": "central_line", "volume_ml": volume,
+                "residual_mci": "2.5", "residual_measured_at": residual_at.strftime("%Y-%m-%dT%H:%M")}
+        _form_refused(client.post(url, data), "volume_ml")
+    else:
+        body = {"version": course.version, "started_at": start.isoformat(), "ended_at": end.isoformat(),
+                "route": "central_line", "volume_ml": volume, "residual_mci": "2.5",
+                "residual_measured_at": residual_at.isoformat()}
+        _api_refused(_api(world, f"/courses/{course.pk}/administrations", body), "volume_ml")
+    assert row_counts() == before

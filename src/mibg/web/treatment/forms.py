@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from mibg.core.errors import InputError
+from mibg.core.plausibility import plausible
 from mibg.core.units import parse_activity_mci
 from mibg.web.directives.models import ROUTES
 from mibg.web.forms import datetime_field, decimal_field
@@ -60,7 +61,10 @@ class AdministrationForm(forms.Form):
         value = self.cleaned_data["volume_ml"]
         if value <= 0:
             raise forms.ValidationError("The volume must be greater than zero.")
-        return value
+        try:  # the plausible range of the protocol definition, as the service checks it for every door
+            return plausible("volume_ml", "volume_ml", value)
+        except InputError as error:
+            raise forms.ValidationError(error.message[:1].upper() + error.message[1:] + ".") from None
 
     def clean_residual_mci(self):
         value = self.cleaned_data["residual_mci"]

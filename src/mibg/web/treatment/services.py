@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from mibg.core.administration import administered_activity, check_assay
 from mibg.core.course_state import CourseState
-from mibg.core.plausibility import plausible_range
+from mibg.core.plausibility import plausible, plausible_range
 from mibg.protocol import load_protocol
 from mibg.web.audit.trail import field_values, log_changes
 from mibg.web.courses.models import Course
@@ -93,6 +93,7 @@ def record_administration(user: Any, course: Course, version: int, entry: Admini
     assay = course.assays.filter(directive=directive).order_by("-recorded_at", "-id").first()
     if assay is None or not assay.accepted:
         raise Refused("There is no accepted assay of the current directive's dose.")
+    plausible("volume_ml", "volume_ml", entry.volume_ml)  # InputError outside the definition's 1-1000 mL
     if entry.ended_at < entry.started_at:
         raise Refused("The infusion cannot end before it starts.", "ended_at")
     longest = plausible_range("infusion_min").maximum  # site parameter plausible_infusion_min_max (1440 min)
