@@ -126,3 +126,14 @@ def test_the_migration_trims_mrns_and_flags_a_stored_duplicate_without_deleting_
     assert rows[second.pk].mrn_duplicate_of_id == first.pk  # flagged, still there
     assert rows[second.pk].mrn == "DEMO-1006 "  # its trimmed MRN is the first record's: left as stored
     assert (rows[spaced.pk].mrn, rows[spaced.pk].mrn_key) == ("DEMO-2000", "DEMO-2000")
+
+
+def test_nora_sees_a_flagged_duplicate_record_marked_on_its_patient_page(login, people):
+    first = services.create_patient(people["nora"], ADA)
+    flagged = Patient.objects.create(created_by=people["nora"], mrn="DEMO-1006 ", family_name="Brown", given_name="Ada",
+                                     birth_date="2018-03-04", mrn_duplicate_of=first)
+    page = login("nora").get(f"/patients/{flagged.pk}/")
+    assert page.status_code == 200
+    assert b"Possible duplicate record" in page.content
+    assert f"/patients/{first.pk}/".encode() in page.content
+    assert b"Possible duplicate record" not in login("nora").get(f"/patients/{first.pk}/").content

@@ -165,9 +165,11 @@ def _apply_chair_decision(result: CriterionResult, context: _Context) -> Criteri
 
 
 #: What a decision on a criterion does not clear, said wherever it is shown (decisions.md A35).
+_GATE = load_protocol().dose_limit("S2").quantity("gate_mci_per_kg")
 _DECISION_SCOPE = {
-    "S1": (" This decision clears S1 only: a dose of 12 mCi/kg or more without adequate stem cells is still blocked "
-           "by the S2 dose gate until the study chair decides S2 with the planned dose shown (decisions.md A35)."),
+    "S1": (f" This decision clears S1 only: a dose of {_GATE.value} {_GATE.unit} or more without adequate stem cells is "
+           "still blocked by the S2 dose gate until the study chair decides S2 with the planned dose shown "
+           "(decisions.md A35)."),
 }
 
 

@@ -51,8 +51,9 @@ def administration_story(course: CourseRecord) -> list[Flowable]:
     administration = course.administration
     assay = course.assay
     if administration is not None and administration.possible_medical_event:
+        threshold = load_protocol().site("medical_event_percent")  # 20 %, 10 CFR 35.3045: the definition's number
         story.append(banner("POSSIBLE MEDICAL EVENT (10 CFR 35.3045): the administered activity differs from the "
-                            "prescription by 20 % or more. Open until a physician reviews it.", "#b71c1c"))
+                            f"prescription by {threshold} % or more. Open until a physician reviews it.", "#b71c1c"))
         story.append(Spacer(1, 3))
     if assay is not None and assay.within_tolerance is False:
         story.append(banner("Assay outside the 10 CFR 35.63 tolerance: administration stopped unless the "
