@@ -200,3 +200,23 @@ def test_only_nurses_and_physicians_import_and_the_monitor_may_not(client, peopl
     for name, status in (("morgan", 403), ("sam", 403), ("riley", 403), ("chen", 403), ("nora", 200), ("patel", 200)):
         client.force_login(people[name])
         assert client.get(f"/documents/patients/{treated.patient.pk}/fhir-import/").status_code == status, name
+
+
+def test_a_result_already_stored_in_the_patients_later_course_is_not_stored_again_in_an_earlier_one(login, treated,
+                                                                                                       people):
+    """Nora imports the patient's own export into course 1: a count stored in course 2 is the same result."""
+    from mibg.web.courses.models import Course
+    from mibg.web.followup import services as followup
+
+    # Course 2 in follow-up, holding a count collected after course 1's infusion (e.g. its pre-infusion
+    # baseline, entered in course 2): set up directly, the steps of course 2 are not what is tested here.
+    later = Course.objects.create(patient=treated.patient, number=2, created_by=people["nora"], state="follow-up")
+    start = timezone.localtime(treated.administrations.get().started_at)
+    when = start + timedelta(days=12)
+    followup.add_lab(people["nora"], later, followup.LabEntry("platelets", "160", "10^9/L", "150", "", when))
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        observation("777-3", 160, "10*9/L", when.isoformat(), low=150, ident="1")]}
+    report = upload(login("nora"), treated.patient, treated, bundle).context["report"]
+    assert report.stored == []
+    assert "already stored in course 2" in report.refused[0].text
+    assert LabResult.objects.filter(course__patient=treated.patient, test="platelets", collected_at=when).count() == 1

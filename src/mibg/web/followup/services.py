@@ -53,6 +53,7 @@ from mibg.web.followup.models import (
     Transfusion,
     Voidable,
 )
+from mibg.web.patients.models import Patient
 from mibg.web.safety import update_versioned
 
 #: A collection time may be this far ahead of the server clock (clocks of lab systems drift a little): the site
@@ -117,11 +118,16 @@ def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade:
     if timezone.localtime(lab.collected_at).date() < course.patient.birth_date:
         raise InputError("collected_at", "is before the patient's date of birth: check the year")
     result = grade_lab(lab)  # refuses a value whose grade needs a missing LLN or ULN
-    same = (LabResult.objects.live().filter(course=course, test=lab.test, collected_at=lab.collected_at)
-            .select_related("entered_by"))
+    # A result is the patient's, not the course's: the same test, time and value stored in any course of the
+    # patient is the same result (a patient's own FHIR export imported into an earlier course stored the later
+    # course's results again).
+    same = (LabResult.objects.live().filter(course__patient_id=course.patient_id, test=lab.test,
+                                            collected_at=lab.collected_at)
+            .select_related("entered_by", "course"))
     for stored in same:
         if Decimal(stored.value_canonical) == lab.value:
-            raise InputError("collected_at", f"this result is already stored (entered by "
+            where = "" if stored.course_id == course.pk else f" in course {stored.course.number}"
+            raise InputError("collected_at", f"this result is already stored{where} (entered by "
                                              f"{stored.entered_by.signature_name()} on "
                                              f"{timezone.localtime(stored.entered_at):%Y-%m-%d %H:%M})")
     return result
@@ -139,10 +145,11 @@ def _create_lab(user: Any, course: Course, lab: LabValue, result: CtcaeGrade, so
 
 
 def _serialise_labs(course: Course) -> None:
-    """Lock the course row until the end of the transaction, so that the "already stored" check and the insert
+    """Lock the patient row until the end of the transaction, so that the "already stored" check and the insert
     of one lab entry are not interleaved with another's: unlocked, the same result sent twice at the same
     moment passed both checks on PostgreSQL and was stored twice (tests/web/test_concurrency.py)."""
-    Course.objects.select_for_update().values_list("pk", flat=True).get(pk=course.pk)
+    # The "already stored" check spans every course of the patient, so the lock is the patient's row.
+    Patient.objects.select_for_update().values_list("pk", flat=True).get(pk=course.patient_id)
 
 
 def add_lab(user: Any, course: Course, entry: LabEntry, source: str = LabResult.FORM) -> LabResult:
