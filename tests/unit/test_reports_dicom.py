@@ -126,3 +126,24 @@ def test_dciodvfy_reports_no_error(data, tmp_path):
     errors = [line for line in lines if line.startswith("Error")]
     assert errors == []
     assert "RadiopharmaceuticalRadiationDoseSR" in result.stdout + result.stderr
+
+
+def test_sam_finds_the_weight_the_dose_used_in_patients_weight_0010_1030(data, course):
+    ds = dcmread(io.BytesIO(data))
+    # The sample directive: 22.0 kg x 18 mCi/kg = 396 mCi; the weight travels with the weight-based dose.
+    assert course.directive.weight_kg == Decimal("22.0")
+    assert Decimal(str(ds.PatientWeight)) == Decimal("22")
+    assert ds.data_element("PatientWeight").tag == 0x00101030
+
+
+def test_the_report_carries_tid_10024_patient_characteristics_with_age_sex_and_weight(data):
+    ds = dcmread(io.BytesIO(data))
+    characteristics = named(ds.ContentSequence, "121118")
+    assert characteristics.ValueType == "CONTAINER"
+    assert characteristics.RelationshipType == "CONTAINS"
+    rows = characteristics.ContentSequence
+    # Born 2020-04-17, infused 2026-12-10: 6 completed years.
+    assert number(named(rows, "121033")) == (Decimal(6), "a")
+    assert code(named(rows, "121032"), "ConceptCodeSequence") == ("F", "DCM", "Female")
+    assert code(named(rows, "29463-7")) == ("29463-7", "LN", "Patient Weight")
+    assert number(named(rows, "29463-7")) == (Decimal(22), "kg")

@@ -4,7 +4,9 @@ IOD: Radiopharmaceutical Radiation Dose SR (PS3.3 A.35.14), SOP Class 1.2.840.10
 Content: PS3.16 TID 10021 "Radiopharmaceutical Radiation Dose" with TID 10022 "Radiopharmaceutical
 Administration Event Data": agent, radionuclide and its half-life, event UID, start and stop date-time,
 administered activity (MBq, at the start of the administration), volume, the pre-administration assay and
-the residual (post-administration) assay with their times, and the route.
+the residual (post-administration) assay with their times, and the route; TID 10024 "Radiopharmaceutical
+Administration Patient Characteristics": age, sex and the weight the prescription used, which is also the
+Patient's Weight (0010,1030) of the Patient Study module.
 
 Codes (each checked in pydicom's DICOM concept dictionary, PS3.16 edition it ships, unless noted):
 (113500, DCM) report, (113502, DCM) administration, (349358000, SCT) radiopharmaceutical agent = (395789007,
@@ -72,11 +74,22 @@ RADIONUCLIDE_THERAPY: Code = ("399315003", "SCT", "Radionuclide therapy")
 HAS_INTENT: Code = ("363703001", "SCT", "Has Intent")
 THERAPEUTIC_INTENT: Code = ("262202000", "SCT", "Therapeutic Intent")
 COMMENT: Code = ("121106", "DCM", "Comment")
+#: TID 10024 "Radiopharmaceutical Administration Patient Characteristics" (PS3.16): the container, subject age
+#: and sex (DCM, in pydicom's concept dictionary; sexes from CID 7455) and the LOINC body weight the template
+#: names "Patient Weight" (29463-7, the code the FHIR export uses for the body weight too).
+PATIENT_CHARACTERISTICS: Code = ("121118", "DCM", "Patient Characteristics")
+SUBJECT_AGE: Code = ("121033", "DCM", "Subject Age")
+SUBJECT_SEX: Code = ("121032", "DCM", "Subject Sex")
+PATIENT_WEIGHT: Code = ("29463-7", "LN", "Patient Weight")
+SEX_CODES: dict[str, Code] = {"female": ("F", "DCM", "Female"), "male": ("M", "DCM", "Male"),
+                              "unknown": ("U", "DCM", "Unknown Sex")}
 
 UNIT_MBQ: Code = ("MBq", "UCUM", "MBq")
 UNIT_SECONDS: Code = ("s", "UCUM", "seconds")
 UNIT_CM3: Code = ("cm3", "UCUM", "cm3")
 UNIT_BQ_PER_MMOL: Code = ("Bq/mmol", "UCUM", "Bq/mmol")
+UNIT_KG: Code = ("kg", "UCUM", "kg")
+UNIT_YEAR: Code = ("a", "UCUM", "year")
 BQ_PER_CI = Decimal("3.7E10")
 SECONDS_PER_DAY = Decimal(86400)
 SEX = {"female": "F", "male": "M", "other": "O", "unknown": ""}
@@ -202,6 +215,35 @@ def _administration_event(course: CourseRecord) -> Dataset:
     return _children(container, rows)
 
 
+def _weight_kg(course: CourseRecord) -> Decimal | None:
+    """The weight the prescription used (the activity is weight x mCi/kg), from the signed directive."""
+    return course.directive.weight_kg if course.directive is not None else None
+
+
+def _age_years(course: CourseRecord, on: datetime) -> int:
+    born = course.patient.birth_date
+    day = on.date()
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _patient_characteristics(course: CourseRecord) -> Dataset:
+    """TID 10024: age (completed years at the start of the administration), sex and the weight the dose used.
+
+    The template's weight row is mandatory when a dose per body weight is reported, as here."""
+    administration = course.administration
+    assert administration is not None
+    rows = [_num("CONTAINS", SUBJECT_AGE, Decimal(_age_years(course, administration.start)), UNIT_YEAR)]
+    sex = SEX_CODES.get(course.patient.sex)
+    if sex is not None:
+        rows.append(_code_item("CONTAINS", SUBJECT_SEX, sex))
+    weight = _weight_kg(course)
+    if weight is not None:
+        rows.append(_num("CONTAINS", PATIENT_WEIGHT, weight, UNIT_KG))
+    container = _item("CONTAINS", "CONTAINER", PATIENT_CHARACTERISTICS)
+    container.ContinuityOfContent = "SEPARATE"
+    return _children(container, rows)
+
+
 def _comment(course: CourseRecord) -> str:
     parts = [f"131I-MIBG therapy, protocol {course.protocol_label}, course {course.course_number}"]
     if course.directive is not None:
@@ -235,6 +277,9 @@ def rrdsr_dataset(course: CourseRecord, *, manufacturer: str = "mibg project",
     ds.PatientID = patient.mrn
     ds.PatientBirthDate = patient.birth_date.strftime("%Y%m%d")
     ds.PatientSex = SEX[patient.sex]
+    weight = _weight_kg(course)
+    if weight is not None:
+        ds.PatientWeight = _ds(weight)  # (0010,1030), kg: the weight the weight-based prescription used
     # General Study module
     ds.StudyInstanceUID = _uid(course, "study")
     ds.StudyDate = administration.start.strftime("%Y%m%d")
@@ -276,6 +321,7 @@ def rrdsr_dataset(course: CourseRecord, *, manufacturer: str = "mibg project",
             _code_item("HAS CONCEPT MOD", HAS_INTENT, THERAPEUTIC_INTENT),
         ]),
         _administration_event(course),
+        _patient_characteristics(course),
         _text("CONTAINS", COMMENT, _comment(course)),
     ])
     meta = FileMetaDataset()
