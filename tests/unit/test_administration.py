@@ -1,6 +1,6 @@
 """Riley the pharmacist assays the dose (10 CFR 35.63); Nora the nurse records the infusion (10 CFR 35.3045)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -68,3 +68,23 @@ def test_a_residual_larger_than_the_dose_is_refused():
     with pytest.raises(InputError) as error:
         administered_activity(PRESCRIBED, "100", T_ADM, "101", T_ADM, T_ADM)
     assert error.value.field == "residual_mci"
+
+
+def test_riley_reads_both_assay_times_in_the_sites_zone_with_its_offset():
+    from zoneinfo import ZoneInfo
+
+    pacific = ZoneInfo("America/Los_Angeles")
+    measured = datetime(2026, 12, 10, 8, 30, tzinfo=pacific)  # 16:30 UTC
+    administration = datetime(2026, 12, 10, 18, 0, tzinfo=UTC)  # as read back from the database: 10:00 Pacific
+    check = check_assay(PRESCRIBED, "400", measured, administration, display_zone=pacific)
+    assert "at 2026-12-10T08:30-08:00," in check.message
+    assert "administration time 2026-12-10T10:00-08:00:" in check.message
+    assert "+00:00" not in check.message
+
+
+def test_without_a_site_zone_both_times_are_shown_in_the_zone_the_assay_was_entered_in():
+    pacific = timezone(timedelta(hours=-8))
+    check = check_assay(PRESCRIBED, "400", datetime(2026, 12, 10, 8, 30, tzinfo=pacific),
+                        datetime(2026, 12, 10, 18, 0, tzinfo=UTC))
+    assert "2026-12-10T10:00-08:00" in check.message
+    assert "+00:00" not in check.message

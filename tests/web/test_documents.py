@@ -274,3 +274,24 @@ def test_the_downloaded_pdf_renders_page_by_page_for_a_look_under_test_output(lo
     rendered = sorted(out.glob(f"{kind}-*.png"))
     assert len(rendered) == len(pages(pdf.read_bytes()))
     assert all(p.stat().st_size > 5000 for p in rendered)  # drawn pages, not blank ones
+
+
+def test_the_directive_and_administration_record_print_the_assayed_lot_not_a_dash(login, treated):
+    """Riley assayed lot LSA-24-0117 (the demo's lot); both headers print it (decisions.md A38)."""
+    client = login("patel")
+    directive = flat(" ".join(pages(client.get(url(treated, "directive")).content)))
+    administration = flat(" ".join(pages(client.get(url(treated, "administration")).content)))
+    assert "Lot LSA-24-0117" in directive
+    assert "Lot -" not in directive
+    assert "Preparation; lot Low-specific-activity" in administration
+    assert "; LSA-24-0117" in administration
+
+
+def test_the_assay_check_text_shows_both_times_in_the_sites_zone_with_its_offset(treated):
+    from mibg.web.treatment.models import Assay
+
+    assay = Assay.objects.get(course=treated)
+    offset = timezone.localtime(assay.measured_at).strftime("%z")
+    offset = f"{offset[:3]}:{offset[3:]}"  # e.g. -08:00 in winter in Los Angeles
+    assert assay.message.count(offset) == 2
+    assert "+00:00" not in assay.message

@@ -16,7 +16,7 @@ one rounded to 10 significant digits by :mod:`mibg.core.decay`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 
 from mibg.core.decay import DecayCorrection, decay_correct
@@ -59,6 +59,8 @@ class AssayCheck:
     deviation_percent: Decimal
     tolerance_percent: Decimal
     within_tolerance: bool
+    #: The zone every time of the message is shown in (the site's); None: the zone the measurement was entered in.
+    display_zone: tzinfo | None = None
 
     @property
     def corrected(self) -> Activity:
@@ -68,13 +70,18 @@ class AssayCheck:
     def message(self) -> str:
         direction = "above" if self.deviation_percent >= 0 else "below"
         shown = abs(self.deviation_percent).quantize(Decimal("0.01"))
-        base = (f"Assayed {self.correction.activity_from.display()} at {self.correction.time_from.isoformat()}, "
-                f"decay-corrected to the administration time {self.correction.time_to.isoformat()}: "
+        base = (f"Assayed {self.correction.activity_from.display()} at {self._shown(self.correction.time_from)}, "
+                f"decay-corrected to the administration time {self._shown(self.correction.time_to)}: "
                 f"{self.corrected.display()}, {shown} % {direction} the prescribed {self.prescribed.display()}.")
         if self.within_tolerance:
             return base + f" Within {self.tolerance_percent} % (10 CFR 35.63)."
         return (base + f" More than {self.tolerance_percent} % from the prescription: the administration is stopped "
                 "unless the authorised user directs otherwise and records the reason (10 CFR 35.63).")
+
+    def _shown(self, when: datetime) -> str:
+        """One zone for every time of the message, with its offset, e.g. 2026-12-10T08:30-08:00."""
+        zone = self.display_zone or self.correction.time_from.tzinfo
+        return when.astimezone(zone).isoformat(timespec="minutes")
 
 
 def check_assay(
@@ -83,14 +90,17 @@ def check_assay(
     measured_at: datetime,
     administration_time: datetime,
     protocol: ProtocolDefinition | None = None,
+    display_zone: tzinfo | None = None,
 ) -> AssayCheck:
+    """The 10 CFR 35.63 check. ``display_zone`` is the site's time zone: the message shows both times in it,
+    with their UTC offset, never one in local time and the other in UTC."""
     protocol = protocol or load_protocol()
     measured = _activity("measured_activity_mci", measured_mci)
     correction = decay_correct(measured, _aware("measured_at", measured_at), _aware("administration_time", administration_time),
                                protocol.constant("i131_half_life_days"), "measured_at")
     tolerance = protocol.site("assay_tolerance_percent")
     deviation = deviation_percent(correction.activity_to, prescribed)
-    return AssayCheck(prescribed, correction, deviation, tolerance, abs(deviation) <= tolerance)
+    return AssayCheck(prescribed, correction, deviation, tolerance, abs(deviation) <= tolerance, display_zone)
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,7 +167,7 @@ def _weight_measured_on(course: Course, directive: Any, weight: Decimal) -> date
                                                            f"weight {weight} kg of directive version {directive.version}")
 
 
-def _directive(course: Course, directive: Any) -> Directive | None:
+def _directive(course: Course, directive: Any, assay: Any = None) -> Directive | None:
     if directive is None:
         return None
     plan = plan_as_dose_plan(directive)
@@ -195,7 +195,10 @@ def _directive(course: Course, directive: Any) -> Directive | None:
             chosen.accepted, chosen.message, trim(chosen.weight_kg), trim(chosen.mci_per_kg))
     return Directive(
         plan=plan, weight_kg=weight, weight_measured_on=_weight_measured_on(course, directive, weight),
-        preparation=directive.get_preparation_display(), lot=None, specific_activity=specific,
+        # The lot is known from the assay (decisions.md A38): the directive and administration record headers
+        # print it once the dose was assayed ("-" before).
+        preparation=directive.get_preparation_display(), lot=assay.lot if assay is not None else None,
+        specific_activity=specific,
         specific_activity_unit=unit, route="intravenous", access=ACCESS.get(directive.route, directive.route),
         signatures=(Signature(directive.signed_name, "Authorised user (physician)", local(directive.signed_at),
                               directive.signature_meaning),),
@@ -436,7 +439,7 @@ def course_record(course: Course, *, plots: bool = True, orders: bool = True) ->
         site=getattr(settings, "MIBG_SITE_NAME", ""),
         diagnosis=_diagnosis(evaluation),
         eligibility=_eligibility(course, evaluation),
-        directive=_directive(course, directive),
+        directive=_directive(course, directive, assay),
         assay=_assay(assay),
         administration=_administration(administration),
         readings=_readings(d),

@@ -43,7 +43,9 @@ def record_assay(user: Any, course: Course, version: int, entry: AssayInput) -> 
     directive = current_directive(course)
     if directive is None or course.state_enum is not CourseState.VERIFIED:
         raise Refused(f"An assay is recorded after independent verification; this course is '{course.state_enum.label}'.")
-    check = check_assay(directive.activity, entry.measured_mci, entry.measured_at, directive.administration_time)
+    # The check text shows both times in the site's zone with the offset (no UTC/local mix).
+    check = check_assay(directive.activity, entry.measured_mci, entry.measured_at, directive.administration_time,
+                        display_zone=timezone.get_current_timezone())
     with transaction.atomic():
         assay = Assay.objects.create(
             course=course, directive=directive, lot=entry.lot, calibration_time=entry.calibration_time,
