@@ -15,6 +15,7 @@ from mibg.core.course_state import ORDER, CourseState
 from mibg.web.audit.trail import log_view
 from mibg.web.courses import services
 from mibg.web.courses.models import Course
+from mibg.web.courses.next_action import next_action
 from mibg.web.forms import datetime_field
 from mibg.web.permissions import STEP_ACTIONS, action_required, allowed
 from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token, parse_version
@@ -46,18 +47,19 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if t.event in STEP_ACTIONS and allowed(request.user, f"course.{t.event}"):
             steps.append(t)
     log_view(request.user, course.patient, f"course {course.number}")
+    evaluation = course.evaluations.order_by("-evaluated_at", "-id").defer("result_json", "snapshot_json").first()
     return render(request, "mibg/courses/detail.html", {
         "course": course, "patient": course.patient, "state": state,
         "line": [(s, ORDER.index(s) < ORDER.index(state), s is state) for s in ORDER if s is not CourseState.CLOSED or state is s],
         # The page shows the verdict only: not the criteria (about 20 kB of JSON) nor the snapshot.
-        "evaluation": course.evaluations.order_by("-evaluated_at", "-id").defer("result_json", "snapshot_json").first(),
+        "evaluation": evaluation,
+        "next": next_action(request.user, course.pk, state, evaluation.overall if evaluation else None),
         "directives": directives, "current": current, "hide_numbers": numbers_hidden(request, course, current),
         "assays": list(course.assays.select_related("recorded_by").all()),
         "administrations": list(course.administrations.all()),
         "history": list(course.steps.select_related("by").all()),
         "decisions": list(course.chair_decisions.all()),
         "steps": steps, "step_form": StepForm(), "token": form_token(request) if steps else "",
-        "next_step": course_state.NEXT_STEP.get(state),
     })
 
 
