@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dose": ("mibg.commands.dose", "plan a weight-based dose and check it against every protocol limit"),
     "eligibility": ("mibg.commands.eligibility", "evaluate every inclusion and exclusion criterion for a patient"),
     "protocol": ("mibg.commands.protocol", "show or export the versioned protocol definition"),
+    "trials": ("mibg.commands.trials", "related trials: the imported records most similar to a record"),
     "schema": ("mibg.commands.schema", "print the JSON Schema of the patient snapshot"),
     "dosimetry": ("mibg.commands.dosimetry", "whole-body dosimetry and release assessment from exposure-rate readings"),
     "ctcae": ("mibg.commands.ctcae", "grade one laboratory value with CTCAE v5.0"),

@@ -172,16 +172,6 @@ def test_protocol_import_refuses_a_bad_file_in_one_line_with_status_2(tmp_path, 
     assert not (tmp_path / "study_record.json").exists()
 
 
-def test_protocol_import_refuses_the_record_of_another_study(tmp_path, monkeypatch, capsys, document):
-    monkeypatch.setenv("MIBG_DATA_DIR", str(tmp_path))
-    other = copy.deepcopy(document)
-    other["protocolSection"]["identificationModule"]["nctId"] = "NCT01838187"
-    path = tmp_path / "other.json"
-    path.write_text(json.dumps(other), encoding="utf-8")
-    assert main(["protocol", "import", str(path)]) == 2
-    assert "the record is NCT01838187, the protocol definition is NCT01370330" in capsys.readouterr().err
-
-
 def test_protocol_import_of_a_drifted_record_says_what_is_missing_with_status_3(tmp_path, monkeypatch, capsys,
                                                                                   document):
     monkeypatch.setenv("MIBG_DATA_DIR", str(tmp_path))

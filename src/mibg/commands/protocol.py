@@ -4,8 +4,10 @@ record (ClinicalTrials.gov API v2 JSON) and link its eligibility bullets to the 
 `export --fhir` prints the protocol as a FHIR R4 Bundle (type collection) holding the PlanDefinition and the
 ResearchStudy (mibg.reports.fhir.protocol), from the definition and the study record (imported, else bundled).
 
-`import FILE` validates the record, checks it is the record of this protocol, prints a summary and stores
-it as study_record.json in $MIBG_DATA_DIR (default ./var), where the web application reads it. Exit 0 when
+`import PATH` reads a ClinicalTrials.gov API v2 record, a folder of them or a JSON lines file (one record a line).
+This protocol's own record is validated, summarised and stored as study_record.json in $MIBG_DATA_DIR (default
+./var), where the web application reads it; every other record is stored in the configured database as a related
+trial (mibg.web.trials, issue 13 §5). Every record is validated before anything is stored. Exit 0 when
 every criterion is linked to a bullet of the record, 3 when some are not (the record and the definition
 have drifted apart), 2 with a one-line error for a bad file.
 """
@@ -57,6 +59,39 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_documents(path: str) -> list[tuple[str, object]] | str:
+    """``(where, parsed JSON)`` of every record at ``path``: standard input (``-``), a JSON file, a JSON lines file
+    (``.jsonl``/``.ndjson``, one record a line) or a folder of them. A problem is returned as its one-line message."""
+    if path == "-":
+        sources = [("-", sys.stdin.read())]
+    else:
+        target = Path(path)
+        files = sorted(p for p in target.iterdir() if p.suffix in (".json", ".jsonl", ".ndjson")) if target.is_dir() else [target]
+        if target.is_dir() and not files:
+            return f"{path}: the folder holds no .json or .jsonl file"
+        sources = []
+        for file in files:
+            try:
+                sources.append((str(file), file.read_text(encoding="utf-8")))
+            except OSError as error:
+                return f"{file}: cannot read the file ({error.strerror})"
+            except UnicodeDecodeError as error:
+                return f"{file}: not UTF-8 text (byte {error.start}); ClinicalTrials.gov records are UTF-8 JSON"
+    documents: list[tuple[str, object]] = []
+    for name, text in sources:
+        lines = name.endswith((".jsonl", ".ndjson"))
+        chunks = [(f"{name}:{n}", line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()] if lines \
+            else [(name, text)]
+        for where, chunk in chunks:
+            try:
+                documents.append((where, json.loads(chunk)))
+            except json.JSONDecodeError as error:
+                return f"{where}: not JSON (line {error.lineno}: {error.msg})"
+    if not documents:
+        return f"{path}: no record found"
+    return documents
+
+
 def _import(path: str | None, protocol: object) -> int:
     from mibg.protocol import ProtocolDefinition
     from mibg.protocol.study_record import (
@@ -68,25 +103,32 @@ def _import(path: str | None, protocol: object) -> int:
 
     assert isinstance(protocol, ProtocolDefinition)
     if not path:
-        return fail("protocol import: give the record file (ClinicalTrials.gov API v2 JSON), or - for standard input")
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        return fail(f"{path}: cannot read the file ({error.strerror})")
-    except UnicodeDecodeError as error:
-        return fail(f"{path}: not UTF-8 text (byte {error.start}); ClinicalTrials.gov records are UTF-8 JSON")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        return fail(f"{path}: not JSON (line {error.lineno}: {error.msg})")
-    try:
-        record = parse_study_record(data)
-    except StudyRecordError as error:
-        return fail(f"{path}: {error}")
-    if record.nct_id != protocol.protocol_id:
-        return fail(f"{path}: protocolSection.identificationModule.nctId: the record is {record.nct_id}, "
-                    f"the protocol definition is {protocol.protocol_id}")
+        return fail("protocol import: give the record file, a folder or a JSON lines file of ClinicalTrials.gov API v2 "
+                    "records, or - for standard input")
+    read = _read_documents(path)
+    if isinstance(read, str):
+        return fail(read)
+    own: list[tuple[str, object]] = []
+    related: list[tuple[str, object]] = []
+    for where, data in read:
+        try:
+            parsed = parse_study_record(data)
+        except StudyRecordError as error:
+            return fail(f"{where}: {error}")  # nothing is stored when one record is bad
+        (own if parsed.nct_id == protocol.protocol_id else related).append((where, data))
+    if len(own) > 1:
+        return fail(f"{path}: {len(own)} records of {protocol.protocol_id}; give one")
+    status = EXIT_OK
+    if related:
+        stored = _import_related(path, related)
+        if stored is not None:
+            return stored
+    if not own:
+        return status
+    data = own[0][1]
+    record = parse_study_record(data)
     links = link_criteria(record, protocol)
+    assert isinstance(data, dict)
     try:
         stored = store_study_record(data)
     except OSError as error:
@@ -107,6 +149,27 @@ def _import(path: str | None, protocol: object) -> int:
         out.write(f"NOT FOUND in the record: dose limits {', '.join(links.unlinked_dose_limits)}\n")
     out.write(f"stored as {stored}\n")
     return EXIT_INCOMPLETE if links.unlinked_criteria or links.unlinked_dose_limits else EXIT_OK
+
+
+def _import_related(path: str, documents: list[tuple[str, object]]) -> int | None:
+    """Store other trials' records as related records (issue 13 §5); None when stored, else the exit status."""
+    from mibg.commands.serve import setup_django
+
+    error = setup_django()
+    if error:
+        return fail(f"protocol import: {error}")
+    from django.db import DatabaseError
+
+    from mibg.web.trials.services import import_related
+
+    try:
+        result = import_related([(where, doc) for where, doc in documents if isinstance(doc, dict)], what=path)
+    except DatabaseError as db_error:
+        first = str(db_error).strip().splitlines()[0] if str(db_error).strip() else type(db_error).__name__
+        return fail(f"protocol import: the database is not reachable or not migrated ('mibg serve' migrates it): {first}")
+    print(f"{len(documents)} related trial record(s) stored: {len(result.created)} new, {len(result.updated)} replaced "
+          "('mibg trials similar NCT01370330' lists the most similar)")
+    return None
 
 
 def _show(protocol: object) -> None:

@@ -58,7 +58,14 @@ def parse_protocol(data: Mapping[str, Any]) -> ProtocolDefinition:
         translations={t["language"]: _translation(t) for t in data.get("translations", [])},
         event_reports={key: _event_report_kind(key, k) for key, k in data.get("event_reports", {}).items()},
         care_plan=_care_plan(data["care_plan"]) if "care_plan" in data else None,
+        whole_body_dose_band_edges_gy=tuple(Decimal(str(v)) for v in _bands(data).get("values", [])),
+        whole_body_dose_bands_source=str(_bands(data).get("source", "")),
     )
+
+
+def _bands(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    bands: Mapping[str, Any] = (data.get("analytics") or {}).get("whole_body_dose_band_edges_gy") or {}
+    return bands
 
 
 def _optional_decimal(raw: Mapping[str, Any], name: str) -> Decimal | None:
@@ -272,6 +279,9 @@ def protocol_as_dict(protocol: ProtocolDefinition) -> dict[str, Any]:
             for t in protocol.translations.values()
         ],
         "event_reports": {key: _event_report_dict(k) for key, k in protocol.event_reports.items()},
+        "analytics": {"whole_body_dose_band_edges_gy": {
+            "values": [str(v) for v in protocol.whole_body_dose_band_edges_gy],
+            "source": protocol.whole_body_dose_bands_source}},
         "amendments": [
             {"parameter": a.parameter, "old_value": a.old_value, "new_value": a.new_value, "reason": a.reason}
             for a in protocol.amendments

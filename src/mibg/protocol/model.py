@@ -283,6 +283,9 @@ class ProtocolDefinition:
     translations: Mapping[str, Translation] = field(default_factory=dict)
     event_reports: Mapping[str, EventReportKind] = field(default_factory=dict)
     care_plan: CarePlan | None = None
+    #: Whole-body-dose band edges (Gy) of the programme analytics' stem-cell rescue table (issue 13 §6), and source.
+    whole_body_dose_band_edges_gy: tuple[Decimal, ...] = ()
+    whole_body_dose_bands_source: str = ""
 
     @property
     def label(self) -> str:

@@ -144,6 +144,8 @@ INSTALLED_APPS = [
     "mibg.web.documents",
     "mibg.web.eventreports",
     "mibg.web.plan",
+    "mibg.web.trials",
+    "mibg.web.analytics",
 ]
 
 MIDDLEWARE = [

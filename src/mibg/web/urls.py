@@ -30,6 +30,7 @@ urlpatterns = [
     path("documents/", include("mibg.web.documents.urls")),
     path("event-reports/", include("mibg.web.eventreports.urls")),
     path("", include("mibg.web.plan.urls")),
+    path("analytics/", include("mibg.web.analytics.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -374,6 +374,10 @@ def study_record(request: HttpRequest) -> HttpResponse:
                       f"cannot be read ({error.field}: {error.message})."}, status=500)
     links = link_criteria(record, protocol)
     criteria = {c.id: c for c in protocol.criteria}
+    from mibg.core.similarity import facts
+    from mibg.web.trials.search import similar
+
+    related = similar(facts(record.model_dump(mode="json")))  # issue 13 §5: the most similar imported trials
 
     def described(ids: tuple[str, ...]) -> list[dict[str, Any]]:
         return [{"id": i, "title": criteria[i].title, "kind": criteria[i].kind, "group": criteria[i].group,
@@ -386,7 +390,7 @@ def study_record(request: HttpRequest) -> HttpResponse:
     data = record.model_dump(mode="json")
     section = data["protocolSection"]
     return render(request, "mibg/documents/study_record.html", {
-        "record": record, "s": section, "protocol": protocol,
+        "record": record, "s": section, "protocol": protocol, "related": related,
         "source": "imported" if stored_record_path().exists() else "bundled",
         "inclusion": [b for b in bullets if b["kind"] == "inclusion"],
         "exclusion": [b for b in bullets if b["kind"] == "exclusion"],
