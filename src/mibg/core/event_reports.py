@@ -89,7 +89,7 @@ def due_at(rule: DeadlineRule, discovered_at: datetime, site_tz: tzinfo, protoco
         if rule.hours is None:
             raise KeyError(f"deadline {rule.code} has no hours")
         due = discovered_at + timedelta(seconds=int(rule.hours * 3600))
-        return due, f"discovered {discovered_at.isoformat()} + {rule.hours} h"
+        return due, f"discovered {discovered_at.astimezone(site_tz).isoformat(timespec='seconds')} + {rule.hours} h"
     if rule.clock == "end_of_calendar_day":
         days = _days(rule, protocol)
         if days != days.to_integral_value() or days < 0:

@@ -2,7 +2,8 @@
 mibg.core.similarity.
 
 Candidates come from the engine in two passes: first the specific phrases (each condition's whole name, the specific
-words of the interventions' names), then, when those give fewer than ``pool`` candidates, the eligibility terms. Each candidate is then scored and explained
+words of the interventions' names) in the small ``facets`` field (conditions and interventions only), then, when
+those give fewer than ``pool`` candidates, the eligibility terms in the whole ``body``. Each candidate is then scored and explained
 by mibg.core.similarity; the engine's own rank (SQLite bm25, PostgreSQL ts_rank_cd) breaks ties.
 """
 
@@ -32,27 +33,29 @@ def _phrases(texts: list[str]) -> list[list[str]]:
     return [list(p) for p in seen]
 
 
-def _candidates(phrases: list[list[str]], pool: int) -> list[tuple[int, float]]:
-    """(record id, engine rank: higher is better) of the records holding any of the phrases."""
+def _candidates(phrases: list[list[str]], pool: int, field: str) -> list[tuple[int, float]]:
+    """(record id, engine rank: higher is better) of the records whose ``field`` (``facets``: conditions and
+    interventions; ``body``: everything) holds any of the phrases."""
     if not phrases:
         return []
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            query = " OR ".join('"' + " ".join(p) + '"' for p in phrases)
+            query = f"{{{field}}} : (" + " OR ".join('"' + " ".join(p) + '"' for p in phrases) + ")"
             cursor.execute("SELECT rowid, bm25(trials_fts) FROM trials_fts WHERE trials_fts MATCH %s "
                            "ORDER BY bm25(trials_fts) LIMIT %s", [query, pool])
             return [(int(pk), -float(score)) for pk, score in cursor.fetchall()]
+        column = {"facets": "facets", "body": "search"}[field]
         query = " | ".join("(" + " <-> ".join(p) + ")" for p in phrases)
-        cursor.execute("SELECT id, ts_rank_cd(search, q) AS r FROM trials_relatedtrial, to_tsquery('english', %s) q "
-                       "WHERE search @@ q ORDER BY r DESC LIMIT %s", [query, pool])
+        cursor.execute(f"SELECT id, ts_rank_cd({column}, q) AS r FROM trials_relatedtrial, to_tsquery('english', %s) q "
+                       f"WHERE {column} @@ q ORDER BY r DESC LIMIT %s", [query, pool])
         return [(int(pk), float(score)) for pk, score in cursor.fetchall()]
 
 
 def similar(target: TrialFacts, limit: int = 10, pool: int = POOL) -> list[Similarity]:
     specific, general = target.search_words()
-    found = dict(_candidates(_phrases(specific), pool))
+    found = dict(_candidates(_phrases(specific), pool, "facets"))
     if len(found) < pool:
-        for pk, score in _candidates(_phrases(general[:GENERAL_TERMS]), pool - len(found)):
+        for pk, score in _candidates(_phrases(general[:GENERAL_TERMS]), pool - len(found), "body"):
             found.setdefault(pk, score - 1000.0)  # after every record found by a specific phrase
     rows = RelatedTrial.objects.filter(id__in=list(found)).values_list("id", *RelatedTrial.FACT_FIELDS)
     return rank(target, ((RelatedTrial.facts_of(*row[1:]), found[row[0]]) for row in rows), limit)

@@ -40,13 +40,18 @@ def fields_of(document: Mapping[str, Any], source: str) -> dict[str, Any]:
     }
 
 
-def _index(rows: Sequence[tuple[int, str]]) -> None:
+def _facets(row: Mapping[str, Any]) -> str:
+    """The conditions and interventions (what PostgreSQL's generated ``facets`` column holds too)."""
+    return " ".join((row["conditions"], row["interventions"], row["intervention_words"]))
+
+
+def _index(rows: Sequence[tuple[int, str, str]]) -> None:
     """SQLite: (re)write the FTS5 rows of these records. PostgreSQL's generated column needs nothing."""
     if connection.vendor != "sqlite" or not rows:
         return
     with connection.cursor() as cursor:
-        cursor.executemany("DELETE FROM trials_fts WHERE rowid = %s", [(pk,) for pk, _ in rows])
-        cursor.executemany("INSERT INTO trials_fts(rowid, body) VALUES (%s, %s)", list(rows))
+        cursor.executemany("DELETE FROM trials_fts WHERE rowid = %s", [(row[0],) for row in rows])
+        cursor.executemany("INSERT INTO trials_fts(rowid, facets, body) VALUES (%s, %s, %s)", list(rows))
 
 
 def import_related(documents: Sequence[tuple[str, Mapping[str, Any]]], who: str = "system", what: str = "") -> ImportResult:
@@ -67,7 +72,7 @@ def import_related(documents: Sequence[tuple[str, Mapping[str, Any]]], who: str 
                 RelatedTrial.objects.bulk_update(changed, [k for k in chunk[0] if k != "nct_id"] + ["imported_at"],
                                                  batch_size=BATCH)
             ids = dict(RelatedTrial.objects.filter(nct_id__in=list(by_id)).values_list("nct_id", "id"))
-            _index([(ids[nct], row["body"]) for nct, row in by_id.items()])
+            _index([(ids[nct], _facets(row), row["body"]) for nct, row in by_id.items()])
             result.created += [t.nct_id for t in new]
             result.updated += list(existing)
         AuditEvent(username=who, action=AuditEvent.CREATE, model=RelatedTrial._meta.label, object_repr="related trials",
