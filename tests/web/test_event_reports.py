@@ -240,3 +240,22 @@ def test_an_adverse_event_that_is_not_serious_opens_no_report(login, make_course
     client = login("patel")
     assert _sae(client, course, serious="no", grade="2", action_taken="treatment").status_code == 302
     assert not EventReport.objects.exists()
+
+
+def test_an_overdue_nrc_deadline_is_on_the_physicists_worklist_until_it_is_recorded(login, medical_event):
+    _course, report = medical_event
+    # Discovered three days ago: the telephone deadline (end of the next calendar day) and the 24-hour
+    # notifications are overdue; the written report (15 days) is not due yet, so it is not on today's list.
+    EventReport.objects.filter(pk=report.pk).update(discovered_at=timezone.now() - timedelta(days=3))
+    client = login("sam")
+    page = client.get("/worklist/")
+    mine = [e for e in page.context["overdue"] if e.kind == "report"]
+    assert {e.what for e in mine} >= {f"Event report {report.pk}: NRC Operations Center, notify by telephone"}
+    assert not any("written report" in e.what for e in page.context["overdue"])
+    token = client.get(f"/event-reports/{report.pk}/").context["token"]
+    client.post(f"/event-reports/{report.pk}/steps/", {"form_token": token, "code": "nrc_telephone",
+                                                       "done_at": _local(timezone.now()), "note": "called, late"})
+    after = [e.what for e in client.get("/worklist/").context["overdue"]]
+    assert f"Event report {report.pk}: NRC Operations Center, notify by telephone" not in after
+    # Nora the nurse does not report to the NRC: not on her list.
+    assert not any(e.kind == "report" for e in login("nora").get("/worklist/").context["overdue"])

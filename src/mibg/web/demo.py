@@ -7,9 +7,11 @@ The passwords are generated and returned once; they are never stored in clear.
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -209,4 +211,24 @@ def load() -> dict[str, str]:
     # Needs review: thrombocytopenia attributed to tumour in the marrow goes to the study chair (H5).
     zoe_course = made["DEMO-1007"][1]
     screen(people["nora"], zoe_course, snapshot_data(soon, platelets="14", marrow_cytopenia=True, weight="16.4"))
+    related_trials()
     return passwords
+
+
+#: The example related trials (issue 13 §5), when the demo runs from a checkout that has them.
+EXAMPLE_TRIALS = Path(__file__).resolve().parents[3] / "examples" / "trials"
+
+
+def related_trials() -> None:
+    """Store examples/trials/*.json as related trials, as `mibg protocol import examples/trials/` would."""
+    from mibg.protocol.study_record import parse_study_record
+    from mibg.web.trials.services import import_related
+
+    files = sorted(EXAMPLE_TRIALS.glob("*.json")) if EXAMPLE_TRIALS.is_dir() else []
+    documents = []
+    for path in files:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        parse_study_record(data)
+        documents.append((f"examples/trials/{path.name}", data))
+    if documents:
+        import_related(documents, what="the demo (examples/trials)")
