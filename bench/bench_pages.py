@@ -75,6 +75,26 @@ def bench_user():
     return user, raw
 
 
+def worklist_clients() -> list[tuple[str, object]]:
+    """One logged-in client per role with a worklist (issue 13): the worklist reads every open course."""
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from mibg.web.accounts.models import User
+
+    clients = []
+    for role in ("nurse", "physicist", "pharmacist", "physician", "chair"):
+        user, made = User.objects.get_or_create(username=f"bench-{role}", defaults={"printed_name": f"Benchmark {role}"})
+        if made:
+            user.set_unusable_password()
+            user.save()
+            user.groups.set(Group.objects.filter(name=role))
+        client = Client()
+        client.force_login(user)
+        clients.append((role, client))
+    return clients
+
+
 def targets() -> dict[str, int]:
     """A patient with several courses, and a closed course with many labs and its readings."""
     from django.db.models import Count
@@ -155,6 +175,7 @@ def main() -> int:
         ("course page", pages, f"/courses/{t['course']}/", {}),
         (f"follow-up page ({t['labs']} labs)", pages, f"/followup/courses/{t['course']}/", {}),
         (f"radiation page ({t['readings']} readings)", pages, f"/courses/{t['course']}/radiation/", {}),
+        *((f"worklist ({role})", client, "/worklist/", {}) for role, client in worklist_clients()),
         ("API bare (token check only)", api, "/bench/api/bare", bearer),
         ("API patients", api, "/api/patients", bearer),
         ("API patients, search", api, f"/api/patients?q={mrn}", bearer),

@@ -138,6 +138,7 @@ PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "event-reports/<int:pk>/acknowledge/": ("event_report", page("event_report.record", "event_report.record")),
     "event-reports/<int:pk>/report.pdf": ("event_report", page("patient.view")),
     "courses/<int:pk>/orders/record/": ("course", page(post="care.record")),
+    "courses/<int:pk>/orders/void/": ("course", page(post="care.record")),
     "courses/<int:pk>/calendar.ics": ("course", page("patient.view")),
     "worklist/": (None, page("patient.view")),
     "worklist/count/": (None, page("patient.view")),

@@ -397,3 +397,47 @@ def test_a_course_infused_more_than_70_days_ago_leaves_the_worklist_but_keeps_it
     assert recent.pk in courses
     assert old.pk not in courses
     assert _orders(client, people, old)["thyroid-blockade"]["status"] == "overdue"
+
+
+def test_a_record_entered_in_error_is_voided_with_its_reason_and_the_due_time_can_be_recorded_again(login, people,
+                                                                                                    make_course):
+    from mibg.web.safety import issue_form_token
+
+    course = make_course(until="administered", days_ahead=0)
+    client = login("nora")
+    due = _orders(client, people, course)["thyroid-blockade"]["due"][0]["due_at"]
+    _record_form(client, course, "thyroid-blockade", due)
+    entry = OrderRecord.objects.get(course=course)
+    page = client.get(f"/courses/{course.pk}/")
+    no_reason = client.post(f"/courses/{course.pk}/orders/void/", {"form_token": issue_form_token(page.wsgi_request),
+                                                                   "record": entry.pk, "reason": " "})
+    assert no_reason.status_code == 302
+    entry.refresh_from_db()
+    assert entry.voided_at is None
+    client.post(f"/courses/{course.pk}/orders/void/", {"form_token": issue_form_token(page.wsgi_request),
+                                                       "record": entry.pk, "reason": "charted on the wrong patient"})
+    entry.refresh_from_db()
+    assert entry.voided_by == people["nora"]
+    assert entry.void_reason == "charted on the wrong patient"
+    assert AuditEvent.objects.filter(model="plan.OrderRecord", object_id=str(entry.pk), action="void").exists()
+    assert _orders(client, people, course)["thyroid-blockade"]["due"][0]["status"] == "overdue"
+    assert "charted on the wrong patient" in client.get(f"/courses/{course.pk}/").content.decode()
+    _record_form(client, course, "thyroid-blockade", due)
+    assert OrderRecord.objects.filter(course=course).count() == 2
+    assert OrderRecord.objects.filter(course=course, voided_at=None).count() == 1
+
+
+def test_sam_cannot_void_a_nurses_iodide_record(login, people, make_course):
+    from mibg.web.plan.services import void
+
+    course = make_course(until="administered", days_ahead=0)
+    client = login("nora")
+    due = _orders(client, people, course)["thyroid-blockade"]["due"][0]["due_at"]
+    _record_form(client, course, "thyroid-blockade", due)
+    entry = OrderRecord.objects.get(course=course)
+    from mibg.web.directives.services import Refused
+
+    with pytest.raises(Refused):
+        void(people["sam"], course, entry.pk, "not mine")
+    entry.refresh_from_db()
+    assert entry.voided_at is None

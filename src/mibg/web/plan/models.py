@@ -11,7 +11,8 @@ from django.utils import timezone
 class OrderRecord(models.Model):
     """One due time of one order, given or checked (or not done, with the reason): by whom and when.
 
-    Never edited: one record per due time (a form posted twice saves once)."""
+    Never edited (decisions.md A37): a record entered in error is voided with the reason, stays visible, and the due
+    time can be recorded again. One live record per due time (a form posted twice saves once)."""
 
     course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="order_records")
     code = models.CharField(max_length=40)  # the order's code in the protocol's care plan
@@ -25,10 +26,15 @@ class OrderRecord(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_name = models.CharField(max_length=150)
     recorded_at = models.DateTimeField(default=timezone.now)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    void_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["course", "due_at", "code"]
-        constraints = [models.UniqueConstraint(fields=["course", "code", "due_at"], name="one_record_per_due_time")]
+        constraints = [models.UniqueConstraint(fields=["course", "code", "due_at"], condition=models.Q(voided_at=None),
+                                               name="one_live_record_per_due_time")]
 
     def __str__(self) -> str:
         return f"{self.code} due {self.due_at:%Y-%m-%d %H:%M} of course {self.course_id}: {'done' if self.done else 'not done'}"

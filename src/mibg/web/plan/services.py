@@ -19,7 +19,7 @@ from mibg.core import careplan
 from mibg.core.careplan import CourseFacts, CoursePlan, PlannedOrder
 from mibg.core.errors import InputError
 from mibg.protocol import ProtocolDefinition, load_protocol
-from mibg.web.audit.trail import log_changes, log_event
+from mibg.web.audit.trail import field_values, log_changes, log_event
 from mibg.web.courses.models import Course
 from mibg.web.directives.services import Refused
 from mibg.web.permissions import PHYSICIAN, ROLES, roles_of
@@ -146,7 +146,7 @@ class Occurrence:
 def occurrences(plan: CoursePlan, records: Iterable[OrderRecord], now: datetime | None = None) -> list[Occurrence]:
     now = now or timezone.now()
     zone = timezone.get_current_timezone()
-    found = {(r.code, r.due_at): r for r in records}
+    found = {(r.code, r.due_at): r for r in records if r.voided_at is None}
     out = []
     for order in plan.orders:
         for due_at in order.due:
@@ -172,7 +172,11 @@ def order_status(items: Sequence[Occurrence], order: PlannedOrder, now: datetime
 def unmatched_records(plan: CoursePlan, records: Iterable[OrderRecord]) -> list[OrderRecord]:
     """Records whose due time is no longer in the plan (the infusion moved after they were recorded)."""
     due = {(o.code, t) for o in plan.orders for t in o.due}
-    return [r for r in records if (r.code, r.due_at) not in due]
+    return [r for r in records if (r.code, r.due_at) not in due and r.voided_at is None]
+
+
+def voided_records(records: Iterable[OrderRecord]) -> list[OrderRecord]:
+    return [r for r in records if r.voided_at is not None]
 
 
 # ---- recording --------------------------------------------------------------------------------------------
@@ -221,7 +225,7 @@ def record(user: Any, course: Course, code: str, due_at: datetime, *, done: bool
         if not medications.strip():
             raise InputError("medications", "list the patient's current medications (or write 'none')")
         found = "\n".join(f"{drug} ({cls})" for drug, cls in careplan.interfering_found(protocol(), medications))
-    existing = OrderRecord.objects.filter(course=course, code=code, due_at=due_at).first()
+    existing = OrderRecord.objects.filter(course=course, code=code, due_at=due_at, voided_at=None).first()
     if existing is not None:
         raise Refused(f"This due time of '{order.name}' was recorded already by {existing.recorded_name} at "
                       f"{timezone.localtime(existing.recorded_at):%Y-%m-%d %H:%M}.", "due_at")
@@ -236,4 +240,31 @@ def record(user: Any, course: Course, code: str, due_at: datetime, *, done: bool
                         note=f"{order.name}: {'done' if done else 'not done'}{flagged}")
     except IntegrityError:  # recorded by someone else at the same moment
         raise Refused(f"This due time of '{order.name}' was recorded already.", "due_at") from None
+    return entry
+
+
+def void(user: Any, course: Course, record_id: int, reason: str) -> OrderRecord:
+    """Void a record entered in error (decisions.md A37): it stays visible with the reason, and its due time can be
+    recorded again. Whoever may record the order may void its record."""
+    entry = OrderRecord.objects.filter(course=course, pk=record_id).first()
+    if entry is None:
+        raise InputError("record", "is not a record of this course")
+    if entry.voided_at is not None:
+        raise Refused("This record is already void.", "record")
+    if not reason.strip():
+        raise InputError("reason", "say why the record is void (entered in error, wrong patient, ...)")
+    definition = protocol()
+    assert definition.care_plan is not None
+    role = next((o.role for o in definition.care_plan.orders if o.code == entry.code), None)
+    roles = roles_of(user)
+    if role not in roles and PHYSICIAN not in roles:
+        raise Refused("Only whoever may record this order may void its record.", "record")
+    with transaction.atomic():
+        before = field_values(entry)
+        updated = OrderRecord.objects.filter(pk=entry.pk, voided_at=None).update(
+            voided_at=timezone.now(), voided_by=user, void_reason=reason.strip())
+        if not updated:
+            raise Refused("This record is already void.", "record")
+        entry.refresh_from_db()
+        log_changes(user, "void", entry, course.patient, before, note=reason.strip())
     return entry

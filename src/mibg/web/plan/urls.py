@@ -6,6 +6,7 @@ app_name = "plan"
 
 urlpatterns = [
     path("courses/<int:pk>/orders/record/", views.record, name="record"),
+    path("courses/<int:pk>/orders/void/", views.void, name="void"),
     path("courses/<int:pk>/calendar.ics", views.calendar_ics, name="calendar_ics"),
     path("worklist/", views.worklist, name="worklist"),
     path("worklist/count/", views.worklist_count, name="worklist_count"),

@@ -25,7 +25,7 @@ from mibg.web.permissions import action_required, allowed, roles_of
 from mibg.web.plan import services
 from mibg.web.plan.models import IodideConfirmation
 from mibg.web.plan.worklist import entries_for
-from mibg.web.safety import AlreadySubmitted, consume_form_token, form_token
+from mibg.web.safety import AlreadySubmitted, consume_form_token, form_token, parse_version
 from mibg.web.signing import SignatureRefused, check_signature
 
 
@@ -61,6 +61,7 @@ def section_context(request: HttpRequest, course: Course) -> dict[str, Any]:
                        "open": any(i.status in ("due", "overdue") for i in mine),
                        "recordable": can_record and (order.role in roles or "physician" in roles)})
     return {"course": course, "plan": plan, "orders": orders, "unmatched": services.unmatched_records(plan, records),
+            "voided": services.voided_records(records),
             "form": RecordForm(initial={"at": timezone.localtime(now).replace(second=0, microsecond=0)}),
             "token": form_token(request) if can_record else "", "unconfirmed": UNCONFIRMED,
             "calendar": plan.calendar, "hidden": hidden}
@@ -90,6 +91,25 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
                                   f"{'done' if entry.done else 'not done'}.{flagged}")
     target = request.POST.get("next", "")
     return redirect(target if target.startswith("/worklist/") else f"/courses/{pk}/#orders")
+
+
+@action_required(post="care.record")
+def void(request: HttpRequest, pk: int) -> HttpResponse:
+    """Void a record entered in error, with the reason (decisions.md A37); the due time opens again."""
+    course = get_course(pk)
+    try:
+        with transaction.atomic():
+            consume_form_token(request)
+            entry = services.void(request.user, course, parse_version(request.POST.get("record", "")),
+                                  request.POST.get("reason", ""))
+    except (AlreadySubmitted, Refused) as error:
+        messages.error(request, error.message)
+    except InputError as error:
+        messages.error(request, f"{error.field}: {error.message}")
+    else:
+        messages.success(request, f"Voided: {entry.code} due {timezone.localtime(entry.due_at):%Y-%m-%d %H:%M}. The due "
+                                  "time can be recorded again.")
+    return redirect(f"/courses/{pk}/#orders")
 
 
 def _label(course: Course) -> str:
