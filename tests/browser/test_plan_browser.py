@@ -22,6 +22,7 @@ def _record_every_due_item(page, course_pk):
     recorded = 0
     while True:
         page.goto(f"/courses/{course_pk}/#orders")
+        _count(page)  # let the navigation's count (htmx) come back before the next request
         forms = page.locator("#orders form.record")
         if forms.count() == 0:
             return recorded
@@ -92,3 +93,4 @@ def test_sam_records_the_isolation_room_items_from_his_worklist(transactional_db
     assert set(OrderRecord.objects.filter(course=course).values_list("code", flat=True)) <= {"room-posting", "room-survey"}
     page.goto("/worklist/")
     assert "Isolation room" not in page.locator("main").inner_text()
+    _count(page)  # the navigation's count has come back: no request is still running when the test ends
