@@ -76,7 +76,8 @@ def _facts(course: Course, confirmed_by: str | None, recovered: Any = None) -> c
 
 @provider("care-orders", roles={NURSE, PHYSICIST})
 def care_orders(ctx: WorklistContext) -> Iterator[WorklistEntry]:
-    """Each due time of each order that is due today or overdue and not yet recorded."""
+    """Each due time of each order due today and not yet recorded; the overdue due times of one order of one
+    course as one entry (how many, from the earliest), so a course with missed doses is one line per order."""
     confirmation = services.iodide_confirmation()
     definition = services.protocol()
     for course in _planned_courses(PLANNED, ctx.now):
@@ -85,12 +86,22 @@ def care_orders(ctx: WorklistContext) -> Iterator[WorklistEntry]:
             continue
         orders, _skipped = careplan.plan_orders(definition, facts)
         plan = careplan.CoursePlan(definition.label, facts.infusion_at, facts.infusion_actual, orders, (), ())
+        url, who = _course_url(course, "#orders"), _who(course)
+        overdue: dict[str, list[services.Occurrence]] = {}
         for item in services.occurrences(plan, course.order_records.all(), ctx.now):
-            if item.status in ("due", "overdue"):
-                dose = f", {item.order.dose.text}" if item.order.dose else ""
+            dose = f", {item.order.dose.text}" if item.order.dose else ""
+            if item.status == "overdue":
+                overdue.setdefault(item.order.code, []).append(item)
+            elif item.status == "due":
                 yield WorklistEntry(role=item.order.role, kind="order", what=f"{item.order.name}{dose}", due=item.due_at,
-                                    overdue=item.status == "overdue", patient=_who(course), course_id=course.pk,
-                                    url=_course_url(course, "#orders"), detail=item.order.instructions)
+                                    overdue=False, patient=who, course_id=course.pk, url=url,
+                                    detail=item.order.instructions)
+        for items in overdue.values():
+            order = items[0].order
+            dose = f", {order.dose.text}" if order.dose else ""
+            missed = f" ({len(items)} due times not recorded)" if len(items) > 1 else ""
+            yield WorklistEntry(role=order.role, kind="order", what=f"{order.name}{dose}{missed}", due=items[0].due_at,
+                                overdue=True, patient=who, course_id=course.pk, url=url, detail=order.instructions)
 
 
 @provider("labs", roles={NURSE})
@@ -112,16 +123,23 @@ def labs(ctx: WorklistContext) -> Iterator[WorklistEntry]:
     for course in courses:
         administration = course.given[0] if course.given else None  # type: ignore[attr-defined]
         mine = by_course.get(course.pk, [])
-        recovered = services.recovered_on(course, administration, mine, given.get(course.pk, []))
-        facts = _facts(course, None, recovered)
+        facts = _facts(course, None)
         if facts is None:
             continue
         days = {timezone.localtime(lab.collected_at, zone).date() for lab in mine}
+        missing = []
         for entry in careplan.plan_calendar(definition, facts, ()):
             if entry.code != "labs" or entry.start > ctx.today:  # type: ignore[operator]
                 continue
+            if not any(abs((d - entry.start).days) <= grace for d in days):  # type: ignore[operator]
+                missing.append(entry)
+        if not missing:
+            continue
+        # Count recovery ends the twice-weekly labs: worked out only for a course with a lab day unanswered.
+        recovered = services.recovered_on(course, administration, mine, given.get(course.pk, []))
+        for entry in missing:
             day = entry.start
-            if any(abs((d - day).days) <= grace for d in days):  # type: ignore[operator]
+            if recovered is not None and day > recovered:  # type: ignore[operator]
                 continue
             yield WorklistEntry(role=NURSE, kind="lab", what=entry.title, due=day,
                                 overdue=day + timedelta(days=grace) < ctx.today, patient=_who(course),  # type: ignore[operator]

@@ -181,6 +181,29 @@ def voided_records(records: Iterable[OrderRecord]) -> list[OrderRecord]:
 
 # ---- recording --------------------------------------------------------------------------------------------
 
+GENERATION_KEY = "mibg-worklist-generation"
+
+
+def worklist_generation() -> int:
+    """A number that changes whenever something is recorded or voided against an order set (kept counts renew)."""
+    from django.core.cache import cache
+
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        value = int(timezone.now().timestamp() * 1000)
+        cache.add(GENERATION_KEY, value, None)
+        value = cache.get(GENERATION_KEY, value)
+    return int(value)
+
+
+def _renew_counts() -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # not set yet (or evicted): a new start renews every kept count too
+        worklist_generation()
+
 
 def parse_due(raw: str) -> datetime:
     try:
@@ -240,6 +263,7 @@ def record(user: Any, course: Course, code: str, due_at: datetime, *, done: bool
                         note=f"{order.name}: {'done' if done else 'not done'}{flagged}")
     except IntegrityError:  # recorded by someone else at the same moment
         raise Refused(f"This due time of '{order.name}' was recorded already.", "due_at") from None
+    _renew_counts()
     return entry
 
 
@@ -267,4 +291,5 @@ def void(user: Any, course: Course, record_id: int, reason: str) -> OrderRecord:
             raise Refused("This record is already void.", "record")
         entry.refresh_from_db()
         log_changes(user, "void", entry, course.patient, before, note=reason.strip())
+    _renew_counts()
     return entry

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -168,20 +169,32 @@ def feed_ics(request: HttpRequest) -> HttpResponse:
 @action_required(get="patient.view")
 def worklist(request: HttpRequest) -> HttpResponse:
     entries = entries_for(request.user)
-    token = form_token(request) if allowed(request.user, "care.record") else ""
+    overdue = [e for e in entries if e.overdue]
+    today = [e for e in entries if not e.overdue]
     return render(request, "mibg/plan/worklist.html", {
-        "overdue": [e for e in entries if e.overdue], "today": [e for e in entries if not e.overdue],
-        "count": len(entries), "token": token,
-        "form": RecordForm(initial={"at": timezone.localtime().replace(second=0, microsecond=0)}),
+        "overdue": overdue[:SHOWN], "today": today[:SHOWN], "overdue_total": len(overdue), "today_total": len(today),
+        "shown": SHOWN, "count": len(entries),
     })
+
+
+#: The most entries of each section the worklist page lists (the oldest first); the heading says how many in all.
+SHOWN = 200
+#: How long the navigation's count is kept per user (seconds); recording or voiding anything renews it at once.
+COUNT_SECONDS = 60
 
 
 @action_required(get="patient.view")
 def worklist_count(request: HttpRequest) -> HttpResponse:
-    """The number beside "Worklist" in the navigation (loaded after the page, so no page waits for it)."""
-    entries = entries_for(request.user)
-    overdue = sum(1 for e in entries if e.overdue)
-    return render(request, "mibg/plan/count.html", {"count": len(entries), "overdue": overdue})
+    """The number beside "Worklist" in the navigation (loaded after the page, so no page waits for it). Kept for
+    COUNT_SECONDS per user and renewed at once by anything recorded against an order set; other work (a lab
+    entered, a directive signed) shows in the count within that time, and on the worklist page at once."""
+    key = f"mibg-worklist-count:{request.user.pk}:{services.worklist_generation()}"
+    counts = cache.get(key)
+    if counts is None:
+        entries = entries_for(request.user)
+        counts = (len(entries), sum(1 for e in entries if e.overdue))
+        cache.set(key, counts, COUNT_SECONDS)
+    return render(request, "mibg/plan/count.html", {"count": counts[0], "overdue": counts[1]})
 
 
 class ConfirmForm(forms.Form):
