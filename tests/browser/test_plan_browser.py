@@ -17,6 +17,14 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a
 pytestmark = [pytest.mark.browser]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_counts():
+    """The navigation's count is kept per user id for a minute: ids come round again from test to test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def _record_every_due_item(page, course_pk):
     """Submit every record form of the order set, one after the other (each save reloads the course page)."""
     recorded = 0

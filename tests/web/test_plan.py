@@ -26,6 +26,14 @@ from mibg.web.audit.models import AuditEvent
 from mibg.web.plan.models import IodideConfirmation, OrderRecord
 
 
+@pytest.fixture(autouse=True)
+def _fresh_counts():
+    """The navigation's count is kept per user id for a minute: ids come round again from test to test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def _api(client, user):
     _token, raw = ApiToken.issue(user, "test")
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
