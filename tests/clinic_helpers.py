@@ -29,3 +29,8 @@ def form_post_data(form) -> dict[str, str]:
             continue
         data[bound.html_name] = bound.field.widget.format_value(value) if hasattr(bound.field.widget, "format_value") else str(value)
     return data
+
+
+def wristband(patient) -> tuple[str, None, str]:
+    """The two identifiers a nurse reads at the bedside (decisions.md A36): the name, and the MRN."""
+    return f"{patient.given_name} {patient.family_name}", None, patient.mrn

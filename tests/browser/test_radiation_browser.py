@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from clinic_helpers import PASSWORD
+from clinic_helpers import PASSWORD, wristband
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in the test thread
 
@@ -28,7 +28,8 @@ def _admitted_with_readings(people, make_course):
     course = make_course(until="assayed", days_ahead=-7)
     start = course.directives.get().administration_time
     treatment.record_administration(people["nora"], course, course.version, treatment.AdministrationInput(
-        start, start + timedelta(minutes=25), "central_line", Decimal("50"), Decimal("0"), start + timedelta(minutes=30)))
+        start, start + timedelta(minutes=25), "central_line", Decimal("50"), Decimal("0"), start + timedelta(minutes=30),
+        *wristband(course.patient)))
     course.refresh_from_db()
     take_step(people["nora"], course, "admit", course.version, occurred_at=start + timedelta(minutes=30))
     for i, (hours, value) in enumerate(WORKED_EXAMPLE):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -121,3 +121,68 @@ def test_the_assessment_shows_its_calculations_and_converts_to_json_ready_data()
     assert data["planned_stem_cell_infusion_date"] == "2026-03-16"
     assert data["products"][0]["cells_per_kg"] == 3e6
     assert any("2026-03-02 + 14 days" in c.formula for c in result.calculations)
+
+
+# ---- the count-based recommendation (decisions.md A31; clinical-reference A16: ANC < 200/uL for > 2 weeks) ----
+
+def _anc_series(start, pairs):
+    from datetime import timedelta
+
+    return [(start + timedelta(days=d), Decimal(v)) for d, v in pairs]
+
+
+@pytest.mark.parametrize(("last_low_day", "recommended"), [
+    (15, False),  # below from day 1 to day 15: 14 days exactly, not "more than 14"
+    (15.5, True),  # 14.5 days: more than 14
+    (14, False),  # 13 days
+])
+def test_dr_patel_is_told_rescue_is_recommended_when_anc_stays_below_0_2_for_more_than_14_days(last_low_day, recommended):
+    from datetime import datetime, timedelta, timezone
+
+    from mibg.core.rescue import anc_rescue
+
+    start = datetime(2026, 11, 1, 9, 0, tzinfo=timezone(timedelta(hours=-8)))
+    series = _anc_series(start, [(0, "1.4"), (1, "0.19"), (7, "0.05"), (last_low_day, "0.1"), (last_low_day + 1, "0.6")])
+    result = anc_rescue(series, start)
+    assert result.recommended is recommended
+    assert result.below_since == start + timedelta(days=1)
+    assert result.finding is not None
+    assert ("recommended; the treating physician decides" in result.finding.message) is recommended
+
+
+def test_an_anc_of_exactly_0_2_is_not_below_and_breaks_the_run():
+    from datetime import datetime, timedelta
+
+    from mibg.core.rescue import anc_rescue
+
+    start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    # days 1-8 below, day 9 exactly 0.2 (not below), days 10-20 below: runs of 7 and 10 days, neither more than 14
+    series = _anc_series(start, [(1, "0.1"), (8, "0.1"), (9, "0.2"), (10, "0.1"), (20, "0.15")])
+    result = anc_rescue(series, start)
+    assert not result.recommended
+    assert result.span == timedelta(days=10)
+    assert result.ongoing
+
+
+def test_counts_before_the_infusion_do_not_count_and_no_low_count_gives_no_finding():
+    from datetime import datetime
+
+    from mibg.core.rescue import anc_rescue
+
+    start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    series = _anc_series(start, [(-30, "0.1"), (-1, "0.1"), (2, "1.0")])
+    result = anc_rescue(series, start)
+    assert result.finding is None
+    assert not result.recommended
+
+
+def test_the_whole_body_dose_threshold_is_shown_as_the_site_s_unverified_choice():
+    from datetime import date
+
+    from mibg.core.rescue import stem_cell_rescue
+
+    result = stem_cell_rescue(4.0, date(2026, 11, 1), [], Decimal("22"))
+    # exactly 4.0 Gy: at the threshold (decisions.md A31 "reaches")
+    assert result.at_or_above_threshold
+    assert "the site's choice, UNVERIFIED" in result.findings[0].message
+    assert "UNVERIFIED" in result.threshold_source

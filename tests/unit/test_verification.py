@@ -48,3 +48,21 @@ def test_bad_input_names_the_field(weight, dose, field):
 def test_a_float_is_refused_rather_than_compared():
     with pytest.raises(InputError):
         verify(DIRECTIVE, signed_by="patel", verifier="sam", weight_kg=22.0, mci_per_kg="18")
+
+
+def test_sam_s_mismatch_says_the_entries_differ_but_not_which_one():
+    # decisions.md A36: "a mismatch says that the entries differ, not which one"
+    result = verify(DIRECTIVE, signed_by="patel", verifier="sam", weight_kg="22.1", mci_per_kg="18")
+    assert "The entries differ from the written directive" in result.message
+    for word in ("weight", "kg", "dose", "activity", "22", "18"):
+        assert word not in result.message
+
+
+@pytest.mark.parametrize(("mismatches", "stopped", "left"), [(2, False, 1), (3, True, 0), (4, True, 0), (0, False, 3)])
+def test_the_verification_stops_at_the_third_mismatch_and_goes_to_the_authorised_user(mismatches, stopped, left):
+    from mibg.core.verification import verification_stop
+
+    stop = verification_stop(mismatches)
+    assert stop.stopped is stopped
+    assert stop.attempts_left == left
+    assert "authorised user" in stop.message

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
@@ -48,6 +49,7 @@ def _build() -> World:
     from mibg.web.followup import demo as followup_demo
     from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, LabResult, Transfusion
     from mibg.web.patients import services as patients
+    from mibg.web.radiation.services import StemCellInput, record_stem_cells
 
     people = {name: make_user(name, roles, PASSWORD, printed) for name, (roles, printed) in PERSONAS.items()}
     people["norole"] = make_user("norole", [], PASSWORD, "Pat Nobody")
@@ -72,10 +74,13 @@ def _build() -> World:
     run_course(people, course, today - timedelta(days=60), until="follow-up", residual="100")
     followup_demo.counts_after(people["nora"], course)
     followup_demo.events_and_response(people["patel"], course, review=False)
+    start = course.administrations.get().started_at
+    record_stem_cells(people["nora"], course, StemCellInput(start + timedelta(days=14), "pbsc", "PBSC bag 1",
+                                                            Decimal("3200000"), "Nora Diaz, RN"))
     liam = patients.create_patient(people["nora"], {"mrn": "MX-1002", "given_name": "Liam", "family_name": "Nguyen",
                                                    "birth_date": today - timedelta(days=7 * 365), "sex": "male"})
     other_course = courses.create_course(people["nora"], liam)
-    run_course(people, other_course, today, until="administered")
+    run_course(people, other_course, today - timedelta(days=1), until="administered")
 
     def kinds(patient: Any, c: Any) -> dict[str, int]:
         c.refresh_from_db()
@@ -90,6 +95,9 @@ def _build() -> World:
         reading = c.exposure_readings.first()
         if reading is not None:
             found["reading"] = reading.pk
+        infusion = c.stem_cell_infusions.first()
+        if infusion is not None:
+            found["stem_cells"] = infusion.pk
         for kind, model, extra in (("lab", LabResult, {}), ("transfusion", Transfusion, {}),
                                    ("adverse_event", AdverseEvent, {"serious": True}),
                                    ("curie", CurieAssessment, {}), ("inrc", InrcAssessment, {})):
@@ -99,7 +107,7 @@ def _build() -> World:
         return found
 
     ids = kinds(ava, course)
-    missing = {"event_report", "reading", "lab", "transfusion", "adverse_event", "curie", "inrc"} - set(ids)
+    missing = {"event_report", "reading", "stem_cells", "lab", "transfusion", "adverse_event", "curie", "inrc"} - set(ids)
     assert not missing, f"the world lacks {missing}: every page needs a real record to act on"
     return World(people=people, tokens=tokens, token_ids=token_ids, ids=ids, other=kinds(liam, other_course))
 

@@ -82,6 +82,8 @@ PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "directives/<int:pk>/print/": ("directive", page("patient.view")),
     "assays/<int:pk>/override/": ("assay", page("assay.override", "assay.override")),
     "administrations/<int:pk>/review/": ("administration", page("medical_event.review", "medical_event.review")),
+    "assays/<int:pk>/correct/": ("assay", page("assay.record", "assay.record")),  # decisions.md A37
+    "administrations/<int:pk>/correct/": ("administration", page("administration.record", "administration.record")),
     "audit/": (None, page("audit.view")),
     "followup/courses/<int:pk>/": ("course", page("patient.view")),
     "followup/courses/<int:pk>/labs/new/": ("course", page("lab.enter", "lab.enter")),
@@ -111,6 +113,7 @@ PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "courses/<int:pk>/release/instructions.pdf": ("course", page("patient.view")),
     "courses/<int:pk>/stem-cells/": ("course", page("stem_cells.record", "stem_cells.record")),
     "readings/<int:pk>/correct/": ("reading", page("reading.record", "reading.record")),
+    "stem-cells/<int:pk>/correct/": ("stem_cells", page("stem_cells.record", "stem_cells.record")),
     "readings/<int:pk>/void/": ("reading", page("reading.record", "reading.record")),
     "documents/courses/<int:pk>/eligibility.pdf": ("course", page("patient.view")),
     "documents/courses/<int:pk>/directive.pdf": ("course", page("patient.view")),

@@ -96,9 +96,13 @@ def test_the_directive_plan_and_signature_through_the_api_with_exact_decimals(ap
     assert seen["activity_mci"] is None
     assert seen["plan"] is None
     course.refresh_from_db()
-    mismatch = api("sam").post(f"/courses/{course.pk}/verifications", {"version": course.version, "weight_kg": "22.5", "mci_per_kg": "18"})
+    mismatch = api("sam").post(f"/courses/{course.pk}/verifications", {"version": course.version, "weight_kg": "22.5", "mci_per_kg": "18",
+                                                                               "password": PASSWORD})
     assert mismatch.json()["accepted"] is False
-    match = api("sam").post(f"/courses/{course.pk}/verifications", {"version": course.version, "weight_kg": "22.000", "mci_per_kg": 18})
+    assert "weight" not in mismatch.json()["message"]  # A36: not which entry differs
+    assert mismatch.json()["attempts_left"] == 2
+    match = api("sam").post(f"/courses/{course.pk}/verifications", {"version": course.version, "weight_kg": "22.000", "mci_per_kg": 18,
+                                                                            "password": PASSWORD})
     assert match.json()["accepted"] is True
 
 
@@ -114,7 +118,7 @@ def test_a_time_without_a_zone_is_refused_naming_the_field(api, make_course):
 
 
 def test_assay_and_administration_through_the_api(api, make_course):
-    course = make_course(until="verified", days_ahead=0)
+    course = make_course(until="verified", days_ahead=-1)
     t = course.planned_treatment_date
     zone = timezone.localtime().strftime("%z")
     offset = f"{zone[:3]}:{zone[3:]}"
@@ -126,12 +130,14 @@ def test_assay_and_administration_through_the_api(api, make_course):
     course.refresh_from_db()
     stale = api("nora").post(f"/courses/{course.pk}/administrations", {
         "version": course.version - 1, "started_at": f"{t}T09:00:00{offset}", "ended_at": f"{t}T10:40:00{offset}",
-        "route": "central_line", "volume_ml": "50", "residual_mci": "2", "residual_measured_at": f"{t}T11:00:00{offset}"})
+        "route": "central_line", "volume_ml": "50", "residual_mci": "2", "residual_measured_at": f"{t}T11:00:00{offset}",
+        "patient_name": f"{course.patient.family_name}, {course.patient.given_name}", "patient_mrn": course.patient.mrn})
     assert stale.status_code == 409
     assert stale.json()["field"] == "version"
     given = api("nora").post(f"/courses/{course.pk}/administrations", {
         "version": course.version, "started_at": f"{t}T09:00:00{offset}", "ended_at": f"{t}T10:40:00{offset}",
-        "route": "central_line", "volume_ml": "50", "residual_mci": "2", "residual_measured_at": f"{t}T11:00:00{offset}"})
+        "route": "central_line", "volume_ml": "50", "residual_mci": "2", "residual_measured_at": f"{t}T11:00:00{offset}",
+        "patient_name": f"{course.patient.family_name}, {course.patient.given_name}", "patient_mrn": course.patient.mrn})
     assert given.status_code == 201, given.content
     assert given.json()["possible_medical_event"] is False
     assert api("morgan").get(f"/courses/{course.pk}/administrations").json()[0]["administered_mci"].startswith("39")

@@ -48,6 +48,8 @@ API: dict[str, dict[str, str]] = {
     "/api/courses/{course_id}/current-directive": {"GET": "patient.view"},
     "/api/courses/{course_id}/assays": {"GET": "patient.view", "POST": "assay.record"},
     "/api/courses/{course_id}/administrations": {"GET": "patient.view", "POST": "administration.record"},
+    "/api/assays/{assay_id}/corrections": {"POST": "assay.record"},  # decisions.md A37
+    "/api/administrations/{administration_id}/corrections": {"POST": "administration.record"},
     "/api/courses/{course_id}/readings": {"GET": "patient.view", "POST": "reading.record"},
     "/api/courses/{course_id}/dosimetry": {"GET": "patient.view"},
     "/api/courses/{course_id}/release": {"GET": "patient.view", "POST": "course.release"},
@@ -80,12 +82,20 @@ def _bodies(world: World) -> dict[str, dict[str, Any]]:
         "/api/courses/{course_id}/screening": {"version": 1, "snapshot": {}},
         "/api/courses/{course_id}/directives": directive,
         "/api/courses/{course_id}/directives/plan": directive,
-        "/api/courses/{course_id}/verifications": {"version": 1, "weight_kg": 22, "mci_per_kg": 18},
+        "/api/courses/{course_id}/verifications": {"version": 1, "weight_kg": 22, "mci_per_kg": 18,
+                                                    "password": PASSWORD},
         "/api/courses/{course_id}/assays": {"version": 1, "lot": "L-1", "calibration_time": t, "specific_activity": 12,
                                             "measured_mci": 396, "measured_at": t, "calibrator_id": "CRC-55tR"},
         "/api/courses/{course_id}/administrations": {"version": 1, "started_at": t, "ended_at": soon,
                                                      "route": "central_line", "volume_ml": 50, "residual_mci": 2,
-                                                     "residual_measured_at": soon},
+                                                     "residual_measured_at": soon, "patient_name": "Ava Martin",
+                                                     "patient_mrn": "MX-1001"},
+        "/api/assays/{assay_id}/corrections": {"version": 1, "lot": "L-1", "calibration_time": t, "specific_activity": 12,
+                                                "measured_mci": 396, "measured_at": t, "calibrator_id": "CRC-55tR",
+                                                "reason": "typing error"},
+        "/api/administrations/{administration_id}/corrections": {
+            "version": 1, "started_at": t, "ended_at": soon, "route": "central_line", "volume_ml": 50, "residual_mci": 2,
+            "residual_measured_at": soon, "patient_name": "Ava Martin", "patient_mrn": "MX-1001", "reason": "typing error"},
         "/api/courses/{course_id}/readings": {"measured_at": t, "mr_per_h": "1.2", "instrument_id": "Ludlum 9-3",
                                               "instrument_calibration_due": (now + timedelta(days=90)).date().isoformat(),
                                               "measured_by": "Sam Okafor, PhD"},
@@ -161,7 +171,8 @@ def test_each_principal_gets_exactly_what_the_table_allows_on_every_api_operatio
     wrong: list[str] = []
     known = None
     for path, methods in API.items():
-        url = path.format(patient_id=world.ids["patient"], course_id=world.ids["course"])
+        url = path.format(patient_id=world.ids["patient"], course_id=world.ids["course"], assay_id=world.ids["assay"],
+                          administration_id=world.ids["administration"])
         for method in METHODS:
             expected = _expected(methods, method, principal)
             check_store = method in WRITES and expected != "ok"

@@ -58,7 +58,7 @@ def wsgi_app(db):
 @pytest.fixture
 def records(make_course):
     """Courses at the stages where different operations have something to find (and one patient without any)."""
-    courses = [make_course(until="screening"), make_course(until="eligible"), make_course(until="verified", days_ahead=0),
+    courses = [make_course(until="screening"), make_course(until="eligible"), make_course(until="verified", days_ahead=-1),
                make_course(until="in-patient", days_ahead=-2), make_course(until="follow-up", days_ahead=-20)]
     return {"course_id": [c.pk for c in courses] + [MISSING_ID],
             "patient_id": [c.patient_id for c in courses] + [MISSING_ID]}

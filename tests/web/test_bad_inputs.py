@@ -102,7 +102,8 @@ def _administration(course, page, _):
     start = timezone.localtime(course.directives.get().administration_time)
     return {"form_token": _token(page), "version": course.version, "started_at": local(start),
             "ended_at": local(start + timedelta(minutes=100)), "route": "central_line", "volume_ml": "50",
-            "residual_mci": "2.5", "residual_measured_at": local(start + timedelta(minutes=110))}
+            "residual_mci": "2.5", "residual_measured_at": local(start + timedelta(minutes=110)),
+            "patient_name": f"{course.patient.given_name} {course.patient.family_name}", "patient_mrn": course.patient.mrn}
 
 
 def _reading(course, page, _):
@@ -139,9 +140,9 @@ FORMS: dict[str, Target] = {
     "screening": Target("nora", "screening", lambda c: f"/courses/{c.pk}/screening/", lambda c, p, d: d),
     "directive": Target("patel", "eligible", lambda c: f"/courses/{c.pk}/directive/", _directive),
     "verification": Target("sam", "directive signed", lambda c: f"/courses/{c.pk}/verify/",
-                           lambda c, p, d: {**d, "weight_kg": "22.0", "mci_per_kg": "18"}),
-    "assay": Target("riley", "verified", lambda c: f"/courses/{c.pk}/assay/", _assay, days_ahead=0),
-    "administration": Target("nora", "assayed", lambda c: f"/courses/{c.pk}/administration/", _administration, days_ahead=0),
+                           lambda c, p, d: {**d, "weight_kg": "22.0", "mci_per_kg": "18", "password": PASSWORD}),
+    "assay": Target("riley", "verified", lambda c: f"/courses/{c.pk}/assay/", _assay, days_ahead=-1),
+    "administration": Target("nora", "assayed", lambda c: f"/courses/{c.pk}/administration/", _administration, days_ahead=-1),
     "reading": Target("sam", "in-patient", lambda c: f"/courses/{c.pk}/readings/", _reading, days_ahead=-2),
     "lab": Target("nora", "administered", lambda c: f"/followup/courses/{c.pk}/labs/new/", _lab, days_ahead=-20),
     "transfusion": Target("nora", "administered", lambda c: f"/followup/courses/{c.pk}/transfusions/new/", _transfusion,
@@ -340,7 +341,7 @@ def _api_assay(course):
 ENDPOINTS = {
     "patients": ("nora", None, 0, lambda c: "/patients", _api_patient),
     "plan": ("patel", "eligible", 3, lambda c: f"/courses/{c.pk}/directives/plan", _api_plan),
-    "assay": ("riley", "verified", 0, lambda c: f"/courses/{c.pk}/assays", _api_assay),
+    "assay": ("riley", "verified", -1, lambda c: f"/courses/{c.pk}/assays", _api_assay),
     "reading": ("sam", "in-patient", -2, lambda c: f"/courses/{c.pk}/readings", _api_reading),
     "lab": ("nora", "administered", -20, lambda c: f"/courses/{c.pk}/labs", _api_lab),
 }

@@ -25,7 +25,7 @@ UNITLESS = {"Patient MRN", "Patient name", "Course", "Response", "Protocol"}
 def programme(make_course):
     """Two administered courses (22.0 kg at 18 mCi/kg; 27.2 kg at 12 mCi/kg) and one still in screening."""
     first = make_course(until="in-patient", days_ahead=-2, weight="22.0", mci_per_kg="18", mrn="XL-0001")
-    second = make_course(until="administered", days_ahead=0, weight="27.2", mci_per_kg="12", mrn="XL-0002")
+    second = make_course(until="administered", days_ahead=-1, weight="27.2", mci_per_kg="12", mrn="XL-0002")
     make_course(until="eligible", mrn="XL-0003")
     return first, second
 

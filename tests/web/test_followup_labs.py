@@ -222,7 +222,7 @@ def test_the_worst_grade_per_term_of_a_course_is_the_highest_and_a_void_value_no
 
 
 def test_labs_are_kept_from_the_administration_on_and_not_before(login, make_course):
-    course = make_course(until="assayed")
+    course = make_course(until="assayed", days_ahead=-1)
     client = login("nora")
     response = client.get(f"/followup/courses/{course.pk}/labs/new/")
     assert response.status_code == 302

@@ -204,7 +204,7 @@ def test_a_correct_signature_clears_the_count_of_wrong_ones(client, directive_ca
 
 
 def test_five_wrong_signature_passwords_on_a_page_end_dr_patels_session(client, people, make_course, clock):
-    course = make_course(until="administered", residual="100")  # 20 % or more off: a possible medical event
+    course = make_course(until="administered", days_ahead=-1, residual="100")  # 20 % or more off: a possible medical event
     administration = course.administrations.first()
     client.force_login(people["patel"])
     url = f"/administrations/{administration.pk}/review/"

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from clinic_helpers import PASSWORD
+from clinic_helpers import PASSWORD, wristband
 from mibg.web.accounts.models import ApiToken
 from mibg.web.audit.models import AuditEvent
 from mibg.web.courses.services import take_step
@@ -39,7 +39,8 @@ def admitted(people, make_course):
         course = make_course(until="assayed", days_ahead=-days_ago)
         start = course.directives.get().administration_time
         treatment.record_administration(people["nora"], course, course.version, treatment.AdministrationInput(
-            start, start + timedelta(minutes=25), "central_line", Decimal("50"), Decimal("0"), start + timedelta(minutes=30)))
+            start, start + timedelta(minutes=25), "central_line", Decimal("50"), Decimal("0"), start + timedelta(minutes=30),
+        *wristband(course.patient)))
         course.refresh_from_db()
         take_step(people["nora"], course, "admit", course.version, occurred_at=start + timedelta(minutes=30))
         course.refresh_from_db()
@@ -121,7 +122,7 @@ def test_without_htmx_a_reading_saves_and_returns_to_the_course_page(login, admi
     ("mr_per_h", {"mr_per_h": "20000"}, "check the unit"),
     ("background_mr_per_h", {"background_mr_per_h": "-0.1"}, "cannot be negative"),
     ("background_mr_per_h", {"background_mr_per_h": "9"}, "must be below the reading"),
-    ("measured_at", {"hours": -1}, "before the start of the infusion"),
+    ("measured_at", {"hours": -1}, "before the start of the 131I-MIBG infusion"),
     ("measured_at", {"hours": 0.25}, "before the end of the infusion"),
     ("measured_at", {"hours": 24 * 30}, "in the future"),
     ("measured_at", {"measured_at": "2026-02-30T10:00"}, "Enter a valid date/time"),

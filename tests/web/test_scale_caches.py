@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from clinic_helpers import wristband
 from mibg.web.accounts.models import ApiToken
 from mibg.web.courses.services import take_step
 from mibg.web.radiation import services
@@ -26,7 +27,8 @@ def admitted(people, make_course):
     course = make_course(until="assayed", days_ahead=-7)
     start = course.directives.get().administration_time
     treatment.record_administration(people["nora"], course, course.version, treatment.AdministrationInput(
-        start, start + timedelta(minutes=25), "central_line", Decimal("50"), Decimal("0"), start + timedelta(minutes=30)))
+        start, start + timedelta(minutes=25), "central_line", Decimal("50"), Decimal("0"), start + timedelta(minutes=30),
+        *wristband(course.patient)))
     course.refresh_from_db()
     take_step(people["nora"], course, "admit", course.version, occurred_at=start + timedelta(minutes=30))
     course.refresh_from_db()

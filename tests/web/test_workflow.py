@@ -19,6 +19,12 @@ def _token(client, url):
     return client.get(url).context["form"]["form_token"].value()
 
 
+def bedside(course):
+    """The two identifiers read on the wristband (decisions.md A36)."""
+    p = course.patient
+    return {"patient_name": f"{p.given_name} {p.family_name}", "patient_birth_date": p.birth_date.isoformat()}
+
+
 def _local(dt):
     return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M")
 
@@ -229,13 +235,15 @@ def test_sam_the_physicist_verifies_without_seeing_the_numbers_and_a_mismatch_is
     assert b"19.35" not in client.get(f"/courses/{course.pk}/").content
     token = page.context["form"]["form_token"].value()
     response = client.post(f"/courses/{course.pk}/verify/", {"form_token": token, "version": course.version,
-                                                             "weight_kg": "19.3", "mci_per_kg": "15"})
-    assert b"Does not match" in response.content
+                                                             "weight_kg": "19.3", "mci_per_kg": "15",
+                                                             "password": PASSWORD})
+    assert b"The entries differ from the written directive" in response.content
     course.refresh_from_db()
     assert course.state == "directive signed"
     token = response.context["form"]["form_token"].value()
     response = client.post(f"/courses/{course.pk}/verify/", {"form_token": token, "version": course.version,
-                                                             "weight_kg": "19.350", "mci_per_kg": "15.0"})
+                                                             "weight_kg": "19.350", "mci_per_kg": "15.0",
+                                                             "password": PASSWORD})
     assert response.status_code == 302
     course.refresh_from_db()
     assert course.state == "verified"
@@ -247,11 +255,11 @@ def test_the_physician_who_signed_cannot_verify_her_own_directive(people, make_c
 
     course = make_course(until="directive signed")
     with pytest.raises(InputError, match="cannot verify"):
-        verify_directive(people["patel"], course, course.version, "22.0", "18")
+        verify_directive(people["patel"], course, course.version, "22.0", "18", "Dr Asha Patel, MD")
 
 
 def test_riley_the_pharmacist_records_an_assay_outside_20_percent_and_the_administration_is_stopped(login, make_course):
-    course = make_course(until="verified")
+    course = make_course(until="verified", days_ahead=-1)
     client = login("riley")
     page = client.get(f"/courses/{course.pk}/assay/")
     token = page.context["form"]["form_token"].value()
@@ -274,7 +282,7 @@ def test_riley_the_pharmacist_records_an_assay_outside_20_percent_and_the_admini
 
 
 def test_an_assay_at_exactly_20_percent_is_accepted(login, make_course):
-    course = make_course(until="verified")
+    course = make_course(until="verified", days_ahead=-1)
     client = login("riley")
     token = _token(client, f"/courses/{course.pk}/assay/")
     t = course.planned_treatment_date
@@ -287,14 +295,15 @@ def test_an_assay_at_exactly_20_percent_is_accepted(login, make_course):
 
 
 def test_nora_records_an_administration_with_20_percent_less_and_a_possible_medical_event_stays_open(login, make_course, people):
-    course = make_course(until="assayed", days_ahead=0)
+    course = make_course(until="assayed", days_ahead=-1)
     assay = Assay.objects.get(course=course)
     client = login("nora")
     token = _token(client, f"/courses/{course.pk}/administration/")
     start = timezone.localtime(course.directives.get().administration_time)
     data = {"form_token": token, "version": course.version, "started_at": _local(start),
             "ended_at": _local(start + timedelta(minutes=100)), "route": "central_line", "volume_ml": "50",
-            "residual_mci": "0", "residual_measured_at": _local(start + timedelta(minutes=110))}
+            "residual_mci": "0", "residual_measured_at": _local(start + timedelta(minutes=110)),
+            **bedside(course)}
     # residual such that administered is exactly 80 % of 396 mCi: pre-assay (corrected) - 79.2 mCi, decayed from t+110 min
     from mibg.core.decay import decay_correct
     from mibg.core.units import Activity
@@ -339,13 +348,14 @@ def test_nora_records_an_administration_with_20_percent_less_and_a_possible_medi
 
 
 def test_the_administration_form_refuses_an_end_before_the_start(login, make_course):
-    course = make_course(until="assayed", days_ahead=0)
+    course = make_course(until="assayed", days_ahead=-1)
     client = login("nora")
     token = _token(client, f"/courses/{course.pk}/administration/")
     t = course.planned_treatment_date
     response = client.post(f"/courses/{course.pk}/administration/", {
         "form_token": token, "version": course.version, "started_at": f"{t}T10:00", "ended_at": f"{t}T09:00",
-        "route": "central_line", "volume_ml": "50", "residual_mci": "1", "residual_measured_at": f"{t}T11:00"})
+        "route": "central_line", "volume_ml": "50", "residual_mci": "1", "residual_measured_at": f"{t}T11:00",
+        **bedside(course)})
     assert response.status_code == 200
     assert "ended_at" in response.context["form"].errors
     assert not Administration.objects.filter(course=course).exists()

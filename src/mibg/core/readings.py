@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from mibg.core.chronology import Entered, Event, check_times, clock_tolerance
+from mibg.core.errors import InputError
 from mibg.core.plausibility import plausible_range
 from mibg.protocol import ProtocolDefinition, load_protocol
 
@@ -54,9 +56,6 @@ class Infusion:
     ended_at: datetime
 
 
-def clock_tolerance(protocol: ProtocolDefinition | None = None) -> timedelta:
-    """How far ahead of the server's clock a time is still accepted (clocks on wards differ): 5 minutes."""
-    return timedelta(minutes=int((protocol or load_protocol()).site("clock_tolerance_min")))
 
 
 def reading_problems(entry: ReadingEntry, infusion: Infusion | None, others: Sequence[OtherReading], *,
@@ -89,15 +88,21 @@ def reading_problems(entry: ReadingEntry, infusion: Infusion | None, others: Seq
     at = entry.measured_at
     if infusion is None:
         add(None, "No administration is recorded for this course: readings start after the infusion.")
-    elif at < infusion.started_at:
-        add("measured_at", f"This is before the start of the infusion ({show(infusion.started_at)}).")
+    else:
+        try:  # decisions.md A29: the one chronology rule: after the start of the infusion, never in the future
+            check_times((Entered(Event.READING, "measured_at", at),), {Event.INFUSION_START: infusion.started_at}, now,
+                        definition)
+        except InputError as error:
+            add("measured_at", error.message)
+    if infusion is None or "measured_at" in errors:
+        pass
     elif at < infusion.ended_at:
         add("measured_at", f"This is before the end of the infusion ({show(infusion.ended_at)}): readings are "
                            "taken after the infusion ends, the first one before the first void.")
     elif at - infusion.started_at > timedelta(hours=int(longest)):
         add("measured_at", f"This is more than {int(longest) // 24} days after the start of the infusion "
                            "(plausible_reading_hours_max): check the date.")
-    if at > now + clock_tolerance(definition):
+    if infusion is None and at > now + clock_tolerance(definition):
         add("measured_at", "This time is in the future.")
     clash = next((o for o in others if o.measured_at == at), None)
     if clash is not None:

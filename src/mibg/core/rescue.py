@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -229,11 +229,13 @@ def _findings(
     findings = []
     if at_or_above:
         findings.append(Finding("RESCUE", Severity.WARN, f"Whole-body dose {dose_gy:.3g} Gy is at or above the site "
-                                f"threshold {threshold} Gy: consider stem-cell rescue, planned for {planned.isoformat()}; "
-                                "the treating physician decides.", reference=reference))
+                                f"threshold {threshold} Gy (the site's choice, UNVERIFIED): consider stem-cell rescue, "
+                                f"planned for {planned.isoformat()}; the treating physician decides.",
+                                reference=reference + "; decisions.md A31"))
     elif near:
         findings.append(Finding("RESCUE", Severity.INFO, f"Whole-body dose {dose_gy:.3g} Gy is below the site threshold "
-                                f"{threshold} Gy but within two standard errors of it.", reference=reference))
+                                f"{threshold} Gy (the site's choice, UNVERIFIED) but within two standard errors of it.",
+                                reference=reference + "; decisions.md A31"))
     if not any(d.adequate for d in doses):
         gate = protocol.dose_limit("S2")
         minimums = " or ".join(f"{gate.quantity(_THRESHOLDS[t][0]).value:.1E} {unit}" for t, unit in _UNITS.items())
@@ -249,4 +251,79 @@ def _findings(
     return tuple(findings)
 
 
-__all__ = ["ProductDose", "RescueAssessment", "StoredProduct", "product_dose", "stem_cell_rescue"]
+# ---- the count-based recommendation (decisions.md A31, clinical-reference A16) ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AncRescue:
+    """ANC below ``threshold`` (0.2 x 10^9/L) for more than ``days`` (14) days after the infusion recommends rescue
+    (decisions.md A31; clinical-reference A16: "ANC < 200/uL for > 2 weeks" [MAT98], VERIFIED).
+
+    The span is measured between results: from the first result below the threshold to the last result of the
+    same unbroken run below it (a result at or above the threshold ends the run). ``below_since`` and
+    ``below_until`` are that run's first and last results (the longest run); ``ongoing`` when no later result
+    ended it. Product choice: the span is not extended to today without a result.
+    """
+
+    threshold: Decimal
+    days: int
+    below_since: datetime | None
+    below_until: datetime | None
+    ongoing: bool
+
+    @property
+    def span(self) -> timedelta:
+        if self.below_since is None or self.below_until is None:
+            return timedelta(0)
+        return self.below_until - self.below_since
+
+    @property
+    def recommended(self) -> bool:
+        return self.span > timedelta(days=self.days)
+
+    @property
+    def finding(self) -> Finding | None:
+        reference = "decisions.md A31; clinical-reference A16"
+        if self.below_since is None or self.below_until is None:
+            return None
+        span_days = self.span.total_seconds() / 86400
+        run = (f"ANC below {self.threshold} x 10^9/L from {self.below_since:%Y-%m-%d %H:%M} to "
+               f"{self.below_until:%Y-%m-%d %H:%M} ({span_days:.1f} days between results"
+               f"{', no result above it since' if self.ongoing else ''})")
+        if self.recommended:
+            return Finding("RESCUE-ANC", Severity.WARN, f"{run}: more than {self.days} days, stem-cell rescue is "
+                           "recommended; the treating physician decides.", reference=reference)
+        return Finding("RESCUE-ANC", Severity.INFO, f"{run}: rescue is recommended when it lasts more than {self.days} "
+                       "days.", reference=reference)
+
+
+def anc_rescue(
+    anc: Sequence[tuple[datetime, Decimal]],
+    infusion_start: datetime,
+    protocol: ProtocolDefinition | None = None,
+) -> AncRescue:
+    """The longest unbroken run of ANC results [10^9/L] below the site threshold after ``infusion_start``."""
+    protocol = protocol or load_protocol()
+    threshold = protocol.site("rescue_anc_10e9_per_l")
+    days = int(protocol.site("rescue_anc_days"))
+    best: tuple[datetime, datetime, bool] | None = None
+    start: datetime | None = None
+    last: datetime | None = None
+    for at, value in sorted((a, parse_decimal("anc", v, minimum=Decimal(0), unit="10^9/L")) for a, v in anc
+                            if a >= infusion_start):
+        if value < threshold:
+            start = start or at
+            last = at
+            continue
+        if start is not None and last is not None and (best is None or last - start > best[1] - best[0]):
+            best = (start, last, False)
+        start = last = None
+    if start is not None and last is not None and (best is None or last - start >= best[1] - best[0]):
+        best = (start, last, True)
+    if best is None:
+        return AncRescue(threshold, days, None, None, False)
+    return AncRescue(threshold, days, best[0], best[1], best[2])
+
+
+__all__ = ["AncRescue", "ProductDose", "RescueAssessment", "StoredProduct", "anc_rescue", "product_dose",
+           "stem_cell_rescue"]

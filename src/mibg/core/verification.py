@@ -3,8 +3,12 @@
 A second person enters the patient's weight and the prescribed mCi/kg again, without seeing the first
 calculation. The two are accepted only when they are equal as exact decimals (19.35 and 19.350 are the same
 number; 19.35 and 19.4 are not) and the activity recomputed from the second entry equals the directive's
-activity. Nobody verifies their own directive. The result names the fields that differ but never shows the
-directive's values, so a second attempt stays independent.
+activity. Nobody verifies their own directive.
+
+decisions.md A36: the verifier signs (password re-entry, at the door); a mismatch says only that the entries
+differ, never which one nor the directive's values, so the next attempt stays independent (``differing`` is kept
+for the authorised user's review, not shown to the verifier); after ``verification_max_mismatches`` (3)
+mismatches on one directive the verification is stopped and the discrepancy goes to the authorised user.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from decimal import Decimal
 
 from mibg.core.errors import InputError
 from mibg.core.units import parse_decimal, parse_weight_kg
+from mibg.protocol import ProtocolDefinition, load_protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +62,37 @@ def verify(directive: Prescription, *, signed_by: str, verifier: str, weight_kg:
         if getattr(second, name) != getattr(directive, name)
     )
     if differing:
-        names = ", ".join(FIELD_LABELS[n] for n in differing)
-        message = (f"Does not match the written directive: {names} differ. Nothing was accepted; check the source "
-                   "records and enter the values again, or ask the authorised user to review the directive.")
+        # A36: not which entry differs (a verifier told "the weight" could adjust it without a source record).
+        message = ("The entries differ from the written directive. Nothing was accepted; check the source records "
+                   "and enter both values again, or ask the authorised user to review the directive.")
     else:
         message = "Matches the written directive exactly: weight, dose per kg and activity."
     return VerificationResult(not differing, differing, second.activity_mci, message)
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationStop:
+    """After ``limit`` mismatches on one directive the verification stops (decisions.md A36)."""
+
+    mismatches: int
+    limit: int
+
+    @property
+    def stopped(self) -> bool:
+        return self.mismatches >= self.limit
+
+    @property
+    def attempts_left(self) -> int:
+        return max(self.limit - self.mismatches, 0)
+
+    @property
+    def message(self) -> str:
+        return (f"The verification is stopped after {self.mismatches} entries that differ from the written directive "
+                f"(at most {self.limit}, decisions.md A36): the discrepancy goes to the authorised user, who reviews the "
+                "directive and the source records; a new signed version of the directive (with the reason) starts the "
+                "verification again.")
+
+
+def verification_stop(mismatches: int, protocol: ProtocolDefinition | None = None) -> VerificationStop:
+    protocol = protocol or load_protocol()
+    return VerificationStop(mismatches, int(protocol.site("verification_max_mismatches")))

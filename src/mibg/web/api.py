@@ -48,6 +48,7 @@ from mibg.web.safety import Conflict
 from mibg.web.screening import services as screening_services
 from mibg.web.signing import SignatureRefused, check_signature
 from mibg.web.treatment import services as treatment_services
+from mibg.web.treatment.models import Administration, Assay
 
 
 def storable_text(value: Any, where: str = "") -> None:
@@ -264,13 +265,14 @@ class VerificationIn(Schema):
     version: int
     weight_kg: Decimal
     mci_per_kg: Decimal
+    password: str  # the verifier signs (decisions.md A36)
 
 
 class VerificationOut(Schema):
     id: int
     accepted: bool
-    differing: list[str]
-    message: str
+    message: str  # a mismatch says that the entries differ, not which one (decisions.md A36)
+    attempts_left: int
 
 
 class AssayIn(Schema):
@@ -295,6 +297,10 @@ class AssayOut(Schema):
     within_tolerance: bool
     accepted: bool
     message: str
+    # decisions.md A37: a superseded entry stays listed; a correction names the entry it supersedes and why
+    superseded: bool = False
+    supersedes_id: int | None = None
+    correction_reason: str = ""
 
 
 class AdministrationIn(Schema):
@@ -305,6 +311,18 @@ class AdministrationIn(Schema):
     volume_ml: Decimal
     residual_mci: Decimal
     residual_measured_at: IsoDatetime
+    # decisions.md A36: two identifiers read at the bedside (the name, and the date of birth or the MRN)
+    patient_name: str
+    patient_birth_date: date | None = None
+    patient_mrn: str = ""
+
+
+class AssayCorrectionIn(AssayIn):
+    reason: str  # decisions.md A37: a correction is a new entry, with the reason
+
+
+class AdministrationCorrectionIn(AdministrationIn):
+    reason: str  # decisions.md A37
 
 
 class AdministrationOut(Schema):
@@ -319,6 +337,9 @@ class AdministrationOut(Schema):
     possible_medical_event: bool
     medical_event_open: bool
     message: str
+    superseded: bool = False  # decisions.md A37
+    supersedes_id: int | None = None
+    correction_reason: str = ""
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: LockedOut}
@@ -501,8 +522,17 @@ def sign_directive(request, course_id: int, payload: DirectiveIn):
 def verify_directive(request, course_id: int, payload: VerificationIn):
     require(request.user, "directive.verify")
     course = _course(course_id)
-    v = directive_services.verify_directive(request.user, course, payload.version, payload.weight_kg, payload.mci_per_kg)
-    return Status(201, {"id": v.pk, "accepted": v.accepted, "differing": [x for x in v.differing.split(",") if x], "message": v.message})
+    directive = current_directive(course)
+    if directive is None:
+        raise directive_services.Refused("There is no signed directive awaiting verification on this course.")
+    status = directive_services.verification_status(course)
+    if status.stopped:  # decisions.md A36: refused before the password is asked
+        raise directive_services.Refused(status.message)
+    name = check_signature(request, payload.password, directive, course.patient, "independent verification (API)")
+    v = directive_services.verify_directive(request.user, course, payload.version, payload.weight_kg, payload.mci_per_kg,
+                                            name)
+    return Status(201, {"id": v.pk, "accepted": v.accepted, "message": v.message,
+                        "attempts_left": directive_services.verification_status(course).attempts_left})
 
 
 # ---- assays and administrations ---------------------------------------------------------------------------
@@ -512,7 +542,11 @@ def _assay_out(a) -> dict[str, Any]:
     return {"id": a.pk, "directive_id": a.directive_id, "lot": a.lot, "measured_mci": str(a.measured_mci),
             "measured_at": a.measured_at, "calibrator_id": a.calibrator_id, "corrected_mci": str(a.corrected_mci),
             "deviation_percent": str(a.deviation_percent), "within_tolerance": a.within_tolerance, "accepted": a.accepted,
-            "message": a.message}
+            "message": a.message, **_correction_out(a)}
+
+
+def _correction_out(a: Any) -> dict[str, Any]:
+    return {"superseded": a.superseded, "supersedes_id": a.supersedes_id, "correction_reason": a.correction_reason}
 
 
 @api.get("/courses/{course_id}/assays", response={200: list[AssayOut], **ERRORS}, tags=["assays"])
@@ -520,7 +554,7 @@ def list_assays(request, course_id: int):
     require(request.user, "patient.view")
     course = _course(course_id)
     log_view(request.user, course.patient, "API: assays")
-    return [_assay_out(a) for a in course.assays.all()]
+    return [_assay_out(a) for a in Assay.history.filter(course=course)]  # superseded ones too (A37)
 
 
 @api.post("/courses/{course_id}/assays", response={201: AssayOut, **ERRORS}, tags=["assays"])
@@ -547,7 +581,7 @@ def _administration_out(a) -> dict[str, Any]:
     return {"id": a.pk, "started_at": a.started_at, "ended_at": a.ended_at, "route": a.route, "volume_ml": str(a.volume_ml),
             "administered_mci": str(a.administered_mci), "administered_mbq": str(a.administered.mbq),
             "deviation_percent": str(a.deviation_percent), "possible_medical_event": a.possible_medical_event,
-            "medical_event_open": a.medical_event_open, "message": a.message}
+            "medical_event_open": a.medical_event_open, "message": a.message, **_correction_out(a)}
 
 
 @api.get("/courses/{course_id}/administrations", response={200: list[AdministrationOut], **ERRORS}, tags=["administrations"])
@@ -555,7 +589,7 @@ def list_administrations(request, course_id: int):
     require(request.user, "patient.view")
     course = _course(course_id)
     log_view(request.user, course.patient, "API: administrations")
-    return [_administration_out(a) for a in course.administrations.all()]
+    return [_administration_out(a) for a in Administration.history.filter(course=course)]  # superseded too (A37)
 
 
 @api.post("/courses/{course_id}/administrations", response={201: AdministrationOut, **ERRORS}, tags=["administrations"])
@@ -568,8 +602,47 @@ def record_administration(request, course_id: int, payload: AdministrationIn):
         raise InputError("volume_ml", "must be greater than zero")
     entry = treatment_services.AdministrationInput(
         _aware("started_at", payload.started_at), _aware("ended_at", payload.ended_at), payload.route, payload.volume_ml,
-        payload.residual_mci, _aware("residual_measured_at", payload.residual_measured_at))
+        payload.residual_mci, _aware("residual_measured_at", payload.residual_measured_at), payload.patient_name,
+        payload.patient_birth_date, payload.patient_mrn)
     return Status(201, _administration_out(treatment_services.record_administration(request.user, course, payload.version, entry)))
+
+
+# ---- corrections (decisions.md A37): the same services as the pages -------------------------------------
+
+
+@api.post("/assays/{assay_id}/corrections", response={201: AssayOut, **ERRORS}, tags=["assays"])
+def correct_assay(request, assay_id: int, payload: AssayCorrectionIn):
+    """A new assay supersedes this one, with the reason; the old one stays, marked superseded."""
+    require(request.user, "assay.record")
+    assay = get_object_or_404(Assay.history.select_related("course__patient"), pk=assay_id)
+    if payload.measured_mci <= 0:
+        raise InputError("measured_mci", "must be greater than zero")
+    entry = treatment_services.AssayInput(payload.lot, _aware("calibration_time", payload.calibration_time),
+                                          payload.specific_activity, payload.measured_mci,
+                                          _aware("measured_at", payload.measured_at), payload.calibrator_id)
+    try:
+        new = treatment_services.correct_assay(request.user, assay, payload.version, entry, payload.reason)
+    except InputError as error:
+        raise InputError(ASSAY_FIELDS.get(error.field, error.field), error.message) from None
+    return Status(201, _assay_out(new))
+
+
+@api.post("/administrations/{administration_id}/corrections", response={201: AdministrationOut, **ERRORS},
+          tags=["administrations"])
+def correct_administration(request, administration_id: int, payload: AdministrationCorrectionIn):
+    """A new administration record supersedes this one, with the reason (e.g. an infusion entered days ahead)."""
+    require(request.user, "administration.record")
+    administration = get_object_or_404(Administration.history.select_related("course__patient"), pk=administration_id)
+    if payload.route not in dict(ROUTES):
+        raise InputError("route", f"one of {', '.join(dict(ROUTES))}")
+    if payload.volume_ml <= 0:
+        raise InputError("volume_ml", "must be greater than zero")
+    entry = treatment_services.AdministrationInput(
+        _aware("started_at", payload.started_at), _aware("ended_at", payload.ended_at), payload.route, payload.volume_ml,
+        payload.residual_mci, _aware("residual_measured_at", payload.residual_measured_at), payload.patient_name,
+        payload.patient_birth_date, payload.patient_mrn)
+    new = treatment_services.correct_administration(request.user, administration, payload.version, entry, payload.reason)
+    return Status(201, _administration_out(new))
 
 
 @api.get("/courses/{course_id}/current-directive", response={200: DirectiveOut, **ERRORS}, tags=["directives"])

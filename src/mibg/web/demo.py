@@ -26,6 +26,7 @@ from mibg.web.accounts.models import User
 from mibg.web.courses import services as courses
 from mibg.web.courses.models import Course
 from mibg.web.directives import services as directives
+from mibg.web.directives.models import Verification, WrittenDirective
 from mibg.web.followup import demo as followup_demo
 from mibg.web.patients import services as patients
 from mibg.web.radiation import demo as radiation_demo
@@ -139,12 +140,23 @@ def run_course(people: dict[str, User], course: Course, t: date, *, until: str, 
     screen(people["nora"], course, snapshot_data(t, weight=weight, mci_per_kg=mci_per_kg))
     if stop >= 1:
         courses.take_step(people["patel"], course, "confirm_eligibility", _fresh(course).version, note="demo")
+    if stop >= 4 and at(t, 7, 30) > timezone.now():
+        # decisions.md A29: an assay or an administration is never recorded ahead of the clock.
+        raise ValueError(f"a course is assayed or administered in the past: {t} 07:30 has not come yet")
+    past = at(t, 7) <= timezone.now()
     if stop >= 2:
         name = people["patel"].signature_name()
-        directives.sign(people["patel"], name, _fresh(course), _fresh(course).version, directive_entry(t, mci_per_kg))
+        directive = directives.sign(people["patel"], name, _fresh(course), _fresh(course).version,
+                                    directive_entry(t, mci_per_kg))
+        if past:  # a course given in the past was signed the day before (A29: signature before administration)
+            WrittenDirective.objects.filter(pk=directive.pk).update(signed_at=at(t - timedelta(days=1), 16))
     if stop >= 3:
         directive = courses.current_directive(course)
-        directives.verify_directive(people["sam"], _fresh(course), _fresh(course).version, directive.weight_kg, directive.mci_per_kg)
+        verification = directives.verify_directive(people["sam"], _fresh(course), _fresh(course).version,
+                                                   directive.weight_kg, directive.mci_per_kg,
+                                                   people["sam"].signature_name())
+        if past:
+            Verification.objects.filter(pk=verification.pk).update(at=at(t - timedelta(days=1), 17))
     if stop >= 4:
         directive = courses.current_directive(course)
         half_life = load_protocol().constant("i131_half_life_days")
@@ -154,8 +166,10 @@ def run_course(people: dict[str, User], course: Course, t: date, *, until: str, 
                                      measured_at, "Capintec CRC-55tR #2")
         treatment.record_assay(people["riley"], _fresh(course), _fresh(course).version, entry)
     if stop >= 5:
+        patient = course.patient
         entry = treatment.AdministrationInput(at(t, 9), at(t, 10, 40), "central_line", Decimal("50"), Decimal(residual),
-                                              at(t, 11))
+                                              at(t, 11), f"{patient.given_name} {patient.family_name}",
+                                              patient.birth_date, patient.mrn)
         treatment.record_administration(people["nora"], _fresh(course), _fresh(course).version, entry)
     for event, who, when in (("admit", "nora", at(t, 10, 45)), ("release", "sam", at(t + timedelta(days=4), 11)),
                              ("start_follow_up", "patel", None), ("close", "patel", None)):
@@ -198,7 +212,8 @@ def load() -> dict[str, str]:
     screen(people["nora"], made["DEMO-1001"][1], partial)
     run_course(people, made["DEMO-1002"][1], soon, until="eligible", weight="24.5")
     run_course(people, made["DEMO-1003"][1], soon, until="directive signed", weight="19.35", mci_per_kg="15")
-    run_course(people, made["DEMO-1004"][1], today, until="administered", weight="27.2", mci_per_kg="12")
+    run_course(people, made["DEMO-1004"][1], today - timedelta(days=1), until="administered", weight="27.2",
+               mci_per_kg="12")
     run_course(people, made["DEMO-1005"][1], today - timedelta(days=1), until="in-patient", weight="30.1")
     radiation_demo.readings_so_far(people["sam"], made["DEMO-1005"][1])
     lucas, first = made["DEMO-1006"]

@@ -19,6 +19,7 @@ from mibg.web.courses.next_action import next_action
 from mibg.web.forms import datetime_field
 from mibg.web.permissions import STEP_ACTIONS, action_required, allowed
 from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token, parse_version
+from mibg.web.treatment.models import Administration, Assay
 
 
 def get_course(pk: int) -> Course:
@@ -55,8 +56,9 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "evaluation": evaluation,
         "next": next_action(request.user, course.pk, state, evaluation.overall if evaluation else None),
         "directives": directives, "current": current, "hide_numbers": numbers_hidden(request, course, current),
-        "assays": list(course.assays.select_related("recorded_by").all()),
-        "administrations": list(course.administrations.all()),
+        # decisions.md A37: superseded entries stay visible beside their corrections
+        "assays": list(Assay.history.filter(course=course).select_related("recorded_by")),
+        "administrations": list(Administration.history.filter(course=course).select_related("recorded_by")),
         "history": list(course.steps.select_related("by").all()),
         "decisions": list(course.chair_decisions.all()),
         "steps": steps, "step_form": StepForm(), "token": form_token(request) if steps else "",

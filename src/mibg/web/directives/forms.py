@@ -58,3 +58,5 @@ class VerificationForm(forms.Form):
     weight_kg = decimal_field("Patient weight", required=True, max_digits=7, decimal_places=3, unit="kg",
                               help_text="from the patient's chart, not from the directive")
     mci_per_kg = decimal_field("Prescribed dose", required=True, max_digits=7, decimal_places=3, unit="mCi/kg")
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                               label="Your password (signature of the verification, decisions.md A36)")

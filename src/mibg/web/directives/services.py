@@ -21,7 +21,7 @@ from mibg.core.dosing import (
 )
 from mibg.core.errors import InputError
 from mibg.core.units import Activity
-from mibg.core.verification import Prescription, verify
+from mibg.core.verification import Prescription, VerificationStop, verification_stop, verify
 from mibg.protocol import load_protocol
 from mibg.web.audit.trail import field_values, log_changes, log_event
 from mibg.web.courses.models import Course
@@ -143,22 +143,37 @@ def sign(user: Any, signed_name: str, course: Course, version: int, entry: Direc
     return directive
 
 
-def verify_directive(user: Any, course: Course, version: int, weight_kg: object, mci_per_kg: object) -> Verification:
-    """10 CFR 35.41: record the comparison; an exact match verifies the course."""
+def verify_directive(user: Any, course: Course, version: int, weight_kg: object, mci_per_kg: object,
+                     signed_name: str) -> Verification:
+    """10 CFR 35.41, decisions.md A36: record the signed comparison; an exact match verifies the course.
+
+    ``signed_name``: the verifier's printed name, given by the door after the password was re-entered
+    (mibg.web.signing.check_signature). After the site's number of mismatches the verification is stopped.
+    """
     directive = current_directive(course)
     if directive is None or course.state_enum is not course_state.CourseState.DIRECTIVE_SIGNED:
         raise Refused("There is no signed directive awaiting verification on this course.")
+    stop = verification_stop(refused_verification_attempts(course))
+    if stop.stopped:
+        raise Refused(stop.message)
     result = verify(Prescription(directive.weight_kg, directive.mci_per_kg, directive.activity_mci),
                     signed_by=str(directive.signed_by_id), verifier=str(user.pk), weight_kg=weight_kg, mci_per_kg=mci_per_kg)
     with transaction.atomic():
         verification = Verification.objects.create(
-            directive=directive, by=user, signed_name=user.signature_name(), weight_kg=Decimal(str(weight_kg)),
+            directive=directive, by=user, signed_name=signed_name, weight_kg=Decimal(str(weight_kg)),
             mci_per_kg=Decimal(str(mci_per_kg)), accepted=result.accepted, differing=",".join(result.differing),
             message=result.message)
         log_changes(user, "verify", verification, course.patient, note=result.message)
         if result.accepted:
             advance(user, course, "verify", version)
+        elif verification_stop(refused_verification_attempts(course)).stopped:
+            log_event(user, "refused", directive, course.patient,
+                      note="independent verification stopped: the discrepancy goes to the authorised user (A36)")
     return verification
+
+
+def verification_status(course: Course) -> VerificationStop:
+    return verification_stop(refused_verification_attempts(course))
 
 
 def refused_verification_attempts(course: Course) -> int:

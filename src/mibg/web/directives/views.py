@@ -134,13 +134,21 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
     if directive.signed_by_id == request.user.pk:
         messages.error(request, "You signed this directive: another physicist or pharmacist must verify it (10 CFR 35.41).")
         return redirect("courses:detail", pk=pk)
+    status = services.verification_status(course)
+    if status.stopped:  # decisions.md A36: the discrepancy is with the authorised user now
+        messages.error(request, status.message)
+        return redirect("courses:detail", pk=pk)
     form = VerificationForm(request.POST or None, initial={"form_token": form_token(request), "version": course.version})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            name = check_signature(request, data["password"], directive, course.patient, "independent verification")
             with transaction.atomic():
                 consume_form_token(request)
-                verification = services.verify_directive(request.user, course, data["version"], data["weight_kg"], data["mci_per_kg"])
+                verification = services.verify_directive(request.user, course, data["version"], data["weight_kg"],
+                                                         data["mci_per_kg"], name)
+        except SignatureRefused as error:
+            form.add_error("password", error.message)
         except InputError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         except (AlreadySubmitted, Conflict, TransitionRefused, services.Refused) as error:
@@ -151,7 +159,11 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, verification.message)
                 return redirect("courses:detail", pk=pk)
             messages.error(request, verification.message)
+            status = services.verification_status(course)
+            if status.stopped:
+                messages.error(request, status.message)
+                return redirect("courses:detail", pk=pk)
             form = VerificationForm(initial={"form_token": form_token(request), "version": course.version})
     return render(request, "mibg/directives/verify.html", {
         "form": form, "course": course, "patient": course.patient, "directive": directive,
-        "attempts": services.refused_verification_attempts(course)})
+        "attempts": status.mismatches, "attempts_left": services.verification_status(course).attempts_left})

@@ -29,6 +29,7 @@ from mibg.core.response import (
     curie_score,
 )
 from mibg.core.vocabulary import TransfusionProduct
+from mibg.web.corrections import Corrects
 
 
 class LiveQuerySet(models.QuerySet):
@@ -55,7 +56,7 @@ class Voidable(models.Model):
         return self.voided_at is not None
 
 
-class LabResult(Voidable):
+class LabResult(Voidable, Corrects):
     FORM, CSV, API = "form", "csv", "api"
     SOURCES = [(FORM, "entered by hand"), (CSV, "CSV upload"), (API, "API")]
 

@@ -67,8 +67,19 @@ class StemCellForm(forms.Form):
                                  help_text="CD34+ cells/kg for PBSC, mononuclear cells/kg for marrow; e.g. 3.2e6")
     given_by = forms.CharField(label="Given by", max_length=150)
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    early_reason = forms.CharField(label="Reason for an infusion before day +10 (the treating physician's)",
+                                   required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                   help_text="needed before day +10 after the 131I-MIBG infusion; planned on day +14 "
+                                             "(decisions.md A31)")
+    early_reason_by = forms.CharField(label="Treating physician who gave the reason", max_length=150, required=False)
 
     def entry(self) -> StemCellInput:
         d = self.cleaned_data
         return StemCellInput(d["infused_at"], d["product_type"], d["product"], d["cells_per_kg"], d["given_by"],
-                             d["note"])
+                             d["note"], d["early_reason"], d["early_reason_by"])
+
+
+class StemCellCorrectionForm(StemCellForm):
+    """A37: the corrected infusion, as a new record superseding the old one, with the reason."""
+
+    reason = forms.CharField(label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2}))

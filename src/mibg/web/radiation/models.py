@@ -19,9 +19,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mibg.core.vocabulary import StemCellProductType
+from mibg.web.corrections import Corrects, Superseding
 
 
-class ExposureReading(models.Model):
+class ExposureReading(Corrects):
     course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="exposure_readings")
     measured_at = models.DateTimeField("Time of the reading")
     mr_per_h = models.DecimalField("Exposure rate at 1 m", max_digits=8, decimal_places=3)
@@ -98,7 +99,7 @@ class ReleaseRecord(models.Model):
         return json.loads(self.instructions_json)
 
 
-class StemCellInfusion(models.Model):
+class StemCellInfusion(Superseding):
     """Autologous stem cells given after 131I-MIBG (decisions.md Dose "Stem-cell infusion")."""
 
     PRODUCT_TYPES = [(StemCellProductType.PBSC.value, "Peripheral blood stem cells (CD34+ cells/kg)"),
@@ -111,6 +112,9 @@ class StemCellInfusion(models.Model):
     cells_per_kg = models.DecimalField("Cells per kg", max_digits=15, decimal_places=0)
     given_by = models.CharField("Given by", max_length=150)
     note = models.TextField(blank=True)
+    # decisions.md A31: before day +10 the treating physician's reason, and who gave it
+    early_reason = models.TextField("Reason for an infusion before day +10", blank=True)
+    early_reason_by = models.CharField("Treating physician", max_length=150, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 

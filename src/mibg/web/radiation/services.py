@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mibg.core import course_state
+from mibg.core.chronology import Event, stem_cell_day
 from mibg.core.course_state import CourseFacts, CourseState
 from mibg.core.dosimetry import (
     Reading,
@@ -42,10 +43,12 @@ from mibg.core.release import (
     family_precautions,
     release_assessment,
 )
-from mibg.core.rescue import RescueAssessment, StoredProduct, stem_cell_rescue
+from mibg.core.rescue import AncRescue, RescueAssessment, StoredProduct, anc_rescue, stem_cell_rescue
 from mibg.protocol import ProtocolDefinition, load_protocol
 from mibg.web import plotcache
 from mibg.web.audit.trail import field_values, log_changes
+from mibg.web.corrections import supersede
+from mibg.web.courses import timeline
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import advance
 from mibg.web.directives.services import Refused
@@ -120,7 +123,7 @@ def reading_errors(entry: ReadingInput, administration: Administration | None,
     The rules are the core's (:func:`mibg.core.readings.reading_problems`)."""
     infusion = None if administration is None else Infusion(administration.started_at, administration.ended_at)
     return reading_problems(
-        ReadingEntry(entry.measured_at, entry.mr_per_h, entry.background_mr_per_h, entry.before_first_void,
+        ReadingEntry(timezone.localtime(entry.measured_at), entry.mr_per_h, entry.background_mr_per_h, entry.before_first_void,
                      entry.instrument_id, entry.instrument_calibration_due, entry.measured_by),
         infusion, [OtherReading(o.measured_at, o.mr_per_h, o.before_first_void) for o in others],
         now=timezone.now(), local_date=timezone.localdate, show=when)
@@ -143,8 +146,9 @@ def record_reading(user: Any, course: Course, entry: ReadingInput) -> ExposureRe
     return reading
 
 
-def correct_reading(user: Any, reading: ExposureReading, version: int, entry: ReadingInput, reason: str) -> None:
-    """A correction of a reading as entered (a typing error, the wrong meter), with the reason, field by field."""
+def correct_reading(user: Any, reading: ExposureReading, version: int, entry: ReadingInput, reason: str) -> ExposureReading:
+    """A correction of a reading (a typing error, the wrong meter), with the reason (decisions.md A37): the reading is
+    not edited; it is voided as superseded and the corrected reading is a new entry that names it."""
     with transaction.atomic():
         course = _locked_course(reading.course)
         _check_open(course)
@@ -157,8 +161,13 @@ def correct_reading(user: Any, reading: ExposureReading, version: int, entry: Re
         if errors:
             raise InvalidEntry(errors)
         before = field_values(reading)
-        update_versioned(reading, version, entry.fields(), "This reading")
-        log_changes(user, "update", reading, course.patient, before, note=f"correction: {reason.strip()}")
+        update_versioned(reading, version, {"voided_at": timezone.now(), "voided_by": user,
+                                            "void_reason": f"superseded by a correction: {reason.strip()}"}, "This reading")
+        log_changes(user, "void", reading, course.patient, before, note=f"superseded by a correction: {reason.strip()}")
+        new = ExposureReading.objects.create(course=course, recorded_by=user, supersedes=reading,
+                                             correction_reason=reason.strip(), **entry.fields())
+        log_changes(user, "create", new, course.patient, note=f"correction: {reason.strip()}")
+    return new
 
 
 def void_reading(user: Any, reading: ExposureReading, version: int, reason: str) -> None:
@@ -249,6 +258,10 @@ class Dosimetry:
     @property
     def stem_cell_day(self) -> int:
         return int(self.protocol.site("stem_cell_infusion_day"))
+
+    @property
+    def stem_cell_earliest_day(self) -> int:
+        return int(self.protocol.site("stem_cell_earliest_day"))
 
     @property
     def planned_stem_cell_date(self) -> date | None:
@@ -540,6 +553,17 @@ def release(user: Any, signed_name: str, course: Course, version: int, entry: Re
 # ---- stem-cell rescue -------------------------------------------------------------------------------------
 
 
+def anc_rescue_of(course: Course, d: Dosimetry) -> AncRescue | None:
+    """The count-based recommendation from the course's ANC results after the infusion (decisions.md A31)."""
+    from mibg.web.followup.models import LabResult
+
+    if d.start is None:
+        return None
+    rows = LabResult.objects.live().filter(course=course, test="anc").values_list("collected_at", "value_canonical")
+    return anc_rescue([(timezone.localtime(at), Decimal(value)) for at, value in rows], timezone.localtime(d.start),
+                      d.protocol)
+
+
 @dataclass(frozen=True)
 class StemCellInput:
     infused_at: datetime
@@ -548,6 +572,38 @@ class StemCellInput:
     cells_per_kg: Decimal
     given_by: str
     note: str = ""
+    # decisions.md A31: an infusion before day +10 needs the treating physician's reason (and who gave it)
+    early_reason: str = ""
+    early_reason_by: str = ""
+
+
+def stem_cell_errors(course: Course, entry: StemCellInput, without: StemCellInfusion | None = None) -> dict[str | None, str]:
+    """Every problem with ``entry`` by field (A29 time line, A31 earliest day); empty when it can be stored."""
+    errors: dict[str | None, str] = {}
+    if entry.cells_per_kg <= 0:
+        errors["cells_per_kg"] = "The cell dose must be greater than zero."
+    try:  # decisions.md A29: after the 131I-MIBG infusion, never in the future
+        timeline.check(course, (Event.STEM_CELLS, "infused_at", entry.infused_at), without=without)
+    except InputError as error:
+        errors["infused_at"] = error.message
+    administration = administration_of(course)
+    if "infused_at" not in errors and administration is not None:
+        day = stem_cell_day(timezone.localtime(administration.started_at), timezone.localtime(entry.infused_at))
+        if day.needs_reason and not entry.early_reason.strip():
+            errors["early_reason"] = day.message
+        elif day.needs_reason and not entry.early_reason_by.strip():
+            errors["early_reason_by"] = f"Name the treating physician who gave the reason. {day.message}"
+    if not entry.product.strip():
+        errors["product"] = "Name the product (bag or lot)."
+    if not entry.given_by.strip():
+        errors["given_by"] = "Who gave the infusion?"
+    return errors
+
+
+def _infusion_fields(entry: StemCellInput) -> dict[str, Any]:
+    return {"infused_at": entry.infused_at, "product_type": entry.product_type, "product": entry.product.strip(),
+            "cells_per_kg": entry.cells_per_kg, "given_by": entry.given_by.strip(), "note": entry.note.strip(),
+            "early_reason": entry.early_reason.strip(), "early_reason_by": entry.early_reason_by.strip()}
 
 
 def record_stem_cells(user: Any, course: Course, entry: StemCellInput) -> StemCellInfusion:
@@ -557,23 +613,29 @@ def record_stem_cells(user: Any, course: Course, entry: StemCellInput) -> StemCe
         if course.state_enum not in STEM_CELL_STATES:
             raise Refused(f"Stem cells are recorded after the 131I-MIBG administration; this course is "
                           f"'{course.state_enum.label}'.")
-        administration = administration_of(course)
-        errors: dict[str | None, str] = {}
-        if entry.cells_per_kg <= 0:
-            errors["cells_per_kg"] = "The cell dose must be greater than zero."
-        if administration is not None and entry.infused_at < administration.ended_at:
-            errors["infused_at"] = (f"This is before the end of the 131I-MIBG infusion "
-                                    f"({when(administration.ended_at)}).")
-        elif entry.infused_at > timezone.now() + clock_tolerance():
-            errors["infused_at"] = "This time is in the future: record the infusion once it is given."
-        if not entry.product.strip():
-            errors["product"] = "Name the product (bag or lot)."
-        if not entry.given_by.strip():
-            errors["given_by"] = "Who gave the infusion?"
+        errors = stem_cell_errors(course, entry)
         if errors:
             raise InvalidEntry(errors)
-        infusion = StemCellInfusion.objects.create(
-            course=course, infused_at=entry.infused_at, product_type=entry.product_type, product=entry.product.strip(),
-            cells_per_kg=entry.cells_per_kg, given_by=entry.given_by.strip(), note=entry.note.strip(), recorded_by=user)
+        infusion = StemCellInfusion.objects.create(course=course, recorded_by=user, **_infusion_fields(entry))
         log_changes(user, "create", infusion, course.patient)
     return infusion
+
+
+def correct_stem_cells(user: Any, infusion: StemCellInfusion, entry: StemCellInput, reason: str) -> StemCellInfusion:
+    """A37: a new record supersedes ``infusion``, with the reason; the old one stays, marked superseded."""
+    with transaction.atomic():
+        course = _locked_course(infusion.course)
+        if course.state_enum not in STEM_CELL_STATES:
+            raise Refused(f"This course is '{course.state_enum.label}': its stem-cell infusion is no longer corrected here.")
+        if infusion.superseded:
+            raise Refused("This infusion record has been corrected already: correct the current one.")
+        errors = stem_cell_errors(course, entry, without=infusion)
+        if not reason.strip():
+            errors.setdefault("reason", "Give the reason for the correction (decisions.md A37).")
+        if errors:
+            raise InvalidEntry(errors)
+        new = StemCellInfusion.objects.create(course=course, recorded_by=user, supersedes=infusion,
+                                              correction_reason=reason.strip(), **_infusion_fields(entry))
+        supersede(user, infusion, new, reason.strip())
+        log_changes(user, "create", new, course.patient, note=f"correction: {reason.strip()}")
+    return new

@@ -13,6 +13,7 @@ urlpatterns = [
     path("courses/<int:pk>/release/instructions/", views.instructions, name="instructions"),
     path("courses/<int:pk>/release/instructions.pdf", views.instructions_pdf, name="instructions_pdf"),
     path("courses/<int:pk>/stem-cells/", views.stem_cells, name="stem_cells"),
+    path("stem-cells/<int:pk>/correct/", views.stem_cells_correct, name="stem_cells_correct"),
     path("readings/<int:pk>/correct/", views.correct, name="correct"),
     path("readings/<int:pk>/void/", views.void, name="void"),
 ]

@@ -27,8 +27,15 @@ from mibg.web.courses.views import get_course
 from mibg.web.directives.services import Refused
 from mibg.web.permissions import action_required, allowed
 from mibg.web.radiation import family_sheet, services
-from mibg.web.radiation.forms import CorrectionForm, ReadingForm, ReleaseForm, StemCellForm, VoidForm
-from mibg.web.radiation.models import ExposureReading, ReleaseRecord
+from mibg.web.radiation.forms import (
+    CorrectionForm,
+    ReadingForm,
+    ReleaseForm,
+    StemCellCorrectionForm,
+    StemCellForm,
+    VoidForm,
+)
+from mibg.web.radiation.models import ExposureReading, ReleaseRecord, StemCellInfusion
 from mibg.web.radiation.plots import describe, readings_png, readings_svg
 from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
 from mibg.web.signing import SignatureRefused, check_signature
@@ -93,7 +100,9 @@ def section_context(request: HttpRequest, course: Course, *, form: ReadingForm |
         "plot_b64": _plot_b64(d) if d.administration else "", "plot_alt": describe(d),
         "record": ReleaseRecord.objects.filter(course=course).select_related("reading").first(),
         "voided": list(course.exposure_readings.filter(voided_at__isnull=False).select_related("voided_by")),
-        "infusions": list(course.stem_cell_infusions.select_related("recorded_by")),
+        # decisions.md A37: superseded records stay visible, marked, beside their correction
+        "infusions": list(StemCellInfusion.history.filter(course=course).select_related("recorded_by")),
+        "anc_rescue": services.anc_rescue_of(course, d),
         "can_release": allowed(request.user, "course.release") and course.state_enum is CourseState.INPATIENT,
         "can_stem_cells": allowed(request.user, "stem_cells.record") and course.state_enum in services.STEM_CELL_STATES,
         "can_correct": entering,
@@ -340,3 +349,31 @@ def stem_cells(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(_course_url(course))
     return render(request, "mibg/radiation/stem_cells.html", {
         "form": form, "course": course, "patient": course.patient, "d": d})
+
+
+@action_required(get="stem_cells.record", post="stem_cells.record")
+def stem_cells_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """decisions.md A37: a corrected stem-cell infusion supersedes the recorded one; the old one stays visible."""
+    infusion = get_object_or_404(StemCellInfusion.history.select_related("course__patient"), pk=pk)
+    course = infusion.course
+    initial = {"form_token": form_token(request),
+               **{k: getattr(infusion, k) for k in ("infused_at", "product_type", "product", "cells_per_kg", "given_by",
+                                                   "note", "early_reason", "early_reason_by")}}
+    form = StemCellCorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                services.correct_stem_cells(request.user, infusion, form.entry(), form.cleaned_data["reason"])
+        except (services.InvalidEntry, Refused) as error:
+            _add_errors(form, error)
+        except AlreadySubmitted as error:
+            messages.error(request, error.message)
+            return redirect(_course_url(course))
+        else:
+            messages.success(request, "Stem-cell infusion corrected; the record it replaces stays on the course, marked "
+                                      "superseded.")
+            return redirect(_course_url(course))
+    return render(request, "mibg/radiation/stem_cells.html", {
+        "form": form, "course": course, "patient": course.patient, "d": services.compute_dosimetry(course),
+        "correcting": infusion})

@@ -45,6 +45,12 @@ class SignedReasonForm(forms.Form):
 class AdministrationForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
+    patient_name = forms.CharField(label="Patient's name, read on the wristband", max_length=210,
+                                   help_text="first identifier (decisions.md A36)")
+    patient_birth_date = forms.DateField(label="Date of birth, read on the wristband", required=False,
+                                         widget=forms.DateInput(attrs={"type": "date"}),
+                                         help_text="second identifier: the date of birth or the MRN")
+    patient_mrn = forms.CharField(label="MRN, read on the wristband", max_length=60, required=False)
     started_at = datetime_field("Infusion started", required=True)
     ended_at = datetime_field("Infusion ended", required=True)
     route = forms.ChoiceField(choices=[("", "—"), *ROUTES])
@@ -71,3 +77,15 @@ class AdministrationForm(forms.Form):
         if value < 0:
             raise forms.ValidationError("The residual cannot be negative.")
         return value
+
+
+class AssayCorrectionForm(AssayForm):
+    """decisions.md A37: the corrected assay is a new entry superseding the old one, with the reason."""
+
+    reason = forms.CharField(label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AdministrationCorrectionForm(AdministrationForm):
+    """decisions.md A37: the corrected administration record is a new entry superseding the old one."""
+
+    reason = forms.CharField(label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2}))

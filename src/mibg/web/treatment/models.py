@@ -11,10 +11,11 @@ from django.db import models
 from django.utils import timezone
 
 from mibg.core.units import Activity
+from mibg.web.corrections import Superseding
 from mibg.web.directives.models import ROUTES
 
 
-class Assay(models.Model):
+class Assay(Superseding):
     course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="assays")
     directive = models.ForeignKey("directives.WrittenDirective", on_delete=models.PROTECT, related_name="assays")
     lot = models.CharField(max_length=60)
@@ -55,7 +56,7 @@ class Assay(models.Model):
         return Activity(self.corrected_mci)
 
 
-class Administration(models.Model):
+class Administration(Superseding):
     course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="administrations")
     directive = models.ForeignKey("directives.WrittenDirective", on_delete=models.PROTECT, related_name="+")
     assay = models.ForeignKey(Assay, on_delete=models.PROTECT, related_name="+")
@@ -90,4 +91,4 @@ class Administration(models.Model):
 
     @property
     def medical_event_open(self) -> bool:
-        return self.possible_medical_event and self.reviewed_at is None
+        return self.possible_medical_event and self.reviewed_at is None and self.superseded_at is None

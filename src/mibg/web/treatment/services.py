@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -11,14 +11,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from mibg.core.administration import administered_activity, check_assay
+from mibg.core.bedside import Identity, check_two_identifiers
+from mibg.core.chronology import Event, administration_window
 from mibg.core.course_state import CourseState
 from mibg.core.plausibility import plausible, plausible_range
+from mibg.core.recheck import recheck_at_infusion
 from mibg.protocol import load_protocol
 from mibg.web.audit.trail import field_values, log_changes
+from mibg.web.corrections import need_reason, supersede
+from mibg.web.courses import timeline
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import advance, current_directive
 from mibg.web.directives.services import Refused
 from mibg.web.eventreports import services as event_reports
+from mibg.web.safety import hold_version
+from mibg.web.screening.services import dosing_snapshot
 from mibg.web.treatment.models import Administration, Assay
 
 STORED = Decimal("0.0001")  # computed activities are stored to 0.0001 mCi, half to even
@@ -43,6 +50,7 @@ def record_assay(user: Any, course: Course, version: int, entry: AssayInput) -> 
     directive = current_directive(course)
     if directive is None or course.state_enum is not CourseState.VERIFIED:
         raise Refused(f"An assay is recorded after independent verification; this course is '{course.state_enum.label}'.")
+    timeline.check(course, (Event.ASSAY, "measured_at", entry.measured_at))  # decisions.md A29
     # The check text shows both times in the site's zone with the offset (no UTC/local mix).
     check = check_assay(directive.activity, entry.measured_mci, entry.measured_at, directive.administration_time,
                         display_zone=timezone.get_current_timezone())
@@ -63,8 +71,8 @@ def record_assay(user: Any, course: Course, version: int, entry: AssayInput) -> 
 def override_assay(user: Any, signed_name: str, assay: Assay, version: int, reason: str) -> None:
     """10 CFR 35.63: the authorised user directs administration of a dosage outside the tolerance, with a reason."""
     course = assay.course
-    if assay.accepted or course.state_enum is not CourseState.VERIFIED:
-        raise Refused("Only an assay outside the tolerance, on a verified course, can be overridden.")
+    if assay.accepted or assay.superseded or course.state_enum not in (CourseState.VERIFIED, CourseState.ASSAYED):
+        raise Refused("Only a current assay outside the tolerance, before the administration, can be overridden.")
     if assay.directive_id != getattr(current_directive(course), "pk", None):
         raise Refused("This assay belongs to a directive that is no longer current.")
     if not reason.strip():
@@ -75,7 +83,10 @@ def override_assay(user: Any, signed_name: str, assay: Assay, version: int, reas
             override_by=user, override_name=signed_name, override_at=timezone.now(), override_reason=reason)
         assay.refresh_from_db()
         log_changes(user, "override", assay, course.patient, before, note="authorised user override (10 CFR 35.63)")
-        advance(user, course, "accept_assay", version)
+        if course.state_enum is CourseState.VERIFIED:
+            advance(user, course, "accept_assay", version)
+        else:  # a corrected assay on an assayed course, signed again (decisions.md A37)
+            hold_version(course, version, "This course")
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,39 @@ class AdministrationInput:
     volume_ml: Decimal
     residual_mci: Decimal
     residual_measured_at: datetime
+    # decisions.md A36: two identifiers read at the bedside, checked against the directive's patient
+    patient_name: str = ""
+    patient_birth_date: date | None = None
+    patient_mrn: str = ""
+
+
+def identify(course: Course, entry: AdministrationInput) -> None:
+    patient = course.patient
+    check_two_identifiers(Identity(patient.given_name, patient.family_name, patient.birth_date, patient.mrn),
+                          entry.patient_name, entry.patient_birth_date, entry.patient_mrn)
+
+
+def _check_administration(course: Course, directive: Any, entry: AdministrationInput, without: Any = None) -> None:
+    """The checks every door and every correction of the administration passes (A29, A36)."""
+    identify(course, entry)  # decisions.md A36: the right patient first
+    plausible("volume_ml", "volume_ml", entry.volume_ml)  # InputError outside the definition's 1-1000 mL
+    # decisions.md A29: after the signature, the verification and the assay; never in the future; end after start.
+    timeline.check(course, (Event.INFUSION_START, "started_at", entry.started_at),
+                   (Event.INFUSION_END, "ended_at", entry.ended_at),
+                   (Event.RESIDUAL, "residual_measured_at", entry.residual_measured_at), without=without)
+    longest = plausible_range("infusion_min").maximum  # site parameter plausible_infusion_min_max (1440 min)
+    if entry.ended_at - entry.started_at > timedelta(minutes=int(longest)):
+        # The protocol's infusions last 30-120 minutes; a day or more is a wrong date, not an infusion.
+        raise Refused(f"The infusion would have lasted more than {longest / 60:g} hours ({longest} min, site parameter "
+                      "plausible_infusion_min_max): check the end's date and time.", "ended_at")
+    window = administration_window(timezone.localtime(directive.administration_time), timezone.localtime(entry.started_at))
+    if not window.within:
+        raise Refused(window.message, "started_at")
+    snapshot = dosing_snapshot(course)
+    if snapshot is not None:  # decisions.md A30: the time-dependent criteria again, at the actual start
+        recheck = recheck_at_infusion(snapshot, timezone.localtime(entry.started_at))
+        if not recheck.passed:
+            raise Refused(recheck.message, "started_at")
 
 
 def record_administration(user: Any, course: Course, version: int, entry: AdministrationInput) -> Administration:
@@ -95,16 +139,7 @@ def record_administration(user: Any, course: Course, version: int, entry: Admini
     assay = course.assays.filter(directive=directive).order_by("-recorded_at", "-id").first()
     if assay is None or not assay.accepted:
         raise Refused("There is no accepted assay of the current directive's dose.")
-    plausible("volume_ml", "volume_ml", entry.volume_ml)  # InputError outside the definition's 1-1000 mL
-    if entry.ended_at < entry.started_at:
-        raise Refused("The infusion cannot end before it starts.", "ended_at")
-    longest = plausible_range("infusion_min").maximum  # site parameter plausible_infusion_min_max (1440 min)
-    if entry.ended_at - entry.started_at > timedelta(minutes=int(longest)):
-        # The protocol's infusions last 30-120 minutes; a day or more is a wrong date, not an infusion.
-        raise Refused(f"The infusion would have lasted more than {longest / 60:g} hours ({longest} min, site parameter "
-                      "plausible_infusion_min_max): check the end's date and time.", "ended_at")
-    if entry.residual_measured_at < entry.ended_at:
-        raise Refused("The residual is measured after the infusion ends.", "residual_measured_at")
+    _check_administration(course, directive, entry)
     result = administered_activity(directive.activity, assay.measured_mci, assay.measured_at, entry.residual_mci,
                                    entry.residual_measured_at, entry.started_at)
     with transaction.atomic():
@@ -137,3 +172,81 @@ def review_medical_event(user: Any, signed_name: str, administration: Administra
         administration.refresh_from_db()
         log_changes(user, "review", administration, administration.course.patient, before,
                     note="possible medical event reviewed (10 CFR 35.3045)")
+
+
+# ---- corrections (decisions.md A37) ---------------------------------------------------------------------
+
+#: An assay is corrected until the administration is recorded (the administration rests on it afterwards).
+ASSAY_CORRECTABLE = (CourseState.VERIFIED, CourseState.ASSAYED)
+#: The administration is corrected until the release, which the physicist signed on the readings timed from it.
+ADMINISTRATION_CORRECTABLE = (CourseState.ADMINISTERED, CourseState.INPATIENT)
+
+
+def correct_assay(user: Any, assay: Assay, version: int, entry: AssayInput, reason: str) -> Assay:
+    """A37: a new assay supersedes ``assay``; the old one, and any override of it, stay on record. A corrected
+    assay outside the tolerance needs the authorised user's override again (the signature is renewed)."""
+    course = assay.course
+    text = need_reason(reason)
+    if assay.superseded:
+        raise Refused("This assay has been corrected already: correct the current one.")
+    if course.state_enum not in ASSAY_CORRECTABLE:
+        raise Refused(f"An assay is corrected before the administration is recorded; this course is "
+                      f"'{course.state_enum.label}'. Correct the administration instead.")
+    directive = current_directive(course)
+    if directive is None or assay.directive_id != directive.pk:
+        raise Refused("This assay belongs to a directive that is no longer current.")
+    timeline.check(course, (Event.ASSAY, "measured_at", entry.measured_at), without=assay)  # decisions.md A29
+    check = check_assay(directive.activity, entry.measured_mci, entry.measured_at, directive.administration_time,
+                        display_zone=timezone.get_current_timezone())
+    with transaction.atomic():
+        hold_version(course, version, "This course")
+        new = Assay.objects.create(
+            course=course, directive=directive, lot=entry.lot, calibration_time=entry.calibration_time,
+            specific_activity=entry.specific_activity, specific_activity_unit=assay.specific_activity_unit,
+            measured_mci=entry.measured_mci, measured_at=entry.measured_at, calibrator_id=entry.calibrator_id,
+            corrected_mci=_stored(check.corrected.mci), deviation_percent=_stored(check.deviation_percent, PERCENT),
+            within_tolerance=check.within_tolerance, message=check.message, recorded_by=user,
+            supersedes=assay, correction_reason=text)
+        supersede(user, assay, new, text)
+        log_changes(user, "create", new, course.patient, note=f"correction ({text}): {check.message}")
+        if check.within_tolerance and course.state_enum is CourseState.VERIFIED:
+            advance(user, course, "accept_assay", version)
+    return new
+
+
+def correct_administration(user: Any, administration: Administration, version: int, entry: AdministrationInput,
+                           reason: str) -> Administration:
+    """A37: a new administration record supersedes ``administration`` (e.g. an infusion entered 7 days ahead).
+
+    Its activity is computed again from the same assay; a possible medical event is judged again, and one that
+    was reviewed needs a new review when the record changed (the signature is renewed). Readings and the
+    stem-cell infusion already recorded must still come after the corrected infusion (A29).
+    """
+    course = administration.course
+    text = need_reason(reason)
+    if administration.superseded:
+        raise Refused("This administration record has been corrected already: correct the current one.")
+    if course.state_enum not in ADMINISTRATION_CORRECTABLE:
+        raise Refused(f"The administration is corrected until the release; this course is '{course.state_enum.label}', "
+                      "and the signed release rests on readings timed from this infusion.")
+    _check_administration(course, administration.directive, entry, without=administration)
+    assay = administration.assay
+    result = administered_activity(administration.directive.activity, assay.measured_mci, assay.measured_at,
+                                   entry.residual_mci, entry.residual_measured_at, entry.started_at)
+    with transaction.atomic():
+        hold_version(course, version, "This course")
+        new = Administration.objects.create(
+            course=course, directive=administration.directive, assay=assay, started_at=entry.started_at,
+            ended_at=entry.ended_at, route=entry.route, volume_ml=entry.volume_ml, residual_mci=entry.residual_mci,
+            residual_measured_at=entry.residual_measured_at,
+            pre_corrected_mci=_stored(result.before.activity_to.mci),
+            residual_corrected_mci=_stored(result.residual.activity_to.mci),
+            administered_mci=_stored(result.administered.mci),
+            deviation_percent=_stored(result.deviation_percent, PERCENT),
+            possible_medical_event=result.possible_medical_event, message=result.message, recorded_by=user,
+            supersedes=administration, correction_reason=text)
+        supersede(user, administration, new, text)
+        log_changes(user, "create", new, course.patient, note=f"correction ({text}): {result.message}")
+        # 10 CFR 35.3045: a corrected record that is a possible medical event opens its own report
+        event_reports.open_for_administration(user, new)
+    return new

@@ -17,7 +17,13 @@ from mibg.web.permissions import action_required
 from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, field_error, form_token, save_once
 from mibg.web.signing import SignatureRefused, check_signature
 from mibg.web.treatment import services
-from mibg.web.treatment.forms import AdministrationForm, AssayForm, SignedReasonForm
+from mibg.web.treatment.forms import (
+    AdministrationCorrectionForm,
+    AdministrationForm,
+    AssayCorrectionForm,
+    AssayForm,
+    SignedReasonForm,
+)
 from mibg.web.treatment.models import Administration, Assay
 
 ERRORS = (AlreadySubmitted, Conflict, TransitionRefused)
@@ -92,7 +98,8 @@ def administration(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         entry = services.AdministrationInput(d["started_at"], d["ended_at"], d["route"], d["volume_ml"], d["residual_mci"],
-                                             d["residual_measured_at"])
+                                             d["residual_measured_at"], d["patient_name"], d["patient_birth_date"],
+                                             d["patient_mrn"])
         done = save_once(request, form, lambda: services.record_administration(request.user, course, d["version"], entry),
                          then=lambda: redirect("courses:detail", pk=pk), said=lambda record: record.message,
                          field_errors=(InputError, Refused), stop_errors=ERRORS, stop_notice=messages.error,
@@ -131,3 +138,59 @@ def medical_event_review(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "mibg/treatment/signed_reason.html", {
         "form": form, "course": course, "patient": course.patient,
         "title": "Review of a possible medical event (10 CFR 35.3045)", "explain": record.message, "button": "Sign the review"})
+
+
+# ---- corrections (decisions.md A37): a new entry supersedes the old one, which stays visible ----------------
+
+
+@action_required(get="assay.record", post="assay.record")
+def assay_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(Assay.history.select_related("course__patient", "directive"), pk=pk)
+    course = record.course
+    initial = {"form_token": form_token(request), "version": course.version,
+               **{k: getattr(record, k) for k in ("lot", "calibration_time", "specific_activity", "measured_mci",
+                                                  "measured_at", "calibrator_id")}}
+    form = AssayCorrectionForm(request.POST or None, initial=initial)
+    form.fields["specific_activity"].unit = record.specific_activity_unit
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        entry = services.AssayInput(d["lot"], d["calibration_time"], d["specific_activity"], d["measured_mci"],
+                                    d["measured_at"], d["calibrator_id"])
+        done = save_once(request, form,
+                         lambda: services.correct_assay(request.user, record, d["version"], entry, d["reason"]),
+                         then=lambda: redirect("courses:detail", pk=course.pk),
+                         said=lambda new: f"Assay corrected (the old entry stays, marked superseded). {new.message}",
+                         field_errors=(InputError, Refused), stop_errors=ERRORS, stop_notice=messages.error,
+                         notice=lambda new: messages.success if new.within_tolerance else messages.error)
+        if done is not None:
+            return done
+    return render(request, "mibg/treatment/assay.html", {
+        "form": form, "course": course, "patient": course.patient, "directive": record.directive,
+        "tolerance": load_protocol().site("assay_tolerance_percent"), "correcting": record})
+
+
+@action_required(get="administration.record", post="administration.record")
+def administration_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(Administration.history.select_related("course__patient", "directive", "assay"), pk=pk)
+    course = record.course
+    initial = {"form_token": form_token(request), "version": course.version,
+               **{k: getattr(record, k) for k in ("started_at", "ended_at", "route", "volume_ml", "residual_mci",
+                                                  "residual_measured_at")}}
+    form = AdministrationCorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        entry = services.AdministrationInput(d["started_at"], d["ended_at"], d["route"], d["volume_ml"], d["residual_mci"],
+                                             d["residual_measured_at"], d["patient_name"], d["patient_birth_date"],
+                                             d["patient_mrn"])
+        done = save_once(request, form,
+                         lambda: services.correct_administration(request.user, record, d["version"], entry, d["reason"]),
+                         then=lambda: redirect("courses:detail", pk=course.pk),
+                         said=lambda new: f"Administration corrected (the old record stays, marked superseded). "
+                                          f"{new.message}",
+                         field_errors=(InputError, Refused), stop_errors=ERRORS, stop_notice=messages.error,
+                         notice=lambda new: messages.error if new.possible_medical_event else messages.success)
+        if done is not None:
+            return done
+    return render(request, "mibg/treatment/administration.html", {
+        "form": form, "course": course, "patient": course.patient, "directive": record.directive, "assay": record.assay,
+        "threshold": load_protocol().site("medical_event_percent"), "correcting": record})
