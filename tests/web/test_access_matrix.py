@@ -95,6 +95,7 @@ PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "followup/courses/<int:pk>/curie/new/": ("course", page("response.record", "response.record")),
     "followup/courses/<int:pk>/inrc/new/": ("course", page("response.record", "response.record")),
     "followup/labs/<int:pk>/void/": ("lab", page("lab.enter", "lab.enter")),
+    "followup/labs/<int:pk>/correct/": ("lab", page("lab.enter", "lab.enter")),  # decisions.md A37
     "followup/transfusions/<int:pk>/void/": ("transfusion", page("transfusion.record", "transfusion.record")),
     "followup/adverse-events/<int:pk>/edit/": ("adverse_event", page("adverse_event.record", "adverse_event.record")),
     "followup/adverse-events/<int:pk>/void/": ("adverse_event", page("adverse_event.record", "adverse_event.record")),

@@ -50,6 +50,7 @@ API: dict[str, dict[str, str]] = {
     "/api/courses/{course_id}/administrations": {"GET": "patient.view", "POST": "administration.record"},
     "/api/assays/{assay_id}/corrections": {"POST": "assay.record"},  # decisions.md A37
     "/api/administrations/{administration_id}/corrections": {"POST": "administration.record"},
+    "/api/labs/{lab_id}/corrections": {"POST": "lab.enter"},
     "/api/courses/{course_id}/readings": {"GET": "patient.view", "POST": "reading.record"},
     "/api/courses/{course_id}/dosimetry": {"GET": "patient.view"},
     "/api/courses/{course_id}/release": {"GET": "patient.view", "POST": "course.release"},
@@ -101,6 +102,8 @@ def _bodies(world: World) -> dict[str, dict[str, Any]]:
                                               "measured_by": "Sam Okafor, PhD"},
         "/api/courses/{course_id}/release": {"version": 1, "released_at": t, "instructions_given_to": "the mother",
                                              "readings_basis": "x", "password": PASSWORD},
+        "/api/labs/{lab_id}/corrections": {"test": "anc", "value": "1.3", "unit": "10^9/L", "lln": "1.5",
+                                           "collected_at": t, "reason": "typing error"},
         "/api/courses/{course_id}/labs": {"test": "anc", "value": "1.2", "unit": "10^9/L", "lln": "1.5",
                                           "collected_at": t},
         "/api/courses/{course_id}/labs/csv": {"csv": "test,value,unit,lln,uln,collected_at\n"},
@@ -172,7 +175,7 @@ def test_each_principal_gets_exactly_what_the_table_allows_on_every_api_operatio
     known = None
     for path, methods in API.items():
         url = path.format(patient_id=world.ids["patient"], course_id=world.ids["course"], assay_id=world.ids["assay"],
-                          administration_id=world.ids["administration"])
+                          administration_id=world.ids["administration"], lab_id=world.ids["lab"])
         for method in METHODS:
             expected = _expected(methods, method, principal)
             check_store = method in WRITES and expected != "ok"

@@ -194,14 +194,18 @@ def test_a_correction_needs_a_reason_and_is_audited_and_a_void_reading_leaves_th
     assert "reason" in refused.context["form"].errors
     data["reason"] = "typing error: the meter showed 14.5"
     assert client.post(url, data).status_code == 302
+    # decisions.md A37: never edited in place; the corrected reading is a new entry and the old one stays, void
     reading.refresh_from_db()
-    assert (reading.mr_per_h, reading.version) == (Decimal("14.500"), 2)
-    assert AuditEvent.objects.filter(action="update", field="mr_per_h", old_value="14.100", new_value="14.5",
+    assert reading.mr_per_h == Decimal("14.100")
+    assert reading.void_reason == "superseded by a correction: typing error: the meter showed 14.5"
+    corrected = reading.superseded_by
+    assert (corrected.mr_per_h, corrected.correction_reason) == (Decimal("14.500"), "typing error: the meter showed 14.5")
+    assert AuditEvent.objects.filter(action="create", object_id=str(corrected.pk),
                                      note="correction: typing error: the meter showed 14.5").exists()
-    token = client.get(f"/readings/{reading.pk}/void/").context["form"]["form_token"].value()
-    client.post(f"/readings/{reading.pk}/void/", {"form_token": token, "version": 2, "reason": "not at 1 m"})
-    reading.refresh_from_db()
-    assert reading.voided_at is not None
+    token = client.get(f"/readings/{corrected.pk}/void/").context["form"]["form_token"].value()
+    client.post(f"/readings/{corrected.pk}/void/", {"form_token": token, "version": 1, "reason": "not at 1 m"})
+    corrected.refresh_from_db()
+    assert corrected.voided_at is not None
     assert [float(p.hours) for p in services.compute_dosimetry(course).retention.points] == [0.5, 24, 72, 96]
 
 

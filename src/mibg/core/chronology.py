@@ -11,7 +11,9 @@ time already recorded (an infusion start moved after the first reading), with th
   independent verification and after the assay (A29); the infusion ends after it starts and the residual is
   measured after it ends; readings and the stem-cell infusion after the MIBG infusion (A29).
 - Within the window of the planned date: :func:`administration_window` (``administration_window_days``,
-  +/- 3 days, A29); outside it the authorised user confirms with a reason.
+  +/- 3 days, A29); outside it the authorised user confirms with a reason. Product choice: the confirmation is
+  a new signed version of the directive (password re-entry, the reason for the change, the new planned date),
+  so the verification and the assay are done again against it.
 - Stem cells earlier than day +10 (``stem_cell_earliest_day``, A31): :func:`stem_cell_day` says so; the
   treating physician gives the reason.
 
@@ -182,7 +184,7 @@ class Window:
         return (f"The infusion start ({shown(self.actual)}) is {abs(self.days_off)} days {side} the directive's planned "
                 f"date ({self.planned.date().isoformat()}); the window is +/- {self.allowed_days} days "
                 f"(site parameter administration_window_days, {REFERENCE}). Outside it the authorised user confirms "
-                "the administration with a reason, or signs a new version of the directive.")
+                "the administration by signing a new version of the directive, with the date and the reason.")
 
 
 def administration_window(planned: datetime, actual: datetime, protocol: ProtocolDefinition | None = None) -> Window:

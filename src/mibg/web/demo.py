@@ -144,6 +144,8 @@ def run_course(people: dict[str, User], course: Course, t: date, *, until: str, 
         # decisions.md A29: an assay or an administration is never recorded ahead of the clock.
         raise ValueError(f"a course is assayed or administered in the past: {t} 07:30 has not come yet")
     past = at(t, 7) <= timezone.now()
+    if past:  # a course given in the past was screened before its directive was signed (the day before, at 16:00)
+        course.evaluations.update(evaluated_at=at(t - timedelta(days=1), 12))
     if stop >= 2:
         name = people["patel"].signature_name()
         directive = directives.sign(people["patel"], name, _fresh(course), _fresh(course).version,

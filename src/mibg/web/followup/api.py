@@ -59,6 +59,10 @@ class LabIn(Schema):
     collected_at: IsoDatetime  # ISO 8601 with its UTC offset
 
 
+class LabCorrectionIn(LabIn):
+    reason: str  # decisions.md A37: a correction is a new entry, with the reason
+
+
 class LabsCsvIn(Schema):
     filename: str = "api.csv"
     csv: str
@@ -158,6 +162,18 @@ def add_lab(request, course_id: int, payload: LabIn):
     with transaction.atomic():
         record = services.add_lab(request.user, course, entry, source=LabResult.API)
     return Status(201, _lab_out(record))
+
+
+@router.post("/labs/{lab_id}/corrections", response={201: LabOut, **ERRORS})
+def correct_lab(request, lab_id: int, payload: LabCorrectionIn):
+    """A corrected result supersedes this one (voided as superseded, kept), with the reason (decisions.md A37)."""
+    require(request.user, "lab.enter")
+    lab = get_object_or_404(LabResult.objects.select_related("course__patient"), pk=lab_id)
+    if payload.collected_at.tzinfo is None or payload.collected_at.utcoffset() is None:
+        raise InputError("collected_at", "has no time zone: add the UTC offset, e.g. 2026-03-02T07:30:00-08:00")
+    entry = services.LabEntry(payload.test, _text(payload.value), payload.unit, _text(payload.lln), _text(payload.uln),
+                              payload.collected_at)
+    return Status(201, _lab_out(services.correct_lab(request.user, lab, entry, payload.reason)))
 
 
 @router.post("/courses/{course_id}/labs/csv", response={201: list[LabOut], 422: CsvRefusedOut,

@@ -54,6 +54,12 @@ class LabForm(SafeForm):
     collected_at = datetime_field("Collected at", required=True)
 
 
+class LabCorrectionForm(LabForm):
+    """decisions.md A37: the corrected result is a new entry; the old one stays, voided as superseded."""
+
+    reason = forms.CharField(label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class LabsUploadForm(SafeForm):
     file = forms.FileField(label="Labs file (CSV)", help_text="columns: collected_at, test, value, unit, lln, uln "
                            "(lln and uln may be blank; collected_at with its UTC offset, e.g. 2026-03-02T07:30:00-08:00)")

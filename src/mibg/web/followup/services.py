@@ -133,8 +133,9 @@ def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade:
     return result
 
 
-def _create_lab(user: Any, course: Course, lab: LabValue, result: CtcaeGrade, source: str, detail: str) -> LabResult:
-    record = LabResult.objects.create(
+def _create_lab(user: Any, course: Course, lab: LabValue, result: CtcaeGrade, source: str, detail: str,
+                **correction: Any) -> LabResult:
+    record = LabResult.objects.create(**correction,
         course=course, test=lab.test, loinc=lab.definition.loinc, value=str(lab.entered_value), unit=lab.entered_unit,
         lln=_text(lab.entered_lln), uln=_text(lab.entered_uln), ucum=lab.definition.ucum, value_canonical=str(lab.value),
         lln_canonical=_text(lab.lln), uln_canonical=_text(lab.uln), collected_at=lab.collected_at, source=source,
@@ -158,6 +159,28 @@ def add_lab(user: Any, course: Course, entry: LabEntry, source: str = LabResult.
         _serialise_labs(course)
         lab, result = check_lab(course, entry)
         return _create_lab(user, course, lab, result, source, "")
+
+
+def correct_lab(user: Any, lab: LabResult, entry: LabEntry, reason: str) -> LabResult:
+    """decisions.md A37: a result is never edited in place. The corrected result is a new entry naming the one it
+    supersedes, with the reason; the old one is voided as superseded and stays visible and in the audit trail."""
+    course = lab.course
+    check_open(course)
+    text = reason.strip()
+    if not text:
+        raise InputError("reason", "give the reason for the correction (decisions.md A37)")
+    with transaction.atomic():
+        _serialise_labs(course)
+        before = field_values(lab)
+        note = f"superseded by a correction: {text}"
+        if LabResult.objects.filter(pk=lab.pk, voided_at__isnull=True).update(
+                voided_at=timezone.now(), voided_by=user, void_reason=note) != 1:
+            raise Refused("This result is void already: enter a new result instead.")
+        lab.refresh_from_db()
+        log_changes(user, "void", lab, course.patient, before, note=note)
+        value, result = check_lab(course, entry)  # the same checks as a new result, the old one left out
+        return _create_lab(user, course, value, result, lab.source, lab.source_detail, supersedes=lab,
+                           correction_reason=text)
 
 
 class CsvRefused(Exception):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("courses/<int:pk>/curie/new/", views.curie_new, name="curie_new"),
     path("courses/<int:pk>/inrc/new/", views.inrc_new, name="inrc_new"),
     path("labs/<int:pk>/void/", views.lab_void, name="lab_void"),
+    path("labs/<int:pk>/correct/", views.lab_correct, name="lab_correct"),
     path("transfusions/<int:pk>/void/", views.transfusion_void, name="transfusion_void"),
     path("adverse-events/<int:pk>/edit/", views.ae_edit, name="ae_edit"),
     path("adverse-events/<int:pk>/void/", views.ae_void, name="ae_void"),

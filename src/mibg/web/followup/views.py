@@ -27,6 +27,7 @@ from mibg.web.followup.forms import (
     AdverseEventForm,
     CurieForm,
     InrcForm,
+    LabCorrectionForm,
     LabForm,
     LabsUploadForm,
     SaeReviewForm,
@@ -161,6 +162,35 @@ def lab_new(request: HttpRequest, pk: int) -> HttpResponse:
             return _to_followup(course, "labs")
     return render(request, "mibg/followup/lab_form.html", {
         "form": form, "course": course, "patient": course.patient, "units": unit_suggestions()})
+
+
+@action_required(get="lab.enter", post="lab.enter")
+def lab_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """decisions.md A37: the corrected result supersedes the stored one, which stays visible, voided, with why."""
+    lab = get_object_or_404(LabResult.objects.select_related("course__patient"), pk=pk)
+    course = lab.course
+    if (refused := _closed_to_entries(request, course)) is not None:
+        return refused
+    initial = {"form_token": form_token(request), **{k: getattr(lab, k) for k in ("test", "value", "unit", "lln", "uln",
+                                                                                   "collected_at")}}
+    form = LabCorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        entry = services.LabEntry(d["test"], d["value"], d["unit"], d["lln"], d["uln"], d["collected_at"])
+        try:
+            with transaction.atomic():
+                consume_form_token(request)
+                services.correct_lab(request.user, lab, entry, d["reason"])
+        except (InputError, Refused) as error:
+            _field_error(form, error)
+        except AlreadySubmitted as error:
+            messages.warning(request, error.message)
+            return _to_followup(course, "labs")
+        else:
+            messages.success(request, "Result corrected: the old entry stays, voided as superseded (decisions.md A37).")
+            return _to_followup(course, "labs")
+    return render(request, "mibg/followup/lab_form.html", {
+        "form": form, "course": course, "patient": course.patient, "units": unit_suggestions(), "correcting": lab})
 
 
 @action_required(get="lab.enter", post="lab.enter")
