@@ -55,7 +55,7 @@ def test_nora_walks_a_course_through_its_orders_calendar_and_worklist(transactio
                                                                       shot):
     from mibg.web.plan.models import OrderRecord
 
-    course = make_course(until="administered", days_ahead=0)
+    course = make_course(until="administered", days_ahead=-1)
     page = as_person("nora", PASSWORD)
     page.goto(f"/courses/{course.pk}/")
     orders = page.locator("#orders")
@@ -92,7 +92,7 @@ def test_nora_walks_a_course_through_its_orders_calendar_and_worklist(transactio
 def test_sam_records_the_isolation_room_items_from_his_worklist(transactional_db, people, make_course, as_person):
     from mibg.web.plan.models import OrderRecord
 
-    course = make_course(until="administered", days_ahead=0)
+    course = make_course(until="administered", days_ahead=-1)
     page = as_person("sam", PASSWORD)
     page.goto("/worklist/")
     assert "Isolation room: posting and visitor limits" in page.locator("main").inner_text()

@@ -148,7 +148,7 @@ def test_moving_the_infusion_moves_the_iodide_days_the_stem_cell_day_and_the_nex
 
 
 def test_nora_records_a_due_iodide_dose_and_it_is_stored_once_with_its_audit_record(login, people, make_course):
-    course = make_course(until="administered", days_ahead=0)
+    course = make_course(until="administered", days_ahead=-1)
     client = login("nora")
     orders = _orders(client, people, course)
     first = orders["thyroid-blockade"]["due"][0]
@@ -167,7 +167,7 @@ def test_nora_records_a_due_iodide_dose_and_it_is_stored_once_with_its_audit_rec
 
 
 def test_a_dose_not_given_needs_its_reason_and_nothing_is_stored_without_it(client, people, make_course):
-    course = make_course(until="administered", days_ahead=0)
+    course = make_course(until="administered", days_ahead=-1)
     due = _orders(client, people, course)["antiemetic"]["due"][0]["due_at"]
     headers = _api(client, people["nora"])
     t = timezone.localtime().isoformat()
@@ -197,7 +197,7 @@ def test_a_dose_not_given_needs_its_reason_and_nothing_is_stored_without_it(clie
 
 
 def test_the_room_posting_is_on_the_physicists_list_and_a_nurse_cannot_record_it(client, people, make_course):
-    course = make_course(until="administered", days_ahead=0)
+    course = make_course(until="administered", days_ahead=-1)
     due = _orders(client, people, course)["room-posting"]["due"][0]["due_at"]
     t = timezone.localtime().isoformat()
     body = {"code": "room-posting", "due_at": due, "at": t}
@@ -211,7 +211,7 @@ def test_the_room_posting_is_on_the_physicists_list_and_a_nurse_cannot_record_it
 
 
 def test_the_medication_check_names_an_interfering_drug_on_the_list(client, people, make_course):
-    course = make_course(until="administered", days_ahead=0)
+    course = make_course(until="administered", days_ahead=-1)
     due = _orders(client, people, course)["interfering-medications"]["due"][0]["due_at"]
     t = timezone.localtime().isoformat()
     headers = _api(client, people["nora"])
@@ -254,7 +254,7 @@ def test_nora_cannot_confirm_the_iodide_table(login):
 
 
 def test_noras_worklist_shows_the_missed_iodide_dose_and_its_count_falls_once_it_is_recorded(login, people, make_course):
-    course = make_course(until="administered", days_ahead=0)
+    course = make_course(until="administered", days_ahead=-1)
     client = login("nora")
     page = client.get("/worklist/")
     overdue = page.context["overdue"]
@@ -300,7 +300,7 @@ def test_the_worklist_costs_the_same_number_of_queries_for_2_and_for_6_courses(l
 def test_another_apps_provider_plugs_its_deadlines_into_the_worklist(login, make_course):
     from mibg.web.plan import worklist
 
-    course = make_course(until="administered", days_ahead=0)
+    course = make_course(until="administered", days_ahead=-1)
 
     def report_deadlines(ctx):
         yield worklist.WorklistEntry(role="physician", kind="report", what="Written report to the NRC (15 days)",
@@ -367,7 +367,7 @@ def test_the_patients_fhir_bundle_holds_each_order_as_a_medication_or_service_re
 
     from fhir.resources.R4B.bundle import Bundle
 
-    course = make_course(until="administered", days_ahead=0)
+    course = make_course(until="administered", days_ahead=-1)
     response = login("patel").get(f"/documents/patients/{course.patient.pk}/fhir.json")
     assert response.status_code == 200
     bundle = json.loads(response.content)
