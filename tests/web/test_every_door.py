@@ -245,7 +245,8 @@ def test_an_implausible_weight_is_refused_at_every_door_naming_the_weight_and_no
 @pytest.mark.parametrize(("door", "kind", "value", "field"), rows(ACTIVITY, ("form", "api", "fhir", "command")))
 def test_an_implausible_activity_is_refused_at_every_door_naming_the_activity_and_nothing_is_stored(
         door, kind, value, field, world, capsys):
-    course = world.make_course(until="verified", days_ahead=0) if door in ("form", "api") else world.course
+    # yesterday: an assay is never recorded ahead of the clock (decisions.md A29)
+    course = world.make_course(until="verified", days_ahead=-1) if door in ("form", "api") else world.course
     t = course.planned_treatment_date
     client = world.login("riley" if door == "form" else "nora")
     before = row_counts()
@@ -278,8 +279,10 @@ def test_an_implausible_activity_is_refused_at_every_door_naming_the_activity_an
 @pytest.mark.parametrize("door", ["form", "api"])
 @pytest.mark.parametrize("volume", ["0.99", "1000.01"])
 def test_an_implausible_infused_volume_is_refused_at_the_form_and_the_api_and_nothing_is_stored(door, volume, world):
-    course = world.make_course(until="assayed", days_ahead=0)
+    course = world.make_course(until="assayed", days_ahead=-1)  # A29: the infusion is in the past
     start = timezone.localtime(course.directives.get().administration_time)
+    wristband = {"patient_name": f"{course.patient.given_name} {course.patient.family_name}",
+                 "patient_mrn": course.patient.mrn}  # A36: two identifiers
     end, residual_at = start + timedelta(minutes=100), start + timedelta(minutes=110)
     client = world.login("nora")
     before = row_counts()
@@ -288,11 +291,11 @@ def test_an_implausible_infused_volume_is_refused_at_the_form_and_the_api_and_no
         token = client.get(url).context["form"]["form_token"].value()
         data = {"form_token": token, "version": course.version, "started_at": start.strftime("%Y-%m-%dT%H:%M"),
                 "ended_at": end.strftime("%Y-%m-%dT%H:%M"), "route": "central_line", "volume_ml": volume,
-                "residual_mci": "2.5", "residual_measured_at": residual_at.strftime("%Y-%m-%dT%H:%M")}
+                "residual_mci": "2.5", "residual_measured_at": residual_at.strftime("%Y-%m-%dT%H:%M"), **wristband}
         _form_refused(client.post(url, data), "volume_ml")
     else:
         body = {"version": course.version, "started_at": start.isoformat(), "ended_at": end.isoformat(),
                 "route": "central_line", "volume_ml": volume, "residual_mci": "2.5",
-                "residual_measured_at": residual_at.isoformat()}
+                "residual_measured_at": residual_at.isoformat(), **wristband}
         _api_refused(_api(world, f"/courses/{course.pk}/administrations", body), "volume_ml")
     assert row_counts() == before
