@@ -11,9 +11,10 @@ number of queries (select_related / prefetch_related), never one query per cours
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -104,40 +105,79 @@ def care_orders(ctx: WorklistContext) -> Iterator[WorklistEntry]:
                                 overdue=True, patient=who, course_id=course.pk, url=url, detail=order.instructions)
 
 
+#: How long a course's count recovery is kept (seconds); its key changes with every lab or transfusion stored or voided.
+RECOVERY_SECONDS = 24 * 3600
+
+
+def _recovery_key(course: Course, label: str, labs: list[int], transfusions: list[int]) -> str:
+    administration = course.given[0] if course.given else None  # type: ignore[attr-defined]
+    start = administration.started_at.timestamp() if administration is not None else 0
+    tag = "".join(ch if ch.isalnum() or ch in ".+-" else "_" for ch in label)  # cache keys hold no spaces
+    return f"mibg-recovery:{course.pk}:{start}:{tag}:{labs[0]}:{labs[1]}:{transfusions[0]}:{transfusions[1]}"
+
+
 @provider("labs", roles={NURSE})
 def labs(ctx: WorklistContext) -> Iterator[WorklistEntry]:
     """Twice-weekly labs after the infusion until count recovery: a planned day with no lab collected within the
-    grace days (lab_grace_days) is due on its day and overdue after the grace."""
+    grace days (lab_grace_days) is due on its day and overdue after the grace. The days of the labs are read
+    first (one light query); only the courses with a planned day unanswered have their labs and transfusions read
+    in full (two more queries) to work out the count recovery that ends the schedule."""
     from mibg.web.followup.models import LabResult, Transfusion
 
     definition = services.protocol()
     grace = int(careplan.parameter(definition, "lab_grace_days"))
     courses = _planned_courses(GIVEN, ctx.now)
-    by_course: dict[int, list[Any]] = {}
-    for lab in LabResult.objects.live().filter(course__in=courses).order_by("collected_at"):
-        by_course.setdefault(lab.course_id, []).append(lab)
-    given: dict[int, list[Any]] = {}
-    for t in Transfusion.objects.live().filter(course__in=courses):
-        given.setdefault(t.course_id, []).append(t)
     zone = timezone.get_current_timezone()
+    days: dict[int, set[Any]] = {}
+    marks: dict[int, list[int]] = {}  # labs: how many and the last id, for the kept recovery's key
+    for course_id, collected_at, pk in LabResult.objects.live().filter(course__in=courses).values_list(
+            "course_id", "collected_at", "pk"):
+        days.setdefault(course_id, set()).add(timezone.localtime(collected_at, zone).date())
+        mark = marks.setdefault(course_id, [0, 0])
+        mark[0], mark[1] = mark[0] + 1, max(mark[1], pk)
+    missing: dict[int, list[Any]] = {}
     for course in courses:
-        administration = course.given[0] if course.given else None  # type: ignore[attr-defined]
-        mine = by_course.get(course.pk, [])
         facts = _facts(course, None)
         if facts is None:
             continue
-        days = {timezone.localtime(lab.collected_at, zone).date() for lab in mine}
-        missing = []
+        mine = days.get(course.pk, set())
         for entry in careplan.plan_calendar(definition, facts, ()):
             if entry.code != "labs" or entry.start > ctx.today:  # type: ignore[operator]
                 continue
-            if not any(abs((d - entry.start).days) <= grace for d in days):  # type: ignore[operator]
-                missing.append(entry)
-        if not missing:
+            if not any(abs((d - entry.start).days) <= grace for d in mine):  # type: ignore[operator]
+                missing.setdefault(course.pk, []).append(entry)
+    if not missing:
+        return
+    transfusions: dict[int, list[int]] = {}
+    for course_id, pk in Transfusion.objects.live().filter(course_id__in=list(missing)).values_list("course_id", "pk"):
+        mark = transfusions.setdefault(course_id, [0, 0])
+        mark[0], mark[1] = mark[0] + 1, max(mark[1], pk)
+    by_course = {c.pk: c for c in courses}
+    keys = {pk: _recovery_key(by_course[pk], definition.label, marks.get(pk, [0, 0]), transfusions.get(pk, [0, 0]))
+            for pk in missing}
+    kept = cache.get_many(list(keys.values()))
+    unknown = [pk for pk, key in keys.items() if key not in kept]
+    if unknown:  # recovery worked out again only for courses whose labs or transfusions changed (two queries)
+        full: dict[int, list[Any]] = {}
+        for lab in LabResult.objects.live().filter(course_id__in=unknown).order_by("collected_at"):
+            full.setdefault(lab.course_id, []).append(lab)
+        given: dict[int, list[Any]] = {}
+        for t in Transfusion.objects.live().filter(course_id__in=unknown):
+            given.setdefault(t.course_id, []).append(t)
+        found = {}
+        for pk in unknown:
+            course = by_course[pk]
+            administration = course.given[0] if course.given else None  # type: ignore[attr-defined]
+            on = services.recovered_on(course, administration, full.get(pk, []), given.get(pk, []))
+            found[keys[pk]] = on.isoformat() if on else ""
+        cache.set_many(found, RECOVERY_SECONDS)
+        kept.update(found)
+    for course in courses:
+        if course.pk not in missing:
             continue
-        # Count recovery ends the twice-weekly labs: worked out only for a course with a lab day unanswered.
-        recovered = services.recovered_on(course, administration, mine, given.get(course.pk, []))
-        for entry in missing:
+        text = kept[keys[course.pk]]
+        recovered = date.fromisoformat(text) if text else None
+        for entry in missing[course.pk]:
             day = entry.start
             if recovered is not None and day > recovered:  # type: ignore[operator]
                 continue
