@@ -82,7 +82,9 @@ def test_nora_walks_a_course_through_its_orders_calendar_and_worklist(transactio
     page.wait_for_url(f"**/courses/{course.pk}/**")
 
     recorded = _record_every_due_item(page, course.pk)
-    assert recorded == before == OrderRecord.objects.filter(course=course).count()
+    # the worklist shows a course's missed due times of one order as one line: at least as many forms as lines
+    assert recorded >= before
+    assert recorded == OrderRecord.objects.filter(course=course).count()
     page.goto("/worklist/")
     assert _count(page) == 0
     assert "Nothing." in page.locator("main").inner_text()
