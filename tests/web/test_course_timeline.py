@@ -267,3 +267,34 @@ def test_nora_corrects_a_platelet_count_and_the_old_result_stays_voided_as_super
     assert old.void_reason == "superseded by a correction: a zero too many"
     assert old.superseded_by.value == "24"
     assert LabResult.objects.live().filter(course=course, test="platelets").count() == 1
+
+
+def test_nora_corrects_the_stem_cell_infusion_time_on_the_form_and_the_old_record_stays_superseded(login, people,
+                                                                                                   make_course):
+    from mibg.web.radiation import services as radiation
+    from mibg.web.radiation.models import StemCellInfusion
+
+    course = make_course(until="administered", days_ahead=-20)
+    start = timezone.localtime(course.administrations.get().started_at)
+    first = radiation.record_stem_cells(people["nora"], course, radiation.StemCellInput(
+        start + timedelta(days=14), "pbsc", "PBSC bag 1", Decimal("3200000"), "Nora Diaz, RN"))
+    client = login("nora")
+    url = f"/stem-cells/{first.pk}/correct/"
+    page = client.get(url)
+    data = {"form_token": page.context["form"]["form_token"].value(), "infused_at": local(start + timedelta(days=9)),
+            "product_type": "pbsc", "product": "PBSC bag 1", "cells_per_kg": "3200000", "given_by": "Nora Diaz, RN",
+            "reason": "entered on the wrong day"}
+    early = client.post(url, data)  # day +9: the treating physician's reason is needed (A31)
+    assert "early_reason" in early.context["form"].errors
+    data.update(form_token=client.get(url).context["form"]["form_token"].value(), early_reason="febrile neutropenia",
+                early_reason_by="Dr Asha Patel, MD")
+    assert client.post(url, data).status_code == 302
+    old = StemCellInfusion.history.get(pk=first.pk)
+    assert old.superseded
+    assert old.infused_at == first.infused_at  # kept as recorded
+    new = course.stem_cell_infusions.get()
+    assert (new.supersedes_id, new.correction_reason, new.early_reason) == (first.pk, "entered on the wrong day",
+                                                                           "febrile neutropenia")
+    section = client.get(f"/courses/{course.pk}/", follow=True).content.decode()
+    assert "superseded" in section
+    assert "febrile neutropenia" in section

@@ -59,4 +59,4 @@ class VerificationForm(forms.Form):
                               help_text="from the patient's chart, not from the directive")
     mci_per_kg = decimal_field("Prescribed dose", required=True, max_digits=7, decimal_places=3, unit="mCi/kg")
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-                               label="Your password (signature of the verification, decisions.md A36)")
+                               label="Your password (you sign the verification)")

@@ -69,8 +69,8 @@ class StemCellForm(forms.Form):
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     early_reason = forms.CharField(label="Reason for an infusion before day +10 (the treating physician's)",
                                    required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                   help_text="needed before day +10 after the 131I-MIBG infusion; planned on day +14 "
-                                             "(decisions.md A31)")
+                                   help_text="needed before day +10 after the 131I-MIBG infusion; the planned day is +14 "
+                                             "(site parameters)")
     early_reason_by = forms.CharField(label="Treating physician who gave the reason", max_length=150, required=False)
 
     def entry(self) -> StemCellInput:

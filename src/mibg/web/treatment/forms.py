@@ -46,7 +46,7 @@ class AdministrationForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
     patient_name = forms.CharField(label="Patient's name, read on the wristband", max_length=210,
-                                   help_text="first identifier (decisions.md A36)")
+                                   help_text="first identifier, checked against the written directive's patient")
     patient_birth_date = forms.DateField(label="Date of birth, read on the wristband", required=False,
                                          widget=forms.DateInput(attrs={"type": "date"}),
                                          help_text="second identifier: the date of birth or the MRN")
