@@ -7,6 +7,7 @@ import json
 import math
 import subprocess
 import sys
+from decimal import Decimal
 
 import pytest
 
@@ -80,16 +81,19 @@ def test_json_output_has_the_stable_keys_and_the_worked_values():
                          "infusion_rate_ml_per_h", "activity_at_calibration_mci", "findings"}
     assert data["status"] == "ok"
     # 22 kg x 18 mCi/kg = 396 mCi = 14,652 MBq = 14.652 GBq; largest allowed 18 x 22 = 396 mCi.
-    assert (data["activity_mci"], data["activity_mbq"], data["activity_gbq"]) == (396, 14652, 14.652)
-    assert data["max_activity_mci"] == 396
+    assert (data["activity_mci"], data["activity_mbq"], data["activity_gbq"]) == ("396", "14652", "14.652")
+    assert data["max_activity_mci"] == "396"
     # decisions.md A28: the mass is taken at the lot's calibration, 24 h before administration (decay factor
     # 0.91721 for 1 d, clinical-reference §2.4): 396 / 0.9172091 = 431.7446 mCi; 0.4317446 Ci / 12 Ci/mmol =
     # 0.03597872 mmol x 275.09 mg/mmol = 9.89737 mg (the activity at administration would give 9.07797 mg).
-    assert data["mibg_mass_mg"] == pytest.approx(9.89737, rel=1e-5)
+    # Written as exact text, never a JSON number.
+    assert isinstance(data["mibg_mass_mg"], str)
+    assert float(data["mibg_mass_mg"]) == pytest.approx(9.89737, rel=1e-5)
     # 50 mL over 120 min = 25 mL/h.
-    assert data["infusion_rate_ml_per_h"] == 25
+    assert Decimal(data["infusion_rate_ml_per_h"]) == 25
     # Calibrated 24 h before administration: 396 x exp(ln 2 x 24 / 192.4968).
-    assert data["activity_at_calibration_mci"] == pytest.approx(396 * math.exp(math.log(2) * 24 / 192.4968), rel=1e-9)
+    assert float(data["activity_at_calibration_mci"]) == pytest.approx(396 * math.exp(math.log(2) * 24 / 192.4968), rel=1e-9)
+    assert data["schema"] == "mibg.dose_plan"
     for finding in data["findings"]:
         assert set(finding) >= {"rule", "severity", "message"}
         assert finding["severity"] in ("block", "warn", "info")
@@ -117,7 +121,7 @@ def test_the_pheo_cap_is_applied_by_the_command():
                      "--json")
     assert done.returncode == 1
     data = json.loads(done.stdout)
-    assert data["max_activity_mci"] == 500
+    assert data["max_activity_mci"] == "500"
     assert "R2" in {f["rule"] for f in data["findings"] if f["severity"] == "block"}
 
 

@@ -6,6 +6,7 @@ Sample: EX-001, 22.0 kg x 18 mCi/kg = 396 mCi; 396 x 37 = 14652 MBq = 14.652 GBq
 
 import dataclasses
 import io
+import math
 import re
 from datetime import UTC, timedelta
 from decimal import Decimal
@@ -15,6 +16,7 @@ from pypdf import PdfReader
 
 from mibg import __version__
 from mibg.core.dosing import DoseRequest, plan_dose
+from mibg.core.units import Activity
 from mibg.reports import (
     ReportInputError,
     administration_record_pdf,
@@ -124,7 +126,7 @@ def test_an_unsigned_unverified_directive_says_so_and_leaves_signature_lines(cou
 
 def test_a_blocked_plan_is_printed_as_blocked_not_as_a_directive(course):
     plan = plan_dose(DoseRequest(weight_kg=Decimal("22.0"), mci_per_kg=Decimal(19), cd34_per_kg=Decimal("5E6")))
-    blocked = dataclasses.replace(course, directive=dataclasses.replace(course.directive, plan=plan.as_dict()))
+    blocked = dataclasses.replace(course, directive=dataclasses.replace(course.directive, plan=plan))
     text = text_of(directive_pdf(blocked))
     assert "BLOCKED" in text
     assert "418 mCi (15466 MBq; 15.466 GBq)" in text  # 22.0 x 19 = 418; 418 x 37 = 15466
@@ -138,7 +140,7 @@ def test_a_directive_whose_weight_disagrees_with_its_plan_is_refused(course):
 
 
 def test_a_plan_whose_activity_is_not_weight_times_dose_is_refused(course):
-    plan = dict(course.directive.plan, activity_mci=395.0)
+    plan = dataclasses.replace(course.directive.plan, activity=Activity(Decimal(395)))
     wrong = dataclasses.replace(course, directive=dataclasses.replace(course.directive, plan=plan))
     with pytest.raises(ReportInputError) as error:
         directive_pdf(wrong)
@@ -234,3 +236,20 @@ def test_times_keep_their_own_utc_offset(course):
     utc = UTC
     moved = dataclasses.replace(course, document_time=course.document_time.astimezone(utc))
     assert "created 2027-01-16T01:00+00:00" in text_of(directive_pdf(moved))
+
+
+# Sample: calibration 2026-12-09 12:00-08:00, administration 2026-12-10 10:00-08:00, so the activity is drawn
+# 22 h before it is given: factor = exp(ln2 x 22 h / (8.0207 d x 24 h/d)) = exp(0.0792187) = 1.08244
+# (clinical-reference §2.4); 396 mCi x 1.08244 = 428.6 mCi to draw at calibration.
+HAND_FACTOR = math.exp(math.log(2) * 22 / (8.0207 * 24))
+
+
+@pytest.mark.parametrize("document", ["directive", "summary"])
+def test_dr_patel_reads_the_decay_factor_beside_the_activity_to_draw_in_the_pdf(pdfs, document):
+    text = " ".join(text_of(pdfs[document]).split())
+    found = re.search(r"Activity to draw at calibration time (\S+) mCi \(\S+ MBq; \S+ GBq\) \(decay factor (\S+) over", text)
+    assert found is not None, "the activity to draw is printed with its decay factor"
+    assert "None" not in found.group(0)
+    assert float(found.group(2)) == pytest.approx(HAND_FACTOR, rel=1e-9)
+    assert found.group(1) == "428.6"
+    assert "over -22 h, T1/2 8.0207 d" in text

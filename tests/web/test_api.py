@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from clinic_helpers import PASSWORD
+from mibg.core.dosing import DosePlan
 from mibg.web.accounts.models import ApiToken
 
 
@@ -82,8 +83,10 @@ def test_the_directive_plan_and_signature_through_the_api_with_exact_decimals(ap
             "calibration_time": f"{t}T07:00:00-08:00", "administration_time": f"{t}T09:00:00-08:00"}
     plan = api("patel").post(f"/courses/{course.pk}/directives/plan", body)
     assert plan.status_code == 200, plan.content
-    assert plan.json()["activity"]["mci"] == "396.0"
-    assert plan.json()["activity"]["mbq"] == "14652.0"
+    # 22.0 kg x 18 mCi/kg = 396.0 mCi; x 37 = 14652.0 MBq: exact text, never a JSON number.
+    assert plan.json()["activity_mci"] == "396.0"
+    assert plan.json()["activity_mbq"] == "14652.0"
+    assert DosePlan.from_json(plan.json()).activity.mci == Decimal("396.0")
     assert api("nora").post(f"/courses/{course.pk}/directives/plan", body).status_code == 403
     unsigned = api("patel").post(f"/courses/{course.pk}/directives", {**body, "password": "wrong"})
     assert unsigned.status_code == 403
@@ -91,6 +94,9 @@ def test_the_directive_plan_and_signature_through_the_api_with_exact_decimals(ap
     signed = api("patel").post(f"/courses/{course.pk}/directives", {**body, "password": PASSWORD})
     assert signed.status_code == 201, signed.content
     assert Decimal(signed.json()["activity_mci"]) == Decimal("396")
+    # Dr Patel reads back the plan as it was signed, in the same shape as the plan she was shown.
+    stored = api("patel").get(f"/courses/{course.pk}/directives").json()[0]["plan"]
+    assert DosePlan.from_json(stored) == DosePlan.from_json(plan.json())
     # Until verified, Sam the physicist sees the directive without its numbers (10 CFR 35.41).
     seen = api("sam").get(f"/courses/{course.pk}/directives").json()[0]
     assert seen["activity_mci"] is None

@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         field = _FIELD_FLAGS.get(error.field, error.field if error.field.startswith("--") else _flag(error.field))
         return fail(f"{field}: {error.message}")
     if args.json:
-        json.dump(plan.as_dict(), sys.stdout, indent=2)
+        json.dump(plan.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(format_sheet(plan))

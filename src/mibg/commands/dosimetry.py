@@ -117,7 +117,7 @@ class _Report:
             summary["as_of_at"] = self.clock(rel.as_of_h)
             summary["predicted_release_site_at"] = self.clock(rel.predicted_release_site_h)
             summary["predicted_release_federal_at"] = self.clock(rel.predicted_release_federal_h)
-        summary["findings"] = [f.as_dict() for f in (*rel.findings,)]
+        summary["findings"] = [f.to_json() for f in (*rel.findings,)]
         summary["retention"] = r.as_dict()
         summary["whole_body_dose"] = d.as_dict()
         summary["release"] = rel.as_dict()

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from mibg.core.errors import InputError
 from mibg.core.plausibility import plausible_range
+from mibg.core.serial import JSON, Reader, ShapeError, dec, moment
 from mibg.core.units import Activity
 
 HOURS_PER_DAY = Decimal(24)
@@ -65,6 +66,33 @@ class DecayCorrection:
             f"({self.half_life_days} d x 24 h/d)) "
             f"= {self.activity_from.mci} x {self.factor} = {self.activity_to.mci.quantize(Decimal('0.01'))} mCi"
         )
+
+    def to_json(self) -> JSON:
+        """Exact numbers as text; ``activity_to_mci`` = ``activity_from_mci`` x ``factor`` (checked on reading)."""
+        return {
+            "activity_from_mci": dec(self.activity_from.mci),
+            "time_from": moment(self.time_from),
+            "time_to": moment(self.time_to),
+            "elapsed_hours": dec(self.elapsed_hours),
+            "half_life_days": dec(self.half_life_days),
+            "factor": dec(self.factor),
+            "activity_to_mci": dec(self.activity_to.mci),
+            "activity_to_mbq": dec(self.activity_to.mbq),
+        }
+
+    @classmethod
+    def from_json(cls, r: Reader) -> DecayCorrection:
+        start, factor = Activity(r.decimal("activity_from_mci")), r.decimal("factor")
+        end = Activity(r.decimal("activity_to_mci"))
+        if end.mci != start.mci * factor:
+            raise ShapeError(f"{r.path}.activity_to_mci", f"{end.mci} mCi is not {start.mci} mCi x {factor}")
+        r.check("activity_to_mbq", dec(end.mbq))
+        time_from, time_to = r.time("time_from"), r.time("time_to")
+        elapsed = r.decimal("elapsed_hours")
+        if elapsed != hours_between(time_from, time_to):
+            raise ShapeError(f"{r.path}.elapsed_hours", f"{elapsed} h is not the time from {time_from.isoformat()} to "
+                                                         f"{time_to.isoformat()}")
+        return cls(start, time_from, time_to, elapsed, r.decimal("half_life_days"), factor, end)
 
 
 def decay_correct(activity: Activity, time_from: datetime, time_to: datetime, half_life_days: Decimal,

@@ -404,7 +404,7 @@ class RetentionFit:
             "effective_half_life_h": self.effective_half_life_h,
             "effective_half_life_se_h": _finite_or_none(self.effective_half_life_se_h),
             "notes": list(self.notes),
-            "findings": [f.as_dict() for f in self.findings],
+            "findings": [f.to_json() for f in self.findings],
             "calculations": [calculation_as_dict(c) for c in self.calculations],
             "reference": _REF_RETENTION,
         }

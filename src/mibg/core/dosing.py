@@ -23,6 +23,7 @@ from mibg.core.errors import InputError
 from mibg.core.plausibility import plausible
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
 from mibg.core.stem_cells import stem_cell_status
+from mibg.core.serial import JSON, Reader, ShapeError, day, dec, envelope, moment
 from mibg.core.units import (
     Activity,
     round_gbq,
@@ -100,43 +101,123 @@ class DosePlan:
     def status(self) -> str:
         return "blocked" if self.blocked else "ok"
 
-    def as_dict(self) -> dict[str, object]:
-        r = self.request
+    def to_json(self) -> JSON:
+        """The plan's one exact shape (mibg.core.serial): what is stored with a signature, returned by the API and
+        ``mibg dose --json``, and read back by the documents. The request is kept whole, so the plan can be read
+        back exactly; MBq, GBq, the status and the flat ``activity_at_calibration_mci``/``decay_factor`` are
+        written for readers and checked against the exact values when read."""
+        cal = self.calibration
         return {
+            **envelope(DOSE_PLAN_SCHEMA, DOSE_PLAN_VERSION),
             "status": self.status,
             "protocol": self.protocol_label,
-            "weight_kg": _num(r.weight_kg),
-            "mci_per_kg": _num(r.mci_per_kg),
-            "diagnosis": str(r.diagnosis),
-            "preparation": r.preparation,
-            "activity_mci": _num(self.activity.mci),
-            "activity_mbq": _num(self.activity.mbq),
-            "activity_gbq": _num(self.activity.gbq),
-            "max_activity_mci": _num(self.max_activity.mci) if self.max_activity else None,
-            "max_activity_mbq": _num(self.max_activity.mbq) if self.max_activity else None,
+            "request": _request_json(self.request),
+            "activity_mci": dec(self.activity.mci),
+            "activity_mbq": dec(self.activity.mbq),
+            "activity_gbq": dec(self.activity.gbq),
+            "max_activity_mci": dec(self.max_activity.mci) if self.max_activity else None,
+            "max_activity_mbq": dec(self.max_activity.mbq) if self.max_activity else None,
             "max_activity_inclusive": self.max_activity_inclusive,
             "max_activity_reason": self.max_activity_reason,
             "stem_cells_adequate": self.stem_cells_adequate,
-            "cumulative_mci_per_kg": _num(self.cumulative_mci_per_kg),
-            "mibg_mass_mg": _num(self.mibg_mass_mg),
-            "drug_volume_ml": _num(self.drug_volume_ml),
-            "final_volume_ml": _num(r.final_volume_ml),
-            "infusion_min": _num(r.infusion_min),
-            "infusion_rate_ml_per_h": _num(self.infusion_rate_ml_per_h),
-            "calibration_time": r.calibration_time.isoformat() if r.calibration_time else None,
-            "administration_time": r.administration_time.isoformat() if r.administration_time else None,
-            "activity_at_calibration_mci": _num(self.calibration.activity_to.mci) if self.calibration else None,
-            "activity_at_calibration_mbq": _num(self.calibration.activity_to.mbq) if self.calibration else None,
-            "decay_factor": _num(self.calibration.factor) if self.calibration else None,
-            "findings": [f.as_dict() for f in self.findings],
-            "calculations": [
-                {"name": c.name, "value": c.value, "unit": c.unit, "formula": c.formula} for c in self.calculations
-            ],
+            "cumulative_mci_per_kg": dec(self.cumulative_mci_per_kg),
+            "mibg_mass_mg": dec(self.mibg_mass_mg),
+            "drug_volume_ml": dec(self.drug_volume_ml),
+            "infusion_rate_ml_per_h": dec(self.infusion_rate_ml_per_h),
+            "calibration": cal.to_json() if cal else None,
+            "activity_at_calibration_mci": dec(cal.activity_to.mci) if cal else None,
+            "activity_at_calibration_mbq": dec(cal.activity_to.mbq) if cal else None,
+            "decay_factor": dec(cal.factor) if cal else None,
+            "findings": [f.to_json() for f in self.findings],
+            "calculations": [c.to_json() for c in self.calculations],
         }
 
+    @classmethod
+    def from_json(cls, data: object, path: str = "dose_plan") -> DosePlan:
+        """The plan written by :meth:`to_json`, equal to it; :class:`ShapeError` names a field that is wrong or
+        that disagrees with the others (the activity is weight x mCi/kg exactly, MBq is mCi x 37 exactly)."""
+        r = Reader.result(data, DOSE_PLAN_SCHEMA, DOSE_PLAN_VERSION, path)
+        request = _request_from_json(r.child("request"))
+        activity = Activity(r.decimal("activity_mci"))
+        if activity.mci != request.weight_kg * request.mci_per_kg:
+            raise ShapeError(f"{path}.activity_mci", f"{activity.mci} mCi is not weight x dose = {request.weight_kg} kg x "
+                                                     f"{request.mci_per_kg} mCi/kg")
+        r.check("activity_mbq", dec(activity.mbq))
+        r.check("activity_gbq", dec(activity.gbq))
+        maximum = r.opt_decimal("max_activity_mci")
+        max_activity = None if maximum is None else Activity(maximum)
+        r.check("max_activity_mbq", dec(max_activity.mbq) if max_activity else None)
+        calibration_json = r.opt_child("calibration")
+        calibration = DecayCorrection.from_json(calibration_json) if calibration_json else None
+        r.check("activity_at_calibration_mci", dec(calibration.activity_to.mci) if calibration else None)
+        r.check("activity_at_calibration_mbq", dec(calibration.activity_to.mbq) if calibration else None)
+        r.check("decay_factor", dec(calibration.factor) if calibration else None)
+        plan = cls(
+            request=request,
+            protocol_label=r.text("protocol"),
+            activity=activity,
+            max_activity=max_activity,
+            max_activity_inclusive=r.boolean("max_activity_inclusive"),
+            max_activity_reason=r.text("max_activity_reason"),
+            stem_cells_adequate=r.boolean("stem_cells_adequate"),
+            cumulative_mci_per_kg=r.decimal("cumulative_mci_per_kg"),
+            mibg_mass_mg=r.opt_decimal("mibg_mass_mg"),
+            drug_volume_ml=r.opt_decimal("drug_volume_ml"),
+            infusion_rate_ml_per_h=r.opt_decimal("infusion_rate_ml_per_h"),
+            calibration=calibration,
+            findings=r.each("findings", Finding.from_json),
+            calculations=r.each("calculations", Calculation.from_json),
+        )
+        r.check("status", plan.status)
+        return plan
 
-def _num(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+
+#: The dose plan's serialization (mibg.core.serial). Version 1 replaced the text-only ``plan_record`` shape
+#: stored with signatures before it (migration directives 0002 converts those).
+DOSE_PLAN_SCHEMA = "mibg.dose_plan"
+DOSE_PLAN_VERSION = 1
+
+
+def _request_json(r: DoseRequest) -> JSON:
+    return {
+        "weight_kg": dec(r.weight_kg),
+        "mci_per_kg": dec(r.mci_per_kg),
+        "diagnosis": str(r.diagnosis),
+        "preparation": r.preparation,
+        "specific_activity_ci_per_mmol": dec(r.specific_activity_ci_per_mmol),
+        "specific_activity_mci_per_mg": dec(r.specific_activity_mci_per_mg),
+        "final_volume_ml": dec(r.final_volume_ml),
+        "infusion_min": dec(r.infusion_min),
+        "cd34_per_kg": dec(r.cd34_per_kg),
+        "marrow_mnc_per_kg": dec(r.marrow_mnc_per_kg),
+        "prior_mci_per_kg": dec(r.prior_mci_per_kg),
+        "last_mibg_date": day(r.last_mibg_date),
+        "treatment_date": day(r.treatment_date),
+        "calibration_time": moment(r.calibration_time),
+        "administration_time": moment(r.administration_time),
+        "chair_clearances": sorted(r.chair_clearances),
+    }
+
+
+def _request_from_json(r: Reader) -> DoseRequest:
+    return DoseRequest(
+        weight_kg=r.decimal("weight_kg"),
+        mci_per_kg=r.decimal("mci_per_kg"),
+        diagnosis=r.enum("diagnosis", DiagnosisKind),
+        preparation=r.opt_text("preparation"),
+        specific_activity_ci_per_mmol=r.opt_decimal("specific_activity_ci_per_mmol"),
+        specific_activity_mci_per_mg=r.opt_decimal("specific_activity_mci_per_mg"),
+        final_volume_ml=r.opt_decimal("final_volume_ml"),
+        infusion_min=r.opt_decimal("infusion_min"),
+        cd34_per_kg=r.opt_decimal("cd34_per_kg"),
+        marrow_mnc_per_kg=r.opt_decimal("marrow_mnc_per_kg"),
+        prior_mci_per_kg=r.decimal("prior_mci_per_kg"),
+        last_mibg_date=r.opt_day("last_mibg_date"),
+        treatment_date=r.opt_day("treatment_date"),
+        calibration_time=r.opt_time("calibration_time"),
+        administration_time=r.opt_time("administration_time"),
+        chair_clearances=frozenset(r.texts("chair_clearances")),
+    )
 
 
 #: Which DoseRequest field holds a specific activity stated in each unit (the preparation's, protocol data).

@@ -211,7 +211,7 @@ class ReleaseAssessment:
                 "when the dose to others is likely to exceed 1 mSv",
             },
             "release_record": {"required": self.record_required, "reasons": list(self.record_reasons)},
-            "findings": [f.as_dict() for f in self.findings],
+            "findings": [f.to_json() for f in self.findings],
             "calculations": [calculation_as_dict(c) for c in self.calculations],
         }
 

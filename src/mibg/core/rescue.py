@@ -136,7 +136,7 @@ class RescueAssessment:
             "planned_stem_cell_infusion_date": self.planned_stem_cell_infusion_date.isoformat(),
             "products": [p.as_dict() for p in self.products],
             "adequate_product_available": self.adequate_product_available,
-            "findings": [f.as_dict() for f in self.findings],
+            "findings": [f.to_json() for f in self.findings],
             "calculations": [calculation_as_dict(c) for c in self.calculations],
         }
 

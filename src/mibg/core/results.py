@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+from mibg.core.serial import JSON, Reader
+
 
 class Status(StrEnum):
     """The result of one eligibility criterion (decisions.md "Results")."""
@@ -48,6 +50,13 @@ class InputUsed(NamedTuple):
         text = f"{self.name} = {self.value}{' ' + self.unit if self.unit else ''}"
         return f"{text} ({self.when})" if self.when else text
 
+    def to_json(self) -> JSON:
+        return {"name": self.name, "value": self.value, "unit": self.unit, "when": self.when, "field": self.field}
+
+    @classmethod
+    def from_json(cls, r: Reader) -> InputUsed:
+        return cls(r.text("name"), r.text("value"), r.text("unit"), r.text("when"), r.text("field"))
+
 
 class CriterionResult(NamedTuple):
     """The result of one criterion (an immutable NamedTuple; see :class:`InputUsed` for why)."""
@@ -79,15 +88,21 @@ class Finding:
     chair_clearable: bool = False
     cleared_by: str = ""
 
-    def as_dict(self) -> dict[str, object]:
+    def to_json(self) -> JSON:
         return {
             "rule": self.rule,
             "severity": str(self.severity),
             "message": self.message,
+            "inputs": [i.to_json() for i in self.inputs],
             "reference": self.reference,
             "chair_clearable": self.chair_clearable,
             "cleared_by": self.cleared_by,
         }
+
+    @classmethod
+    def from_json(cls, r: Reader) -> Finding:
+        return cls(r.text("rule"), r.enum("severity", Severity), r.text("message"), r.each("inputs", InputUsed.from_json),
+                   r.text("reference"), r.boolean("chair_clearable"), r.text("cleared_by"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +114,11 @@ class Calculation:
     unit: str
     formula: str
     inputs: tuple[InputUsed, ...] = field(default=())
+
+    def to_json(self) -> JSON:
+        return {"name": self.name, "value": self.value, "unit": self.unit, "formula": self.formula,
+                "inputs": [i.to_json() for i in self.inputs]}
+
+    @classmethod
+    def from_json(cls, r: Reader) -> Calculation:
+        return cls(r.text("name"), r.text("value"), r.text("unit"), r.text("formula"), r.each("inputs", InputUsed.from_json))

@@ -5,8 +5,9 @@ Every value is an exact ``Decimal`` in the unit its name states (``_mci``, ``_kg
 every time is timezone-aware (decisions.md "Units"). Optional sections are ``None`` (or an empty tuple)
 when the course has not reached them: a directive without an administration is a normal record.
 
-The eligibility result and the dose plan are taken as the dictionaries their core types already produce
-(``EligibilityResult.as_dict()``, ``DosePlan.as_dict()``), so a report shows exactly what the core computed.
+The dose plan is the core's typed :class:`~mibg.core.dosing.DosePlan` (read from its one stored shape with
+``DosePlan.from_json``), so a report shows exactly what the core computed, every number a Decimal. The
+eligibility result is taken as the dictionary its core type produces (``EligibilityResult.as_dict()``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from mibg.core.dosing import DosePlan
 from mibg.reports.errors import ReportInputError
 
 #: FHIR R4 AdministrativeGender codes (http://hl7.org/fhir/R4/valueset-administrative-gender.html).
@@ -118,14 +120,14 @@ class IndependentVerification:
 
 @dataclass(frozen=True, slots=True)
 class Directive:
-    """The written directive (10 CFR 35.40). ``plan`` is ``DosePlan.as_dict()``.
+    """The written directive (10 CFR 35.40). ``plan`` is the core's typed dose plan as it was signed.
 
     ``weight_kg`` and ``weight_measured_on`` are the weight the prescription used and the day it was
     measured; they must agree with the plan (the builders refuse a record where they do not).
     ``specific_activity_unit`` is ``mCi/mg`` (AZEDRA) or ``Ci/mmol`` (DraxImage), as on the lot certificate.
     """
 
-    plan: Mapping[str, Any]
+    plan: DosePlan
     weight_kg: Decimal
     weight_measured_on: date
     preparation: str
@@ -144,9 +146,8 @@ class Directive:
             raise ReportInputError("directive.specific_activity_unit", "give the specific activity with its unit")
         if self.specific_activity_unit not in (None, "mCi/mg", "Ci/mmol"):
             raise ReportInputError("directive.specific_activity_unit", "must be mCi/mg or Ci/mmol")
-        for key in ("activity_mci", "weight_kg", "mci_per_kg", "status", "protocol"):
-            if key not in self.plan:
-                raise ReportInputError(f"directive.plan.{key}", "is missing: pass DosePlan.as_dict()")
+        if not isinstance(self.plan, DosePlan):
+            raise ReportInputError("directive.plan", f"must be the core's DosePlan, not {type(self.plan).__name__}")
 
     @property
     def signed_at(self) -> datetime | None:

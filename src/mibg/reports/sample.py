@@ -147,7 +147,7 @@ def sample_course() -> CourseRecord:
     check = verify(Prescription(weight, Decimal(18), prescribed.mci), signed_by=PHYSICIAN, verifier=PHYSICIST,
                    weight_kg="22.0", mci_per_kg="18")
     directive = Directive(
-        plan=plan.as_dict(), weight_kg=weight, weight_measured_on=date(2026, 12, 7),
+        plan=plan, weight_kg=weight, weight_measured_on=date(2026, 12, 7),
         preparation=protocol.preparations["azedra"].name, lot="AZ-26-1187", specific_activity=Decimal(2500),
         specific_activity_unit="mCi/mg", signatures=(signed,),
         verification=IndependentVerification(

@@ -53,8 +53,8 @@ def programme_row(course: CourseRecord) -> dict[str, Cell]:
     administration = course.administration
     if administration is not None:
         day: date | None = administration.start.date()
-    elif dose is not None and dose.administration_time is not None:
-        day = dose.administration_time.date()
+    elif dose is not None and dose.request.administration_time is not None:
+        day = dose.request.administration_time.date()
     else:
         day = None
     grades = dict(worst_grades(course.labs, administration.start if administration is not None else None))
@@ -64,10 +64,10 @@ def programme_row(course: CourseRecord) -> dict[str, Cell]:
         "Patient name": course.patient.display_name,
         "Course": course.course_number,
         "Administration date (YYYY-MM-DD)": day,
-        "Weight (kg)": dose.weight_kg if dose else None,
-        "Dose (mCi/kg)": dose.mci_per_kg if dose else None,
-        "Prescribed activity (mCi)": dose.activity_mci if dose else None,
-        "Prescribed activity (MBq)": dose.activity_mbq if dose else None,
+        "Weight (kg)": dose.request.weight_kg if dose else None,
+        "Dose (mCi/kg)": dose.request.mci_per_kg if dose else None,
+        "Prescribed activity (mCi)": dose.activity.mci if dose else None,
+        "Prescribed activity (MBq)": dose.activity.mbq if dose else None,
         "Administered activity (mCi)": administration.administered_mci if administration else None,
         "Administered activity (MBq)": administration.administered_mci * MBQ_PER_MCI if administration else None,
         "Whole-body dose (Gy)": course.dosimetry.whole_body_dose_gy if course.dosimetry else None,

@@ -486,7 +486,7 @@ def _directive_out(request, d) -> dict[str, Any]:
         "activity_mci": None if hidden else str(d.activity_mci), "activity_mbq": None if hidden else str(d.activity.mbq),
         "preparation": d.preparation, "route": d.route, "calibration_time": d.calibration_time,
         "administration_time": d.administration_time, "signed_name": d.signed_name, "signed_at": d.signed_at,
-        "signature_meaning": None if hidden else d.signature_meaning, "plan": None if hidden else d.plan,
+        "signature_meaning": None if hidden else d.signature_meaning, "plan": None if hidden else d.dose_plan.to_json(),
     }
 
 
@@ -504,7 +504,7 @@ def plan_directive(request, course_id: int, payload: DirectiveIn):
     """The dose plan for these choices, with every finding and formula. Nothing is saved."""
     require(request.user, "directive.sign")
     plan = directive_services.plan_for(_course(course_id), _directive_entry(payload))
-    return directive_services.plan_record(plan)
+    return plan.to_json()
 
 
 @api.post("/courses/{course_id}/directives", response={201: DirectiveOut, **ERRORS}, tags=["directives"])

@@ -395,7 +395,7 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
                 activity_mci=dose.activity.mci, preparation="draximage", specific_activity_ci_per_mmol=Decimal(12),
                 final_volume_ml=Decimal(50), infusion_min=Decimal(100), route="central_line",
                 calibration_time=entry.calibration_time, administration_time=entry.administration_time,
-                plan_json=json.dumps(directive_services.plan_record(dose)), protocol_label=dose.protocol_label,
+                plan_json=json.dumps(dose.to_json()), protocol_label=dose.protocol_label,
                 signed_by=physician, signed_name=name, signed_at=at(t - timedelta(days=1), 15),
                 signature_meaning=directive_services.signature_meaning(name, course, entry, dose)))
         moments = {"confirm_eligibility": at(t - timedelta(days=3), 12), "sign_directive": at(t - timedelta(days=1), 15),

@@ -248,7 +248,7 @@ def _comment(course: CourseRecord) -> str:
     parts = [f"131I-MIBG therapy, protocol {course.protocol_label}, course {course.course_number}"]
     if course.directive is not None:
         dose = prescribed_dose(course.directive)
-        parts.append(f"prescribed {activity_text(dose.activity_mci)}")
+        parts.append(f"prescribed {activity_text(dose.activity.mci)}")
         if course.directive.lot:
             parts.append(f"lot {course.directive.lot}")
     administration = course.administration

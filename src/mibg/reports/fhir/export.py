@@ -314,11 +314,11 @@ def _medication_request(course: CourseRecord, ids: _Ids) -> Resource:
         status = "active" if directive.signatures else "draft"
     ordered: Resource = {
         "type": {"coding": [coding(c.DOSE_RATE_TYPE, "ordered", "Ordered")]},
-        "doseQuantity": quantity(dose.activity_mci, "mCi", "mCi"),
+        "doseQuantity": quantity(dose.activity.mci, "mCi", "mCi"),
     }
     if dose.infusion_rate_ml_per_h is not None:
         ordered["rateQuantity"] = quantity(dose.infusion_rate_ml_per_h, "mL/h", "mL/h")
-    duration = f" over {exact(dose.infusion_min)} min" if dose.infusion_min is not None else ""
+    duration = f" over {exact(dose.request.infusion_min)} min" if dose.request.infusion_min is not None else ""
     resource: Resource = {
         "resourceType": "MedicationRequest",
         "status": status,
@@ -327,13 +327,13 @@ def _medication_request(course: CourseRecord, ids: _Ids) -> Resource:
         "subject": ids.ref("patient"),
         "supportingInformation": [ids.ref("weight")],
         "dosageInstruction": [{
-            "extension": [{"url": c.EXT_DOSE_PER_KG, "valueQuantity": quantity(dose.mci_per_kg, "mCi/kg", "mCi/kg")}],
-            "text": (f"{activity_text(dose.activity_mci)} = {exact(dose.mci_per_kg)} mCi/kg x "
-                     f"{exact(dose.weight_kg)} kg, intravenous via {directive.access}{duration}"),
+            "extension": [{"url": c.EXT_DOSE_PER_KG, "valueQuantity": quantity(dose.request.mci_per_kg, "mCi/kg", "mCi/kg")}],
+            "text": (f"{activity_text(dose.activity.mci)} = {exact(dose.request.mci_per_kg)} mCi/kg x "
+                     f"{exact(dose.request.weight_kg)} kg, intravenous via {directive.access}{duration}"),
             "route": _route(),
             "doseAndRate": [ordered, {
                 "type": {"coding": [coding(c.DOSE_RATE_TYPE, "calculated", "Calculated")]},
-                "doseQuantity": quantity(dose.activity_mci * MBQ_PER_MCI, "MBq", "MBq"),
+                "doseQuantity": quantity(dose.activity.mci * MBQ_PER_MCI, "MBq", "MBq"),
             }],
         }],
     }
@@ -346,7 +346,7 @@ def _medication_request(course: CourseRecord, ids: _Ids) -> Resource:
         notes.append(f"Lot {directive.lot}")
     if directive.specific_activity is not None:
         notes.append(f"specific activity {exact(directive.specific_activity)} {directive.specific_activity_unit}")
-    notes.append(f"protocol {dose.protocol}; plan status {dose.status}")
+    notes.append(f"protocol {dose.protocol_label}; plan status {dose.status}")
     resource["note"] = [{"text": "; ".join(notes)}]
     return resource
 

@@ -62,8 +62,8 @@ def administration_story(course: CourseRecord) -> list[Flowable]:
     rows: list[tuple[str, object]] = [("Patient", course.patient.identifier_line)]
     if course.directive is not None:
         dose = prescribed_dose(course.directive)
-        rows.append(("Prescribed activity", f"{activity_text(dose.activity_mci)} = {exact(dose.mci_per_kg)} mCi/kg "
-                                            f"x {exact(dose.weight_kg)} kg"))
+        rows.append(("Prescribed activity", f"{activity_text(dose.activity.mci)} = {exact(dose.request.mci_per_kg)} mCi/kg "
+                                            f"x {exact(dose.request.weight_kg)} kg"))
         rows.append(("Preparation; lot", f"{course.directive.preparation}; {course.directive.lot or '-'}"))
     story.append(fields(rows))
     if assay is not None:

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from reportlab.lib import colors
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
+from mibg.core.dosing import DosePlan
 from mibg.reports.errors import ReportInputError
 from mibg.reports.numbers import activity_text, as_entered, exact, show, when
 from mibg.reports.pdf.common import (
@@ -28,7 +29,7 @@ from mibg.reports.pdf.common import (
     rounding_note,
     signature_block,
 )
-from mibg.reports.prescription import PrescribedDose, prescribed_dose
+from mibg.reports.prescription import prescribed_dose
 from mibg.reports.record import CourseRecord, Directive
 
 TITLE = "Written directive and order sheet"
@@ -79,7 +80,7 @@ def directive_story(course: CourseRecord, directive: Directive) -> list[Flowable
     return story
 
 
-def _warnings(directive: Directive, dose: PrescribedDose) -> list[tuple[str, str]]:
+def _warnings(directive: Directive, dose: DosePlan) -> list[tuple[str, str]]:
     warnings = []
     if dose.blocked:
         warnings.append(("BLOCKED: the plan fails a protocol limit (see findings). This is not a valid "
@@ -94,8 +95,8 @@ def _warnings(directive: Directive, dose: PrescribedDose) -> list[tuple[str, str
     return warnings
 
 
-def _prescription_rows(directive: Directive, dose: PrescribedDose) -> list[tuple[str, object]]:
-    activity = markup(f"<font size=11><b>{para_text(activity_text(dose.activity_mci))}</b></font>", "cell")
+def _prescription_rows(directive: Directive, dose: DosePlan) -> list[tuple[str, object]]:
+    activity = markup(f"<font size=11><b>{para_text(activity_text(dose.activity.mci))}</b></font>", "cell")
     rows: list[tuple[str, object]] = [
         ("Radiopharmaceutical", "131I-MIBG (iobenguane I-131)"),
         ("Preparation", directive.preparation),
@@ -103,35 +104,34 @@ def _prescription_rows(directive: Directive, dose: PrescribedDose) -> list[tuple
         ("Specific activity", f"{exact(directive.specific_activity)} {directive.specific_activity_unit}"
          if directive.specific_activity is not None else "-"),
         ("Body weight", f"{as_entered(directive.weight_kg)} kg (measured {directive.weight_measured_on.isoformat()})"),
-        ("Dose per body weight", f"{exact(dose.mci_per_kg)} mCi/kg ({exact(dose.mci_per_kg * 37)} MBq/kg)"),
+        ("Dose per body weight", f"{exact(dose.request.mci_per_kg)} mCi/kg ({exact(dose.request.mci_per_kg * 37)} MBq/kg)"),
         ("Activity to administer", activity),
         ("Route", f"{directive.route}, via {directive.access}"),
         ("MIBG mass (free base)", f"{show(dose.mibg_mass_mg, 4)} mg" if dose.mibg_mass_mg is not None else "-"),
         ("Drug volume", f"{show(dose.drug_volume_ml, 2)} mL" if dose.drug_volume_ml is not None else "-"),
-        ("Final infusion volume", f"{exact(dose.final_volume_ml)} mL" if dose.final_volume_ml is not None else "-"),
-        ("Infusion duration", f"{exact(dose.infusion_min)} min" if dose.infusion_min is not None else "-"),
+        ("Final infusion volume", f"{exact(dose.request.final_volume_ml)} mL" if dose.request.final_volume_ml is not None else "-"),
+        ("Infusion duration", f"{exact(dose.request.infusion_min)} min" if dose.request.infusion_min is not None else "-"),
         ("Infusion rate", f"{show(dose.infusion_rate_ml_per_h, 2)} mL/h"
          if dose.infusion_rate_ml_per_h is not None else "-"),
-        ("Planned administration time", when(dose.administration_time)),
-        ("Calibration time", when(dose.calibration_time)),
+        ("Planned administration time", when(dose.request.administration_time)),
+        ("Calibration time", when(dose.request.calibration_time)),
         ("Activity to draw at calibration time",
-         f"{activity_text(dose.activity_at_calibration_mci)} (decay factor {dose.decay_factor})"
-         if dose.activity_at_calibration_mci is not None else "-"),
-        ("Cumulative 131I-MIBG incl. this course", f"{show(dose.cumulative_mci_per_kg, 2)} mCi/kg"
-         if dose.cumulative_mci_per_kg is not None else "-"),
-        ("Stored stem cells adequate", {True: "yes", False: "no", None: "-"}[dose.stem_cells_adequate]),
+         f"{activity_text(dose.calibration.activity_to.mci)} (decay factor {dose.calibration.factor} over "
+         f"{show(dose.calibration.elapsed_hours, 3)} h, T1/2 {exact(dose.calibration.half_life_days)} d)"
+         if dose.calibration is not None else "-"),
+        ("Cumulative 131I-MIBG incl. this course", f"{show(dose.cumulative_mci_per_kg, 2)} mCi/kg"),
+        ("Stored stem cells adequate", "yes" if dose.stem_cells_adequate else "no"),
         ("Largest activity the protocol allows", dose.max_activity_reason or "-"),
-        ("Plan status; protocol", f"{dose.status}; {dose.protocol}"),
+        ("Plan status; protocol", f"{dose.status}; {dose.protocol_label}"),
     ]
     return rows
 
 
-def _calculations(dose: PrescribedDose) -> Flowable:
+def _calculations(dose: DosePlan) -> Flowable:
     if not dose.calculations:
         return p("No calculations recorded.")
     return grid(["Quantity", "Formula with the numbers", "Result"],
-                [[c.get("name", ""), c.get("formula", ""), f"{_short(c.get('value', ''))} {c.get('unit', '')}"]
-                 for c in dose.calculations],
+                [[c.name, c.formula, f"{_short(c.value)} {c.unit}"] for c in dose.calculations],
                 [0.2, 0.62, 0.18])
 
 
@@ -143,18 +143,16 @@ def _short(value: object) -> str:
         return str(value)
 
 
-def _findings(dose: PrescribedDose) -> Flowable:
+def _findings(dose: DosePlan) -> Flowable:
     if not dose.findings:
         return p("No findings.")
-    ordered = sorted(dose.findings, key=lambda f: SEVERITY_ORDER.get(str(f.get("severity")), 3))
+    ordered = sorted(dose.findings, key=lambda f: SEVERITY_ORDER.get(str(f.severity), 3))
     colours = {"block": "#f6d5d5", "warn": "#fff1c9"}
     return grid(["Rule", "Severity", "Finding"],
-                [[f.get("rule", ""), f.get("severity", ""),
-                  f"{f.get('message', '')}" + (f" (cleared by {f['cleared_by']})" if f.get("cleared_by") else "")]
+                [[f.rule, str(f.severity), f.message + (f" (cleared by {f.cleared_by})" if f.cleared_by else "")]
                  for f in ordered],
                 [0.08, 0.1, 0.82],
-                [colors.HexColor(colours[str(f.get("severity"))]) if str(f.get("severity")) in colours else None
-                 for f in ordered])
+                [colors.HexColor(colours[str(f.severity)]) if str(f.severity) in colours else None for f in ordered])
 
 
 def _orders(course: CourseRecord) -> Flowable:

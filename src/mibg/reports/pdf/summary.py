@@ -69,8 +69,8 @@ def _overview(course: CourseRecord) -> list[tuple[str, object]]:
         from mibg.reports.prescription import prescribed_dose
 
         dose = prescribed_dose(course.directive)
-        rows.append(("Prescribed", f"{activity_text(dose.activity_mci)} ({exact(dose.mci_per_kg)} mCi/kg x "
-                                   f"{exact(dose.weight_kg)} kg)"))
+        rows.append(("Prescribed", f"{activity_text(dose.activity.mci)} ({exact(dose.request.mci_per_kg)} mCi/kg x "
+                                   f"{exact(dose.request.weight_kg)} kg)"))
     if course.administration:
         rows.append(("Administered", f"{activity_text(course.administration.administered_mci)} on "
                                      f"{when(course.administration.start)}"))

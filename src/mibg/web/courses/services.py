@@ -66,7 +66,7 @@ def course_facts(course: Course, *, reason_given: bool = False) -> CourseFacts:
     assay = course.assays.filter(directive=directive).order_by("-recorded_at", "-id").first() if directive else None
     return CourseFacts(
         eligible_evaluation=latest is not None and latest.overall == "eligible",
-        signed_directive=directive is not None and json.loads(directive.plan_json).get("status") == "ok",
+        signed_directive=directive is not None and directive.dose_plan.status == "ok",
         verification_accepted=directive is not None and directive.verifications.filter(accepted=True).exists(),
         assay_accepted=assay is not None and assay.accepted,
         administration_recorded=course.administrations.exists(),

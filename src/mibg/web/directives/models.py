@@ -7,12 +7,12 @@ version, and the old one is voided (its signature no longer directs anything).
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from mibg.core.dosing import DosePlan
 from mibg.core.units import Activity
 
 ROUTES = [("central_line", "IV via central line"), ("peripheral_iv", "Peripheral IV")]
@@ -35,7 +35,7 @@ class WrittenDirective(models.Model):
     route = models.CharField(max_length=20, choices=ROUTES)
     calibration_time = models.DateTimeField()
     administration_time = models.DateTimeField()
-    plan_json = models.TextField()  # the dose plan the signer saw: findings, formulas, inputs
+    plan_json = models.TextField()  # DosePlan.to_json(): the plan the signer saw, with its findings, formulas, inputs
     protocol_label = models.CharField(max_length=60)
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_name = models.CharField(max_length=150)
@@ -58,8 +58,9 @@ class WrittenDirective(models.Model):
         return Activity(self.activity_mci)
 
     @property
-    def plan(self) -> dict[str, Any]:
-        return json.loads(self.plan_json)
+    def dose_plan(self) -> DosePlan:
+        """The plan as it was signed, read from its one stored shape (``DosePlan.to_json()``)."""
+        return DosePlan.from_json(json.loads(self.plan_json), f"directive v{self.version}.plan")
 
     def get_preparation_display(self) -> str:
         from mibg.protocol import load_protocol

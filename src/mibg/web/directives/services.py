@@ -20,7 +20,6 @@ from mibg.core.dosing import (
     specific_activity_field,
 )
 from mibg.core.errors import InputError
-from mibg.core.units import Activity
 from mibg.core.verification import Prescription, VerificationStop, verification_stop, verify
 from mibg.protocol import load_protocol
 from mibg.web.audit.trail import field_values, log_changes, log_event
@@ -62,32 +61,6 @@ def plan_for(course: Course, entry: DirectiveInput) -> DosePlan:
         final_volume_ml=entry.final_volume_ml, infusion_min=entry.infusion_min,
         calibration_time=entry.calibration_time, administration_time=entry.administration_time)
     return plan_dose(request)
-
-
-def _activity_text(activity: Activity) -> dict[str, str]:
-    return {"mci": str(activity.mci), "mbq": str(activity.mbq), "gbq": str(activity.gbq), "display": activity.display()}
-
-
-def plan_record(plan: DosePlan) -> dict[str, Any]:
-    """The plan as kept with a signature: exact numbers as text (never floats), every finding and formula."""
-    r = plan.request
-    return {
-        "status": plan.status,
-        "protocol": plan.protocol_label,
-        "weight_kg": str(r.weight_kg),
-        "mci_per_kg": str(r.mci_per_kg),
-        "preparation": r.preparation,
-        "activity": _activity_text(plan.activity),
-        "max_activity": _activity_text(plan.max_activity) if plan.max_activity else None,
-        "max_activity_reason": plan.max_activity_reason,
-        "stem_cells_adequate": plan.stem_cells_adequate,
-        "cumulative_mci_per_kg": str(plan.cumulative_mci_per_kg),
-        "activity_at_calibration": _activity_text(plan.calibration.activity_to) if plan.calibration else None,
-        "findings": [{"rule": f.rule, "severity": str(f.severity), "message": f.message, "reference": f.reference}
-                     for f in plan.findings],
-        "calculations": [{"name": c.name, "value": c.value, "unit": c.unit, "formula": c.formula,
-                          "inputs": [str(i) for i in c.inputs]} for c in plan.calculations],
-    }
 
 
 def signature_meaning(name: str, course: Course, entry: DirectiveInput, plan: DosePlan) -> str:
@@ -134,7 +107,7 @@ def sign(user: Any, signed_name: str, course: Course, version: int, entry: Direc
                for field in SPECIFIC_ACTIVITY_FIELDS.values()},
             final_volume_ml=entry.final_volume_ml, infusion_min=entry.infusion_min, route=entry.route,
             calibration_time=entry.calibration_time, administration_time=entry.administration_time,
-            plan_json=json.dumps(plan_record(plan)), protocol_label=plan.protocol_label,
+            plan_json=json.dumps(plan.to_json()), protocol_label=plan.protocol_label,
             signed_by=user, signed_name=signed_name, signature_meaning=signature_meaning(signed_name, course, entry, plan),
             change_reason=change_reason)
         log_changes(user, "sign", directive, course.patient, note=directive.signature_meaning)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -54,7 +52,7 @@ def _plan_context(course, form: DirectiveForm) -> dict[str, object]:
     except InputError as error:  # e.g. a dose of 0 mCi/kg: on its field, so the page names what to correct
         field_error(form, error)
         return {"plan": None, "form": form, "input_error": error}
-    return {"plan": plan, "record": services.plan_record(plan), "form": form,
+    return {"plan": plan, "form": form,
             "meaning": services.signature_meaning("[your name]", course, _entry(form), plan)}
 
 
@@ -121,7 +119,7 @@ def directive_print(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("courses:detail", pk=course.pk)
     services.log_print(request.user, directive)
     return render(request, "mibg/directives/print.html", {"d": directive, "course": course, "patient": course.patient,
-                                                          "plan": json.loads(directive.plan_json)})
+                                                          "plan": directive.dose_plan})
 
 
 @action_required(get="directive.verify", post="directive.verify")

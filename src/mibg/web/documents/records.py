@@ -4,8 +4,8 @@ Every number comes from the stored records, exactly as the course pages show the
 
 * eligibility: the latest evaluation (its stored ``EligibilityResult.as_dict()``), the study chair's signed
   decisions, and the course step that confirmed eligibility (who and when);
-* the written directive: the current signed version, its plan as it was signed (``plan_json``) put into the
-  shape of ``DosePlan.as_dict()``, and its accepted independent verification (10 CFR 35.41);
+* the written directive: the current signed version, its plan as it was signed (the typed ``DosePlan`` read
+  from ``plan_json``), and its accepted independent verification (10 CFR 35.41);
 * assay, administration and the possible-medical-event review (mibg.web.treatment);
 * readings (net of background, active only), the signed release, and the whole-body dosimetry as the radiation
   page computes it from the readings (mibg.web.radiation.services.compute_dosimetry), rounded as that page shows
@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from mibg.core.errors import InputError
 from mibg.protocol import load_protocol
 from mibg.reports.errors import ReportInputError
 from mibg.reports.record import (
@@ -113,48 +114,6 @@ def _eligibility(course: Course, evaluation: Any) -> EligibilityRecord | None:
 # ---- directive ----------------------------------------------------------------------------------------------
 
 
-def _calculation(plan: dict[str, Any], name: str) -> str | None:
-    for c in plan.get("calculations") or []:
-        if c.get("name") == name:
-            return str(c.get("value"))
-    return None
-
-
-def plan_as_dose_plan(directive: Any) -> dict[str, Any]:
-    """The signed plan (``plan_json``, exact numbers as text) in the shape of ``DosePlan.as_dict()``, with the
-    volumes and times of the directive itself."""
-    plan = json.loads(directive.plan_json)
-    activity = plan.get("activity") or {}
-    at_calibration = plan.get("activity_at_calibration") or {}
-    maximum = plan.get("max_activity") or {}
-    return {
-        "status": plan["status"],
-        "protocol": plan["protocol"],
-        "weight_kg": plan["weight_kg"],
-        "mci_per_kg": plan["mci_per_kg"],
-        "preparation": plan.get("preparation"),
-        "activity_mci": activity.get("mci"),
-        "activity_mbq": activity.get("mbq"),
-        "activity_gbq": activity.get("gbq"),
-        "max_activity_mci": maximum.get("mci"),
-        "max_activity_reason": plan.get("max_activity_reason") or "",
-        "stem_cells_adequate": plan.get("stem_cells_adequate"),
-        "cumulative_mci_per_kg": plan.get("cumulative_mci_per_kg"),
-        "mibg_mass_mg": _calculation(plan, "MIBG mass"),
-        "drug_volume_ml": _calculation(plan, "Drug volume"),
-        "final_volume_ml": str(trim(directive.final_volume_ml)),
-        "infusion_min": str(trim(directive.infusion_min)),
-        "infusion_rate_ml_per_h": _calculation(plan, "Infusion rate"),
-        "calibration_time": local(directive.calibration_time).isoformat(),
-        "administration_time": local(directive.administration_time).isoformat(),
-        "activity_at_calibration_mci": at_calibration.get("mci"),
-        "activity_at_calibration_mbq": at_calibration.get("mbq"),
-        "decay_factor": None,
-        "findings": plan.get("findings") or [],
-        "calculations": plan.get("calculations") or [],
-    }
-
-
 def _weight_measured_on(course: Course, directive: Any, weight: Decimal) -> date:
     """The day the directive's weight was measured: from the screening evaluation it was planned on (the latest
     evaluated before the signature whose snapshot has this weight)."""
@@ -170,13 +129,17 @@ def _weight_measured_on(course: Course, directive: Any, weight: Decimal) -> date
 def _directive(course: Course, directive: Any, assay: Any = None) -> Directive | None:
     if directive is None:
         return None
-    plan = plan_as_dose_plan(directive)
-    weight = Decimal(str(plan["weight_kg"]))
-    if weight != directive.weight_kg or Decimal(str(plan["mci_per_kg"])) != directive.mci_per_kg:
-        raise ReportInputError("directive.plan", f"the signed plan ({plan['weight_kg']} kg, {plan['mci_per_kg']} mCi/kg) "
+    try:
+        plan = directive.dose_plan
+    except InputError as error:
+        raise ReportInputError(error.field, error.message) from None
+    request = plan.request
+    weight = request.weight_kg
+    if weight != directive.weight_kg or request.mci_per_kg != directive.mci_per_kg:
+        raise ReportInputError("directive.plan", f"the signed plan ({weight} kg, {request.mci_per_kg} mCi/kg) "
                                                  f"differs from directive version {directive.version}")
-    if Decimal(str(plan["activity_mci"])) != directive.activity_mci:
-        raise ReportInputError("directive.plan.activity_mci", f"the signed plan's {plan['activity_mci']} mCi differs from "
+    if plan.activity.mci != directive.activity_mci:
+        raise ReportInputError("directive.plan.activity_mci", f"the signed plan's {plan.activity.mci} mCi differs from "
                                                               f"the directive's {directive.activity_mci} mCi")
     if directive.specific_activity_mci_per_mg is not None:
         specific, unit = trim(directive.specific_activity_mci_per_mg), "mCi/mg"
