@@ -189,7 +189,7 @@ def test_the_result_carries_the_value_in_canonical_units_the_band_and_the_versio
     assert result.comparison == "0.5 10^9/L <= 0.75 10^9/L < 1.0 10^9/L"
     assert result.version == "CTCAE v5.0"
     assert {i.name for i in result.inputs} == {"value", "value (canonical)", "LLN"}
-    data = result.as_dict()
+    data = result.to_json()
     assert data["grade"] == 3
     assert data["term"] == ANC
     assert data["value"] == "0.75"

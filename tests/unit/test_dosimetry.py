@@ -288,7 +288,7 @@ def test_noisy_readings_never_crash_the_fit_and_tau_stays_positive_and_finite(ha
         return  # a noisy curve can rise at the end: refused with a message, never a crash
     assert 0 < fit.tiac_h < math.inf
     assert fit.tiac_se_h is None or math.isfinite(fit.tiac_se_h)
-    assert fit.as_dict()["tiac_h"] == fit.tiac_h
+    assert fit.to_json()["tiac_h"] == fit.tiac_h
 
 
 def test_uncertainties_grow_with_noise_on_the_same_curve():
@@ -323,7 +323,7 @@ def test_the_result_converts_to_json_ready_data():
     import json
 
     fit = retention_fit(synthetic([1, 3, 6, 10, 24, 48, 72, 96, 120, 144], [(0.55, 5.0), (0.45, 36.0)]))
-    data = json.loads(json.dumps(fit.as_dict()))
+    data = json.loads(json.dumps(fit.to_json()))
     assert data["model"] == BI
     assert len(data["components"]) == 2
     assert data["components"][0]["half_life_se_h"] is not None

@@ -48,14 +48,15 @@ def test_the_worked_example_numbers_match_clinical_reference_4_4(worked):
     assert worked["model"] == "mono-exponential"
     assert worked["effective_half_life_h"] == pytest.approx(23.3, abs=0.05)
     assert worked["tiac_h"] == pytest.approx(33.5, abs=0.05)
-    assert worked["administered_mci"] == 396
-    assert worked["administered_mbq"] == 14652
-    assert worked["photon_absorbed_fraction"] == 0.25
+    # Exact values are text, never JSON floats: 396 mCi x 37 = 14652 MBq; phi 0.25 (site parameter).
+    assert worked["administered_mci"] == "396"
+    assert worked["administered_mbq"] == "14652"
+    assert worked["photon_absorbed_fraction"] == "0.25"
     decays_per_kg = 1.4652e10 / 22.0 * worked["tiac_h"] * 3600
     assert worked["whole_body_dose_electron_only_gy"] == pytest.approx(decays_per_kg * 0.192 * 1.602176634e-13)
     assert worked["whole_body_dose_gy"] == pytest.approx(decays_per_kg * (0.192 + 0.25 * 0.381) * 1.602176634e-13)
     assert worked["releasable_now"] == {"federal": True, "site": False}
-    assert worked["caregiver_dose_msv"] == pytest.approx(2.434, abs=0.0005)
+    assert float(worked["caregiver_dose_msv"]) == pytest.approx(2.434, abs=0.0005)
     assert worked["retention"]["trapezoid"]["tiac_h"] == pytest.approx(34.89, abs=0.005)
 
 
@@ -87,7 +88,7 @@ def test_without_infusion_start_no_clock_times_are_given():
 
 def test_entered_phi_and_site_limit_are_used():
     data = worked_example_json("--photon-absorbed-fraction", "0", "--site-limit-mrem-per-h", "3.5")
-    assert data["photon_absorbed_fraction"] == 0
+    assert data["photon_absorbed_fraction"] == "0"
     assert data["whole_body_dose_gy"] == data["whole_body_dose_electron_only_gy"]
     assert data["releasable_now"]["site"] is True
 

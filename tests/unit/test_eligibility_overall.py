@@ -91,8 +91,8 @@ def test_every_applicable_result_names_its_inputs_with_their_dates(base):
                 assert DATE.search(f"{used.value} {used.when}"), f"{c.id}: input {used.name!r} ({used.field}) has no date"
 
 
-def test_as_dict_gives_every_criterion_with_status_inputs_and_wording():
-    data = evaluate().as_dict()
+def test_to_json_gives_every_criterion_with_status_inputs_and_wording():
+    data = evaluate().to_json()
     assert data["overall"] == "eligible"
     assert data["treatment_date"] == "2026-12-10"
     first = data["criteria"][0]

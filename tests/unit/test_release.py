@@ -252,8 +252,8 @@ def test_predicted_times_become_clock_times_rounded_up_to_the_minute():
 def test_the_assessment_converts_to_json_ready_data():
     import json
 
-    data = json.loads(json.dumps(assess(WORKED_EXAMPLE).as_dict()))
+    data = json.loads(json.dumps(assess(WORKED_EXAMPLE).to_json()))
     assert data["releasable_now"] == {"federal": True, "site": False}
-    assert data["dose_to_others"]["msv"] == pytest.approx(2.434, abs=0.001)
+    assert float(data["dose_to_others"]["msv"]) == pytest.approx(2.434, abs=0.001)
     assert [c["id"] for c in data["criteria"]] == ["federal_activity", "federal_dose_rate", "federal_dose_to_others",
                                                    "site_dose_rate"]

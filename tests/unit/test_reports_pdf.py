@@ -150,10 +150,10 @@ def test_a_plan_whose_activity_is_not_weight_times_dose_is_refused(course):
 def test_the_checklist_lists_every_criterion_with_its_status_reason_and_protocol_wording(pdfs, course):
     text = text_of(pdfs["eligibility"])
     assert "Overall: ELIGIBLE" in text
-    for criterion in course.eligibility.result["criteria"]:
-        assert re.search(rf"\b{criterion['id']}\b", text), criterion["id"]
-    h1 = next(c for c in course.eligibility.result["criteria"] if c["id"] == "H1")
-    assert h1["reason"] in text
+    for criterion in course.eligibility.result.criteria:
+        assert re.search(rf"\b{criterion.id}\b", text), criterion.id
+    h1 = course.eligibility.result.criterion("H1")
+    assert h1.reason in text
     assert "absolute neutrophil count (ANC) >.750 x 10E9/L" in text
     assert "2026-12-07T07:30:00-08:00" in text  # an input with its date
 

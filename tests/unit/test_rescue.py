@@ -117,9 +117,9 @@ def test_the_assessment_shows_its_calculations_and_converts_to_json_ready_data()
     import json
 
     result = rescue(4.2, [StoredProduct("pbsc", Decimal("6.6E7"), "bag 1")])  # type: ignore[arg-type]
-    data = json.loads(json.dumps(result.as_dict()))
+    data = json.loads(json.dumps(result.to_json()))
     assert data["planned_stem_cell_infusion_date"] == "2026-03-16"
-    assert data["products"][0]["cells_per_kg"] == 3e6
+    assert Decimal(data["products"][0]["cells_per_kg"]) == Decimal("3E6")  # 6.6E7 cells / 22 kg
     assert any("2026-03-02 + 14 days" in c.formula for c in result.calculations)
 
 

@@ -69,7 +69,7 @@ def test_a_relative_curie_score_against_a_baseline_of_0_is_undefined_and_says_so
     assert relative.ratio is None
     assert relative.skeletal_ratio is None
     assert "undefined" in relative.explanation
-    assert relative.as_dict()["ratio"] is None
+    assert relative.to_json()["ratio"] is None
 
 
 CR, PR, MD, SD, PD, NI = (ComponentResponse[n] for n in ("CR", "PR", "MD", "SD", "PD", "NI"))
@@ -158,7 +158,7 @@ def test_no_involved_component_is_refused():
 
 
 def test_the_result_cites_the_reference_and_serialises():
-    data = inrc_overall("PR", "CR", "MD").as_dict()
+    data = inrc_overall("PR", "CR", "MD").to_json()
     assert data["overall"] == "PR"
     assert data["components"] == {"primary": "PR", "metastases": "CR", "marrow": "MD"}
     assert "§6.2" in data["reference"]

@@ -13,13 +13,24 @@ import math
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from snapshots import EXAMPLES, chair_decision, evaluate, lab, labs_with
 
+from mibg.core.administration import AdministeredActivity, AssayCheck, administered_activity, check_assay
+from mibg.core.ctcae import CtcaeGrade, grade
+from mibg.core.dosimetry import Reading, RetentionFit, WholeBodyDose, retention_fit, whole_body_dose
 from mibg.core.dosing import DosePlan, DoseRequest, plan_dose
+from mibg.core.eligibility import EligibilityResult, evaluate_eligibility
+from mibg.core.release import ReleaseAssessment, release_assessment
+from mibg.core.response import InrcResponse, RelativeCurie, curie_score, inrc_overall, relative_curie
 from mibg.core.serial import ShapeError
+from mibg.core.snapshot import PatientSnapshot
+from mibg.core.units import Activity
+from mibg.core.verification import Prescription, VerificationResult, verify
 from mibg.core.vocabulary import DiagnosisKind
 
 FAST = settings(max_examples=120, deadline=None, database=None)
@@ -128,3 +139,190 @@ def test_a_stored_plan_that_is_not_its_shape_is_refused_naming_the_field(change:
     with pytest.raises(ShapeError) as error:
         DosePlan.from_json(data)
     assert error.value.field == field
+
+
+# ---- the screening result -------------------------------------------------------------------------------------
+
+EXAMPLE_PATIENTS = sorted(p.stem for p in EXAMPLES.glob("*.json"))
+
+
+@pytest.mark.parametrize("example", EXAMPLE_PATIENTS)
+def test_every_example_patients_screening_reads_back_exactly_from_its_stored_text(example: str) -> None:
+    result = evaluate_eligibility(PatientSnapshot.model_validate_json((EXAMPLES / f"{example}.json").read_text()))
+    data = json.loads(json.dumps(result.to_json()))
+    assert (data["schema"], data["schema_version"]) == ("mibg.eligibility", 1)
+    assert EligibilityResult.from_json(data) == result
+    assert floats_in(data) == []
+
+
+@pytest.mark.parametrize("changes", [
+    {"stem_cell_products": [], "planned_mci_per_kg": "11"},
+    {"chair_decisions": [chair_decision("H5", True)]},
+    {"labs": labs_with(lab("anc", "0.749"))},
+    {"labs": labs_with(drop=("anc",))},
+])
+def test_a_screening_with_unmet_unknown_or_cleared_criteria_reads_back_exactly(changes: dict[str, Any]) -> None:
+    result = evaluate(**changes)
+    assert EligibilityResult.from_json(json.loads(json.dumps(result.to_json()))) == result
+
+
+def test_a_stored_screening_whose_overall_disagrees_with_its_criteria_is_refused() -> None:
+    data = evaluate(labs=labs_with(lab("anc", "0.749"))).to_json()
+    assert data["overall"] == "not eligible"  # ANC 0.749 < 0.750 x 10E9/L (clinical-reference §1.1 H1)
+    data["overall"] = "eligible"
+    with pytest.raises(ShapeError) as error:
+        EligibilityResult.from_json(data)
+    assert error.value.field == "eligibility.overall"
+
+
+# ---- verification, assay, administration ------------------------------------------------------------------------
+
+PRESCRIBED = Activity(Decimal("396.0"))  # 22.0 kg x 18 mCi/kg
+ADMINISTERED_AT = datetime(2026, 12, 10, 10, 0, tzinfo=timezone(timedelta(hours=-8)))
+
+
+@pytest.mark.parametrize(("weight", "per_kg"), [("22.0", "18"), ("22.00", "18.0"), ("22.5", "18"), ("22.0", "17.99")])
+def test_sam_the_physicists_verification_reads_back_exactly(weight: str, per_kg: str) -> None:
+    result = verify(Prescription(Decimal("22.0"), Decimal(18), PRESCRIBED.mci), signed_by="patel", verifier="sam",
+                    weight_kg=weight, mci_per_kg=per_kg)
+    data = json.loads(json.dumps(result.to_json()))
+    assert VerificationResult.from_json(data) == result
+    assert floats_in(data) == []
+
+
+def test_a_stored_verification_that_says_accepted_with_differing_fields_is_refused() -> None:
+    data = verify(Prescription(Decimal("22.0"), Decimal(18), PRESCRIBED.mci), signed_by="patel", verifier="sam",
+                  weight_kg="22.5", mci_per_kg="18").to_json()
+    data["accepted"] = True
+    with pytest.raises(ShapeError) as error:
+        VerificationResult.from_json(data)
+    assert error.value.field == "verification.accepted"
+
+
+@FAST
+@given(measured=decimals("1", "900", 2), minutes_before=st.integers(0, 48 * 60))
+def test_every_assay_riley_records_reads_back_exactly(measured: Decimal, minutes_before: int) -> None:
+    check = check_assay(PRESCRIBED, measured, ADMINISTERED_AT - timedelta(minutes=minutes_before), ADMINISTERED_AT)
+    data = json.loads(json.dumps(check.to_json()))
+    assert AssayCheck.from_json(data) == check
+    assert floats_in(data) == []
+
+
+@pytest.mark.parametrize("measured", ["316.8", "316.7", "475.2", "475.3"])
+def test_assays_at_and_around_the_20_percent_tolerance_read_back_with_their_verdict(measured: str) -> None:
+    # Measured at the administration time (no decay): 396 x 0.8 = 316.8 and 396 x 1.2 = 475.2 mCi are within
+    # 20 % (10 CFR 35.63: "more than 20 %" stops); 316.7 and 475.3 are not.
+    check = check_assay(PRESCRIBED, measured, ADMINISTERED_AT, ADMINISTERED_AT)
+    back = AssayCheck.from_json(json.loads(json.dumps(check.to_json())))
+    assert back == check
+    assert back.within_tolerance is (measured in ("316.8", "475.2"))
+
+
+@FAST
+@given(pre=decimals("200", "600", 1), residual=decimals("0", "20", 2), hours=st.integers(0, 6))
+def test_every_administration_nora_records_reads_back_exactly(pre: Decimal, residual: Decimal, hours: int) -> None:
+    given_activity = administered_activity(PRESCRIBED, pre, ADMINISTERED_AT - timedelta(hours=hours), residual,
+                                           ADMINISTERED_AT + timedelta(hours=1), ADMINISTERED_AT)
+    data = json.loads(json.dumps(given_activity.to_json()))
+    assert AdministeredActivity.from_json(data) == given_activity
+    assert floats_in(data) == []
+
+
+def test_a_stored_administration_that_hides_a_possible_medical_event_is_refused() -> None:
+    # 316.8 - 0 = 316.8 mCi is exactly 20 % below 396: a possible medical event (10 CFR 35.3045, "20 % or more").
+    data = administered_activity(PRESCRIBED, "316.8", ADMINISTERED_AT, "0", ADMINISTERED_AT, ADMINISTERED_AT).to_json()
+    assert data["possible_medical_event"] is True
+    data["possible_medical_event"] = False
+    with pytest.raises(ShapeError) as error:
+        AdministeredActivity.from_json(data)
+    assert error.value.field == "administration.possible_medical_event"
+
+
+# ---- grade and response -------------------------------------------------------------------------------------------
+
+LAB_TIME = datetime(2026, 12, 20, 7, 30, tzinfo=timezone(timedelta(hours=-8)))
+
+
+@pytest.mark.parametrize(("term", "value", "unit", "limits"), [
+    # ANC 0.75 x 10^9/L: grade 3 (0.5 <= ANC < 1.0); exactly 1.0 is grade 2; 0.499 grade 4 (CTCAE v5.0).
+    ("neutrophil-count-decreased", "0.75", "10^9/L", {"lln": "1.5"}),
+    ("neutrophil-count-decreased", "1.0", "10^9/L", {"lln": "1.5"}),
+    ("neutrophil-count-decreased", "0.499", "10^9/L", {"lln": "1.5"}),
+    ("platelet-count-decreased", "24999", "/mm3", {"lln": "150000"}),
+    ("anemia", "7.9", "g/dL", {"lln": "11"}),
+    ("alanine-aminotransferase-increased", "120", "U/L", {"uln": "40"}),
+])
+def test_every_grade_nora_enters_reads_back_exactly(term: str, value: str, unit: str, limits: dict[str, str]) -> None:
+    result = grade(term, value, unit, collected_at=LAB_TIME, **limits)
+    data = json.loads(json.dumps(result.to_json()))
+    assert CtcaeGrade.from_json(data) == result
+    assert floats_in(data) == []
+
+
+@pytest.mark.parametrize("components", [("PR", "CR", "MD"), ("CR", "CR", "CR"), ("PD", "CR", "NI"), ("SD", "PR", "CR"),
+                                        ("NI", "SD", "NI")])
+def test_every_inrc_response_dr_patel_records_reads_back_exactly(components: tuple[str, str, str]) -> None:
+    result = inrc_overall(*components)
+    assert InrcResponse.from_json(json.loads(json.dumps(result.to_json()))) == result
+
+
+def test_a_stored_response_whose_overall_is_not_the_rules_answer_is_refused() -> None:
+    data = inrc_overall("PD", "CR", "CR").to_json()  # PD in any component is PD (clinical-reference §6.2)
+    data["overall"] = "CR"
+    with pytest.raises(ShapeError) as error:
+        InrcResponse.from_json(data)
+    assert error.value.field == "inrc_response.overall"
+
+
+@pytest.mark.parametrize(("baseline", "follow_up"), [([0] * 9, [1] + [0] * 8), ([3] * 9, [1] * 9), ([2] * 9, [0] * 9)])
+def test_every_relative_curie_score_reads_back_exactly(baseline: list[int], follow_up: list[int]) -> None:
+    result = relative_curie(curie_score(baseline, 1), curie_score(follow_up, 0))
+    data = json.loads(json.dumps(result.to_json()))
+    assert RelativeCurie.from_json(data) == result
+    assert floats_in(data) == []
+
+
+# ---- retention fit, whole-body dose, release ---------------------------------------------------------------------
+
+# clinical-reference §4.4 worked example (hours after the start of the infusion, mR/h at 1 m), and variants that
+# give a bi-exponential fit, a trapezoid integral and a flat tail.
+READING_SETS = {
+    "worked example": [("0.5", "60.0"), ("24", "29.0"), ("48", "14.1"), ("72", "7.0"), ("96", "3.5")],
+    "two phases": [("0.5", "60.0"), ("6", "40.0"), ("12", "30.0"), ("24", "22.0"), ("48", "14.0"), ("72", "9.5"),
+                   ("96", "6.4"), ("120", "4.3")],
+    "three readings": [("0.5", "60.0"), ("24", "29.0"), ("48", "14.1")],
+}
+
+
+@pytest.mark.parametrize("name", READING_SETS)
+@pytest.mark.parametrize("method", ["fit", "trapezoid"])
+def test_sams_retention_fit_dose_and_release_read_back_exactly(name: str, method: str) -> None:
+    fit = retention_fit([Reading(Decimal(h), Decimal(r)) for h, r in READING_SETS[name]], method=method)
+    dose = whole_body_dose(Activity(Decimal("396.0")), Decimal("22.0"), fit)
+    release = release_assessment(Activity(Decimal("396.0")), fit)
+    for result, kind in ((fit, RetentionFit), (dose, WholeBodyDose), (release, ReleaseAssessment)):
+        data = json.loads(json.dumps(result.to_json()))
+        assert kind.from_json(data) == result  # type: ignore[attr-defined]
+    # The exact values are text: the administered activity is never a float.
+    assert json.loads(json.dumps(dose.to_json()))["administered_mci"] == "396.0"
+    assert json.loads(json.dumps(release.to_json()))["retained_mci"] == str(release.retained.mci)
+
+
+def test_a_stored_release_that_says_releasable_when_its_criteria_are_not_met_is_refused() -> None:
+    # 3.5 mR/h at 96 h is above the 2 mR/h site limit (clinical-reference §4.4): not releasable by the site.
+    fit = retention_fit([Reading(Decimal(h), Decimal(r)) for h, r in READING_SETS["worked example"]])
+    data = release_assessment(Activity(Decimal("396.0")), fit).to_json()
+    assert data["releasable_now"]["site"] is False
+    data["releasable_now"]["site"] = True
+    with pytest.raises(ShapeError) as error:
+        ReleaseAssessment.from_json(data)
+    assert error.value.field == "release.releasable_now.site"
+
+
+@pytest.mark.parametrize("zone", [None, ZoneInfo("America/Los_Angeles"), timezone(timedelta(hours=5, minutes=30)), UTC])
+def test_an_assay_shown_in_the_sites_zone_reads_back_with_that_zone(zone: Any) -> None:
+    check = check_assay(PRESCRIBED, "399.8", ADMINISTERED_AT - timedelta(hours=1, minutes=30), ADMINISTERED_AT,
+                        display_zone=zone)
+    back = AssayCheck.from_json(json.loads(json.dumps(check.to_json())))
+    assert back == check
+    assert back.message == check.message

@@ -36,7 +36,7 @@ def _screen_through_the_page(client, course, treatment_day, **overrides):
     response = client.post(f"/courses/{course.pk}/screening/", data)
     assert response.status_code == 302, response.context["form"].errors if response.context else response
     evaluation = course.evaluations.order_by("-id").first()
-    return page.context["form"], evaluation, {c["id"]: c for c in evaluation.result["criteria"]}
+    return page.context["form"], evaluation, {c["id"]: c for c in evaluation.eligibility.to_json()["criteria"]}
 
 
 def _given(course):

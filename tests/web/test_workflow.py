@@ -127,7 +127,7 @@ def test_dr_chen_the_chair_clears_a_needs_review_criterion_with_a_signed_reason(
     assert response.status_code == 302
     latest = course.evaluations.order_by("-id").first()
     assert latest.overall == "eligible"
-    h3 = next(c for c in latest.result["criteria"] if c["id"] == "H3")
+    h3 = next(c for c in latest.eligibility.to_json()["criteria"] if c["id"] == "H3")
     assert "Dr Wei Chen" in h3["cleared_by"]
 
 

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         flag = _FIELD_FLAGS.get(error.field, "--" + error.field.replace("_", "-"))
         return fail(f"{flag}: {error.message}")
     if args.json:
-        json.dump(result.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(result.to_json(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(format_result(result))

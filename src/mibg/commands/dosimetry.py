@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     except InputError as error:
         return fail(" ".join(str(error).split()))
     if args.json:
-        json.dump(report.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(report.to_json(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(report.sheet())
@@ -82,33 +82,37 @@ class _Report:
 
         return None if self.infusion_start is None else clock_time(self.infusion_start, hours).isoformat()
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
+        """A summary for reading, then the three results in their one exact shape (mibg.core.serial): exact
+        values as text, fitted values as JSON numbers."""
+        from mibg.core.serial import dec, num
+
         r, d, rel = self.retention, self.dose, self.release
         summary: dict[str, Any] = {
             "protocol": self.protocol.label,
-            "administered_mci": float(d.administered.mci),
-            "administered_mbq": float(d.administered.mbq),
-            "weight_kg": float(d.weight_kg),
+            "administered_mci": dec(d.administered.mci),
+            "administered_mbq": dec(d.administered.mbq),
+            "weight_kg": dec(d.weight_kg),
             "model": r.model,
-            "effective_half_life_h": r.effective_half_life_h,
-            "effective_half_life_se_h": r.effective_half_life_se_h,
-            "tiac_h": r.tiac_h,
-            "tiac_se_h": r.tiac_se_h,
-            "fit": {"model": r.model, "components": [c.as_dict() for c in r.components],
-                    "aicc": r.curve.aicc if r.curve else None},
-            "whole_body_dose_gy": d.dose_gy,
-            "whole_body_dose_se_gy": d.dose_se_gy,
-            "whole_body_dose_electron_only_gy": d.electron_only_gy,
-            "photon_absorbed_fraction": float(d.photon_absorbed_fraction),
+            "effective_half_life_h": num(r.effective_half_life_h),
+            "effective_half_life_se_h": num(r.effective_half_life_se_h),
+            "tiac_h": num(r.tiac_h),
+            "tiac_se_h": num(r.tiac_se_h),
+            "fit": {"model": r.model, "components": [c.to_json() for c in r.components],
+                    "aicc": num(r.curve.aicc) if r.curve else None},
+            "whole_body_dose_gy": num(d.dose_gy),
+            "whole_body_dose_se_gy": num(d.dose_se_gy),
+            "whole_body_dose_electron_only_gy": num(d.electron_only_gy),
+            "photon_absorbed_fraction": dec(d.photon_absorbed_fraction),
             "dose_method": d.method,
-            "as_of_h": float(rel.as_of_h),
+            "as_of_h": dec(rel.as_of_h),
             "releasable_now": {"federal": rel.releasable_federal, "site": rel.releasable_site},
-            "predicted_release_site_h": rel.predicted_release_site_h,
-            "predicted_release_federal_h": rel.predicted_release_federal_h,
-            "retained_mci": float(rel.retained.mci),
-            "retained_mbq": float(rel.retained.mbq),
-            "caregiver_dose_msv": float(rel.dose_to_others.msv),
-            "caregiver_dose_effective_half_life_msv": float(rel.dose_to_others_effective.msv),
+            "predicted_release_site_h": num(rel.predicted_release_site_h),
+            "predicted_release_federal_h": num(rel.predicted_release_federal_h),
+            "retained_mci": dec(rel.retained.mci),
+            "retained_mbq": dec(rel.retained.mbq),
+            "caregiver_dose_msv": dec(rel.dose_to_others.msv),
+            "caregiver_dose_effective_half_life_msv": dec(rel.dose_to_others_effective.msv),
             "written_instructions_required": rel.instructions_issued,
             "release_record_required": rel.record_required,
         }
@@ -118,9 +122,9 @@ class _Report:
             summary["predicted_release_site_at"] = self.clock(rel.predicted_release_site_h)
             summary["predicted_release_federal_at"] = self.clock(rel.predicted_release_federal_h)
         summary["findings"] = [f.to_json() for f in (*rel.findings,)]
-        summary["retention"] = r.as_dict()
-        summary["whole_body_dose"] = d.as_dict()
-        summary["release"] = rel.as_dict()
+        summary["retention"] = r.to_json()
+        summary["whole_body_dose"] = d.to_json()
+        summary["release"] = rel.to_json()
         return summary
 
     def sheet(self) -> str:

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     # Decisions in a file are unverified (A27); today's date warns of a planned treatment date already past.
     result = evaluate_eligibility(snapshot, decisions_signed_in_application=False, today=datetime.now().astimezone().date())
     if args.json:
-        json.dump(result.as_dict(), sys.stdout, indent=2)
+        json.dump(result.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(format_checklist(result, snapshot.patient_id))

@@ -16,12 +16,14 @@ one rounded to 10 significant digits by :mod:`mibg.core.decay`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mibg.core.decay import DecayCorrection, decay_correct
 from mibg.core.errors import InputError
 from mibg.core.plausibility import plausible_range
+from mibg.core.serial import JSON, Reader, ShapeError, dec, envelope
 from mibg.core.units import Activity, parse_activity_mci, parse_decimal
 from mibg.protocol import ProtocolDefinition, load_protocol
 
@@ -83,6 +85,67 @@ class AssayCheck:
         zone = self.display_zone or self.correction.time_from.tzinfo
         return when.astimezone(zone).isoformat(timespec="minutes")
 
+    def to_json(self) -> JSON:
+        """The assay check's one exact shape (mibg.core.serial). The deviation and the verdict are written for
+        readers (with the message) and checked on reading against the decay-corrected activity and the tolerance."""
+        return {**envelope(ASSAY_SCHEMA, ASSAY_VERSION), "prescribed_mci": dec(self.prescribed.mci),
+                "correction": self.correction.to_json(), "deviation_percent": dec(self.deviation_percent),
+                "tolerance_percent": dec(self.tolerance_percent), "within_tolerance": self.within_tolerance,
+                "display_zone": _zone_text(self.display_zone), "message": self.message}
+
+    @classmethod
+    def from_json(cls, data: object, path: str = "assay") -> AssayCheck:
+        r = Reader.result(data, ASSAY_SCHEMA, ASSAY_VERSION, path)
+        prescribed = Activity(r.decimal("prescribed_mci"))
+        correction = DecayCorrection.from_json(r.child("correction"))
+        tolerance = r.decimal("tolerance_percent")
+        deviation = _deviation_read(r, correction.activity_to, prescribed)
+        r.check("within_tolerance", abs(deviation) <= tolerance)
+        return cls(prescribed, correction, deviation, tolerance, abs(deviation) <= tolerance,
+                   _zone_read(r, "display_zone"))
+
+
+ASSAY_SCHEMA, ASSAY_VERSION = "mibg.assay", 1
+ADMINISTRATION_SCHEMA, ADMINISTRATION_VERSION = "mibg.administration", 1
+
+
+def _zone_text(zone: tzinfo | None) -> str | None:
+    """A display zone by its IANA name (``America/Los_Angeles``), or a fixed one by its offset (``-08:00``)."""
+    if zone is None:
+        return None
+    if isinstance(zone, ZoneInfo):
+        return zone.key
+    offset = zone.utcoffset(None)
+    if offset is None:
+        raise ValueError(f"time zone {zone!r} has no fixed offset and no IANA name")
+    minutes = int(offset.total_seconds()) // 60
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _zone_read(r: Reader, key: str) -> tzinfo | None:
+    text = r.opt_text(key)
+    if text is None:
+        return None
+    if text[:1] in "+-":
+        try:
+            hours, minutes = int(text[1:3]), int(text[4:6])
+        except ValueError:
+            raise ShapeError(f"{r.path}.{key}", f"'{text}' is not a UTC offset (+HH:MM)") from None
+        sign = -1 if text[0] == "-" else 1
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ShapeError(f"{r.path}.{key}", f"'{text}' is not a time zone") from None
+
+
+def _deviation_read(r: Reader, actual: Activity, prescribed: Activity) -> Decimal:
+    deviation = r.decimal("deviation_percent")
+    if prescribed.mci <= 0 or deviation != deviation_percent(actual, prescribed):
+        raise ShapeError(f"{r.path}.deviation_percent", f"{deviation} % is not the deviation of {actual.mci} mCi from "
+                                                        f"the prescribed {prescribed.mci} mCi")
+    return deviation
+
 
 def check_assay(
     prescribed: Activity,
@@ -129,6 +192,34 @@ class AdministeredActivity:
             return (base + f" A difference of {self.medical_event_percent} % or more: possible medical event "
                     "(10 CFR 35.3045). It stays open until a physician reviews it.")
         return base
+
+    def to_json(self) -> JSON:
+        """The administered activity's one exact shape (mibg.core.serial): both decay corrections, the
+        difference, the deviation and the possible-medical-event flag (the last three checked on reading); the
+        formula and the message are written for readers."""
+        return {**envelope(ADMINISTRATION_SCHEMA, ADMINISTRATION_VERSION), "prescribed_mci": dec(self.prescribed.mci),
+                "before": self.before.to_json(), "residual": self.residual.to_json(),
+                "administered_mci": dec(self.administered.mci), "administered_mbq": dec(self.administered.mbq),
+                "deviation_percent": dec(self.deviation_percent),
+                "medical_event_percent": dec(self.medical_event_percent),
+                "possible_medical_event": self.possible_medical_event, "formula": self.formula,
+                "message": self.message}
+
+    @classmethod
+    def from_json(cls, data: object, path: str = "administration") -> AdministeredActivity:
+        r = Reader.result(data, ADMINISTRATION_SCHEMA, ADMINISTRATION_VERSION, path)
+        prescribed = Activity(r.decimal("prescribed_mci"))
+        before = DecayCorrection.from_json(r.child("before"))
+        residual = DecayCorrection.from_json(r.child("residual"))
+        administered = Activity(r.decimal("administered_mci"))
+        if administered.mci != before.activity_to.mci - residual.activity_to.mci:
+            raise ShapeError(f"{path}.administered_mci", f"{administered.mci} mCi is not the assay minus the residual, "
+                                                         "both decay-corrected to the administration time")
+        r.check("administered_mbq", dec(administered.mbq))
+        deviation = _deviation_read(r, administered, prescribed)
+        threshold = r.decimal("medical_event_percent")
+        r.check("possible_medical_event", abs(deviation) >= threshold)
+        return cls(prescribed, before, residual, administered, deviation, threshold, abs(deviation) >= threshold)
 
 
 def administered_activity(

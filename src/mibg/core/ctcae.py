@@ -42,6 +42,7 @@ from typing import Any
 from mibg.core.errors import InputError
 from mibg.core.labs import LabValue, lab_definition, lab_value
 from mibg.core.results import InputUsed
+from mibg.core.serial import JSON, Reader, ShapeError, dec, envelope, moment
 
 #: The rows as data, beside the protocol definition (read by path: importing mibg.protocol would slow the command).
 CTCAE_FILE = Path(__file__).resolve().parent.parent / "protocol" / "ctcae_v5.json"
@@ -151,24 +152,43 @@ class CtcaeGrade:
     collected_at: datetime | None = None
     multiple_of_uln: Decimal | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
+        """The grade's one exact shape (mibg.core.serial): the value as exact text in its canonical unit, the band
+        and comparison that gave the grade, every input with its unit, the collection time with its offset."""
         return {
+            **envelope(GRADE_SCHEMA, GRADE_VERSION),
             "term": self.term,
             "term_name": self.term_name,
             "grade": self.grade,
-            "value": str(self.value),
+            "value": dec(self.value),
             "unit": self.unit,
             "band": self.band,
             "comparison": self.comparison,
-            "multiple_of_uln": None if self.multiple_of_uln is None else str(self.multiple_of_uln),
+            "multiple_of_uln": dec(self.multiple_of_uln),
             "max_grade_from_value": self.max_grade_from_value,
             "ctcae_version": self.version,
             "source_status": self.source_status,
             "reference": self.reference,
-            "collected_at": None if self.collected_at is None else self.collected_at.isoformat(),
-            "inputs": [{"name": i.name, "value": i.value, "unit": i.unit} for i in self.inputs],
+            "collected_at": moment(self.collected_at),
+            "inputs": [i.to_json() for i in self.inputs],
             "notes": list(self.notes),
         }
+
+    @classmethod
+    def from_json(cls, data: object, path: str = "grade") -> CtcaeGrade:
+        r = Reader.result(data, GRADE_SCHEMA, GRADE_VERSION, path)
+        grade_value = r.integer("grade")
+        if not 0 <= grade_value <= 5:
+            raise ShapeError(f"{path}.grade", f"{grade_value} is not a CTCAE grade (0-5)")
+        return cls(term=r.text("term"), term_name=r.text("term_name"), grade=grade_value, value=r.decimal("value"),
+                   unit=r.text("unit"), band=r.text("band"), comparison=r.text("comparison"),
+                   inputs=r.each("inputs", InputUsed.from_json), notes=r.texts("notes"),
+                   source_status=r.text("source_status"), max_grade_from_value=r.integer("max_grade_from_value"),
+                   version=r.text("ctcae_version"), reference=r.text("reference"),
+                   collected_at=r.opt_time("collected_at"), multiple_of_uln=r.opt_decimal("multiple_of_uln"))
+
+
+GRADE_SCHEMA, GRADE_VERSION = "mibg.ctcae_grade", 1
 
 
 @dataclass(frozen=True, slots=True)

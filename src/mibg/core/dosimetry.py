@@ -25,7 +25,7 @@ The method, step by step (each step is shown in the result with its numbers):
 
 Numbers: entered values (times, readings, activity, weight, phi) are exact ``Decimal``; fits and integrals
 run in float, and the values that come out of them (tau, half-lives, dose, predicted times) are ``float``.
-``as_dict()`` writes every number as a JSON number. scipy and numpy are imported only inside the fit, so
+``to_json()`` writes the entered values as exact text and the fitted ones as JSON numbers (mibg.core.serial). scipy and numpy are imported only inside the fit, so
 importing this module is fast.
 """
 
@@ -37,11 +37,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mibg.core.errors import InputError
 from mibg.core.plausibility import plausible_range
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
+from mibg.core.serial import JSON, Reader, ShapeError, dec, envelope, num
 from mibg.core.units import Activity, parse_activity_mci, parse_decimal, parse_weight_kg
 from mibg.protocol import ProtocolDefinition, load_protocol
 
@@ -151,9 +152,13 @@ class RetentionPoint:
     retention: Decimal
     label: str
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"hours": float(self.hours), "net_mrem_per_h": float(self.net_mrem_per_h),
-                "retention": float(self.retention), "label": self.label}
+    def to_json(self) -> JSON:
+        return {"hours": dec(self.hours), "net_mrem_per_h": dec(self.net_mrem_per_h), "retention": dec(self.retention),
+                "label": self.label}
+
+    @classmethod
+    def from_json(cls, r: Reader) -> RetentionPoint:
+        return cls(r.decimal("hours"), r.decimal("net_mrem_per_h"), r.decimal("retention"), r.text("label"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,15 +189,21 @@ class Component:
             return None
         return LN2 / self.decay_per_h**2 * self.decay_per_h_se
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
+        """Fitted floats as JSON numbers (exact through ``repr``); the half-life is written for readers."""
         return {
-            "amplitude": self.amplitude,
-            "amplitude_se": _finite_or_none(self.amplitude_se),
-            "decay_per_h": self.decay_per_h,
-            "decay_per_h_se": _finite_or_none(self.decay_per_h_se),
-            "half_life_h": self.half_life_h,
-            "half_life_se_h": _finite_or_none(self.half_life_se_h),
+            "amplitude": num(self.amplitude),
+            "amplitude_se": num(self.amplitude_se),
+            "decay_per_h": num(self.decay_per_h),
+            "decay_per_h_se": num(self.decay_per_h_se),
+            "half_life_h": num(self.half_life_h),
+            "half_life_se_h": num(self.half_life_se_h),
         }
+
+    @classmethod
+    def from_json(cls, r: Reader) -> Component:
+        return cls(r.floating("amplitude"), r.floating("decay_per_h"), r.opt_floating("amplitude_se"),
+                   r.opt_floating("decay_per_h_se"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,14 +253,24 @@ class ModelFit:
         """r at ``hours_after_first`` hours after the first reading [1]."""
         return sum(c.amplitude * math.exp(-c.decay_per_h * hours_after_first) for c in self.components)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
         return {
             "model": self.model,
-            "components": [c.as_dict() for c in self.components],
-            "rss_ln_r": self.rss,
+            "components": [c.to_json() for c in self.components],
+            "covariance": [[num(v) for v in row] for row in self.covariance],
+            "rss_ln_r": num(self.rss),
             "n_points": self.n_points,
-            "aicc": self.aicc,
+            "aicc": num(self.aicc),
         }
+
+    @classmethod
+    def from_json(cls, r: Reader) -> ModelFit:
+        raw = r.raw("covariance")
+        if not isinstance(raw, list):
+            raise ShapeError(f"{r.path}.covariance", "expected a list of rows")
+        covariance = tuple(Reader({"row": row}, f"{r.path}.covariance[{i}]").floats("row") for i, row in enumerate(raw))
+        return cls(r.text("model"), r.each("components", Component.from_json), covariance, r.floating("rss_ln_r"),
+                   r.integer("n_points"), r.opt_floating("aicc"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,16 +312,23 @@ class TrapezoidIntegral:
                 return r1 + (r2 - r1) * (hours - t1) / (t2 - t1)
         return 1.0
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
         return {
-            "start_h": self.start_h,
-            "trapezoid_h": self.trapezoid_h,
-            "segments_h": list(self.segments),
-            "tail_decay_per_h": self.tail_decay_per_h,
-            "tail_half_life_h": self.tail_half_life_h,
-            "tail_h": self.tail_h,
-            "tiac_h": self.tiac_h,
+            "start_h": num(self.start_h),
+            "trapezoid_h": num(self.trapezoid_h),
+            "segments_h": [num(v) for v in self.segments],
+            "tail_decay_per_h": num(self.tail_decay_per_h),
+            "tail_half_life_h": num(self.tail_half_life_h),
+            "last_hours": num(self.last_hours),
+            "last_retention": num(self.last_retention),
+            "tail_h": num(self.tail_h),
+            "tiac_h": num(self.tiac_h),
         }
+
+    @classmethod
+    def from_json(cls, r: Reader) -> TrapezoidIntegral:
+        return cls(r.floating("start_h"), r.floats("segments_h"), r.floating("tail_decay_per_h"), r.floating("last_hours"),
+                   r.floating("last_retention"), r.floating("tail_h"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,25 +417,42 @@ class RetentionFit:
             return t0 + math.log(only.amplitude / fraction) / only.decay_per_h
         return t0 + _solve_falling(self.curve.retention_after, fraction, 1 / components[-1].decay_per_h)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
+        """The retention fit's one exact shape (mibg.core.serial): the readings as exact text, the fitted floats
+        as JSON numbers (floats only inside curve fits, decisions.md "Units"), every candidate fit."""
         return {
+            **envelope(RETENTION_SCHEMA, DOSIMETRY_VERSION),
             "model": self.model,
             "method": self.method,
-            "first_reading_h": self.first_hours,
-            "points": [p.as_dict() for p in self.points],
-            "components": [c.as_dict() for c in self.components],
-            "fit": self.curve.as_dict() if self.curve else None,
-            "candidates": [c.as_dict() for c in self.candidates],
-            "trapezoid": self.trapezoid.as_dict() if self.trapezoid else None,
-            "tiac_h": self.tiac_h,
-            "tiac_se_h": _finite_or_none(self.tiac_se_h),
-            "effective_half_life_h": self.effective_half_life_h,
-            "effective_half_life_se_h": _finite_or_none(self.effective_half_life_se_h),
+            "first_reading_h": num(self.first_hours),
+            "points": [p.to_json() for p in self.points],
+            "components": [c.to_json() for c in self.components],
+            "fit": self.curve.to_json() if self.curve else None,
+            "candidates": [c.to_json() for c in self.candidates],
+            "trapezoid": self.trapezoid.to_json() if self.trapezoid else None,
+            "tiac_h": num(self.tiac_h),
+            "tiac_se_h": num(self.tiac_se_h),
+            "effective_half_life_h": num(self.effective_half_life_h),
+            "effective_half_life_se_h": num(self.effective_half_life_se_h),
             "notes": list(self.notes),
             "findings": [f.to_json() for f in self.findings],
-            "calculations": [calculation_as_dict(c) for c in self.calculations],
+            "calculations": [c.to_json() for c in self.calculations],
             "reference": _REF_RETENTION,
         }
+
+    @classmethod
+    def from_json(cls, data: object, path: str = "retention") -> RetentionFit:
+        r = Reader.result(data, RETENTION_SCHEMA, DOSIMETRY_VERSION, path)
+        fit, trapezoid = r.opt_child("fit"), r.opt_child("trapezoid")
+        if fit is None and trapezoid is None:
+            raise ShapeError(f"{path}.fit", "a retention fit needs a fitted curve or the trapezoid integral")
+        return cls(
+            model=r.text("model"), method=r.text("method"), points=r.each("points", RetentionPoint.from_json),
+            curve=ModelFit.from_json(fit) if fit else None, candidates=r.each("candidates", ModelFit.from_json),
+            trapezoid=TrapezoidIntegral.from_json(trapezoid) if trapezoid else None, tiac_h=r.floating("tiac_h"),
+            tiac_se_h=r.opt_floating("tiac_se_h"), effective_half_life_h=r.floating("effective_half_life_h"),
+            effective_half_life_se_h=r.opt_floating("effective_half_life_se_h"), notes=r.texts("notes"),
+            findings=r.each("findings", Finding.from_json), calculations=r.each("calculations", Calculation.from_json))
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,26 +481,49 @@ class WholeBodyDose:
     notes: tuple[str, ...] = ()
     calculations: tuple[Calculation, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
+        """The whole-body dose's one exact shape (mibg.core.serial): the administered activity, weight and
+        constants as exact text (never floats); tau and the doses computed from the fit as JSON numbers."""
         return {
-            "administered_mci": float(self.administered.mci),
-            "administered_mbq": float(self.administered.mbq),
-            "weight_kg": float(self.weight_kg),
-            "tiac_h": self.tiac_h,
-            "cumulated_activity_mbq_h": self.cumulated_activity_mbq_h,
-            "photon_absorbed_fraction": float(self.photon_absorbed_fraction),
+            **envelope(WHOLE_BODY_DOSE_SCHEMA, DOSIMETRY_VERSION),
+            "administered_mci": dec(self.administered.mci),
+            "administered_mbq": dec(self.administered.mbq),
+            "weight_kg": dec(self.weight_kg),
+            "tiac_h": num(self.tiac_h),
+            "cumulated_activity_mbq_h": num(self.cumulated_activity_mbq_h),
+            "photon_absorbed_fraction": dec(self.photon_absorbed_fraction),
             "photon_absorbed_fraction_source": self.photon_absorbed_fraction_source,
-            "energy_per_decay_mev": float(self.energy_per_decay_mev),
+            "energy_per_decay_mev": dec(self.energy_per_decay_mev),
             "method": self.method,
-            "s_value_gy_kg_per_bq_s": None if self.s_value_gy_kg_per_bq_s is None else float(self.s_value_gy_kg_per_bq_s),
-            "whole_body_dose_gy": self.dose_gy,
-            "whole_body_dose_se_gy": _finite_or_none(self.dose_se_gy),
-            "whole_body_dose_electron_only_gy": self.electron_only_gy,
-            "whole_body_dose_at_phi_gy": self.dose_at_phi_gy,
+            "s_value_gy_kg_per_bq_s": dec(self.s_value_gy_kg_per_bq_s),
+            "whole_body_dose_gy": num(self.dose_gy),
+            "whole_body_dose_se_gy": num(self.dose_se_gy),
+            "whole_body_dose_electron_only_gy": num(self.electron_only_gy),
+            "whole_body_dose_at_phi_gy": num(self.dose_at_phi_gy),
             "notes": list(self.notes),
-            "calculations": [calculation_as_dict(c) for c in self.calculations],
+            "calculations": [c.to_json() for c in self.calculations],
             "reference": _REF_DOSE,
         }
+
+    @classmethod
+    def from_json(cls, data: object, path: str = "whole_body_dose") -> WholeBodyDose:
+        r = Reader.result(data, WHOLE_BODY_DOSE_SCHEMA, DOSIMETRY_VERSION, path)
+        administered = Activity(r.decimal("administered_mci"))
+        r.check("administered_mbq", dec(administered.mbq))
+        return cls(
+            administered=administered, weight_kg=r.decimal("weight_kg"), tiac_h=r.floating("tiac_h"),
+            cumulated_activity_mbq_h=r.floating("cumulated_activity_mbq_h"),
+            photon_absorbed_fraction=r.decimal("photon_absorbed_fraction"),
+            photon_absorbed_fraction_source=r.text("photon_absorbed_fraction_source"),
+            energy_per_decay_mev=r.decimal("energy_per_decay_mev"), method=r.text("method"),
+            s_value_gy_kg_per_bq_s=r.opt_decimal("s_value_gy_kg_per_bq_s"), dose_gy=r.floating("whole_body_dose_gy"),
+            dose_se_gy=r.opt_floating("whole_body_dose_se_gy"),
+            electron_only_gy=r.floating("whole_body_dose_electron_only_gy"),
+            dose_at_phi_gy=r.floating("whole_body_dose_at_phi_gy"), notes=r.texts("notes"),
+            calculations=r.each("calculations", Calculation.from_json))
+
+
+RETENTION_SCHEMA, WHOLE_BODY_DOSE_SCHEMA, DOSIMETRY_VERSION = "mibg.retention_fit", "mibg.whole_body_dose", 1
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -1004,26 +1072,9 @@ def _calc(name: str, value: str, unit: str, formula: str, inputs: Sequence[Input
     return Calculation(name, value, unit, formula, tuple(inputs))
 
 
-def calculation_as_dict(calculation: Calculation) -> dict[str, Any]:
-    """A :class:`Calculation` as JSON-ready data."""
-    return {
-        "name": calculation.name,
-        "value": calculation.value,
-        "unit": calculation.unit,
-        "formula": calculation.formula,
-        "inputs": [
-            {"name": i.name, "value": i.value, "unit": i.unit, "when": i.when, "field": i.field} for i in calculation.inputs
-        ],
-    }
-
-
 def _g(value: float | None, digits: int = 5) -> str:
     """A float shown to ``digits`` significant digits (display only); '-' for None."""
     return "-" if value is None else f"{value:.{digits}g}"
-
-
-def _finite_or_none(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
 
 
 __all__ = [
@@ -1041,7 +1092,6 @@ __all__ = [
     "RetentionPoint",
     "TrapezoidIntegral",
     "WholeBodyDose",
-    "calculation_as_dict",
     "reading_from_row",
     "retention_fit",
     "retention_points",

@@ -22,8 +22,8 @@ from mibg.core.decay import DecayCorrection, activity_to_draw_at_calibration
 from mibg.core.errors import InputError
 from mibg.core.plausibility import plausible
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
-from mibg.core.stem_cells import stem_cell_status
 from mibg.core.serial import JSON, Reader, ShapeError, day, dec, envelope, moment
+from mibg.core.stem_cells import stem_cell_status
 from mibg.core.units import (
     Activity,
     round_gbq,

@@ -26,6 +26,7 @@ from mibg.core.dosing import (
 from mibg.core.errors import InputError
 from mibg.core.labs import lab_definition, to_canonical
 from mibg.core.results import CriterionResult, InputUsed, Overall, Severity, Status
+from mibg.core.serial import JSON, Reader, ShapeError, day, envelope
 from mibg.core.snapshot import Attestation, ChairDecision, LabResult, PatientSnapshot, PriorMibgCourse
 from mibg.core.stem_cells import stem_cell_status
 from mibg.core.vocabulary import DiagnosisKind, PerformanceScale, Sex, UrinalysisProtein
@@ -72,36 +73,38 @@ class EligibilityResult:
     def criterion(self, criterion_id: str) -> CriterionResult:
         return next(c for c in self.criteria if c.id == criterion_id)
 
-    def as_dict(self) -> dict[str, object]:
+    def to_json(self) -> JSON:
+        """The screening result's one exact shape (mibg.core.serial): stored with each evaluation, returned by the
+        API and ``mibg eligibility --json``, read back by the documents. ``overall`` is checked on reading."""
         return {
+            **envelope(ELIGIBILITY_SCHEMA, ELIGIBILITY_VERSION),
             "protocol": self.protocol_label,
-            "treatment_date": self.treatment_date.isoformat(),
+            "treatment_date": day(self.treatment_date),
             "overall": str(self.overall),
             "verdict": self.verdict,
             "warnings": list(self.warnings),
             "unverified_decisions": list(self.unverified_decisions),
-            "criteria": [
-                {
-                    "id": c.id,
-                    "kind": c.kind,
-                    "title": c.title,
-                    "status": str(c.status),
-                    "applies": c.applies,
-                    "reason": c.reason,
-                    "inputs": [
-                        {"name": i.name, "value": i.value, "unit": i.unit, "when": i.when, "field": i.field}
-                        for i in c.inputs
-                    ],
-                    "missing": list(c.missing),
-                    "wording": c.wording,
-                    "reference": c.reference,
-                    "decisions": list(c.decisions),
-                    "chair_clearable": c.chair_clearable,
-                    "cleared_by": c.cleared_by,
-                }
-                for c in self.criteria
-            ],
+            "criteria": [c.to_json() for c in self.criteria],
         }
+
+    @classmethod
+    def from_json(cls, data: object, path: str = "eligibility") -> EligibilityResult:
+        r = Reader.result(data, ELIGIBILITY_SCHEMA, ELIGIBILITY_VERSION, path)
+        criteria = r.each("criteria", CriterionResult.from_json)
+        overall = r.enum("overall", Overall)
+        if overall is not overall_result(criteria):
+            raise ShapeError(f"{path}.overall", f"'{overall}' is not the overall result of its criteria "
+                                                f"('{overall_result(criteria)}', decisions.md \"Results\")")
+        result = cls(r.text("protocol"), r.day("treatment_date"), overall, criteria, r.texts("warnings"),
+                     r.texts("unverified_decisions"))
+        r.check("verdict", result.verdict)
+        return result
+
+
+#: The screening result's serialization. Version 1 added ``schema``/``schema_version`` to the shape stored
+#: before it (migration screening 0002 converts those).
+ELIGIBILITY_SCHEMA = "mibg.eligibility"
+ELIGIBILITY_VERSION = 1
 
 
 def overall_result(results: Iterable[CriterionResult]) -> Overall:

@@ -30,10 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-from mibg.core.dosimetry import RetentionFit, RetentionPoint, calculation_as_dict
+from mibg.core.dosimetry import RetentionFit, RetentionPoint
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
+from mibg.core.serial import JSON, Reader, ShapeError, dec, envelope, num
 from mibg.core.units import MBQ_PER_MCI, Activity, parse_activity_mci, parse_decimal
 from mibg.protocol import ProtocolDefinition, load_protocol
 
@@ -74,15 +74,22 @@ class DoseToOthers:
     def msv(self) -> Decimal:
         return self.mrem * MSV_PER_MREM
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
         return {
-            "mrem": float(self.mrem),
-            "msv": float(self.msv),
-            "half_life_days": float(self.half_life_days),
-            "occupancy": float(self.occupancy),
+            "mrem": dec(self.mrem),
+            "msv": dec(self.msv),
+            "half_life_days": dec(self.half_life_days),
+            "occupancy": dec(self.occupancy),
             "basis": self.basis,
-            "calculation": calculation_as_dict(self.calculation),
+            "calculation": self.calculation.to_json(),
         }
+
+    @classmethod
+    def from_json(cls, r: Reader) -> DoseToOthers:
+        dose = cls(r.decimal("mrem"), r.decimal("half_life_days"), r.decimal("occupancy"), r.text("basis"),
+                   Calculation.from_json(r.child("calculation")))
+        r.check("msv", dec(dose.msv))
+        return dose
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,21 +116,29 @@ class ReleaseCriterion:
     reference: str
     calculation: Calculation
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
         return {
             "id": self.id,
             "title": self.title,
             "scope": self.scope,
-            "value": float(self.value),
-            "limit": float(self.limit),
+            "value": dec(self.value),
+            "limit": dec(self.limit),
             "unit": self.unit,
             "met": self.met,
-            "first_met_h": None if self.first_met_h is None else float(self.first_met_h),
-            "predicted_h": self.predicted_h,
-            "projected_from_last_two_h": self.projected_from_last_two_h,
+            "first_met_h": dec(self.first_met_h),
+            "predicted_h": num(self.predicted_h),
+            "projected_from_last_two_h": num(self.projected_from_last_two_h),
             "reference": self.reference,
-            "calculation": calculation_as_dict(self.calculation),
+            "calculation": self.calculation.to_json(),
         }
+
+    @classmethod
+    def from_json(cls, r: Reader) -> ReleaseCriterion:
+        value, limit = r.decimal("value"), r.decimal("limit")
+        r.check("met", at_or_below(value, limit))
+        return cls(r.text("id"), r.text("title"), r.text("scope"), value, limit, r.text("unit"), at_or_below(value, limit),
+                   r.opt_decimal("first_met_h"), r.floating("predicted_h"), r.opt_floating("projected_from_last_two_h"),
+                   r.text("reference"), Calculation.from_json(r.child("calculation")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,23 +202,27 @@ class ReleaseAssessment:
     def predicted_release_site_h(self) -> float:
         return self.site_criterion.predicted_h
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
+        """The release assessment's one exact shape (mibg.core.serial): activities, readings, limits and doses to
+        others as exact text; predicted times from the fitted curve as JSON numbers. Whether the patient is
+        releasable now is written for readers and checked on reading against the criteria."""
         return {
-            "administered_mci": float(self.administered.mci),
-            "administered_mbq": float(self.administered.mbq),
-            "as_of_h": float(self.as_of_h),
-            "dose_rate_mrem_per_h": float(self.dose_rate_mrem_per_h),
-            "retained_mci": float(self.retained.mci),
-            "retained_mbq": float(self.retained.mbq),
-            "site_limit_mrem_per_h": float(self.site_limit_mrem_per_h),
+            **envelope(RELEASE_SCHEMA, RELEASE_VERSION),
+            "administered_mci": dec(self.administered.mci),
+            "administered_mbq": dec(self.administered.mbq),
+            "as_of_h": dec(self.as_of_h),
+            "dose_rate_mrem_per_h": dec(self.dose_rate_mrem_per_h),
+            "retained_mci": dec(self.retained.mci),
+            "retained_mbq": dec(self.retained.mbq),
+            "site_limit_mrem_per_h": dec(self.site_limit_mrem_per_h),
             "site_limit_source": self.site_limit_source,
             "releasable_now": {"federal": self.releasable_federal, "site": self.releasable_site},
-            "predicted_release_federal_h": self.predicted_release_federal_h,
-            "predicted_release_site_h": self.predicted_release_site_h,
-            "criteria": [c.as_dict() for c in self.criteria],
-            "dose_to_others": self.dose_to_others.as_dict(),
-            "dose_to_others_effective": self.dose_to_others_effective.as_dict(),
-            "dose_to_others_at_site_limit": self.dose_to_others_at_site_limit.as_dict(),
+            "predicted_release_federal_h": num(self.predicted_release_federal_h),
+            "predicted_release_site_h": num(self.predicted_release_site_h),
+            "criteria": [c.to_json() for c in self.criteria],
+            "dose_to_others": self.dose_to_others.to_json(),
+            "dose_to_others_effective": self.dose_to_others_effective.to_json(),
+            "dose_to_others_at_site_limit": self.dose_to_others_at_site_limit.to_json(),
             "written_instructions": {
                 "issued": self.instructions_issued,
                 "required_by_10_cfr_35_75_b": self.instructions_required_by_rule,
@@ -212,8 +231,36 @@ class ReleaseAssessment:
             },
             "release_record": {"required": self.record_required, "reasons": list(self.record_reasons)},
             "findings": [f.to_json() for f in self.findings],
-            "calculations": [calculation_as_dict(c) for c in self.calculations],
+            "calculations": [c.to_json() for c in self.calculations],
         }
+
+    @classmethod
+    def from_json(cls, data: object, path: str = "release") -> ReleaseAssessment:
+        r = Reader.result(data, RELEASE_SCHEMA, RELEASE_VERSION, path)
+        administered, retained = Activity(r.decimal("administered_mci")), Activity(r.decimal("retained_mci"))
+        r.check("administered_mbq", dec(administered.mbq))
+        r.check("retained_mbq", dec(retained.mbq))
+        instructions, record = r.child("written_instructions"), r.child("release_record")
+        assessment = cls(
+            administered=administered, as_of_h=r.decimal("as_of_h"), dose_rate_mrem_per_h=r.decimal("dose_rate_mrem_per_h"),
+            retained=retained, site_limit_mrem_per_h=r.decimal("site_limit_mrem_per_h"),
+            site_limit_source=r.text("site_limit_source"), criteria=r.each("criteria", ReleaseCriterion.from_json),
+            dose_to_others=DoseToOthers.from_json(r.child("dose_to_others")),
+            dose_to_others_effective=DoseToOthers.from_json(r.child("dose_to_others_effective")),
+            dose_to_others_at_site_limit=DoseToOthers.from_json(r.child("dose_to_others_at_site_limit")),
+            instructions_required_by_rule=instructions.boolean("required_by_10_cfr_35_75_b"),
+            record_required=record.boolean("required"), record_reasons=record.texts("reasons"),
+            findings=r.each("findings", Finding.from_json), calculations=r.each("calculations", Calculation.from_json),
+            instructions_issued=instructions.boolean("issued"))
+        if not any(c.scope == SITE for c in assessment.criteria) or not assessment.federal_criteria:
+            raise ShapeError(f"{path}.criteria", "a release assessment has federal criteria and the site criterion")
+        now = r.child("releasable_now")
+        now.check("federal", assessment.releasable_federal)
+        now.check("site", assessment.releasable_site)
+        return assessment
+
+
+RELEASE_SCHEMA, RELEASE_VERSION = "mibg.release", 1
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -21,11 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-from mibg.core.dosimetry import calculation_as_dict
 from mibg.core.errors import InputError
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
+from mibg.core.serial import JSON, dec, num
 from mibg.core.units import parse_date, parse_decimal, parse_weight_kg
 from mibg.core.vocabulary import StemCellProductType
 from mibg.protocol import ProtocolDefinition, load_protocol
@@ -80,19 +79,19 @@ class ProductDose:
     at_optimum: bool
     calculation: Calculation
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
         return {
             "label": self.product.label,
             "product_type": self.product.product_type.value,
-            "total_cells": float(self.product.total_cells),
-            "weight_kg": float(self.weight_kg),
-            "cells_per_kg": float(self.cells_per_kg),
+            "total_cells": dec(self.product.total_cells),
+            "weight_kg": dec(self.weight_kg),
+            "cells_per_kg": dec(self.cells_per_kg),
             "unit": self.unit,
-            "minimum": float(self.minimum),
-            "optimum": float(self.optimum),
+            "minimum": dec(self.minimum),
+            "optimum": dec(self.optimum),
             "adequate": self.adequate,
             "at_optimum": self.at_optimum,
-            "calculation": calculation_as_dict(self.calculation),
+            "calculation": self.calculation.to_json(),
         }
 
 
@@ -123,21 +122,22 @@ class RescueAssessment:
     def adequate_product_available(self) -> bool:
         return any(p.adequate for p in self.products)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
+        """JSON values: cell counts, weight and threshold as exact text; the fitted dose as a JSON number."""
         return {
-            "whole_body_dose_gy": self.whole_body_dose_gy,
-            "whole_body_dose_se_gy": self.whole_body_dose_se_gy,
-            "threshold_gy": float(self.threshold_gy),
+            "whole_body_dose_gy": num(self.whole_body_dose_gy),
+            "whole_body_dose_se_gy": num(self.whole_body_dose_se_gy),
+            "threshold_gy": dec(self.threshold_gy),
             "threshold_source": self.threshold_source,
             "at_or_above_threshold": self.at_or_above_threshold,
             "near_threshold": self.near_threshold,
             "mibg_infusion_date": self.mibg_infusion_date.isoformat(),
             "stem_cell_infusion_day": self.stem_cell_infusion_day,
             "planned_stem_cell_infusion_date": self.planned_stem_cell_infusion_date.isoformat(),
-            "products": [p.as_dict() for p in self.products],
+            "products": [p.to_json() for p in self.products],
             "adequate_product_available": self.adequate_product_available,
             "findings": [f.to_json() for f in self.findings],
-            "calculations": [calculation_as_dict(c) for c in self.calculations],
+            "calculations": [c.to_json() for c in self.calculations],
         }
 
 

@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
-from typing import Any
 
 from mibg.core.errors import InputError
+from mibg.core.serial import JSON, Reader, ShapeError, dec, envelope
 
 REFERENCE = "clinical-reference §6.2"
 
@@ -72,7 +72,8 @@ class CurieScore:
         """The Curie score, 0-30."""
         return self.skeletal_total + self.soft_tissue
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
+        """Segment scores by name, with the totals written for readers (checked on reading)."""
         return {
             "segments": {key: score for (key, _), score in zip(CURIE_SKELETAL_SEGMENTS, self.skeletal, strict=True)}
             | {CURIE_SOFT_TISSUE[0]: self.soft_tissue},
@@ -80,6 +81,15 @@ class CurieScore:
             "total": self.total,
             "maximum": CURIE_MAX,
         }
+
+    @classmethod
+    def from_json(cls, r: Reader) -> CurieScore:
+        segments = r.child("segments")
+        score = cls(tuple(segments.integer(key) for key, _ in CURIE_SKELETAL_SEGMENTS),
+                    segments.integer(CURIE_SOFT_TISSUE[0]))
+        r.check("skeletal_total", score.skeletal_total)
+        r.check("total", score.total)
+        return score
 
 
 def curie_score(skeletal: Sequence[object], soft_tissue: object) -> CurieScore:
@@ -123,15 +133,29 @@ class RelativeCurie:
     explanation: str
     reference: str = REFERENCE
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
+        """The relative Curie score's one exact shape (mibg.core.serial); the ratios are checked on reading."""
         return {
-            "baseline": self.baseline.as_dict(),
-            "follow_up": self.follow_up.as_dict(),
-            "ratio": None if self.ratio is None else str(self.ratio),
-            "skeletal_ratio": None if self.skeletal_ratio is None else str(self.skeletal_ratio),
+            **envelope(RELATIVE_CURIE_SCHEMA, RESPONSE_VERSION),
+            "baseline": self.baseline.to_json(),
+            "follow_up": self.follow_up.to_json(),
+            "ratio": dec(self.ratio),
+            "skeletal_ratio": dec(self.skeletal_ratio),
             "explanation": self.explanation,
             "reference": self.reference,
         }
+
+    @classmethod
+    def from_json(cls, data: object, path: str = "relative_curie") -> RelativeCurie:
+        r = Reader.result(data, RELATIVE_CURIE_SCHEMA, RESPONSE_VERSION, path)
+        baseline, follow_up = CurieScore.from_json(r.child("baseline")), CurieScore.from_json(r.child("follow_up"))
+        r.check("ratio", dec(_ratio(follow_up.total, baseline.total)))
+        r.check("skeletal_ratio", dec(_ratio(follow_up.skeletal_total, baseline.skeletal_total)))
+        return cls(baseline, follow_up, r.opt_decimal("ratio"), r.opt_decimal("skeletal_ratio"), r.text("explanation"),
+                   r.text("reference"))
+
+
+RELATIVE_CURIE_SCHEMA, INRC_SCHEMA, RESPONSE_VERSION = "mibg.relative_curie", "mibg.inrc_response", 1
 
 
 def relative_curie(baseline: CurieScore, follow_up: CurieScore) -> RelativeCurie:
@@ -234,8 +258,11 @@ class InrcResponse:
     needs_review: bool
     reference: str = f"{REFERENCE} (INRC 2017, Park et al. J Clin Oncol 2017; component tables UNVERIFIED)"
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
+        """The response's one exact shape (mibg.core.serial); the overall response and the rule are checked on
+        reading against the INRC 2017 rules applied to the components."""
         return {
+            **envelope(INRC_SCHEMA, RESPONSE_VERSION),
             "components": {"primary": str(self.primary), "metastases": str(self.metastases), "marrow": str(self.marrow)},
             "overall": None if self.overall is None else str(self.overall),
             "rule": self.rule,
@@ -243,6 +270,22 @@ class InrcResponse:
             "needs_review": self.needs_review,
             "reference": self.reference,
         }
+
+    @classmethod
+    def from_json(cls, data: object, path: str = "inrc_response") -> InrcResponse:
+        r = Reader.result(data, INRC_SCHEMA, RESPONSE_VERSION, path)
+        parts = r.child("components")
+        primary, metastases = parts.enum("primary", ComponentResponse), parts.enum("metastases", ComponentResponse)
+        marrow = parts.enum("marrow", ComponentResponse)
+        try:
+            expected = inrc_overall(primary, metastases, marrow)
+        except InputError as error:
+            raise ShapeError(f"{path}.components.{error.field}", error.message) from None
+        r.check("overall", None if expected.overall is None else str(expected.overall))
+        r.check("rule", expected.rule)
+        r.check("needs_review", expected.needs_review)
+        return cls(primary, metastases, marrow, expected.overall, expected.rule, r.text("explanation"),
+                   expected.needs_review, r.text("reference"))
 
 
 def component_response(component: str, raw: object) -> ComponentResponse:

@@ -75,6 +75,31 @@ class CriterionResult(NamedTuple):
     chair_clearable: bool = False
     cleared_by: str = ""
 
+    def to_json(self) -> JSON:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "status": str(self.status),
+            "applies": self.applies,
+            "reason": self.reason,
+            "inputs": [i.to_json() for i in self.inputs],
+            "missing": list(self.missing),
+            "wording": self.wording,
+            "reference": self.reference,
+            "decisions": list(self.decisions),
+            "chair_clearable": self.chair_clearable,
+            "cleared_by": self.cleared_by,
+        }
+
+    @classmethod
+    def from_json(cls, r: Reader) -> CriterionResult:
+        return cls(id=r.text("id"), kind=r.text("kind"), title=r.text("title"), status=r.enum("status", Status),
+                   reason=r.text("reason"), inputs=r.each("inputs", InputUsed.from_json), wording=r.text("wording"),
+                   reference=r.text("reference"), decisions=r.texts("decisions"), applies=r.boolean("applies"),
+                   missing=r.texts("missing"), chair_clearable=r.boolean("chair_clearable"),
+                   cleared_by=r.text("cleared_by"))
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:

@@ -19,6 +19,7 @@ e.g. ``dose_plan.request.weight_kg``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -35,6 +36,7 @@ __all__ = [
     "dec",
     "envelope",
     "moment",
+    "num",
 ]
 
 JSON = dict[str, Any]
@@ -53,6 +55,17 @@ def dec(value: Decimal | None) -> str | None:
     if not isinstance(value, Decimal):
         raise TypeError(f"expected a Decimal, not {type(value).__name__}")
     return str(value)
+
+
+NON_FINITE = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+
+
+def num(value: float | None) -> float | str | None:
+    """A fitted float (curve fits only) as a JSON number, which ``repr`` writes exactly; a non-finite one as text
+    (``Infinity``, ``-Infinity``, ``NaN``), which JSON has no number for."""
+    if value is None or math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
 
 
 def moment(value: datetime | None) -> str | None:
@@ -158,11 +171,19 @@ class Reader:
         return None if self.raw(key) is None else self.integer(key)
 
     def floating(self, key: str) -> float:
-        """A fitted value that is a float in the core (curve fits only); JSON numbers, written by ``repr``."""
+        """A fitted value that is a float in the core (curve fits only), written by :func:`num`."""
         raw = self.raw(key)
+        if isinstance(raw, str) and raw in NON_FINITE:
+            return NON_FINITE[raw]
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise ShapeError(self._at(key), f"expected a number, not {raw!r}")
         return float(raw)
+
+    def floats(self, key: str) -> tuple[float, ...]:
+        raw = self.raw(key)
+        if not isinstance(raw, Sequence) or isinstance(raw, str):
+            raise ShapeError(self._at(key), "expected a list of numbers")
+        return tuple(Reader({"v": v}, f"{self._at(key)}[{i}]").floating("v") for i, v in enumerate(raw))
 
     def opt_floating(self, key: str) -> float | None:
         return None if self.raw(key) is None else self.floating(key)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from mibg.core.errors import InputError
+from mibg.core.serial import JSON, Reader, ShapeError, dec, envelope
 from mibg.core.units import parse_decimal, parse_weight_kg
 from mibg.protocol import ProtocolDefinition, load_protocol
 
@@ -36,6 +37,26 @@ class VerificationResult:
     differing: tuple[str, ...]  # field names only: values are not revealed (independence)
     second_activity_mci: Decimal
     message: str
+
+    def to_json(self) -> JSON:
+        """The verification's one exact shape (mibg.core.serial); ``accepted`` is checked against ``differing``."""
+        return {**envelope(VERIFICATION_SCHEMA, VERIFICATION_VERSION), "accepted": self.accepted,
+                "differing": list(self.differing), "second_activity_mci": dec(self.second_activity_mci),
+                "message": self.message}
+
+    @classmethod
+    def from_json(cls, data: object, path: str = "verification") -> VerificationResult:
+        r = Reader.result(data, VERIFICATION_SCHEMA, VERIFICATION_VERSION, path)
+        differing = r.texts("differing")
+        unknown = [name for name in differing if name not in FIELD_LABELS]
+        if unknown:
+            raise ShapeError(f"{path}.differing", f"{', '.join(unknown)} is not a verified field")
+        r.check("accepted", not differing)
+        return cls(not differing, differing, r.decimal("second_activity_mci"), r.text("message"))
+
+
+VERIFICATION_SCHEMA = "mibg.verification"
+VERIFICATION_VERSION = 1
 
 
 FIELD_LABELS = {"weight_kg": "weight (kg)", "mci_per_kg": "dose (mCi/kg)", "activity_mci": "activity (mCi)"}

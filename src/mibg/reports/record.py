@@ -7,18 +7,17 @@ when the course has not reached them: a directive without an administration is a
 
 The dose plan is the core's typed :class:`~mibg.core.dosing.DosePlan` (read from its one stored shape with
 ``DosePlan.from_json``), so a report shows exactly what the core computed, every number a Decimal. The
-eligibility result is taken as the dictionary its core type produces (``EligibilityResult.as_dict()``).
+eligibility result is the core's typed :class:`~mibg.core.eligibility.EligibilityResult` likewise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from mibg.core.dosing import DosePlan
+from mibg.core.eligibility import EligibilityResult
 from mibg.reports.errors import ReportInputError
 
 #: FHIR R4 AdministrativeGender codes (http://hl7.org/fhir/R4/valueset-administrative-gender.html).
@@ -93,18 +92,18 @@ class ChairDecision:
 
 @dataclass(frozen=True, slots=True)
 class EligibilityRecord:
-    """An eligibility evaluation: ``result`` is ``EligibilityResult.as_dict()``."""
+    """An eligibility evaluation: ``result`` is the core's typed result as it was evaluated."""
 
-    result: Mapping[str, Any]
+    result: EligibilityResult
     evaluated_at: datetime
     chair_decisions: tuple[ChairDecision, ...] = ()
     signatures: tuple[Signature, ...] = ()
 
     def __post_init__(self) -> None:
         _aware("eligibility", "evaluated_at", self.evaluated_at)
-        for key in ("protocol", "overall", "criteria", "treatment_date"):
-            if key not in self.result:
-                raise ReportInputError(f"eligibility.result.{key}", "is missing: pass EligibilityResult.as_dict()")
+        if not isinstance(self.result, EligibilityResult):
+            raise ReportInputError("eligibility.result", f"must be the core's EligibilityResult, not "
+                                                         f"{type(self.result).__name__}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,7 +169,7 @@ def sample_course() -> CourseRecord:
         protocol_label=protocol.label,
         document_time=_t(15, 17, 0, month=1, year=2027),
         site="UCSF Benioff Children's Hospital (sample)",
-        eligibility=EligibilityRecord(eligibility.as_dict(), _t(8, 9, 0), signatures=(
+        eligibility=EligibilityRecord(eligibility, _t(8, 9, 0), signatures=(
             Signature(PHYSICIAN, "Treating physician (investigator)", _t(8, 9, 5),
                       "I reviewed every criterion and confirm eligibility"),)),
         directive=directive,

@@ -437,7 +437,7 @@ def get_course(request, course_id: int):
 def _evaluation_out(e) -> dict[str, Any]:
     return {"id": e.pk, "course_id": e.course_id, "overall": e.overall, "protocol_label": e.protocol_label,
             "evaluated_at": e.evaluated_at, "evaluated_by": e.evaluated_by.signature_name(),
-            "result": e.result, "snapshot": json.loads(e.snapshot_json)}
+            "result": e.eligibility.to_json(), "snapshot": json.loads(e.snapshot_json)}
 
 
 @api.get("/courses/{course_id}/screening", response={200: EvaluationOut, **ERRORS}, tags=["screening"])

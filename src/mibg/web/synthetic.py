@@ -383,7 +383,7 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
         course, t = plan.course, plan.treatment_day
         assert course is not None
         evaluations.append(Evaluation(course=course, snapshot_json=snapshot.model_dump_json(),
-                                      result_json=json.dumps(result.as_dict()), overall=str(result.overall),
+                                      result_json=json.dumps(result.to_json()), overall=str(result.overall),
                                       protocol_label=result.protocol_label, evaluated_by=nurse,
                                       evaluated_at=at(t - timedelta(days=3), 11)))
         if dose is not None:
@@ -498,8 +498,8 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
             course=plan.course, released_at=released_at, reading=last, dose_rate_mr_per_h=d.release.dose_rate_mrem_per_h,
             site_limit_mr_per_h=d.release.site_limit_mrem_per_h,
             criteria_met=",".join(c.id for c in d.release.criteria if c.met), rule=radiation.release_rule(d),
-            assessment_json=json.dumps({"release": d.release.as_dict(), "retention": d.retention.as_dict(),
-                                        "whole_body_dose": d.dose.as_dict(), "readings_basis": d.fingerprint}),
+            assessment_json=json.dumps({"release": d.release.to_json(), "retention": d.retention.to_json(),
+                                        "whole_body_dose": d.dose.to_json(), "readings_basis": d.fingerprint}),
             instructions_json=json.dumps(radiation.family_instructions(d, released_at)), instructions_given_to=given_to,
             protocol_label=protocol.label, signed_by=physicist, signed_name=name, signed_at=released_at,
             signature_meaning=radiation.signature_meaning(name, d, given_to)))

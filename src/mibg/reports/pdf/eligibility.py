@@ -6,11 +6,11 @@ study chair may decide (H5, X1) show the recorded, signed decision (decisions.md
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
+from mibg.core.results import CriterionResult
 from mibg.reports.errors import ReportInputError
 from mibg.reports.numbers import when
 from mibg.reports.pdf.common import (
@@ -46,26 +46,26 @@ def eligibility_checklist_pdf(course: CourseRecord) -> bytes:
 
 def eligibility_story(course: CourseRecord, record: EligibilityRecord) -> list[Flowable]:
     result = record.result
-    overall = str(result["overall"])
+    overall = str(result.overall)
     story: list[Flowable] = [p(f"{TITLE}: course {course.course_number}", "title")]
     story.append(banner(f"Overall: {overall.upper()}", OVERALL_COLOURS.get(overall, "#455a64")))
     story.append(Spacer(1, 6))
-    criteria: Sequence[Mapping[str, Any]] = result["criteria"]
-    counts = {status: sum(1 for c in criteria if c["status"] == status) for status in STATUS_COLOURS}
+    criteria = result.criteria
+    counts = {status: sum(1 for c in criteria if c.status == status) for status in STATUS_COLOURS}
     story.append(fields([
         ("Patient", course.patient.identifier_line),
         ("Sex", course.patient.sex),
-        ("Planned treatment date", str(result["treatment_date"])),
+        ("Planned treatment date", result.treatment_date.isoformat()),
         ("Evaluated at", when(record.evaluated_at)),
-        ("Protocol evaluated", str(result["protocol"])),
+        ("Protocol evaluated", result.protocol_label),
         ("Criteria", "; ".join(f"{n} {status}" for status, n in counts.items()) + f" (of {len(criteria)})"),
     ]))
-    if str(result["protocol"]) != course.protocol_label:
+    if result.protocol_label != course.protocol_label:
         story.append(Spacer(1, 4))
-        story.append(banner(f"Evaluated under {result['protocol']}, but the course runs under "
+        story.append(banner(f"Evaluated under {result.protocol_label}, but the course runs under "
                             f"{course.protocol_label}: evaluate again before treatment.", "#b71c1c"))
     for kind, label in (("inclusion", "Inclusion criteria"), ("exclusion", "Exclusion criteria")):
-        rows = [c for c in criteria if c["kind"] == kind]
+        rows = [c for c in criteria if c.kind == kind]
         if rows:
             story.append(heading(label))
             story.append(_criteria_table(rows))
@@ -80,41 +80,34 @@ def eligibility_story(course: CourseRecord, record: EligibilityRecord) -> list[F
     return story
 
 
-def _criteria_table(rows: Sequence[Mapping[str, Any]]) -> Flowable:
+def _criteria_table(rows: Sequence[CriterionResult]) -> Flowable:
     body = []
     colours = []
     for c in rows:
-        title = markup(f"<b>{para_text(c['title'])}</b><br/><i>Protocol: \"{para_text(c['wording'])}\"</i>", "cell")
-        status = str(c["status"])
-        if not c.get("applies", True):
+        title = markup(f"<b>{para_text(c.title)}</b><br/><i>Protocol: \"{para_text(c.wording)}\"</i>", "cell")
+        status = str(c.status)
+        if not c.applies:
             status += " (does not apply)"
-        if c.get("cleared_by"):
-            status += f"; cleared by {c['cleared_by']}"
-        detail = [para_text(c["reason"])]
-        inputs = c.get("inputs") or []
-        if inputs:
-            detail.append("<b>Inputs:</b> " + "; ".join(para_text(_input_text(i)) for i in inputs))
-        if c.get("missing"):
-            detail.append("<b>Missing:</b> " + para_text(", ".join(c["missing"])))
+        if c.cleared_by:
+            status += f"; cleared by {c.cleared_by}"
+        detail = [para_text(c.reason)]
+        if c.inputs:
+            detail.append("<b>Inputs:</b> " + "; ".join(para_text(str(i)) for i in c.inputs))
+        if c.missing:
+            detail.append("<b>Missing:</b> " + para_text(", ".join(c.missing)))
         notes = []
-        if c.get("decisions"):
-            notes.append("decisions " + ", ".join(c["decisions"]))
-        if c.get("chair_clearable"):
+        if c.decisions:
+            notes.append("decisions " + ", ".join(c.decisions))
+        if c.chair_clearable:
             notes.append("study chair may decide")
-        if c.get("reference"):
-            notes.append(str(c["reference"]))
+        if c.reference:
+            notes.append(c.reference)
         if notes:
             detail.append(f"<font size=7>{para_text('; '.join(notes))}</font>")
-        body.append([c["id"], title, status, markup("<br/>".join(detail), "cell")])
-        colours.append(STATUS_COLOURS.get(str(c["status"])))
+        body.append([c.id, title, status, markup("<br/>".join(detail), "cell")])
+        colours.append(STATUS_COLOURS.get(str(c.status)))
     return grid(["ID", "Criterion and protocol wording", "Status", "Reason, inputs (with dates), decisions"],
                 body, [0.05, 0.37, 0.11, 0.47], colours)
-
-
-def _input_text(item: Mapping[str, Any]) -> str:
-    unit = f" {item['unit']}" if item.get("unit") else ""
-    dated = f" ({item['when']})" if item.get("when") else ""
-    return f"{item['name']} = {item['value']}{unit}{dated}"
 
 
 def _chair_section(record: EligibilityRecord) -> Flowable:

@@ -64,7 +64,7 @@ def _overview(course: CourseRecord) -> list[tuple[str, object]]:
         ("Course", str(course.course_number)),
     ]
     if course.eligibility:
-        rows.append(("Eligibility", str(course.eligibility.result["overall"])))
+        rows.append(("Eligibility", str(course.eligibility.result.overall)))
     if course.directive:
         from mibg.reports.prescription import prescribed_dose
 

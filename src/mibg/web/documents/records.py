@@ -2,7 +2,7 @@
 
 Every number comes from the stored records, exactly as the course pages show them:
 
-* eligibility: the latest evaluation (its stored ``EligibilityResult.as_dict()``), the study chair's signed
+* eligibility: the latest evaluation (its typed ``EligibilityResult``), the study chair's signed
   decisions, and the course step that confirmed eligibility (who and when);
 * the written directive: the current signed version, its plan as it was signed (the typed ``DosePlan`` read
   from ``plan_json``), and its accepted independent verification (10 CFR 35.41);
@@ -108,7 +108,11 @@ def _eligibility(course: Course, evaluation: Any) -> EligibilityRecord | None:
                                 local(confirmed.occurred_at or confirmed.at),
                                 f"Confirmed eligibility in mibg (course step '{confirmed.from_state}' -> "
                                 f"'{confirmed.to_state}').{note}"),)
-    return EligibilityRecord(evaluation.result, local(evaluation.evaluated_at), decisions, signatures)
+    try:
+        result = evaluation.eligibility
+    except InputError as error:
+        raise ReportInputError(error.field, error.message) from None
+    return EligibilityRecord(result, local(evaluation.evaluated_at), decisions, signatures)
 
 
 # ---- directive ----------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """JSON API for readings, dosimetry and release (registered on mibg.web.api's NinjaAPI, whose handlers turn
 InputError into 422, Refused/Conflict/TransitionRefused into 409 and a wrong password into 403).
 
-Exact numbers: decimals in responses are strings; the dosimetry is the core's ``as_dict()`` (JSON numbers).
+Exact numbers: decimals in responses are strings; the dosimetry is the core's ``to_json()`` (exact values as
+text, fitted values as JSON numbers).
 A release is signed on the assessment the client fetched: ``readings_basis`` from ``GET .../dosimetry``.
 """
 
@@ -115,7 +116,7 @@ def _release_out(record: ReleaseRecord) -> dict[str, Any]:
         "criteria_met": [c for c in record.criteria_met.split(",") if c], "rule": record.rule,
         "instructions_given_to": record.instructions_given_to, "instructions": record.instructions,
         "signed_name": record.signed_name, "signed_at": record.signed_at, "signature_meaning": record.signature_meaning,
-        "assessment": record.assessment,
+        "assessment": record.signed_assessment.to_json(),
     }
 
 
@@ -157,10 +158,10 @@ def dosimetry(request, course_id: int):
     return {
         "problem": d.problem or None,
         "readings_basis": d.fingerprint,
-        "retention": d.retention.as_dict() if d.retention else None,
-        "whole_body_dose": d.dose.as_dict() if d.dose else None,
-        "release": d.release.as_dict() if d.release else None,
-        "rescue": d.rescue.as_dict() if d.rescue else None,
+        "retention": d.retention.to_json() if d.retention else None,
+        "whole_body_dose": d.dose.to_json() if d.dose else None,
+        "release": d.release.to_json() if d.release else None,
+        "rescue": d.rescue.to_json() if d.rescue else None,
         "release_refused": services.release_refusal(d),
         "predicted_release_site_at": d.predicted_site_at.isoformat() if d.predicted_site_at else None,
         "predicted_release_federal_at": d.predicted_federal_at.isoformat() if d.predicted_federal_at else None,

@@ -11,6 +11,7 @@ the physicist signed is kept exactly as it was shown.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from mibg.core.dosimetry import RetentionFit, WholeBodyDose
+from mibg.core.release import ReleaseAssessment
+from mibg.core.serial import Reader
 from mibg.core.vocabulary import StemCellProductType
 from mibg.web.corrections import Corrects, Superseding
 
@@ -63,11 +67,34 @@ class ExposureReading(Corrects):
         return self.voided_at is None
 
 
+@dataclass(frozen=True, slots=True)
+class SignedAssessment:
+    """What the physicist saw and signed at release: three core results in their one exact shape, and the
+    fingerprint of the readings they rest on."""
+
+    release: ReleaseAssessment
+    retention: RetentionFit
+    whole_body_dose: WholeBodyDose
+    readings_basis: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"release": self.release.to_json(), "retention": self.retention.to_json(),
+                "whole_body_dose": self.whole_body_dose.to_json(), "readings_basis": self.readings_basis}
+
+    @classmethod
+    def from_json(cls, data: object, path: str) -> SignedAssessment:
+        r = Reader(data, path)
+        return cls(ReleaseAssessment.from_json(r.raw("release"), f"{path}.release"),
+                   RetentionFit.from_json(r.raw("retention"), f"{path}.retention"),
+                   WholeBodyDose.from_json(r.raw("whole_body_dose"), f"{path}.whole_body_dose"),
+                   r.text("readings_basis"))
+
+
 class ReleaseRecord(models.Model):
     """The basis for release (10 CFR 35.75, record per 10 CFR 35.2075), signed by the physicist.
 
     ``assessment_json`` is what the physicist saw and signed: the core's release assessment, retention fit and
-    whole-body dose (``as_dict()``), so the record stays as it was if the readings' method or a site parameter
+    whole-body dose (each in its one exact shape, ``to_json()``), so the record stays as it was if the readings' method or a site parameter
     changes later. ``instructions_json`` holds the written instructions' computed durations and dates.
     """
 
@@ -91,8 +118,9 @@ class ReleaseRecord(models.Model):
         return f"Release of {self.course}"
 
     @property
-    def assessment(self) -> dict[str, Any]:
-        return json.loads(self.assessment_json)
+    def signed_assessment(self) -> SignedAssessment:
+        """What was signed, typed, read from its one stored shape (each result's ``to_json()``)."""
+        return SignedAssessment.from_json(json.loads(self.assessment_json), f"release record {self.pk}.assessment")
 
     @property
     def instructions(self) -> dict[str, Any]:

@@ -541,8 +541,8 @@ def release(user: Any, signed_name: str, course: Course, version: int, entry: Re
             course=course, released_at=entry.released_at, reading=last, dose_rate_mr_per_h=a.dose_rate_mrem_per_h,
             site_limit_mr_per_h=a.site_limit_mrem_per_h,
             criteria_met=",".join(c.id for c in a.criteria if c.met), rule=rule,
-            assessment_json=json.dumps({"release": a.as_dict(), "retention": d.retention.as_dict(),
-                                        "whole_body_dose": d.dose.as_dict(), "readings_basis": d.fingerprint}),
+            assessment_json=json.dumps({"release": a.to_json(), "retention": d.retention.to_json(),
+                                        "whole_body_dose": d.dose.to_json(), "readings_basis": d.fingerprint}),
             instructions_json=json.dumps(family_instructions(d, entry.released_at)),
             instructions_given_to=given_to, protocol_label=d.protocol.label, signed_by=user, signed_name=signed_name,
             signature_meaning=signature_meaning(signed_name, d, given_to))

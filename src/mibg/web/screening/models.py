@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from mibg.core.eligibility import EligibilityResult
+
 
 class Evaluation(models.Model):
     course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="evaluations")
     snapshot_json = models.TextField()  # PatientSnapshot.model_dump_json(), exactly what was evaluated
-    result_json = models.TextField()  # EligibilityResult.as_dict()
+    result_json = models.TextField()  # EligibilityResult.to_json()
     overall = models.CharField(max_length=20)
     protocol_label = models.CharField(max_length=60)
     evaluated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -27,8 +28,9 @@ class Evaluation(models.Model):
         return f"Evaluation {self.pk} of {self.course}: {self.overall}"
 
     @property
-    def result(self) -> dict[str, Any]:
-        return json.loads(self.result_json)
+    def eligibility(self) -> EligibilityResult:
+        """The result as it was evaluated, read from its one stored shape (``EligibilityResult.to_json()``)."""
+        return EligibilityResult.from_json(json.loads(self.result_json), f"evaluation {self.pk}.result")
 
 
 class ChairDecision(models.Model):

@@ -76,7 +76,7 @@ def evaluate(user: Any, course: Course, snapshot: PatientSnapshot) -> Evaluation
     # The snapshot's chair decisions are this course's, signed here by a chair (snapshot_for): verified (A27, A35).
     result = evaluate_eligibility(snapshot, decisions_signed_in_application=True, today=timezone.localdate())
     evaluation = Evaluation.objects.create(
-        course=course, snapshot_json=snapshot.model_dump_json(), result_json=json.dumps(result.as_dict()),
+        course=course, snapshot_json=snapshot.model_dump_json(), result_json=json.dumps(result.to_json()),
         overall=str(result.overall), protocol_label=result.protocol_label, evaluated_by=user)
     log_changes(user, "create", evaluation, course.patient)
     return evaluation

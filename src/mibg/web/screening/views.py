@@ -59,11 +59,12 @@ def screening_form(request: HttpRequest, pk: int) -> HttpResponse:
 def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = get_object_or_404(Evaluation.objects.select_related("course__patient", "evaluated_by"), pk=pk)
     course = evaluation.course
-    result = evaluation.result
+    typed = evaluation.eligibility
+    result = typed.to_json()  # the stored shape, as the page shows it (dates as ISO text)
     latest = services.latest_evaluation(course)
     log_view(request.user, course.patient, f"screening evaluation {evaluation.pk}")
     # Each missing datum named as the form names it, linked to its input (never the snapshot path; issue 15).
-    criteria = [{**c, "missing_named": [(m, label_of(m)) for m in c.get("missing", [])]} for c in result["criteria"]]
+    criteria = [{**c.to_json(), "missing_named": [(m, label_of(m)) for m in c.missing]} for c in typed.criteria]
     return render(request, "mibg/screening/result.html", {
         "evaluation": evaluation, "course": course, "patient": course.patient, "result": result,
         "criteria": criteria, "is_latest": latest is not None and latest.pk == evaluation.pk,
@@ -89,8 +90,8 @@ def _reviewable(course) -> list[tuple[str, str]]:
     latest = services.latest_evaluation(course)
     if latest is not None:
         # PD (the planned dose) is decided on the dose limit it names, S2 or R2, listed below (decisions.md A35).
-        choices += [(c["id"], f"{c['id']} — {c['title']} ({c['status']})") for c in latest.result["criteria"]
-                    if (c["status"] == "needs review" or c.get("chair_clearable")) and c["id"] != "PD"]
+        choices += [(c.id, f"{c.id} — {c.title} ({c.status})") for c in latest.eligibility.criteria
+                    if (c.status == "needs review" or c.chair_clearable) and c.id != "PD"]
     choices += [(d.id, f"{d.id} — dose limit: {d.title}") for d in load_protocol().dose_limits if d.chair_clearable]
     return choices
 
