@@ -14,7 +14,7 @@ from mibg.reports import (
     ReportInputError,
     Signature,
 )
-from mibg.reports.numbers import activity_text, as_decimal, as_entered, exact, show, when
+from mibg.reports.numbers import activity_text, as_entered, exact, show, when
 
 T = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
 
@@ -32,15 +32,6 @@ def test_exact_values_print_in_full_and_longer_ones_round_half_to_even():
     assert exact(Decimal("1E+3")) == "1000"
     assert as_entered(Decimal("60.0")) == "60.0"
     assert as_entered(Decimal("1.602176634E-13")) == "1.602176634E-13"
-
-
-def test_floats_from_core_dictionaries_are_read_through_their_shortest_repr():
-    assert as_decimal(14.652, "x") == Decimal("14.652")
-    assert as_decimal(357.975, "x") == Decimal("357.975")
-    with pytest.raises(ReportInputError):
-        as_decimal("abc", "x")
-    with pytest.raises(ReportInputError):
-        as_decimal(float("nan"), "x")
 
 
 def test_times_print_in_iso_8601_with_their_offset():

@@ -9,7 +9,7 @@ protocol's unit) with MBq and GBq beside them (1 mCi = 37 MBq exactly, clinical-
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from mibg.core.units import DISPLAY_RULE, MBQ_PER_GBQ, MBQ_PER_MCI
 from mibg.reports.errors import ReportInputError
@@ -17,39 +17,12 @@ from mibg.reports.errors import ReportInputError
 __all__ = [
     "DISPLAY_RULE",
     "activity_text",
-    "as_decimal",
     "as_entered",
     "exact",
     "mbq",
     "show",
     "when",
 ]
-
-
-def as_decimal(value: object, field: str) -> Decimal | None:
-    """A Decimal from what a core ``as_dict()`` holds: Decimal, int, numeric text, or a float.
-
-    Floats (``DosePlan.as_dict()`` gives them for JSON) are read through their shortest repr, which gives
-    back the decimal the float was made from for any value with at most 15 significant digits.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ReportInputError(field, f"expected a number, not {value!r}")
-    try:
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ReportInputError(field, f"'{value}' is not a number") from None
-    if not number.is_finite():
-        raise ReportInputError(field, f"'{value}' is not a finite number")
-    return number
-
-
-def required(value: object, field: str) -> Decimal:
-    number = as_decimal(value, field)
-    if number is None:
-        raise ReportInputError(field, "is required")
-    return number
 
 
 def exact(value: Decimal) -> str:
