@@ -194,7 +194,7 @@ def test_the_plot_data_has_points_grade_bands_and_transfusions(course):
     assert supported == [21, 25]
     assert {b.grade for b in course.anc.bands} == {2, 3, 4}
     assert [(t.product, t.day) for t in course.transfusions] == [("platelets", 19)]
-    data = json.loads(json.dumps(course.as_dict()))
+    data = json.loads(json.dumps(course.to_json()))
     assert data["recovery"]["day"] == 28
     assert data["series"]["anc"]["nadir"] == "0.2"
     grade4 = next(b for b in data["series"]["platelets"]["bands"] if b["grade"] == 4)

@@ -25,13 +25,14 @@ from mibg.core.ctcae import CtcaeGrade, grade
 from mibg.core.dosimetry import Reading, RetentionFit, WholeBodyDose, retention_fit, whole_body_dose
 from mibg.core.dosing import DosePlan, DoseRequest, plan_dose
 from mibg.core.eligibility import EligibilityResult, evaluate_eligibility
+from mibg.core.recovery import CourseRecovery, Measurement, TransfusionEvent, course_recovery
 from mibg.core.release import ReleaseAssessment, release_assessment
 from mibg.core.response import InrcResponse, RelativeCurie, curie_score, inrc_overall, relative_curie
 from mibg.core.serial import ShapeError
 from mibg.core.snapshot import PatientSnapshot
 from mibg.core.units import Activity
 from mibg.core.verification import Prescription, VerificationResult, verify
-from mibg.core.vocabulary import DiagnosisKind
+from mibg.core.vocabulary import DiagnosisKind, TransfusionProduct
 
 FAST = settings(max_examples=120, deadline=None, database=None)
 TREATMENT = date(2026, 12, 10)
@@ -326,3 +327,34 @@ def test_an_assay_shown_in_the_sites_zone_reads_back_with_that_zone(zone: Any) -
     back = AssayCheck.from_json(json.loads(json.dumps(check.to_json())))
     assert back == check
     assert back.message == check.message
+
+
+# ---- count recovery ----------------------------------------------------------------------------------------------------
+
+PST = timezone(timedelta(hours=-8))
+RECOVERY_INFUSION = datetime(2026, 3, 2, 10, 0, tzinfo=PST)
+
+
+def _counts(*points: tuple[int, str]) -> list[Measurement]:
+    return [Measurement(RECOVERY_INFUSION + timedelta(days=d, hours=-2), Decimal(v)) for d, v in points]
+
+
+@pytest.mark.parametrize(("anc", "platelets", "transfusions"), [
+    # Recovered on day 28: ANC > 0.5 and platelets > 20 x 10^9/L without a platelet transfusion in the lookback.
+    ([(-1, "2.1"), (14, "0.3"), (18, "0.2"), (21, "0.4"), (25, "0.7"), (28, "1.1"), (32, "1.5")],
+     [(-1, "150"), (14, "30"), (18, "12"), (21, "35"), (25, "28"), (28, "40"), (32, "60")], [19]),
+    # Not yet recovered: the counts are still low at the last measurement.
+    ([(-1, "2.1"), (14, "0.3"), (18, "0.2")], [(-1, "150"), (14, "30"), (18, "12")], []),
+    # No data after the infusion.
+    ([], [], []),
+])
+def test_the_count_recovery_nora_follows_reads_back_exactly(anc: list[tuple[int, str]], platelets: list[tuple[int, str]],
+                                                            transfusions: list[int]) -> None:
+    result = course_recovery(RECOVERY_INFUSION, anc=_counts(*anc), platelets=_counts(*platelets),
+                             hemoglobin=_counts((-1, "11.0"), (14, "8.4")),
+                             transfusions=[TransfusionEvent(TransfusionProduct.PLATELETS,
+                                                            RECOVERY_INFUSION + timedelta(days=d, hours=4))
+                                           for d in transfusions])
+    data = json.loads(json.dumps(result.to_json()))
+    assert CourseRecovery.from_json(data) == result
+    assert floats_in(data) == []

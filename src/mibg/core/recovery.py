@@ -40,11 +40,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from mibg.core.ctcae import BandEdge, band_edges, term_definition, term_for_test
 from mibg.core.errors import InputError
 from mibg.core.labs import LABS, LabValue
+from mibg.core.serial import JSON, Reader, dec, envelope, moment
+from mibg.core.serial import day as iso_day
 from mibg.core.units import parse_aware_datetime
 from mibg.core.vocabulary import TransfusionProduct
 from mibg.protocol import ProtocolDefinition, load_protocol
@@ -136,42 +137,47 @@ class SeriesSummary:
     recovery_threshold: Decimal | None  # recovery needs values above this (ANC, platelets)
     bands: tuple[BandEdge, ...]  # CTCAE grade bands in ``unit`` (grade 1 only when an LLN was given)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
         return {
             "test": self.test,
             "term": self.term,
             "unit": self.unit,
-            "nadir": _text(self.nadir),
-            "nadir_at": None if self.nadir_at is None else self.nadir_at.isoformat(),
+            "nadir": dec(self.nadir),
+            "nadir_at": moment(self.nadir_at),
             "nadir_day": self.nadir_day,
-            "grade4_below": _text(self.grade4_below),
+            "grade4_below": dec(self.grade4_below),
             "days_below_grade4": self.days_below_grade4,
             "first_day_below_grade4": self.first_day_below_grade4,
             "last_day_below_grade4": self.last_day_below_grade4,
             "below_grade4_at_last_measurement": self.below_grade4_at_last_measurement,
-            "recovery_threshold": _text(self.recovery_threshold),
+            "recovery_threshold": dec(self.recovery_threshold),
             "points": [
-                {
-                    "at": p.at.isoformat(),
-                    "day": p.day,
-                    "elapsed_days": str(p.elapsed_days),
-                    "value": str(p.value),
-                    "transfusion_supported": p.transfusion_supported,
-                }
+                {"at": moment(p.at), "day": p.day, "elapsed_days": dec(p.elapsed_days), "value": dec(p.value),
+                 "transfusion_supported": p.transfusion_supported}
                 for p in self.points
             ],
             "bands": [
-                {
-                    "grade": b.grade,
-                    "lower": _text(b.lower),
-                    "upper": _text(b.upper),
-                    "lower_inclusive": b.lower_inclusive,
-                    "upper_inclusive": b.upper_inclusive,
-                    "text": b.text,
-                }
+                {"grade": b.grade, "lower": dec(b.lower), "upper": dec(b.upper), "lower_inclusive": b.lower_inclusive,
+                 "upper_inclusive": b.upper_inclusive, "text": b.text}
                 for b in self.bands
             ],
         }
+
+    @classmethod
+    def from_json(cls, r: Reader) -> SeriesSummary:
+        return cls(
+            test=r.text("test"), term=r.text("term"), unit=r.text("unit"),
+            points=r.each("points", lambda p: PlotPoint(p.time("at"), p.integer("day"), p.decimal("elapsed_days"),
+                                                        p.decimal("value"), p.boolean("transfusion_supported"))),
+            nadir=r.opt_decimal("nadir"), nadir_at=r.opt_time("nadir_at"), nadir_day=r.opt_integer("nadir_day"),
+            grade4_below=r.opt_decimal("grade4_below"), days_below_grade4=r.opt_integer("days_below_grade4"),
+            first_day_below_grade4=r.opt_integer("first_day_below_grade4"),
+            last_day_below_grade4=r.opt_integer("last_day_below_grade4"),
+            below_grade4_at_last_measurement=r.opt_boolean("below_grade4_at_last_measurement"),
+            recovery_threshold=r.opt_decimal("recovery_threshold"),
+            bands=r.each("bands", lambda b: BandEdge(b.integer("grade"), b.opt_decimal("lower"), b.opt_decimal("upper"),
+                                                     b.boolean("lower_inclusive"), b.boolean("upper_inclusive"),
+                                                     b.text("text"))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,41 +225,74 @@ class CourseRecovery:
     day_rule: str
     protocol_label: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> JSON:
+        """The count recovery's one exact shape (mibg.core.serial): every count as exact text in its canonical
+        unit, every time with its offset, each day's test with its reasons, the parameters with their source."""
         r = self.recovery
         return {
-            "infusion_at": self.infusion_at.isoformat(),
+            **envelope(RECOVERY_SCHEMA, RECOVERY_VERSION),
+            "infusion_at": moment(self.infusion_at),
             "protocol": self.protocol_label,
             "day_rule": self.day_rule,
             "parameters": [
-                {"name": p.name, "value": str(p.value), "unit": p.unit, "source": p.source} for p in self.parameters
+                {"name": p.name, "value": dec(p.value), "unit": p.unit, "source": p.source} for p in self.parameters
             ],
-            "series": {s.test: s.as_dict() for s in (self.anc, self.platelets, self.hemoglobin)},
+            "series": {s.test: s.to_json() for s in (self.anc, self.platelets, self.hemoglobin)},
             "transfusions": [
-                {"product": t.product, "at": t.at.isoformat(), "day": t.day, "elapsed_days": str(t.elapsed_days)}
+                {"product": str(t.product), "at": moment(t.at), "day": t.day, "elapsed_days": dec(t.elapsed_days)}
                 for t in self.transfusions
             ],
             "recovery": {
                 "status": str(r.status),
                 "day": r.day,
-                "date": None if r.on is None else r.on.isoformat(),
+                "date": iso_day(r.on),
                 "fell_on_day": r.fell_on_day,
                 "delayed_by_transfusion": list(r.delayed_by_transfusion),
                 "later_failures": list(r.later_failures),
                 "explanation": r.explanation,
                 "rule": r.rule,
                 "assessments": [
-                    {
-                        "day": a.day,
-                        "anc": _text(a.anc),
-                        "platelets": _text(a.platelets),
-                        "state": a.state,
-                        "reasons": list(a.reasons),
-                    }
+                    {"day": a.day, "anc": dec(a.anc), "platelets": dec(a.platelets), "state": a.state,
+                     "reasons": list(a.reasons), "counts_low": a.counts_low,
+                     "platelet_transfusion": a.platelet_transfusion, "transfusion_supported": a.transfusion_supported}
                     for a in r.assessments
                 ],
             },
         }
+
+    @classmethod
+    def from_json(cls, data: object, path: str = "recovery") -> CourseRecovery:
+        r = Reader.result(data, RECOVERY_SCHEMA, RECOVERY_VERSION, path)
+        series = r.child("series")
+        rec = r.child("recovery")
+        recovery = Recovery(
+            status=rec.enum("status", RecoveryStatus), day=rec.opt_integer("day"), on=rec.opt_day("date"),
+            fell_on_day=rec.opt_integer("fell_on_day"),
+            delayed_by_transfusion=_integers(rec, "delayed_by_transfusion"),
+            later_failures=_integers(rec, "later_failures"),
+            assessments=rec.each("assessments", lambda a: DayAssessment(
+                a.integer("day"), a.opt_decimal("anc"), a.opt_decimal("platelets"), a.text("state"), a.texts("reasons"),
+                a.boolean("counts_low"), a.boolean("platelet_transfusion"), a.boolean("transfusion_supported"))),
+            explanation=rec.text("explanation"), rule=rec.text("rule"))
+        return cls(
+            infusion_at=r.time("infusion_at"),
+            anc=SeriesSummary.from_json(series.child("anc")),
+            platelets=SeriesSummary.from_json(series.child("platelets")),
+            hemoglobin=SeriesSummary.from_json(series.child("hemoglobin")),
+            transfusions=r.each("transfusions", lambda t: TransfusionMark(t.text("product"), t.time("at"), t.integer("day"),
+                                                                          t.decimal("elapsed_days"))),
+            recovery=recovery,
+            parameters=r.each("parameters", lambda p: Parameter(p.text("name"), p.decimal("value"), p.text("unit"),
+                                                                p.text("source"))),
+            day_rule=r.text("day_rule"), protocol_label=r.text("protocol"))
+
+
+RECOVERY_SCHEMA, RECOVERY_VERSION = "mibg.recovery", 1
+
+
+def _integers(r: Reader, key: str) -> tuple[int, ...]:
+    return tuple(item.integer("v") for item in (Reader({"v": v}, f"{r.path}.{key}[{i}]")
+                                                for i, v in enumerate(r.raw(key) or [])))
 
 
 def series_from_labs(labs: Iterable[LabValue], test: str) -> tuple[Measurement, ...]:
@@ -618,7 +657,3 @@ def _date_of(infusion_at: datetime, day: int) -> date:
 
 def _days_text(days: Sequence[int]) -> str:
     return f"Day {days[0]}" if len(days) == 1 else f"Days {', '.join(map(str, days))}"
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
