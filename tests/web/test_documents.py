@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import re
 import shutil
 import subprocess
@@ -96,6 +97,19 @@ def test_the_directive_pdf_shows_396_mci_for_22_kg_at_18_mci_per_kg_in_mci_mbq_a
     assert "MATCHES the directive" in text  # Sam's independent verification (10 CFR 35.41)
     assert "Sam Okafor, PhD" in text
     assert "Dr Asha Patel, MD" in text
+
+
+def test_the_signed_directive_and_the_course_summary_print_the_decay_factor_of_the_activity_to_draw(login, treated):
+    # The lot is calibrated at 07:00 and given at 09:00: drawn 2 h early, factor exp(ln2 x 2 h / (8.0207 d x 24 h/d))
+    # = exp(0.0072017) = 1.0072276 (clinical-reference §2.4); 396 mCi x 1.0072276 = 398.86 mCi to draw.
+    by_hand = math.exp(math.log(2) * 2 / (8.0207 * 24))
+    for kind in ("directive", "summary"):
+        text = flat(" ".join(pages(login("patel").get(url(treated, kind)).content)))
+        found = re.search(r"Activity to draw at calibration time (\S+) mCi \(\S+ MBq; \S+ GBq\) \(decay factor (\S+) over", text)
+        assert found is not None, kind
+        assert found.group(1) == "398.9"
+        assert float(found.group(2)) == pytest.approx(by_hand, rel=1e-9)
+        assert "decay factor None" not in text
 
 
 def test_a_dose_that_needs_rounding_is_shown_rounded_half_to_even_with_the_exact_product_beside_it(login, make_course):
