@@ -380,7 +380,7 @@ def test_a_chair_decision_from_a_file_is_shown_as_recorded_outside_the_applicati
     assert UNVERIFIED_DECISION in result.criterion("PD").cleared_by
     assert result.unverified_decisions == ("S1", "PD")
     assert UNVERIFIED_DECISION in result.verdict
-    assert result.as_dict()["unverified_decisions"] == ["S1", "PD"]
+    assert result.to_json()["unverified_decisions"] == ["S1", "PD"]
 
 
 def test_a_chair_decision_signed_in_the_application_is_not_marked_unverified():

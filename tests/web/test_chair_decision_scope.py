@@ -32,7 +32,7 @@ def _screen_at_12_without_stem_cells(people, course, **changes):
 def test_dr_chen_clearing_s1_at_12_mci_per_kg_without_stem_cells_leaves_the_s2_gate_blocked(login, make_course, people):
     course = make_course()
     evaluation, t = _screen_at_12_without_stem_cells(people, course)
-    statuses = {c["id"]: c["status"] for c in evaluation.result["criteria"]}
+    statuses = {c["id"]: c["status"] for c in evaluation.eligibility.to_json()["criteria"]}
     assert (statuses["S1"], statuses["PD"]) == ("needs review", "needs review")
 
     chair = login("chen")
@@ -48,7 +48,7 @@ def test_dr_chen_clearing_s1_at_12_mci_per_kg_without_stem_cells_leaves_the_s2_g
 
     latest = course.evaluations.order_by("-id").first()
     assert latest.overall == "needs review"
-    s1 = next(c for c in latest.result["criteria"] if c["id"] == "S1")
+    s1 = next(c for c in latest.eligibility.to_json()["criteria"] if c["id"] == "S1")
     assert s1["status"] == "met"
     assert "S2 dose gate" in s1["reason"]  # said to the chair where the decision is shown
     plan = directives.plan_for(course, directive_entry(t, "12"))
@@ -75,8 +75,8 @@ def test_nora_screening_for_a_treatment_date_already_past_sees_a_warning(login, 
     course = make_course()
     yesterday = timezone.localdate() - timedelta(days=1)
     evaluation = screen(people["nora"], course, snapshot_data(yesterday))
-    assert len(evaluation.result["warnings"]) == 1
-    assert "already past" in evaluation.result["warnings"][0]
+    assert len(evaluation.eligibility.to_json()["warnings"]) == 1
+    assert "already past" in evaluation.eligibility.to_json()["warnings"][0]
     page = login("nora").get(f"/evaluations/{evaluation.pk}/")
     assert b"already past" in page.content
 
@@ -84,4 +84,4 @@ def test_nora_screening_for_a_treatment_date_already_past_sees_a_warning(login, 
 def test_a_screening_for_tomorrow_gives_no_warning(make_course, people):
     course = make_course()
     evaluation = screen(people["nora"], course, snapshot_data(timezone.localdate() + timedelta(days=1)))
-    assert evaluation.result["warnings"] == []
+    assert evaluation.eligibility.to_json()["warnings"] == []

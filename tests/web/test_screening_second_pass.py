@@ -21,6 +21,6 @@ def test_the_course_page_cumulative_counts_a_recorded_prior_course_as_total_over
     data = {**screening.form_data(course), **snapshot_data(t), "prior_mibg_courses": [prior]}
     course.refresh_from_db()
     evaluation = screening.save_and_evaluate(people["nora"], course, course.version, screening.snapshot_for(course, data))
-    t5 = next(c for c in evaluation.result["criteria"] if c["id"] == "T5")
+    t5 = next(c for c in evaluation.eligibility.to_json()["criteria"] if c["id"] == "T5")
     assert "21.2" in t5["reason"]  # 21.2 prior + 18 planned = 39.2 mCi/kg
     assert cumulative(course.patient, [course])["mci_per_kg"] == Decimal("21.2")

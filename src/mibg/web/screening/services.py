@@ -134,10 +134,10 @@ def planned_dose(course: Course) -> dict[str, Any] | None:
         return None
     mci_per_kg = Decimal(str(data["planned_mci_per_kg"]))
     weight = Decimal(str(data["weight_kg"])) if data.get("weight_kg") else None
-    pd = next((c for c in latest.result["criteria"] if c["id"] == "PD"), None)
+    pd = next((c for c in latest.eligibility.criteria if c.id == "PD"), None)
     return {"mci_per_kg": mci_per_kg, "weight_kg": weight, "weight_measured_on": data.get("weight_measured_on"),
             "activity": Activity(mci_per_kg * weight).display() if weight is not None else None,
-            "status": pd["status"] if pd else "", "reason": pd["reason"] if pd else ""}
+            "status": str(pd.status) if pd else "", "reason": pd.reason if pd else ""}
 
 
 def record_chair_decision(user: Any, signed_name: str, course: Course, criterion: str, cleared: bool, reason: str) -> ChairDecision:
