@@ -3,6 +3,8 @@ administration, possible medical event, and the steps to closing."""
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -395,6 +397,11 @@ def test_the_order_sheet_prints_the_signed_directive(login, make_course):
     page = login("nora").get(f"/directives/{directive.pk}/print/")
     assert b"396.0 mCi (14652 MBq, 14.652 GBq)" in page.content
     assert b"print.css" in page.content
+    # Calibrated at 07:00 for 09:00: factor exp(ln2 x 2 h / (8.0207 d x 24 h/d)) = 1.0072276 (clinical-reference §2.4),
+    # printed beside the activity to draw, read from the stored plan (never "None").
+    found = re.search(r"\(decay factor ([0-9.]+)\)", page.content.decode())
+    assert found is not None
+    assert float(found.group(1)) == pytest.approx(math.exp(math.log(2) * 2 / (8.0207 * 24)), rel=1e-9)
 
 
 def test_the_new_patient_form_starts_with_no_sex_chosen_and_refuses_to_save_without_one(login):
