@@ -247,9 +247,9 @@ HAND_FACTOR = math.exp(math.log(2) * 22 / (8.0207 * 24))
 @pytest.mark.parametrize("document", ["directive", "summary"])
 def test_dr_patel_reads_the_decay_factor_beside_the_activity_to_draw_in_the_pdf(pdfs, document):
     text = " ".join(text_of(pdfs[document]).split())
-    found = re.search(r"Activity to draw at calibration time (\S+) mCi \(\S+ MBq; \S+ GBq\) \(decay factor (\S+) over", text)
+    found = re.search(r"Activity to draw at calibration time (\S+) mCi \(\S+ MBq; \S+ GBq\) \(decay factor (\S+);", text)
     assert found is not None, "the activity to draw is printed with its decay factor"
     assert "None" not in found.group(0)
     assert float(found.group(2)) == pytest.approx(HAND_FACTOR, rel=1e-9)
     assert found.group(1) == "428.6"
-    assert "over -22 h, T1/2 8.0207 d" in text
+    assert "calibration 22 h before administration; T1/2 8.0207 d" in text

@@ -105,7 +105,7 @@ def test_the_signed_directive_and_the_course_summary_print_the_decay_factor_of_t
     by_hand = math.exp(math.log(2) * 2 / (8.0207 * 24))
     for kind in ("directive", "summary"):
         text = flat(" ".join(pages(login("patel").get(url(treated, kind)).content)))
-        found = re.search(r"Activity to draw at calibration time (\S+) mCi \(\S+ MBq; \S+ GBq\) \(decay factor (\S+) over", text)
+        found = re.search(r"Activity to draw at calibration time (\S+) mCi \(\S+ MBq; \S+ GBq\) \(decay factor (\S+);", text)
         assert found is not None, kind
         assert found.group(1) == "398.9"
         assert float(found.group(2)) == pytest.approx(by_hand, rel=1e-9)

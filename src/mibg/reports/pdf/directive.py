@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from reportlab.lib import colors
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
+from mibg.core.decay import DecayCorrection
 from mibg.core.dosing import DosePlan
 from mibg.reports.errors import ReportInputError
 from mibg.reports.numbers import activity_text, as_entered, exact, show, when
@@ -116,15 +117,22 @@ def _prescription_rows(directive: Directive, dose: DosePlan) -> list[tuple[str, 
         ("Planned administration time", when(dose.request.administration_time)),
         ("Calibration time", when(dose.request.calibration_time)),
         ("Activity to draw at calibration time",
-         f"{activity_text(dose.calibration.activity_to.mci)} (decay factor {dose.calibration.factor} over "
-         f"{show(dose.calibration.elapsed_hours, 3)} h, T1/2 {exact(dose.calibration.half_life_days)} d)"
-         if dose.calibration is not None else "-"),
+         _drawn(dose.calibration) if dose.calibration is not None else "-"),
         ("Cumulative 131I-MIBG incl. this course", f"{show(dose.cumulative_mci_per_kg, 2)} mCi/kg"),
         ("Stored stem cells adequate", "yes" if dose.stem_cells_adequate else "no"),
         ("Largest activity the protocol allows", dose.max_activity_reason or "-"),
         ("Plan status; protocol", f"{dose.status}; {dose.protocol_label}"),
     ]
     return rows
+
+
+def _drawn(calibration: DecayCorrection) -> str:
+    """``428.6 mCi (...) (decay factor 1.082440417; calibration 22 h before administration; T1/2 8.0207 d)``."""
+    # elapsed_hours runs from administration to calibration: negative when the lot is calibrated first.
+    direction = "before" if calibration.elapsed_hours < 0 else "after"
+    return (f"{activity_text(calibration.activity_to.mci)} (decay factor {calibration.factor}; calibration "
+            f"{show(abs(calibration.elapsed_hours), 3)} h {direction} administration; "
+            f"T1/2 {exact(calibration.half_life_days)} d)")
 
 
 def _calculations(dose: DosePlan) -> Flowable:
