@@ -21,7 +21,7 @@ from django.utils import timezone
 
 VERSION = 1
 NOTE = ("Signed release assessment converted to the results' one serialization (mibg.release, mibg.retention_fit, "
-        "mibg.whole_body_dose version 1) by migration radiation.0002 (issue 11). Exact values had been stored as "
+        "mibg.whole_body_dose version 1) by migration radiation.0003 (issue 11). Exact values had been stored as "
         "binary floats; they are kept as the text of the float's shortest representation. The old text is kept here.")
 
 
@@ -147,7 +147,7 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("radiation", "0001_initial"),
+        ("radiation", "0002_corrections_and_early_stem_cells"),
         ("audit", "0004_chain_constraints"),
     ]
 
