@@ -49,7 +49,7 @@ def test_no_page_or_api_route_names_more_than_one_record_in_its_url():
         assert len(re.findall(r"\{[^}]+\}", path)) <= 1, path
     assert {k for k, _ in PAGES.values()} - {None} == {
         "patient", "course", "evaluation", "directive", "assay", "administration", "lab", "transfusion",
-        "adverse_event", "curie", "inrc", "reading", "own_token", "event_report"}
+        "adverse_event", "curie", "inrc", "reading", "own_token", "event_report", "stem_cells"}
 
 
 def _ava_lab_bundle(world):
