@@ -271,8 +271,10 @@ def _with_every_adverse_event_kind(course):
     from mibg.reports.record import AE_OUTCOMES, AdverseEventRecord
 
     onset = course.adverse_events[0].onset
-    events = tuple(AdverseEventRecord(f"Event {grade}", grade, onset, serious=grade >= 3, outcome=outcome)
-                   for grade, outcome in zip([1, 2, 3, 4, 5, 1], AE_OUTCOMES, strict=True))
+    # Terms of the CTCAE v5.0 list (the importer refuses any other; issue 15), one per grade.
+    terms = ["Nausea", "Vomiting", "Febrile neutropenia", "Sepsis", "Lung infection", "Fatigue"]
+    events = tuple(AdverseEventRecord(term, grade, onset, serious=grade >= 3, outcome=outcome)
+                   for term, grade, outcome in zip(terms, [1, 2, 3, 4, 5, 1], AE_OUTCOMES, strict=True))
     return dataclasses.replace(course, adverse_events=events)
 
 
@@ -291,9 +293,9 @@ def test_every_exported_code_is_a_code_of_its_code_system(course):
 def test_a_serious_adverse_event_is_exported_as_serious_with_a_capital_s(course):
     bundle = loads(course_bundle_json(_with_every_adverse_event_kind(course)))
     events = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "AdverseEvent"]
-    grade_3 = next(e for e in events if e["event"]["text"] == "Event 3")
+    grade_3 = next(e for e in events if e["event"]["text"] == "Febrile neutropenia")
     assert grade_3["seriousness"]["coding"][0]["code"] == "Serious"
-    grade_1 = next(e for e in events if e["event"]["text"] == "Event 1")
+    grade_1 = next(e for e in events if e["event"]["text"] == "Nausea")
     assert grade_1["seriousness"]["coding"][0]["code"] == "Non-serious"
 
 
@@ -301,9 +303,17 @@ def test_an_imported_adverse_event_keeps_its_seriousness_and_a_lower_case_code_i
     text = course_bundle_json(_with_every_adverse_event_kind(course))
     imported = import_bundle(text)
     assert imported.refused == ()
-    assert {e.term: e.serious for e in imported.adverse_events}["Event 4"] is True
-    assert {e.term: e.serious for e in imported.adverse_events}["Event 2"] is False
+    assert {e.term: e.serious for e in imported.adverse_events}["Sepsis"] is True
+    assert {e.term: e.serious for e in imported.adverse_events}["Vomiting"] is False
     lower = import_bundle(text.replace('"Serious"', '"serious"'))
     refused = [r.reason for r in lower.refused]
     assert refused
     assert all("case-sensitive" in reason for reason in refused)
+
+
+def test_an_imported_adverse_event_whose_term_is_not_a_ctcae_term_is_refused_naming_event_text(course):
+    text = course_bundle_json(_with_every_adverse_event_kind(course)).replace('"Nausea"', '"tummy ache"')
+    imported = import_bundle(text)
+    assert "tummy ache" not in {e.term for e in imported.adverse_events}
+    reasons = [r.reason for r in imported.refused]
+    assert any("event.text" in r and "tummy ache" in r and "not a CTCAE v5.0 term" in r for r in reasons), reasons

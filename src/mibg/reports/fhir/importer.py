@@ -19,6 +19,7 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from mibg.core.ae_terms import check_term
 from mibg.core.errors import InputError
 from mibg.core.identity import check_identity
 from mibg.core.labs import LABS, LOINC_TESTS, conversion_factor
@@ -468,6 +469,10 @@ def _adverse_event(resource: Mapping[str, Any], state: _State) -> str:
     term = (resource.get("event") or {}).get("text")
     if not term:
         raise _Refusal("no event term (event.text)")
+    try:  # a CTCAE v5.0 term of the list, as at the form (mibg.core.ae_terms; decisions.md A18; issue 15)
+        term = check_term(str(term), "event.text").name
+    except InputError as error:
+        raise _Refusal(str(error)) from None
     onset = _aware(resource.get("date"), "date")
     seriousness = [v for s, v in _codings(resource.get("seriousness")) if s == c.AE_SERIOUSNESS]
     if len(seriousness) != 1 or seriousness[0] not in c.AE_SERIOUSNESS_CODES:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse_lazy
 
-from mibg.core.ctcae import load_ctcae
+from mibg.core.ae_terms import ae_terms
 from mibg.core.labs import LABS
 from mibg.core.response import (
     COMPONENTS,
@@ -20,17 +21,9 @@ from mibg.web.forms import SafeForm, date_field, datetime_field
 #: Largest labs file accepted (a course's labs are a few hundred rows).
 MAX_CSV_BYTES = 1_000_000
 
-#: CTCAE v5.0 terms offered as suggestions (the graded lab terms and those common after 131I-MIBG); any CTCAE
-#: term may be typed.
-COMMON_TERMS = (
-    "Anorexia", "Diarrhea", "Fatigue", "Febrile neutropenia", "Fever", "Hypertension", "Hypothyroidism",
-    "Infusion related reaction", "Lung infection", "Mucositis oral", "Myelodysplastic syndrome", "Nausea",
-    "Salivary duct inflammation", "Sepsis", "Vomiting",
-)
-
-
-def term_suggestions() -> list[str]:
-    return sorted({t.name for t in load_ctcae().terms.values()} | set(COMMON_TERMS))
+def term_choices() -> list[tuple[str, str]]:
+    """The CTCAE v5.0 terms as a pick, each with its MedDRA code (mibg.core.ae_terms; issue 15)."""
+    return [("", "—"), *sorted((t.name, t.label) for t in ae_terms().values())]
 
 
 def unit_suggestions() -> list[str]:
@@ -89,8 +82,10 @@ YES_NO = [("", "—"), ("yes", "yes"), ("no", "no")]
 
 class AdverseEventForm(SafeForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    term = forms.CharField(label="CTCAE v5.0 term", max_length=200,
-                           widget=forms.TextInput(attrs={"list": "ctcae-terms", "autocomplete": "off"}))
+    term = forms.ChoiceField(label="CTCAE v5.0 term", choices=term_choices,
+                             widget=forms.Select(attrs={"hx-get": reverse_lazy("followup:ctcae_terms"),
+                                                        "hx-trigger": "change", "hx-target": "#ae-term"}),
+                             help_text="pick the term; its MedDRA code and grade definitions show beside it")
     grade = forms.TypedChoiceField(label="Grade", coerce=int, choices=[("", "—")] + [(g, str(g)) for g in range(1, 6)])
     started_on = date_field("Start", required=True)
     ended_on = date_field("End", help_text="blank while ongoing")

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from mibg.core.ae_terms import AeTerm, ae_terms
 from mibg.core.ctcae import CtcaeGrade, grade_lab
 from mibg.core.labs import LABS, LabValue, lab_value
 from mibg.core.response import (
@@ -159,6 +160,11 @@ class AdverseEvent(Voidable):
 
     def __str__(self) -> str:
         return f"{self.term}, grade {self.grade}{' (SAE)' if self.serious else ''}, from {self.started_on}"
+
+    @property
+    def ctcae(self) -> AeTerm | None:
+        """The CTCAE v5.0 term of the list, or None for a term stored as free text before the list (issue 15)."""
+        return ae_terms().get(self.term.strip())
 
     @property
     def current_review(self) -> SaeReview | None:

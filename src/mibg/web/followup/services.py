@@ -24,6 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from mibg.core.ae_terms import check_term
 from mibg.core.course_state import ORDER, CourseState
 from mibg.core.ctcae import CtcaeGrade, grade_lab, worst_grades
 from mibg.core.cumulative import course_mci_per_kg
@@ -319,7 +320,9 @@ AE_FIELDS = ("term", "grade", "started_on", "ended_on", "attribution", "serious"
 
 
 def check_adverse_event(values: dict[str, Any]) -> None:
-    """Consistency of an adverse event; :class:`InputError` names the field."""
+    """Consistency of an adverse event; :class:`InputError` names the field. The term is one of the CTCAE v5.0
+    list (mibg.core.ae_terms, decisions.md A18; issue 15): free text such as "tummy ache" is refused."""
+    values["term"] = check_term(values["term"]).name
     if values["ended_on"] is not None and values["ended_on"] < values["started_on"]:
         raise InputError("ended_on", "the event cannot end before it starts")
     if values["started_on"] > timezone.localdate():

@@ -24,6 +24,7 @@ urlpatterns = [
     path("adverse-events/<int:pk>/review/", views.sae_review, name="sae_review"),
     path("curie/<int:pk>/void/", views.curie_void, name="curie_void"),
     path("inrc/<int:pk>/void/", views.inrc_void, name="inrc_void"),
+    path("ctcae-terms/", views.ctcae_terms, name="ctcae_terms"),
     path("programme/", views.programme_view, name="programme"),
     path("programme.csv", views.programme_csv, name="programme_csv"),
     path("programme.png", views.programme_png, name="programme_png"),

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from mibg.core.ae_terms import ae_terms, is_ctcae_term
 from mibg.core.errors import InputError
 from mibg.web import plotcache
 from mibg.web.audit.trail import log_event, log_view
@@ -33,7 +34,6 @@ from mibg.web.followup.forms import (
     SaeReviewForm,
     TransfusionForm,
     VoidForm,
-    term_suggestions,
     unit_suggestions,
 )
 from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, LabResult, Transfusion
@@ -277,12 +277,39 @@ def _ae_values(form: AdverseEventForm) -> dict[str, Any]:
     return {k: form.cleaned_data[k] for k in services.AE_FIELDS}
 
 
+def _offered(request: HttpRequest) -> dict[str, Any]:
+    """The prefill a grade 3 or 4 lab result offers (term, grade, start date), each value checked by the form."""
+    if request.method != "GET":
+        return {}
+    offered = {k: request.GET[k] for k in ("term", "grade", "started_on") if request.GET.get(k)}
+    if offered.get("term") not in ae_terms():
+        offered.pop("term", None)
+    return offered
+
+
+def _picked_term(form: AdverseEventForm, event: AdverseEvent | None) -> dict[str, Any]:
+    """The term shown beside the pick: the one picked (or offered), else the stored one (perhaps free text)."""
+    name = str(form["term"].value() or "")
+    stored = event.term if event is not None else ""
+    return {"term": ae_terms().get(name), "stored": stored, "stored_is_ctcae": is_ctcae_term(stored) if stored else True}
+
+
+@action_required(get="patient.view")
+def ctcae_terms(request: HttpRequest) -> HttpResponse:
+    """The CTCAE v5.0 terms with MedDRA codes and grade definitions; with ``?term=`` and htmx, one term's card."""
+    name = request.GET.get("term", "")
+    if request.headers.get("HX-Request"):
+        return render(request, "mibg/followup/_ae_term.html", {"term": ae_terms().get(name)})
+    return render(request, "mibg/followup/ctcae_terms.html", {
+        "terms": sorted(ae_terms().values(), key=lambda t: t.name), "picked": name})
+
+
 @action_required(get="adverse_event.record", post="adverse_event.record")
 def ae_new(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     if (refused := _closed_to_entries(request, course)) is not None:
         return refused
-    form = AdverseEventForm(request.POST or None, initial={"form_token": form_token(request)})
+    form = AdverseEventForm(request.POST or None, initial={"form_token": form_token(request), **_offered(request)})
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -298,7 +325,7 @@ def ae_new(request: HttpRequest, pk: int) -> HttpResponse:
                 request, f"Stored: {event}." + (" A physician must review this SAE." if event.serious else ""))
             return _to_followup(course, "adverse-events")
     return render(request, "mibg/followup/ae_form.html", {
-        "form": form, "course": course, "patient": course.patient, "terms": term_suggestions(),
+        "form": form, "course": course, "patient": course.patient, "term": _picked_term(form, None),
         "title": "Record an adverse event"})
 
 
@@ -325,7 +352,7 @@ def ae_edit(request: HttpRequest, pk: int) -> HttpResponse:
                              + (" A physician must review this version of the SAE." if event.serious else ""))
             return _to_followup(course, "adverse-events")
     return render(request, "mibg/followup/ae_form.html", {
-        "form": form, "course": course, "patient": course.patient, "terms": term_suggestions(),
+        "form": form, "course": course, "patient": course.patient, "term": _picked_term(form, event),
         "title": f"Change the adverse event ({event.term}, version {event.version})", "event": event})
 
 
