@@ -102,6 +102,7 @@ PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "followup/adverse-events/<int:pk>/review/": ("adverse_event", page("sae.review", "sae.review")),
     "followup/curie/<int:pk>/void/": ("curie", page("response.record", "response.record")),
     "followup/inrc/<int:pk>/void/": ("inrc", page("response.record", "response.record")),
+    "followup/ctcae-terms/": (None, page("patient.view")),  # the CTCAE v5.0 term list (issue 15)
     "followup/programme/": (None, page("patient.view")),
     "followup/programme.csv": (None, page("patient.view")),
     "followup/programme.png": (None, page("patient.view")),
