@@ -99,6 +99,8 @@ PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "followup/transfusions/<int:pk>/void/": ("transfusion", page("transfusion.record", "transfusion.record")),
     "followup/adverse-events/<int:pk>/edit/": ("adverse_event", page("adverse_event.record", "adverse_event.record")),
     "followup/adverse-events/<int:pk>/void/": ("adverse_event", page("adverse_event.record", "adverse_event.record")),
+    "followup/adverse-events/<int:pk>/sign/": ("adverse_event", page("adverse_event.attribute",
+                                                                     "adverse_event.attribute")),
     "followup/adverse-events/<int:pk>/review/": ("adverse_event", page("sae.review", "sae.review")),
     "followup/curie/<int:pk>/void/": ("curie", page("response.record", "response.record")),
     "followup/inrc/<int:pk>/void/": ("inrc", page("response.record", "response.record")),
@@ -432,7 +434,8 @@ ROLES_BY_ACTION = {
     "course.stop": {"physician", "chair"},
     "lab.enter": {"nurse", "physician"},
     "transfusion.record": {"nurse", "physician"},
-    "adverse_event.record": {"physician"},
+    "adverse_event.record": {"physician", "nurse"},  # the nurse's entry is a draft without attribution (issue 15)
+    "adverse_event.attribute": {"physician"},
     "sae.review": {"physician"},
     # Event reports (issue 13 §3): the treating physician, the chair (sponsor-investigator) and the RSO record;
     # the physician or the chair signs the submission.

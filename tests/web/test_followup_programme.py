@@ -112,8 +112,9 @@ def _pages(course, lab, event):
 
 
 ALLOWED = {
-    "nora": {"follow-up page", "enter a lab", "upload labs", "void a lab", "record a transfusion", "programme",
-             "programme CSV", "recovery PNG"},
+    # Issue 15: the nurse records (and corrects) an adverse event as a draft for the physician to attribute and sign.
+    "nora": {"follow-up page", "enter a lab", "upload labs", "void a lab", "record a transfusion",
+             "record an adverse event", "change an adverse event", "programme", "programme CSV", "recovery PNG"},
     "patel": {"follow-up page", "enter a lab", "upload labs", "void a lab", "record a transfusion",
               "record an adverse event", "change an adverse event", "review an SAE", "enter a Curie score",
               "enter an INRC response", "programme", "programme CSV", "recovery PNG"},

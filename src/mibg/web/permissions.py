@@ -59,7 +59,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "course.stop": frozenset({PHYSICIAN, CHAIR}),
     "lab.enter": frozenset({NURSE, PHYSICIAN}),  # follow-up labs, by hand or CSV; voiding one entered in error
     "transfusion.record": frozenset({NURSE, PHYSICIAN}),
-    "adverse_event.record": frozenset({PHYSICIAN}),
+    # Issue 15: the nurse or coordinator records an adverse event as a draft without attribution; the physician
+    # attributes it to 131I-MIBG and signs it (password re-entry), or records and attributes one directly.
+    "adverse_event.record": frozenset({NURSE, PHYSICIAN}),
+    "adverse_event.attribute": frozenset({PHYSICIAN}),
     "sae.review": frozenset({PHYSICIAN}),
     # Event reports (issue 13 §3): the physician (authorised user, treating investigator), the study chair
     # (sponsor-investigator) and the physicist (radiation safety officer: NRC notifications) fill in a draft, record

@@ -89,13 +89,21 @@ class AdverseEventForm(SafeForm):
     grade = forms.TypedChoiceField(label="Grade", coerce=int, choices=[("", "—")] + [(g, str(g)) for g in range(1, 6)])
     started_on = date_field("Start", required=True)
     ended_on = date_field("End", help_text="blank while ongoing")
-    attribution = forms.ChoiceField(label="Attribution to 131I-MIBG", choices=[("", "—"), *AdverseEvent.ATTRIBUTIONS])
+    attribution = forms.ChoiceField(label="Attribution to 131I-MIBG", choices=[("", "—"), *AdverseEvent.ATTRIBUTIONS],
+                                    required=False, help_text="the physician's; a nurse leaves it blank and the event "
+                                                              "is a draft for the physician to attribute and sign")
     serious = forms.TypedChoiceField(label="Serious (SAE)", choices=YES_NO, coerce=lambda v: v == "yes",
                                      help_text="an SAE stays highlighted on the course and patient pages until a "
                                                "physician reviews it")
     outcome = forms.ChoiceField(choices=[("", "—"), *AdverseEvent.OUTCOMES])
     action_taken = forms.ChoiceField(label="Action taken", choices=[("", "—"), *AdverseEvent.ACTIONS])
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AeSignForm(SafeForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    attribution = forms.ChoiceField(label="Attribution to 131I-MIBG", choices=[("", "—"), *AdverseEvent.ATTRIBUTIONS])
+    password = forms.CharField(widget=forms.PasswordInput, label="Your password (signature)")
 
 
 class SaeReviewForm(SafeForm):

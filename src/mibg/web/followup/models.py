@@ -141,7 +141,8 @@ class AdverseEvent(Voidable):
     grade = models.PositiveSmallIntegerField(choices=[(g, str(g)) for g in range(1, 6)])
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
-    attribution = models.CharField(max_length=20, choices=ATTRIBUTIONS)
+    #: Blank on a nurse's draft until the physician attributes and signs it (issue 15).
+    attribution = models.CharField(max_length=20, choices=ATTRIBUTIONS, blank=True)
     serious = models.BooleanField("serious (SAE)")
     outcome = models.CharField(max_length=20, choices=OUTCOMES)
     action_taken = models.CharField(max_length=20, choices=ACTIONS)
@@ -149,6 +150,12 @@ class AdverseEvent(Voidable):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1)
+    #: The physician who attributed a nurse's draft and signed it (password re-entry), when, and the version signed.
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+                                  blank=True)
+    signed_name = models.CharField(max_length=200, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["started_on", "id"]
@@ -160,6 +167,11 @@ class AdverseEvent(Voidable):
 
     def __str__(self) -> str:
         return f"{self.term}, grade {self.grade}{' (SAE)' if self.serious else ''}, from {self.started_on}"
+
+    @property
+    def is_draft(self) -> bool:
+        """A nurse's entry not yet attributed and signed by the physician (issue 15)."""
+        return self.attribution == ""
 
     @property
     def ctcae(self) -> AeTerm | None:

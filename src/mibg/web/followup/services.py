@@ -55,6 +55,7 @@ from mibg.web.followup.models import (
     Voidable,
 )
 from mibg.web.patients.models import Patient
+from mibg.web.permissions import allowed
 from mibg.web.safety import update_versioned
 
 #: A collection time may be this far ahead of the server clock (clocks of lab systems drift a little): the site
@@ -335,13 +336,27 @@ def check_adverse_event(values: dict[str, Any]) -> None:
         raise InputError("serious", "a fatal adverse event is serious (SAE)")
 
 
+def _check_attribution(user: Any, values: dict[str, Any], draft: bool) -> None:
+    """The physician attributes an event; a nurse's entry is a draft without attribution (issue 15)."""
+    if not allowed(user, "adverse_event.attribute"):
+        if values["attribution"]:
+            raise InputError("attribution", "attribution to 131I-MIBG is the physician's: leave it blank and the "
+                                            "event is stored as a draft for the physician to attribute and sign")
+    elif draft and values["attribution"]:
+        raise InputError("attribution", "a nurse's draft is attributed on 'Attribute and sign' (password signature)")
+    elif not draft and not values["attribution"]:
+        raise InputError("attribution", "the physician attributes the event to 131I-MIBG")
+
+
 def record_adverse_event(user: Any, course: Course, values: dict[str, Any]) -> AdverseEvent:
     check_open(course)
     check_adverse_event(values)
+    _check_attribution(user, values, draft=not allowed(user, "adverse_event.attribute"))
     with transaction.atomic():
         event = AdverseEvent.objects.create(course=course, recorded_by=user, **{k: values[k] for k in AE_FIELDS})
-        log_changes(user, "create", event, course.patient, note="serious adverse event: physician review needed"
-                    if event.serious else "")
+        notes = ["draft: awaiting the physician's attribution and signature"] if event.is_draft else []
+        notes += ["serious adverse event: physician review needed"] if event.serious else []
+        log_changes(user, "create", event, course.patient, note="; ".join(notes))
         event_reports.open_for_adverse_event(user, event)  # an SAE opens its report (issue 13 §3)
     return event
 
@@ -350,13 +365,32 @@ def update_adverse_event(user: Any, event: AdverseEvent, version: int, values: d
     """An edit makes a new version; a serious event then needs a physician's review of the new version."""
     if event.voided:
         raise Refused("A void adverse event cannot be changed.")
+    if not event.is_draft and not allowed(user, "adverse_event.attribute"):
+        raise Refused("An attributed adverse event is changed by a physician.")
     check_adverse_event(values)
+    _check_attribution(user, values, draft=event.is_draft)
     with transaction.atomic():
         before = field_values(event)
         update_versioned(event, version, {k: values[k] for k in AE_FIELDS}, "This adverse event")
         log_changes(user, "update", event, event.course.patient, before,
                     note=f"version {event.version}" + ("; serious: a review of this version is needed" if event.serious else ""))
         event_reports.open_for_adverse_event(user, event)  # made serious by the edit: its report opens now
+
+
+def sign_adverse_event(user: Any, signed_name: str, event: AdverseEvent, version: int, attribution: str) -> None:
+    """The physician attributes a nurse's draft to 131I-MIBG and signs the version read (issue 15); audited."""
+    if attribution not in dict(AdverseEvent.ATTRIBUTIONS):
+        raise InputError("attribution", "pick the attribution to 131I-MIBG")
+    with transaction.atomic():
+        current = AdverseEvent.objects.select_for_update().get(pk=event.pk)
+        if current.voided or not current.is_draft:
+            raise Refused("This adverse event is not a draft awaiting attribution (void, or already attributed).")
+        before = field_values(current)
+        update_versioned(current, version, {"attribution": attribution, "signed_by": user,
+                                            "signed_name": signed_name, "signed_at": timezone.now(),
+                                            "signed_version": version + 1}, "This adverse event")
+        log_changes(user, "update", current, current.course.patient, before,
+                    note=f"draft attributed and signed with password re-entry (version {current.version})")
 
 
 def review_sae(user: Any, signed_name: str, event: AdverseEvent, version: int, note: str) -> SaeReview:

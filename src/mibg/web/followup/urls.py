@@ -21,6 +21,7 @@ urlpatterns = [
     path("transfusions/<int:pk>/void/", views.transfusion_void, name="transfusion_void"),
     path("adverse-events/<int:pk>/edit/", views.ae_edit, name="ae_edit"),
     path("adverse-events/<int:pk>/void/", views.ae_void, name="ae_void"),
+    path("adverse-events/<int:pk>/sign/", views.ae_sign, name="ae_sign"),
     path("adverse-events/<int:pk>/review/", views.sae_review, name="sae_review"),
     path("curie/<int:pk>/void/", views.curie_void, name="curie_void"),
     path("inrc/<int:pk>/void/", views.inrc_void, name="inrc_void"),

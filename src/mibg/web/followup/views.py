@@ -26,6 +26,7 @@ from mibg.web.directives.services import Refused
 from mibg.web.followup import plots, programme, services
 from mibg.web.followup.forms import (
     AdverseEventForm,
+    AeSignForm,
     CurieForm,
     InrcForm,
     LabCorrectionForm,
@@ -354,6 +355,33 @@ def ae_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "mibg/followup/ae_form.html", {
         "form": form, "course": course, "patient": course.patient, "term": _picked_term(form, event),
         "title": f"Change the adverse event ({event.term}, version {event.version})", "event": event})
+
+
+@action_required(get="adverse_event.attribute", post="adverse_event.attribute")
+def ae_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """The physician attributes a nurse's draft adverse event and signs it with password re-entry (issue 15)."""
+    event = get_object_or_404(AdverseEvent.objects.select_related("course__patient", "recorded_by"), pk=pk)
+    course = event.course
+    form = AeSignForm(request.POST or None, initial={"form_token": form_token(request), "version": event.version})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            name = check_signature(request, d["password"], event, course.patient, "adverse event attribution")
+            with transaction.atomic():
+                consume_form_token(request)
+                services.sign_adverse_event(request.user, name, event, d["version"], d["attribution"])
+        except SignatureRefused as error:
+            form.add_error("password", error.message)
+        except (InputError, Refused) as error:
+            _field_error(form, error)
+        except (AlreadySubmitted, Conflict) as error:
+            messages.error(request, error.message)
+            return _to_followup(course, "adverse-events")
+        else:
+            messages.success(request, f"Attributed and signed: {event.term}, grade {event.grade}.")
+            return _to_followup(course, "adverse-events")
+    return render(request, "mibg/followup/ae_sign.html", {
+        "form": form, "course": course, "patient": course.patient, "event": event})
 
 
 @action_required(get="sae.review", post="sae.review")
