@@ -91,7 +91,11 @@ def test_dr_patel_records_a_serious_adverse_event_and_reviews_it_with_her_signat
     course = make_course(until="follow-up", days_ahead=-20)
     patel = as_person("patel", PASSWORD)
     patel.goto(f"/followup/courses/{course.pk}/adverse-events/new/")
-    patel.fill("#id_term", "Febrile neutropenia")
+    patel.select_option("#id_term", "Febrile neutropenia")  # a pick from the CTCAE v5.0 list (issue 15)
+    grades = patel.locator("#ae-term")
+    grades.locator("text=MedDRA 10016288").wait_for()  # htmx shows the code and grade definitions beside the pick
+    assert "ANC <1000/mm3" in grades.inner_text()
+    shot(patel, "followup-04a-adverse-event-term-with-grades")
     patel.select_option("#id_grade", "3")
     patel.fill("#id_started_on", (timezone.localdate() - timedelta(days=8)).isoformat())
     patel.select_option("#id_attribution", "probable")
