@@ -94,14 +94,21 @@ def test_nora_cannot_sign_and_cannot_change_an_attributed_event(login, course):
     assert nora.get(f"/followup/adverse-events/{event.pk}/sign/").status_code == 403
     assert _sign(login("patel"), event).status_code == 302
     event.refresh_from_db()
+    nora = login("nora")  # the test client is one browser: Nora logs in again after Dr Patel
     url = f"/followup/adverse-events/{event.pk}/edit/"
     response = nora.post(url, {"form_token": _token(nora, url), "version": event.version, "term": "Vomiting",
                                "grade": "3", "started_on": event.started_on.isoformat(), "ended_on": "",
                                "attribution": "", "serious": "no", "outcome": "recovering",
                                "action_taken": "treatment", "description": ""})
     assert response.status_code == 200
+    assert "An attributed adverse event is changed by a physician" in response.content.decode()
     event.refresh_from_db()
     assert (event.grade, event.attribution) == (2, "possible")
+    url = f"/followup/adverse-events/{event.pk}/void/"
+    response = nora.post(url, {"form_token": _token(nora, url), "reason": "entered in error"}, follow=True)
+    event.refresh_from_db()
+    assert not event.voided, [str(m) for m in response.context["messages"]]
+    assert "An attributed adverse event is voided by a physician" in response.content.decode()
 
 
 def test_a_signed_draft_cannot_be_signed_twice(login, course):

@@ -273,6 +273,8 @@ def void(user: Any, record: Voidable, reason: str) -> None:
     """Void a record entered in error (it stays, marked, with who, when and why)."""
     if record.voided:
         raise Refused("This record is already void.")
+    if isinstance(record, AdverseEvent) and not record.is_draft and not allowed(user, "adverse_event.attribute"):
+        raise Refused("An attributed adverse event is voided by a physician (a nurse voids her own drafts).")
     if not reason.strip():
         raise Refused("Say why the record is void (e.g. entered on the wrong patient, wrong value).", "reason")
     course = record.course  # type: ignore[attr-defined]
