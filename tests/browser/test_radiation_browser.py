@@ -21,7 +21,7 @@ WORKED_EXAMPLE = [("0.5", "60.0"), ("24", "29.0"), ("48", "14.1"), ("72", "7.0")
 
 
 def _admitted_with_readings(people, make_course):
-    from mibg.web.courses.services import take_step
+    from mibg.web.course_record import take_step
     from mibg.web.radiation import services
     from mibg.web.treatment import services as treatment
 

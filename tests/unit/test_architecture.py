@@ -98,3 +98,93 @@ def test_running_mibg_dose_imports_no_django_scipy_matplotlib_or_pydantic():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "[]"
+
+
+def _calls(path, name):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) == name]
+
+
+@pytest.mark.parametrize("helper", ["consume_form_token", "check_signature"])
+def test_every_save_and_signature_of_the_web_layer_goes_through_the_one_signed_action_helper(helper):
+    # Password re-entry, the one-time form token and the transaction are done in one place (mibg.web.safety:
+    # once, signed, save_once); a page or an API operation that did them by hand could leave one out.
+    by_hand = [f"{path.relative_to(SRC)}:{line}" for path in source_files("web") if path.name != "safety.py"
+               for line in _calls(path, helper)]
+    assert by_hand == []
+
+
+def test_the_shared_refusal_lives_in_the_one_error_module_not_in_a_step():
+    defined = [f"{path.relative_to(SRC)}" for path in source_files("web")
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, ast.ClassDef) and node.name in {"Refused", "Conflict", "AlreadySubmitted",
+                                                                     "SignatureRefused", "ErrorOut"}]
+    assert sorted(defined) == ["web/api_types.py", *["web/errors.py"] * 4]
+
+
+def test_no_module_of_the_project_imports_itself_back_through_others():
+    # Tarjan's strongly connected components over the import graph (grimp, as import-linter reads it): a circle
+    # of imports (audit/chain.py <-> audit/models.py was one) is a component of more than one module.
+    import grimp
+
+    graph = grimp.build_graph("mibg", cache_dir=None)
+    index, low, stack, on_stack, circles = {}, {}, [], set(), []
+
+    def visit(module):
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for other in graph.find_modules_directly_imported_by(module):
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in on_stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                other = stack.pop()
+                on_stack.discard(other)
+                component.append(other)
+                if other == module:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    assert circles == []
+
+
+CORE_MODULES = sorted(p.stem for p in (SRC / "core").glob("*.py") if p.name != "__init__.py")
+
+
+@pytest.mark.parametrize("name", CORE_MODULES)
+def test_every_core_module_declares_its_public_surface_and_every_declared_name_exists(name):
+    import importlib
+
+    module = importlib.import_module(f"mibg.core.{name}")
+    declared = getattr(module, "__all__", None)
+    assert declared, f"mibg.core.{name} declares no __all__"
+    assert len(set(declared)) == len(declared)
+    assert [n for n in declared if not hasattr(module, n)] == []
+    assert [n for n in declared if n.startswith("_")] == []
+
+
+def test_the_outer_layers_import_from_the_core_only_what_it_declares():
+    # The reports, the web layer and the commands use the core through its declared surface, nothing private.
+    undeclared = []
+    for path in sorted(SRC.rglob("*.py")):
+        if path.is_relative_to(SRC / "core"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("mibg.core."):
+                import importlib
+
+                declared = set(getattr(importlib.import_module(node.module), "__all__", ()))
+                undeclared += [f"{path.relative_to(SRC)}:{node.lineno} {node.module}.{a.name}"
+                               for a in node.names if a.name not in declared]
+    assert undeclared == []

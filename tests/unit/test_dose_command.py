@@ -132,3 +132,9 @@ def test_the_readable_sheet_shows_the_status_activity_and_findings():
     assert "396.0 mCi (14652 MBq, 14.652 GBq)" in done.stdout
     assert "R1" in done.stdout
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize("weight", ["2_2", "1_000", "٢٢", "2 2", "0x16"])
+def test_a_weight_with_a_digit_separator_or_other_digits_is_refused_never_read_as_another_number(weight):
+    # Python's Decimal reads "2_2" as 22 and "٢٢" (Arabic-Indic digits) as 22: a typo must not become a weight.
+    assert_bad_input(mibg_dose(f"--weight-kg={weight}", "--mci-per-kg", "12"), "--weight-kg")

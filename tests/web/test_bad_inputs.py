@@ -453,10 +453,11 @@ def test_a_bad_labs_csv_sent_to_the_api_is_refused_whole_and_nothing_is_stored(i
 ])
 def test_a_bad_value_in_the_api_screening_snapshot_is_refused_naming_it_and_nothing_is_stored(field_name, value, api,
                                                                                             make_course):
+    from mibg.web import course_record
     from mibg.web.screening import services as screening
 
     course = make_course(until="screening")
-    snapshot = {k: v for k, v in screening.form_data(course).items() if k not in screening.fixed_values(course)}
+    snapshot = {k: v for k, v in course_record.screening_form_data(course).items() if k not in screening.fixed_values(course)}
     snapshot[field_name] = expand(value)
     before = row_counts()
     response = api("nora", f"/courses/{course.pk}/screening", {"version": course.version, "snapshot": snapshot})

@@ -213,6 +213,7 @@ def test_a_bundle_about_another_patient_is_still_refused_whole(world):
 @pytest.mark.parametrize(("door", "kind", "value", "field"), rows(WEIGHT, ("form", "api", "fhir", "command")))
 def test_an_implausible_weight_is_refused_at_every_door_naming_the_weight_and_nothing_is_stored(
         door, kind, value, field, world, capsys):
+    from mibg.web import course_record
     from mibg.web.screening import services as screening
 
     course = world.make_course(until="screening") if door in ("form", "api") else world.course
@@ -223,7 +224,7 @@ def test_an_implausible_weight_is_refused_at_every_door_naming_the_weight_and_no
         data = form_post_data(client.get(url).context["form"])
         _form_refused(client.post(url, {**data, "weight_kg": value}), "weight_kg")
     elif door == "api":
-        snapshot = {k: v for k, v in screening.form_data(course).items() if k not in screening.fixed_values(course)}
+        snapshot = {k: v for k, v in course_record.screening_form_data(course).items() if k not in screening.fixed_values(course)}
         response = _api(world, f"/courses/{course.pk}/screening",
                         {"version": course.version, "snapshot": {**snapshot, "weight_kg": value}})
         _api_refused(response, "weight_kg")

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clinic_helpers import form_post_data
 from mibg.core.calendar import add_months
+from mibg.web import course_record
 from mibg.web.courses import services as courses
 
 
@@ -24,11 +25,10 @@ def first_course(make_course):
 def _screen_through_the_page(client, course, treatment_day, **overrides):
     """Open the screening form, complete what is not carried over (as a coordinator would), save and evaluate."""
     from mibg.web.demo import snapshot_data
-    from mibg.web.screening import services as screening
     from mibg.web.screening.forms import ScreeningForm
 
     page = client.get(f"/courses/{course.pk}/screening/")
-    prefilled = screening.form_data(course)
+    prefilled = course_record.screening_form_data(course)
     typed = {k: v for k, v in snapshot_data(treatment_day, weight="21.0", mci_per_kg="12", **overrides).items()
              if k not in ("prior_mibg_courses", "stem_cell_products")}
     data = form_post_data(ScreeningForm(snapshot={**prefilled, **typed}))

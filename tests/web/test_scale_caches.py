@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from clinic_helpers import wristband
 from mibg.web.accounts.models import ApiToken
-from mibg.web.courses.services import take_step
+from mibg.web.course_record import take_step
 from mibg.web.radiation import services
 from mibg.web.treatment import services as treatment
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from mibg.web.courses.services import cumulative
+from mibg.web import course_record
+from mibg.web.course_record import cumulative
 from mibg.web.demo import snapshot_data
 from mibg.web.screening import services as screening
 
@@ -18,7 +19,7 @@ def test_the_course_page_cumulative_counts_a_recorded_prior_course_as_total_over
     # 21 mCi/kg recorded at 20 kg, but 424 mCi given: 424 / 20 = 21.2 mCi/kg (A25), within 1 % of 21 x 20 = 420.
     prior = {"infusion_date": (t - timedelta(days=400)).isoformat(), "mci_per_kg": "21", "weight_kg": "20",
              "total_mci": "424"}
-    data = {**screening.form_data(course), **snapshot_data(t), "prior_mibg_courses": [prior]}
+    data = {**course_record.screening_form_data(course), **snapshot_data(t), "prior_mibg_courses": [prior]}
     course.refresh_from_db()
     evaluation = screening.save_and_evaluate(people["nora"], course, course.version, screening.snapshot_for(course, data))
     t5 = next(c for c in evaluation.eligibility.to_json()["criteria"] if c["id"] == "T5")

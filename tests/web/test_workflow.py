@@ -323,7 +323,7 @@ def test_nora_records_an_administration_with_20_percent_less_and_a_possible_medi
     page = client.get(f"/courses/{course.pk}/")
     assert b"Possible medical event" in page.content
     # The course cannot close while it is open.
-    from mibg.web.courses.services import take_step
+    from mibg.web.course_record import take_step
 
     for event, who in (("admit", "nora"), ("release", "sam"), ("start_follow_up", "patel")):
         course.refresh_from_db()

@@ -75,6 +75,12 @@ def serve(host: str, port: int) -> int:
     return EXIT_OK
 
 
+#: gunicorn's access log line without the query string and without the Referer (a patient search is a GET,
+#: ``/patients/?q=<name or MRN>``, and the next page's Referer carries it): gunicorn's default format writes the
+#: request line as sent (``%(r)s``) and the Referer (``%(f)s``). ``%(U)s`` is the path alone (ids only).
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'
+
+
 def serve_gunicorn(host: str, port: int, workers: int) -> int:
     """Production serving: collect the static files for the proxy, then run gunicorn in this process."""
     from django.conf import settings
@@ -86,7 +92,8 @@ def serve_gunicorn(host: str, port: int, workers: int) -> int:
           f"({'local trial' if settings.DEBUG else 'production settings'}); static files in {settings.STATIC_ROOT} "
           "for the proxy. Ctrl-C stops.", flush=True)
     argv = ["gunicorn", "mibg.web.wsgi:application", "--bind", f"{host}:{port}", "--workers", str(workers),
-            "--threads", "2", "--worker-class", "gthread", "--keep-alive", "30", "--access-logfile", "-"]
+            "--threads", "2", "--worker-class", "gthread", "--keep-alive", "30", "--access-logfile", "-",
+            "--access-logformat", ACCESS_LOG_FORMAT]
     sys.argv = argv  # gunicorn reads its options from the command line
     WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()
     return EXIT_OK

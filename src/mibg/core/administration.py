@@ -244,3 +244,14 @@ def administered_activity(
     threshold = protocol.site("medical_event_percent")
     deviation = deviation_percent(administered, prescribed)
     return AdministeredActivity(prescribed, before, residual, administered, deviation, threshold, abs(deviation) >= threshold)
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "HUNDRED",
+    "AdministeredActivity",
+    "AssayCheck",
+    "administered_activity",
+    "check_assay",
+    "deviation_percent",
+]

@@ -132,3 +132,18 @@ def rescue_by_band(courses: Sequence[tuple[Decimal, bool]], edges: Sequence[Deci
         interval = wilson(k, n) if n else (None, None)
         out.append(BandShare(band_label(low, high, unit), low, high, n, k, share, *interval))
     return out
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "FIELLER_VARIANCE",
+    "STEP",
+    "Z_95",
+    "BandShare",
+    "Correlation",
+    "band_label",
+    "ranks",
+    "rescue_by_band",
+    "spearman",
+    "wilson",
+]

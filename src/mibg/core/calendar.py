@@ -30,3 +30,11 @@ def age_in_years(birth_date: date, on: date) -> int:
     if birthday(birth_date, years) > on:
         years -= 1
     return years
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "add_months",
+    "age_in_years",
+    "birthday",
+]

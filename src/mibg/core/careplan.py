@@ -428,3 +428,24 @@ def interfering_found(protocol: ProtocolDefinition, medications: str) -> tuple[t
             if drug.lower() in words:
                 found.append((drug, cls.name))
     return tuple(found)
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "UNCONFIRMED",
+    "CalendarEntry",
+    "CourseFacts",
+    "CoursePlan",
+    "Dose",
+    "NotOrdered",
+    "PlannedOrder",
+    "age_on_infusion",
+    "course_plan",
+    "hydration_ml_per_day",
+    "interfering_found",
+    "iodide_dose",
+    "occurrence_status",
+    "parameter",
+    "plan_calendar",
+    "plan_orders",
+]

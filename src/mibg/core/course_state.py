@@ -179,3 +179,20 @@ def available(state: CourseState | str) -> tuple[Transition, ...]:
 
 def is_before(state: CourseState | str, other: CourseState | str) -> bool:
     return ORDER.index(CourseState(state)) < ORDER.index(CourseState(other))
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "BEFORE_ADMINISTRATION",
+    "NEXT_STEP",
+    "ORDER",
+    "TRANSITIONS",
+    "CourseFacts",
+    "CourseState",
+    "Transition",
+    "TransitionRefused",
+    "apply",
+    "available",
+    "is_before",
+    "transition",
+]

@@ -598,3 +598,26 @@ def _inputs(lab: LabValue) -> tuple[InputUsed, ...]:
     if lab.entered_uln is not None:
         inputs.append(InputUsed("ULN", str(lab.entered_uln), lab.entered_unit, when))
     return tuple(inputs)
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "CTCAE_FILE",
+    "REFERENCE",
+    "Band",
+    "BandEdge",
+    "Bound",
+    "CtcaeGrade",
+    "CtcaeTable",
+    "TermDefinition",
+    "band_edges",
+    "grade",
+    "grade_lab",
+    "load_ctcae",
+    "parse_ctcae",
+    "term_definition",
+    "term_for_test",
+    "terms",
+    "worst_grades",
+    "worst_value_key",
+]

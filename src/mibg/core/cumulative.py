@@ -67,3 +67,14 @@ def cumulative_dose(given_here: Sequence[PriorCourse], recorded: Sequence[PriorC
         mci_per_kg=sum((c.counted_mci_per_kg for c in courses), Decimal(0)),
         total_mci=sum((c.total_mci for c in courses if c.total_mci is not None), Decimal(0)),
     )
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "GIVEN_HERE",
+    "RECORDED_AT_SCREENING",
+    "CumulativeDose",
+    "PriorCourse",
+    "course_mci_per_kg",
+    "cumulative_dose",
+]

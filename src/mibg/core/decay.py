@@ -126,3 +126,16 @@ def activity_to_draw_at_calibration(
     """A_cal = A_adm x exp(+lambda x (t_adm - t_cal)) (clinical-reference §2.4)."""
     return decay_correct(activity_at_administration, administration_time, calibration_time, half_life_days,
                          "calibration_time")
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "HOURS_PER_DAY",
+    "MAX_DECAY_DAYS",
+    "DecayCorrection",
+    "activity_to_draw_at_calibration",
+    "decay_constant_per_hour",
+    "decay_correct",
+    "decay_factor",
+    "hours_between",
+]

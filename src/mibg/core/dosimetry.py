@@ -1080,6 +1080,8 @@ def _g(value: float | None, digits: int = 5) -> str:
 __all__ = [
     "BI",
     "COLUMNS",
+    "MAX_HOURS",
+    "MAX_MREM_PER_H",
     "MIN_READINGS",
     "MIN_READINGS_FOR_BI",
     "MIN_READINGS_FOR_FIT",

@@ -767,3 +767,25 @@ def dose_request_from_snapshot(snapshot: PatientSnapshot, *, mci_per_kg: Decimal
     }
     values.update(overrides)
     return DoseRequest(**values)  # type: ignore[arg-type]
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "DOSE_PLAN_SCHEMA",
+    "DOSE_PLAN_VERSION",
+    "SPECIFIC_ACTIVITY_FIELDS",
+    "Check",
+    "DosePlan",
+    "DoseRequest",
+    "PreparationResult",
+    "StemCells",
+    "UpperBound",
+    "cleared_rules",
+    "current_weight",
+    "dose_request_from_snapshot",
+    "plan_dose",
+    "specific_activity_field",
+    "stem_cells_per_kg",
+    "stored_products",
+    "validate_request",
+]

@@ -1046,3 +1046,38 @@ CHECKS: dict[str, Callable[[Criterion, _Context], CriterionResult]] = {
     "active_infection": check_active_infection,
     "proteinuria": check_proteinuria,
 }
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "CHECKS",
+    "ELIGIBILITY_SCHEMA",
+    "ELIGIBILITY_VERSION",
+    "UNVERIFIED_DECISION",
+    "EligibilityResult",
+    "check_active_infection",
+    "check_antitumour_therapy_washout",
+    "check_attestation",
+    "check_cytokine_washout",
+    "check_disease_status",
+    "check_hemodialysis",
+    "check_informed_consent",
+    "check_lab_threshold",
+    "check_lab_uln_multiple",
+    "check_marrow_metastasis_review",
+    "check_mibg_scan",
+    "check_minimum_age",
+    "check_neuroblastoma_diagnosis",
+    "check_organ_disease",
+    "check_performance_status",
+    "check_pheo_age_range",
+    "check_pheo_diagnosis",
+    "check_planned_dose",
+    "check_pregnancy",
+    "check_prior_mibg",
+    "check_proteinuria",
+    "check_radiotherapy_washout",
+    "check_stem_cell_product",
+    "evaluate_eligibility",
+    "overall_result",
+]

@@ -165,3 +165,18 @@ def sae_facts(protocol: ProtocolDefinition, *, unexpected: bool | None, attribut
         threshold = spec.life_threatening_from_grade
         life_threatening = threshold is not None and threshold <= grade < 5
     return SaeFacts(unexpected=unexpected, suspected=suspected, fatal=grade == 5, life_threatening=life_threatening)
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "END_OF_DAY",
+    "KINDS",
+    "MEDICAL_EVENT",
+    "SAE",
+    "Deadline",
+    "DeadlinePlan",
+    "SaeFacts",
+    "deadline_plan",
+    "due_at",
+    "sae_facts",
+]

@@ -139,3 +139,20 @@ def check_identity(values: dict[str, object], today: date) -> Identity:
         birth_date=check_birth_date(values.get("birth_date"), today),
         sex=check_sex(values.get("sex", Sex.UNKNOWN.value)),
     )
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "MRN_MAX_LENGTH",
+    "NAME_MAX_LENGTH",
+    "SAME_PATIENT",
+    "Identity",
+    "check_birth_date",
+    "check_family_name",
+    "check_given_name",
+    "check_identity",
+    "check_mrn",
+    "check_sex",
+    "identity_problems",
+    "mrn_key",
+]

@@ -400,3 +400,26 @@ def _parse_row(line: int, row: dict[str, str]) -> LabRow | list[RowError]:
     except InputError as error:  # the checks lab_value adds: a limit of zero, LLN above ULN
         return [RowError(line, error.field, error.message)]
     return LabRow(line, lab)
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "BILIRUBIN_UMOL_PER_MG_DL",
+    "CREATININE_UMOL_PER_MG_DL",
+    "CSV_OPTIONAL_COLUMNS",
+    "CSV_REQUIRED_COLUMNS",
+    "LABS",
+    "LOINC_TESTS",
+    "MAX_DECIMAL_PLACES",
+    "MAX_LAB_NUMBER",
+    "LabDefinition",
+    "LabRow",
+    "LabValue",
+    "LabsCsv",
+    "RowError",
+    "conversion_factor",
+    "lab_definition",
+    "lab_value",
+    "parse_labs_csv",
+    "to_canonical",
+]

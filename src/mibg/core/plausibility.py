@@ -20,6 +20,7 @@ from datetime import date
 from decimal import Decimal
 
 from mibg.core.errors import InputError
+from mibg.core.numbers import parse_decimal
 from mibg.protocol import ProtocolDefinition, load_protocol
 
 PREFIX = "plausible_"
@@ -61,10 +62,8 @@ def plausible_range(quantity: str, protocol: ProtocolDefinition | None = None) -
 
 def plausible(quantity: str, field: str, raw: object, *, allow_zero: bool = False,
               protocol: ProtocolDefinition | None = None) -> Decimal:
-    """``raw`` parsed exactly (:func:`mibg.core.units.parse_decimal`) and inside the plausible range of
+    """``raw`` parsed exactly (:func:`mibg.core.numbers.parse_decimal`) and inside the plausible range of
     ``quantity``, or :class:`InputError` naming ``field`` and the range with the parameter that sets it."""
-    from mibg.core.units import parse_decimal
-
     limits = plausible_range(quantity, protocol)
     value = parse_decimal(field, raw, minimum=Decimal(0), allow_zero=allow_zero, unit=limits.unit)
     if limits.minimum is not None and value < limits.minimum:
@@ -93,3 +92,14 @@ def birth_date_problem(value: date, today: date, protocol: ProtocolDefinition | 
         return (f"The date of birth is before {earliest.isoformat()} ({PREFIX}birth_year_min, "
                 f"{definition.label}): check the year.")
     return None
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "PREFIX",
+    "PlausibleRange",
+    "birth_date_problem",
+    "earliest_birth_date",
+    "plausible",
+    "plausible_range",
+]

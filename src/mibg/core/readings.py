@@ -127,3 +127,12 @@ def reading_problems(entry: ReadingEntry, infusion: Infusion | None, others: Seq
     if not entry.measured_by.strip():
         add("measured_by", "Who took the reading?")
     return errors
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "Infusion",
+    "OtherReading",
+    "ReadingEntry",
+    "reading_problems",
+]

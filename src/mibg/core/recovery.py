@@ -657,3 +657,25 @@ def _date_of(infusion_at: datetime, day: int) -> date:
 
 def _days_text(days: Sequence[int]) -> str:
     return f"Day {days[0]}" if len(days) == 1 else f"Days {', '.join(map(str, days))}"
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "DAY_RULE",
+    "SUSTAINED_ASSESSMENTS",
+    "SUSTAINED_SOURCE",
+    "CourseRecovery",
+    "DayAssessment",
+    "DayOf",
+    "Measurement",
+    "Parameter",
+    "PlotPoint",
+    "Recovery",
+    "RecoveryStatus",
+    "SeriesSummary",
+    "Supported",
+    "TransfusionEvent",
+    "TransfusionMark",
+    "course_recovery",
+    "series_from_labs",
+]

@@ -584,6 +584,7 @@ def _plausibility(activity: Activity, first: RetentionPoint, protocol: ProtocolD
 
 __all__ = [
     "FEDERAL",
+    "MSV_PER_MREM",
     "SITE",
     "DoseToOthers",
     "FamilyPrecautions",

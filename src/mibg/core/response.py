@@ -370,3 +370,26 @@ def _and(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "COMPONENTS",
+    "CURIE_LEVELS",
+    "CURIE_MAX",
+    "CURIE_SEGMENT_MAX",
+    "CURIE_SKELETAL_SEGMENTS",
+    "CURIE_SOFT_TISSUE",
+    "RATIO_DISPLAY",
+    "REFERENCE",
+    "RULES",
+    "ComponentResponse",
+    "CurieScore",
+    "InrcResponse",
+    "OverallResponse",
+    "RelativeCurie",
+    "component_response",
+    "curie_score",
+    "inrc_overall",
+    "relative_curie",
+]

@@ -147,3 +147,15 @@ class Calculation:
     @classmethod
     def from_json(cls, r: Reader) -> Calculation:
         return cls(r.text("name"), r.text("value"), r.text("unit"), r.text("formula"), r.each("inputs", InputUsed.from_json))
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "Calculation",
+    "CriterionResult",
+    "Finding",
+    "InputUsed",
+    "Overall",
+    "Severity",
+    "Status",
+]

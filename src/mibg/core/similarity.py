@@ -156,3 +156,19 @@ def rank(target: TrialFacts, candidates: Iterable[tuple[TrialFacts, float]], lim
             scored.append((similarity, engine_rank))
     scored.sort(key=lambda pair: (-pair[0].score, -pair[1], pair[0].nct_id))
     return [s for s, _ in scored[:limit]]
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "GENERIC_INTERVENTION_WORDS",
+    "MAX_TERMS_SHOWN",
+    "PHASE_POINTS",
+    "STOPWORDS",
+    "Similarity",
+    "TrialFacts",
+    "compare",
+    "facts",
+    "rank",
+    "terms",
+    "words",
+]

@@ -323,3 +323,34 @@ class PatientSnapshot(_Frozen):
 def snapshot_json_schema() -> dict[str, object]:
     """The JSON Schema of :class:`PatientSnapshot` (documented in docs/patient-snapshot.md)."""
     return PatientSnapshot.model_json_schema()
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "PRIOR_COURSE_TOLERANCE_FRACTION",
+    "PRIOR_COURSE_TOLERANCE_MCI",
+    "AntiTumourTherapy",
+    "Attestation",
+    "Attestations",
+    "ChairDecision",
+    "Consent",
+    "CytokineDose",
+    "Diagnosis",
+    "DiseaseStatus",
+    "Infection",
+    "InfectionScreen",
+    "LabResult",
+    "MibgScan",
+    "NonNegative",
+    "PatientSnapshot",
+    "PerformanceStatus",
+    "Positive",
+    "PregnancyStatus",
+    "PriorMibgCourse",
+    "Proteinuria",
+    "Radiotherapy",
+    "StemCellProduct",
+    "Transfusion",
+    "WeightKg",
+    "snapshot_json_schema",
+]

@@ -56,3 +56,10 @@ def stem_cell_status(cd34_per_kg: Decimal | None, mnc_per_kg: Decimal | None,
     return StemCellStatus(cd34_per_kg, mnc_per_kg,
                           gate.quantity("minimum_cd34_per_kg").value, gate.quantity("minimum_mnc_per_kg").value,
                           gate.quantity("optimum_cd34_per_kg").value, gate.quantity("optimum_mnc_per_kg").value)
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "StemCellStatus",
+    "stem_cell_status",
+]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from mibg.core.errors import InputError
+from mibg.core.numbers import NUMBER_TEXT, parse_decimal
 
 MBQ_PER_MCI = Decimal(37)
 MBQ_PER_GBQ = Decimal(1000)
@@ -80,39 +81,6 @@ def round_per_kg(value: Decimal) -> Decimal:
     return _quantize(value, "0.01")
 
 
-def parse_decimal(
-    field: str,
-    raw: object,
-    *,
-    minimum: Decimal | None = None,
-    maximum: Decimal | None = None,
-    allow_zero: bool = True,
-    unit: str = "",
-) -> Decimal:
-    """Parse a user-entered number exactly, or raise :class:`InputError` naming ``field``.
-
-    Floats are refused (they are not exact); NaN and infinities are refused.
-    """
-    if isinstance(raw, bool) or raw is None:
-        raise InputError(field, "a number is required")
-    if isinstance(raw, float):
-        raise InputError(field, "give the number as text or a Decimal, not a binary float")
-    try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise InputError(field, f"'{raw}' is not a number") from None
-    if not value.is_finite():
-        raise InputError(field, f"'{raw}' is not a finite number")
-    suffix = f" {unit}" if unit else ""
-    if not allow_zero and value == 0:
-        raise InputError(field, "must be greater than zero")
-    if minimum is not None and value < minimum:
-        raise InputError(field, f"{value}{suffix} is below the smallest accepted value {minimum}{suffix}")
-    if maximum is not None and value > maximum:
-        raise InputError(field, f"{value}{suffix} is above the largest accepted value {maximum}{suffix}")
-    return value
-
-
 def parse_weight_kg(raw: object, field: str = "weight_kg") -> Decimal:
     """A body weight in kg inside the plausible range of the protocol definition (2 to 250 kg)."""
     from mibg.core.plausibility import plausible
@@ -153,3 +121,23 @@ def parse_aware_datetime(field: str, raw: object) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InputError(field, f"'{raw}' has no time zone: add the UTC offset, e.g. 2026-03-02T09:30:00-08:00")
     return value
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "BQ_PER_MBQ",
+    "DISPLAY_RULE",
+    "MBQ_PER_GBQ",
+    "MBQ_PER_MCI",
+    "NUMBER_TEXT",
+    "Activity",
+    "parse_activity_mci",
+    "parse_aware_datetime",
+    "parse_date",
+    "parse_decimal",
+    "parse_weight_kg",
+    "round_gbq",
+    "round_mbq",
+    "round_mci",
+    "round_per_kg",
+]

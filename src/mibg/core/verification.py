@@ -117,3 +117,17 @@ class VerificationStop:
 def verification_stop(mismatches: int, protocol: ProtocolDefinition | None = None) -> VerificationStop:
     protocol = protocol or load_protocol()
     return VerificationStop(mismatches, int(protocol.site("verification_max_mismatches")))
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "FIELD_LABELS",
+    "VERIFICATION_SCHEMA",
+    "VERIFICATION_VERSION",
+    "Prescription",
+    "VerificationResult",
+    "VerificationStop",
+    "second_entry",
+    "verification_stop",
+    "verify",
+]

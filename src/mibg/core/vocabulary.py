@@ -89,3 +89,19 @@ class UrinalysisProtein(StrEnum):
     TWO_PLUS = "2+"
     THREE_PLUS = "3+"
     FOUR_PLUS = "4+"
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "Cytokine",
+    "DiagnosisKind",
+    "DiseaseStatusCategory",
+    "LabTest",
+    "PerformanceScale",
+    "RadiotherapyField",
+    "Sex",
+    "StemCellProductType",
+    "TherapyKind",
+    "TransfusionProduct",
+    "UrinalysisProtein",
+]

@@ -13,40 +13,36 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError
-from ninja.errors import ValidationError as NinjaValidationError
+from ninja.errors import HttpError
 from ninja.parser import Parser
 from ninja.responses import Status
 from ninja.security import HttpBearer
-from pydantic import ValidationError as PydanticValidationError
 
-from mibg.core.course_state import TransitionRefused
 from mibg.core.errors import InputError
 from mibg.core.vocabulary import Sex
 from mibg.web.accounts.models import ApiToken
 from mibg.web.accounts.two_factor import required_for
-from mibg.web.api_types import IsoDatetime, LockedOut
+from mibg.web.api_types import ERRORS, IsoDatetime
 from mibg.web.audit.trail import log_view
+from mibg.web.course_record import numbers_hidden
 from mibg.web.courses import services as course_services
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import current_directive
-from mibg.web.courses.views import numbers_hidden
 from mibg.web.directives import services as directive_services
 from mibg.web.directives.models import ROUTES
+from mibg.web.errors import UNEXPECTED, CourseStillOpen, Refused, answer
 from mibg.web.listout import ListOut
 from mibg.web.patients import services as patient_services
 from mibg.web.patients.models import Patient
-from mibg.web.patients.views import matching
+from mibg.web.patients.services import matching
 from mibg.web.permissions import require
-from mibg.web.safety import Conflict
+from mibg.web.safety import Signature, signed
 from mibg.web.screening import services as screening_services
-from mibg.web.signing import SignatureRefused, check_signature
 from mibg.web.treatment import services as treatment_services
 from mibg.web.treatment.models import Administration, Assay
 
@@ -96,93 +92,27 @@ class TokenAuth(HttpBearer):
         return user
 
 
+class ClinicAPI(NinjaAPI):
+    """The NinjaAPI with one exception handler: every error is answered from the one table in
+    :func:`mibg.web.errors.answer`, as ``{"message": ..., "field": ...}`` (schema :class:`ErrorOut`)."""
+
+    def set_default_exception_handlers(self) -> None:
+        self.add_exception_handler(Exception, self.answer_error)
+
+    def answer_error(self, request: HttpRequest, exc: Exception) -> HttpResponse:
+        said = answer(exc)
+        if said is UNEXPECTED:
+            logging.getLogger("mibg.api").exception("unexpected error in %s", request.path)
+        return self.create_response(request, {"message": said.message, "field": said.field}, status=said.status)
+
+
 # The OpenAPI document and its docs page hold no patient data and need no token; they answer GET and HEAD only
 # (django-ninja would answer any method with the document).
-api = NinjaAPI(title="mibg API", version="1", description=__doc__, auth=TokenAuth(), parser=DecimalParser(),
-               urls_namespace="api", docs_decorator=require_safe)
-
-
-def _error(request: HttpRequest, status: int, message: str, field: str | None = None) -> HttpResponse:
-    return api.create_response(request, {"message": message, "field": field}, status=status)
-
-
-@api.exception_handler(AuthenticationError)
-def _unauthenticated(request, exc):
-    return _error(request, 401, "A valid API token is required: send 'Authorization: Bearer <token>'.")
-
-
-@api.exception_handler(PermissionDenied)
-def _forbidden(request, exc):
-    return _error(request, 403, str(exc) or "Your role does not allow this.")
-
-
-@api.exception_handler(Http404)
-def _not_found(request, exc):
-    return _error(request, 404, "No such record.")
-
-
-@api.exception_handler(NinjaValidationError)
-def _invalid(request, exc):
-    first = exc.errors[0] if exc.errors else {"msg": "invalid request", "loc": []}
-    where = [str(p) for p in first.get("loc", [])]
-    loc = [p for p in where if p not in ("body", "payload", "query", "path")]
-    # An empty or missing body is reported against "body", so every refusal names what to correct.
-    field = ".".join(loc) or ("body" if "body" in where else None)
-    return _error(request, 422, str(first.get("msg", "invalid request")).removeprefix("Value error, "), field)
-
-
-@api.exception_handler(PydanticValidationError)
-def _invalid_snapshot(request, exc):
-    first = exc.errors()[0]
-    return _error(request, 422, first["msg"].removeprefix("Value error, "), ".".join(str(p) for p in first["loc"]) or None)
-
-
-@api.exception_handler(InputError)
-def _bad_input(request, exc):
-    return _error(request, 422, exc.message, exc.field)
-
-
-@api.exception_handler(directive_services.Refused)
-def _refused(request, exc):
-    return _error(request, 409, exc.message, exc.field)
-
-
-@api.exception_handler(SignatureRefused)
-def _signature(request, exc):
-    return _error(request, 403, exc.message, "password")
-
-
-@api.exception_handler(Conflict)
-def _conflict(request, exc):
-    return _error(request, 409, exc.message, "version")
-
-
-@api.exception_handler(TransitionRefused)
-def _transition(request, exc):
-    return _error(request, 409, exc.message)
-
-
-@api.exception_handler(Exception)
-def _unexpected(request, exc):
-    logging.getLogger("mibg.api").exception("unexpected error in %s", request.path)
-    return _error(request, 500, "An unexpected error occurred; nothing was saved. It has been logged.")
-
-
-@api.exception_handler(HttpError)
-def _http_error(request, exc):
-    if exc.status_code == 400 and isinstance(exc.__cause__, InputError):  # JSON text that cannot be stored
-        return _error(request, 422, exc.__cause__.message, exc.__cause__.field)
-    if exc.status_code == 400:  # django-ninja's "Cannot parse request body": the body is not JSON (or not UTF-8)
-        return _error(request, 400, "The request body is not valid JSON (UTF-8): send a JSON object.", "body")
-    return _error(request, exc.status_code, str(exc))
+api = ClinicAPI(title="mibg API", version="1", description=__doc__, auth=TokenAuth(), parser=DecimalParser(),
+                urls_namespace="api", docs_decorator=require_safe)
 
 
 # ---- schemas ----------------------------------------------------------------------------------------
-
-
-class ErrorOut(Schema):
-    message: str
-    field: str | None = None
 
 
 class PatientIn(Schema):
@@ -342,9 +272,6 @@ class AdministrationOut(Schema):
     correction_reason: str = ""
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: LockedOut}
-
-
 def _aware(name: str, value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InputError(name, "has no time zone: add the UTC offset, e.g. 2026-03-02T09:30:00-08:00")
@@ -368,6 +295,9 @@ def _course_out(c: Course) -> dict[str, Any]:
 
 #: The most patients one answer of GET /patients holds; ``offset`` reads the next ones.
 PATIENT_PAGE_MAX = 500
+#: The largest ``offset``: the largest 32-bit integer, which every database takes as an OFFSET (a larger one
+#: overflowed SQLite's and PostgreSQL's integers: a server error instead of a refusal naming the field).
+OFFSET_MAX = 2**31 - 1
 
 
 @api.get("/patients", response={200: list[PatientOut], **ERRORS}, tags=["patients"])
@@ -378,8 +308,8 @@ def list_patients(request, response: HttpResponse, q: str = "", offset: int = 0,
     storable_text(q, "q")
     if not 1 <= limit <= PATIENT_PAGE_MAX:
         raise InputError("limit", f"must be between 1 and {PATIENT_PAGE_MAX}")
-    if offset < 0:
-        raise InputError("offset", "must be 0 or more")
+    if not 0 <= offset <= OFFSET_MAX:
+        raise InputError("offset", f"must be between 0 and {OFFSET_MAX}")
     patients = matching(Patient.objects.all(), q)
     response["X-Total-Count"] = str(patients.count())
     return [_patient_out(p) for p in patients[offset:offset + limit]]
@@ -415,11 +345,11 @@ def create_course(request, patient_id: int):
     require(request.user, "course.create")
     patient = get_object_or_404(Patient, pk=patient_id)
     if patient.courses.exclude(state="closed").exists():
-        raise HttpError(409, "A course is still open: close or stop it before starting another.")
+        raise Refused("A course is still open: close or stop it before starting another.")
     try:
         course = course_services.create_course(request.user, patient)
-    except course_services.CourseStillOpen:  # opened by someone else since the check above
-        raise HttpError(409, "A course is still open: close or stop it before starting another.") from None
+    except CourseStillOpen:  # opened by someone else since the check above
+        raise Refused("A course is still open: close or stop it before starting another.") from None
     return Status(201, _course_out(course))
 
 
@@ -458,11 +388,8 @@ def submit_screening(request, course_id: int, payload: ScreeningIn):
     course = _course(course_id)
     data = {**payload.snapshot, **screening_services.fixed_values(course)}
     snapshot = screening_services.snapshot_for(course, {k: v for k, v in data.items() if k != "chair_decisions"})
-    try:
-        with transaction.atomic():
-            evaluation = screening_services.save_and_evaluate(request.user, course, payload.version, snapshot)
-    except screening_services.NotEditable as error:
-        raise HttpError(409, error.message) from None
+    with transaction.atomic():
+        evaluation = screening_services.save_and_evaluate(request.user, course, payload.version, snapshot)
     return Status(201, _evaluation_out(evaluation))
 
 
@@ -479,7 +406,7 @@ def _directive_entry(payload: DirectiveIn) -> directive_services.DirectiveInput:
 
 
 def _directive_out(request, d) -> dict[str, Any]:
-    hidden = numbers_hidden(request, d.course, d) and d.status == "signed"
+    hidden = numbers_hidden(request.user, d.course, d) and d.status == "signed"
     return {
         "id": d.pk, "course_id": d.course_id, "version": d.version, "status": d.status,
         "weight_kg": None if hidden else str(d.weight_kg), "mci_per_kg": None if hidden else str(d.mci_per_kg),
@@ -513,8 +440,9 @@ def sign_directive(request, course_id: int, payload: DirectiveIn):
     require(request.user, "directive.sign")
     course = _course(course_id)
     entry = _directive_entry(payload)
-    name = check_signature(request, payload.password, course, course.patient, "written directive (API)")
-    directive = directive_services.sign(request.user, name, course, payload.version, entry, payload.change_reason)
+    directive = signed(request, Signature(payload.password, course, course.patient, "written directive (API)"),
+                       lambda name: directive_services.sign(request.user, name, course, payload.version, entry,
+                                                            payload.change_reason), form=False)
     return Status(201, _directive_out(request, directive))
 
 
@@ -524,13 +452,13 @@ def verify_directive(request, course_id: int, payload: VerificationIn):
     course = _course(course_id)
     directive = current_directive(course)
     if directive is None:
-        raise directive_services.Refused("There is no signed directive awaiting verification on this course.")
+        raise Refused("There is no signed directive awaiting verification on this course.")
     status = directive_services.verification_status(course)
     if status.stopped:  # decisions.md A36: refused before the password is asked
-        raise directive_services.Refused(status.message)
-    name = check_signature(request, payload.password, directive, course.patient, "independent verification (API)")
-    v = directive_services.verify_directive(request.user, course, payload.version, payload.weight_kg, payload.mci_per_kg,
-                                            name)
+        raise Refused(status.message)
+    v = signed(request, Signature(payload.password, directive, course.patient, "independent verification (API)"),
+               lambda name: directive_services.verify_directive(request.user, course, payload.version,
+                                                                payload.weight_kg, payload.mci_per_kg, name), form=False)
     return Status(201, {"id": v.pk, "accepted": v.accepted, "message": v.message,
                         "attempts_left": directive_services.verification_status(course).attempts_left})
 

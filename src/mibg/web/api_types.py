@@ -1,4 +1,4 @@
-"""Field types shared by the API's request schemas.
+"""Field types and the error answers shared by the API's schemas.
 
 pydantic reads a JSON number as a Unix timestamp for a ``datetime`` (1710000000 -> 2024-03-09T16:00:00Z): a
 number typed into a time field would then be a real, wrong time. The API takes times as ISO 8601 text only.
@@ -30,3 +30,15 @@ class LockedOut(Schema):
     message: str
     field: str | None = None
     retry_after: datetime
+
+
+class ErrorOut(Schema):
+    """Every refusal of the API (mibg.web.errors): what is wrong, and the field to correct (None: the request)."""
+
+    message: str
+    field: str | None = None
+
+
+#: The error answers every operation documents (OpenAPI), one schema for all.
+ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+                                   413: ErrorOut, 422: ErrorOut, 429: LockedOut}

@@ -21,6 +21,7 @@ from django.utils import timezone
 from mibg.core.decay import activity_to_draw_at_calibration
 from mibg.core.units import Activity
 from mibg.protocol import load_protocol
+from mibg.web import course_record
 from mibg.web import permissions as p
 from mibg.web.accounts.models import User
 from mibg.web.courses import services as courses
@@ -121,7 +122,7 @@ def _fresh(course: Course) -> Course:
 
 
 def screen(user: User, course: Course, data: dict[str, Any]) -> Any:
-    base = screening.form_data(course)
+    base = course_record.screening_form_data(course)
     snapshot = screening.snapshot_for(course, {**base, **data, "prior_mibg_courses": base.get("prior_mibg_courses", [])})
     return screening.save_and_evaluate(user, course, _fresh(course).version, snapshot)
 
@@ -139,7 +140,7 @@ def run_course(people: dict[str, User], course: Course, t: date, *, until: str, 
     stop = order.index(until)
     screen(people["nora"], course, snapshot_data(t, weight=weight, mci_per_kg=mci_per_kg))
     if stop >= 1:
-        courses.take_step(people["patel"], course, "confirm_eligibility", _fresh(course).version, note="demo")
+        course_record.take_step(people["patel"], course, "confirm_eligibility", _fresh(course).version, note="demo")
     if stop >= 4 and at(t, 7, 30) > timezone.now():
         # decisions.md A29: an assay or an administration is never recorded ahead of the clock.
         raise ValueError(f"a course is assayed or administered in the past: {t} 07:30 has not come yet")
@@ -179,7 +180,7 @@ def run_course(people: dict[str, User], course: Course, t: date, *, until: str, 
         if stop >= order.index(target) and event == "release":  # readings at 1 m, then the physicist's signed release
             radiation_demo.release(people[who], _fresh(course), when)
         elif stop >= order.index(target):
-            courses.take_step(people[who], _fresh(course), event, _fresh(course).version, occurred_at=when)
+            course_record.take_step(people[who], _fresh(course), event, _fresh(course).version, occurred_at=when)
 
 
 PATIENTS = [

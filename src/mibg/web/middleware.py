@@ -1,6 +1,7 @@
 """Response headers and session rules that apply to every page.
 
 - A Content-Security-Policy: every script and style comes from this server (nothing from a CDN).
+- ``Cache-Control: no-store`` on everything but the static files: no cache keeps patient data.
 - An idle timeout: a logged-in session unused for SESSION_IDLE_TIMEOUT seconds (30 minutes) ends; the next
   request, a form post included, goes to the login page and is not handled. Unattended workstations on a
   ward are the risk (HIPAA Security Rule, 45 CFR 164.312(a)(2)(iii), automatic logoff).
@@ -32,6 +33,20 @@ def content_security_policy(get_response: Callable[[HttpRequest], HttpResponse])
         response = get_response(request)
         policy = DOCS_POLICY if request.path.startswith("/api/docs") else POLICY
         response.headers.setdefault("Content-Security-Policy", policy)
+        return response
+
+    return middleware
+
+
+def no_store(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """``Cache-Control: no-store`` on every answer but the static files: pages and API answers carry patient
+    data, which no browser cache or proxy may keep (a shared ward workstation, a caching proxy). A view that
+    says more (Django's ``never_cache`` on the login page) keeps its own."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if not request.path.startswith(settings.STATIC_URL):
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     return middleware

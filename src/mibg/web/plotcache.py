@@ -17,9 +17,11 @@ from, a digest of the whole protocol definition, and the source code of the core
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import inspect
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import TypeVar
 
 from django.conf import settings
@@ -28,12 +30,17 @@ from django.core.cache import caches
 
 @cache
 def _code_version() -> str:
-    from mibg.web import plots
-    from mibg.web.followup import plots as followup_plots
-    from mibg.web.radiation import plots as radiation_plots
-
-    source = "".join(inspect.getsource(module) for module in (plots, followup_plots, radiation_plots))
+    # The modules' text, read without importing them: the radiation plots import the radiation services, which
+    # use this cache (an import circle otherwise).
+    source = "".join(_source(name) for name in ("mibg.web.plots", "mibg.web.followup.plots", "mibg.web.radiation.plots"))
     return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def _source(module: str) -> str:
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise ImportError(f"no source for {module}")
+    return Path(spec.origin).read_text(encoding="utf-8")
 
 
 @cache

@@ -21,15 +21,7 @@ from django.http import HttpRequest
 
 from mibg.web.accounts.security import clear_failures
 from mibg.web.audit.trail import log_event
-
-
-class SignatureRefused(Exception):
-    message = "The password does not match: nothing was signed. Enter your own password to sign."
-
-
-class SignatureLockedOut(SignatureRefused):
-    message = ("Too many wrong passwords: nothing was signed, and this account is locked out from this computer. "
-               "See the lockout page for when to try again and whom to call.")
+from mibg.web.errors import SignatureLockedOut, SignatureRefused
 
 
 def check_signature(request: HttpRequest, password: str, obj: models.Model, patient: Any, what: str) -> str:
@@ -45,4 +37,4 @@ def check_signature(request: HttpRequest, password: str, obj: models.Model, pati
         log_event(user, "refused", obj, patient, note=f"signature refused (wrong password{'; locked out' if locked else ''}): {what}")
         raise SignatureLockedOut() if locked else SignatureRefused()
     clear_failures(user.get_username(), request)
-    return user.signature_name()
+    return str(user.signature_name())

@@ -9,6 +9,9 @@ from mibg.web import views
 from mibg.web.accounts.two_factor import login_code
 from mibg.web.api import api
 
+#: A request whose form or JSON data is over DATA_UPLOAD_MAX_MEMORY_SIZE is answered 413, not 400 (mibg.web.views).
+handler400 = "mibg.web.views.bad_request"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.views import defaults
 from django.views.decorators.http import require_GET, require_safe
+
+from mibg.web.errors import answer
 
 
 @require_GET
@@ -23,3 +27,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @require_safe  # the front door only redirects: any other method is refused (405), not redirected
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("patients:list")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 page, except for a body too large to read: 413, said in the API's words (mibg.web.errors)."""
+    if isinstance(exception, RequestDataTooBig):
+        said = answer(exception)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"message": said.message, "field": said.field}, status=said.status)
+        return HttpResponse(said.message, content_type="text/plain; charset=utf-8", status=said.status)
+    return defaults.bad_request(request, exception)

@@ -20,20 +20,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from fhir.resources.R4B import get_fhir_model_class
-from pydantic import ValidationError
-
 from mibg.core.labs import LABS
 from mibg.core.units import MBQ_PER_MCI
 from mibg.protocol import load_protocol
 from mibg.reports.errors import ReportInputError
 from mibg.reports.fhir import codes as c
 from mibg.reports.fhir.jsonio import dumps
+from mibg.reports.fhir.resources import Resource, coding, validate
 from mibg.reports.numbers import activity_text, exact, show
 from mibg.reports.prescription import prescribed_dose
 from mibg.reports.record import CourseRecord, LabResult, SupportiveOrder
-
-Resource = dict[str, Any]
 
 
 def instant(value: datetime) -> str:
@@ -53,13 +49,6 @@ def quantity(value: Decimal, unit: str, ucum: str | None = None) -> Resource:
     if ucum is not None:
         out["system"] = c.UCUM
         out["code"] = ucum
-    return out
-
-
-def coding(system: str, code: str, display: str | None = None) -> Resource:
-    out: Resource = {"system": system, "code": code}
-    if display:
-        out["display"] = display
     return out
 
 
@@ -124,15 +113,6 @@ def course_bundle(course: CourseRecord, *, mrn_system: str = c.DEFAULT_MRN_SYSTE
 def course_bundle_json(course: CourseRecord, *, mrn_system: str = c.DEFAULT_MRN_SYSTEM) -> str:
     """The Bundle as FHIR JSON text with exact decimals (see :mod:`mibg.reports.fhir.jsonio`)."""
     return dumps(course_bundle(course, mrn_system=mrn_system))
-
-
-def validate(resource: Resource) -> None:
-    """Parse ``resource`` with its FHIR model class; a failure here is a bug in the export, reported plainly."""
-    kind = resource.get("resourceType", "")
-    try:
-        get_fhir_model_class(kind).model_validate(resource)
-    except (ValidationError, KeyError, ValueError) as error:
-        raise RuntimeError(f"the exported {kind} is not valid FHIR: {str(error).splitlines()[0:3]}") from error
 
 
 def _lab_key(lab: LabResult) -> str:

@@ -21,8 +21,8 @@ from mibg.protocol.model import ProtocolDefinition
 from mibg.protocol.study_record import StudyRecord
 from mibg.reports.errors import ReportInputError
 from mibg.reports.fhir import codes as c
-from mibg.reports.fhir.export import coding, validate
 from mibg.reports.fhir.jsonio import dumps
+from mibg.reports.fhir.resources import coding, validate
 
 Resource = dict[str, Any]
 

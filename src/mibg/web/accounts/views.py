@@ -14,8 +14,9 @@ from django.utils import timezone
 from mibg.web.accounts.models import ApiToken
 from mibg.web.accounts.security import audit_account
 from mibg.web.accounts.two_factor import is_verified
+from mibg.web.errors import AlreadySubmitted
 from mibg.web.permissions import action_required
-from mibg.web.safety import AlreadySubmitted, consume_form_token, form_token
+from mibg.web.safety import form_token, once
 
 
 class TokenForm(forms.Form):
@@ -29,11 +30,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
     raw = None
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                consume_form_token(request)
-                # A token made in a session verified with the second factor says so (mibg.web.accounts.two_factor).
-                _token, raw = ApiToken.issue(request.user, form.cleaned_data["name"],
-                                             second_factor=is_verified(request.user))
+            # A token made in a session verified with the second factor says so (mibg.web.accounts.two_factor).
+            _token, raw = once(request, lambda: ApiToken.issue(request.user, form.cleaned_data["name"],
+                                                               second_factor=is_verified(request.user)))
         except AlreadySubmitted as error:
             messages.warning(request, error.message)
             return redirect("accounts:tokens")

@@ -5,122 +5,26 @@ Why: a monitor or an inspector must be able to tell whether the trail is the one
 refuses to change or delete a record; the chain makes a change made *around* the application (raw SQL, a
 restored file, a database console) visible, and says where.
 
-Canonical serialization, version 1 (``mibg-audit-chain-v1``)
--------------------------------------------------------------
-A record's hash is the SHA-256 (FIPS 180-4) of the concatenation of these 14 fields, in this order, each
-written as a netstring: the decimal ASCII length in bytes of its UTF-8 encoding, ``:``, the UTF-8 bytes, ``,``
-(e.g. ``"abc"`` -> ``3:abc,``; ``""`` -> ``0:,``). The hash is written as 64 lowercase hexadecimal digits.
-
- 1. the version tag, the text ``mibg-audit-chain-v1``
- 2. ``at``: the time in UTC, ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (always six digits of microseconds, a literal Z)
- 3. ``user_id``: the user's id in decimal digits, or the empty text when no user
- 4. ``username``
- 5. ``action``
- 6. ``model``
- 7. ``object_id``
- 8. ``object_repr``
- 9. ``patient_id``: the patient's id in decimal digits, or the empty text when none
-10. ``field``
-11. ``old_value``
-12. ``new_value``
-13. ``note``
-14. ``prev_hash``: the hash of the record before it in the chain; for the first record, 64 zeros (``GENESIS``)
-
-Not hashed: ``id`` and ``seq`` (the row's key and its position). The order is fixed by the ``prev_hash``
-links; ``seq`` (1, 2, 3, ... with no gap, given under the chain lock) lets a deletion be named by number.
-A new serialization gets a new version tag; a record's version is the tag it was hashed with (only v1 exists).
-
-Appending
----------
-One row, :class:`~mibg.web.audit.models.AuditChainHead`, holds the last ``seq`` and hash. Every append locks
-it (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the write transaction is already exclusive, settings
-``transaction_mode`` IMMEDIATE) in the same transaction as the records and the change they record, so two
-writers never link to the same record (no fork) and a rolled-back change leaves no record and no gap.
-``seq`` is unique in the database as a second guard. The head also lets a deletion of the *last* records be
-seen. What the chain cannot show: someone with write access to the database who recomputes every hash from
-the edit to the end and the head too; against that, keep the head hash that ``mibg audit verify`` prints and
-that every backup manifest records somewhere else (a later head must still contain it).
+The canonical serialization and the hash are in :mod:`mibg.web.audit.hashing`; appending (sealing records
+under the chain head's lock) is in :mod:`mibg.web.audit.models`. This module reads the chain back: the walk,
+what a break is and where, and the consistent snapshot a walk or a backup reads in.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
 
-VERSION = "mibg-audit-chain-v1"
-GENESIS = "0" * 64
+from mibg.web.audit.hashing import GENESIS, HASHED_FIELDS, AuditChainError, record_hash, serialize, utc_text
+from mibg.web.audit.models import AuditChainHead, AuditEvent
 
-#: The hashed fields after the version tag, in order (see the module docstring).
-HASHED_FIELDS = ("at", "user_id", "username", "action", "model", "object_id", "object_repr", "patient_id", "field",
-                 "old_value", "new_value", "note", "prev_hash")
-
-
-class AuditChainError(Exception):
-    """The chain cannot be appended to (its head is missing while records exist): nothing is written."""
-
-
-def utc_text(at: datetime) -> str:
-    if at.tzinfo is None:
-        raise ValueError("audit time without a time zone")
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _text(name: str, value: Any) -> str:
-    if name == "at":
-        return utc_text(value)
-    if value is None:
-        return ""
-    return str(value)
-
-
-def serialize(values: dict[str, Any]) -> bytes:
-    """The canonical bytes of a record (version 1), from its field values."""
-    parts = [VERSION, *(_text(name, values[name]) for name in HASHED_FIELDS)]
-    out = bytearray()
-    for part in parts:
-        data = part.encode("utf-8")
-        out += f"{len(data)}:".encode("ascii") + data + b","
-    return bytes(out)
-
-
-def record_hash(values: dict[str, Any]) -> str:
-    return hashlib.sha256(serialize(values)).hexdigest()
-
-
-def _values(event: Any) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in HASHED_FIELDS}
-
-
-def seal(events: Sequence[Any]) -> None:
-    """Give ``events`` (unsaved AuditEvents) their place in the chain. Call inside the transaction that inserts
-    them: the chain head stays locked until that transaction ends."""
-    from mibg.web.audit.models import AuditChainHead, AuditEvent
-
-    if not events:
-        return
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        # A fresh database (or one emptied by a test's flush): the head is made with the first record. If records
-        # exist without a head, someone removed it: refuse, loudly, rather than start a second chain.
-        if AuditEvent.objects.exists():
-            raise AuditChainError("the audit chain head is missing while audit records exist; run 'mibg audit verify'")
-        AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "record_hash": GENESIS})
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
-    seq, previous = head.seq, head.record_hash
-    for event in events:
-        seq += 1
-        event.seq = seq
-        event.prev_hash = previous
-        event.record_hash = record_hash(_values(event))
-        previous = event.record_hash
-    AuditChainHead.objects.filter(pk=1).update(seq=seq, record_hash=previous)
-
+__all__ = ["GENESIS", "AuditChainError", "Break", "ChainReport", "read_snapshot", "record_hash", "serialize", "utc_text",
+           "verify", "walk"]
 
 # Verification --------------------------------------------------------------------------------------------------
 
@@ -178,15 +82,11 @@ class _Row:
 
 
 def _rows(chunk_size: int) -> Iterator[_Row]:
-    from mibg.web.audit.models import AuditEvent
-
     for raw in AuditEvent.objects.order_by("seq").values_list(*_ROW).iterator(chunk_size=chunk_size):
         yield _Row(raw[0], raw[1], raw[2], dict(zip(HASHED_FIELDS, raw[3:], strict=True)))
 
 
 def _by_hash(value: str) -> Any:
-    from mibg.web.audit.models import AuditEvent
-
     return AuditEvent.objects.filter(record_hash=value).order_by("seq").first()
 
 
@@ -197,8 +97,6 @@ def _break(row: Any, check: str, kind: str, detail: str) -> Break:
 def _link_break(row: _Row, previous: _Row | None, expected_seq: int, missing: bool) -> Break:
     """Why ``row`` does not link to the record before it, and at which record the tampering is. ``missing``: the
     trail holds fewer records than the application wrote (the head's seq)."""
-    from mibg.web.audit.models import AuditEvent
-
     target = _by_hash(row.prev_hash)
     if target is None:
         if row.seq > expected_seq or previous is None or missing:
@@ -224,8 +122,6 @@ def _walk(chunk_size: int, anchors: Sequence[tuple[int, str]] = ()) -> ChainRepo
     """Anchors: (seq, hash) pairs kept outside the database (a backup manifest's head, a printed verify line).
     A chain recomputed from end to end by someone with the database in hand passes every other check; it
     cannot give an anchored record its old hash again."""
-    from mibg.web.audit.models import AuditChainHead, AuditEvent
-
     head = AuditChainHead.objects.filter(pk=1).first()
     count = AuditEvent.objects.count()
     head_seq, head_hash = (head.seq, head.record_hash) if head else (0, GENESIS)
@@ -307,13 +203,3 @@ def verify(chunk_size: int = 5000, anchors: Sequence[tuple[int, str]] = ()) -> C
         return _walk(chunk_size, anchors)
 
 
-def hash_existing(events: Iterable[Any], start: tuple[int, str] = (0, GENESIS)) -> tuple[int, str]:
-    """For the migration: chain existing records (given in the order they were written) after ``start`` (the last
-    seq and hash so far). Returns the new last seq and hash."""
-    seq, previous = start
-    for event in events:
-        seq += 1
-        event.seq, event.prev_hash = seq, previous
-        event.record_hash = record_hash(_values(event))
-        previous = event.record_hash
-    return seq, previous

@@ -2,19 +2,21 @@
 
 Records are only ever added. The model refuses to save an existing record or delete one, and its queryset
 refuses bulk update and delete, so nothing in the application can change the trail. Every record is sealed
-into a hash chain when it is written (mibg.web.audit.chain: the canonical serialization, the lock, the
-verification), so a change made around the application is seen by ``mibg audit verify``.
+into a hash chain when it is written (:func:`seal`, under the chain head's lock; the canonical serialization
+is mibg.web.audit.hashing, the verification mibg.web.audit.chain), so a change made around the application is
+seen by ``mibg audit verify``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from mibg.web.audit import chain
+from mibg.web.audit.hashing import GENESIS, AuditChainError, link
 
 
 class AuditImmutable(Exception):
@@ -31,7 +33,7 @@ class AuditQuerySet(models.QuerySet):
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
         events = list(objs)
         with transaction.atomic(using=self.db):
-            chain.seal(events)
+            seal(events)
             return super().bulk_create(events, *args, **kwargs)
 
 
@@ -67,7 +69,7 @@ class AuditEvent(models.Model):
         if not self._state.adding:
             raise AuditImmutable("audit records cannot be changed")
         with transaction.atomic(using=kwargs.get("using")):
-            chain.seal([self])
+            seal([self])
             super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
@@ -85,3 +87,20 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head: seq {self.seq}, {self.record_hash}"
+
+
+def seal(events: Sequence[Any]) -> None:
+    """Give ``events`` (unsaved AuditEvents) their place in the chain. Call inside the transaction that inserts
+    them: the chain head stays locked until that transaction ends."""
+    if not events:
+        return
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        # A fresh database (or one emptied by a test's flush): the head is made with the first record. If records
+        # exist without a head, someone removed it: refuse, loudly, rather than start a second chain.
+        if AuditEvent.objects.exists():
+            raise AuditChainError("the audit chain head is missing while audit records exist; run 'mibg audit verify'")
+        AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "record_hash": GENESIS})
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    seq, previous = link(events, head.seq, head.record_hash)
+    AuditChainHead.objects.filter(pk=1).update(seq=seq, record_hash=previous)

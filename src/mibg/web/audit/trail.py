@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -106,3 +107,9 @@ def log_event(user: Any, action: str, obj: models.Model, patient: Any, *, field:
 def log_view(user: Any, patient: Any, what: str) -> None:
     """Viewing a patient's record is recorded too."""
     _event(user, AuditEvent.VIEW, patient, patient, note=what).save()
+
+
+def log_download(user: Any, obj: Any, patient: Any, what: str, data: bytes) -> None:
+    """Record a download: what, how many bytes and the SHA-256 of exactly what was handed out."""
+    digest = hashlib.sha256(data).hexdigest()
+    log_event(user, AuditEvent.EXPORT, obj, patient, note=f"{what} downloaded ({len(data)} bytes, SHA-256 {digest})")

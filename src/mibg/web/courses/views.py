@@ -6,30 +6,23 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mibg.core import course_state
 from mibg.core.course_state import ORDER, CourseState
 from mibg.web.audit.trail import log_view
-from mibg.web.courses import services
+from mibg.web.course_record import numbers_hidden, take_step
 from mibg.web.courses.models import Course
 from mibg.web.courses.next_action import next_action
 from mibg.web.forms import datetime_field
 from mibg.web.permissions import STEP_ACTIONS, action_required, allowed
-from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token, parse_version
+from mibg.web.safety import form_token, parse_version, save_once
 from mibg.web.treatment.models import Administration, Assay
 
 
 def get_course(pk: int) -> Course:
     return get_object_or_404(Course.objects.select_related("patient"), pk=pk)
-
-
-def numbers_hidden(request: HttpRequest, course: Course, directive: object) -> bool:
-    """10 CFR 35.41: until the directive is verified, a possible verifier does not see its numbers."""
-    return (directive is not None and course.state_enum is CourseState.DIRECTIVE_SIGNED
-            and allowed(request.user, "directive.verify") and getattr(directive, "signed_by_id", None) != request.user.pk)
 
 
 class StepForm(forms.Form):
@@ -55,7 +48,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # The page shows the verdict only: not the criteria (about 20 kB of JSON) nor the snapshot.
         "evaluation": evaluation,
         "next": next_action(request.user, course.pk, state, evaluation.overall if evaluation else None),
-        "directives": directives, "current": current, "hide_numbers": numbers_hidden(request, course, current),
+        "directives": directives, "current": current, "hide_numbers": numbers_hidden(request.user, course, current),
         # decisions.md A37: superseded entries stay visible beside their corrections
         "assays": list(Assay.history.filter(course=course).select_related("recorded_by")),
         "administrations": list(Administration.history.filter(course=course).select_related("recorded_by")),
@@ -76,17 +69,13 @@ def step_view(event: str) -> Callable[[HttpRequest, int], HttpResponse]:
             for field, errors in form.errors.items():
                 messages.error(request, f"{field}: {' '.join(errors)}")
             return redirect("courses:detail", pk=pk)
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                services.advance(request.user, course, event, parse_version(request.POST.get("version")),
-                                 note=form.cleaned_data["note"], occurred_at=form.cleaned_data["occurred_at"])
-        except (AlreadySubmitted, Conflict, course_state.TransitionRefused) as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, f"{course_state.transition(event).title}: done. The course is now "
-                                      f"'{course.state_enum.label}'.")
-        return redirect("courses:detail", pk=pk)
+        back = redirect("courses:detail", pk=pk)
+        save_once(request, None, lambda: take_step(request.user, course, event, parse_version(request.POST.get("version")),
+                                                   note=form.cleaned_data["note"],
+                                                   occurred_at=form.cleaned_data["occurred_at"]),
+                  then=lambda: back, said=lambda _: f"{course_state.transition(event).title}: done. The course is now "
+                                                    f"'{course.state_enum.label}'.")
+        return back
 
     view.__name__ = f"step_{event}"
     return view

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mibg.core import course_state
+from mibg.core.course_state import CourseFacts
 from mibg.core.dosing import (
     SPECIFIC_ACTIVITY_FIELDS,
     DosePlan,
@@ -24,8 +25,9 @@ from mibg.core.verification import Prescription, VerificationStop, verification_
 from mibg.protocol import load_protocol
 from mibg.web.audit.trail import field_values, log_changes, log_event
 from mibg.web.courses.models import Course
-from mibg.web.courses.services import advance, course_facts, current_directive
+from mibg.web.courses.services import advance, current_directive
 from mibg.web.directives.models import ROUTES, Verification, WrittenDirective
+from mibg.web.errors import Refused
 from mibg.web.safety import hold_version
 from mibg.web.screening.services import dosing_snapshot
 
@@ -74,13 +76,6 @@ def signature_meaning(name: str, course: Course, entry: DirectiveInput, plan: Do
             f"under protocol {plan.protocol_label}.")
 
 
-class Refused(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
 def sign(user: Any, signed_name: str, course: Course, version: int, entry: DirectiveInput, change_reason: str = "") -> WrittenDirective:
     """Sign a directive (a new version when one is signed already: the old signature is voided)."""
     plan = plan_for(course, entry)
@@ -111,7 +106,9 @@ def sign(user: Any, signed_name: str, course: Course, version: int, entry: Direc
             signed_by=user, signed_name=signed_name, signature_meaning=signature_meaning(signed_name, course, entry, plan),
             change_reason=change_reason)
         log_changes(user, "sign", directive, course.patient, note=directive.signature_meaning)
-        facts = course_facts(course, reason_given=bool(change_reason.strip()))
+        # The step's facts are this directive's own: signed, its plan not blocked, the reason for a new version.
+        facts = CourseFacts(signed_directive=directive.dose_plan.status == "ok",
+                            reason_given=bool(change_reason.strip()))
         advance(user, course, event, version, note=change_reason, facts=facts)
     return directive
 
@@ -138,7 +135,7 @@ def verify_directive(user: Any, course: Course, version: int, weight_kg: object,
             message=result.message)
         log_changes(user, "verify", verification, course.patient, note=result.message)
         if result.accepted:
-            advance(user, course, "verify", version)
+            advance(user, course, "verify", version, facts=CourseFacts(verification_accepted=True))
         elif verification_stop(refused_verification_attempts(course)).stopped:
             log_event(user, "refused", directive, course.patient,
                       note="independent verification stopped: the discrepancy goes to the authorised user (A36)")

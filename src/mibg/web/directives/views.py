@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from mibg.core.course_state import CourseState, TransitionRefused
+from mibg.core.course_state import CourseState
 from mibg.core.errors import InputError
+from mibg.web.course_record import numbers_hidden
 from mibg.web.courses.services import current_directive
-from mibg.web.courses.views import get_course, numbers_hidden
+from mibg.web.courses.views import get_course
 from mibg.web.directives import services
 from mibg.web.directives.forms import DirectiveForm, VerificationForm
-from mibg.web.directives.models import WrittenDirective
+from mibg.web.directives.models import Verification, WrittenDirective
+from mibg.web.errors import STOPS, Refused
 from mibg.web.permissions import action_required
-from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, field_error, form_token
+from mibg.web.safety import Signature, field_error, form_token, save_once
 from mibg.web.screening.services import dosing_snapshot
-from mibg.web.signing import SignatureRefused, check_signature
 
 SIGNABLE = {CourseState.ELIGIBLE, CourseState.DIRECTIVE_SIGNED, CourseState.VERIFIED, CourseState.ASSAYED}
 
@@ -77,21 +77,14 @@ def directive_form(request: HttpRequest, pk: int) -> HttpResponse:
             elif plan.blocked:
                 form.add_error(None, "The dose plan is blocked by a protocol limit: a blocked plan cannot be signed.")
             else:
-                try:
-                    name = check_signature(request, data["password"], course, course.patient, "written directive")
-                    with transaction.atomic():
-                        consume_form_token(request)
-                        directive = services.sign(request.user, name, course, data["version"], _entry(form), data["change_reason"])
-                except SignatureRefused as error:
-                    form.add_error("password", error.message)
-                except services.Refused as error:
-                    form.add_error(error.field, error.message)
-                except (AlreadySubmitted, Conflict, TransitionRefused) as error:
-                    messages.error(request, error.message)
-                    return redirect("courses:detail", pk=pk)
-                else:
-                    messages.success(request, f"Written directive version {directive.version} signed.")
-                    return redirect("courses:detail", pk=pk)
+                done = save_once(
+                    request, form, lambda name: services.sign(request.user, name, course, data["version"], _entry(form),
+                                                              data["change_reason"]),
+                    signature=Signature(data["password"], course, course.patient, "written directive"),
+                    then=lambda: redirect("courses:detail", pk=pk),
+                    said=lambda directive: f"Written directive version {directive.version} signed.")
+                if done is not None:
+                    return done
     else:
         # Show the plan for the values the page opens with (a previous version's, or the screening's).
         opening = DirectiveForm(data={name: form[name].value() for name in form.fields if form[name].value() is not None})
@@ -113,7 +106,7 @@ def directive_preview(request: HttpRequest, pk: int) -> HttpResponse:
 def directive_print(request: HttpRequest, pk: int) -> HttpResponse:
     directive = get_object_or_404(WrittenDirective.objects.select_related("course__patient", "signed_by"), pk=pk)
     course = directive.course
-    if numbers_hidden(request, course, directive):
+    if numbers_hidden(request.user, course, directive):
         messages.error(request, "The order sheet shows the directive's numbers: it opens for you after the independent "
                                 "verification (10 CFR 35.41).")
         return redirect("courses:detail", pk=course.pk)
@@ -139,29 +132,27 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
     form = VerificationForm(request.POST or None, initial={"form_token": form_token(request), "version": course.version})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            name = check_signature(request, data["password"], directive, course.patient, "independent verification")
-            with transaction.atomic():
-                consume_form_token(request)
-                verification = services.verify_directive(request.user, course, data["version"], data["weight_kg"],
-                                                         data["mci_per_kg"], name)
-        except SignatureRefused as error:
-            form.add_error("password", error.message)
-        except InputError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        except (AlreadySubmitted, Conflict, TransitionRefused, services.Refused) as error:
-            messages.error(request, error.message)
-            return redirect("courses:detail", pk=pk)
-        else:
+        def verified(verification: Verification) -> HttpResponse:
             if verification.accepted:
                 messages.success(request, verification.message)
                 return redirect("courses:detail", pk=pk)
             messages.error(request, verification.message)
-            status = services.verification_status(course)
-            if status.stopped:
-                messages.error(request, status.message)
+            after = services.verification_status(course)
+            if after.stopped:  # decisions.md A36
+                messages.error(request, after.message)
                 return redirect("courses:detail", pk=pk)
-            form = VerificationForm(initial={"form_token": form_token(request), "version": course.version})
+            return render(request, "mibg/directives/verify.html", {  # a mismatch: the form again, empty
+                "form": VerificationForm(initial={"form_token": form_token(request), "version": course.version}),
+                "course": course, "patient": course.patient, "directive": directive,
+                "attempts": after.mismatches, "attempts_left": after.attempts_left})
+
+        done = save_once(request, form, lambda name: services.verify_directive(request.user, course, data["version"],
+                                                                               data["weight_kg"], data["mci_per_kg"], name),
+                         signature=Signature(data["password"], directive, course.patient, "independent verification"),
+                         then=lambda: redirect("courses:detail", pk=pk), done=verified,
+                         field_errors=(InputError,), stop_errors=(*STOPS, Refused))
+        if done is not None:
+            return done
     return render(request, "mibg/directives/verify.html", {
         "form": form, "course": course, "patient": course.patient, "directive": directive,
         "attempts": status.mismatches, "attempts_left": services.verification_status(course).attempts_left})

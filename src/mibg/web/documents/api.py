@@ -10,26 +10,21 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router
 
 from mibg.reports.errors import ReportInputError
-from mibg.web.api_types import LockedOut
-from mibg.web.directives.services import Refused
+from mibg.web.api_types import ERRORS
+from mibg.web.audit.trail import log_download
+from mibg.web.course_record import hidden_course
 from mibg.web.documents import fhir
-from mibg.web.documents.views import hidden_course, log_download
+from mibg.web.errors import Refused
 from mibg.web.patients.models import Patient
 from mibg.web.permissions import require
 
 router = Router(tags=["documents"])
 
 
-class DocumentError(Schema):
-    message: str
-    field: str | None = None
 
-
-ERRORS = {400: DocumentError, 401: DocumentError, 403: DocumentError, 404: DocumentError, 409: DocumentError,
-          422: DocumentError, 429: LockedOut}
 #: The 200 answer is a FHIR R4 Bundle (a JSON object) in its own media type, declared so clients can check it.
 BUNDLE = {"responses": {200: {"description": "A FHIR R4 Bundle of type collection",
                                 "content": {"application/fhir+json": {"schema": {"type": "object"}}}}}}
@@ -40,7 +35,7 @@ BUNDLE = {"responses": {200: {"description": "A FHIR R4 Bundle of type collectio
 def patient_fhir(request: HttpRequest, patient_id: int) -> HttpResponse:
     require(request.user, "patient.view")
     patient = get_object_or_404(Patient, pk=patient_id)
-    hidden = hidden_course(request, patient)
+    hidden = hidden_course(request.user, patient)
     if hidden is not None:
         raise PermissionDenied(f"The Bundle holds the directive of course {hidden.number}: it opens for you after the "
                                "independent verification (10 CFR 35.41).")

@@ -34,7 +34,7 @@ from mibg.reports.fhir import codes as c
 from mibg.reports.fhir.jsonio import dumps, loads
 from mibg.web.audit.trail import field_values, log_changes
 from mibg.web.courses.models import Course
-from mibg.web.directives.services import Refused
+from mibg.web.errors import Refused
 from mibg.web.patients.models import Patient
 
 #: Resources every course's Bundle repeats; the joined Bundle keeps one of each that is the same.

@@ -57,7 +57,15 @@ from mibg.reports.record import (
 )
 from mibg.web.audit.models import AuditEvent
 from mibg.web.courses.models import Course
+from mibg.web.courses.services import current_directive
+from mibg.web.followup import services as followup
+from mibg.web.followup.models import AdverseEvent
+from mibg.web.followup.plots import png, recovery_figure
 from mibg.web.patients.models import Patient
+from mibg.web.radiation.models import ReleaseRecord as ReleaseModel
+from mibg.web.radiation.plots import readings_png
+from mibg.web.radiation.services import compute_dosimetry
+from mibg.web.screening.services import latest_evaluation
 
 #: How the route chosen on the directive is written on the documents.
 ACCESS = {"central_line": "central venous line", "peripheral_iv": "peripheral intravenous line"}
@@ -295,13 +303,11 @@ def _adverse_events(events: Iterable[Any]) -> tuple[AdverseEventRecord, ...]:
 
 
 def _response(course: Course) -> ResponseRecord | None:
-    from mibg.web.followup import services
-
     latest = max(course.inrc_assessments.live(), key=lambda r: (r.assessed_on, r.pk), default=None)
     if latest is None:
         return None
     notes = [latest.explanation]
-    relative = [r for _, r in services.relative_scores(list(course.curie_assessments.live()))
+    relative = [r for _, r in followup.relative_scores(list(course.curie_assessments.live()))
                 if r is not None and r.ratio is not None]
     if relative:
         notes.append(f"relative Curie score {relative[-1].ratio.quantize(Decimal('0.01'))}")
@@ -351,15 +357,6 @@ def course_record(course: Course, *, plots: bool = True, orders: bool = True) ->
     Raises :class:`ReportInputError` when the stored records disagree with each other (a document is never
     built around inconsistent data).
     """
-    from mibg.web.courses.services import current_directive
-    from mibg.web.followup import services as followup
-    from mibg.web.followup.models import AdverseEvent
-    from mibg.web.followup.plots import png, recovery_figure
-    from mibg.web.radiation.models import ReleaseRecord as ReleaseModel
-    from mibg.web.radiation.plots import readings_png
-    from mibg.web.radiation.services import compute_dosimetry
-    from mibg.web.screening.services import latest_evaluation
-
     course = Course.objects.select_related("patient").get(pk=course.pk)
     evaluation = latest_evaluation(course)
     directive = current_directive(course)

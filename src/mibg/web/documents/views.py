@@ -10,7 +10,6 @@ as the course page and the order sheet are.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import zipfile
@@ -28,10 +27,11 @@ from django.urls import reverse
 
 from mibg.reports.errors import ReportInputError
 from mibg.web.audit.models import AuditEvent
-from mibg.web.audit.trail import log_event
+from mibg.web.audit.trail import log_download, log_event
+from mibg.web.course_record import hidden_course, numbers_hidden
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import current_directive
-from mibg.web.courses.views import get_course, numbers_hidden
+from mibg.web.courses.views import get_course
 from mibg.web.documents import fhir
 from mibg.web.documents.records import course_record
 from mibg.web.patients.models import Patient
@@ -109,12 +109,6 @@ def download(data: bytes, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
-def log_download(user: Any, obj: Any, patient: Patient | None, what: str, data: bytes) -> None:
-    """Record a download: what, how many bytes and the SHA-256 of exactly what was handed out."""
-    digest = hashlib.sha256(data).hexdigest()
-    log_event(user, AuditEvent.EXPORT, obj, patient, note=f"{what} downloaded ({len(data)} bytes, SHA-256 {digest})")
-
-
 def cannot_make(request: HttpRequest, title: str, error: ReportInputError, back: str) -> HttpResponse:
     """A document that cannot be made from inconsistent records: say which field and why; never a wrong one."""
     return render(request, "mibg/message.html", {
@@ -126,7 +120,7 @@ def cannot_make(request: HttpRequest, title: str, error: ReportInputError, back:
 
 def availability(course: Course, request: HttpRequest) -> list[dict[str, Any]]:
     """The course page's list of documents: link or what the document still needs."""
-    hidden = numbers_hidden(request, course, current_directive(course))
+    hidden = numbers_hidden(request.user, course, current_directive(course))
     out = []
     for document in DOCUMENTS.values():
         ready = document.available(course)
@@ -148,7 +142,7 @@ def document_view(key: str) -> Callable[[HttpRequest, int], HttpResponse]:
         course = get_course(pk)
         if not document.available(course):
             raise Http404(f"The {document.title.lower()} needs {document.needs}: course {course.number} has none yet.")
-        if document.shows_directive and numbers_hidden(request, course, current_directive(course)):
+        if document.shows_directive and numbers_hidden(request.user, course, current_directive(course)):
             messages.error(request, f"The {document.title.lower()} shows the directive's numbers: it opens for you "
                                     "after the independent verification (10 CFR 35.41).")
             return redirect("courses:detail", pk=course.pk)
@@ -167,18 +161,10 @@ def document_view(key: str) -> Callable[[HttpRequest, int], HttpResponse]:
 # ---- FHIR -----------------------------------------------------------------------------------------------------
 
 
-def hidden_course(request: HttpRequest, patient: Patient) -> Course | None:
-    """A course of the patient whose directive the user may not see yet (10 CFR 35.41), if any."""
-    for course in patient.courses.all():
-        if numbers_hidden(request, course, current_directive(course)):
-            return course
-    return None
-
-
 @action_required(get="patient.view")
 def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
-    hidden = hidden_course(request, patient)
+    hidden = hidden_course(request.user, patient)
     if hidden is not None:
         messages.error(request, f"The FHIR Bundle holds the directive of course {hidden.number}: it opens for you after "
                                 "the independent verification (10 CFR 35.41).")

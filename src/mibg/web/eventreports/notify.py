@@ -16,6 +16,7 @@ the report page, and never undoes the change (the deadlines are on the page what
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -45,14 +46,17 @@ def recipients() -> list[str]:
     return sorted(addresses)
 
 
-def on_commit(report_pk: int, what: str) -> None:
-    transaction.on_commit(lambda: send(report_pk, what), robust=True)
+#: The report's deadline rows (mibg.web.eventreports.services.rows), handed in by the service that sends: this
+#: module imports no service back (no import circle).
+Rows = Callable[[Any], list[Any]]
 
 
-def message(report: Any, what: str) -> tuple[str, str]:
-    from mibg.web.eventreports import services
+def on_commit(report_pk: int, what: str, rows_of: Rows) -> None:
+    transaction.on_commit(lambda: send(report_pk, what, rows_of), robust=True)
 
-    rows = services.rows(report)
+
+def message(report: Any, what: str, rows_of: Rows) -> tuple[str, str]:
+    rows = rows_of(report)
     first = next((r.deadline for r in rows if not r.done), None)
     local = timezone.get_default_timezone()
     first_text = f"{first.receiver} by {first.due_at.astimezone(local):%Y-%m-%d %H:%M %Z}" if first else "none open"
@@ -72,7 +76,7 @@ def message(report: Any, what: str) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def send(report_pk: int, what: str) -> None:
+def send(report_pk: int, what: str, rows_of: Rows) -> None:
     from mibg.web.eventreports.models import EventReport
 
     report = EventReport.objects.select_related("course__patient", "adverse_event", "administration").get(pk=report_pk)
@@ -81,7 +85,7 @@ def send(report_pk: int, what: str) -> None:
         log_event(None, "export", report, report.course.patient, note=f"e-mail '{what}' not sent: no recipient has an "
                   "e-mail address (set users' addresses or MIBG_EVENT_REPORT_EMAILS)")
         return
-    subject, body = message(report, what)
+    subject, body = message(report, what, rows_of)
     try:
         send_mail(subject, body, None, to)
     except Exception as error:  # an unreachable mail server must not undo a report; it is recorded and shown

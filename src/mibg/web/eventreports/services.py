@@ -19,7 +19,7 @@ from mibg.core.errors import InputError
 from mibg.core.event_reports import MEDICAL_EVENT, SAE, Deadline, DeadlinePlan, deadline_plan, sae_facts
 from mibg.protocol import load_protocol
 from mibg.web.audit.trail import field_values, log_changes, log_event
-from mibg.web.directives.services import Refused
+from mibg.web.errors import Refused
 from mibg.web.eventreports import notify
 from mibg.web.eventreports.models import EventReport, ReportStep
 from mibg.web.safety import update_versioned
@@ -90,7 +90,7 @@ def _open(user: Any, course: Any, kind: str, discovered_at: datetime, descriptio
                                         created_by=user, **source)
     the_plan = plan(report)
     log_changes(user, "create", report, course.patient, note=f"{the_plan.title} report opened; {deadlines_text(the_plan)}")
-    notify.on_commit(report.pk, "opened")
+    notify.on_commit(report.pk, "opened", rows)
     return report
 
 
@@ -194,7 +194,7 @@ def submit(user: Any, signed_name: str, report: EventReport, version: int) -> Ev
                                            "submitted_name": signed_name, "submitted_at": timezone.now()}, "This report")
         log_changes(user, "sign", report, report.course.patient, before,
                     note=f"submitted, signed with password re-entry; {deadlines_text(plan(report))}")
-        notify.on_commit(report.pk, "submitted")
+        notify.on_commit(report.pk, "submitted", rows)
     return report
 
 
@@ -216,7 +216,7 @@ def acknowledge(user: Any, report: EventReport, version: int, acknowledged_at: d
                                            "acknowledged_at": acknowledged_at, "acknowledgement": text.strip()},
                          "This report")
         log_changes(user, "update", report, report.course.patient, before, note="acknowledged by the receiver")
-        notify.on_commit(report.pk, "acknowledged")
+        notify.on_commit(report.pk, "acknowledged", rows)
     return report
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,15 +16,16 @@ from mibg.reports.errors import ReportInputError
 from mibg.reports.pdf.event_report import DeadlineLine, EventReportRecord, event_report_pdf
 from mibg.reports.record import Signature
 from mibg.web.audit.models import AuditEvent
-from mibg.web.directives.services import Refused
+from mibg.web.audit.trail import log_download
 from mibg.web.documents.records import patient_identity
-from mibg.web.documents.views import cannot_make, download, log_download, safe_name
+from mibg.web.documents.views import cannot_make, download, safe_name
+from mibg.web.errors import STOPS, Refused
 from mibg.web.eventreports import services
 from mibg.web.eventreports.forms import AcknowledgeForm, StepForm, SubmitForm, report_form
 from mibg.web.eventreports.models import EventReport
 from mibg.web.permissions import action_required, allowed
-from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token, save_once
-from mibg.web.signing import SignatureRefused, check_signature
+from mibg.web.safety import Signature as Signing
+from mibg.web.safety import form_token, save_once
 
 
 def _get(pk: int) -> EventReport:
@@ -77,7 +77,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         values = {k: v for k, v in form.cleaned_data.items() if k in services.EDITABLE}
         done = save_once(request, form, lambda: services.update(request.user, report, form.cleaned_data["version"], values),
                          then=lambda: _to_report(report), said=lambda r: "Report saved.",
-                         field_errors=(InputError,), stop_errors=(AlreadySubmitted, Conflict, Refused),
+                         field_errors=(InputError,), stop_errors=(*STOPS, Refused),
                          stop_notice=messages.error)
         if done is not None:
             return done
@@ -95,17 +95,11 @@ def record_step(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}")
         return _to_report(report)
     d = form.cleaned_data
-    try:
-        with transaction.atomic():
-            consume_form_token(request)
-            services.record_step(request.user, report, d["code"], d["done_at"], d["note"], d["waived"])
-    except (InputError, Refused) as error:
-        messages.error(request, error.message)
-    except AlreadySubmitted as error:
-        messages.warning(request, error.message)
-    else:
-        messages.success(request, "Recorded.")
-    return _to_report(report)
+    back = _to_report(report)
+    save_once(request, None, lambda: services.record_step(request.user, report, d["code"], d["done_at"], d["note"],
+                                                          d["waived"]),
+              then=lambda: back, said=lambda _: "Recorded.")
+    return back
 
 
 @action_required(get="event_report.submit", post="event_report.submit")
@@ -114,22 +108,18 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
     form = SubmitForm(request.POST or None, initial={"form_token": form_token(request), "version": report.version})
     if request.method == "POST" and form.is_valid():
         try:
-            name = check_signature(request, form.cleaned_data["password"], report, report.course.patient,
-                                   "event report submission")
-            with transaction.atomic():
-                consume_form_token(request)
-                services.submit(request.user, name, report, form.cleaned_data["version"])
-        except SignatureRefused as error:
-            form.add_error("password", error.message)
-        except InputError as error:
+            done = save_once(request, form, lambda name: services.submit(request.user, name, report,
+                                                                         form.cleaned_data["version"]),
+                             signature=Signing(form.cleaned_data["password"], report, report.course.patient,
+                                                 "event report submission"),
+                             then=lambda: _to_report(report), field_errors=(), stop_errors=(*STOPS, Refused),
+                             said=lambda _: "Report submitted and signed.")
+        except InputError as error:  # the draft misses what a submission needs: said on the form
             form.add_error(None, f"{services.REQUIRED_TO_SUBMIT[report.kind].get(error.field, error.field)}: "
                                  f"{error.message}. Complete the draft first.")
-        except (Refused, Conflict, AlreadySubmitted) as error:
-            messages.error(request, error.message)
-            return _to_report(report)
         else:
-            messages.success(request, "Report submitted and signed.")
-            return _to_report(report)
+            if done is not None:
+                return done
     return render(request, "mibg/eventreports/form.html", {
         "form": form, "report": report, "course": report.course, "patient": report.course.patient,
         "title": f"Submit event report {report.pk}", "button": "Sign and submit", "signing": True})
@@ -145,7 +135,7 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         done = save_once(request, form, lambda: services.acknowledge(request.user, report, d["version"],
                                                                      d["acknowledged_at"], d["acknowledgement"]),
                          then=lambda: _to_report(report), said=lambda r: "Acknowledgement recorded.",
-                         field_errors=(InputError,), stop_errors=(AlreadySubmitted, Conflict, Refused),
+                         field_errors=(InputError,), stop_errors=(*STOPS, Refused),
                          stop_notice=messages.error)
         if done is not None:
             return done

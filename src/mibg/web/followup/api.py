@@ -1,5 +1,5 @@
-"""JSON API for follow-up laboratory results (registered on mibg.web.api's NinjaAPI, whose handlers turn
-InputError into 422 naming the field and Refused into 409).
+"""JSON API for follow-up laboratory results (registered on mibg.web.api's NinjaAPI, whose one handler answers
+every refusal from mibg.web.errors: InputError 422 naming the field, Refused 409).
 
 Numbers are exact: JSON numbers in requests are read as decimals, and every number in a response is a string.
 A labs CSV is all or nothing, as on the page: any bad row stores nothing and the answer lists every error with
@@ -19,7 +19,7 @@ from ninja.responses import Status
 
 from mibg.core.errors import InputError
 from mibg.web.accounts.models import User
-from mibg.web.api_types import IsoDatetime, LockedOut
+from mibg.web.api_types import ERRORS, IsoDatetime
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.followup import services
@@ -29,10 +29,6 @@ from mibg.web.permissions import require
 
 router = Router(tags=["follow-up"])
 
-
-class FollowupError(Schema):
-    message: str
-    field: str | None = None
 
 
 class CsvRowError(Schema):
@@ -47,7 +43,6 @@ class CsvRefusedOut(Schema):
     errors: list[CsvRowError] = []  # empty when the request itself is refused (e.g. no "csv"), not a row
 
 
-ERRORS = {400: FollowupError, 401: FollowupError, 403: FollowupError, 404: FollowupError, 409: FollowupError, 422: FollowupError, 429: LockedOut}
 
 
 class LabIn(Schema):

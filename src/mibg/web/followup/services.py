@@ -43,7 +43,7 @@ from mibg.core.response import (
 from mibg.core.vocabulary import TransfusionProduct
 from mibg.web.audit.trail import field_values, log_changes
 from mibg.web.courses.models import Course
-from mibg.web.directives.services import Refused
+from mibg.web.errors import Refused
 from mibg.web.eventreports import services as event_reports
 from mibg.web.followup.models import (
     AdverseEvent,

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Model
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
@@ -17,12 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mibg.core.ae_terms import ae_terms, is_ctcae_term
-from mibg.core.errors import InputError
 from mibg.web import plotcache
 from mibg.web.audit.trail import log_event, log_view
 from mibg.web.courses.models import Course
 from mibg.web.courses.views import get_course
-from mibg.web.directives.services import Refused
+from mibg.web.errors import Refused, refusals_shown
 from mibg.web.followup import plots, programme, services
 from mibg.web.followup.forms import (
     AdverseEventForm,
@@ -39,8 +37,7 @@ from mibg.web.followup.forms import (
 )
 from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, LabResult, Transfusion
 from mibg.web.permissions import action_required
-from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, field_error, form_token, save_once
-from mibg.web.signing import SignatureRefused, check_signature
+from mibg.web.safety import Signature, form_token, save_once
 
 
 def _to_followup(course: Course, anchor: str = "") -> HttpResponse:
@@ -51,20 +48,16 @@ def _store_once(request: HttpRequest, form: Form, course: Course, anchor: str, s
                 said: Callable[[Any], str], warn_if: Callable[[Any], bool] = lambda record: False) -> HttpResponse | None:
     """Save once (web/safety.py) and come back to the follow-up page at ``anchor``."""
     return save_once(request, form, save, then=lambda: _to_followup(course, anchor), said=said,
-                     field_errors=(InputError, Refused),
                      notice=lambda record: messages.warning if warn_if(record) else messages.success)
 
 
-_field_error = field_error
+def _to_course(request: HttpRequest, pk: int) -> HttpResponse:
+    return redirect("courses:detail", pk=pk)
 
 
-def _closed_to_entries(request: HttpRequest, course: Course) -> HttpResponse | None:
-    try:
-        services.check_open(course)
-    except Refused as error:
-        messages.error(request, error.message)
-        return redirect("courses:detail", pk=course.pk)
-    return None
+#: A follow-up entry page of course ``pk``: a refused entry (the course is not open to follow-up) is said on
+#: the course page.
+entry_refusals = refusals_shown(_to_course)
 
 
 # ---- the follow-up page of a course -------------------------------------------------------------------
@@ -137,30 +130,22 @@ def recovery_svg(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="lab.enter", post="lab.enter")
+@entry_refusals
 def lab_new(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
-    if (refused := _closed_to_entries(request, course)) is not None:
-        return refused
+    services.check_open(course)  # Refused: said on the course page (entry_refusals)
     form = LabForm(request.POST or None, initial={"form_token": form_token(request)})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         entry = services.LabEntry(d["test"], d["value"], d["unit"], d["lln"], d["uln"], d["collected_at"])
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                record = services.add_lab(request.user, course, entry)
-        except (InputError, Refused) as error:
-            _field_error(form, error)
-        except AlreadySubmitted as error:
-            messages.warning(request, error.message)
-            return _to_followup(course, "labs")
-        else:
-            g = record.grade
-            messages.success(request, f"Stored: {record.get_test_display()} {record.value} {record.unit} — "
-                                      f"{g.term_name}, CTCAE v5.0 grade {g.grade}.")
-            if "another" in request.POST:
-                return redirect("followup:lab_new", pk=course.pk)
-            return _to_followup(course, "labs")
+        done = save_once(request, form, lambda: services.add_lab(request.user, course, entry),
+                         then=lambda: _to_followup(course, "labs"),
+                         said=lambda record: (f"Stored: {record.get_test_display()} {record.value} {record.unit} — "
+                                              f"{record.grade.term_name}, CTCAE v5.0 grade {record.grade.grade}."),
+                         done=lambda _: (redirect("followup:lab_new", pk=course.pk) if "another" in request.POST
+                                         else _to_followup(course, "labs")))
+        if done is not None:
+            return done
     return render(request, "mibg/followup/lab_form.html", {
         "form": form, "course": course, "patient": course.patient, "units": unit_suggestions()})
 
@@ -170,64 +155,56 @@ def lab_correct(request: HttpRequest, pk: int) -> HttpResponse:
     """decisions.md A37: the corrected result supersedes the stored one, which stays visible, voided, with why."""
     lab = get_object_or_404(LabResult.objects.select_related("course__patient"), pk=pk)
     course = lab.course
-    if (refused := _closed_to_entries(request, course)) is not None:
-        return refused
+    try:
+        services.check_open(course)
+    except Refused as error:  # said on the course page, as entry_refusals does for the pages of a course
+        messages.error(request, error.message)
+        return redirect("courses:detail", pk=course.pk)
     initial = {"form_token": form_token(request), **{k: getattr(lab, k) for k in ("test", "value", "unit", "lln", "uln",
                                                                                    "collected_at")}}
     form = LabCorrectionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         entry = services.LabEntry(d["test"], d["value"], d["unit"], d["lln"], d["uln"], d["collected_at"])
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                services.correct_lab(request.user, lab, entry, d["reason"])
-        except (InputError, Refused) as error:
-            _field_error(form, error)
-        except AlreadySubmitted as error:
-            messages.warning(request, error.message)
-            return _to_followup(course, "labs")
-        else:
-            messages.success(request, "Result corrected: the old entry stays, voided as superseded (decisions.md A37).")
-            return _to_followup(course, "labs")
+        done = _store_once(request, form, course, "labs", lambda: services.correct_lab(request.user, lab, entry, d["reason"]),
+                           lambda _: "Result corrected: the old entry stays, voided as superseded (decisions.md A37).")
+        if done is not None:
+            return done
     return render(request, "mibg/followup/lab_form.html", {
         "form": form, "course": course, "patient": course.patient, "units": unit_suggestions(), "correcting": lab})
 
 
 @action_required(get="lab.enter", post="lab.enter")
+@entry_refusals
 def lab_upload(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
-    if (refused := _closed_to_entries(request, course)) is not None:
-        return refused
+    services.check_open(course)  # Refused: said on the course page (entry_refusals)
     form = LabsUploadForm(request.POST or None, request.FILES or None, initial={"form_token": form_token(request)})
     row_errors: tuple[Any, ...] = ()
     if request.method == "POST" and form.is_valid():
         upload = request.FILES["file"]
         try:
-            with transaction.atomic():
-                consume_form_token(request)
-                stored = services.import_labs_csv(request.user, course, form.cleaned_data["file"], upload.name)
+            done = save_once(request, form,
+                             lambda: services.import_labs_csv(request.user, course, form.cleaned_data["file"], upload.name),
+                             then=lambda: _to_followup(course, "labs"),
+                             said=lambda stored: f"{len(stored)} result{'s' if len(stored) != 1 else ''} stored from "
+                                                 f"{upload.name}.")
         except services.CsvRefused as error:
             row_errors = error.errors
             form.add_error(None, error.message)
-        except Refused as error:
-            _field_error(form, error)
-        except AlreadySubmitted as error:
-            messages.warning(request, error.message)
-            return _to_followup(course, "labs")
         else:
-            messages.success(request, f"{len(stored)} result{'s' if len(stored) != 1 else ''} stored from {upload.name}.")
-            return _to_followup(course, "labs")
+            if done is not None:
+                return done
     return render(request, "mibg/followup/lab_upload.html", {
         "form": form, "course": course, "patient": course.patient, "row_errors": row_errors},
         status=422 if row_errors else 200)
 
 
 @action_required(get="transfusion.record", post="transfusion.record")
+@entry_refusals
 def transfusion_new(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
-    if (refused := _closed_to_entries(request, course)) is not None:
-        return refused
+    services.check_open(course)  # Refused: said on the course page (entry_refusals)
     form = TransfusionForm(request.POST or None, initial={"form_token": form_token(request)})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -306,25 +283,18 @@ def ctcae_terms(request: HttpRequest) -> HttpResponse:
 
 
 @action_required(get="adverse_event.record", post="adverse_event.record")
+@entry_refusals
 def ae_new(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
-    if (refused := _closed_to_entries(request, course)) is not None:
-        return refused
+    services.check_open(course)  # Refused: said on the course page (entry_refusals)
     form = AdverseEventForm(request.POST or None, initial={"form_token": form_token(request), **_offered(request)})
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                event = services.record_adverse_event(request.user, course, _ae_values(form))
-        except (InputError, Refused) as error:
-            _field_error(form, error)
-        except AlreadySubmitted as error:
-            messages.warning(request, error.message)
-            return _to_followup(course, "adverse-events")
-        else:
-            (messages.warning if event.serious else messages.success)(
-                request, f"Stored: {event}." + (" A physician must review this SAE." if event.serious else ""))
-            return _to_followup(course, "adverse-events")
+        done = _store_once(request, form, course, "adverse-events",
+                           lambda: services.record_adverse_event(request.user, course, _ae_values(form)),
+                           lambda event: f"Stored: {event}." + (" A physician must review this SAE." if event.serious else ""),
+                           warn_if=lambda event: event.serious)
+        if done is not None:
+            return done
     return render(request, "mibg/followup/ae_form.html", {
         "form": form, "course": course, "patient": course.patient, "term": _picked_term(form, None),
         "title": "Record an adverse event"})
@@ -339,19 +309,13 @@ def ae_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial["serious"] = "yes" if event.serious else "no"
     form = AdverseEventForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                services.update_adverse_event(request.user, event, form.cleaned_data["version"] or 0, _ae_values(form))
-        except (InputError, Refused) as error:
-            _field_error(form, error)
-        except (AlreadySubmitted, Conflict) as error:
-            messages.error(request, error.message)
-            return _to_followup(course, "adverse-events")
-        else:
-            messages.success(request, f"Saved: {event} (version {event.version})."
-                             + (" A physician must review this version of the SAE." if event.serious else ""))
-            return _to_followup(course, "adverse-events")
+        done = _store_once(request, form, course, "adverse-events",
+                           lambda: services.update_adverse_event(request.user, event, form.cleaned_data["version"] or 0,
+                                                                 _ae_values(form)),
+                           lambda _: f"Saved: {event} (version {event.version})."
+                                     + (" A physician must review this version of the SAE." if event.serious else ""))
+        if done is not None:
+            return done
     return render(request, "mibg/followup/ae_form.html", {
         "form": form, "course": course, "patient": course.patient, "term": _picked_term(form, event),
         "title": f"Change the adverse event ({event.term}, version {event.version})", "event": event})
@@ -365,21 +329,13 @@ def ae_sign(request: HttpRequest, pk: int) -> HttpResponse:
     form = AeSignForm(request.POST or None, initial={"form_token": form_token(request), "version": event.version})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
-            name = check_signature(request, d["password"], event, course.patient, "adverse event attribution")
-            with transaction.atomic():
-                consume_form_token(request)
-                services.sign_adverse_event(request.user, name, event, d["version"], d["attribution"])
-        except SignatureRefused as error:
-            form.add_error("password", error.message)
-        except (InputError, Refused) as error:
-            _field_error(form, error)
-        except (AlreadySubmitted, Conflict) as error:
-            messages.error(request, error.message)
-            return _to_followup(course, "adverse-events")
-        else:
-            messages.success(request, f"Attributed and signed: {event.term}, grade {event.grade}.")
-            return _to_followup(course, "adverse-events")
+        done = save_once(request, form, lambda name: services.sign_adverse_event(request.user, name, event, d["version"],
+                                                                                d["attribution"]),
+                         signature=Signature(d["password"], event, course.patient, "adverse event attribution"),
+                         then=lambda: _to_followup(course, "adverse-events"), stop_notice=messages.error,
+                         said=lambda _: f"Attributed and signed: {event.term}, grade {event.grade}.")
+        if done is not None:
+            return done
     return render(request, "mibg/followup/ae_sign.html", {
         "form": form, "course": course, "patient": course.patient, "event": event})
 
@@ -391,21 +347,12 @@ def sae_review(request: HttpRequest, pk: int) -> HttpResponse:
     form = SaeReviewForm(request.POST or None, initial={"form_token": form_token(request), "version": event.version})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
-            name = check_signature(request, d["password"], event, course.patient, "serious adverse event review")
-            with transaction.atomic():
-                consume_form_token(request)
-                services.review_sae(request.user, name, event, d["version"], d["note"])
-        except SignatureRefused as error:
-            form.add_error("password", error.message)
-        except Refused as error:
-            _field_error(form, error)
-        except AlreadySubmitted as error:
-            messages.error(request, error.message)
-            return _to_followup(course, "adverse-events")
-        else:
-            messages.success(request, f"Review of the SAE '{event.term}' recorded and signed.")
-            return _to_followup(course, "adverse-events")
+        done = save_once(request, form, lambda name: services.review_sae(request.user, name, event, d["version"], d["note"]),
+                         signature=Signature(d["password"], event, course.patient, "serious adverse event review"),
+                         then=lambda: _to_followup(course, "adverse-events"),
+                         said=lambda _: f"Review of the SAE '{event.term}' recorded and signed.")
+        if done is not None:
+            return done
     return render(request, "mibg/followup/sae_review.html", {
         "form": form, "course": course, "patient": course.patient, "event": event})
 
@@ -414,10 +361,10 @@ def sae_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="response.record", post="response.record")
+@entry_refusals
 def curie_new(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
-    if (refused := _closed_to_entries(request, course)) is not None:
-        return refused
+    services.check_open(course)  # Refused: said on the course page (entry_refusals)
     form = CurieForm(request.POST or None, initial={"form_token": form_token(request)})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -430,10 +377,10 @@ def curie_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="response.record", post="response.record")
+@entry_refusals
 def inrc_new(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
-    if (refused := _closed_to_entries(request, course)) is not None:
-        return refused
+    services.check_open(course)  # Refused: said on the course page (entry_refusals)
     form = InrcForm(request.POST or None, initial={"form_token": form_token(request)})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

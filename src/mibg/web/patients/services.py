@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from mibg.core.errors import InputError
@@ -79,3 +80,11 @@ def update_patient(user: Any, patient: Patient, version: int, values: dict[str, 
             log_changes(user, "update", patient, patient, before)
     except IntegrityError:
         raise InputError("mrn", CLASH) from None
+
+
+def matching(patients: QuerySet[Patient], q: str) -> QuerySet[Patient]:
+    """Patients whose MRN, family name or given name contains each word of ``q`` ("ava mart" finds Ava Martin):
+    the patient list's search and the API's ``q``."""
+    for word in q.split():
+        patients = patients.filter(Q(mrn__icontains=word) | Q(family_name__icontains=word) | Q(given_name__icontains=word))
+    return patients

@@ -4,33 +4,27 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mibg.core.course_state import NEXT_STEP, ORDER, CourseState
-from mibg.core.errors import InputError
 from mibg.web import protocol_text
 from mibg.web.audit.trail import log_view
+from mibg.web.course_record import cumulative
 from mibg.web.courses import services
 from mibg.web.courses.models import Course
 from mibg.web.directives.models import WrittenDirective
+from mibg.web.errors import STOPS, CourseStillOpen
 from mibg.web.patients import services as patient_services
 from mibg.web.patients.forms import PatientForm
 from mibg.web.patients.models import Patient
+from mibg.web.patients.services import matching
 from mibg.web.permissions import action_required
-from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
+from mibg.web.safety import form_token, save_once
 from mibg.web.treatment.models import Administration
 
 PAGE = 50
-
-
-def matching(patients: QuerySet[Patient], q: str) -> QuerySet[Patient]:
-    """Patients whose MRN, family name or given name contains each word of ``q`` ("ava mart" finds Ava Martin)."""
-    for word in q.split():
-        patients = patients.filter(Q(mrn__icontains=word) | Q(family_name__icontains=word) | Q(given_name__icontains=word))
-    return patients
 
 
 @action_required(get="patient.view")
@@ -48,18 +42,11 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 def patient_new(request: HttpRequest) -> HttpResponse:
     form = PatientForm(request.POST or None, initial={"form_token": form_token(request)})
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                patient = patient_services.create_patient(request.user, form.cleaned_data)
-        except AlreadySubmitted as error:
-            messages.warning(request, error.message)
-            return redirect("patients:list")
-        except InputError as error:  # e.g. the same MRN stored by someone else since the form was checked
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            messages.success(request, f"Patient {patient} created.")
-            return redirect("patients:detail", pk=patient.pk)
+        done = save_once(request, form, lambda: patient_services.create_patient(request.user, form.cleaned_data),
+                         then=lambda: redirect("patients:list"), said=lambda patient: f"Patient {patient} created.",
+                         done=lambda patient: redirect("patients:detail", pk=patient.pk))
+        if done is not None:
+            return done
     return render(request, "mibg/patients/form.html", {"form": form, "title": "New patient"})
 
 
@@ -70,19 +57,12 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
                **{k: getattr(patient, k) for k in patient_services.PATIENT_FIELDS}}
     form = PatientForm(request.POST or None, initial=initial, instance=patient)
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                patient_services.update_patient(request.user, patient, form.cleaned_data["version"] or 0,
-                                                form.cleaned_data)
-        except (AlreadySubmitted, Conflict) as error:
-            messages.error(request, error.message)
-            return redirect("patients:detail", pk=patient.pk)
-        except InputError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            messages.success(request, "Patient record saved.")
-            return redirect("patients:detail", pk=patient.pk)
+        done = save_once(request, form, lambda: patient_services.update_patient(request.user, patient,
+                                                                                form.cleaned_data["version"] or 0,
+                                                                                form.cleaned_data),
+                         then=lambda: redirect("patients:detail", pk=patient.pk), said=lambda _: "Patient record saved.")
+        if done is not None:
+            return done
     return render(request, "mibg/patients/form.html", {"form": form, "title": f"Edit {patient}", "patient": patient})
 
 
@@ -104,7 +84,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     log_view(request.user, patient, "patient page")
     return render(request, "mibg/patients/detail.html", {
         "patient": patient, "courses": courses, "due": due, "order": ORDER,
-        "cumulative": services.cumulative(patient, courses),
+        "cumulative": cumulative(patient, courses),
         "cumulative_maximum": protocol_text.cumulative_maximum(),
         "new_course_token": form_token(request),
     })
@@ -117,15 +97,8 @@ def course_new(request: HttpRequest, pk: int) -> HttpResponse:
     if open_courses:
         messages.error(request, f"Course {open_courses[0].number} is still open: close or stop it before starting another.")
         return redirect("patients:detail", pk=pk)
-    try:
-        with transaction.atomic():
-            consume_form_token(request)
-            course = services.create_course(request.user, patient)
-    except AlreadySubmitted as error:
-        messages.warning(request, error.message)
-        return redirect("patients:detail", pk=pk)
-    except services.CourseStillOpen as error:  # opened by someone else since the check above
-        messages.error(request, error.message)
-        return redirect("patients:detail", pk=pk)
-    messages.success(request, f"Course {course.number} started in screening.")
-    return redirect("courses:screening", pk=course.pk)
+    # CourseStillOpen: opened by someone else since the check above.
+    return save_once(request, None, lambda: services.create_course(request.user, patient),
+                     then=lambda: redirect("patients:detail", pk=pk), stop_errors=(*STOPS, CourseStillOpen),
+                     said=lambda course: f"Course {course.number} started in screening.",
+                     done=lambda course: redirect("courses:screening", pk=course.pk)) or redirect("patients:detail", pk=pk)

@@ -20,11 +20,11 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from mibg.core.errors import InputError
-from mibg.web.api_types import IsoDatetime, LockedOut
+from mibg.web.api_types import ERRORS, IsoDatetime
 from mibg.web.audit.trail import log_view
+from mibg.web.course_record import numbers_hidden
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import current_directive
-from mibg.web.courses.views import numbers_hidden
 from mibg.web.permissions import require
 from mibg.web.plan import services
 from mibg.web.plan.views import course_ics, ics_response, user_feed
@@ -33,13 +33,6 @@ from mibg.web.plan.worklist import entries_for
 router = Router(tags=["plan"])
 
 
-class PlanError(Schema):
-    message: str
-    field: str | None = None
-
-
-ERRORS = {400: PlanError, 401: PlanError, 403: PlanError, 404: PlanError, 409: PlanError, 422: PlanError,
-          429: LockedOut}
 CALENDAR = {"responses": {200: {"description": "An iCalendar file (RFC 5545)",
                                 "content": {"text/calendar": {"schema": {"type": "string"}}}}}}
 
@@ -123,7 +116,7 @@ def list_orders(request: HttpRequest, course_id: int) -> list[dict[str, Any]]:
     if plan is None:
         return []
     # 10 CFR 35.41: a possible verifier sees no weight-based dose until the directive is verified.
-    hidden = numbers_hidden(request, course, current_directive(course))
+    hidden = numbers_hidden(request.user, course, current_directive(course))
     now = timezone.now()
     items = services.occurrences(plan, course.order_records.all(), now)
     out = []

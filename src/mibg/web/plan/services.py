@@ -21,7 +21,7 @@ from mibg.core.errors import InputError
 from mibg.protocol import ProtocolDefinition, load_protocol
 from mibg.web.audit.trail import field_values, log_changes, log_event
 from mibg.web.courses.models import Course
-from mibg.web.directives.services import Refused
+from mibg.web.errors import Refused
 from mibg.web.permissions import PHYSICIAN, ROLES, roles_of
 from mibg.web.plan.models import IodideConfirmation, OrderRecord
 

@@ -8,26 +8,25 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.cache import cache
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from mibg.core.careplan import UNCONFIRMED
-from mibg.core.errors import InputError
 from mibg.reports.ical import CourseCalendar, calendar_text
 from mibg.web.audit.trail import log_view
+from mibg.web.course_record import numbers_hidden
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import current_directive
-from mibg.web.courses.views import get_course, numbers_hidden
-from mibg.web.directives.services import Refused
+from mibg.web.courses.views import get_course
+from mibg.web.errors import STOPS, Refused
 from mibg.web.forms import datetime_field
 from mibg.web.permissions import action_required, allowed, roles_of
 from mibg.web.plan import services
 from mibg.web.plan.models import IodideConfirmation
 from mibg.web.plan.worklist import entries_for
-from mibg.web.safety import AlreadySubmitted, consume_form_token, form_token, parse_version
-from mibg.web.signing import SignatureRefused, check_signature
+from mibg.web.safety import Signature as Signing
+from mibg.web.safety import form_token, parse_version, save_once
 
 
 class RecordForm(forms.Form):
@@ -49,7 +48,7 @@ def section_context(request: HttpRequest, course: Course) -> dict[str, Any]:
         return {"course": course, "plan": None}
     # 10 CFR 35.41: until the directive is verified, a possible verifier sees none of its numbers; the weight
     # shows through every weight-based dose (iodide band, hydration), so those are hidden too.
-    hidden = numbers_hidden(request, course, current_directive(course))
+    hidden = numbers_hidden(request.user, course, current_directive(course))
     now = timezone.now()
     records = list(course.order_records.all())
     items = services.occurrences(plan, records, now)
@@ -77,40 +76,32 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, f"{form.fields[field].label if field in form.fields else field}: {' '.join(errors)}")
         return redirect(request.POST.get("next") or f"/courses/{pk}/#orders")
     data = form.cleaned_data
-    try:
-        with transaction.atomic():
-            consume_form_token(request)
-            entry = services.record(request.user, course, data["code"], services.parse_due(data["due_at"]),
-                                    done=data["done"], at=data["at"], note=data["note"], medications=data["medications"])
-    except (AlreadySubmitted, Refused) as error:
-        messages.error(request, error.message)
-    except InputError as error:
-        messages.error(request, f"{error.field}: {error.message}")
-    else:
-        flagged = f" Interfering medications on the list: {entry.interfering.replace(chr(10), '; ')}." if entry.interfering else ""
-        messages.success(request, f"Recorded: {entry.code} due {timezone.localtime(entry.due_at):%Y-%m-%d %H:%M}, "
-                                  f"{'done' if entry.done else 'not done'}.{flagged}")
     target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/worklist/") else f"/courses/{pk}/#orders")
+    back = redirect(target if target.startswith("/worklist/") else f"/courses/{pk}/#orders")
+
+    def said(entry: Any) -> str:
+        flagged = f" Interfering medications on the list: {entry.interfering.replace(chr(10), '; ')}." if entry.interfering else ""
+        return (f"Recorded: {entry.code} due {timezone.localtime(entry.due_at):%Y-%m-%d %H:%M}, "
+                f"{'done' if entry.done else 'not done'}.{flagged}")
+
+    save_once(request, None, lambda: services.record(request.user, course, data["code"], services.parse_due(data["due_at"]),
+                                                     done=data["done"], at=data["at"], note=data["note"],
+                                                     medications=data["medications"]),
+              then=lambda: back, said=said, stop_errors=(*STOPS, Refused))
+    return back
 
 
 @action_required(post="care.record")
 def void(request: HttpRequest, pk: int) -> HttpResponse:
     """Void a record entered in error, with the reason (decisions.md A37); the due time opens again."""
     course = get_course(pk)
-    try:
-        with transaction.atomic():
-            consume_form_token(request)
-            entry = services.void(request.user, course, parse_version(request.POST.get("record", "")),
-                                  request.POST.get("reason", ""))
-    except (AlreadySubmitted, Refused) as error:
-        messages.error(request, error.message)
-    except InputError as error:
-        messages.error(request, f"{error.field}: {error.message}")
-    else:
-        messages.success(request, f"Voided: {entry.code} due {timezone.localtime(entry.due_at):%Y-%m-%d %H:%M}. The due "
-                                  "time can be recorded again.")
-    return redirect(f"/courses/{pk}/#orders")
+    back = redirect(f"/courses/{pk}/#orders")
+    save_once(request, None, lambda: services.void(request.user, course, parse_version(request.POST.get("record", "")),
+                                                   request.POST.get("reason", "")),
+              then=lambda: back, stop_errors=(*STOPS, Refused),
+              said=lambda entry: f"Voided: {entry.code} due {timezone.localtime(entry.due_at):%Y-%m-%d %H:%M}. The due "
+                                 "time can be recorded again.")
+    return back
 
 
 def _label(course: Course) -> str:
@@ -209,21 +200,19 @@ def iodide_table(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ConfirmForm(request.POST)
         form.is_valid()
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                confirmation = services.iodide_confirmation(definition)
-                if confirmation is not None:
-                    raise Refused("This iodide table is confirmed already.")
-                # A refused signature is recorded against the (unsaved) confirmation: no patient is involved.
-                name = check_signature(request, form.cleaned_data.get("password", ""), IodideConfirmation(), None,
-                                       "iodide weight-band table")
-                services.confirm_iodide_table(request.user, name)
-        except (AlreadySubmitted, Refused, SignatureRefused) as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, "The iodide weight-band table is confirmed with your signature.")
-        return redirect("plan:iodide_table")
+        def confirm(name: str) -> Any:
+            if services.iodide_confirmation(definition) is not None:
+                raise Refused("This iodide table is confirmed already.")
+            return services.confirm_iodide_table(request.user, name)
+
+        back = redirect("plan:iodide_table")
+        # A refused signature is recorded against the (unsaved) confirmation: no patient is involved.
+        save_once(request, None, confirm,
+                  signature=Signing(form.cleaned_data.get("password", ""), IodideConfirmation(), None,
+                                    "iodide weight-band table"),
+                  then=lambda: back, stop_errors=(*STOPS, Refused),
+                  said=lambda _: "The iodide weight-band table is confirmed with your signature.")
+        return back
     return render(request, "mibg/plan/iodide.html", {
         "table": table, "confirmation": services.iodide_confirmation(definition), "unconfirmed": UNCONFIRMED,
         "form": ConfirmForm(), "token": form_token(request) if allowed(request.user, "iodide.confirm") else "",

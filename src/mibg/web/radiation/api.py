@@ -1,5 +1,5 @@
-"""JSON API for readings, dosimetry and release (registered on mibg.web.api's NinjaAPI, whose handlers turn
-InputError into 422, Refused/Conflict/TransitionRefused into 409 and a wrong password into 403).
+"""JSON API for readings, dosimetry and release (registered on mibg.web.api's NinjaAPI, whose one handler
+answers every refusal from mibg.web.errors: a bad entry 422, a refused step or a conflict 409, a wrong password 403).
 
 Exact numbers: decimals in responses are strings; the dosimetry is the core's ``to_json()`` (exact values as
 text, fitted values as JSON numbers).
@@ -12,32 +12,25 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from mibg.core.errors import InputError
 from mibg.core.units import parse_aware_datetime
-from mibg.web.api_types import IsoDatetime, LockedOut
+from mibg.web.api_types import ERRORS, IsoDatetime
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.listout import ListOut
 from mibg.web.permissions import require
 from mibg.web.radiation import services
 from mibg.web.radiation.models import ExposureReading, ReleaseRecord
-from mibg.web.signing import check_signature
+from mibg.web.safety import Signature, signed
 
 router = Router(tags=["radiation"])
 
 
-class RadiationError(Schema):
-    message: str
-    field: str | None = None
 
-
-ERRORS = {400: RadiationError, 401: RadiationError, 403: RadiationError, 404: RadiationError, 409: RadiationError, 422: RadiationError, 429: LockedOut}
 
 
 class ReadingIn(Schema):
@@ -140,10 +133,7 @@ def record_reading(request, course_id: int, payload: ReadingIn):
     entry = services.ReadingInput(parse_aware_datetime("measured_at", payload.measured_at), payload.mr_per_h,
                                   payload.background_mr_per_h, payload.before_first_void, payload.instrument_id,
                                   payload.instrument_calibration_due, payload.measured_by, payload.note)
-    try:
-        reading = services.record_reading(request.user, course, entry)
-    except services.InvalidEntry as error:
-        raise InputError(error.field or "reading", error.errors[error.field]) from None
+    reading = services.record_reading(request.user, course, entry)
     administration = services.administration_of(course)
     return Status(201, _reading_out(reading, administration.started_at if administration else None))
 
@@ -188,7 +178,6 @@ def sign_release(request, course_id: int, payload: ReleaseIn):
     course = _course(course_id)
     entry = services.ReleaseInput(parse_aware_datetime("released_at", payload.released_at), payload.instructions_given_to,
                                   payload.readings_basis)
-    name = check_signature(request, payload.password, course, course.patient, "release from isolation (API)")
-    with transaction.atomic():
-        record = services.release(request.user, name, course, payload.version, entry)
+    record = signed(request, Signature(payload.password, course, course.patient, "release from isolation (API)"),
+                    lambda name: services.release(request.user, name, course, payload.version, entry), form=False)
     return Status(201, _release_out(record))

@@ -51,7 +51,7 @@ from mibg.web.corrections import supersede
 from mibg.web.courses import timeline
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import advance
-from mibg.web.directives.services import Refused
+from mibg.web.errors import BadEntry, Refused
 from mibg.web.radiation.models import ExposureReading, ReleaseRecord, StemCellInfusion
 from mibg.web.safety import update_versioned
 from mibg.web.templatetags.mibg import num, when
@@ -63,19 +63,6 @@ READING_STATES = frozenset({CourseState.ADMINISTERED, CourseState.INPATIENT})
 STEM_CELL_STATES = frozenset({CourseState.ADMINISTERED, CourseState.INPATIENT, CourseState.RELEASED,
                               CourseState.FOLLOW_UP})
 SECONDS_PER_HOUR = Decimal(3600)
-
-
-class InvalidEntry(Exception):
-    """What a person entered cannot be stored: ``errors`` maps each field (None: the whole form) to a message."""
-
-    def __init__(self, errors: dict[str | None, str]) -> None:
-        self.errors = errors
-        self.message = " ".join(errors.values())
-        super().__init__(self.message)
-
-    @property
-    def field(self) -> str | None:
-        return next(iter(self.errors))
 
 
 # ---- readings ---------------------------------------------------------------------------------------------
@@ -140,7 +127,7 @@ def record_reading(user: Any, course: Course, entry: ReadingInput) -> ExposureRe
         _check_open(course)
         errors = reading_errors(entry, administration_of(course), active_readings(course))
         if errors:
-            raise InvalidEntry(errors)
+            raise BadEntry(errors)
         reading = ExposureReading.objects.create(course=course, recorded_by=user, **entry.fields())
         log_changes(user, "create", reading, course.patient)
     return reading
@@ -159,7 +146,7 @@ def correct_reading(user: Any, reading: ExposureReading, version: int, entry: Re
         if not reason.strip():
             errors.setdefault("reason", "Give the reason for the correction.")
         if errors:
-            raise InvalidEntry(errors)
+            raise BadEntry(errors)
         before = field_values(reading)
         update_versioned(reading, version, {"voided_at": timezone.now(), "voided_by": user,
                                             "void_reason": f"superseded by a correction: {reason.strip()}"}, "This reading")
@@ -178,7 +165,7 @@ def void_reading(user: Any, reading: ExposureReading, version: int, reason: str)
         if not reading.active:
             raise Refused("This reading is already void.")
         if not reason.strip():
-            raise InvalidEntry({"reason": "Give the reason the reading is void."})
+            raise BadEntry({"reason": "Give the reason the reading is void."})
         before = field_values(reading)
         update_versioned(reading, version, {"voided_at": timezone.now(), "voided_by": user, "void_reason": reason.strip()},
                          "This reading")
@@ -534,7 +521,7 @@ def release(user: Any, signed_name: str, course: Course, version: int, entry: Re
     with transaction.atomic():
         course = _locked_course(course)
         rule = release_rule(d)
-        advance(user, course, "release", version, occurred_at=entry.released_at,
+        advance(user, course, "release", version, occurred_at=entry.released_at, facts=CourseFacts(),
                 note=f"signed release: {num(a.dose_rate_mrem_per_h)} mR/h at 1 m at {when(last.measured_at)}, at or below the "
                      f"site limit of {a.site_limit_mrem_per_h} mR/h; federal criteria met")
         record = ReleaseRecord.objects.create(
@@ -615,7 +602,7 @@ def record_stem_cells(user: Any, course: Course, entry: StemCellInput) -> StemCe
                           f"'{course.state_enum.label}'.")
         errors = stem_cell_errors(course, entry)
         if errors:
-            raise InvalidEntry(errors)
+            raise BadEntry(errors)
         infusion = StemCellInfusion.objects.create(course=course, recorded_by=user, **_infusion_fields(entry))
         log_changes(user, "create", infusion, course.patient)
     return infusion
@@ -633,7 +620,7 @@ def correct_stem_cells(user: Any, infusion: StemCellInfusion, entry: StemCellInp
         if not reason.strip():
             errors.setdefault("reason", "Give the reason for the correction (decisions.md A37).")
         if errors:
-            raise InvalidEntry(errors)
+            raise BadEntry(errors)
         new = StemCellInfusion.objects.create(course=course, recorded_by=user, supersedes=infusion,
                                               correction_reason=reason.strip(), **_infusion_fields(entry))
         supersede(user, infusion, new, reason.strip())

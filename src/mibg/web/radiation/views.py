@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from mibg.core import course_state
 from mibg.core.course_state import CourseFacts, CourseState, TransitionRefused
+from mibg.core.errors import InputError
 from mibg.protocol import load_protocol
 from mibg.reports.pdf.family_instructions import family_instructions_pdf
 from mibg.reports.record import PatientIdentity
@@ -24,7 +24,7 @@ from mibg.web import plotcache
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.courses.views import get_course
-from mibg.web.directives.services import Refused
+from mibg.web.errors import AlreadySubmitted, BadEntry, Refused
 from mibg.web.permissions import action_required, allowed
 from mibg.web.radiation import family_sheet, services
 from mibg.web.radiation.forms import (
@@ -37,8 +37,7 @@ from mibg.web.radiation.forms import (
 )
 from mibg.web.radiation.models import ExposureReading, ReleaseRecord, StemCellInfusion
 from mibg.web.radiation.plots import describe, readings_png, readings_svg
-from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
-from mibg.web.signing import SignatureRefused, check_signature
+from mibg.web.safety import FIELD_ERRORS, Signature, field_error, form_token, once, save_once
 from mibg.web.templatetags.mibg import when
 
 #: The plot is patient data: never cached; opened on its own, the SVG may use its own inline styles.
@@ -51,12 +50,6 @@ def _now_minute() -> datetime:
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _add_errors(form: Any, error: services.InvalidEntry | Refused) -> None:
-    errors = error.errors if isinstance(error, services.InvalidEntry) else {error.field: error.message}
-    for field, message in errors.items():
-        form.add_error(field if field in form.fields else None, message)
 
 
 def _course_url(course: Course) -> str:
@@ -128,12 +121,11 @@ def readings(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = ReadingForm(request.POST)
         if form.is_valid():
+            entry = form.entry()
             try:
-                with transaction.atomic():
-                    consume_form_token(request)
-                    reading = services.record_reading(request.user, course, form.entry())
-            except (services.InvalidEntry, Refused) as error:
-                _add_errors(form, error)
+                reading = once(request, lambda: services.record_reading(request.user, course, entry))
+            except FIELD_ERRORS as error:
+                field_error(form, error)
             except AlreadySubmitted as error:
                 form, notice = None, error.message
             else:
@@ -163,19 +155,12 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
                                                    "instrument_id", "instrument_calibration_due", "measured_by", "note")}}
     form = CorrectionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                services.correct_reading(request.user, reading, form.cleaned_data["version"], form.entry(),
-                                         form.cleaned_data["reason"])
-        except (services.InvalidEntry, Refused) as error:
-            _add_errors(form, error)
-        except (AlreadySubmitted, Conflict) as error:
-            messages.error(request, error.message)
-            return redirect(_course_url(course))
-        else:
-            messages.success(request, "Reading corrected; the dosimetry is recomputed from the corrected reading.")
-            return redirect(_course_url(course))
+        done = save_once(request, form, lambda: services.correct_reading(request.user, reading, form.cleaned_data["version"],
+                                                                         form.entry(), form.cleaned_data["reason"]),
+                         then=lambda: redirect(_course_url(course)),
+                         said=lambda _: "Reading corrected; the dosimetry is recomputed from the corrected reading.")
+        if done is not None:
+            return done
     return render(request, "mibg/radiation/reading_form.html", {
         "form": form, "course": course, "patient": course.patient, "reading": reading,
         "title": "Correct a reading", "button": "Save the correction"})
@@ -187,18 +172,13 @@ def void(request: HttpRequest, pk: int) -> HttpResponse:
     course = reading.course
     form = VoidForm(request.POST or None, initial={"form_token": form_token(request), "version": reading.version})
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                services.void_reading(request.user, reading, form.cleaned_data["version"], form.cleaned_data["reason"])
-        except (services.InvalidEntry, Refused) as error:
-            _add_errors(form, error)
-        except (AlreadySubmitted, Conflict) as error:
-            messages.error(request, error.message)
-            return redirect(_course_url(course))
-        else:
-            messages.warning(request, f"Reading of {when(reading.measured_at)} is void: it no longer counts in the dosimetry.")
-            return redirect(_course_url(course))
+        done = save_once(request, form, lambda: services.void_reading(request.user, reading, form.cleaned_data["version"],
+                                                                      form.cleaned_data["reason"]),
+                         then=lambda: redirect(_course_url(course)),
+                         said=lambda _: f"Reading of {when(reading.measured_at)} is void: it no longer counts in the dosimetry.",
+                         notice=lambda _: messages.warning)
+        if done is not None:
+            return done
     return render(request, "mibg/radiation/reading_form.html", {
         "form": form, "course": course, "patient": course.patient, "reading": reading,
         "title": "Void a reading", "button": "Void the reading", "danger": True})
@@ -236,26 +216,23 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
         "form_token": form_token(request), "version": course.version, "basis": d.fingerprint,
         "released_at": _now_minute()})
     if request.method == "POST" and form.is_valid():
+        entry = form.entry()
         try:
-            name = check_signature(request, form.cleaned_data["password"], course, course.patient,
-                                   "release from radiation isolation (10 CFR 35.75)")
-            with transaction.atomic():
-                consume_form_token(request)
-                signed = services.release(request.user, name, course, form.cleaned_data["version"], form.entry())
-        except SignatureRefused as error:
-            form.add_error("password", error.message)
+            done = save_once(
+                request, form, lambda name: services.release(request.user, name, course, form.cleaned_data["version"], entry),
+                signature=Signature(form.cleaned_data["password"], course, course.patient,
+                                    "release from radiation isolation (10 CFR 35.75)"),
+                then=lambda: redirect("radiation:release", pk=pk), field_errors=(InputError, BadEntry),
+                said=lambda signed: f"Release signed by {signed.signed_name}. The course is now "
+                                    f"'{CourseState.RELEASED.label}'. Print the written instructions for the family.")
         except Refused as error:
             if error.field == "basis":  # the readings changed: show the new assessment, with a fresh form
                 messages.error(request, error.message)
                 return redirect("radiation:release", pk=pk)
-            _add_errors(form, error)
-        except (AlreadySubmitted, Conflict, TransitionRefused) as error:
-            messages.error(request, error.message)
-            return redirect("radiation:release", pk=pk)
+            field_error(form, error)
         else:
-            messages.success(request, f"Release signed by {signed.signed_name}. The course is now "
-                                      f"'{CourseState.RELEASED.label}'. Print the written instructions for the family.")
-            return redirect("radiation:release", pk=pk)
+            if done is not None:
+                return done
     log_view(request.user, course.patient, f"course {course.number}: release")
     return render(request, "mibg/radiation/release.html", {
         "course": course, "patient": course.patient, "d": d, "record": record, "refusal": refusal,
@@ -334,19 +311,12 @@ def stem_cells(request: HttpRequest, pk: int) -> HttpResponse:
     d = services.compute_dosimetry(course)
     form = StemCellForm(request.POST or None, initial={"form_token": form_token(request), "infused_at": _now_minute()})
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                infusion = services.record_stem_cells(request.user, course, form.entry())
-        except (services.InvalidEntry, Refused) as error:
-            _add_errors(form, error)
-        except AlreadySubmitted as error:
-            messages.error(request, error.message)
-            return redirect(_course_url(course))
-        else:
-            messages.success(request, f"Stem-cell infusion recorded: {infusion.product}, {infusion.cells_per_kg:.3E} "
-                                      f"{infusion.unit} at {when(infusion.infused_at)}.")
-            return redirect(_course_url(course))
+        done = save_once(request, form, lambda: services.record_stem_cells(request.user, course, form.entry()),
+                         then=lambda: redirect(_course_url(course)),
+                         said=lambda infusion: f"Stem-cell infusion recorded: {infusion.product}, "
+                                               f"{infusion.cells_per_kg:.3E} {infusion.unit} at {when(infusion.infused_at)}.")
+        if done is not None:
+            return done
     return render(request, "mibg/radiation/stem_cells.html", {
         "form": form, "course": course, "patient": course.patient, "d": d})
 
@@ -361,19 +331,13 @@ def stem_cells_correct(request: HttpRequest, pk: int) -> HttpResponse:
                                                    "note", "early_reason", "early_reason_by")}}
     form = StemCellCorrectionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                consume_form_token(request)
-                services.correct_stem_cells(request.user, infusion, form.entry(), form.cleaned_data["reason"])
-        except (services.InvalidEntry, Refused) as error:
-            _add_errors(form, error)
-        except AlreadySubmitted as error:
-            messages.error(request, error.message)
-            return redirect(_course_url(course))
-        else:
-            messages.success(request, "Stem-cell infusion corrected; the record it replaces stays on the course, marked "
-                                      "superseded.")
-            return redirect(_course_url(course))
+        done = save_once(request, form, lambda: services.correct_stem_cells(request.user, infusion, form.entry(),
+                                                                            form.cleaned_data["reason"]),
+                         then=lambda: redirect(_course_url(course)),
+                         said=lambda _: "Stem-cell infusion corrected; the record it replaces stays on the course, marked "
+                                        "superseded.")
+        if done is not None:
+            return done
     return render(request, "mibg/radiation/stem_cells.html", {
         "form": form, "course": course, "patient": course.patient, "d": services.compute_dosimetry(course),
         "correcting": infusion})

@@ -13,7 +13,7 @@ from mibg.core.eligibility import evaluate_eligibility
 from mibg.core.snapshot import PatientSnapshot
 from mibg.web.audit.trail import field_values, log_changes
 from mibg.web.courses.models import Course
-from mibg.web.courses.services import administered_courses
+from mibg.web.errors import NotEditable, Refused
 from mibg.web.safety import update_versioned
 from mibg.web.screening.models import ChairDecision, Evaluation
 
@@ -25,13 +25,6 @@ CARRIED = ("diagnosis", "disease_status", "mibg_scans", "anti_tumour_therapies",
 EDITABLE_STATES = {CourseState.SCREENING}
 
 
-class NotEditable(Exception):
-    def __init__(self, state: CourseState) -> None:
-        self.message = (f"Screening data can be changed only while the course is in screening; it is "
-                        f"'{state.label}'. Its snapshot is kept as it was evaluated.")
-        super().__init__(self.message)
-
-
 def fixed_values(course: Course) -> dict[str, Any]:
     """What the snapshot takes from the patient record, not from the screening form."""
     patient = course.patient
@@ -41,30 +34,6 @@ def fixed_values(course: Course) -> dict[str, Any]:
 def chair_decisions_data(course: Course) -> list[dict[str, Any]]:
     return [{"criterion": d.criterion, "cleared": d.cleared, "by": d.signed_name, "at": d.decided_at.isoformat(),
              "reason": d.reason} for d in course.chair_decisions.all()]
-
-
-def form_data(course: Course) -> dict[str, Any]:
-    """The data the screening form opens with: this course's snapshot, or what carries over from the last one."""
-    if course.snapshot_json:
-        data = json.loads(course.snapshot_json)
-    else:
-        data = {}
-        previous = (Course.objects.filter(patient=course.patient).exclude(pk=course.pk).exclude(snapshot_json="")
-                    .order_by("-number").first())
-        if previous is not None:
-            old = json.loads(previous.snapshot_json)
-            data = {k: old[k] for k in CARRIED if k in old}
-            from mibg.web.followup.carryover import (
-                remaining_stem_cell_products,  # stem cells given back since
-            )
-
-            data["stem_cell_products"] = remaining_stem_cell_products(
-                course.patient, data.get("stem_cell_products", []), from_course=previous.number, before_course=course.number)
-    given = administered_courses(course.patient, exclude=course)
-    dates = {c["infusion_date"] for c in given}
-    data["prior_mibg_courses"] = [c for c in data.get("prior_mibg_courses", []) if c["infusion_date"] not in dates] + given
-    data.update(fixed_values(course))
-    return data
 
 
 def snapshot_for(course: Course, data: dict[str, Any]) -> PatientSnapshot:
@@ -109,10 +78,10 @@ def dosing_snapshot(course: Course) -> PatientSnapshot | None:
     return snapshot_for(course, data)
 
 
-class DecisionRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class DecisionRefused(Refused):
+    """A chair decision the protocol does not allow on this criterion (mibg.web.errors: 409, on the criterion)."""
+
+    default_field = "criterion"
 
 
 #: Dose limits the chair decides only with the planned dose in front of them (decisions.md A35).

@@ -6,28 +6,28 @@ import json
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mibg.core.course_state import BEFORE_ADMINISTRATION
 from mibg.protocol import load_protocol
 from mibg.web.audit.trail import log_view
+from mibg.web.course_record import screening_form_data
 from mibg.web.courses.views import get_course
+from mibg.web.errors import STOPS, NotEditable
 from mibg.web.permissions import action_required
-from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, form_token
+from mibg.web.safety import Signature, form_token, save_once
 from mibg.web.screening import services
 from mibg.web.screening.forms import ScreeningForm, with_more_rows
 from mibg.web.screening.models import Evaluation
 from mibg.web.screening.spec import label_of
-from mibg.web.signing import SignatureRefused, check_signature
 
 
 @action_required(get="screening.edit", post="screening.edit")
 def screening_form(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     if course.state_enum not in services.EDITABLE_STATES:
-        messages.info(request, services.NotEditable(course.state_enum).message)
+        messages.info(request, NotEditable(course.state_enum).message)
         return redirect("courses:detail", pk=pk)
     if request.method == "POST":
         if "add_rows" in request.POST:  # "More rows": the form again with room for more; nothing is saved
@@ -38,17 +38,15 @@ def screening_form(request: HttpRequest, pk: int) -> HttpResponse:
             fixed = {**services.fixed_values(course), "chair_decisions": services.chair_decisions_data(course)}
             snapshot = form.to_snapshot(fixed)
             if snapshot is not None:
-                try:
-                    with transaction.atomic():
-                        consume_form_token(request)
-                        evaluation = services.save_and_evaluate(request.user, course, form.cleaned_data["version"], snapshot)
-                except (AlreadySubmitted, Conflict, services.NotEditable) as error:
-                    messages.error(request, error.message)
-                    return redirect("courses:detail", pk=pk)
-                messages.success(request, f"Screening data saved and evaluated: {evaluation.overall}.")
-                return redirect("screening:evaluation", pk=evaluation.pk)
+                done = save_once(request, form, lambda: services.save_and_evaluate(request.user, course,
+                                                                                   form.cleaned_data["version"], snapshot),
+                                 then=lambda: redirect("courses:detail", pk=pk), stop_errors=(*STOPS, NotEditable),
+                                 said=lambda evaluation: f"Screening data saved and evaluated: {evaluation.overall}.",
+                                 done=lambda evaluation: redirect("screening:evaluation", pk=evaluation.pk))
+                if done is not None:
+                    return done
     else:
-        form = ScreeningForm(snapshot=services.form_data(course),
+        form = ScreeningForm(snapshot=screening_form_data(course),
                              initial={"form_token": form_token(request), "version": course.version})
         log_view(request.user, course.patient, f"screening form, course {course.number}")
     return render(request, "mibg/screening/form.html", {
@@ -106,21 +104,13 @@ def chair_decision(request: HttpRequest, pk: int) -> HttpResponse:
     form.fields["criterion"].choices = _reviewable(course)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            name = check_signature(request, data["password"], course, course.patient, "study chair decision")
-            with transaction.atomic():
-                consume_form_token(request)
-                services.record_chair_decision(request.user, name, course, data["criterion"], data["cleared"], data["reason"])
-        except SignatureRefused as error:
-            form.add_error("password", error.message)
-        except services.DecisionRefused as error:
-            form.add_error("criterion", error.message)
-        except (AlreadySubmitted, services.NotEditable) as error:
-            messages.error(request, error.message)
-            return redirect("courses:detail", pk=pk)
-        else:
-            messages.success(request, f"Decision on {data['criterion']} recorded and signed; the course was evaluated again.")
-            return redirect("courses:detail", pk=pk)
+        done = save_once(request, form, lambda name: services.record_chair_decision(
+                             request.user, name, course, data["criterion"], data["cleared"], data["reason"]),
+                         signature=Signature(data["password"], course, course.patient, "study chair decision"),
+                         then=lambda: redirect("courses:detail", pk=pk), stop_errors=(*STOPS, NotEditable),
+                         said=lambda _: f"Decision on {data['criterion']} recorded and signed; the course was evaluated again.")
+        if done is not None:
+            return done
     return render(request, "mibg/screening/chair.html", {"form": form, "course": course, "patient": course.patient,
                                                          "latest": services.latest_evaluation(course),
                                                          "planned": services.planned_dose(course)})

@@ -13,7 +13,7 @@ from django.utils import timezone
 from mibg.core.administration import administered_activity, check_assay
 from mibg.core.bedside import Identity, check_two_identifiers
 from mibg.core.chronology import Event, administration_window
-from mibg.core.course_state import CourseState
+from mibg.core.course_state import CourseFacts, CourseState
 from mibg.core.plausibility import plausible, plausible_range
 from mibg.core.recheck import recheck_at_infusion
 from mibg.protocol import load_protocol
@@ -22,7 +22,7 @@ from mibg.web.corrections import need_reason, supersede
 from mibg.web.courses import timeline
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import advance, current_directive
-from mibg.web.directives.services import Refused
+from mibg.web.errors import Refused
 from mibg.web.eventreports import services as event_reports
 from mibg.web.safety import hold_version
 from mibg.web.screening.services import dosing_snapshot
@@ -64,7 +64,7 @@ def record_assay(user: Any, course: Course, version: int, entry: AssayInput) -> 
             within_tolerance=check.within_tolerance, message=check.message, recorded_by=user)
         log_changes(user, "create", assay, course.patient, note=check.message)
         if check.within_tolerance:
-            advance(user, course, "accept_assay", version)
+            advance(user, course, "accept_assay", version, facts=CourseFacts(assay_accepted=True))
     return assay
 
 
@@ -84,7 +84,7 @@ def override_assay(user: Any, signed_name: str, assay: Assay, version: int, reas
         assay.refresh_from_db()
         log_changes(user, "override", assay, course.patient, before, note="authorised user override (10 CFR 35.63)")
         if course.state_enum is CourseState.VERIFIED:
-            advance(user, course, "accept_assay", version)
+            advance(user, course, "accept_assay", version, facts=CourseFacts(assay_accepted=True))
         else:  # a corrected assay on an assayed course, signed again (decisions.md A37)
             hold_version(course, version, "This course")
 
@@ -153,7 +153,8 @@ def record_administration(user: Any, course: Course, version: int, entry: Admini
             deviation_percent=_stored(result.deviation_percent, PERCENT),
             possible_medical_event=result.possible_medical_event, message=result.message, recorded_by=user)
         log_changes(user, "create", administration, course.patient, note=result.message)
-        advance(user, course, "administer", version, occurred_at=entry.started_at)
+        advance(user, course, "administer", version, occurred_at=entry.started_at,
+                facts=CourseFacts(administration_recorded=True))
         # 10 CFR 35.3045: a possible medical event opens its report, with its deadlines (issue 13 §3).
         event_reports.open_for_administration(user, administration)
     return administration
@@ -210,7 +211,7 @@ def correct_assay(user: Any, assay: Assay, version: int, entry: AssayInput, reas
         supersede(user, assay, new, text)
         log_changes(user, "create", new, course.patient, note=f"correction ({text}): {check.message}")
         if check.within_tolerance and course.state_enum is CourseState.VERIFIED:
-            advance(user, course, "accept_assay", version)
+            advance(user, course, "accept_assay", version, facts=CourseFacts(assay_accepted=True))
     return new
 
 

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from mibg.core.course_state import CourseState, TransitionRefused
-from mibg.core.errors import InputError
+from mibg.core.course_state import CourseState
 from mibg.protocol import load_protocol
 from mibg.web.courses.services import current_directive
 from mibg.web.courses.views import get_course
-from mibg.web.directives.services import Refused
 from mibg.web.permissions import action_required
-from mibg.web.safety import AlreadySubmitted, Conflict, consume_form_token, field_error, form_token, save_once
-from mibg.web.signing import SignatureRefused, check_signature
+from mibg.web.safety import Signature, form_token, save_once
 from mibg.web.treatment import services
 from mibg.web.treatment.forms import (
     AdministrationCorrectionForm,
@@ -25,11 +21,6 @@ from mibg.web.treatment.forms import (
     SignedReasonForm,
 )
 from mibg.web.treatment.models import Administration, Assay
-
-ERRORS = (AlreadySubmitted, Conflict, TransitionRefused)
-
-
-_bad_field = field_error
 
 
 @action_required(get="assay.record", post="assay.record")
@@ -49,7 +40,6 @@ def assay(request: HttpRequest, pk: int) -> HttpResponse:
                                     d["measured_at"], d["calibrator_id"])
         done = save_once(request, form, lambda: services.record_assay(request.user, course, d["version"], entry),
                          then=lambda: redirect("courses:detail", pk=pk), said=lambda record: record.message,
-                         field_errors=(InputError, Refused), stop_errors=ERRORS, stop_notice=messages.error,
                          notice=lambda record: messages.success if record.within_tolerance else messages.error)
         if done is not None:
             return done
@@ -65,21 +55,14 @@ def assay_override(request: HttpRequest, pk: int) -> HttpResponse:
     form = SignedReasonForm(request.POST or None, initial={"form_token": form_token(request), "version": course.version})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
-            name = check_signature(request, d["password"], record, course.patient, "assay override (10 CFR 35.63)")
-            with transaction.atomic():
-                consume_form_token(request)
-                services.override_assay(request.user, name, record, d["version"] or 0, d["reason"])
-        except SignatureRefused as error:
-            form.add_error("password", error.message)
-        except Refused as error:
-            _bad_field(form, error)
-        except ERRORS as error:
-            messages.error(request, error.message)
-            return redirect("courses:detail", pk=course.pk)
-        else:
-            messages.warning(request, "Override recorded: the dose may be administered as directed by the authorised user.")
-            return redirect("courses:detail", pk=course.pk)
+        done = save_once(request, form, lambda name: services.override_assay(request.user, name, record, d["version"] or 0,
+                                                                             d["reason"]),
+                         signature=Signature(d["password"], record, course.patient, "assay override (10 CFR 35.63)"),
+                         then=lambda: redirect("courses:detail", pk=course.pk),
+                         said=lambda _: "Override recorded: the dose may be administered as directed by the authorised user.",
+                         notice=lambda _: messages.warning)
+        if done is not None:
+            return done
     return render(request, "mibg/treatment/signed_reason.html", {
         "form": form, "course": course, "patient": course.patient, "title": "Authorised user override (10 CFR 35.63)",
         "explain": record.message, "button": "Sign the override"})
@@ -102,7 +85,6 @@ def administration(request: HttpRequest, pk: int) -> HttpResponse:
                                              d["patient_mrn"])
         done = save_once(request, form, lambda: services.record_administration(request.user, course, d["version"], entry),
                          then=lambda: redirect("courses:detail", pk=pk), said=lambda record: record.message,
-                         field_errors=(InputError, Refused), stop_errors=ERRORS, stop_notice=messages.error,
                          notice=lambda record: messages.error if record.possible_medical_event else messages.success)
         if done is not None:
             return done
@@ -120,21 +102,11 @@ def medical_event_review(request: HttpRequest, pk: int) -> HttpResponse:
     form.fields["reason"].label = "Review and conclusion (e.g. reported as a medical event / not a medical event, and why)"
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
-            name = check_signature(request, d["password"], record, course.patient, "medical event review")
-            with transaction.atomic():
-                consume_form_token(request)
-                services.review_medical_event(request.user, name, record, d["reason"])
-        except SignatureRefused as error:
-            form.add_error("password", error.message)
-        except Refused as error:
-            _bad_field(form, error)
-        except AlreadySubmitted as error:
-            messages.error(request, error.message)
-            return redirect("courses:detail", pk=course.pk)
-        else:
-            messages.success(request, "Review recorded and signed.")
-            return redirect("courses:detail", pk=course.pk)
+        done = save_once(request, form, lambda name: services.review_medical_event(request.user, name, record, d["reason"]),
+                         signature=Signature(d["password"], record, course.patient, "medical event review"),
+                         then=lambda: redirect("courses:detail", pk=course.pk), said=lambda _: "Review recorded and signed.")
+        if done is not None:
+            return done
     return render(request, "mibg/treatment/signed_reason.html", {
         "form": form, "course": course, "patient": course.patient,
         "title": "Review of a possible medical event (10 CFR 35.3045)", "explain": record.message, "button": "Sign the review"})
@@ -160,7 +132,7 @@ def assay_correct(request: HttpRequest, pk: int) -> HttpResponse:
                          lambda: services.correct_assay(request.user, record, d["version"], entry, d["reason"]),
                          then=lambda: redirect("courses:detail", pk=course.pk),
                          said=lambda new: f"Assay corrected (the old entry stays, marked superseded). {new.message}",
-                         field_errors=(InputError, Refused), stop_errors=ERRORS, stop_notice=messages.error,
+                         stop_notice=messages.error,
                          notice=lambda new: messages.success if new.within_tolerance else messages.error)
         if done is not None:
             return done
@@ -187,7 +159,7 @@ def administration_correct(request: HttpRequest, pk: int) -> HttpResponse:
                          then=lambda: redirect("courses:detail", pk=course.pk),
                          said=lambda new: f"Administration corrected (the old record stays, marked superseded). "
                                           f"{new.message}",
-                         field_errors=(InputError, Refused), stop_errors=ERRORS, stop_notice=messages.error,
+                         stop_notice=messages.error,
                          notice=lambda new: messages.error if new.possible_medical_event else messages.success)
         if done is not None:
             return done

@@ -3,7 +3,7 @@
 
 from django.db import migrations
 
-from mibg.web.audit.chain import GENESIS, hash_existing
+from mibg.web.audit.hashing import GENESIS, hash_existing
 
 BATCH = 2000
 
