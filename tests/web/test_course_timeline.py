@@ -126,7 +126,7 @@ def test_an_infusion_recorded_seven_days_ahead_no_longer_blocks_the_course_nora_
         residual_measured_at=wrong_start + timedelta(minutes=110))
     reading = radiation.ReadingInput(given.started_at + timedelta(hours=2), Decimal("58"), None, True, "Ludlum 9-3",
                                      timezone.localdate() + timedelta(days=90), "Sam Okafor, PhD")
-    with pytest.raises(radiation.InvalidEntry):  # the reading is before the (wrong) start
+    with pytest.raises(radiation.BadEntry):  # the reading is before the (wrong) start
         radiation.record_reading(people["sam"], course, reading)
     body = {k: aware(v) if k.endswith("_at") else v for k, v in administration_body(given.started_at, course.patient).items()}
     no_reason = api("nora").post(f"/administrations/{given.pk}/corrections", {"version": course.version, **body, "reason": " "})
@@ -240,7 +240,7 @@ def test_a_stem_cell_infusion_before_day_plus_ten_needs_the_treating_physician_s
     start = timezone.localtime(course.administrations.get().started_at)
     entry = radiation.StemCellInput(start + timedelta(days=day), "pbsc", "PBSC bag 1", Decimal("3200000"), "Nora Diaz, RN")
     if needs_reason:
-        with pytest.raises(radiation.InvalidEntry) as error:
+        with pytest.raises(radiation.BadEntry) as error:
             radiation.record_stem_cells(people["nora"], course, entry)
         assert f"day +{day}" in error.value.errors["early_reason"]
         assert "planned day is +14" in error.value.errors["early_reason"]

@@ -134,5 +134,6 @@ __all__ = [
     "Infusion",
     "OtherReading",
     "ReadingEntry",
+    "clock_tolerance",
     "reading_problems",
 ]

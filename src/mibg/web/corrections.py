@@ -69,7 +69,7 @@ def supersede(user: Any, old: Any, new: Any, reason: str) -> None:
     from django.utils import timezone
 
     from mibg.web.audit.trail import field_values, log_changes
-    from mibg.web.directives.services import Refused
+    from mibg.web.errors import Refused
 
     before = field_values(old)
     if type(old).history.filter(pk=old.pk, superseded_at__isnull=True).update(superseded_at=timezone.now()) != 1:

@@ -542,11 +542,10 @@ def release(user: Any, signed_name: str, course: Course, version: int, entry: Re
 
 def anc_rescue_of(course: Course, d: Dosimetry) -> AncRescue | None:
     """The count-based recommendation from the course's ANC results after the infusion (decisions.md A31)."""
-    from mibg.web.followup.models import LabResult
-
     if d.start is None:
         return None
-    rows = LabResult.objects.live().filter(course=course, test="anc").values_list("collected_at", "value_canonical")
+    # Through the course's own relation: radiation safety does not import the follow-up step that comes after it.
+    rows = course.lab_results.live().filter(test="anc").values_list("collected_at", "value_canonical")
     return anc_rescue([(timezone.localtime(at), Decimal(value)) for at, value in rows], timezone.localtime(d.start),
                       d.protocol)
 
