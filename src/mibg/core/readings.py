@@ -134,6 +134,5 @@ __all__ = [
     "Infusion",
     "OtherReading",
     "ReadingEntry",
-    "clock_tolerance",
     "reading_problems",
 ]

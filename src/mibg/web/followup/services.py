@@ -25,12 +25,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from mibg.core.ae_terms import check_term
+from mibg.core.chronology import clock_tolerance
 from mibg.core.course_state import ORDER, CourseState
 from mibg.core.ctcae import CtcaeGrade, grade_lab, worst_grades
 from mibg.core.cumulative import course_mci_per_kg
 from mibg.core.errors import InputError
 from mibg.core.labs import LABS, LabValue, RowError, lab_value, parse_labs_csv
-from mibg.core.readings import clock_tolerance
 from mibg.core.recovery import CourseRecovery, TransfusionEvent, course_recovery, series_from_labs
 from mibg.core.response import (
     CURIE_SKELETAL_SEGMENTS,

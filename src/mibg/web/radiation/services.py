@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mibg.core import course_state
-from mibg.core.chronology import Event, stem_cell_day
+from mibg.core.chronology import Event, clock_tolerance, stem_cell_day
 from mibg.core.course_state import CourseFacts, CourseState
 from mibg.core.dosimetry import (
     Reading,
@@ -35,7 +35,7 @@ from mibg.core.dosimetry import (
     whole_body_dose,
 )
 from mibg.core.errors import InputError
-from mibg.core.readings import Infusion, OtherReading, ReadingEntry, clock_tolerance, reading_problems
+from mibg.core.readings import Infusion, OtherReading, ReadingEntry, reading_problems
 from mibg.core.release import (
     ReleaseAssessment,
     ReleaseCriterion,
