@@ -21,10 +21,10 @@ from typing import Any
 from django.db import connection, transaction
 
 from mibg.web.audit.hashing import GENESIS, HASHED_FIELDS, AuditChainError, record_hash, serialize, utc_text
-from mibg.web.audit.models import AuditChainHead, AuditEvent
+from mibg.web.audit.models import AuditChainHead, AuditEvent, seal
 
-__all__ = ["GENESIS", "AuditChainError", "Break", "ChainReport", "read_snapshot", "record_hash", "serialize", "utc_text",
-           "verify", "walk"]
+__all__ = ["GENESIS", "AuditChainError", "Break", "ChainReport", "read_snapshot", "record_hash", "seal", "serialize",
+           "utc_text", "verify", "walk"]
 
 # Verification --------------------------------------------------------------------------------------------------
 
