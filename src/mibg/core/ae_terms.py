@@ -86,3 +86,15 @@ def check_term(name: str, field: str = "term") -> AeTerm:
 def is_ctcae_term(name: str) -> bool:
     """Whether a stored term is on the list (older events were typed as free text and still display)."""
     return str(name).strip() in ae_terms()
+
+
+#: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
+__all__ = [
+    "REFERENCE",
+    "AeTerm",
+    "GradeDefinition",
+    "ae_terms",
+    "check_term",
+    "is_ctcae_term",
+    "term_for_lab",
+]
