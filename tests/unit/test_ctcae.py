@@ -209,16 +209,114 @@ def test_anemia_is_graded_at_most_3_from_the_value_and_says_why():
     assert any("Grade 4 anemia is clinical" in note for note in result.notes)
 
 
-def test_liver_and_bilirubin_grades_state_that_baseline_clauses_are_not_implemented():
-    for term, uln in ((ALT, "40"), (AST, "35"), (BILI, "1.2")):
-        notes = " ".join(grade(term, "1", "U/L" if term != BILI else "mg/dL", uln=uln).notes)
-        assert "UNVERIFIED" in notes
-        assert "graded against the ULN only" in notes
+def test_liver_bilirubin_and_creatinine_without_a_baseline_say_they_were_graded_against_the_uln():
+    for term, unit, uln in ((ALT, "U/L", "40"), (AST, "U/L", "35"), (BILI, "mg/dL", "1.2"), (CREAT, "mg/dL", "0.7")):
+        result = grade(term, "1", unit, uln=uln)
+        assert result.clause == "graded against the ULN (no pre-infusion baseline of this course)"
+        assert result.baseline is None
 
 
-def test_creatinine_states_that_its_baseline_clauses_are_not_implemented():
-    notes = " ".join(grade(CREAT, "1.2", "mg/dL", uln="0.7").notes)
-    assert "'x baseline' clauses" in notes
+# ---- baseline clauses (decisions.md A33; clinical-reference §6.1) ---------------------------------------------
+# ALT and AST with an abnormal baseline: G1 1.5 - 3.0, G2 >3.0 - 5.0, G3 >5.0 - 20.0, G4 >20.0 x baseline.
+# Bilirubin: G1 >1.0 - 1.5, G2 >1.5 - 3.0, G3 >3.0 - 10.0, G4 >10.0 x baseline. Creatinine: G2 >1.5 - 3.0,
+# G3 >3.0 x baseline, beside its ULN grades (the higher counts). "1.5 - 3.0 x baseline" has no sign before 1.5:
+# read as including 1.5 (product choice, in ctcae_v5.json).
+
+T_BASE = datetime(2026, 12, 7, 15, 30, tzinfo=UTC)
+T_AFTER = datetime(2026, 12, 24, 17, 0, tzinfo=UTC)
+
+
+def with_baseline(term, value, unit, uln, base, base_uln):
+    test = term_definition(term).test
+    return grade_lab(lab_value(test, value, unit, uln=uln, collected_at=T_AFTER), term,
+                     baseline=lab_value(test, base, unit, uln=base_uln, collected_at=T_BASE))
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    # baseline 80 U/L, ULN 40: abnormal. 1.5 x 80 = 120; 3.0 x 80 = 240; 5.0 x 80 = 400; 20.0 x 80 = 1600.
+    ("119.99", 0), ("120", 1), ("120.01", 1), ("239.99", 1), ("240", 1), ("240.01", 2), ("399.99", 2), ("400", 2),
+    ("400.01", 3), ("1599.99", 3), ("1600", 3), ("1600.01", 4),
+])
+@pytest.mark.parametrize("term", [ALT, AST])
+def test_dr_patel_sees_alt_and_ast_graded_on_multiples_of_an_abnormal_pre_infusion_baseline(term, value, expected):
+    result = with_baseline(term, value, "U/L", "40", "80", "40")
+    assert result.grade == expected
+    assert result.baseline == Decimal("80")
+    assert result.clause.startswith("graded against the baseline 80 U/L (pre-infusion value, collected 2026-12-07T15:30")
+    assert "abnormal (> ULN 40 U/L)" in result.clause
+    assert any("UNVERIFIED" in note for note in result.notes)
+
+
+def test_an_alt_that_did_not_rise_from_an_abnormal_baseline_is_not_graded_on_the_uln():
+    # Baseline 100 U/L (2.5 x ULN 40). 130 U/L = 3.25 x ULN (grade 2 on the ULN) but 1.3 x baseline: grade 0.
+    result = with_baseline(ALT, "130", "U/L", "40", "100", "40")
+    assert result.grade == 0
+    assert result.band == "below 1.5 x baseline (no grade: the baseline was abnormal)"
+    assert result.comparison == "130 U/L < 1.5 x baseline = 150.0 U/L"
+
+
+def test_a_baseline_at_the_uln_is_normal_and_the_value_is_graded_on_the_uln():
+    # Baseline 40 U/L = ULN 40: within normal. 130 / 40 = 3.25 x ULN: grade 2 (>3.0 - 5.0 x ULN).
+    result = with_baseline(ALT, "130", "U/L", "40", "40", "40")
+    assert result.grade == 2
+    assert result.clause.startswith("graded against the ULN: the baseline 40 U/L (pre-infusion value")
+    assert "within normal (<= ULN 40 U/L)" in result.clause
+
+
+def test_a_baseline_just_above_the_uln_is_abnormal():
+    # Baseline 40.01 > ULN 40: abnormal. 130 / 40.01 = 3.249 x baseline: grade 2 (>3.0 - 5.0 x baseline).
+    # 60.01 = 1.4999 x 40.01 (< 1.5: grade 0), although 60.01 > ULN would be grade 1 on the ULN.
+    assert with_baseline(ALT, "130", "U/L", "40", "40.01", "40").grade == 2
+    assert with_baseline(ALT, "60.01", "U/L", "40", "40.01", "40").grade == 0
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    # baseline 1.2 mg/dL, ULN 1.0: abnormal. x1.0 = 1.2; x1.5 = 1.8; x3.0 = 3.6; x10.0 = 12.0.
+    ("1.2", 0), ("1.21", 1), ("1.8", 1), ("1.81", 2), ("3.6", 2), ("3.61", 3), ("12.0", 3), ("12.01", 4),
+])
+def test_bilirubin_is_graded_on_multiples_of_an_abnormal_baseline(value, expected):
+    assert with_baseline(BILI, value, "mg/dL", "1.0", "1.2", "1.0").grade == expected
+
+
+@pytest.mark.parametrize(("value", "expected", "clause"), [
+    # baseline 0.3 mg/dL (normal), ULN 0.7. x1.5 = 0.45, x3.0 = 0.9. ULN grades: 0.7 / 1.05 / 2.1 / 4.2.
+    ("0.45", 0, "ULN"),  # 1.5 x baseline, not above: no baseline grade; <= ULN: grade 0
+    ("0.46", 2, "baseline"),  # > 1.5 x baseline: grade 2, though below the ULN
+    ("0.9", 2, "baseline"),  # 3.0 x baseline: grade 2; on the ULN 0.9 / 0.7 = 1.29: grade 1
+    ("0.91", 3, "baseline"),  # > 3.0 x baseline: grade 3
+    ("4.21", 4, "ULN"),  # > 6.0 x ULN = 4.2: grade 4 beats the baseline's 3
+])
+def test_creatinine_takes_the_higher_of_its_uln_grade_and_its_baseline_grade(value, expected, clause):
+    result = with_baseline(CREAT, value, "mg/dL", "0.7", "0.3", "0.7")
+    assert result.grade == expected
+    assert result.clause.startswith(f"graded against the {clause}")
+    assert result.baseline == Decimal("0.3")
+
+
+def test_a_baseline_without_its_uln_cannot_say_whether_alt_was_abnormal_and_the_uln_is_used():
+    test = "alt"
+    result = grade_lab(lab_value(test, "130", "U/L", uln="40", collected_at=T_AFTER),
+                       baseline=lab_value(test, "100", "U/L", collected_at=T_BASE))
+    assert result.grade == 2
+    assert "has no ULN" in result.clause
+
+
+@pytest.mark.parametrize(("baseline", "message"), [
+    (lab_value("ast", "80", "U/L", uln="40", collected_at=T_BASE), "ast result, not alt"),
+    (lab_value("alt", "80", "U/L", uln="40", collected_at=T_AFTER + timedelta(hours=1)), "collected after"),
+    (lab_value("alt", "0", "U/L", uln="40", collected_at=T_BASE), "zero"),
+])
+def test_a_wrong_baseline_is_refused_naming_the_baseline(baseline, message):
+    with pytest.raises(InputError) as caught:
+        grade_lab(lab_value("alt", "130", "U/L", uln="40", collected_at=T_AFTER), baseline=baseline)
+    assert caught.value.field == "baseline"
+    assert message in caught.value.message
+
+
+def test_a_falling_count_ignores_a_baseline():
+    result = grade_lab(lab_value("anc", "0.4", "10^9/L", lln="1.5"),
+                       baseline=lab_value("anc", "0.3", "10^9/L", lln="1.5"))
+    assert (result.grade, result.clause) == (4, "graded against the reference range")
 
 
 def test_an_increased_term_without_a_uln_is_refused_naming_uln():

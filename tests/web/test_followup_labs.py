@@ -239,3 +239,20 @@ def test_a_baseline_value_before_the_infusion_is_shown_graded_but_is_not_toxicit
     assert "grade 4" in _row(page, baseline)
     assert [(w.grade.grade, w.record.value) for w in page.context["worst"]] == [(2, "60")]
     assert "Worst CTCAE v5.0 grade after the infusion (1 value)" in client.get(f"/courses/{course.pk}/").content.decode()
+
+
+def test_dr_patel_sees_an_alt_graded_against_the_abnormal_pre_infusion_baseline_with_the_clause(login, course):
+    """decisions.md A33: ALT 100 U/L (ULN 40) the day before the infusion is the baseline; 130 U/L on day 5 is
+    3.25 x ULN (grade 2 on the ULN) but only 1.3 x the abnormal baseline: grade 0 (below 1.5 x baseline)."""
+    nora = login("nora")
+    assert _enter(nora, course, "alt", "100", "U/L", uln="40", days=-1).status_code == 302
+    assert _enter(nora, course, "alt", "130", "U/L", uln="40", days=5).status_code == 302
+    after = LabResult.objects.get(course=course, value="130")
+    page = login("patel").get(f"/followup/courses/{course.pk}/")
+    row = _row(page, after)
+    assert "grade 0" in row
+    assert "graded against the baseline 100 U/L (pre-infusion value" in row
+    worst = re.search(r'<table id="worst-grades">(.*?)</table>', page.content.decode(), re.S).group(1)
+    assert "Alanine aminotransferase increased" in worst
+    assert "130 U/L" in worst
+    assert "graded against the baseline 100 U/L" in worst

@@ -12,17 +12,20 @@ Comparisons are exact: a value is compared in the unit it was entered in (agains
 cross-multiplying with the unit factor, against k x ULN with the ULN reported in that same unit), under a
 decimal context that raises rather than rounds. No float is involved anywhere.
 
-Not implemented, and said in every result concerned: the CTCAE clauses for an abnormal baseline (UNVERIFIED,
-clinical-reference §6.1, §8 item 5) — liver tests, bilirubin and creatinine are graded against the ULN only;
-grade 4 anemia is clinical, so a haemoglobin value alone grades anemia at most 3.
+Baseline clauses (decisions.md A33): AST, ALT and bilirubin are graded on multiples of the baseline instead of
+the ULN when the baseline is abnormal (above its own ULN); creatinine takes the higher of its ULN grade and its
+"x baseline" grade. The baseline is the pre-infusion value of the course, given by the caller; the clause used
+is in every result (``clause``). The liver clauses are UNVERIFIED (clinical-reference §6.1, §8 item 5) and say
+so. Grade 4 anemia is clinical, so a haemoglobin value alone grades anemia at most 3.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import operator
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import (
     ROUND_HALF_EVEN,
@@ -91,6 +94,20 @@ class Band:
 
 
 @dataclass(frozen=True, slots=True)
+class BaselineClauses:
+    """CTCAE's "x baseline" bands of a term (decisions.md A33).
+
+    ``applies_when`` ``abnormal``: used instead of the ULN bands when the baseline is above its ULN;
+    ``known``: the grade is the higher of the ULN grade and the baseline grade whenever a baseline is known."""
+
+    applies_when: str
+    status: str
+    reference: str
+    normal_text: str
+    bands: tuple[Band, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TermDefinition:
     key: str  # e.g. "neutrophil-count-decreased"
     name: str  # the CTCAE term, e.g. "Neutrophil count decreased"
@@ -102,6 +119,7 @@ class TermDefinition:
     normal_text: str
     bands: tuple[Band, ...]
     not_implemented: tuple[str, ...]
+    baseline: BaselineClauses | None = None
 
     @property
     def limit(self) -> str:
@@ -151,6 +169,9 @@ class CtcaeGrade:
     reference: str = REFERENCE
     collected_at: datetime | None = None
     multiple_of_uln: Decimal | None = None
+    #: Which CTCAE clause graded the value: against the ULN, or against the course's baseline (decisions.md A33).
+    clause: str = "graded against the reference range"
+    baseline: Decimal | None = None
 
     def to_json(self) -> JSON:
         """The grade's one exact shape (mibg.core.serial): the value as exact text in its canonical unit, the band
@@ -165,6 +186,8 @@ class CtcaeGrade:
             "band": self.band,
             "comparison": self.comparison,
             "multiple_of_uln": dec(self.multiple_of_uln),
+            "clause": self.clause,
+            "baseline": dec(self.baseline),
             "max_grade_from_value": self.max_grade_from_value,
             "ctcae_version": self.version,
             "source_status": self.source_status,
@@ -185,7 +208,10 @@ class CtcaeGrade:
                    inputs=r.each("inputs", InputUsed.from_json), notes=r.texts("notes"),
                    source_status=r.text("source_status"), max_grade_from_value=r.integer("max_grade_from_value"),
                    version=r.text("ctcae_version"), reference=r.text("reference"),
-                   collected_at=r.opt_time("collected_at"), multiple_of_uln=r.opt_decimal("multiple_of_uln"))
+                   collected_at=r.opt_time("collected_at"), multiple_of_uln=r.opt_decimal("multiple_of_uln"),
+                   # Grades stored before the baseline clauses (decisions.md A33) were all graded on the range.
+                   clause=r.opt_text("clause") or "graded against the reference range",
+                   baseline=r.opt_decimal("baseline"))
 
 
 GRADE_SCHEMA, GRADE_VERSION = "mibg.ctcae_grade", 1
@@ -245,6 +271,17 @@ def _term(raw: Mapping[str, Any]) -> TermDefinition:
         )
         for g in raw["grades"]
     )
+    baseline = None
+    if raw.get("baseline") is not None:
+        clauses = raw["baseline"]
+        baseline = BaselineClauses(
+            applies_when=str(clauses["applies_when"]),
+            status=str(clauses["status"]),
+            reference=str(clauses["reference"]),
+            normal_text=str(clauses["normal_text"]),
+            bands=tuple(Band(int(g["grade"]), str(g["text"]), _bound(g.get("lower")), _bound(g.get("upper")))
+                        for g in clauses["grades"]),
+        )
     return TermDefinition(
         key=str(raw["key"]),
         name=str(raw["term"]),
@@ -256,6 +293,7 @@ def _term(raw: Mapping[str, Any]) -> TermDefinition:
         normal_text=str(raw["normal"]["text"]),
         bands=bands,
         not_implemented=tuple(raw.get("not_implemented", ())),
+        baseline=baseline,
     )
 
 
@@ -314,6 +352,32 @@ def _check_term(term: TermDefinition) -> None:
             raise fail(f"grade {index + 1} is empty")
     if far[-1] is not None:
         raise fail(f"grade {numeric[-1].grade} must be open-ended")
+    if term.baseline is not None:
+        _check_baseline(term, fail)
+
+
+def _check_baseline(term: TermDefinition, fail: Callable[[str], ValueError]) -> None:
+    """Baseline bands: rising terms only, relative to the baseline, ascending grades that meet without gap."""
+    clauses = term.baseline
+    assert clauses is not None
+    if term.direction != "increased":
+        raise fail("baseline clauses are for terms that rise")
+    if clauses.applies_when not in ("abnormal", "known"):
+        raise fail(f"baseline clauses apply when 'abnormal' or 'known', not {clauses.applies_when}")
+    bands = clauses.bands
+    if not bands or [b.grade for b in bands] != sorted({b.grade for b in bands}):
+        raise fail("baseline grades must ascend")
+    for band in bands:
+        for bound in (band.lower, band.upper):
+            if bound is not None and bound.relative_to != "baseline":
+                raise fail(f"baseline grade {band.grade} is relative to {bound.relative_to}")
+        if band.lower is None:
+            raise fail(f"baseline grade {band.grade} needs a lower bound")
+    for a, b in itertools.pairwise(bands):
+        if a.upper is None or b.lower is None or a.upper.value != b.lower.value or _COMPLEMENT[a.upper.comparison] != b.lower.comparison:
+            raise fail(f"baseline grades {a.grade} and {b.grade} do not meet")
+    if bands[-1].upper is not None:
+        raise fail("the highest baseline grade must be open-ended")
 
 
 # --- Grading -------------------------------------------------------------------------------------------------
@@ -362,8 +426,23 @@ def grade(
     return grade_lab(lab_value(definition.test, value, unit, lln=lln, uln=uln, collected_at=collected_at), definition.key)
 
 
-def grade_lab(lab: LabValue, term: str | None = None) -> CtcaeGrade:
-    """Grade a parsed lab value; ``term`` defaults to the term of its test."""
+def grade_lab(lab: LabValue, term: str | None = None, baseline: LabValue | None = None) -> CtcaeGrade:
+    """Grade a parsed lab value; ``term`` defaults to the term of its test.
+
+    ``baseline`` is the course's pre-infusion value of the same test (decisions.md A33): for a term with
+    baseline clauses (AST, ALT, bilirubin, creatinine) the grade then follows them and says which clause it
+    used; other terms ignore it. :class:`InputError` (field ``baseline``) for a baseline of another test,
+    collected after the value, or of zero."""
+    result = _grade_against_limits(lab, term)
+    definition = term_definition(result.term)
+    if definition.baseline is None:
+        return result
+    if baseline is None:
+        return replace(result, clause="graded against the ULN (no pre-infusion baseline of this course)")
+    return _grade_against_baseline(result, definition, lab, baseline)
+
+
+def _grade_against_limits(lab: LabValue, term: str | None) -> CtcaeGrade:
     definition = term_definition(term or term_for_test(lab.test))
     if definition.test != lab.test:
         raise InputError("term", f"{definition.name} grades {definition.test}, not {lab.test}")
@@ -414,6 +493,79 @@ def grade_lab(lab: LabValue, term: str | None = None) -> CtcaeGrade:
         collected_at=lab.collected_at,
         multiple_of_uln=_multiple(lab) if definition.direction == "increased" else None,
     )
+
+
+def _grade_against_baseline(result: CtcaeGrade, definition: TermDefinition, lab: LabValue,
+                            baseline: LabValue) -> CtcaeGrade:
+    """decisions.md A33: the CTCAE "x baseline" clauses, with the pre-infusion value as the baseline."""
+    clauses = definition.baseline
+    assert clauses is not None
+    if baseline.test != lab.test:
+        raise InputError("baseline", f"the baseline is a {baseline.test} result, not {lab.test}")
+    if baseline.collected_at is not None and lab.collected_at is not None and baseline.collected_at > lab.collected_at:
+        raise InputError("baseline", "the baseline was collected after the value it is the baseline of")
+    if baseline.value <= 0:
+        raise InputError("baseline", "a baseline of zero cannot be multiplied: check the pre-infusion value")
+    where = _baseline_text(baseline)
+    if clauses.applies_when == "abnormal":
+        if baseline.uln is None:
+            return replace(result, baseline=baseline.value,
+                           clause=f"graded against the ULN: the baseline {where} has no ULN, so whether it was "
+                                  "abnormal cannot be judged")
+        if baseline.value <= baseline.uln:
+            return replace(result, baseline=baseline.value,
+                           clause=f"graded against the ULN: the baseline {where} was within normal "
+                                  f"(<= ULN {baseline.uln:f} {baseline.unit})")
+    chosen = _baseline_band(clauses, lab.value, baseline.value)
+    grade = 0 if chosen is None else chosen.grade
+    if clauses.applies_when == "known" and grade <= result.grade:
+        return replace(result, baseline=baseline.value,
+                       clause=f"graded against the ULN; against the baseline {where} the value gives grade {grade} "
+                              f"({_baseline_comparison(clauses, chosen, lab, baseline)}) ({clauses.reference})")
+    notes = [n for n in result.notes if not n.startswith("Source status")]
+    notes.append(f"Baseline clause source status: {clauses.status}.")
+    notes.append(f"Source status: {definition.status}.")
+    abnormal = "" if clauses.applies_when == "known" else f", abnormal (> ULN {baseline.uln:f} {baseline.unit})"
+    return replace(
+        result,
+        grade=grade,
+        band=clauses.normal_text if chosen is None else chosen.text,
+        comparison=_baseline_comparison(clauses, chosen, lab, baseline),
+        notes=tuple(notes),
+        baseline=baseline.value,
+        clause=f"graded against the baseline {where}{abnormal} ({clauses.reference})",
+    )
+
+
+def _baseline_band(clauses: BaselineClauses, value: Decimal, baseline: Decimal) -> Band | None:
+    with localcontext(_EXACT):
+        for band in clauses.bands:
+            if all(bound is None or _OPS[bound.comparison](value, bound.value * baseline)
+                   for bound in (band.lower, band.upper)):
+                return band
+    return None
+
+
+def _baseline_comparison(clauses: BaselineClauses, band: Band | None, lab: LabValue, baseline: LabValue) -> str:
+    def threshold(bound: Bound) -> str:
+        return f"{bound.value} x baseline = {bound.value * baseline.value:f} {lab.unit}"
+
+    if band is None:
+        first = clauses.bands[0].lower
+        assert first is not None
+        return f"{lab.value:f} {lab.unit} {_COMPLEMENT[first.comparison]} {threshold(first)}"
+    parts = []
+    if band.lower is not None:
+        parts.append(f"{threshold(band.lower)} {_MIRROR[band.lower.comparison]}")
+    parts.append(f"{lab.value:f} {lab.unit}")
+    if band.upper is not None:
+        parts.append(f"{band.upper.comparison} {threshold(band.upper)}")
+    return " ".join(parts)
+
+
+def _baseline_text(baseline: LabValue) -> str:
+    when = "" if baseline.collected_at is None else f", collected {baseline.collected_at.isoformat(timespec='minutes')}"
+    return f"{baseline.value:f} {baseline.unit} (pre-infusion value{when})"
 
 
 def worst_grades(results: Iterable[CtcaeGrade]) -> dict[str, CtcaeGrade]:

@@ -371,6 +371,8 @@ def course_record(course: Course, *, plots: bool = True, orders: bool = True) ->
     release = ReleaseModel.objects.filter(course=course).first()
     infusions = list(course.stem_cell_infusions.order_by("infused_at", "id"))
     labs = followup.live_labs(course)
+    if administration is not None:  # grades with the course's baseline (decisions.md A33), as the follow-up page
+        followup.attach_baselines(labs, administration.started_at, followup.screening_labs(course))
     events = list(AdverseEvent.objects.live().filter(course=course).order_by("started_on", "id"))
     figures = Plots()
     if plots:

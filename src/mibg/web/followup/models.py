@@ -95,8 +95,15 @@ class LabResult(Voidable, Corrects):
 
     @cached_property
     def grade(self) -> CtcaeGrade:
-        """The CTCAE v5.0 grade (every stored value was graded when it was entered)."""
-        return stored_grade(self.test, self.value, self.unit, self.lln, self.uln, self.collected_at)
+        """The CTCAE v5.0 grade (every stored value was graded when it was entered).
+
+        With ``baseline`` set (a :class:`mibg.core.labs.LabValue`, the course's pre-infusion value of the test, set
+        by ``mibg.web.followup.services.attach_baselines``) the CTCAE baseline clauses apply (decisions.md A33)."""
+        baseline: LabValue | None = getattr(self, "baseline", None)
+        key = None if baseline is None else (str(baseline.entered_value), baseline.entered_unit,
+                                             "" if baseline.entered_uln is None else str(baseline.entered_uln),
+                                             baseline.collected_at)
+        return stored_grade(self.test, self.value, self.unit, self.lln, self.uln, self.collected_at, key)
 
     @property
     def display_unit(self) -> str:
@@ -104,11 +111,16 @@ class LabResult(Voidable, Corrects):
 
 
 @lru_cache(maxsize=20000)
-def stored_grade(test: str, value: str, unit: str, lln: str, uln: str, collected_at: Any) -> CtcaeGrade:
+def stored_grade(test: str, value: str, unit: str, lln: str, uln: str, collected_at: Any,
+                 baseline: tuple[str, str, str, Any] | None = None) -> CtcaeGrade:
     """grade_lab on exactly what was stored, computed once per process: the follow-up page and the API grade
     every result of a course on every view (bench/RESULTS.md). mibg.core is pure, and the key is every input of
-    the grade (the collection time too, which the grade's inputs name), so a cached grade is the same grade."""
-    return grade_lab(lab_value(test, value, unit, lln=lln or None, uln=uln or None, collected_at=collected_at))
+    the grade (the collection time too, which the grade's inputs name, and the baseline's value, unit, ULN and
+    time), so a cached grade is the same grade."""
+    base = None if baseline is None else lab_value(test, baseline[0], baseline[1], uln=baseline[2] or None,
+                                                    collected_at=baseline[3])
+    return grade_lab(lab_value(test, value, unit, lln=lln or None, uln=uln or None, collected_at=collected_at),
+                     baseline=base)
 
 
 class Transfusion(Voidable):

@@ -15,6 +15,7 @@ Rules stated once:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -226,18 +227,64 @@ def live_labs(course: Course) -> list[LabResult]:
     return list(LabResult.objects.live().filter(course=course).select_related("entered_by"))
 
 
+def attach_baselines(labs: Iterable[LabResult], infusion_at: datetime | None,
+                     screening: Iterable[LabValue] = ()) -> None:
+    """Give every value collected from the start of the infusion on the course's baseline of its test, so that
+    its grade follows the CTCAE baseline clauses (decisions.md A33): the pre-infusion value of the course, i.e.
+    the latest value of the test collected before the infusion start, among the course's own results and the
+    screening results (``screening``). Values before the infusion, and courses not given yet, get none."""
+    records = list(labs)
+    if infusion_at is None:
+        return
+    latest: dict[str, LabValue] = {}
+    candidates = [lab_value(r.test, r.value, r.unit, lln=r.lln or None, uln=r.uln or None,
+                            collected_at=r.collected_at) for r in records if r.collected_at < infusion_at]
+    candidates += [lab for lab in screening if lab.collected_at is not None and lab.collected_at < infusion_at]
+    for lab in candidates:
+        current = latest.get(lab.test)
+        assert lab.collected_at is not None
+        if current is None or (current.collected_at is not None and lab.collected_at > current.collected_at):
+            latest[lab.test] = lab
+    for record in records:
+        if record.collected_at >= infusion_at and record.test in latest:
+            record.baseline = latest[record.test]  # type: ignore[attr-defined]
+
+
+def screening_labs(course: Course) -> list[LabValue]:
+    """The laboratory results of the course's latest screening evaluation (its snapshot), as lab values."""
+    from mibg.web.screening.services import latest_evaluation
+
+    evaluation = latest_evaluation(course)
+    if evaluation is None:
+        return []
+    out = []
+    for raw in json.loads(evaluation.snapshot_json).get("labs") or []:
+        try:
+            out.append(lab_value(str(raw["test"]), str(raw["value"]), str(raw["unit"]),
+                                 lln=None if raw.get("lln") is None else str(raw["lln"]),
+                                 uln=None if raw.get("uln") is None else str(raw["uln"]),
+                                 collected_at=datetime.fromisoformat(str(raw["collected_at"]))))
+        except (InputError, KeyError, ValueError):
+            continue  # a screening value this grading cannot read is not a baseline; the value is graded on the ULN
+    return out
+
+
 @dataclass(frozen=True)
 class WorstGrade:
     grade: CtcaeGrade
     record: LabResult
 
 
-def worst_by_term(labs: Iterable[LabResult], infusion_at: datetime | None) -> list[WorstGrade]:
+def worst_by_term(labs: Iterable[LabResult], infusion_at: datetime | None,
+                  screening: Iterable[LabValue] = ()) -> list[WorstGrade]:
     """The worst CTCAE grade per term of the course: over the values collected at or after the start of the
-    infusion (baseline values are not toxicity of the course), by core worst_grades, in the order of the tests.
-    Nothing before the infusion."""
+    infusion (baseline values are not toxicity of the course), by core worst_grades (the nadir of a falling
+    count, the peak of a rising value: decisions.md A32), each graded with the course's baseline (A33), in
+    the order of the tests. Nothing before the infusion."""
     if infusion_at is None:
         return []
+    labs = list(labs)
+    attach_baselines(labs, infusion_at, screening)
     records = [r for r in labs if r.collected_at >= infusion_at]
     by_result = {id(r.grade): r for r in records}
     worst = worst_grades(r.grade for r in records)

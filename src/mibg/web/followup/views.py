@@ -76,13 +76,15 @@ def course_followup(request: HttpRequest, pk: int) -> HttpResponse:
     curie = list(course.curie_assessments.live())
     for r in labs:
         r.day = services.day_after(infusion_at, r.collected_at) if infusion_at else None
+    screening = services.screening_labs(course)
+    services.attach_baselines(labs, infusion_at, screening)  # grades follow the course's baseline (A33)
     log_view(request.user, course.patient, f"follow-up of course {course.number}")
     return render(request, "mibg/followup/course.html", {
         "course": course, "patient": course.patient, "infusion_at": infusion_at,
         "recovery_series": [] if recovery is None else [
             {"label": plots.SERIES_LABELS[s.test].split(" (")[0], "summary": s}
             for s in (recovery.anc, recovery.platelets, recovery.hemoglobin)],
-        "labs": labs, "worst": services.worst_by_term(labs, infusion_at),
+        "labs": labs, "worst": services.worst_by_term(labs, infusion_at, screening),
         "voided_labs": list(course.lab_results.filter(voided_at__isnull=False).select_related("voided_by")),
         "transfusions": transfusions,
         "recovery": recovery,
