@@ -13,7 +13,13 @@ import pytest
 # test process are then flagged as "async unsafe". The browser tests only drive the server from outside.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from hypothesis import settings
+
 from clinic_helpers import PASSWORD, PERSONAS
+
+#: ``pytest -m slow --hypothesis-profile=slow``: every property of the slow suites on 10,000 examples in one run.
+#: Without the option the Hypothesis default profile applies (100 examples), so the default run stays fast.
+settings.register_profile("slow", max_examples=10_000, deadline=None, database=None)
 
 #: Where every log record of a test session is kept (one file per xdist worker), for tests/scan_logs.py.
 LOG_DIR = Path(__file__).parents[1] / "test-output" / "logs"

@@ -20,7 +20,7 @@ from mibg.core.vocabulary import DiagnosisKind
 BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
 DECIMAL_FIELDS = {
     "weight_kg", "mci_per_kg", "specific_activity_ci_per_mmol", "specific_activity_mci_per_mg", "final_volume_ml",
-    "infusion_min", "cd34_per_kg", "marrow_mnc_per_kg", "prior_mci_per_kg",
+    "infusion_min", "cd34_per_kg", "marrow_mnc_per_kg", "prior_mci_per_kg", "stock_concentration_mci_per_ml",
 }
 PACIFIC = timezone(timedelta(hours=-8))
 TREATMENT = date(2026, 12, 10)
@@ -633,3 +633,49 @@ def test_the_mass_at_calibration_time_equal_to_administration_is_the_prescribed_
     p = _draximage_at(0)
     # No decay: 16.5054 mg exactly as in clinical-reference §5.4 (16.51 mg).
     assert p.mibg_mass_mg == Decimal("16.5054")
+
+
+# ---- the order sheet's volumes (decisions.md A38) --------------------------------------------------------------
+
+
+def _stock(concentration, final="50", hours_before=0):
+    administration = datetime(2026, 12, 10, 9, 0, tzinfo=PACIFIC)
+    return plan(weight_kg="22", preparation="draximage", specific_activity_ci_per_mmol="12", final_volume_ml=final,
+                infusion_min="120", stock_concentration_mci_per_ml=concentration,
+                calibration_time=administration - timedelta(hours=hours_before), administration_time=administration)
+
+
+def test_riley_gets_the_volume_to_draw_and_the_diluent_from_the_stock_concentration():
+    p = _stock("20")
+    # 22 x 18 = 396 mCi at calibration (no decay); 396 / 20 mCi/mL = 19.8 mL to draw; 50 - 19.8 = 30.2 mL saline.
+    assert p.drug_volume_ml == Decimal("19.8")
+    assert p.diluent_volume_ml == Decimal("30.2")
+    assert p.status == "ok"
+    names = {c.name: c.formula for c in p.calculations}
+    assert "Volume to draw at the calibration time" in names["Drug volume"]
+    assert "50 mL - 19.80 mL = 30.20 mL" in names["Diluent volume"]
+
+
+def test_the_volume_to_draw_is_taken_at_the_calibration_time():
+    p = _stock("20", hours_before=24)
+    # 396 / 0.9172091 (1 d) = 431.7446 mCi at calibration; / 20 = 21.587 mL; 50 - 21.587 = 28.413 mL.
+    assert round(p.drug_volume_ml, 2) == Decimal("21.59")
+    assert round(p.diluent_volume_ml, 2) == Decimal("28.41")
+
+
+@pytest.mark.parametrize(("concentration", "blocked"), [
+    ("7.93", False),  # 396 / 7.93 = 49.94 mL: below the 50 mL final volume
+    ("7.92", False),  # 396 / 7.92 = 50.00 mL exactly: the drug is the whole final volume, no diluent
+    ("7.91", True),  # 396 / 7.91 = 50.06 mL: more than the final volume (R4)
+])
+def test_the_drug_volume_can_never_exceed_the_final_volume(concentration, blocked):
+    p = _stock(concentration)
+    assert ("R4" in blocked_by(p)) is blocked
+    if concentration == "7.92":
+        assert p.diluent_volume_ml == Decimal(0)
+
+
+def test_a_stock_concentration_of_zero_is_refused_naming_the_field():
+    with pytest.raises(InputError) as caught:
+        _stock("0")
+    assert caught.value.field == "stock_concentration_mci_per_ml"

@@ -253,3 +253,11 @@ def test_dr_patel_reads_the_decay_factor_beside_the_activity_to_draw_in_the_pdf(
     assert float(found.group(2)) == pytest.approx(HAND_FACTOR, rel=1e-9)
     assert found.group(1) == "428.6"
     assert "calibration 22 h before administration; T1/2 8.0207 d" in text
+
+
+def test_the_order_sheet_gives_the_volume_to_draw_and_the_diluent_at_the_calibration_time(pdfs):
+    text = " ".join(text_of(pdfs["directive"]).split())
+    # decisions.md A38, AZEDRA 15 mCi/mL at calibration (label): 396 mCi x exp(0.0036008 x 22 h) = 428.646 mCi
+    # at calibration; / 15 = 28.576 -> 28.58 mL to draw; 30 mL final - 28.576 = 1.424 -> 1.42 mL of saline.
+    assert "Volume to draw at calibration time 28.58 mL" in text
+    assert "Diluent (0.9 % NaCl) to the final volume 1.42 mL" in text

@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preparation", choices=tuple(load_protocol().preparations))  # protocol data
     parser.add_argument("--specific-activity-ci-per-mmol", help="DraxImage lot specific activity, Ci/mmol")
     parser.add_argument("--specific-activity-mci-per-mg", help="AZEDRA lot specific activity, mCi/mg (default 2500)")
+    parser.add_argument("--stock-concentration-mci-per-ml",
+                        help="the stock's activity concentration at its calibration time, mCi/mL (decisions.md A38)")
     parser.add_argument("--volume-ml", help="final infusion volume (drug plus normal saline), mL")
     parser.add_argument("--infusion-min", help="infusion duration, minutes")
     parser.add_argument("--cd34-per-kg", help="stored PBSC, CD34+ cells per kg of current weight")
@@ -64,6 +66,7 @@ def _parse(args: argparse.Namespace) -> dict[str, Any]:
         "preparation": args.preparation,
         "specific_activity_ci_per_mmol": decimal_or_none("specific_activity_ci_per_mmol"),
         "specific_activity_mci_per_mg": decimal_or_none("specific_activity_mci_per_mg"),
+        "stock_concentration_mci_per_ml": decimal_or_none("stock_concentration_mci_per_ml"),
         "final_volume_ml": decimal_or_none("volume_ml"),
         "infusion_min": decimal_or_none("infusion_min"),
         "cd34_per_kg": decimal_or_none("cd34_per_kg"),

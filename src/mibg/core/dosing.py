@@ -26,6 +26,7 @@ from mibg.core.serial import JSON, Reader, ShapeError, day, dec, envelope, momen
 from mibg.core.stem_cells import stem_cell_status
 from mibg.core.units import (
     Activity,
+    parse_decimal,
     round_gbq,
     round_mbq,
     round_mci,
@@ -33,6 +34,9 @@ from mibg.core.units import (
 )
 from mibg.core.vocabulary import DiagnosisKind, StemCellProductType
 from mibg.protocol import Preparation, ProtocolDefinition, load_protocol
+
+#: Product choice: a stock far above AZEDRA's 15 mCi/mL at calibration (clinical-reference §5.1) is a typing error.
+MAX_STOCK_CONCENTRATION_MCI_PER_ML = Decimal(1000)
 
 if TYPE_CHECKING:
     from mibg.core.snapshot import ChairDecision, PatientSnapshot, StemCellProduct
@@ -54,6 +58,9 @@ class DoseRequest:
     preparation: str | None = None
     specific_activity_ci_per_mmol: Decimal | None = None
     specific_activity_mci_per_mg: Decimal | None = None
+    #: The stock's activity concentration at its calibration time, mCi/mL (decisions.md A38); None: the
+    #: preparation's label value when it has one (AZEDRA 15 mCi/mL), else no volume to draw is computed.
+    stock_concentration_mci_per_ml: Decimal | None = None
     final_volume_ml: Decimal | None = None
     infusion_min: Decimal | None = None
     cd34_per_kg: Decimal | None = None
@@ -92,6 +99,14 @@ class DosePlan:
     calibration: DecayCorrection | None
     findings: tuple[Finding, ...]
     calculations: tuple[Calculation, ...]
+
+    @property
+    def diluent_volume_ml(self) -> Decimal | None:
+        """0.9 % NaCl to add to the volume drawn to reach the final volume (decisions.md A38)."""
+        final = self.request.final_volume_ml
+        if final is None or self.drug_volume_ml is None or self.drug_volume_ml > final:
+            return None
+        return final - self.drug_volume_ml
 
     @property
     def blocked(self) -> bool:
@@ -259,6 +274,9 @@ def validate_request(request: DoseRequest, protocol: ProtocolDefinition) -> None
                              f"{chosen.specific_activity_unit}; use {specific_activity_field(chosen)}")
     if request.final_volume_ml is not None:
         plausible("volume_ml", "final_volume_ml", request.final_volume_ml, protocol=protocol)
+    if request.stock_concentration_mci_per_ml is not None:
+        parse_decimal("stock_concentration_mci_per_ml", request.stock_concentration_mci_per_ml, minimum=Decimal(0),
+                      maximum=MAX_STOCK_CONCENTRATION_MCI_PER_ML, allow_zero=False, unit="mCi/mL")
     if request.infusion_min is not None:
         plausible("infusion_min", "infusion_min", request.infusion_min, protocol=protocol)
     for name in ("cd34_per_kg", "marrow_mnc_per_kg"):
@@ -637,16 +655,31 @@ def _mass(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity
 
 def _drug_volume(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity,
                  calibration: DecayCorrection | None, calculations: list[Calculation]) -> Decimal | None:
-    """Volume of the drug itself: activity at calibration / concentration at calibration (AZEDRA 15 mCi/mL)."""
+    """The volume of stock to draw at its calibration time and the diluent to the final volume (decisions.md A38).
+
+    Volume to draw = activity at calibration / the stock's concentration at calibration (entered, or the label's
+    15 mCi/mL for AZEDRA, clinical-reference §5.1); diluent (0.9 % NaCl) = final volume - volume to draw. Both
+    hold at the calibration time: the stock is drawn then. Without a calibration time the prescribed activity
+    is used, a lower bound."""
     preparation = protocol.preparations[str(request.preparation)]
-    concentration = preparation.concentration_at_calibration
-    if concentration is None:
+    if request.stock_concentration_mci_per_ml is not None:
+        concentration, source = request.stock_concentration_mci_per_ml, "the stock's concentration as entered"
+    elif preparation.concentration_at_calibration is not None:
+        concentration, source = preparation.concentration_at_calibration.value, "the label's concentration"
+    else:
         return None
     at_calibration = calibration.activity_to.mci if calibration else activity.mci
     note = "activity at calibration" if calibration else "prescribed activity (no calibration time given: a lower bound)"
-    volume = at_calibration / concentration.value
+    volume = at_calibration / concentration
     calculations.append(Calculation("Drug volume", f"{volume:.2f}", "mL",
-                                    f"V = {note} / concentration = {at_calibration:.2f} mCi / {concentration} = {volume:.2f} mL"))
+                                    f"Volume to draw at the calibration time: V = {note} / concentration ({source}) = "
+                                    f"{at_calibration:.2f} mCi / {concentration} mCi/mL = {volume:.2f} mL "
+                                    "(decisions.md A38)"))
+    if request.final_volume_ml is not None and request.final_volume_ml >= volume:
+        diluent = request.final_volume_ml - volume
+        calculations.append(Calculation("Diluent volume", f"{diluent:.2f}", "mL",
+                                        f"0.9 % NaCl to the final volume: {request.final_volume_ml} mL - {volume:.2f} mL "
+                                        f"= {diluent:.2f} mL (decisions.md A38)"))
     return volume
 
 

@@ -109,7 +109,12 @@ def _prescription_rows(directive: Directive, dose: DosePlan) -> list[tuple[str, 
         ("Activity to administer", activity),
         ("Route", f"{directive.route}, via {directive.access}"),
         ("MIBG mass (free base)", f"{show(dose.mibg_mass_mg, 4)} mg" if dose.mibg_mass_mg is not None else "-"),
-        ("Drug volume", f"{show(dose.drug_volume_ml, 2)} mL" if dose.drug_volume_ml is not None else "-"),
+        ("Stock concentration at calibration", f"{exact(dose.request.stock_concentration_mci_per_ml)} mCi/mL"
+         if dose.request.stock_concentration_mci_per_ml is not None else "-"),
+        ("Volume to draw at calibration time", f"{show(dose.drug_volume_ml, 2)} mL"
+         if dose.drug_volume_ml is not None else "-"),
+        ("Diluent (0.9 % NaCl) to the final volume", f"{show(dose.diluent_volume_ml, 2)} mL"
+         if dose.diluent_volume_ml is not None else "-"),
         ("Final infusion volume", f"{exact(dose.request.final_volume_ml)} mL" if dose.request.final_volume_ml is not None else "-"),
         ("Infusion duration", f"{exact(dose.request.infusion_min)} min" if dose.request.infusion_min is not None else "-"),
         ("Infusion rate", f"{show(dose.infusion_rate_ml_per_h, 2)} mL/h"
