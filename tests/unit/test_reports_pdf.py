@@ -261,3 +261,41 @@ def test_the_order_sheet_gives_the_volume_to_draw_and_the_diluent_at_the_calibra
     # at calibration; / 15 = 28.576 -> 28.58 mL to draw; 30 mL final - 28.576 = 1.424 -> 1.42 mL of saline.
     assert "Volume to draw at calibration time 28.58 mL" in text
     assert "Diluent (0.9 % NaCl) to the final volume 1.42 mL" in text
+
+
+# ---- layout: no mostly-blank first page, no orphaned rows, table heads repeat -----------------------------------
+
+
+def test_the_course_summary_starts_part_1_on_its_first_page_not_after_a_page_of_8_rows(pdfs):
+    from pypdf import PdfReader
+
+    first = PdfReader(io.BytesIO(pdfs["summary"])).pages[0].extract_text()
+    assert "Course summary: course 1" in first
+    assert "1. Eligibility" in first
+
+
+def _table_pages(space_above, rows):
+    """Render a heading-less table of ``rows`` body rows under a spacer of ``space_above`` points."""
+    from pypdf import PdfReader
+    from reportlab.lib.pagesizes import letter
+    from reportlab.platypus import SimpleDocTemplate, Spacer
+
+    from mibg.reports.pdf.common import grid
+
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=letter)
+    document.build([Spacer(1, space_above),
+                    grid(["Reading time", "mR/h"], [[f"row-{i:02d}", str(i)] for i in range(rows)], [0.5, 0.5])])
+    return [page.extract_text() for page in PdfReader(io.BytesIO(buffer.getvalue())).pages]
+
+
+@pytest.mark.parametrize("space_above", [560, 580, 600, 610, 620, 630])
+def test_a_table_never_leaves_one_or_two_rows_alone_on_a_page_and_repeats_its_head(space_above):
+    for rows in (4, 5, 6, 40):
+        pages = _table_pages(space_above, rows)
+        counts = [page.count("row-") for page in pages]
+        assert sum(counts) == rows
+        for page, count in zip(pages, counts, strict=True):
+            if count:
+                assert count >= 3 or count == rows, (space_above, rows, counts)
+                assert "Reading time" in page  # the head on every page that holds rows

@@ -88,7 +88,9 @@ def test_nora_enters_an_anc_of_750_per_microlitre_and_it_is_stored_with_loinc_uc
     ("ast", "901", "U/L", "", "45", 4),
     ("bilirubin", "1.5", "mg/dL", "", "1.0", 1),
     ("bilirubin", "51.3", "umol/L", "", "17.1", 2),
-    ("creatinine", "2.1", "mg/dL", "", "0.7", 2),
+    # 2.1 mg/dL = 3.0 x ULN 0.7 (grade 2 on the ULN), but 5.25 x the course's screening baseline 0.4 mg/dL:
+    # "> 3.0 x baseline" is grade 3 (CTCAE v5.0 creatinine; decisions.md A33).
+    ("creatinine", "2.1", "mg/dL", "", "0.7", 3),
     ("creatinine", "4.3", "mg/dL", "", "0.7", 4),
 ])
 def test_the_ctcae_grade_shown_beside_each_value_is_the_one_worked_out_by_hand(login, course, test, value, unit, lln, uln,

@@ -140,12 +140,36 @@ def _cell(value: object) -> Flowable:
     return p(value, "cell")
 
 
+class KeptTable(Table):  # type: ignore[misc]
+    """A table that never leaves fewer than ``MIN_ROWS`` body rows alone on a page (an orphan at the foot of a
+    page or a widow at the top of the next); its header row repeats on every page (``repeatRows``)."""
+
+    MIN_ROWS = 3
+
+    def split(self, availWidth: float, availHeight: float) -> list[Table]:
+        parts: list[Table] = super().split(availWidth, availHeight)
+        if len(parts) != 2:
+            return parts
+        head = self.repeatRows
+        first = len(parts[0]._cellvalues) - head
+        second = len(parts[1]._cellvalues) - head
+        if first < self.MIN_ROWS:
+            return []  # the whole table starts on the next page
+        if second >= self.MIN_ROWS:
+            return parts
+        keep = first - (self.MIN_ROWS - second)
+        if keep < self.MIN_ROWS:
+            return []
+        height = sum(self._rowHeights[: head + keep])
+        return list(super().split(availWidth, height + 0.01))
+
+
 def grid(header: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequence[float],
          row_colours: Sequence[Any] | None = None) -> Table:
     """A table with a header row; every cell wraps (Paragraph), widths are fractions of the frame width."""
     data = [[p(h, "cellb") for h in header]]
     data += [[_cell(v) for v in row] for row in rows]
-    table = Table(data, colWidths=[w * FRAME_WIDTH for w in widths], repeatRows=1)
+    table = KeptTable(data, colWidths=[w * FRAME_WIDTH for w in widths], repeatRows=1)
     style = [
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
         ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
@@ -165,7 +189,7 @@ def grid(header: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequen
 def fields(rows: Iterable[tuple[str, object]], label_width: float = 0.3) -> Table:
     """A two-column label/value table."""
     data = [[p(label, "cellb"), _cell(value)] for label, value in rows]
-    table = Table(data, colWidths=[label_width * FRAME_WIDTH, (1 - label_width) * FRAME_WIDTH])
+    table = KeptTable(data, colWidths=[label_width * FRAME_WIDTH, (1 - label_width) * FRAME_WIDTH])
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
         ("BACKGROUND", (0, 0), (0, -1), HEAD_BG),

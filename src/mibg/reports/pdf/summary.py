@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
 from mibg.core.ctcae import term_definition, term_for_test, worst_value_key
 from mibg.core.labs import LABS
 from mibg.reports.numbers import activity_text, as_entered, exact, show, when
 from mibg.reports.pdf.administration import administration_story
 from mibg.reports.pdf.common import (
+    PAGE,
     DocumentSpec,
     fields,
     grid,
@@ -41,7 +42,7 @@ def course_summary_pdf(course: CourseRecord) -> bytes:
                         course.course_number, course.site)
     story: list[Flowable] = [p(f"{TITLE}: course {course.course_number}", "title")]
     story.append(fields(_overview(course)))
-    story.append(PageBreak())
+    story.append(Spacer(1, 10))  # the overview shares its page with part 1: no page of 8 rows alone
     story += _part("1. Eligibility", eligibility_story(course, course.eligibility) if course.eligibility else None)
     story += _part("2. Written directive", directive_story(course, course.directive) if course.directive else None)
     has_administration = course.administration is not None or course.assay is not None
@@ -92,7 +93,9 @@ def _part(title: str, body: list[Flowable] | None, page_break: bool = True) -> l
     else:
         out += body[1:] if body and _is_title(body[0]) else body
     if page_break:
-        out.append(PageBreak())
+        # A new page only when less than a third of a page is left: a part never starts at the foot of a page,
+        # and no page is left mostly blank.
+        out.append(CondPageBreak(PAGE[1] / 3))
     return out
 
 
