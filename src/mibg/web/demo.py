@@ -192,6 +192,7 @@ PATIENTS = [
     ("DEMO-1005", "Emma", "Johnson", 9 * 365, "female"),
     ("DEMO-1006", "Lucas", "Brown", 10 * 365, "male"),
     ("DEMO-1007", "Zoe", "Wilson", 4 * 365, "female"),
+    ("DEMO-1008", "Oliver", "Davis", 7 * 365 + 200, "male"),
 ]
 
 
@@ -219,6 +220,8 @@ def load() -> dict[str, str]:
                mci_per_kg="12")
     run_course(people, made["DEMO-1005"][1], today - timedelta(days=1), until="in-patient", weight="30.1")
     radiation_demo.readings_so_far(people["sam"], made["DEMO-1005"][1])
+    # Released: infused 5 days ago, readings at 1 m and the physicist's signed release yesterday.
+    run_course(people, made["DEMO-1008"][1], today - timedelta(days=5), until="released", weight="23.6")
     lucas, first = made["DEMO-1006"]
     run_course(people, first, today - timedelta(days=240), until="closed", weight="28.0", mci_per_kg="12")
     second = courses.create_course(people["nora"], lucas)
