@@ -100,7 +100,7 @@ def test_the_event_records_activity_in_mbq_times_route_and_both_assays(data):
 
 def test_the_comment_names_protocol_course_and_lot(data):
     comment = named(dcmread(io.BytesIO(data)).ContentSequence, "121106")
-    assert "NCT01370330 v1.0.0, course 1" in comment.TextValue
+    assert "NCT01370330 v1.1.0, course 1" in comment.TextValue
     assert "lot AZ-26-1187" in comment.TextValue
 
 

@@ -172,8 +172,8 @@ def test_the_checklist_shows_chair_decisions_and_signatures(course):
 
 
 def test_the_checklist_warns_when_evaluated_under_another_protocol_version(course):
-    other = dataclasses.replace(course, protocol_label="NCT01370330 v1.1.0")
-    assert "Evaluated under NCT01370330 v1.0.0" in text_of(eligibility_checklist_pdf(other))
+    other = dataclasses.replace(course, protocol_label="NCT01370330 v1.0.0")
+    assert "Evaluated under NCT01370330 v1.1.0" in text_of(eligibility_checklist_pdf(other))
 
 
 def test_the_administration_record_shows_assay_residual_administered_activity_and_readings(pdfs):

@@ -159,7 +159,7 @@ def test_the_manifest_records_engine_versions_migrations_every_tables_rows_the_c
     assert manifest["format"] == "mibg-backup-manifest-v1"
     assert manifest["engine"] == connection.vendor
     assert manifest["software_version"] == "0.1.0"
-    assert manifest["protocol_version"] == "NCT01370330 v1.0.0"
+    assert manifest["protocol_version"] == "NCT01370330 v1.1.0"
     assert manifest["created_utc"].endswith("Z")
     assert manifest["sha256"] == hashlib.sha256(backup.read_bytes()).hexdigest()
     assert manifest["size_bytes"] == backup.stat().st_size

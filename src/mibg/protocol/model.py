@@ -289,7 +289,7 @@ class ProtocolDefinition:
 
     @property
     def label(self) -> str:
-        """How results cite the definition, e.g. ``NCT01370330 v1.0.0``."""
+        """How results cite the definition, e.g. ``NCT01370330 v1.1.0``."""
         suffix = f"+site({len(self.amendments)})" if self.amendments else ""
         return f"{self.protocol_id} v{self.version}{suffix}"
 
