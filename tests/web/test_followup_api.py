@@ -68,7 +68,9 @@ def test_a_labs_csv_with_a_bad_row_is_refused_whole_with_each_error(call, course
             f"{_collected(course)},anc,abc,10^9/L,1.5,\n")
     response = call("nora", "post", f"/courses/{course.pk}/labs/csv", {"filename": "day5.csv", "csv": text})
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"line": 3, "field": "value", "message": "'abc' is not a number"}]
+    [error] = response.json()["errors"]
+    assert (error["line"], error["field"]) == (3, "value")
+    assert error["message"].startswith("'abc' is not a number")  # then how a number is written (mibg.core.numbers)
     assert not LabResult.objects.exists()
     good = text.splitlines()[0] + "\n" + text.splitlines()[1] + "\n"
     response = call("nora", "post", f"/courses/{course.pk}/labs/csv", {"filename": "day5.csv", "csv": good})
