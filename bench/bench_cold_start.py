@@ -2,7 +2,7 @@
 
 Goal: median < 0.3 s. A figure, not a test.
 
-    /work/venv/bin/python bench/bench_cold_start.py [--runs 20]
+    .venv/bin/python bench/bench_cold_start.py [--runs 20]
 """
 
 from __future__ import annotations

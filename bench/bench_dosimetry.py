@@ -1,6 +1,6 @@
 """Retention fits per second on synthetic curves (a benchmark that prints figures, not a timed test).
 
-    /work/venv/bin/python bench/bench_dosimetry.py [--curves 3000] [--seed 1]
+    .venv/bin/python bench/bench_dosimetry.py [--curves 3000] [--seed 1]
 
 Three sets of curves with 5 % multiplicative noise: mono-exponential with 5 readings (the clinic's daily
 schedule: mono fit only), mono-exponential with 9 readings and bi-exponential with 10 readings (both models

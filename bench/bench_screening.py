@@ -5,7 +5,7 @@ Generates N varied patient snapshots first (not timed) by copying the example pa
 dose planning for all of them in one process pinned to one CPU, and prints patients per second.
 Goal: >= 20,000 patients/s. A figure, not a test.
 
-    /work/venv/bin/python bench/bench_screening.py [--count 100000] [--seed 1]
+    .venv/bin/python bench/bench_screening.py [--count 100000] [--seed 1]
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from mibg.protocol.study_record import (
     store_study_record,
 )
 
-SHARED_RECORD = Path("/work/shared/protocol/NCT01370330.txt")
+SHARED_RECORD = Path(__file__).resolve().parents[3] / "shared" / "protocol" / "NCT01370330.txt"  # ../shared beside the repo
 
 
 @pytest.fixture(scope="module")
