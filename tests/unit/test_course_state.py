@@ -94,3 +94,23 @@ def test_an_unreviewed_serious_adverse_event_keeps_the_course_from_closing():
     with pytest.raises(TransitionRefused):
         apply("close", CourseState.FOLLOW_UP, CourseFacts(open_serious_adverse_event=True))
     assert apply("close", CourseState.FOLLOW_UP, CourseFacts()) is CourseState.CLOSED
+
+
+def test_every_state_but_closed_has_one_next_step_whose_event_leaves_that_state():
+    from mibg.core.course_state import NEXT_STEP, SCREENING_STEPS, next_step, transition
+
+    assert set(NEXT_STEP) == set(CourseState) - {CourseState.CLOSED}
+    for state, step in NEXT_STEP.items():
+        assert state in transition(step.event).sources, state
+    for step in SCREENING_STEPS.values():
+        assert transition(step.event).sources == {CourseState.SCREENING}
+    assert next_step(CourseState.CLOSED) is None
+
+
+def test_in_screening_the_next_step_follows_the_latest_verdict():
+    from mibg.core.course_state import next_step
+
+    assert next_step("screening").action == "screening.edit"
+    assert next_step("screening", "not eligible").action == "screening.edit"
+    assert next_step("screening", "needs review").action == "chair.decide"
+    assert next_step("screening", "eligible").action == "course.confirm_eligibility"

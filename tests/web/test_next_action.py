@@ -54,3 +54,14 @@ def test_a_course_needing_the_chair_says_so_and_only_the_chair_gets_the_button(l
     assert "Who: Study chair." in nora
     chen = _card(login("chen").get(f"/courses/{course.pk}/").content.decode())
     assert f'href="/courses/{course.pk}/chair/"' in chen
+
+
+def test_every_next_step_of_the_core_table_names_a_known_permission_and_a_page_that_exists():
+    from django.urls import reverse
+
+    from mibg.core.course_state import NEXT_STEP, SCREENING_STEPS
+    from mibg.web.permissions import ACTIONS
+
+    for step in [*NEXT_STEP.values(), *SCREENING_STEPS.values()]:
+        assert step.action in ACTIONS, step
+        assert step.page.startswith("#") or reverse(step.page, args=[1])

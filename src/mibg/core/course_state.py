@@ -128,18 +128,57 @@ del S
 
 _BY_EVENT = {t.event: t for t in TRANSITIONS}
 
-#: What is due next in each state, and which step does it (for the patient page).
-NEXT_STEP: dict[CourseState, tuple[str, str]] = {
-    CourseState.SCREENING: ("Complete screening and confirm eligibility", "confirm_eligibility"),
-    CourseState.ELIGIBLE: ("The authorised user signs the written directive", "sign_directive"),
-    CourseState.DIRECTIVE_SIGNED: ("Independent verification of the directive by a second person", "verify"),
-    CourseState.VERIFIED: ("Prepare and assay the dose", "accept_assay"),
-    CourseState.ASSAYED: ("Administer and record the administration", "administer"),
-    CourseState.ADMINISTERED: ("Admit to the shielded room", "admit"),
-    CourseState.INPATIENT: ("Release when the release criteria are met", "release"),
-    CourseState.RELEASED: ("Start follow-up", "start_follow_up"),
-    CourseState.FOLLOW_UP: ("Close the course when follow-up is complete", "close"),
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """What is due next on a course, the step that completes it, who may take it and where.
+
+    ``action`` names the permission the step needs and ``page`` the page where it is taken (a page name, or
+    "#steps" for the course page's own step form): the web layer resolves both, this table is the only place
+    that says them (the patient page and the course page's "what happens next" both read it)."""
+
+    what: str
+    event: str
+    action: str
+    page: str
+
+
+#: What is due next in each state, and which step does it.
+NEXT_STEP: dict[CourseState, NextStep] = {
+    CourseState.SCREENING: NextStep("Complete screening and confirm eligibility", "confirm_eligibility",
+                                    "screening.edit", "courses:screening"),
+    CourseState.ELIGIBLE: NextStep("The authorised user signs the written directive", "sign_directive",
+                                   "directive.sign", "courses:directive"),
+    CourseState.DIRECTIVE_SIGNED: NextStep("Independent verification of the directive by a second person", "verify",
+                                           "directive.verify", "courses:verify"),
+    CourseState.VERIFIED: NextStep("Prepare and assay the dose", "accept_assay", "assay.record", "courses:assay"),
+    CourseState.ASSAYED: NextStep("Administer and record the administration", "administer",
+                                  "administration.record", "courses:administration"),
+    CourseState.ADMINISTERED: NextStep("Admit to the shielded room", "admit", "course.admit", "#steps"),
+    CourseState.INPATIENT: NextStep("Release when the release criteria are met", "release", "course.release",
+                                    "radiation:release"),
+    CourseState.RELEASED: NextStep("Start follow-up", "start_follow_up", "course.start_follow_up", "#steps"),
+    CourseState.FOLLOW_UP: NextStep("Close the course when follow-up is complete", "close", "course.close", "#steps"),
 }
+
+#: Screening is done in moves that depend on the latest evaluation's overall result: the data (nurse or
+#: physician), the study chair's decisions on criteria marked for review, then the confirmation.
+SCREENING_STEPS: dict[str, NextStep] = {
+    "eligible": NextStep("Confirm eligibility", "confirm_eligibility", "course.confirm_eligibility", "#steps"),
+    "needs review": NextStep("The study chair decides the criteria marked for review", "confirm_eligibility",
+                             "chair.decide", "courses:chair"),
+    "": NextStep("Complete the screening data", "confirm_eligibility", "screening.edit", "courses:screening"),
+}
+
+
+def next_step(state: CourseState | str, screening_verdict: str | None = None) -> NextStep | None:
+    """The step due next in ``state`` (None when the course is closed). In screening, ``screening_verdict`` (the
+    latest evaluation's overall result, None before the first) says which move is due."""
+    current = CourseState(state)
+    if current is CourseState.SCREENING and screening_verdict is not None:
+        return SCREENING_STEPS.get(screening_verdict, SCREENING_STEPS[""])
+    if current is CourseState.SCREENING:
+        return SCREENING_STEPS[""]
+    return NEXT_STEP.get(current)
 
 
 class TransitionRefused(Exception):
@@ -186,13 +225,16 @@ __all__ = [
     "BEFORE_ADMINISTRATION",
     "NEXT_STEP",
     "ORDER",
+    "SCREENING_STEPS",
     "TRANSITIONS",
     "CourseFacts",
     "CourseState",
+    "NextStep",
     "Transition",
     "TransitionRefused",
     "apply",
     "available",
     "is_before",
+    "next_step",
     "transition",
 ]

@@ -1,7 +1,8 @@
 """What happens next on a course, who does it, and that person's button (issue 15: the course page leads with it).
 
-The step itself is the course state machine's (:data:`mibg.core.course_state.NEXT_STEP`); who may take it is the
-one table of actions and roles (:mod:`mibg.web.permissions`). This module only joins the two for the page.
+The step, its permission and its page are the course state machine's one table
+(:func:`mibg.core.course_state.next_step`); who holds the permission is the one table of actions and roles
+(:mod:`mibg.web.permissions`). This module only joins the two for the page.
 """
 
 from __future__ import annotations
@@ -10,23 +11,10 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from mibg.core.course_state import NEXT_STEP, CourseState
+from mibg.core.course_state import CourseState, next_step
 from mibg.web.permissions import ACTIONS, ROLES, allowed
 
 __all__ = ["NextAction", "next_action"]
-
-#: state -> (the permission the next step needs, the page where it is done; "#steps" is the course page's own
-#: step form). Screening is done in two moves: the data (nurse or physician), then the confirmation.
-_WHERE: dict[CourseState, tuple[str, str]] = {
-    CourseState.ELIGIBLE: ("directive.sign", "courses:directive"),
-    CourseState.DIRECTIVE_SIGNED: ("directive.verify", "courses:verify"),
-    CourseState.VERIFIED: ("assay.record", "courses:assay"),
-    CourseState.ASSAYED: ("administration.record", "courses:administration"),
-    CourseState.ADMINISTERED: ("course.admit", "#steps"),
-    CourseState.INPATIENT: ("course.release", "radiation:release"),
-    CourseState.RELEASED: ("course.start_follow_up", "#steps"),
-    CourseState.FOLLOW_UP: ("course.close", "#steps"),
-}
 
 
 @dataclass(frozen=True)
@@ -48,19 +36,10 @@ def next_action(user: object, course_pk: int, state: CourseState, screening_verd
 
     ``screening_verdict``: the latest evaluation's overall result (None before the first one).
     """
-    step = NEXT_STEP.get(state)
+    step = next_step(state, screening_verdict)
     if step is None:
         return None
-    if state is CourseState.SCREENING:
-        if screening_verdict == "eligible":
-            action, target, what = "course.confirm_eligibility", "#steps", "Confirm eligibility"
-        elif screening_verdict == "needs review":
-            action, target, what = "chair.decide", "courses:chair", "The study chair decides the criteria marked for review"
-        else:
-            action, target, what = "screening.edit", "courses:screening", "Complete the screening data"
-    else:
-        action, target = _WHERE[state]
-        what = step[0]
+    action, target, what = step.action, step.page, step.what
     mine = allowed(user, action)
     url = ""
     if mine:

@@ -80,7 +80,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             due.append((course, "A physician reviews the possible medical event (10 CFR 35.3045)"))
         step = NEXT_STEP.get(CourseState(course.state))
         if step:
-            due.append((course, step[0]))
+            due.append((course, step.what))
     log_view(request.user, patient, "patient page")
     return render(request, "mibg/patients/detail.html", {
         "patient": patient, "courses": courses, "due": due, "order": ORDER,
