@@ -220,9 +220,9 @@ def run(args: argparse.Namespace) -> int:
         check_output(output)
     except BackupError as error:
         return fail(f"backup: {error}")
-    error = setup_django()
-    if error:
-        return fail(f"backup: {error}")
+    not_configured = setup_django()
+    if not_configured:
+        return fail(f"backup: {not_configured}")
     from django.db import DatabaseError
 
     try:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from datetime import date
 
 from mibg.cli import EXIT_BLOCKED, EXIT_OK, fail
 
 
-def _count(name: str, low: int, high: int) -> object:
+def _count(name: str, low: int, high: int) -> Callable[[str], int]:
     def parse(raw: str) -> int:
         try:
             value = int(raw)

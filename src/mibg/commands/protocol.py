@@ -130,7 +130,7 @@ def _import(path: str | None, protocol: object) -> int:
     links = link_criteria(record, protocol)
     assert isinstance(data, dict)
     try:
-        stored = store_study_record(data)
+        stored_as = store_study_record(data)
     except OSError as error:
         return fail(f"cannot store the study record ({error.strerror}); set MIBG_DATA_DIR to a writable directory")
     out = sys.stdout
@@ -147,7 +147,7 @@ def _import(path: str | None, protocol: object) -> int:
         out.write(f"NOT FOUND in the record: criteria {', '.join(links.unlinked_criteria)}\n")
     if links.unlinked_dose_limits:
         out.write(f"NOT FOUND in the record: dose limits {', '.join(links.unlinked_dose_limits)}\n")
-    out.write(f"stored as {stored}\n")
+    out.write(f"stored as {stored_as}\n")
     return EXIT_INCOMPLETE if links.unlinked_criteria or links.unlinked_dose_limits else EXIT_OK
 
 
@@ -203,11 +203,11 @@ def _show(protocol: object) -> None:
         out.write(f"{p.key}: {p.name}; specific activity {sa}; infusion {p.infusion_minimum_min}-{p.infusion_maximum_min} min"
                   f"{'; DISCONTINUED' if p.discontinued else ''}\n")
     out.write("\n== Constants ==\n")
-    for c in protocol.constants.values():
-        out.write(f"{c.name} = {c.value} {c.unit}  [{c.source}]\n")
+    for constant in protocol.constants.values():
+        out.write(f"{constant.name} = {constant.value} {constant.unit}  [{constant.source}]\n")
     out.write("\n== Site parameters ==\n")
-    for c in protocol.site_parameters.values():
-        out.write(f"{c.name} = {c.value} {c.unit}  [{c.source}]\n")
+    for parameter in protocol.site_parameters.values():
+        out.write(f"{parameter.name} = {parameter.value} {parameter.unit}  [{parameter.source}]\n")
     out.write("\n== Event reports (issue 13 §3) ==\n")
     for kind in protocol.event_reports.values():
         out.write(f"{kind.key}: {kind.title}  [{kind.reference}]\n")
@@ -217,8 +217,8 @@ def _show(protocol: object) -> None:
             out.write(f"    {rule.code}: {rule.receiver}, {rule.action.lower()} by {when}; applies {rule.applies}"
                       f"{'' if rule.verified else '; UNVERIFIED against the CFR text'}\n")
     out.write("\n== Decisions ==\n")
-    for d in protocol.decisions.values():
-        out.write(f"{d.id}: {d.point}. {d.decision}\n")
+    for decision in protocol.decisions.values():
+        out.write(f"{decision.id}: {decision.point}. {decision.decision}\n")
 
 
 def _params_text(params: object) -> str:

@@ -141,7 +141,7 @@ def check_restored(manifest: dict[str, Any]) -> tuple[list[str], Any]:
     report = verify() if "audit_auditchainhead" in tables else None
     audit = manifest.get("audit_chain")
     if report is not None:
-        if not report.intact:
+        if report.broken is not None:
             problems.append(f"the audit chain is broken: {report.broken.line()}")
         if audit and (report.head_seq, report.head_hash) != (audit["head_seq"], audit["head_hash"]):
             problems.append(f"the audit chain head is seq {report.head_seq} {report.head_hash}; the backup's was seq "
@@ -157,9 +157,9 @@ def run(args: argparse.Namespace) -> int:
         manifest = checked_manifest(backup)
     except BackupError as error:
         return fail(f"restore: {error}")
-    error = setup_django()
-    if error:
-        return fail(f"restore: {error}")
+    not_configured = setup_django()
+    if not_configured:
+        return fail(f"restore: {not_configured}")
     from django.conf import settings
     from django.db import DatabaseError, connection
 
