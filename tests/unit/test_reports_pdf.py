@@ -299,3 +299,15 @@ def test_a_table_never_leaves_one_or_two_rows_alone_on_a_page_and_repeats_its_he
             if count:
                 assert count >= 3 or count == rows, (space_above, rows, counts)
                 assert "Reading time" in page  # the head on every page that holds rows
+
+
+def test_the_summary_worst_grade_table_shows_the_baseline_clause_only_for_the_terms_that_have_one(course):
+    """decisions.md A33: the clause is shown for creatinine (CTCAE grades it against the baseline too); for a count
+    (no baseline clause in CTCAE v5.0) the column says '-'."""
+    clause = "graded against the baseline 0.4 mg/dL (pre-infusion value, collected 2026-12-07T07:30-08:00)"
+    labs = (*course.labs, dataclasses.replace(course.labs[6], value=Decimal("1.3"), collected_at=course.labs[7].collected_at,
+                                              grade=3, clause=clause))
+    text = text_of(course_summary_pdf(dataclasses.replace(course, labs=labs)))
+    assert "Creatinine (LOINC 2160-0) grade 3 1.3 mg/dL" in text
+    assert clause in text
+    assert re.search(r"Absolute neutrophil count \(LOINC 751-8\) grade 4 0\.3 10\^9/L 2026-12-24T09:00-08:00 - 3 ", text), text

@@ -309,3 +309,21 @@ def test_the_assay_check_text_shows_both_times_in_the_sites_zone_with_its_offset
     offset = f"{offset[:3]}:{offset[3:]}"  # e.g. -08:00 in winter in Los Angeles
     assert assay.message.count(offset) == 2
     assert "+00:00" not in assay.message
+
+
+def test_the_course_summary_worst_grade_table_names_the_baseline_clause_that_graded_the_alt(login, treated, people):
+    """decisions.md A33: ALT 100 U/L (ULN 40) the day before the infusion is the course's baseline, abnormal; 130 U/L
+    on day 5 is 3.25 x ULN (grade 2 on the ULN) but 1.3 x the abnormal baseline: grade 0 (below 1.5 x baseline,
+    clinical-reference §6.1). The summary's worst-grade table says which clause and which baseline graded it."""
+    from mibg.web.followup import services as followup
+
+    start = timezone.localtime(treated.administrations.get().started_at)
+    for days, value in ((-1, "100"), (5, "130")):
+        followup.add_lab(people["nora"], treated, followup.LabEntry("alt", value, "U/L", "", "40",
+                                                                    start + timedelta(days=days)))
+    text = flat(" ".join(pages(login("patel").get(url(treated, "summary")).content)))
+    row = re.search(r"ALT \(LOINC 1742-6\) grade (\d) 130 U/L (.*?) 2 ", text)
+    assert row, text
+    assert row.group(1) == "0"
+    assert "graded against the baseline 100 U/L (pre-infusion value" in row.group(2)
+    assert "abnormal (> ULN 40 U/L)" in row.group(2)

@@ -273,7 +273,9 @@ class LabResult:
     """A laboratory result in the canonical unit of its test (mibg.core.labs: 10^9/L, g/dL, mg/dL, U/L).
 
     ``test`` is the key of :data:`mibg.core.labs.LABS` (``anc``, ``platelets``, ``hemoglobin``, ``bilirubin``,
-    ``ast``, ``alt``, ``creatinine``); ``grade`` is the CTCAE v5.0 grade when one was computed.
+    ``ast``, ``alt``, ``creatinine``); ``grade`` is the CTCAE v5.0 grade when one was computed. ``clause`` is the
+    CTCAE clause that gave it, as mibg.core.ctcae states it (for AST, ALT, bilirubin and creatinine: against the
+    ULN or against which baseline, decisions.md A33); blank when not known.
     """
 
     test: str
@@ -282,6 +284,7 @@ class LabResult:
     lln: Decimal | None = None
     uln: Decimal | None = None
     grade: int | None = None
+    clause: str = ""
 
     def __post_init__(self) -> None:
         from mibg.core.labs import LABS

@@ -155,6 +155,14 @@ def _worse_lab(lab: LabResult, best: LabResult) -> bool:
     return key(lab) > key(best)
 
 
+def _clause(lab: LabResult) -> str:
+    """The clause that graded the worst value where CTCAE v5.0 grades against a baseline (AST, ALT, bilirubin,
+    creatinine: decisions.md A33): against the ULN or against which baseline; "-" for the other terms."""
+    if term_definition(term_for_test(lab.test)).baseline is None:
+        return "-"
+    return lab.clause or "not stated by the record"
+
+
 def _labs(course: CourseRecord) -> list[Flowable]:
     out: list[Flowable] = [heading("5. Blood counts and chemistry: worst CTCAE v5.0 grades")]
     if not course.labs:
@@ -165,10 +173,10 @@ def _labs(course: CourseRecord) -> list[Flowable]:
         definition = LABS[test]
         rows.append([f"{definition.name} (LOINC {definition.loinc})", f"grade {lab.grade}",
                      f"{as_entered(lab.value)} {definition.display_unit}", when(lab.collected_at),
-                     str(sum(1 for x in course.labs if x.test == test))])
+                     _clause(lab), str(sum(1 for x in course.labs if x.test == test))])
     if rows:
-        out.append(grid(["Test", "Worst grade", "Value", "Collected", "Results"], rows,
-                        [0.36, 0.12, 0.16, 0.26, 0.1]))
+        out.append(grid(["Test", "Worst grade", "Value", "Collected", "CTCAE clause (baseline, decisions.md A33)",
+                         "Results"], rows, [0.2, 0.08, 0.11, 0.25, 0.29, 0.07]))
     else:
         out.append(p("No graded results."))
     image = course.plots.recovery_png

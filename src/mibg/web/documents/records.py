@@ -288,7 +288,8 @@ def _stem_cells(infusions: list[Any]) -> StemCellInfusion | None:
 def _labs(labs: Iterable[Any]) -> tuple[LabResult, ...]:
     return tuple(LabResult(r.test, Decimal(r.value_canonical), local(r.collected_at),
                            Decimal(r.lln_canonical) if r.lln_canonical else None,
-                           Decimal(r.uln_canonical) if r.uln_canonical else None, r.grade.grade) for r in labs)
+                           Decimal(r.uln_canonical) if r.uln_canonical else None, r.grade.grade, r.grade.clause)
+                 for r in labs)
 
 
 def _adverse_events(events: Iterable[Any]) -> tuple[AdverseEventRecord, ...]:
