@@ -109,8 +109,8 @@ def test_the_sheet_shows_formulas_inputs_and_the_verdict():
     assert load_protocol().label in sheet
     assert "396.0 mCi (14652 MBq" in sheet
     assert "tau = t0 + sum a_i/lambda_i = 0.5 +" in sheet
-    assert "34.6 x T x E x rate = 34.6 x 8.04 d x 0.25 x 3.5 mrem/h" in sheet
-    assert "Federal (10 CFR 35.75): RELEASABLE; site (2 mrem/h): NOT releasable" in sheet
+    assert "34.6 x T x E x rate = 34.6 x 8.04 d x 0.25 x 3.5 mR/h" in sheet
+    assert "Federal (10 CFR 35.75): RELEASABLE; site (2 mR/h): NOT releasable" in sheet
     assert "electrons only (phi = 0, lower bound)" in sheet
     assert "last two readings project 115.4 h" in sheet
 

@@ -190,7 +190,7 @@ def test_at_or_below_is_inclusive():
 
 
 def test_any_one_federal_criterion_allows_federal_release():
-    # 8 mrem/h is above 7 and gives 556 mrem, but A0 x r = 100 x 8/30 = 26.7 mCi <= 33.
+    # 8 mR/h is above 7 and gives 556 mrem, but A0 x r = 100 x 8/30 = 26.7 mCi <= 33.
     result = assess([("0.5", "30"), ("24", "16"), ("48", "8")], activity="100")
     assert not criterion(result, "federal_dose_rate").met
     assert not criterion(result, "federal_dose_to_others").met

@@ -96,7 +96,7 @@ def test_the_readings_asked_for_are_shared_evenly_and_each_release_rests_on_the_
         readings = list(course.exposure_readings.all())
         assert low <= len(readings) <= high
         assert readings[0].before_first_void
-        # The site limit is 2 mrem/h at 1 m (protocol site parameter), the last reading is what release rests on.
+        # The site limit is 2 mR/h at 1 m (protocol site parameter), the last reading is what release rests on.
         assert course.release_record.dose_rate_mr_per_h <= Decimal(2)
         assert course.release_record.reading_id == readings[-1].pk
     # In-patients have only the readings taken so far: never more than asked for.

@@ -322,7 +322,7 @@ def test_at_96_hours_the_page_shows_which_federal_criterion_is_met_and_when_the_
     d = services.compute_dosimetry(course)
     html = login("sam").get(f"/courses/{course.pk}/release/").content.decode()
     assert "Federal criteria met: retained activity at or below the federal limit: 23.1 mCi &lt;= 33 mCi; " in html
-    assert "dose rate at 1 m at or below the federal limit: 3.5 mrem/h &lt;= 7 mrem/h" in html
+    assert "dose rate at 1 m at or below the federal limit: 3.5 mR/h &lt;= 7 mR/h" in html
     assert 'id="criterion-site_dose_rate"' in html
     from mibg.web.templatetags.mibg import when
 
@@ -367,7 +367,7 @@ def test_readings_far_below_what_the_activity_gives_are_flagged_on_the_release_p
     _read(people, course, [("0.5", "0.60"), ("24", "0.29"), ("48", "0.141")])  # mSv/h typed as mR/h: 100 x too low
     html = login("sam").get(f"/courses/{course.pk}/release/").content.decode()
     assert "UNITS:" in html
-    assert "Check the unit (mrem/h, not uSv/h or mSv/h)" in html
+    assert "Check the unit (mR/h, not uSv/h or mSv/h)" in html
 
 
 def test_a_wrong_password_signs_nothing_and_the_refusal_is_recorded(login, people, admitted):

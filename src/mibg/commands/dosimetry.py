@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--photon-absorbed-fraction", metavar="F",
                         help="phi, 0 to 1 (default: the site parameter, 0.25)")
     parser.add_argument("--site-limit-mrem-per-h", metavar="L",
-                        help="site release limit at 1 m, mrem/h (default: the site parameter, 2)")
+                        help="site release limit at 1 m, mR/h (default: the site parameter, 2)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -145,7 +145,7 @@ class _Report:
     def _retention_lines(self) -> list[str]:
         r = self.retention
         lines = ["Readings at 1 m (net = reading - background; r = net / first net):",
-                 "     t (h)   net mrem/h          r"]
+                 "     t (h)   net mR/h          r"]
         lines += [f"  {float(p.hours):8.2f}   {float(p.net_mrem_per_h):10.3f}   {float(p.retention):8.4f}" for p in r.points]
         lines += ["", f"Retention model: {r.model} ({r.method})"]
         for i, c in enumerate(r.components, start=1):
@@ -177,7 +177,7 @@ class _Report:
         lines = [
             f"Release as of the last reading, {rel.as_of_h} h{f' ({now})' if now else ''}:",
             f"  Federal (10 CFR 35.75): {'RELEASABLE' if rel.releasable_federal else 'NOT releasable'}; "
-            f"site ({rel.site_limit_mrem_per_h} mrem/h): {'RELEASABLE' if rel.releasable_site else 'NOT releasable'}",
+            f"site ({rel.site_limit_mrem_per_h} mR/h): {'RELEASABLE' if rel.releasable_site else 'NOT releasable'}",
         ]
         for c in rel.criteria:
             at = self.clock(c.predicted_h)
@@ -239,7 +239,7 @@ def _compute(args: argparse.Namespace) -> _Report:
     phi = None if args.photon_absorbed_fraction is None else parse_decimal(
         "--photon-absorbed-fraction", args.photon_absorbed_fraction, minimum=Decimal(0), maximum=Decimal(1))
     site_limit = None if args.site_limit_mrem_per_h is None else parse_decimal(
-        "--site-limit-mrem-per-h", args.site_limit_mrem_per_h, minimum=Decimal(0), allow_zero=False, unit="mrem/h")
+        "--site-limit-mrem-per-h", args.site_limit_mrem_per_h, minimum=Decimal(0), allow_zero=False, unit="mR/h")
     start = None if args.infusion_start is None else parse_aware_datetime("--infusion-start", args.infusion_start)
     readings = read_readings(args.readings)
     protocol = load_protocol()

@@ -3,8 +3,8 @@ readings at 1 m (clinical-reference §4.3, §4.4; decisions.md "Radiation safety
 
 The method, step by step (each step is shown in the result with its numbers):
 
-1. **Readings** (:class:`Reading`): time in hours after the start of the infusion, exposure rate in mrem/h
-   (= mR/h for I-131, clinical-reference §2.3) at 1 m, optional background. Net = reading - background.
+1. **Readings** (:class:`Reading`): time in hours after the start of the infusion, exposure rate in mR/h
+   (the survey meter's unit, clinical-reference §2.3) at 1 m, optional background. Net = reading - background.
    The first reading, after the end of the infusion and before the first void, defines 100 % retention:
    r(t) = net(t) / net(t0) (§4.3 step 1).
 2. **Fit** (:func:`retention_fit`): r(t) = sum_i a_i exp(-lambda_i (t - t0)), by least squares on ln r
@@ -79,7 +79,7 @@ COLUMNS = ("hours", "mrem_per_h", "background_mrem_per_h")
 #: ``plausible_reading_hours_max`` and ``plausible_exposure_rate_mr_per_h_max`` of the protocol definition.
 MAX_HOURS = plausible_range("reading_hours").maximum
 MAX_MREM_PER_H = plausible_range("exposure_rate_mr_per_h").maximum
-#: The smallest net reading used (product choice): 0.001 mrem/h, below any survey meter's resolution.
+#: The smallest net reading used (product choice): 0.001 mR/h, below any survey meter's resolution.
 MIN_NET_MREM_PER_H = Decimal("0.001")
 #: Product choice: a whole-body effective half-life below this is implausible for 131I-MIBG (23 +/- 5 h in
 #: children, clinical-reference §4.1 [WIL]); it suggests times entered in days instead of hours.
@@ -99,7 +99,7 @@ class Reading:
     """One exposure-rate reading at 1 m.
 
     ``hours``: hours after the start of the infusion [h]; ``mrem_per_h``: the meter reading at 1 m
-    [mrem/h = mR/h]; ``background_mrem_per_h``: background at the same time [mrem/h], 0 when not measured;
+    [mR/h]; ``background_mrem_per_h``: background at the same time [mR/h], 0 when not measured;
     ``label``: where the reading came from (e.g. ``line 3``), used in error messages.
     Strings are accepted and parsed exactly; negative or non-numeric values raise :class:`InputError`.
 
@@ -120,7 +120,7 @@ class Reading:
 
     @property
     def net_mrem_per_h(self) -> Decimal:
-        """Reading minus background [mrem/h at 1 m]."""
+        """Reading minus background [mR/h at 1 m]."""
         return self.mrem_per_h - self.background_mrem_per_h
 
 
@@ -145,7 +145,7 @@ def reading_from_row(row: Mapping[str, object], label: str) -> Reading:
 @dataclass(frozen=True, slots=True)
 class RetentionPoint:
     """One reading as retention: ``hours`` after the start of the infusion [h], ``net_mrem_per_h``
-    [mrem/h at 1 m], ``retention`` r = net / net(first) [1]."""
+    [mR/h at 1 m], ``retention`` r = net / net(first) [1]."""
 
     hours: Decimal
     net_mrem_per_h: Decimal
@@ -552,11 +552,11 @@ def retention_points(readings: Sequence[Reading]) -> tuple[RetentionPoint, ...]:
     for reading, label in zip(readings, labels, strict=True):
         if reading.net_mrem_per_h < MIN_NET_MREM_PER_H:
             raise InputError(f"mrem_per_h ({label})", f"the reading minus background is {reading.net_mrem_per_h} "
-                             f"mrem/h; it must be at least {MIN_NET_MREM_PER_H} mrem/h")
+                             f"mR/h; it must be at least {MIN_NET_MREM_PER_H} mR/h")
     first, last = readings[0].net_mrem_per_h, readings[-1].net_mrem_per_h
     if last >= first:
-        raise InputError(f"mrem_per_h ({labels[-1]})", f"the last net reading ({last} mrem/h) is not below the first "
-                         f"({first} mrem/h): a rising or flat curve cannot be fitted; check the readings")
+        raise InputError(f"mrem_per_h ({labels[-1]})", f"the last net reading ({last} mR/h) is not below the first "
+                         f"({first} mR/h): a rising or flat curve cannot be fitted; check the readings")
     return tuple(
         RetentionPoint(r.hours, r.net_mrem_per_h, r.net_mrem_per_h / first, label)
         for r, label in zip(readings, labels, strict=True)
@@ -1040,8 +1040,8 @@ def _retention_calculation(points: Sequence[RetentionPoint]) -> Calculation:
     first = points[0]
     values = ", ".join(f"{_g(float(p.retention), 4)} at {p.hours} h" for p in points)
     return _calc("Retention r = net / net(first)", values, "",
-                 f"r(t) = (reading - background) / {first.net_mrem_per_h} mrem/h",
-                 tuple(InputUsed(f"net reading at {p.hours} h ({p.label})", str(p.net_mrem_per_h), "mrem/h") for p in points))
+                 f"r(t) = (reading - background) / {first.net_mrem_per_h} mR/h",
+                 tuple(InputUsed(f"net reading at {p.hours} h ({p.label})", str(p.net_mrem_per_h), "mR/h") for p in points))
 
 
 def _fit_tiac_calculation(t0: float, curve: ModelFit, tiac: float) -> Calculation:

@@ -4,8 +4,8 @@
 Federal criteria (10 CFR 35.75(a), NUREG-1556 Vol. 9 Table U.1, clinical-reference §3.2), any one suffices:
 
 * retained activity <= 33 mCi (A0 x r at the last reading);
-* measured dose rate at 1 m <= 7 mrem/h;
-* patient-specific dose to others <= 5 mSv: D(inf)[mrem] = 34.6 x Tp[d] x E x rate_1m[mrem/h]
+* measured dose rate at 1 m <= 7 mR/h;
+* patient-specific dose to others <= 5 mSv: D(inf)[mrem] = 34.6 x Tp[d] x E x rate_1m[mR/h]
   (NCRP-37 Eq. 2 in dose-rate form, §3.3), evaluated with the physical half-life Tp = 8.04 d (the
   conservative value) and occupancy E = 0.25.
 
@@ -13,7 +13,7 @@ The dose to others is also reported with the measured effective half-life (much 
 basis needs a record under 10 CFR 35.2075(a)(3)); the release verdict here does not rely on it (§3.4: late
 MIBG retention can be slower than the early effective half-life).
 
-Site criterion: dose rate at 1 m <= the site limit (default 2 mrem/h, UCSF practice, §3.1). Every limit is
+Site criterion: dose rate at 1 m <= the site limit (default 2 mR/h, UCSF practice, §3.1). Every limit is
 "at or below" (Table U.1). Written instructions: required by 10 CFR 35.75(b) when the dose to others is likely
 to exceed 1 mSv, and always issued for this therapy (decisions.md "Release"). "Now" means the time of the last
 reading. The dose rate is the net reading (reading - background).
@@ -46,7 +46,7 @@ DISTANCE_CM = Decimal(100)
 #: Product choice (a check of units and geometry, not a protocol rule): the first net reading is expected
 #: between these fractions of the unshielded point-source rate Gamma x A0 / (100 cm)^2 (0.22 mR/h per mCi,
 #: clinical-reference §2.2). Self-shielding lowers it; a reading far outside suggests uSv/h or mSv/h entered as
-#: mrem/h, or the wrong distance.
+#: mR/h, or the wrong distance.
 PLAUSIBLE_FIRST_READING = (Decimal("0.1"), Decimal("1.5"))
 
 FEDERAL = "federal"
@@ -146,7 +146,7 @@ class ReleaseAssessment:
     """Whether and when the patient can be released (module docstring).
 
     ``as_of_h``: the last reading [h after the infusion start]; ``dose_rate_mrem_per_h``: its net value
-    [mrem/h at 1 m]; ``retained``: A0 x r_last (mCi, MBq); ``criteria``: federal ones then the site one;
+    [mR/h at 1 m]; ``retained``: A0 x r_last (mCi, MBq); ``criteria``: federal ones then the site one;
     ``releasable_federal`` / ``releasable_site``: now; ``predicted_release_federal_h``: the earliest federal
     criterion's predicted time; ``predicted_release_site_h`` [h after the infusion start];
     ``dose_to_others``: with Tp at the last reading; ``dose_to_others_effective``: with the measured effective
@@ -290,9 +290,9 @@ def dose_to_others_from_dose_rate(
     protocol: ProtocolDefinition | None = None,
     basis: str = "physical half-life (NRC 8.04 d)",
 ) -> DoseToOthers:
-    """D(inf)[mrem] = 34.6 x T[d] x E x rate_1m[mrem/h] (clinical-reference §3.3, dose-rate form of NCRP-37 Eq. 2).
+    """D(inf)[mrem] = 34.6 x T[d] x E x rate_1m[mR/h] (clinical-reference §3.3, dose-rate form of NCRP-37 Eq. 2).
 
-    ``dose_rate_mrem_per_h``: net dose rate at 1 m [mrem/h]; ``half_life_days``: Tp (8.04 d) for the conservative
+    ``dose_rate_mrem_per_h``: net dose rate at 1 m [mR/h]; ``half_life_days``: Tp (8.04 d) for the conservative
     value, or the effective half-life [d]; E from the site parameter ``caregiver_occupancy_factor`` (0.25).
 
     >>> dose_to_others_from_dose_rate(Decimal("3.5"), Decimal("8.04")).mrem
@@ -304,9 +304,9 @@ def dose_to_others_from_dose_rate(
     mrem = constant * half_life_days * occupancy * dose_rate_mrem_per_h
     calculation = Calculation(
         f"Dose to others ({basis})", f"{mrem:.4g}", "mrem",
-        f"34.6 x T x E x rate = {constant} x {half_life_days} d x {occupancy} x {dose_rate_mrem_per_h} mrem/h "
+        f"34.6 x T x E x rate = {constant} x {half_life_days} d x {occupancy} x {dose_rate_mrem_per_h} mR/h "
         f"= {mrem:.4g} mrem = {mrem * MSV_PER_MREM:.4g} mSv",
-        (InputUsed("rate at 1 m (net)", str(dose_rate_mrem_per_h), "mrem/h"),
+        (InputUsed("rate at 1 m (net)", str(dose_rate_mrem_per_h), "mR/h"),
          InputUsed(f"T ({basis})", str(half_life_days), "d"),
          InputUsed("E (occupancy at 1 m; NCRP-37 Eq. 2, 10 CFR 35.2075(a)(2))", str(occupancy))),
     )
@@ -357,7 +357,7 @@ def release_assessment(
     """Judge every release criterion at the last reading and predict when each is met (module docstring).
 
     ``administered``: A0 [mCi]; ``retention``: from :func:`mibg.core.dosimetry.retention_fit`;
-    ``site_limit_mrem_per_h``: entered for this calculation, else the site parameter (2 mrem/h).
+    ``site_limit_mrem_per_h``: entered for this calculation, else the site parameter (2 mR/h).
     """
     protocol = protocol or load_protocol()
     activity = Activity(parse_activity_mci(administered.mci, "administered_mci"))
@@ -443,7 +443,7 @@ def _site_limit(protocol: ProtocolDefinition, entered: Decimal | None) -> tuple[
     if entered is None:
         parameter = protocol.site_parameters["site_release_limit_mrem_per_h"]
         return protocol.site("site_release_limit_mrem_per_h"), f"site parameter: {parameter.source}"
-    limit = parse_decimal("site_limit_mrem_per_h", entered, minimum=Decimal(0), allow_zero=False, unit="mrem/h")
+    limit = parse_decimal("site_limit_mrem_per_h", entered, minimum=Decimal(0), allow_zero=False, unit="mR/h")
     return limit, "entered for this calculation"
 
 
@@ -469,14 +469,14 @@ def _rate_criterion(
     fraction = limit / first.net_mrem_per_h
     predicted = retention.hours_to_reach(float(fraction))
     calculation = Calculation(
-        title, str(last.net_mrem_per_h), "mrem/h",
-        f"net reading at {last.hours} h = {last.net_mrem_per_h} mrem/h {'<=' if last.net_mrem_per_h <= limit else '>'} "
-        f"{limit} mrem/h; the curve reaches {limit} mrem/h (r = {limit}/{first.net_mrem_per_h} = {float(fraction):.4g}) "
+        title, str(last.net_mrem_per_h), "mR/h",
+        f"net reading at {last.hours} h = {last.net_mrem_per_h} mR/h {'<=' if last.net_mrem_per_h <= limit else '>'} "
+        f"{limit} mR/h; the curve reaches {limit} mR/h (r = {limit}/{first.net_mrem_per_h} = {float(fraction):.4g}) "
         f"at {predicted:.1f} h",
-        (InputUsed(f"limit ({reference})", str(limit), "mrem/h"),),
+        (InputUsed(f"limit ({reference})", str(limit), "mR/h"),),
     )
     return ReleaseCriterion(
-        criterion_id, title, scope, last.net_mrem_per_h, limit, "mrem/h", at_or_below(last.net_mrem_per_h, limit),
+        criterion_id, title, scope, last.net_mrem_per_h, limit, "mR/h", at_or_below(last.net_mrem_per_h, limit),
         _first_met(points, lambda p: p.net_mrem_per_h, limit), predicted, _projection(retention, fraction),
         reference, calculation,
     )
@@ -508,14 +508,14 @@ def _dose_to_others_criterion(retention: RetentionFit, protocol: ProtocolDefinit
     limit_msv = protocol.site("federal_release_dose_to_others_msv")
     last, first = retention.points[-1], retention.points[0]
     dose = dose_to_others_from_dose_rate(last.net_mrem_per_h, tp, protocol)
-    per_rate = dose_to_others_from_dose_rate(Decimal(1), tp, protocol).msv  # mSv per mrem/h
+    per_rate = dose_to_others_from_dose_rate(Decimal(1), tp, protocol).msv  # mSv per mR/h
     fraction = limit_msv / per_rate / first.net_mrem_per_h
     predicted = retention.hours_to_reach(float(fraction))
     calculation = Calculation(
         "Patient-specific dose to others (physical half-life)", f"{dose.msv:.4g}", "mSv",
         f"{dose.calculation.formula} "
         f"{'<=' if dose.msv <= limit_msv else '>'} {limit_msv} mSv; {limit_msv} mSv is reached at a rate of "
-        f"{float(limit_msv / per_rate):.4g} mrem/h, at {predicted:.1f} h",
+        f"{float(limit_msv / per_rate):.4g} mR/h, at {predicted:.1f} h",
         dose.calculation.inputs,
     )
     return ReleaseCriterion(
@@ -551,8 +551,8 @@ def _findings(
     findings = [*retention.findings, *_plausibility(activity, retention.points[0], protocol)]
     federal_rate = protocol.site("federal_release_dose_rate_mrem_per_h")
     if site_limit > federal_rate:
-        findings.append(Finding("SITE_LIMIT", Severity.WARN, f"The site limit {site_limit} mrem/h is above the federal "
-                                f"dose-rate limit {federal_rate} mrem/h; the federal criteria still apply.",
+        findings.append(Finding("SITE_LIMIT", Severity.WARN, f"The site limit {site_limit} mR/h is above the federal "
+                                f"dose-rate limit {federal_rate} mR/h; the federal criteria still apply.",
                                 reference="clinical-reference §3.1-§3.2"))
     as_of = float(retention.points[-1].hours)
     for c in criteria:
@@ -576,9 +576,9 @@ def _plausibility(activity: Activity, first: RetentionPoint, protocol: ProtocolD
     if low <= ratio <= high:
         return []
     return [Finding("UNITS", Severity.WARN,
-                    f"The first net reading ({first.net_mrem_per_h} mrem/h) is {float(ratio):.2g} x the unshielded "
+                    f"The first net reading ({first.net_mrem_per_h} mR/h) is {float(ratio):.2g} x the unshielded "
                     f"rate of {activity.mci} mCi at 1 m ({float(expected):.3g} mR/h, 0.22 mR/h per mCi). Check the unit "
-                    "(mrem/h, not uSv/h or mSv/h), the distance (1 m) and the administered activity before relying on "
+                    "(mR/h, not uSv/h or mSv/h), the distance (1 m) and the administered activity before relying on "
                     "the dose-rate criteria.", reference="clinical-reference §2.2, §2.3")]
 
 

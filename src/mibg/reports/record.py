@@ -213,7 +213,7 @@ class Administration:
 
 @dataclass(frozen=True, slots=True)
 class ExposureReading:
-    """An exposure-rate reading at 1 m from the patient, in mR/h (= mrem/h for I-131; clinical-reference §2.3)."""
+    """An exposure-rate reading at 1 m from the patient, in mR/h (= mR/h for I-131; clinical-reference §2.3)."""
 
     measured_at: datetime
     mr_per_h_at_1m: Decimal

@@ -220,7 +220,7 @@ def plan_definition(protocol: ProtocolDefinition) -> Resource:
          "action": preparations},
         {"id": "release", "title": "In-patient radiation safety and release",
          "description": f"Exposure-rate readings at 1 m until release: site limit {site('site_release_limit_mrem_per_h')} "
-                        f"mrem/h, federal {site('federal_release_dose_rate_mrem_per_h')} mrem/h or "
+                        f"mR/h, federal {site('federal_release_dose_rate_mrem_per_h')} mR/h or "
                         f"{site('federal_release_activity_mci')} mCi retained (10 CFR 35.75; decisions.md 'Release').",
          "relatedAction": [_after("administration", "after-end")]},
         {"id": "stem-cell-rescue", "title": "Stem-cell infusion if needed",

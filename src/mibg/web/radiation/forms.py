@@ -7,13 +7,18 @@ from mibg.web.radiation.models import StemCellInfusion
 from mibg.web.radiation.services import ReadingInput, ReleaseInput, StemCellInput
 
 
+#: The one place the other unit is named (issue 15): every exposure rate is in mR/h, as the survey meter reads.
+EXPOSURE_RATE_HELP = "as the survey meter reads it, in mR/h (1 mR/h ≈ 1 mrem/h for the gamma rays of I-131)"
+
+
 class ReadingForm(forms.Form):
     """One exposure-rate reading at 1 m. Types are checked here; what depends on the course (times, the
     pre-void reading, the meter's calibration) by mibg.web.radiation.services.reading_errors."""
 
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     measured_at = datetime_field("Time of the reading", required=True)
-    mr_per_h = decimal_field("Exposure rate at 1 m", required=True, max_digits=8, decimal_places=3, unit="mR/h")
+    mr_per_h = decimal_field("Exposure rate at 1 m", required=True, max_digits=8, decimal_places=3, unit="mR/h",
+                             help_text=EXPOSURE_RATE_HELP)
     background_mr_per_h = decimal_field("Background (optional)", max_digits=8, decimal_places=3, unit="mR/h",
                                         help_text="measured away from the patient; subtracted from the reading")
     before_first_void = forms.BooleanField(

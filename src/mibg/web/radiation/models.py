@@ -1,7 +1,7 @@
 """Exposure-rate readings at 1 m, the signed release, and the stem-cell infusion (clinical-reference §3, §4;
 decisions.md "Radiation safety and dosimetry", Dose "Stem-cell infusion").
 
-Readings are the physicist's measurements: entered as read on the meter (mR/h = mrem/h at 1 m for I-131),
+Readings are the physicist's measurements: entered as read on the meter (mR/h at 1 m, the survey meter's unit),
 corrected only with a reason (every change in the audit trail), voided rather than deleted, and locked once the
 patient is released, because the release record rests on them. The dosimetry itself is not stored: it is
 computed from the readings each time (mibg.web.radiation.services), except at release, where the assessment
