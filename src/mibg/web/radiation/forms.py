@@ -6,7 +6,6 @@ from mibg.web.forms import date_field, datetime_field, decimal_field
 from mibg.web.radiation.models import StemCellInfusion
 from mibg.web.radiation.services import ReadingInput, ReleaseInput, StemCellInput
 
-
 #: The one place the other unit is named (issue 15): every exposure rate is in mR/h, as the survey meter reads.
 EXPOSURE_RATE_HELP = "as the survey meter reads it, in mR/h (1 mR/h ≈ 1 mrem/h for the gamma rays of I-131)"
 
