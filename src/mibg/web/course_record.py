@@ -45,7 +45,7 @@ def course_facts(course: Course, *, reason_given: bool = False) -> CourseFacts:
     return CourseFacts(
         eligible_evaluation=latest is not None and latest.overall == "eligible",
         signed_directive=directive is not None and directive.dose_plan.status == "ok",
-        verification_accepted=directive is not None and directive.verifications.filter(accepted=True).exists(),
+        verification_accepted=directive is not None and directive.verifications.filter(result_json__accepted=True).exists(),
         assay_accepted=assay is not None and assay.accepted,
         administration_recorded=course.administrations.exists(),
         open_medical_event=Administration.objects.filter(course=course, possible_medical_event=True,

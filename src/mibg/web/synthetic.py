@@ -428,8 +428,7 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
                            verifier=str(physicist.pk), weight_kg=d.weight_kg, mci_per_kg=d.mci_per_kg)
             verifications.append(Verification(directive=d, by=physicist, signed_name=physicist.signature_name(),
                                               at=at(t - timedelta(days=1), 17), weight_kg=d.weight_kg,
-                                              mci_per_kg=d.mci_per_kg, accepted=check.accepted,
-                                              differing=",".join(check.differing), message=check.message))
+                                              mci_per_kg=d.mci_per_kg, result_json=check.to_json()))
         if ORDER.index(plan.state) >= ORDER.index("assayed"):
             half_life = protocol.constant("i131_half_life_days")
             measured_at = at(t, 7, 30)

@@ -23,6 +23,8 @@ def _text(value: Any) -> str:
         return value.astimezone(UTC).isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, dict | list):  # a result's stored shape (JSONField): JSON text, keys in order
+        return json.dumps(value, sort_keys=True)
     return str(value)
 
 

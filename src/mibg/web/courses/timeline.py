@@ -24,7 +24,7 @@ def recorded_times(course: Course, *, without: Any = None) -> dict[Event, dateti
     directive = current_directive(course)
     if directive is not None:
         times[Event.SIGNATURE] = directive.signed_at
-        verification = directive.verifications.filter(accepted=True).order_by("-at").first()
+        verification = directive.verifications.filter(result_json__accepted=True).order_by("-at").first()
         if verification is not None:
             times[Event.VERIFICATION] = verification.at
         assay = course.assays.filter(directive=directive).order_by("-recorded_at", "-id").first()

@@ -7,6 +7,7 @@ version, and the old one is voided (its signature no longer directs anything).
 from __future__ import annotations
 
 import json
+from functools import cached_property
 
 from django.conf import settings
 from django.db import models
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from mibg.core.dosing import DosePlan
 from mibg.core.units import Activity
+from mibg.core.verification import VerificationResult
 
 ROUTES = [("central_line", "IV via central line"), ("peripheral_iv", "Peripheral IV")]
 
@@ -74,14 +76,28 @@ class Verification(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_name = models.CharField(max_length=150)
     at = models.DateTimeField(default=timezone.now)
+    # What the verifier typed (the entries, kept as entered for the authorised user's review).
     weight_kg = models.DecimalField(max_digits=7, decimal_places=3)
     mci_per_kg = models.DecimalField(max_digits=7, decimal_places=3)
-    accepted = models.BooleanField()
-    differing = models.CharField(max_length=100, blank=True)
-    message = models.TextField()
+    #: ``VerificationResult.to_json()``: the result's one stored shape (issue 11). There is no parallel column:
+    #: queries read the verdict from it (``result_json__accepted=True``).
+    result_json = models.JSONField()
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"Verification of {self.directive}: {'accepted' if self.accepted else 'refused'}"
+
+    @cached_property
+    def result(self) -> VerificationResult:
+        """The verification as it was made, read from its one stored shape."""
+        return VerificationResult.from_json(self.result_json, f"verification {self.pk}")
+
+    @property
+    def accepted(self) -> bool:
+        return self.result.accepted
+
+    @property
+    def message(self) -> str:
+        return self.result.message

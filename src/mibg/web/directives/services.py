@@ -131,8 +131,7 @@ def verify_directive(user: Any, course: Course, version: int, weight_kg: object,
     with transaction.atomic():
         verification = Verification.objects.create(
             directive=directive, by=user, signed_name=signed_name, weight_kg=Decimal(str(weight_kg)),
-            mci_per_kg=Decimal(str(mci_per_kg)), accepted=result.accepted, differing=",".join(result.differing),
-            message=result.message)
+            mci_per_kg=Decimal(str(mci_per_kg)), result_json=result.to_json())
         log_changes(user, "verify", verification, course.patient, note=result.message)
         if result.accepted:
             advance(user, course, "verify", version, facts=CourseFacts(verification_accepted=True))
@@ -148,7 +147,7 @@ def verification_status(course: Course) -> VerificationStop:
 
 def refused_verification_attempts(course: Course) -> int:
     directive = current_directive(course)
-    return directive.verifications.filter(accepted=False).count() if directive else 0
+    return directive.verifications.filter(result_json__accepted=False).count() if directive else 0
 
 
 def log_print(user: Any, directive: WrittenDirective) -> None:
