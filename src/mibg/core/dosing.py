@@ -802,6 +802,85 @@ def dose_request_from_snapshot(snapshot: PatientSnapshot, *, mci_per_kg: Decimal
     return DoseRequest(**values)  # type: ignore[arg-type]
 
 
+# --------------------------------------------------------------------------------------------------------
+# The verdict first, the explanation on demand (issue 14)
+
+
+def dose_blocks(request: DoseRequest, protocol: ProtocolDefinition) -> tuple[tuple[str, bool], ...]:
+    """Every limit that blocks ``request``, as (rule, chair-clearable), before chair clearances: the plan's verdict
+    without a word of its findings, by the same rules as the checks above, in the same order. Validates the
+    request first (InputError, as :func:`plan_dose`). :func:`plan_dose` decides the status with it and builds the
+    findings when they are read; tests/unit/test_lazy_explanation.py proves both agree."""
+    validate_request(request, protocol)
+    blocks: list[tuple[str, bool]] = []
+    w = request.weight_kg
+    dose = request.mci_per_kg
+    limit = protocol.dose_limit("R1")
+    if dose > limit.quantity("maximum_mci_per_kg").value or dose < limit.quantity("minimum_mci_per_kg").value:
+        blocks.append(("R1", False))
+    adequate = stem_cell_status(request.cd34_per_kg, request.marrow_mnc_per_kg, protocol).adequate
+    if not adequate:
+        gate = protocol.dose_limit("S2").quantity("gate_mci_per_kg").value
+        if dose > gate:
+            blocks.append(("S2", False))
+        elif dose == gate:
+            blocks.append(("S2", True))
+    activity = Activity(w * dose)
+    if request.diagnosis.is_pheo_or_paraganglioma:
+        limit = protocol.dose_limit("R2")
+        cap = min(limit.quantity("maximum_total_mci").value, limit.quantity("maximum_mci_per_kg").value * w)
+        if activity.mci > cap:
+            blocks.append(("R2", True))
+    prior = request.prior_mci_per_kg
+    if prior > 0 or request.last_mibg_date is not None:
+        limit = protocol.dose_limit("T5")
+        months = int(limit.quantity("more_than_months").value)
+        if prior + dose > limit.quantity("maximum_cumulative_mci_per_kg").value:
+            blocks.append(("T5", False))
+        if (request.last_mibg_date is None or request.treatment_date is None
+                or not request.treatment_date > add_months(request.last_mibg_date, months)):
+            blocks.append(("T5", False))
+        if not adequate:
+            blocks.append(("T5", False))
+    blocks.extend(_preparation_blocks(request, protocol, activity))
+    return tuple(blocks)
+
+
+def _preparation_blocks(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity) -> Iterator[tuple[str, bool]]:
+    """The blocks of :func:`_preparation_checks` (R3 specific activity, R4 volume, R6 duration)."""
+    calibration = None
+    if request.calibration_time is not None and request.administration_time is not None:
+        calibration = activity_to_draw_at_calibration(activity, request.calibration_time, request.administration_time,
+                                                      protocol.constant("i131_half_life_days"))
+    if request.preparation is None:
+        return
+    preparation = protocol.preparations[request.preparation]
+    if preparation.specific_activity_unit != "mCi/mg" and request.specific_activity_ci_per_mmol is None:
+        yield "R3", False
+    volume = request.final_volume_ml
+    if volume is not None:
+        limit = protocol.dose_limit("R4")
+        low = limit.quantity("minimum_ml").value
+        high = limit.quantity("maximum_ml").value
+        if not low <= volume <= high:
+            yield "R4", False
+        if request.stock_concentration_mci_per_ml is not None:
+            concentration: Decimal | None = request.stock_concentration_mci_per_ml
+        elif preparation.concentration_at_calibration is not None:
+            concentration = preparation.concentration_at_calibration.value
+        else:
+            concentration = None
+        if concentration is not None:
+            drug_volume = (calibration.activity_to.mci if calibration else activity.mci) / concentration
+            if volume < drug_volume:
+                yield "R4", False
+            if drug_volume > high:
+                yield "R4", False
+    minutes = request.infusion_min
+    if minutes is not None and not preparation.infusion_minimum_min <= minutes <= preparation.infusion_maximum_min:
+        yield "R6", False
+
+
 #: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
 __all__ = [
     "DOSE_PLAN_SCHEMA",
@@ -815,6 +894,7 @@ __all__ = [
     "UpperBound",
     "cleared_rules",
     "current_weight",
+    "dose_blocks",
     "dose_request_from_snapshot",
     "plan_dose",
     "specific_activity_field",

@@ -9,15 +9,15 @@ guess. The overall result follows decisions.md "Results".
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cached_property
+from typing import Any, NamedTuple
 
 from mibg.core.calendar import add_months, age_in_years, birthday
 from mibg.core.dosing import (
     cleared_rules,
+    dose_blocks,
     dose_request_from_snapshot,
     plan_dose,
     stem_cells_per_kg,
@@ -30,7 +30,7 @@ from mibg.core.serial import JSON, Reader, ShapeError, day, envelope
 from mibg.core.snapshot import Attestation, ChairDecision, LabResult, PatientSnapshot, PriorMibgCourse
 from mibg.core.stem_cells import stem_cell_status
 from mibg.core.vocabulary import DiagnosisKind, PerformanceScale, Sex, UrinalysisProtein
-from mibg.protocol import Criterion, ProtocolDefinition, load_protocol
+from mibg.protocol import Criterion, ProtocolDefinition, Quantity, load_protocol
 
 MET, NOT_MET, UNKNOWN, REVIEW = Status.MET, Status.NOT_MET, Status.UNKNOWN, Status.NEEDS_REVIEW
 
@@ -47,16 +47,86 @@ _COMPARE_WORDS = {">": "above", ">=": "at least", "<": "below", "<=": "at most"}
 UNVERIFIED_DECISION = "recorded outside the application, unverified"
 
 
-@dataclass(frozen=True, slots=True)
+class ExplanationMismatch(RuntimeError):
+    """A criterion's explanation disagrees with the verdict computed first: a defect in this module, never data."""
+
+
+class Verdict(NamedTuple):
+    """A criterion's verdict without its explanation: what screening a programme needs (issue 14)."""
+
+    id: str
+    status: Status
+    #: The status rests on a chair decision (the explanation's ``cleared_by`` is not empty).
+    decided: bool = False
+
+
 class EligibilityResult:
+    """Every criterion's verdict, computed eagerly, and its explanation (inputs, dates, reason, wording), built
+    when it is first read (:attr:`criteria`, :meth:`criterion`, :meth:`to_json`). Immutable once made."""
+
+    __slots__ = ("protocol_label", "treatment_date", "overall", "verdicts", "warnings", "unverified_decisions",
+                 "_explained", "_explain")
+
     protocol_label: str
     treatment_date: date
     overall: Overall
-    criteria: tuple[CriterionResult, ...]
+    verdicts: tuple[Verdict, ...]
     #: Warnings that never change the result (e.g. a planned treatment date already in the past).
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...]
     #: Criteria whose status rests on a chair decision recorded outside the application (decisions.md A27).
-    unverified_decisions: tuple[str, ...] = ()
+    unverified_decisions: tuple[str, ...]
+
+    def __init__(self, protocol_label: str, treatment_date: date, overall: Overall, criteria: tuple[CriterionResult, ...],
+                 warnings: tuple[str, ...] = (), unverified_decisions: tuple[str, ...] = ()) -> None:
+        """A result whose explanations are already built (read back from its JSON, or made by hand)."""
+        criteria = tuple(criteria)
+        self._init(protocol_label, treatment_date, overall,
+                   tuple(Verdict(c.id, c.status, bool(c.cleared_by)) for c in criteria), warnings, unverified_decisions,
+                   list(criteria), None)
+
+    @classmethod
+    def deferred(cls, protocol_label: str, treatment_date: date, overall: Overall, verdicts: tuple[Verdict, ...],
+                 warnings: tuple[str, ...], unverified_decisions: tuple[str, ...],
+                 explain: Callable[[int], CriterionResult]) -> EligibilityResult:
+        """A result whose explanations ``explain(index)`` builds on first reading, each checked against its verdict."""
+        result = cls.__new__(cls)
+        result._init(protocol_label, treatment_date, overall, verdicts, warnings, unverified_decisions,
+                     [None] * len(verdicts), explain)
+        return result
+
+    def _init(self, protocol_label: str, treatment_date: date, overall: Overall, verdicts: tuple[Verdict, ...],
+              warnings: tuple[str, ...], unverified_decisions: tuple[str, ...],
+              explained: list[CriterionResult | None], explain: Callable[[int], CriterionResult] | None) -> None:
+        setter = object.__setattr__
+        setter(self, "protocol_label", protocol_label)
+        setter(self, "treatment_date", treatment_date)
+        setter(self, "overall", overall)
+        setter(self, "verdicts", verdicts)
+        setter(self, "warnings", tuple(warnings))
+        setter(self, "unverified_decisions", tuple(unverified_decisions))
+        setter(self, "_explained", explained)
+        setter(self, "_explain", explain)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"EligibilityResult is immutable: cannot set {name}")
+
+    def _explanation(self, index: int) -> CriterionResult:
+        result = self._explained[index]
+        if result is None:
+            assert self._explain is not None
+            result = self._explain(index)
+            verdict = self.verdicts[index]
+            if (result.id, result.status, bool(result.cleared_by)) != tuple(verdict):
+                raise ExplanationMismatch(f"criterion {result.id}: the explanation says '{result.status}' "
+                                          f"(decided: {bool(result.cleared_by)}), the verdict '{verdict.status}' "
+                                          f"(decided: {verdict.decided})")
+            self._explained[index] = result
+        return result
+
+    @property
+    def criteria(self) -> tuple[CriterionResult, ...]:
+        """Every criterion with its whole explanation, in the protocol's order (built on first reading)."""
+        return tuple(self._explanation(i) for i in range(len(self.verdicts)))
 
     @property
     def verdict(self) -> str:
@@ -68,10 +138,32 @@ class EligibilityResult:
         return text
 
     def by_status(self, status: Status) -> tuple[CriterionResult, ...]:
-        return tuple(c for c in self.criteria if c.status is status)
+        return tuple(self._explanation(i) for i, v in enumerate(self.verdicts) if v.status is status)
 
     def criterion(self, criterion_id: str) -> CriterionResult:
-        return next(c for c in self.criteria if c.id == criterion_id)
+        """One criterion with its explanation (only that one is built). StopIteration for an unknown ID."""
+        return self._explanation(next(i for i, v in enumerate(self.verdicts) if v.id == criterion_id))
+
+    def status_of(self, criterion_id: str) -> Status:
+        """One criterion's verdict, without building its explanation. StopIteration for an unknown ID."""
+        return next(v.status for v in self.verdicts if v.id == criterion_id)
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.protocol_label, self.treatment_date, self.overall, self.criteria, self.warnings,
+                self.unverified_decisions)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EligibilityResult):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"EligibilityResult(protocol_label={self.protocol_label!r}, treatment_date={self.treatment_date!r}, "
+                f"overall={self.overall!r}, verdicts={self.verdicts!r}, warnings={self.warnings!r}, "
+                f"unverified_decisions={self.unverified_decisions!r})")
 
     def to_json(self) -> JSON:
         """The screening result's one exact shape (mibg.core.serial): stored with each evaluation, returned by the
@@ -107,7 +199,7 @@ ELIGIBILITY_SCHEMA = "mibg.eligibility"
 ELIGIBILITY_VERSION = 1
 
 
-def overall_result(results: Iterable[CriterionResult]) -> Overall:
+def overall_result(results: Iterable[CriterionResult | Verdict]) -> Overall:
     """Eligible only when every criterion is met; not eligible when any is not met (decisions.md "Results")."""
     statuses = {r.status for r in results}
     if NOT_MET in statuses:
@@ -130,15 +222,81 @@ def evaluate_eligibility(snapshot: PatientSnapshot, protocol: ProtocolDefinition
     """
     protocol = protocol or load_protocol()
     context = _Context(snapshot, protocol, decisions_signed_in_application)
+    criteria = protocol.criteria
+    verdicts = tuple([_verdict(step, context) for step in _prepared(protocol)])
+    unverified = () if decisions_signed_in_application else tuple(v.id for v in verdicts if v.decided)
+    warnings = _warnings(snapshot, today)
+
+    def explain(index: int) -> CriterionResult:
+        return _apply_chair_decision(_evaluate(criteria[index], context), context)
+
+    return EligibilityResult.deferred(protocol.label, snapshot.planned_treatment_date, overall_result(verdicts), verdicts,
+                                      warnings, unverified, explain)
+
+
+def _warnings(snapshot: PatientSnapshot, today: date | None) -> tuple[str, ...]:
+    if today is not None and snapshot.planned_treatment_date < today:
+        return (f"The planned treatment date {snapshot.planned_treatment_date} is already past (today is "
+                f"{today}): every window and age was computed for that date. Set the date the patient will "
+                "be treated and screen again.",)
+    return ()
+
+
+def explain_eligibility(snapshot: PatientSnapshot, protocol: ProtocolDefinition | None = None, *,
+                        decisions_signed_in_application: bool = False, today: date | None = None) -> EligibilityResult:
+    """:func:`evaluate_eligibility` with every explanation built now, each status taken from its explanation (the
+    evaluation as it was before the verdicts came first): the reference the lazy explanations are proved equal to
+    (tests/unit/test_lazy_explanation.py)."""
+    protocol = protocol or load_protocol()
+    context = _Context(snapshot, protocol, decisions_signed_in_application)
     results = tuple(_apply_chair_decision(_evaluate(criterion, context), context) for criterion in protocol.criteria)
     unverified = () if decisions_signed_in_application else tuple(r.id for r in results if r.cleared_by)
-    warnings: list[str] = []
-    if today is not None and snapshot.planned_treatment_date < today:
-        warnings.append(f"The planned treatment date {snapshot.planned_treatment_date} is already past (today is "
-                        f"{today}): every window and age was computed for that date. Set the date the patient will "
-                        "be treated and screen again.")
     return EligibilityResult(protocol.label, snapshot.planned_treatment_date, overall_result(results), results,
-                             tuple(warnings), unverified)
+                             _warnings(snapshot, today), unverified)
+
+
+#: A criterion's quantity parameters by name, their values read once per protocol object (:func:`_prepared`).
+_Quantities = Mapping[str, Decimal]
+_Step = tuple[Criterion, "Callable[[Criterion, _Context, _Quantities], Status] | None", _Quantities]
+#: The verdict steps of the last few protocol objects, keyed by identity (the object is kept, so its id is not reused).
+_PREPARED: dict[int, tuple[ProtocolDefinition, tuple[_Step, ...]]] = {}
+
+
+def _prepared(protocol: ProtocolDefinition) -> tuple[_Step, ...]:
+    """Each criterion with its verdict function (None: PD) and its quantities, in the protocol's order."""
+    entry = _PREPARED.get(id(protocol))
+    if entry is not None and entry[0] is protocol:
+        return entry[1]
+    steps: list[_Step] = []
+    for criterion in protocol.criteria:
+        quantities = {name: value.value for name, value in criterion.params.items() if isinstance(value, Quantity)}
+        if criterion.check == "planned_dose":
+            steps.append((criterion, None, quantities))
+            continue
+        try:
+            steps.append((criterion, VERDICTS[criterion.check], quantities))
+        except KeyError:
+            raise KeyError(f"criterion {criterion.id}: no evaluator named '{criterion.check}'") from None
+    if len(_PREPARED) >= 16:
+        _PREPARED.pop(next(iter(_PREPARED)))
+    _PREPARED[id(protocol)] = (protocol, tuple(steps))
+    return tuple(steps)
+
+
+def _verdict(step: _Step, context: _Context) -> Verdict:
+    """The criterion's status without its explanation, chair decisions applied as :func:`_apply_chair_decision` does."""
+    criterion, verdict, quantities = step
+    if verdict is None:
+        status, decided = verdict_planned_dose(criterion, context, quantities)
+        return Verdict(criterion.id, status, decided)
+    status = verdict(criterion, context, quantities)
+    if status is not REVIEW:
+        return Verdict(criterion.id, status)
+    decisions = [d for d in context.snapshot.chair_decisions if d.criterion == criterion.id]
+    if not decisions:
+        return Verdict(criterion.id, status)
+    decision = max(decisions, key=lambda d: d.at)
+    return Verdict(criterion.id, MET if decision.cleared else NOT_MET, True)
 
 
 def _evaluate(criterion: Criterion, context: _Context) -> CriterionResult:
@@ -178,6 +336,22 @@ _DECISION_SCOPE = {
 
 # --------------------------------------------------------------------------------------------------------
 # Context: the snapshot plus what several criteria derive from it, computed once.
+
+
+class cached_property:  # noqa: N801 - named as the functools descriptor it replaces
+    """functools.cached_property without its lock (Python 3.11 takes one on every first read): a context belongs to
+    one evaluation in one thread, and screening reads thousands a second."""
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
 
 
 class _Context:
@@ -256,6 +430,17 @@ class _Context:
         # The one stem-cell status, shared with the dose planner (mibg.core.stem_cells).
         status = stem_cell_status(*stem_cells_per_kg(s, weight), self.protocol)
         return status.adequate, f"{status.description} at {weight_text}"
+
+    @cached_property
+    def stem_cells_adequate(self) -> bool | None:
+        """The verdict of :attr:`stem_cells` without its description."""
+        s = self.snapshot
+        if not stored_products(s):
+            return False
+        weight = self.weight[0]
+        if weight is None:
+            return None
+        return stem_cell_status(*stem_cells_per_kg(s, weight), self.protocol).adequate
 
     @cached_property
     def therapies_recorded(self) -> list[str]:
@@ -1048,13 +1233,417 @@ CHECKS: dict[str, Callable[[Criterion, _Context], CriterionResult]] = {
 }
 
 
+# --------------------------------------------------------------------------------------------------------
+# Verdicts first, explanations on demand (issue 14).
+#
+# Each ``check_*`` above builds a criterion's whole explanation: its status, the inputs it used with their dates,
+# the reason and the record's wording. Screening a programme needs only the statuses, so each check also has a
+# ``verdict_*`` below that decides the status by the same rule, in the same order, without building a word of
+# the explanation. ``evaluate_eligibility`` runs the verdicts; the explanation (the ``check_*``) runs when a
+# criterion is first read, and is checked then against the verdict it explains (ExplanationMismatch if they ever
+# disagreed). tests/unit/test_lazy_explanation.py proves both equal over generated patients.
+
+
+def verdict_neuroblastoma_diagnosis(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    d = ctx.snapshot.diagnosis
+    if d is None:
+        return UNKNOWN
+    if d.kind.is_pheo_or_paraganglioma:
+        return MET
+    status = ctx.snapshot.disease_status
+    if status is None:
+        return UNKNOWN
+    if status.category not in c.params["statuses"]:
+        return NOT_MET
+    if d.histopathology_confirmed:
+        return MET
+    if d.urine_catecholamines_elevated and d.tumor_cells_in_bone_marrow:
+        return MET
+    if d.histopathology_confirmed is False and (d.urine_catecholamines_elevated is False or d.tumor_cells_in_bone_marrow is False):
+        return NOT_MET
+    return UNKNOWN
+
+
+def verdict_pheo_diagnosis(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    d = ctx.snapshot.diagnosis
+    if d is None:
+        return UNKNOWN
+    if not d.kind.is_pheo_or_paraganglioma:
+        return MET
+    status = ctx.snapshot.disease_status
+    if status is None:
+        return UNKNOWN
+    return MET if status.category in c.params["statuses"] else NOT_MET
+
+
+def verdict_mibg_scan(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    s = ctx.snapshot
+    window = timedelta(days=int(q["window_days"]))
+    attribute = "avid" if c.params["requires"] == "avid" else "evaluable_disease"
+    if ctx.therapies_recorded:
+        return UNKNOWN
+    reference = s.enrolment_date if s.enrolment_date is not None else s.planned_treatment_date
+    last = ctx.last_antitumour_therapy
+    last_therapy = last[0] if last else None
+    earliest = reference - window
+    latest_day = reference
+    if c.params.get("counts_after_entry") and s.enrolment_date is not None:
+        latest_day = min(s.enrolment_date + window, ctx.day)
+    if not s.mibg_scans:
+        return UNKNOWN
+    current = [scan for scan in s.mibg_scans if earliest <= scan.scan_date <= latest_day
+               and (last_therapy is None or scan.scan_date > last_therapy)]
+    if not current:
+        return UNKNOWN
+    return MET if any(getattr(scan, attribute) for scan in current) else NOT_MET
+
+
+def verdict_disease_status(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    status = ctx.snapshot.disease_status
+    if status is None:
+        return UNKNOWN
+    if status.failure_to_respond_to_standard_therapy or status.progressive_disease:
+        return MET
+    if status.failure_to_respond_to_standard_therapy is False and status.progressive_disease is False:
+        return NOT_MET
+    return UNKNOWN
+
+
+def verdict_minimum_age(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    years = int(q["older_than_years"])
+    return MET if ctx.day >= birthday(ctx.snapshot.birth_date, years) + timedelta(days=1) else NOT_MET
+
+
+def verdict_pheo_age_range(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    d = ctx.snapshot.diagnosis
+    if d is None:
+        return UNKNOWN
+    if not d.kind.is_pheo_or_paraganglioma:
+        return MET
+    first_day = birthday(ctx.snapshot.birth_date, int(q["older_than_years"])) + timedelta(days=1)
+    last_day = birthday(ctx.snapshot.birth_date, int(q["younger_than_years"])) - timedelta(days=1)
+    return MET if first_day <= ctx.day <= last_day else NOT_MET
+
+
+def verdict_attestation(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    attestation: Attestation | None = getattr(ctx.snapshot.attestations, c.params["attestation"])
+    if attestation is None or ctx.is_stale(attestation.at.date(), ctx.assessment_window_start):
+        return UNKNOWN
+    return MET if attestation.value else NOT_MET
+
+
+def verdict_performance_status(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    p = ctx.snapshot.performance
+    if p is None:
+        return UNKNOWN
+    minimum = int(q["minimum_score"])
+    int(q["lansky_through_age_years"])  # read as the explanation does: a missing parameter fails alike
+    if ctx.is_stale(p.assessed_on, ctx.assessment_window_start):
+        return UNKNOWN
+    return MET if p.score >= minimum else NOT_MET
+
+
+def verdict_informed_consent(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    consent = ctx.snapshot.consent
+    if consent is None:
+        return UNKNOWN
+    if not consent.signed:
+        return NOT_MET
+    if consent.signed_on is None or consent.signed_on > ctx.day:
+        return UNKNOWN
+    entry = ctx.snapshot.enrolment_date
+    if entry is not None and consent.signed_on > entry:
+        return UNKNOWN
+    return MET
+
+
+def verdict_antitumour_therapy_washout(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    if ctx.therapies_recorded:
+        return UNKNOWN
+    minimum = int(q["minimum_days"])
+    last = ctx.last_antitumour_therapy
+    if last is None:
+        return MET
+    return MET if (ctx.day - last[0]).days >= minimum else NOT_MET
+
+
+def verdict_radiotherapy_washout(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    courses = ctx.snapshot.radiotherapy
+    if courses is None:
+        return UNKNOWN
+    fields = c.params["fields"]
+    relevant = [r for r in courses if r.field in fields]
+    if not relevant:
+        return MET
+    months = int(q["minimum_months"])
+    last = max(relevant, key=lambda r: r.completed_on)
+    return MET if ctx.day >= add_months(last.completed_on, months) else NOT_MET
+
+
+def verdict_cytokine_washout(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    doses = ctx.snapshot.cytokines
+    if doses is None:
+        return UNKNOWN
+    if not doses:
+        return MET
+    hours = q["minimum_hours"]
+    review_days = int(q["long_acting_review_days"])
+    long_acting = c.params["long_acting"]
+    start = ctx.snapshot.planned_infusion_start
+    found: set[Status] = set()
+    for dose in doses:
+        last = dose.last_dose_at
+        if start is not None:
+            short = None if Decimal((start - last).total_seconds()) / 3600 >= hours else NOT_MET
+        else:
+            short = None if (ctx.day - last.date()).days >= 2 else UNKNOWN
+        if short is not None:
+            found.add(short)
+        elif dose.agent in long_acting and (ctx.day - last.date()).days <= review_days:
+            found.add(REVIEW)
+    for status in (NOT_MET, UNKNOWN, REVIEW):
+        if status in found:
+            return status
+    return MET
+
+
+def verdict_prior_mibg(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    courses = ctx.snapshot.prior_mibg_courses
+    if not courses:
+        return MET
+    months = int(q["more_than_months"])
+    max_cumulative = q["maximum_cumulative_mci_per_kg"]
+    minimum_course = q["minimum_course_mci_per_kg"]
+    last = max(courses, key=lambda course: course.infusion_date)
+    prior = sum((course.counted_mci_per_kg for course in courses), Decimal(0))
+    if ctx.day <= add_months(last.infusion_date, months):
+        return NOT_MET
+    adequate = ctx.stem_cells_adequate
+    if adequate is None:
+        return UNKNOWN
+    if not adequate:
+        return NOT_MET
+    planned = ctx.snapshot.planned_mci_per_kg
+    if planned is not None:
+        return NOT_MET if prior + planned > max_cumulative else MET
+    return NOT_MET if prior + minimum_course > max_cumulative else MET
+
+
+def verdict_planned_dose(c: Criterion, ctx: _Context, q: _Quantities) -> tuple[Status, bool]:
+    """(status, rests on a chair decision): the planner's verdict only (mibg.core.dosing.dose_blocks)."""
+    s = ctx.snapshot
+    planned = s.planned_mci_per_kg
+    if planned is None:
+        return MET, False
+    if ctx.weight[0] is None:
+        return UNKNOWN, False
+    try:
+        blocks = dose_blocks(dose_request_from_snapshot(s, mci_per_kg=planned, protocol=ctx.protocol,
+                                                        chair_clearances=ctx.dose_clearances), ctx.protocol)
+    except InputError:
+        return UNKNOWN, False
+    rules = {"R1", "S2", "T5", "R2"}
+    clearances = ctx.dose_clearances
+    standing = [(rule, clearable) for rule, clearable in blocks
+                if rule in rules and not (clearable and rule in clearances)]
+    cleared = any(clearable and rule in clearances and rule in rules for rule, clearable in blocks)
+    if any(not clearable for _, clearable in standing):
+        return NOT_MET, False
+    if standing:
+        refused = [rule for rule, _ in standing if (d := ctx.latest_decision(rule)) is not None and not d.cleared]
+        return (NOT_MET, True) if refused else (REVIEW, False)
+    return MET, cleared
+
+
+def verdict_stem_cell_product(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    adequate = ctx.stem_cells_adequate
+    gate = ctx.protocol.dose_limit("S2").quantity("gate_mci_per_kg").value
+    if adequate is None:
+        return UNKNOWN
+    if adequate:
+        return MET
+    planned = ctx.snapshot.planned_mci_per_kg
+    if planned is not None and planned > gate:
+        return NOT_MET
+    if planned is not None and planned == gate:
+        return REVIEW
+    return MET
+
+
+def _marrow_review_verdict(c: Criterion, ctx: _Context) -> Status:
+    attestation = ctx.snapshot.attestations.cytopenia_due_to_marrow_metastasis
+    if c.params.get("marrow_metastasis_review") and attestation is not None and attestation.value:
+        return REVIEW
+    return NOT_MET
+
+
+def verdict_lab_threshold(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    params = c.params
+    test = params["lab"]
+    applies_when = params.get("applies_when_stem_cells")
+    if applies_when:
+        adequate = ctx.stem_cells_adequate
+        if adequate is None:
+            return UNKNOWN
+        if (applies_when == "adequate") != adequate:
+            return MET
+    threshold = c.quantity("threshold")
+    if threshold.unit != lab_definition(test).display_unit:
+        raise ValueError(f"{c.id}: threshold unit {threshold.unit} is not the canonical unit {lab_definition(test).display_unit}")
+    products = params.get("transfusion_independent")
+    if products:
+        earliest = ctx.day - ctx.transfusion_lookback
+        for product in products:
+            if any(t.product == product and earliest <= t.given_at.date() <= ctx.day for t in ctx.snapshot.transfusions):
+                return _marrow_review_verdict(c, ctx)
+    current, _ = _current_labs(ctx, test)
+    if not current:
+        return UNKNOWN
+    unsupported_by = params.get("unsupported_by", [])
+    lab = None
+    if not unsupported_by or not ctx.snapshot.transfusions:
+        lab = current[-1]
+    else:
+        for candidate in reversed(current):
+            if not ctx.transfused_within(unsupported_by, candidate.collected_at - ctx.transfusion_lookback,
+                                         candidate.collected_at):
+                lab = candidate
+                break
+    if lab is None:
+        return UNKNOWN
+    value = to_canonical(test, lab.value, lab.unit)
+    return MET if _COMPARE[params["comparison"]](value, threshold.value) else _marrow_review_verdict(c, ctx)
+
+
+def verdict_lab_uln_multiple(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    multiple = q["below_uln_multiple"]
+    failed = False
+    for test in c.params["labs"]:
+        current, _ = _current_labs(ctx, test)
+        if not current:
+            return UNKNOWN
+        lab = current[-1]
+        to_canonical(test, lab.value, lab.unit)  # as the explanation does: an unknown unit fails alike
+        if lab.uln is None:
+            return UNKNOWN
+        if not lab.value / lab.uln < multiple:
+            failed = True
+    return NOT_MET if failed else MET
+
+
+def verdict_marrow_metastasis_review(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    return MET
+
+
+def verdict_organ_disease(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    attestations = ctx.snapshot.attestations
+    no_major = attestations.no_major_organ_disease
+    impairment = attestations.significant_organ_impairment
+    if no_major is not None and not no_major.value:
+        return NOT_MET
+    if no_major is None or impairment is None:
+        return UNKNOWN
+    if any(ctx.is_stale(a.at.date(), ctx.assessment_window_start) for a in (no_major, impairment)):
+        return UNKNOWN
+    return REVIEW if impairment.value else MET
+
+
+def verdict_pregnancy(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    p = ctx.snapshot.pregnancy
+    sex = ctx.snapshot.sex
+    lactation_from = int(q["lactation_asked_from_age_years"])
+    window = int(ctx.protocol.site("pregnancy_status_max_age_days"))
+    if p is None:
+        return MET if sex is Sex.MALE else UNKNOWN
+    if p.pregnant or p.lactating:
+        return NOT_MET
+    asks_lactation = sex is not Sex.MALE and ctx.age_years >= lactation_from
+    stale = p.assessed_on is None or ctx.is_stale(p.assessed_on, ctx.day - timedelta(days=window))
+    if not p.childbearing_potential:
+        if not asks_lactation:
+            return MET
+        if p.lactating is None or stale:
+            return UNKNOWN
+        return MET
+    if stale or p.pregnant is None or p.lactating is None or p.effective_contraception is None:
+        return UNKNOWN
+    return MET if p.effective_contraception else NOT_MET
+
+
+def verdict_hemodialysis(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    value = ctx.snapshot.on_hemodialysis
+    if value is None:
+        return UNKNOWN
+    return NOT_MET if value else MET
+
+
+def verdict_active_infection(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    screen = ctx.snapshot.infection_screen
+    if screen is None:
+        return UNKNOWN
+    window = int(ctx.protocol.site("infection_status_max_age_days"))
+    if ctx.is_stale(screen.assessed_on, ctx.day - timedelta(days=window)):
+        return UNKNOWN
+    grade = int(q["excluding_grade_at_least"])
+    return NOT_MET if any(i.active and i.ctcae_grade >= grade for i in screen.infections) else MET
+
+
+def verdict_proteinuria(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
+    d = ctx.snapshot.diagnosis
+    if d is None:
+        return UNKNOWN
+    if d.kind not in c.params["diagnoses"]:
+        return MET
+    p = ctx.snapshot.proteinuria
+    if p is None or ctx.is_stale(p.urinalysis_on, ctx.assessment_window_start):
+        return UNKNOWN
+    if p.urinalysis_protein is UrinalysisProtein.NEGATIVE:
+        return MET
+    collected = p.urine_24h_collected_on
+    if (p.urine_24h_protein_mg is None or collected is None or collected < p.urinalysis_on or collected > ctx.day
+            or p.urine_24h_reference_upper_mg is None):
+        return UNKNOWN
+    return NOT_MET if p.urine_24h_protein_mg > p.urine_24h_reference_upper_mg else MET
+
+
+#: The verdict of each generic evaluator, by the same ``check`` name as :data:`CHECKS` (PD's is separate: it also
+#: says whether it rests on a chair decision).
+VERDICTS: dict[str, Callable[[Criterion, _Context, _Quantities], Status]] = {
+    "neuroblastoma_diagnosis": verdict_neuroblastoma_diagnosis,
+    "pheo_diagnosis": verdict_pheo_diagnosis,
+    "mibg_scan": verdict_mibg_scan,
+    "disease_status": verdict_disease_status,
+    "minimum_age": verdict_minimum_age,
+    "pheo_age_range": verdict_pheo_age_range,
+    "attestation": verdict_attestation,
+    "performance_status": verdict_performance_status,
+    "informed_consent": verdict_informed_consent,
+    "antitumour_therapy_washout": verdict_antitumour_therapy_washout,
+    "radiotherapy_washout": verdict_radiotherapy_washout,
+    "cytokine_washout": verdict_cytokine_washout,
+    "prior_mibg": verdict_prior_mibg,
+    "stem_cell_product": verdict_stem_cell_product,
+    "lab_threshold": verdict_lab_threshold,
+    "lab_uln_multiple": verdict_lab_uln_multiple,
+    "marrow_metastasis_review": verdict_marrow_metastasis_review,
+    "organ_disease": verdict_organ_disease,
+    "pregnancy": verdict_pregnancy,
+    "hemodialysis": verdict_hemodialysis,
+    "active_infection": verdict_active_infection,
+    "proteinuria": verdict_proteinuria,
+}
+
+
 #: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
 __all__ = [
     "CHECKS",
+    "VERDICTS",
     "ELIGIBILITY_SCHEMA",
     "ELIGIBILITY_VERSION",
     "UNVERIFIED_DECISION",
     "EligibilityResult",
+    "ExplanationMismatch",
+    "Verdict",
     "check_active_infection",
     "check_antitumour_therapy_washout",
     "check_attestation",
@@ -1079,5 +1668,6 @@ __all__ = [
     "check_radiotherapy_washout",
     "check_stem_cell_product",
     "evaluate_eligibility",
+    "explain_eligibility",
     "overall_result",
 ]
