@@ -39,7 +39,8 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_screening.py"
 
 def _bench() -> Any:
     spec = importlib.util.spec_from_file_location("bench_screening", BENCH)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -119,9 +120,13 @@ def test_the_dose_verdict_names_exactly_the_blocks_of_the_full_plan_for_generate
         try:
             plan = plan_dose(request, protocol)
         except InputError as error:
+            refused = error.field
+        else:
+            refused = None
+        if refused is not None:
             with pytest.raises(InputError) as again:
                 dose_blocks(request, protocol)
-            assert again.value.field == error.field
+            assert again.value.field == refused
             continue
         blocks = dose_blocks(request, protocol)
         expected = [(f.rule, f.chair_clearable) for f in plan.findings

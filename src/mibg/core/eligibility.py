@@ -12,7 +12,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from mibg.core.calendar import add_months, age_in_years, birthday
 from mibg.core.dosing import (
@@ -31,6 +31,8 @@ from mibg.core.snapshot import Attestation, ChairDecision, LabResult, PatientSna
 from mibg.core.stem_cells import stem_cell_status
 from mibg.core.vocabulary import DiagnosisKind, PerformanceScale, Sex, UrinalysisProtein
 from mibg.protocol import Criterion, ProtocolDefinition, Quantity, load_protocol
+
+_T = TypeVar("_T")
 
 MET, NOT_MET, UNKNOWN, REVIEW = Status.MET, Status.NOT_MET, Status.UNKNOWN, Status.NEEDS_REVIEW
 
@@ -64,8 +66,16 @@ class EligibilityResult:
     """Every criterion's verdict, computed eagerly, and its explanation (inputs, dates, reason, wording), built
     when it is first read (:attr:`criteria`, :meth:`criterion`, :meth:`to_json`). Immutable once made."""
 
-    __slots__ = ("protocol_label", "treatment_date", "overall", "verdicts", "warnings", "unverified_decisions",
-                 "_explained", "_explain")
+    __slots__ = (
+        "_explain",
+        "_explained",
+        "overall",
+        "protocol_label",
+        "treatment_date",
+        "unverified_decisions",
+        "verdicts",
+        "warnings",
+    )
 
     protocol_label: str
     treatment_date: date
@@ -75,6 +85,8 @@ class EligibilityResult:
     warnings: tuple[str, ...]
     #: Criteria whose status rests on a chair decision recorded outside the application (decisions.md A27).
     unverified_decisions: tuple[str, ...]
+    _explained: list[CriterionResult | None]
+    _explain: Callable[[int], CriterionResult] | None
 
     def __init__(self, protocol_label: str, treatment_date: date, overall: Overall, criteria: tuple[CriterionResult, ...],
                  warnings: tuple[str, ...] = (), unverified_decisions: tuple[str, ...] = ()) -> None:
@@ -338,18 +350,18 @@ _DECISION_SCOPE = {
 # Context: the snapshot plus what several criteria derive from it, computed once.
 
 
-class cached_property:  # noqa: N801 - named as the functools descriptor it replaces
+class cached_property(Generic[_T]):  # named as the functools descriptor it replaces
     """functools.cached_property without its lock (Python 3.11 takes one on every first read): a context belongs to
     one evaluation in one thread, and screening reads thousands a second."""
 
-    def __init__(self, function: Callable[[Any], Any]) -> None:
+    def __init__(self, function: Callable[[Any], _T]) -> None:
         self.function = function
         self.name = function.__name__
         self.__doc__ = function.__doc__
 
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+    def __get__(self, instance: Any, owner: type | None = None) -> _T:
         if instance is None:
-            return self
+            return self  # type: ignore[return-value]
         value = instance.__dict__[self.name] = self.function(instance)
         return value
 
@@ -1637,10 +1649,10 @@ VERDICTS: dict[str, Callable[[Criterion, _Context, _Quantities], Status]] = {
 #: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
 __all__ = [
     "CHECKS",
-    "VERDICTS",
     "ELIGIBILITY_SCHEMA",
     "ELIGIBILITY_VERSION",
     "UNVERIFIED_DECISION",
+    "VERDICTS",
     "EligibilityResult",
     "ExplanationMismatch",
     "Verdict",
