@@ -13,15 +13,17 @@ holds every entry.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 
+_M = TypeVar("_M", bound=models.Model)
 
-class CurrentManager(models.Manager):
+
+class CurrentManager(models.Manager[_M]):
     """Entries not superseded by a correction."""
 
-    def get_queryset(self) -> models.QuerySet[Any]:
+    def get_queryset(self) -> models.QuerySet[_M]:
         return super().get_queryset().filter(superseded_at__isnull=True)
 
 

@@ -16,10 +16,10 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def format_value(self, value: Any) -> str | None:
         if isinstance(value, datetime):
-            if timezone.is_aware(value):
-                value = timezone.localtime(value)
-            return value.strftime("%Y-%m-%dT%H:%M:%S" if value.second else "%Y-%m-%dT%H:%M")
-        return super().format_value(value)
+            moment = timezone.localtime(value) if timezone.is_aware(value) else value
+            return moment.strftime("%Y-%m-%dT%H:%M:%S" if moment.second else "%Y-%m-%dT%H:%M")
+        formatted: str | None = super().format_value(value)
+        return formatted
 
 
 class DateInput(forms.DateInput):

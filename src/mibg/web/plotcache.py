@@ -74,7 +74,7 @@ def drawn(kind: str, data: object, draw: Callable[[], str]) -> str:
     """The plot drawn from ``data``: from the cache when it was drawn before, else ``draw()`` (and kept)."""
     store = caches["plots"]
     key = key_for(kind, data)
-    text = store.get(key)
+    text: str | None = store.get(key)
     if text is None:
         text = draw()
         store.set(key, text)

@@ -226,7 +226,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / os.environ.get("MIBG_SQLITE_NAME", "mibg.sqlite3"),
+            "NAME": str(DATA_DIR / os.environ.get("MIBG_SQLITE_NAME", "mibg.sqlite3")),
             # Writers wait for each other rather than failing at once (two nurses saving at the same moment).
             # WAL: readers never block the writer and a crash mid-write leaves the last committed state
             # (https://sqlite.org/wal.html). synchronous=FULL: in WAL mode NORMAL may lose the last commits on

@@ -86,10 +86,10 @@ def csv_rows(key: str, rows: list[dict[str, Any]]) -> list[list[str]]:
             table.append([b.label, _s(b.low), _s(b.high), str(b.courses), str(b.rescued), _s(b.share), _s(b.ci_low),
                           _s(b.ci_high)])
         return table
-    result = next(r for r in correlations(rows) if r.analysis.key == key)
-    table = [["Course (MRN #number)", DOSE_HEADER, result.analysis.value_header]]
-    table += [[_safe(course), format(dose, "f"), format(value, "f")] for course, dose, value in result.points]
-    c = result.correlation
+    found = next(r for r in correlations(rows) if r.analysis.key == key)
+    table = [["Course (MRN #number)", DOSE_HEADER, found.analysis.value_header]]
+    table += [[_safe(course), format(dose, "f"), format(value, "f")] for course, dose, value in found.points]
+    c = found.correlation
     table.append([f"Spearman rho (n = {c.n})", _s(c.rho), f"95 % CI {_s(c.ci_low)} to {_s(c.ci_high)}"
                   if c.ci_low is not None else c.note])
     return table

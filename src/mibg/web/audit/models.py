@@ -23,7 +23,7 @@ class AuditImmutable(Exception):
     pass
 
 
-class AuditQuerySet(models.QuerySet):
+class AuditQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise AuditImmutable("audit records cannot be changed")
 

@@ -58,7 +58,7 @@ def plan_for(course: Course, entry: DirectiveInput) -> DosePlan:
         raise InputError("screening", "the course has no screening evaluation yet")
     sa_field = _specific_activity_field(entry.preparation)
     request = dose_request_from_snapshot(
-        snapshot, mci_per_kg=entry.mci_per_kg, preparation=entry.preparation,
+        snapshot, mci_per_kg=entry.mci_per_kg, preparation=entry.preparation, protocol=load_protocol(),
         **{sa_field: entry.specific_activity},
         final_volume_ml=entry.final_volume_ml, infusion_min=entry.infusion_min,
         calibration_time=entry.calibration_time, administration_time=entry.administration_time)

@@ -66,6 +66,7 @@ from mibg.web.radiation.models import ReleaseRecord as ReleaseModel
 from mibg.web.radiation.plots import readings_png
 from mibg.web.radiation.services import compute_dosimetry
 from mibg.web.screening.services import latest_evaluation
+from mibg.web.treatment.models import Assay as AssayModel
 
 #: How the route chosen on the directive is written on the documents.
 ACCESS = {"central_line": "central venous line", "peripheral_iv": "peripheral intravenous line"}
@@ -308,10 +309,10 @@ def _response(course: Course) -> ResponseRecord | None:
     if latest is None:
         return None
     notes = [latest.explanation]
-    relative = [r for _, r in followup.relative_scores(list(course.curie_assessments.live()))
-                if r is not None and r.ratio is not None]
-    if relative:
-        notes.append(f"relative Curie score {relative[-1].ratio.quantize(Decimal('0.01'))}")
+    ratios = [r.ratio for _, r in followup.relative_scores(list(course.curie_assessments.live()))
+              if r is not None and r.ratio is not None]
+    if ratios:
+        notes.append(f"relative Curie score {ratios[-1].quantize(Decimal('0.01'))}")
     if latest.note.strip():
         notes.append(latest.note.strip())
     return ResponseRecord(latest.assessed_on, latest.overall or "needs review", "INRC 2017", "; ".join(notes))
@@ -362,6 +363,7 @@ def course_record(course: Course, *, plots: bool = True, orders: bool = True) ->
     evaluation = latest_evaluation(course)
     directive = current_directive(course)
     administration = course.administrations.select_related("assay", "recorded_by").order_by("-started_at").first()
+    assay: AssayModel | None
     if administration is not None:
         assay = administration.assay
     elif directive is not None:
@@ -380,7 +382,7 @@ def course_record(course: Course, *, plots: bool = True, orders: bool = True) ->
         recovery = followup.recovery(course, labs)
         has_counts = recovery is not None and any(s.points for s in (recovery.anc, recovery.platelets, recovery.hemoglobin))
         figures = Plots(readings_png=readings_png(d) if d.readings and d.start is not None else None,
-                        recovery_png=png(recovery_figure(recovery)) if has_counts else None)
+                        recovery_png=png(recovery_figure(recovery)) if recovery is not None and has_counts else None)
     if directive is not None:
         label = directive.protocol_label
     elif evaluation is not None:

@@ -59,7 +59,7 @@ def remaining_stem_cell_products(patient: Any, products: list[dict[str, Any]], *
                     f"reduced by {given:.2E} cells of '{infusion.product}' infused {day}, which matches no stored "
                     f"label: check")
             p["label"] = f"{p.get('label', '')} ({note})".strip()
-    return [p for p in remaining if _cells(p) is None or _cells(p) > 0]
+    return [p for p in remaining if (cells := _cells(p)) is None or cells > 0]
 
 
 def _cells(product: dict[str, Any]) -> Decimal | None:

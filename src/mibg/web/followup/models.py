@@ -12,7 +12,7 @@ tables and in the audit trail, and are left out of grades, plots and the program
 from __future__ import annotations
 
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -32,9 +32,11 @@ from mibg.core.response import (
 from mibg.core.vocabulary import TransfusionProduct
 from mibg.web.corrections import Corrects
 
+_M = TypeVar("_M", bound=models.Model)
 
-class LiveQuerySet(models.QuerySet):
-    def live(self) -> LiveQuerySet:
+
+class LiveQuerySet(models.QuerySet[_M]):
+    def live(self) -> LiveQuerySet[_M]:
         """Records not voided."""
         return self.filter(voided_at__isnull=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -161,7 +162,8 @@ def _cell(key: str, value: Any) -> str:
     if value is None:
         return ""
     if key == "infusion_at":
-        return value.isoformat()
+        infusion_at: datetime = value
+        return infusion_at.isoformat()
     if key == "relative_curie":
         return str(value.quantize(RATIO_STEP))
     if isinstance(value, Decimal):

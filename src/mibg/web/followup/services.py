@@ -138,6 +138,8 @@ def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade:
 
 def _create_lab(user: Any, course: Course, lab: LabValue, result: CtcaeGrade, source: str, detail: str,
                 **correction: Any) -> LabResult:
+    if lab.collected_at is None:  # check_parsed refuses it first; said again here, where the time is stored
+        raise InputError("collected_at", "the collection time is required")
     record = LabResult.objects.create(**correction,
         course=course, test=lab.test, loinc=lab.definition.loinc, value=str(lab.entered_value), unit=lab.entered_unit,
         lln=_text(lab.entered_lln), uln=_text(lab.entered_uln), ucum=lab.definition.ucum, value_canonical=str(lab.value),

@@ -124,7 +124,8 @@ class ReleaseRecord(models.Model):
 
     @property
     def instructions(self) -> dict[str, Any]:
-        return json.loads(self.instructions_json)
+        stored: dict[str, Any] = json.loads(self.instructions_json)
+        return stored
 
 
 class StemCellInfusion(Superseding):

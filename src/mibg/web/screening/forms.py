@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from mibg.core.labs import LABS
 from mibg.core.snapshot import PatientSnapshot
@@ -194,7 +195,7 @@ class ScreeningForm(forms.Form):
                 self._place_error(item)
             return None
 
-    def _place_error(self, item: dict[str, Any]) -> None:
+    def _place_error(self, item: ErrorDetails) -> None:
         loc = [str(p) for p in item["loc"]]
         message = item["msg"].removeprefix("Value error, ")
         # List items are numbered among the rows kept (blank rows are skipped): map back to the form's row.

@@ -8,12 +8,13 @@ every input has an anchor ``f-<path>`` the result page links to.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 from mibg.core import vocabulary as v
 from mibg.web.words import clinic_word
 
 
-def _choices(enum: type) -> list[tuple[str, str]]:
+def _choices(enum: type[Enum]) -> list[tuple[str, str]]:
     return [(m.value, clinic_word(m.value)) for m in enum]
 
 

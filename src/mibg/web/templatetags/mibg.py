@@ -44,14 +44,14 @@ def when(value: Any) -> str:
     if value in (None, ""):
         return "—"
     if isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+        moment = timezone.localtime(value) if timezone.is_aware(value) else value
+        return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
     return str(value)
 
 

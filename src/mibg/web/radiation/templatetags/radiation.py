@@ -41,7 +41,8 @@ def release_statuses(patients: Any) -> dict[int, services.ReleaseStatus]:
 @register.simple_tag
 def release_badge(statuses: dict[int, services.ReleaseStatus], course: Any) -> SafeString | str:
     """``{% release_badge statuses course %}``: released, ready for release, or the predicted release time."""
-    status = statuses.get(getattr(course, "pk", None))
+    pk = getattr(course, "pk", None)
+    status = statuses.get(pk) if isinstance(pk, int) else None
     if status is None:
         return ""
     badge = {"released": "ok", "ready": "met", "predicted": "info", "pending": "unknown"}[status.kind]
