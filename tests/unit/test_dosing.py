@@ -16,6 +16,7 @@ from mibg.core.eligibility import evaluate_eligibility
 from mibg.core.errors import InputError
 from mibg.core.results import Severity, Status
 from mibg.core.vocabulary import DiagnosisKind
+from mibg.protocol import load_protocol
 
 BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
 DECIMAL_FIELDS = {
@@ -679,3 +680,28 @@ def test_a_stock_concentration_of_zero_is_refused_naming_the_field():
     with pytest.raises(InputError) as caught:
         _stock("0")
     assert caught.value.field == "stock_concentration_mci_per_ml"
+
+
+@pytest.mark.parametrize(("concentration", "parameter"), [
+    ("0.99", "plausible_stock_concentration_mci_per_ml_min"),
+    ("1", None),  # 396 / 1 = 396 mL: planned (R4 blocks it), not refused as a typing error
+    ("100", None),
+    ("100.01", "plausible_stock_concentration_mci_per_ml_max"),
+])
+def test_the_stock_concentration_must_be_inside_the_protocol_definitions_plausible_range(concentration, parameter):
+    if parameter is None:
+        assert _stock(concentration).drug_volume_ml == Decimal(396) / Decimal(concentration)
+        return
+    with pytest.raises(InputError) as caught:
+        _stock(concentration)
+    assert caught.value.field == "stock_concentration_mci_per_ml"
+    assert parameter in caught.value.message
+
+
+def test_a_site_that_amends_the_stock_concentration_range_gets_its_bound():
+    from mibg.core.plausibility import plausible_range
+
+    amended = load_protocol().with_site_parameter("plausible_stock_concentration_mci_per_ml_max", Decimal(200),
+                                                  "a concentrated stock")
+    assert plausible_range("stock_concentration_mci_per_ml", amended).maximum == Decimal(200)
+    assert plausible_range("stock_concentration_mci_per_ml").maximum == Decimal(100)

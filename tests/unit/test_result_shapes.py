@@ -61,6 +61,7 @@ def dose_requests(draw: st.DrawFn) -> DoseRequest:
         preparation=preparation,
         specific_activity_ci_per_mmol=draw(st.none() | decimals("1", "2000")) if preparation == "draximage" else None,
         specific_activity_mci_per_mg=draw(st.none() | decimals("100", "5000")) if preparation == "azedra" else None,
+        stock_concentration_mci_per_ml=draw(st.none() | decimals("1", "100", 2)) if preparation else None,
         final_volume_ml=draw(st.none() | decimals("10", "60", 2)),
         infusion_min=draw(st.none() | decimals("20", "150", 1)),
         cd34_per_kg=draw(st.none() | st.sampled_from([Decimal("9.99999E+5"), Decimal("2E+6"), Decimal("3.14159E+6")])),
@@ -116,6 +117,19 @@ def test_the_stored_plan_writes_decimals_as_their_exact_text_and_times_with_thei
     # written as text beside the activity to draw, never None.
     assert data["decay_factor"] == data["calibration"]["factor"]
     assert float(data["decay_factor"]) == pytest.approx(math.exp(math.log(2) * 24 / (8.0207 * 24)), rel=1e-9)
+
+
+def test_the_stored_plan_keeps_the_stock_concentration_the_volume_to_draw_was_computed_from() -> None:
+    """decisions.md A38: the stored plan dropped the stock concentration, so the signed directive's order sheet
+    printed the volume to draw with "Stock concentration -". A plan stored before it was kept reads back with none."""
+    plan = plan_dose(DoseRequest(weight_kg=Decimal(22), mci_per_kg=Decimal(18), preparation="draximage",
+                                 specific_activity_ci_per_mmol=Decimal(12), stock_concentration_mci_per_ml=Decimal(20),
+                                 final_volume_ml=Decimal(50)))
+    data = plan.to_json()
+    assert data["request"]["stock_concentration_mci_per_ml"] == "20"
+    assert DosePlan.from_json(data).request.stock_concentration_mci_per_ml == Decimal(20)
+    del data["request"]["stock_concentration_mci_per_ml"]
+    assert DosePlan.from_json(data).request.stock_concentration_mci_per_ml is None
 
 
 def _plan_json() -> dict[str, Any]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from clinic_helpers import PASSWORD
 from mibg.core.dosing import DosePlan
 from mibg.web.accounts.models import ApiToken
+from mibg.web.directives.models import WrittenDirective
 
 
 @pytest.fixture
@@ -182,3 +183,19 @@ def test_a_bad_page_of_the_api_patient_list_names_the_field(api, query, field):
     response = api("morgan").get(f"/patients?{query}")
     assert response.status_code == 422
     assert response.json()["field"] == field
+
+
+def test_the_api_plans_and_signs_with_the_stock_concentration(api, make_course):
+    """decisions.md A38: 396 mCi at calibration (no decay) / 20 mCi/mL = 19.8 mL to draw."""
+    course = make_course(until="eligible")
+    t = course.planned_treatment_date
+    body = {"version": course.version, "mci_per_kg": "18", "preparation": "draximage", "specific_activity": "12",
+            "stock_concentration_mci_per_ml": "20", "final_volume_ml": "50", "infusion_min": "100",
+            "route": "central_line", "calibration_time": f"{t}T09:00:00-08:00",
+            "administration_time": f"{t}T09:00:00-08:00"}
+    plan = api("patel").post(f"/courses/{course.pk}/directives/plan", body)
+    assert plan.status_code == 200, plan.content
+    assert Decimal(plan.json()["drug_volume_ml"]) == Decimal("19.8")
+    signed = api("patel").post(f"/courses/{course.pk}/directives", {**body, "password": PASSWORD})
+    assert signed.status_code == 201, signed.content
+    assert WrittenDirective.objects.get(course=course).stock_concentration_mci_per_ml == Decimal("20")

@@ -26,7 +26,6 @@ from mibg.core.serial import JSON, Reader, ShapeError, day, dec, envelope, momen
 from mibg.core.stem_cells import stem_cell_status
 from mibg.core.units import (
     Activity,
-    parse_decimal,
     round_gbq,
     round_mbq,
     round_mci,
@@ -34,9 +33,6 @@ from mibg.core.units import (
 )
 from mibg.core.vocabulary import DiagnosisKind, StemCellProductType
 from mibg.protocol import Preparation, ProtocolDefinition, load_protocol
-
-#: Product choice: a stock far above AZEDRA's 15 mCi/mL at calibration (clinical-reference §5.1) is a typing error.
-MAX_STOCK_CONCENTRATION_MCI_PER_ML = Decimal(1000)
 
 if TYPE_CHECKING:
     from mibg.core.snapshot import ChairDecision, PatientSnapshot, StemCellProduct
@@ -201,6 +197,7 @@ def _request_json(r: DoseRequest) -> JSON:
         "preparation": r.preparation,
         "specific_activity_ci_per_mmol": dec(r.specific_activity_ci_per_mmol),
         "specific_activity_mci_per_mg": dec(r.specific_activity_mci_per_mg),
+        "stock_concentration_mci_per_ml": dec(r.stock_concentration_mci_per_ml),
         "final_volume_ml": dec(r.final_volume_ml),
         "infusion_min": dec(r.infusion_min),
         "cd34_per_kg": dec(r.cd34_per_kg),
@@ -222,6 +219,9 @@ def _request_from_json(r: Reader) -> DoseRequest:
         preparation=r.opt_text("preparation"),
         specific_activity_ci_per_mmol=r.opt_decimal("specific_activity_ci_per_mmol"),
         specific_activity_mci_per_mg=r.opt_decimal("specific_activity_mci_per_mg"),
+        # decisions.md A38: plans signed before the stock concentration was kept have none (the label's was used).
+        stock_concentration_mci_per_ml=(r.opt_decimal("stock_concentration_mci_per_ml")
+                                        if "stock_concentration_mci_per_ml" in r.data else None),
         final_volume_ml=r.opt_decimal("final_volume_ml"),
         infusion_min=r.opt_decimal("infusion_min"),
         cd34_per_kg=r.opt_decimal("cd34_per_kg"),
@@ -275,8 +275,8 @@ def validate_request(request: DoseRequest, protocol: ProtocolDefinition) -> None
     if request.final_volume_ml is not None:
         plausible("volume_ml", "final_volume_ml", request.final_volume_ml, protocol=protocol)
     if request.stock_concentration_mci_per_ml is not None:
-        parse_decimal("stock_concentration_mci_per_ml", request.stock_concentration_mci_per_ml, minimum=Decimal(0),
-                      maximum=MAX_STOCK_CONCENTRATION_MCI_PER_ML, allow_zero=False, unit="mCi/mL")
+        plausible("stock_concentration_mci_per_ml", "stock_concentration_mci_per_ml",
+                  request.stock_concentration_mci_per_ml, protocol=protocol)
     if request.infusion_min is not None:
         plausible("infusion_min", "infusion_min", request.infusion_min, protocol=protocol)
     for name in ("cd34_per_kg", "marrow_mnc_per_kg"):

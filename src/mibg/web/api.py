@@ -164,6 +164,7 @@ class DirectiveIn(Schema):
     preparation: str
     specific_activity: Decimal | None = None
     final_volume_ml: Decimal
+    stock_concentration_mci_per_ml: Decimal | None = None
     infusion_min: Decimal
     route: str
     calibration_time: IsoDatetime
@@ -402,7 +403,7 @@ def _directive_entry(payload: DirectiveIn) -> directive_services.DirectiveInput:
     return directive_services.DirectiveInput(
         payload.mci_per_kg, payload.preparation, payload.specific_activity, payload.final_volume_ml, payload.infusion_min,
         payload.route, _aware("calibration_time", payload.calibration_time),
-        _aware("administration_time", payload.administration_time))
+        _aware("administration_time", payload.administration_time), payload.stock_concentration_mci_per_ml)
 
 
 def _directive_out(request, d) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mibg.core.plausibility import plausible_range
 from mibg.protocol import ProtocolDefinition, load_protocol
 
 
@@ -20,6 +21,19 @@ def specific_activity(protocol: ProtocolDefinition | None = None) -> str:
         else:
             parts.append(f"{p.label}: the lot certificate's value, or empty for the label's {sa['value']} {sa['unit']}")
     return ". ".join(sorted(parts, key=lambda text: not text.split(": ")[1].startswith("required")))
+
+
+def stock_concentration(protocol: ProtocolDefinition | None = None) -> str:
+    """decisions.md A38: what to enter, the label value each preparation falls back to, the plausible range."""
+    definition = protocol or load_protocol()
+    parts = []
+    for p in definition.preparations.values():
+        label = p.concentration_at_calibration
+        parts.append(f"{p.label}: empty for the label's {label.value} {label.unit}" if label is not None
+                     else f"{p.label}: needed for the volume to draw")
+    limits = plausible_range("stock_concentration_mci_per_ml", definition)
+    return (f"the stock's activity concentration at its calibration time (decisions.md A38). {'. '.join(parts)}. "
+            f"Plausible {limits.minimum}-{limits.maximum} {limits.unit}")
 
 
 def final_volume(protocol: ProtocolDefinition | None = None) -> str:

@@ -24,6 +24,9 @@ class DirectiveForm(forms.Form):
     specific_activity = decimal_field("Specific activity of the lot", max_digits=10, decimal_places=3,
                                       unit="Ci/mmol (DraxImage) or mCi/mg (AZEDRA)",
                                       help_text=protocol_text.specific_activity())
+    stock_concentration_mci_per_ml = decimal_field(
+        "Stock concentration at calibration", max_digits=9, decimal_places=4, unit="mCi/mL",
+        help_text=protocol_text.stock_concentration())
     final_volume_ml = decimal_field("Final infusion volume", required=True, max_digits=7, decimal_places=2, unit="mL",
                                     help_text=protocol_text.final_volume())
     infusion_min = decimal_field("Infusion duration", required=True, max_digits=6, decimal_places=1, unit="min",

@@ -33,6 +33,9 @@ class WrittenDirective(models.Model):
     specific_activity_ci_per_mmol = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
     specific_activity_mci_per_mg = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
     final_volume_ml = models.DecimalField(max_digits=7, decimal_places=2)
+    # The stock's activity concentration at its calibration time (decisions.md A38); null: the preparation's label
+    # value when it has one (AZEDRA 15 mCi/mL), else no volume to draw.
+    stock_concentration_mci_per_ml = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
     infusion_min = models.DecimalField(max_digits=6, decimal_places=1)
     route = models.CharField(max_length=20, choices=ROUTES)
     calibration_time = models.DateTimeField()

@@ -42,6 +42,8 @@ class DirectiveInput:
     route: str
     calibration_time: datetime
     administration_time: datetime
+    #: decisions.md A38: the stock's activity concentration at its calibration time; None: the label's, if any.
+    stock_concentration_mci_per_ml: Decimal | None = None
 
 
 def _specific_activity_field(preparation: str) -> str:
@@ -61,6 +63,7 @@ def plan_for(course: Course, entry: DirectiveInput) -> DosePlan:
         snapshot, mci_per_kg=entry.mci_per_kg, preparation=entry.preparation, protocol=load_protocol(),
         **{sa_field: entry.specific_activity},
         final_volume_ml=entry.final_volume_ml, infusion_min=entry.infusion_min,
+        stock_concentration_mci_per_ml=entry.stock_concentration_mci_per_ml,
         calibration_time=entry.calibration_time, administration_time=entry.administration_time)
     return plan_dose(request)
 
@@ -101,6 +104,7 @@ def sign(user: Any, signed_name: str, course: Course, version: int, entry: Direc
             **{field: entry.specific_activity if field == _specific_activity_field(entry.preparation) else None
                for field in SPECIFIC_ACTIVITY_FIELDS.values()},
             final_volume_ml=entry.final_volume_ml, infusion_min=entry.infusion_min, route=entry.route,
+            stock_concentration_mci_per_ml=entry.stock_concentration_mci_per_ml,
             calibration_time=entry.calibration_time, administration_time=entry.administration_time,
             plan_json=json.dumps(plan.to_json()), protocol_label=plan.protocol_label,
             signed_by=user, signed_name=signed_name, signature_meaning=signature_meaning(signed_name, course, entry, plan),

@@ -25,7 +25,8 @@ SIGNABLE = {CourseState.ELIGIBLE, CourseState.DIRECTIVE_SIGNED, CourseState.VERI
 def _entry(form: DirectiveForm) -> services.DirectiveInput:
     d = form.cleaned_data
     return services.DirectiveInput(d["mci_per_kg"], d["preparation"], d["specific_activity"], d["final_volume_ml"],
-                                   d["infusion_min"], d["route"], d["calibration_time"], d["administration_time"])
+                                   d["infusion_min"], d["route"], d["calibration_time"], d["administration_time"],
+                                   d.get("stock_concentration_mci_per_ml"))
 
 
 def _initial(course, request: HttpRequest) -> dict[str, object]:
@@ -33,7 +34,8 @@ def _initial(course, request: HttpRequest) -> dict[str, object]:
     previous = current_directive(course)
     if previous is not None:
         initial.update({k: getattr(previous, k) for k in ("mci_per_kg", "preparation", "final_volume_ml", "infusion_min",
-                                                          "route", "calibration_time", "administration_time")})
+                                                          "route", "calibration_time", "administration_time",
+                                                          "stock_concentration_mci_per_ml")})
         initial["specific_activity"] = previous.specific_activity_mci_per_mg or previous.specific_activity_ci_per_mmol
         return initial
     snapshot = dosing_snapshot(course)
@@ -111,8 +113,11 @@ def directive_print(request: HttpRequest, pk: int) -> HttpResponse:
                                 "verification (10 CFR 35.41).")
         return redirect("courses:detail", pk=course.pk)
     services.log_print(request.user, directive)
+    # The lot is known from the assay of this directive's dose (decisions.md A38); none before the assay.
+    assay = course.assays.filter(directive=directive).order_by("-recorded_at", "-id").first()
     return render(request, "mibg/directives/print.html", {"d": directive, "course": course, "patient": course.patient,
-                                                          "plan": directive.dose_plan})
+                                                          "plan": directive.dose_plan,
+                                                          "lot": assay.lot if assay is not None else ""})
 
 
 @action_required(get="directive.verify", post="directive.verify")

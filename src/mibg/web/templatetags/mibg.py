@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -36,6 +36,20 @@ def num(value: Any) -> str:
         return str(value)
     text = format(d.normalize(), "f")
     return text
+
+
+@register.filter
+def ml(value: Any) -> str:
+    """A volume in mL as the order sheet PDF prints it: exact up to 2 decimals, else rounded half-to-even to 0.01
+    (mibg.reports.numbers.show), so the page and the PDF never differ: ``19.8`` -> ``19.8``, ``28.5764`` -> ``28.58``."""
+    if value in (None, ""):
+        return "—"
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    rounded = d.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return format(d.normalize() if rounded == d else rounded, "f")
 
 
 @register.filter
