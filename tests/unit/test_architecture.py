@@ -188,3 +188,28 @@ def test_the_outer_layers_import_from_the_core_only_what_it_declares():
                 undeclared += [f"{path.relative_to(SRC)}:{node.lineno} {node.module}.{a.name}"
                                for a in node.names if a.name not in declared]
     assert undeclared == []
+
+
+def _is_views_module(module):
+    return module.startswith("mibg.") and "views" in module.split(".")
+
+
+def test_no_api_module_imports_a_views_module():
+    # An API operation and a page are two doors onto the same service: what they share (the course calendar, the
+    # .ics answer) lives in a service or helper module, so the API never depends on a page's code.
+    offending = [f"{path.relative_to(SRC)}:{line} imports {module}"
+                 for path in sorted(SRC.rglob("api.py"))
+                 for module, line in imported_modules(path) if _is_views_module(module)]
+    assert offending == []
+
+
+@pytest.mark.parametrize(("source", "caught"), [
+    ("from mibg.web.plan.views import user_feed", True),
+    ("from mibg.web.plan import views", True),
+    ("import mibg.web.views", True),
+    ("from django.views.decorators.http import require_safe", False),
+    ("from mibg.web.plan.calendars import user_feed", False),
+])
+def test_the_api_check_tells_a_views_import_from_others(source, caught):
+    assert any(_is_views_module(module) for module, _ in imports_in(source, "mibg.web.plan")) is caught
+

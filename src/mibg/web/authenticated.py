@@ -8,6 +8,7 @@ checker, so nothing reads ``request.user`` as ``User | AnonymousUser``.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from mibg.web.accounts.models import User
@@ -15,3 +16,12 @@ from mibg.web.accounts.models import User
 
 class AuthenticatedHttpRequest(HttpRequest):
     user: User
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """``request.user`` where only a signed-in user gets in (the admin site asks for a staff login first); any
+    other visitor is refused."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("Log in first.")
+    return user

@@ -11,6 +11,7 @@ asking (10 CFR 35.41). The doors (pages, API, commands) and the documents call i
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -98,7 +99,7 @@ def _prior(entry: dict[str, Any], where: str) -> PriorCourse:
                        number("weight_kg"), number("total_mci"), where)
 
 
-def cumulative(patient: Patient, courses: list[Course]) -> dict[str, Any]:
+def cumulative(patient: Patient, courses: Sequence[Course]) -> dict[str, Any]:
     """Cumulative 131I-MIBG (:func:`mibg.core.cumulative.cumulative_dose`): courses given here plus earlier ones
     recorded at the latest screening."""
     recorded: list[dict[str, Any]] = []

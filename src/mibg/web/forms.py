@@ -29,13 +29,35 @@ class DateInput(forms.DateInput):
         return value.isoformat() if hasattr(value, "isoformat") else super().format_value(value)
 
 
+class UnitDecimalField(forms.DecimalField):
+    """A decimal field that names its unit (shown beside the input)."""
+
+    unit: str = ""
+
+
 def decimal_field(label: str, *, required: bool = False, max_digits: int | None = None, decimal_places: int | None = None,
-                  unit: str = "", help_text: str = "") -> forms.DecimalField:
+                  unit: str = "", help_text: str = "") -> UnitDecimalField:
     """A decimal typed as text, kept exactly as typed (no browser rounding of a number input)."""
-    field = forms.DecimalField(label=label, required=required, max_digits=max_digits, decimal_places=decimal_places,
+    field = UnitDecimalField(label=label, required=required, max_digits=max_digits, decimal_places=decimal_places,
                                help_text=help_text, widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
-    field.unit = unit  # type: ignore[attr-defined]
+    field.unit = unit
     return field
+
+
+def set_choices(form: forms.Form, name: str, choices: list[tuple[Any, str]]) -> None:
+    """Give the form's choice field ``name`` the choices of this record (e.g. the course's criteria)."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{name} is not a choice field")
+    field.choices = choices
+
+
+def set_unit(form: forms.Form, name: str, unit: str) -> None:
+    """Name the unit of the form's decimal field ``name`` (one that follows the record, e.g. a preparation's)."""
+    field = form.fields[name]
+    if not isinstance(field, UnitDecimalField):
+        raise TypeError(f"{name} is not a decimal field with a unit")
+    field.unit = unit
 
 
 #: Dates and times are read in ISO 8601 only (what the browser's date and datetime-local inputs send).

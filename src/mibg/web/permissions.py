@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 PHYSICIAN = "physician"  # authorised user: signs the written directive (10 CFR 35.40)
 CHAIR = "chair"  # study chair: decides "needs review" criteria and protocol exceptions (decisions.md H5, X1)
@@ -107,7 +108,7 @@ def require(user: Any, action: str) -> None:
         raise PermissionDenied(f"Your role does not allow '{action}'.")
 
 
-ViewFunc = Callable[..., HttpResponse]
+ViewFunc = Callable[..., HttpResponseBase]
 
 
 def action_required(get: str | None = None, post: str | None = None) -> Callable[[ViewFunc], ViewFunc]:
@@ -119,7 +120,7 @@ def action_required(get: str | None = None, post: str | None = None) -> Callable
 
     def decorate(view: ViewFunc) -> ViewFunc:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             method = "GET" if request.method == "HEAD" else request.method

@@ -14,9 +14,12 @@ same bytes. matplotlib is imported only when a figure is made.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-_RC = {"svg.hashsalt": "mibg", "svg.fonttype": "none"}
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+_RC: dict[RcKeyType, Any] = {"svg.hashsalt": "mibg", "svg.fonttype": "none"}
 
 
 def new_figure(width_in: float, height_in: float) -> Any:

@@ -44,7 +44,12 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+
+# The admin classes are written ModelAdmin[Model], as django-stubs types them: this lets the classes Django does
+# not make generic itself take the type argument at run time too (it changes nothing else).
+django_stubs_ext.monkeypatch()
 
 WEB_DIR = Path(__file__).resolve().parent
 

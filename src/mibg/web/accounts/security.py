@@ -11,9 +11,8 @@ login is in the audit trail with the address; no password or code is ever record
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -24,6 +23,15 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from mibg.web.audit.models import AuditEvent
+
+if TYPE_CHECKING:
+    class AxesDatabaseHandler:
+        """django-axes ships no types: the one method of its database handler that is overridden here."""
+
+        def user_login_failed(self, sender: Any, credentials: dict[str, Any], request: Any = None,
+                              **kwargs: Any) -> None: ...
+else:
+    from axes.handlers.database import AxesDatabaseHandler
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -50,11 +58,12 @@ class AttemptHandler(AxesDatabaseHandler):
 
     def user_login_failed(self, sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
         if request is None or not hasattr(request, "POST"):
-            return super().user_login_failed(sender, credentials, request, **kwargs)
+            super().user_login_failed(sender, credentials, request, **kwargs)
+            return
         posted, queried = request.POST, request.GET
         request.POST, request.GET = QueryDict(), QueryDict()
         try:
-            return super().user_login_failed(sender, credentials, request, **kwargs)
+            super().user_login_failed(sender, credentials, request, **kwargs)
         finally:
             request.POST, request.GET = posted, queried
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from mibg.web.accounts.models import ApiToken
 from mibg.web.accounts.security import audit_account
 from mibg.web.accounts.two_factor import is_verified
+from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.errors import AlreadySubmitted
 from mibg.web.permissions import action_required
 from mibg.web.safety import form_token, once
@@ -25,7 +26,7 @@ class TokenForm(forms.Form):
 
 
 @action_required(get="account.tokens", post="account.tokens")
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None, initial={"form_token": form_token(request)})
     raw = None
     if request.method == "POST" and form.is_valid():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,12 +12,13 @@ from django.utils import timezone
 from mibg.web.analytics import analysis
 from mibg.web.analytics.plots import correlation_figure, rescue_figure
 from mibg.web.audit.trail import log_event
+from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.followup import plots, programme
 from mibg.web.permissions import action_required
 
 
 @action_required(get="patient.view")
-def page(request: HttpRequest) -> HttpResponse:
+def page(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = programme.rows()
     log_event(request.user, "view", request.user, None, note=f"programme analytics ({len(rows)} courses)")
     correlations = analysis.correlations(rows)
@@ -32,7 +33,7 @@ def page(request: HttpRequest) -> HttpResponse:
 
 
 @action_required(get="patient.view")
-def table_csv(request: HttpRequest, key: str) -> HttpResponse:
+def table_csv(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     if key not in analysis.KEYS:
         raise Http404("no such analysis")
     rows = programme.rows()

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, time
+from typing import Any
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 
 from mibg.web.audit.models import AuditChainHead, AuditEvent
+from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.forms import date_field
 from mibg.web.permissions import action_required
 
@@ -26,14 +31,14 @@ class AuditFilter(forms.Form):
     since = date_field("From")
     until = date_field("To (inclusive)")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise forms.ValidationError("'From' is after 'To'.")
         return data
 
 
-def _filtered(form: AuditFilter):
+def _filtered(form: AuditFilter) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.select_related("patient")
     if not form.is_valid():
         return events.none()
@@ -71,7 +76,7 @@ def chain_state() -> dict[str, object]:
 
 
 @action_required(get="audit.view")
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     form = AuditFilter(request.GET or None)
     events = _filtered(form) if request.GET else AuditEvent.objects.select_related("patient").order_by("-at", "-id")
     if request.GET.get("format") == "csv":
@@ -79,7 +84,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
                    note=f"CSV export, filter {request.GET.urlencode()}").save()
         writer = csv.writer(_Echo())
 
-        def rows():
+        def rows() -> Iterator[str]:
             yield writer.writerow(COLUMNS)
             for e in events.iterator(chunk_size=2000):
                 yield writer.writerow([e.at.astimezone(UTC).isoformat(),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mibg.core import course_state
@@ -58,7 +59,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def step_view(event: str) -> Callable[[HttpRequest, int], HttpResponse]:
+def step_view(event: str) -> Callable[[HttpRequest, int], HttpResponseBase]:
     """One view per course step, each guarded by its own action ``course.<event>``."""
 
     @action_required(post=f"course.{event}")
@@ -67,7 +68,7 @@ def step_view(event: str) -> Callable[[HttpRequest, int], HttpResponse]:
         form = StepForm(request.POST)
         if not form.is_valid():
             for field, errors in form.errors.items():
-                messages.error(request, f"{field}: {' '.join(errors)}")
+                messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
             return redirect("courses:detail", pk=pk)
         back = redirect("courses:detail", pk=pk)
         save_once(request, None, lambda: take_step(request.user, course, event, parse_version(request.POST.get("version")),

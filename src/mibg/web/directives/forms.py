@@ -41,13 +41,13 @@ class DirectiveForm(forms.Form):
     confirm = forms.BooleanField(required=False, label="I have read the plan, its findings and the statement below.")
 
     def clean_preparation(self) -> str:
-        value = self.cleaned_data["preparation"]
+        value: str = self.cleaned_data["preparation"]
         if not value:
             raise forms.ValidationError("Choose the preparation.")
         return value
 
     def clean_route(self) -> str:
-        value = self.cleaned_data["route"]
+        value: str = self.cleaned_data["route"]
         if not value:
             raise forms.ValidationError("Choose the route.")
         return value

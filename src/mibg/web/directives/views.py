@@ -7,8 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from mibg.core.course_state import CourseState
+from mibg.core.dosing import DosePlan
 from mibg.core.errors import InputError
 from mibg.web.course_record import numbers_hidden
+from mibg.web.courses.models import Course
 from mibg.web.courses.services import current_directive
 from mibg.web.courses.views import get_course
 from mibg.web.directives import services
@@ -29,7 +31,7 @@ def _entry(form: DirectiveForm) -> services.DirectiveInput:
                                    d.get("stock_concentration_mci_per_ml"))
 
 
-def _initial(course, request: HttpRequest) -> dict[str, object]:
+def _initial(course: Course, request: HttpRequest) -> dict[str, object]:
     initial: dict[str, object] = {"form_token": form_token(request), "version": course.version}
     previous = current_directive(course)
     if previous is not None:
@@ -45,7 +47,7 @@ def _initial(course, request: HttpRequest) -> dict[str, object]:
     return initial
 
 
-def _plan_context(course, form: DirectiveForm) -> dict[str, object]:
+def _plan_context(course: Course, form: DirectiveForm) -> dict[str, object]:
     """The plan for a valid form, or why there is none."""
     if not form.is_valid():
         return {"plan": None, "form": form}
@@ -72,7 +74,7 @@ def directive_form(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         context.update(_plan_context(course, form))
         plan = context.get("plan")
-        if plan is not None:
+        if isinstance(plan, DosePlan):
             data = form.cleaned_data
             if not data["confirm"]:
                 form.add_error("confirm", "Tick to confirm you have read the plan and the statement.")

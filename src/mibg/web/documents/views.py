@@ -22,6 +22,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -34,6 +35,7 @@ from mibg.web.courses.services import current_directive
 from mibg.web.courses.views import get_course
 from mibg.web.documents import fhir
 from mibg.web.documents.records import course_record
+from mibg.web.forms import set_choices
 from mibg.web.patients.models import Patient
 from mibg.web.permissions import action_required
 
@@ -81,7 +83,8 @@ def _lazy(name: str) -> Callable[[Any], bytes]:
     def build(record: Any) -> bytes:
         import mibg.reports
 
-        return getattr(mibg.reports, name)(record)
+        built: bytes = getattr(mibg.reports, name)(record)
+        return built
 
     return build
 
@@ -133,7 +136,7 @@ def url_name(document: Document) -> str:
     return f"documents:{document.key}"
 
 
-def document_view(key: str) -> Callable[[HttpRequest, int], HttpResponse]:
+def document_view(key: str) -> Callable[[HttpRequest, int], HttpResponseBase]:
     """The download view of one kind of document (one URL per kind, each guarded by ``patient.view``)."""
     document = DOCUMENTS[key]
 
@@ -188,7 +191,7 @@ class FhirImportForm(forms.Form):
 
     def __init__(self, *args: Any, courses: list[Course], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["course"].choices = [(c.pk, f"Course {c.number}") for c in courses]
+        set_choices(self, "course", [(c.pk, f"Course {c.number}") for c in courses])
 
     def clean_bundle(self) -> Any:
         upload = self.cleaned_data["bundle"]

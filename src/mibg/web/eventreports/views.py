@@ -27,6 +27,9 @@ from mibg.web.permissions import action_required, allowed
 from mibg.web.safety import Signature as Signing
 from mibg.web.safety import form_token, save_once
 
+#: A yes/no answer that may not be given (None).
+YES_NO: dict[bool | None, str] = {True: "yes", False: "no"}
+
 
 def _get(pk: int) -> EventReport:
     return get_object_or_404(EventReport.objects.select_related(
@@ -70,7 +73,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"This report is {report.get_status_display()}: it is no longer changed.")
         return _to_report(report)
     initial: dict[str, Any] = {name: getattr(report, name) for name in services.EDITABLE}
-    initial["life_threatening"] = {True: "yes", False: "no"}.get(report.life_threatening, "")
+    initial["life_threatening"] = YES_NO.get(report.life_threatening, "")
     initial.update(form_token=form_token(request), version=report.version)
     form = report_form(report, request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -92,7 +95,7 @@ def record_step(request: HttpRequest, pk: int) -> HttpResponse:
     form = StepForm(request.POST)
     if not form.is_valid():
         for name, errors in form.errors.items():
-            messages.error(request, f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}")
+            messages.error(request, f"{form.fields[name].label if name in form.fields else name}: {' '.join(str(e) for e in errors)}")
         return _to_report(report)
     d = form.cleaned_data
     back = _to_report(report)
@@ -159,7 +162,7 @@ def report_record(report: EventReport) -> EventReportRecord:
         facts += [("Adverse event", f"{e.term}, CTCAE grade {e.grade}, attribution {e.attribution}, outcome "
                                     f"{e.get_outcome_display()}"),
                   ("Expectedness", report.get_expectedness_display()),
-                  ("Life-threatening", {True: "yes", False: "no"}.get(report.life_threatening, "not stated (from the grade)"))]
+                  ("Life-threatening", YES_NO.get(report.life_threatening, "not stated (from the grade)"))]
     if report.acknowledged_at:
         facts.append(("Acknowledged", f"{report.acknowledged_at.isoformat()}: {report.acknowledgement}"))
     lines = []
@@ -169,7 +172,7 @@ def report_record(report: EventReport) -> EventReportRecord:
             done = f"{'waived' if row.step.waived else 'done'} {row.step.done_at.isoformat()}: {row.step.note}"
         d = row.deadline
         lines.append(DeadlineLine(d.receiver, d.action, d.due_at, d.rule, d.source, d.verified, done))
-    signatures = ()
+    signatures: tuple[Signature, ...] = ()
     if report.submitted_at is not None:
         signatures = (Signature(report.submitted_name, "submitted by", report.submitted_at,
                                 "I submit this report; its content is accurate to the best of my knowledge."),)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.urls import reverse_lazy
 
@@ -62,7 +64,8 @@ class LabsUploadForm(SafeForm):
         if upload.size > MAX_CSV_BYTES:
             raise forms.ValidationError(f"The file is larger than {MAX_CSV_BYTES // 1000} kB.")
         try:
-            return upload.read().decode("utf-8-sig")
+            text: str = upload.read().decode("utf-8-sig")
+            return text
         except UnicodeDecodeError:
             raise forms.ValidationError("The file is not UTF-8 text: save it as CSV (UTF-8).") from None
 
@@ -120,7 +123,7 @@ class CurieForm(SafeForm):
     timepoint = forms.ChoiceField(choices=[("", "—"), *CurieAssessment.TIMEPOINTS])
     scan_date = date_field("Scan date", required=True)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for key, name in (*CURIE_SKELETAL_SEGMENTS, CURIE_SOFT_TISSUE):
             self.fields[key] = forms.TypedChoiceField(label=name.capitalize(), choices=_LEVELS, coerce=int)

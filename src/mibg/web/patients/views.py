@@ -33,8 +33,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     # One query for the page's courses, without their screening JSON (the list shows number and state only).
     courses = Course.objects.order_by("number").only("id", "patient_id", "number", "state")
     patients = Patient.objects.prefetch_related(Prefetch("courses", queryset=courses, to_attr="course_list"))
-    patients = matching(patients, q)
-    page = Paginator(patients, PAGE).get_page(request.GET.get("page"))
+    found = matching(patients, q)
+    page = Paginator(found, PAGE).get_page(request.GET.get("page"))
     return render(request, "mibg/patients/list.html", {"page": page, "q": q})
 
 

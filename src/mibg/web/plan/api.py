@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router, Schema
@@ -22,12 +22,13 @@ from ninja.responses import Status
 from mibg.core.errors import InputError
 from mibg.web.api_types import ERRORS, IsoDatetime
 from mibg.web.audit.trail import log_view
+from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.course_record import numbers_hidden
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import current_directive
 from mibg.web.permissions import require
 from mibg.web.plan import services
-from mibg.web.plan.views import course_ics, ics_response, user_feed
+from mibg.web.plan.calendars import course_ics, ics_response, user_feed
 from mibg.web.plan.worklist import entries_for
 
 router = Router(tags=["plan"])
@@ -107,7 +108,7 @@ def _course(course_id: int) -> Course:
 
 
 @router.get("/courses/{course_id}/orders", response={200: list[OrderOut], **ERRORS}, summary="The course's order set")
-def list_orders(request: HttpRequest, course_id: int) -> list[dict[str, Any]]:
+def list_orders(request: AuthenticatedHttpRequest, course_id: int) -> list[dict[str, Any]]:
     """Empty until the written directive is signed."""
     require(request.user, "patient.view")
     course = _course(course_id)
@@ -144,7 +145,7 @@ def _aware(name: str, value: datetime) -> datetime:
 
 @router.post("/courses/{course_id}/order-records", response={201: RecordOut, **ERRORS},
              summary="Record one due time of an order")
-def record_order(request: HttpRequest, course_id: int, payload: RecordIn) -> Any:
+def record_order(request: AuthenticatedHttpRequest, course_id: int, payload: RecordIn) -> Any:
     """Given, checked, or not done (``done`` false, with the reason in ``note``). ``due_at`` is one of the order's
     due times as ``GET /orders`` lists them."""
     require(request.user, "care.record")
@@ -158,7 +159,7 @@ def record_order(request: HttpRequest, course_id: int, payload: RecordIn) -> Any
 
 @router.get("/courses/{course_id}/calendar.ics", response={200: None, **ERRORS}, openapi_extra=CALENDAR,
             summary="The course calendar (iCalendar)")
-def course_calendar(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_calendar(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     require(request.user, "patient.view")
     course = _course(course_id)
     text = course_ics(course)
@@ -170,13 +171,13 @@ def course_calendar(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @router.get("/calendar.ics", response={200: None, **ERRORS}, openapi_extra=CALENDAR,
             summary="My calendar feed (iCalendar)")
-def my_calendar(request: HttpRequest) -> HttpResponse:
+def my_calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(request.user, "patient.view")
     return ics_response(user_feed(request.user), "mibg-my-calendar.ics")
 
 
 @router.get("/worklist", response={200: list[WorklistOut], **ERRORS}, summary="My worklist: due today and overdue")
-def my_worklist(request: HttpRequest) -> list[dict[str, Any]]:
+def my_worklist(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     require(request.user, "patient.view")
     return [{"role": e.role, "kind": e.kind, "what": e.what, "due": e.due.isoformat(), "overdue": e.overdue,
              "patient": e.patient, "course_id": e.course_id, "url": e.url} for e in entries_for(request.user)]

@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from mibg.core.careplan import UNCONFIRMED
-from mibg.reports.ical import CourseCalendar, calendar_text
 from mibg.web.audit.trail import log_view
+from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.course_record import numbers_hidden
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import current_directive
@@ -23,6 +23,7 @@ from mibg.web.errors import STOPS, Refused
 from mibg.web.forms import datetime_field
 from mibg.web.permissions import action_required, allowed, roles_of
 from mibg.web.plan import services
+from mibg.web.plan.calendars import course_ics, ics_response, user_feed
 from mibg.web.plan.models import IodideConfirmation
 from mibg.web.plan.worklist import entries_for
 from mibg.web.safety import Signature as Signing
@@ -73,7 +74,7 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
     form = RecordForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label if field in form.fields else field}: {' '.join(errors)}")
+            messages.error(request, f"{form.fields[field].label if field in form.fields else field}: {' '.join(str(e) for e in errors)}")
         return redirect(request.POST.get("next") or f"/courses/{pk}/#orders")
     data = form.cleaned_data
     target = request.POST.get("next", "")
@@ -104,23 +105,6 @@ def void(request: HttpRequest, pk: int) -> HttpResponse:
     return back
 
 
-def _label(course: Course) -> str:
-    return f"{course.patient.family_name.upper()}, {course.patient.given_name}, course {course.number}"
-
-
-def ics_response(text: str, filename: str) -> HttpResponse:
-    return HttpResponse(text.encode("utf-8"), content_type="text/calendar; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
-
-
-def course_ics(course: Course) -> str | None:
-    plan = services.course_plan(course)
-    if plan is None:
-        return None
-    return calendar_text([CourseCalendar(f"course-{course.pk}", _label(course), plan.calendar, plan.protocol_label)],
-                         f"Course {course.number} (NCT01370330)", timezone.now())
-
-
 @action_required(get="patient.view")
 def calendar_ics(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
@@ -132,28 +116,8 @@ def calendar_ics(request: HttpRequest, pk: int) -> HttpResponse:
     return ics_response(text, f"course-{course.pk}.ics")
 
 
-def user_feed(user: Any) -> str:
-    """The user's feed: the calendar of every course with a plan, each entry for one of the user's roles."""
-    from mibg.web.plan.providers import PLANNED, _planned_courses
-
-    roles = roles_of(user)
-    confirmation = services.iodide_confirmation()
-    calendars = []
-    for course in _planned_courses(PLANNED):
-        from mibg.core import careplan
-        from mibg.web.plan.providers import _facts
-
-        facts = _facts(course, confirmation.signed_name if confirmation else None)
-        if facts is None:
-            continue
-        plan = careplan.course_plan(services.protocol(), facts)
-        entries = [e for e in plan.calendar if e.role in roles or "readonly" in roles]
-        calendars.append(CourseCalendar(f"course-{course.pk}", _label(course), entries, plan.protocol_label))
-    return calendar_text(calendars, f"mibg: {user.signature_name()}", timezone.now())
-
-
 @action_required(get="patient.view")
-def feed_ics(request: HttpRequest) -> HttpResponse:
+def feed_ics(request: AuthenticatedHttpRequest) -> HttpResponse:
     return ics_response(user_feed(request.user), "mibg-my-calendar.ics")
 
 

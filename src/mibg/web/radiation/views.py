@@ -22,6 +22,7 @@ from mibg.reports.pdf.family_instructions import family_instructions_pdf
 from mibg.reports.record import PatientIdentity
 from mibg.web import plotcache
 from mibg.web.audit.trail import log_view
+from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.courses.models import Course
 from mibg.web.courses.views import get_course
 from mibg.web.errors import AlreadySubmitted, BadEntry, Refused
@@ -56,7 +57,7 @@ def _course_url(course: Course) -> str:
     return reverse("courses:detail", args=[course.pk]) + "#radiation"
 
 
-def _reading_initial(request: HttpRequest, course: Course) -> dict[str, Any]:
+def _reading_initial(request: AuthenticatedHttpRequest, course: Course) -> dict[str, Any]:
     """A new reading starts from the last one's meter, and is the pre-void reading when it is the first."""
     last = course.exposure_readings.filter(voided_at__isnull=True).order_by("-measured_at").first()
     initial: dict[str, Any] = {"form_token": form_token(request), "measured_at": _now_minute(),
@@ -81,7 +82,7 @@ def _readings_svg(d: services.Dosimetry) -> str:
     return plotcache.drawn("readings-svg", data, lambda: readings_svg(d))
 
 
-def section_context(request: HttpRequest, course: Course, *, form: ReadingForm | None = None,
+def section_context(request: AuthenticatedHttpRequest, course: Course, *, form: ReadingForm | None = None,
                     notice: str = "") -> dict[str, Any]:
     """What the radiation section shows (the course page includes it; htmx refreshes it after each reading)."""
     d = services.compute_dosimetry(course)
@@ -103,7 +104,7 @@ def section_context(request: HttpRequest, course: Course, *, form: ReadingForm |
 
 
 @action_required(get="patient.view")
-def section(request: HttpRequest, pk: int) -> HttpResponse:
+def section(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The section alone, for an htmx refresh. Opened directly (a bookmark, a new tab) it is the whole page: every
     URL a person can open shows styles and navigation (issue 15)."""
     if not _is_htmx(request):
@@ -113,7 +114,7 @@ def section(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="patient.view", post="reading.record")
-def readings(request: HttpRequest, pk: int) -> HttpResponse:
+def readings(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET: the radiation section on a page of its own. POST: a new reading; with htmx the section comes back
     refreshed (plot, fit, predicted release), otherwise the course page."""
     course = get_course(pk)
@@ -147,7 +148,7 @@ def _reading(pk: int) -> ExposureReading:
 
 
 @action_required(get="reading.record", post="reading.record")
-def correct(request: HttpRequest, pk: int) -> HttpResponse:
+def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reading = _reading(pk)
     course = reading.course
     initial = {"form_token": form_token(request), "version": reading.version,
@@ -167,7 +168,7 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="reading.record", post="reading.record")
-def void(request: HttpRequest, pk: int) -> HttpResponse:
+def void(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reading = _reading(pk)
     course = reading.course
     form = VoidForm(request.POST or None, initial={"form_token": form_token(request), "version": reading.version})
@@ -185,13 +186,13 @@ def void(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="patient.view")
-def plot_svg(request: HttpRequest, pk: int) -> HttpResponse:
+def plot_svg(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     d = services.compute_dosimetry(get_course(pk))
     return HttpResponse(_readings_svg(d), content_type="image/svg+xml; charset=utf-8", headers=PLOT_HEADERS)
 
 
 @action_required(get="patient.view")
-def plot_png(request: HttpRequest, pk: int) -> HttpResponse:
+def plot_png(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     d = services.compute_dosimetry(get_course(pk))
     return HttpResponse(readings_png(d), content_type="image/png", headers=PLOT_HEADERS)
 
@@ -205,7 +206,7 @@ def _transition_refusal(course: Course) -> str | None:
 
 
 @action_required(get="patient.view", post="course.release")
-def release(request: HttpRequest, pk: int) -> HttpResponse:
+def release(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The release assessment and, when every criterion holds, the physicist's signature."""
     course = get_course(pk)
     record = ReleaseRecord.objects.filter(course=course).select_related("reading").first()
@@ -265,7 +266,7 @@ def _sheet_language(request: HttpRequest) -> str | None:
 
 
 @action_required(get="patient.view")
-def instructions(request: HttpRequest, pk: int) -> HttpResponse:
+def instructions(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The written instructions for the parent or guardian, to print, in the family's language (``?lang=es``)."""
     course = get_course(pk)
     language = _sheet_language(request)
@@ -282,7 +283,7 @@ def instructions(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="patient.view")
-def instructions_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def instructions_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The same sheet as a PDF (the release sheet the family takes home), in the family's language."""
     course = get_course(pk)
     language = _sheet_language(request)
@@ -306,7 +307,7 @@ def instructions_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="stem_cells.record", post="stem_cells.record")
-def stem_cells(request: HttpRequest, pk: int) -> HttpResponse:
+def stem_cells(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     d = services.compute_dosimetry(course)
     form = StemCellForm(request.POST or None, initial={"form_token": form_token(request), "infused_at": _now_minute()})
@@ -322,7 +323,7 @@ def stem_cells(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="stem_cells.record", post="stem_cells.record")
-def stem_cells_correct(request: HttpRequest, pk: int) -> HttpResponse:
+def stem_cells_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """decisions.md A37: a corrected stem-cell infusion supersedes the recorded one; the old one stays visible."""
     infusion = get_object_or_404(StemCellInfusion.history.select_related("course__patient"), pk=pk)
     course = infusion.course

@@ -13,8 +13,10 @@ from mibg.core.course_state import BEFORE_ADMINISTRATION
 from mibg.protocol import load_protocol
 from mibg.web.audit.trail import log_view
 from mibg.web.course_record import screening_form_data
+from mibg.web.courses.models import Course
 from mibg.web.courses.views import get_course
 from mibg.web.errors import STOPS, NotEditable
+from mibg.web.forms import set_choices
 from mibg.web.permissions import action_required
 from mibg.web.safety import Signature, form_token, save_once
 from mibg.web.screening import services
@@ -82,7 +84,7 @@ class ChairDecisionForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput, label="Your password (signature)")
 
 
-def _reviewable(course) -> list[tuple[str, str]]:
+def _reviewable(course: Course) -> list[tuple[str, str]]:
     """'Needs review' criteria of the latest evaluation, and the dose limits a chair decision can clear."""
     choices: list[tuple[str, str]] = []
     latest = services.latest_evaluation(course)
@@ -101,7 +103,7 @@ def chair_decision(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Chair decisions are recorded before the administration.")
         return redirect("courses:detail", pk=pk)
     form = ChairDecisionForm(request.POST or None, initial={"form_token": form_token(request)})
-    form.fields["criterion"].choices = _reviewable(course)
+    set_choices(form, "criterion", _reviewable(course))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         done = save_once(request, form, lambda name: services.record_chair_decision(

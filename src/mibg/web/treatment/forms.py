@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 
 from mibg.core.errors import InputError
@@ -19,8 +21,8 @@ class AssayForm(forms.Form):
     measured_at = datetime_field("Measured at", required=True)
     calibrator_id = forms.CharField(label="Dose calibrator", max_length=60, help_text="instrument ID")
 
-    def clean_measured_mci(self):
-        value = self.cleaned_data["measured_mci"]
+    def clean_measured_mci(self) -> Decimal:
+        value: Decimal = self.cleaned_data["measured_mci"]
         if value <= 0:
             raise forms.ValidationError("The measured activity must be greater than zero.")
         try:  # the plausible range of the protocol definition, as the service and every other door check it
@@ -28,8 +30,8 @@ class AssayForm(forms.Form):
         except InputError as error:
             raise forms.ValidationError(error.message[:1].upper() + error.message[1:] + ".") from None
 
-    def clean_specific_activity(self):
-        value = self.cleaned_data["specific_activity"]
+    def clean_specific_activity(self) -> Decimal:
+        value: Decimal = self.cleaned_data["specific_activity"]
         if value <= 0:
             raise forms.ValidationError("The specific activity must be greater than zero.")
         return value
@@ -58,13 +60,14 @@ class AdministrationForm(forms.Form):
     residual_mci = decimal_field("Residual activity (syringe, lines, bag)", required=True, max_digits=10, decimal_places=3, unit="mCi")
     residual_measured_at = datetime_field("Residual measured at", required=True)
 
-    def clean_route(self):
-        if not self.cleaned_data["route"]:
+    def clean_route(self) -> str:
+        route: str = self.cleaned_data["route"]
+        if not route:
             raise forms.ValidationError("Choose the route.")
-        return self.cleaned_data["route"]
+        return route
 
-    def clean_volume_ml(self):
-        value = self.cleaned_data["volume_ml"]
+    def clean_volume_ml(self) -> Decimal:
+        value: Decimal = self.cleaned_data["volume_ml"]
         if value <= 0:
             raise forms.ValidationError("The volume must be greater than zero.")
         try:  # the plausible range of the protocol definition, as the service checks it for every door
@@ -72,8 +75,8 @@ class AdministrationForm(forms.Form):
         except InputError as error:
             raise forms.ValidationError(error.message[:1].upper() + error.message[1:] + ".") from None
 
-    def clean_residual_mci(self):
-        value = self.cleaned_data["residual_mci"]
+    def clean_residual_mci(self) -> Decimal:
+        value: Decimal = self.cleaned_data["residual_mci"]
         if value < 0:
             raise forms.ValidationError("The residual cannot be negative.")
         return value

@@ -10,6 +10,7 @@ from mibg.core.course_state import CourseState
 from mibg.protocol import load_protocol
 from mibg.web.courses.services import current_directive
 from mibg.web.courses.views import get_course
+from mibg.web.forms import set_unit
 from mibg.web.permissions import action_required
 from mibg.web.safety import Signature, form_token, save_once
 from mibg.web.treatment import services
@@ -33,7 +34,7 @@ def assay(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("courses:detail", pk=pk)
     form = AssayForm(request.POST or None, initial={"form_token": form_token(request), "version": course.version})
     unit = load_protocol().preparations[directive.preparation].specific_activity_unit  # protocol data
-    form.fields["specific_activity"].unit = unit
+    set_unit(form, "specific_activity", unit)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         entry = services.AssayInput(d["lot"], d["calibration_time"], d["specific_activity"], d["measured_mci"],
@@ -123,7 +124,7 @@ def assay_correct(request: HttpRequest, pk: int) -> HttpResponse:
                **{k: getattr(record, k) for k in ("lot", "calibration_time", "specific_activity", "measured_mci",
                                                   "measured_at", "calibrator_id")}}
     form = AssayCorrectionForm(request.POST or None, initial=initial)
-    form.fields["specific_activity"].unit = record.specific_activity_unit
+    set_unit(form, "specific_activity", record.specific_activity_unit)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         entry = services.AssayInput(d["lot"], d["calibration_time"], d["specific_activity"], d["measured_mci"],
