@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("mibg.commands.audit", "verify the audit trail's hash chain (tamper evidence)"),
     "backup": ("mibg.commands.backup", "back up the database to a file, with a manifest (checksum, row counts)"),
     "restore": ("mibg.commands.restore", "restore a backup made by 'mibg backup' after checking it"),
+    "rescreen": ("mibg.commands.rescreen", "screen every open course again and list the verdicts that changed"),
     "generate-programme": ("mibg.commands.generate", "write a large synthetic programme (SYN- records) for benchmarks"),
 }
 

@@ -140,7 +140,7 @@ def test_a_directive_whose_weight_disagrees_with_its_plan_is_refused(course):
 
 
 def test_a_plan_whose_activity_is_not_weight_times_dose_is_refused(course):
-    plan = dataclasses.replace(course.directive.plan, activity=Activity(Decimal(395)))
+    plan = course.directive.plan.replace(activity=Activity(Decimal(395)))
     wrong = dataclasses.replace(course, directive=dataclasses.replace(course.directive, plan=plan))
     with pytest.raises(ReportInputError) as error:
         directive_pdf(wrong)

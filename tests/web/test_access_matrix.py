@@ -151,6 +151,8 @@ PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "worklist/count/": (None, page("patient.view")),
     "worklist/calendar.ics": (None, page("patient.view")),
     "care-plan/iodide-table/": (None, page("patient.view", "iodide.confirm")),
+    # Issue 14: every open course screened again; POST runs it (read-only, audited), GET shows the form.
+    "evaluations/rescreen/": (None, page("programme.rescreen", "programme.rescreen")),
 }
 
 #: The Django admin: route -> (a path that reaches it, its rule). Only the site administrator (``admin``: staff and
@@ -432,6 +434,7 @@ ROLES_BY_ACTION = {
     "course.start_follow_up": {"physician", "nurse"},
     "course.close": {"physician"},
     "course.stop": {"physician", "chair"},
+    "programme.rescreen": {"physician", "chair", "nurse"},  # issue 14: read-only, the changed verdicts listed
     "lab.enter": {"nurse", "physician"},
     "transfusion.record": {"nurse", "physician"},
     "adverse_event.record": {"physician", "nurse"},  # the nurse's entry is a draft without attribution (issue 15)

@@ -11,11 +11,11 @@ of the protocol. The planner never lowers a prescription by itself (decisions.md
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mibg.core.calendar import add_months
 from mibg.core.decay import DecayCorrection, activity_to_draw_at_calibration
@@ -80,21 +80,152 @@ class UpperBound:
 
 
 @dataclass(frozen=True, slots=True)
-class DosePlan:
-    request: DoseRequest
-    protocol_label: str
-    activity: Activity
+class PlanDetail:
+    """What a plan explains: the largest allowed activity, the preparation's figures, every finding and formula."""
+
     max_activity: Activity | None
     max_activity_inclusive: bool
     max_activity_reason: str
-    stem_cells_adequate: bool
-    cumulative_mci_per_kg: Decimal
     mibg_mass_mg: Decimal | None
     drug_volume_ml: Decimal | None
     infusion_rate_ml_per_h: Decimal | None
     calibration: DecayCorrection | None
     findings: tuple[Finding, ...]
     calculations: tuple[Calculation, ...]
+
+
+class ExplanationMismatch(RuntimeError):
+    """A plan's findings disagree with the verdict computed first: a defect in this module, never data."""
+
+
+class DosePlan:
+    """A checked prescription. The activity and the verdict (:attr:`blocked`) are computed when the plan is made;
+    the findings, formulas and preparation figures (:class:`PlanDetail`) when first read, and checked then against
+    the verdict (issue 14). Immutable once made; equal plans compare equal however they were made."""
+
+    __slots__ = ("_blocked", "_detail", "_explain", "activity", "cumulative_mci_per_kg", "protocol_label", "request",
+                 "stem_cells_adequate")
+
+    request: DoseRequest
+    protocol_label: str
+    activity: Activity
+    stem_cells_adequate: bool
+    cumulative_mci_per_kg: Decimal
+    _blocked: bool
+    _detail: PlanDetail | None
+    _explain: Callable[[], PlanDetail] | None
+
+    def __init__(self, request: DoseRequest, protocol_label: str, activity: Activity, max_activity: Activity | None,
+                 max_activity_inclusive: bool, max_activity_reason: str, stem_cells_adequate: bool,
+                 cumulative_mci_per_kg: Decimal, mibg_mass_mg: Decimal | None, drug_volume_ml: Decimal | None,
+                 infusion_rate_ml_per_h: Decimal | None, calibration: DecayCorrection | None,
+                 findings: tuple[Finding, ...], calculations: tuple[Calculation, ...]) -> None:
+        """A plan with its explanation already made (read back from its JSON)."""
+        detail = PlanDetail(max_activity, max_activity_inclusive, max_activity_reason, mibg_mass_mg, drug_volume_ml,
+                            infusion_rate_ml_per_h, calibration, tuple(findings), tuple(calculations))
+        self._init(request, protocol_label, activity, stem_cells_adequate, cumulative_mci_per_kg,
+                   any(f.severity is Severity.BLOCK for f in detail.findings), detail, None)
+
+    @classmethod
+    def deferred(cls, request: DoseRequest, protocol_label: str, activity: Activity, stem_cells_adequate: bool,
+                 cumulative_mci_per_kg: Decimal, blocked: bool, explain: Callable[[], PlanDetail]) -> DosePlan:
+        plan = cls.__new__(cls)
+        plan._init(request, protocol_label, activity, stem_cells_adequate, cumulative_mci_per_kg, blocked, None, explain)
+        return plan
+
+    def _init(self, request: DoseRequest, protocol_label: str, activity: Activity, stem_cells_adequate: bool,
+              cumulative_mci_per_kg: Decimal, blocked: bool, detail: PlanDetail | None,
+              explain: Callable[[], PlanDetail] | None) -> None:
+        setter = object.__setattr__
+        setter(self, "request", request)
+        setter(self, "protocol_label", protocol_label)
+        setter(self, "activity", activity)
+        setter(self, "stem_cells_adequate", stem_cells_adequate)
+        setter(self, "cumulative_mci_per_kg", cumulative_mci_per_kg)
+        setter(self, "_blocked", blocked)
+        setter(self, "_detail", detail)
+        setter(self, "_explain", explain)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"DosePlan is immutable: cannot set {name}")
+
+    @property
+    def detail(self) -> PlanDetail:
+        detail = self._detail
+        if detail is None:
+            assert self._explain is not None
+            detail = self._explain()
+            blocked = any(f.severity is Severity.BLOCK for f in detail.findings)
+            if blocked != self._blocked:
+                raise ExplanationMismatch(f"the plan's findings say {'blocked' if blocked else 'ok'}, its verdict "
+                                          f"{'blocked' if self._blocked else 'ok'}")
+            object.__setattr__(self, "_detail", detail)
+        return detail
+
+    @property
+    def max_activity(self) -> Activity | None:
+        return self.detail.max_activity
+
+    @property
+    def max_activity_inclusive(self) -> bool:
+        return self.detail.max_activity_inclusive
+
+    @property
+    def max_activity_reason(self) -> str:
+        return self.detail.max_activity_reason
+
+    @property
+    def mibg_mass_mg(self) -> Decimal | None:
+        return self.detail.mibg_mass_mg
+
+    @property
+    def drug_volume_ml(self) -> Decimal | None:
+        return self.detail.drug_volume_ml
+
+    @property
+    def infusion_rate_ml_per_h(self) -> Decimal | None:
+        return self.detail.infusion_rate_ml_per_h
+
+    @property
+    def calibration(self) -> DecayCorrection | None:
+        return self.detail.calibration
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.detail.findings
+
+    @property
+    def calculations(self) -> tuple[Calculation, ...]:
+        return self.detail.calculations
+
+    #: The fields, in the order of the constructor (as ``dataclasses.fields`` listed them before issue 14).
+    FIELDS = ("request", "protocol_label", "activity", "max_activity", "max_activity_inclusive", "max_activity_reason",
+              "stem_cells_adequate", "cumulative_mci_per_kg", "mibg_mass_mg", "drug_volume_ml", "infusion_rate_ml_per_h",
+              "calibration", "findings", "calculations")
+
+    def replace(self, **changes: Any) -> DosePlan:
+        """A copy with ``changes`` (as ``dataclasses.replace`` did), its explanation built; the status follows the
+        findings."""
+        unknown = set(changes) - set(self.FIELDS)
+        if unknown:
+            raise TypeError(f"DosePlan has no field {', '.join(sorted(unknown))}")
+        return DosePlan(**{name: changes.get(name, getattr(self, name)) for name in self.FIELDS})
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.request, self.protocol_label, self.activity, self.stem_cells_adequate, self.cumulative_mci_per_kg,
+                self.detail)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DosePlan):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"DosePlan(request={self.request!r}, protocol_label={self.protocol_label!r}, activity={self.activity!r}, "
+                f"blocked={self._blocked!r})")
 
     @property
     def diluent_volume_ml(self) -> Decimal | None:
@@ -106,7 +237,8 @@ class DosePlan:
 
     @property
     def blocked(self) -> bool:
-        return any(f.severity is Severity.BLOCK for f in self.findings)
+        """Any finding blocks: decided when the plan is made (:func:`dose_blocks`), without building the findings."""
+        return self._blocked
 
     @property
     def status(self) -> str:
@@ -306,7 +438,30 @@ def plan_dose(request: DoseRequest, protocol: ProtocolDefinition | None = None) 
     (Decimal('396'), Decimal('14652'), 'ok')
     """
     protocol = protocol or load_protocol()
+    blocks = dose_blocks(request, protocol)
+    clearances = request.chair_clearances
+    blocked = any(not (clearable and rule in clearances) for rule, clearable in blocks)
+    adequate = stem_cell_status(request.cd34_per_kg, request.marrow_mnc_per_kg, protocol).adequate
+    return DosePlan.deferred(request, protocol.label, Activity(request.weight_kg * request.mci_per_kg), adequate,
+                             request.prior_mci_per_kg + request.mci_per_kg, blocked,
+                             lambda: _explain_plan(request, protocol))
+
+
+def explain_dose(request: DoseRequest, protocol: ProtocolDefinition | None = None) -> DosePlan:
+    """:func:`plan_dose` with every finding and formula built now and the status taken from them (the planner as it
+    was before its verdict came first): the reference tests/unit/test_lazy_explanation.py compares with."""
+    protocol = protocol or load_protocol()
     validate_request(request, protocol)
+    detail = _explain_plan(request, protocol)
+    return DosePlan(request, protocol.label, Activity(request.weight_kg * request.mci_per_kg), detail.max_activity,
+                    detail.max_activity_inclusive, detail.max_activity_reason,
+                    _stem_cells(request, protocol).adequate, request.prior_mci_per_kg + request.mci_per_kg,
+                    detail.mibg_mass_mg, detail.drug_volume_ml, detail.infusion_rate_ml_per_h, detail.calibration,
+                    detail.findings, detail.calculations)
+
+
+def _explain_plan(request: DoseRequest, protocol: ProtocolDefinition) -> PlanDetail:
+    """Every limit as a finding, the largest allowed activity and the preparation's figures, with their formulas."""
     activity = Activity(request.weight_kg * request.mci_per_kg)
     stem = _stem_cells(request, protocol)
     findings: list[Finding] = []
@@ -320,22 +475,9 @@ def plan_dose(request: DoseRequest, protocol: ProtocolDefinition | None = None) 
     findings.extend(_stem_cell_optimum(request, protocol, stem))
     max_activity, inclusive, reason = _largest_allowed(request, protocol, bounds)
     calculations = [_activity_calculation(request, activity), *preparation.calculations]
-    return DosePlan(
-        request=request,
-        protocol_label=protocol.label,
-        activity=activity,
-        max_activity=max_activity,
-        max_activity_inclusive=inclusive,
-        max_activity_reason=reason,
-        stem_cells_adequate=stem.adequate,
-        cumulative_mci_per_kg=request.prior_mci_per_kg + request.mci_per_kg,
-        mibg_mass_mg=preparation.mass_mg,
-        drug_volume_ml=preparation.drug_volume_ml,
-        infusion_rate_ml_per_h=preparation.rate_ml_per_h,
-        calibration=preparation.calibration,
-        findings=tuple(_apply_chair_clearances(findings, request.chair_clearances)),
-        calculations=tuple(calculations),
-    )
+    return PlanDetail(max_activity, inclusive, reason, preparation.mass_mg, preparation.drug_volume_ml,
+                      preparation.rate_ml_per_h, preparation.calibration,
+                      tuple(_apply_chair_clearances(findings, request.chair_clearances)), tuple(calculations))
 
 
 def _activity_calculation(request: DoseRequest, activity: Activity) -> Calculation:
@@ -889,6 +1031,8 @@ __all__ = [
     "Check",
     "DosePlan",
     "DoseRequest",
+    "ExplanationMismatch",
+    "PlanDetail",
     "PreparationResult",
     "StemCells",
     "UpperBound",
@@ -896,6 +1040,7 @@ __all__ = [
     "current_weight",
     "dose_blocks",
     "dose_request_from_snapshot",
+    "explain_dose",
     "plan_dose",
     "specific_activity_field",
     "stem_cells_per_kg",

@@ -478,6 +478,11 @@ class _Context:
             grouped.setdefault(lab.test.value, []).append(lab)
         return grouped
 
+    @cached_property
+    def current_labs(self) -> dict[str, tuple[list[LabResult], LabResult | None]]:
+        """What :func:`_current_labs` found for each test read so far."""
+        return {}
+
     def labs(self, test: str) -> list[LabResult]:
         """Results of ``test``, oldest first."""
         return self._labs_by_test.get(test, [])
@@ -955,9 +960,13 @@ def _lab_input(lab: LabResult, canonical: Decimal, unit: str, note: str = "") ->
 
 def _current_labs(ctx: _Context, test: str) -> tuple[list[LabResult], LabResult | None]:
     """Results of ``test`` inside the lab window before the treatment date, and the latest result at all."""
-    every = ctx.labs(test)
-    current = [lab for lab in every if not ctx.is_stale(lab.collected_at.date(), ctx.lab_window_start)]
-    return current, (every[-1] if every else None)
+    found = ctx.current_labs.get(test)
+    if found is None:
+        every = ctx.labs(test)
+        start, end = ctx.lab_window_start, ctx.day
+        current = [lab for lab in every if start <= lab.collected_at.date() <= end]  # not ctx.is_stale(...)
+        found = ctx.current_labs[test] = (current, every[-1] if every else None)
+    return list(found[0]), found[1]
 
 
 def _stale_lab_reason(ctx: _Context, test: str, latest: LabResult | None) -> str:

@@ -45,6 +45,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "screening.edit": frozenset({NURSE, PHYSICIAN}),
     "chair.decide": frozenset({CHAIR}),
     "course.confirm_eligibility": frozenset({PHYSICIAN, CHAIR}),
+    # Issue 14: every open course screened again after an amendment, the changed verdicts listed (read-only).
+    "programme.rescreen": frozenset({PHYSICIAN, CHAIR, NURSE}),
     "directive.sign": frozenset({PHYSICIAN}),  # includes revise_directive: a new version is a new signature
     "directive.verify": frozenset({PHYSICIST, PHARMACIST}),
     "assay.record": frozenset({PHARMACIST, PHYSICIST}),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -10,8 +13,11 @@ from django.utils import timezone
 
 from mibg.core.course_state import BEFORE_ADMINISTRATION, CourseState
 from mibg.core.eligibility import evaluate_eligibility
+from mibg.core.rescreen import VerdictChange, verdict_changes
 from mibg.core.snapshot import PatientSnapshot
-from mibg.web.audit.trail import field_values, log_changes
+from mibg.protocol import ProtocolDefinition, load_protocol
+from mibg.web.audit.models import AuditEvent
+from mibg.web.audit.trail import field_values, log_changes, log_event, log_view
 from mibg.web.courses.models import Course
 from mibg.web.errors import NotEditable, Refused
 from mibg.web.safety import update_versioned
@@ -127,3 +133,114 @@ def record_chair_decision(user: Any, signed_name: str, course: Course, criterion
         if snapshot is not None:
             evaluate(user, course, snapshot)
     return decision
+
+
+# --------------------------------------------------------------------------------------------------------
+# Re-screening the programme (issue 14)
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRescreen:
+    """One open course whose verdicts a new screening changes."""
+
+    course_id: int
+    patient_id: int
+    mrn: str
+    patient: str
+    course_number: int
+    state: str
+    evaluation_id: int
+    screened_under: str
+    old_overall: str
+    new_overall: str
+    changes: tuple[VerdictChange, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"course_id": self.course_id, "mrn": self.mrn, "patient": self.patient, "course": self.course_number,
+                "state": self.state, "evaluation_id": self.evaluation_id, "screened_under": self.screened_under,
+                "old_overall": self.old_overall, "new_overall": self.new_overall,
+                "changes": [c.to_json() for c in self.changes]}
+
+
+@dataclass(frozen=True, slots=True)
+class Rescreen:
+    """The programme screened again under ``protocol``: every open course, the changed ones listed."""
+
+    protocol: str
+    screened_at: datetime
+    open_courses: int
+    screened: int
+    not_screened: int
+    changed: tuple[CourseRescreen, ...]
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"protocol": self.protocol, "screened_at": self.screened_at.isoformat(),
+                "open_courses": self.open_courses, "screened": self.screened,
+                "not_screened_yet": self.not_screened, "changed_courses": len(self.changed),
+                "changed_verdicts": sum(len(c.changes) for c in self.changed),
+                "stored_evaluations_changed": False,
+                "courses": [c.to_json() for c in self.changed]}
+
+
+#: The courses a re-screening covers: those not yet given activity (decided for issue 14: after administration the
+#: screening is history, and nothing it says can change what was given).
+RESCREENED_STATES = BEFORE_ADMINISTRATION
+
+
+def rescreen_programme(user: Any, protocol: ProtocolDefinition | None = None) -> Rescreen:
+    """Screen every open course again, through :func:`evaluate_eligibility` as :func:`evaluate` does, on the
+    snapshot of its latest evaluation with the chair decisions recorded since (:func:`dosing_snapshot`), and list
+    the criteria whose verdict changed (old -> new).
+
+    Read-only: no evaluation is stored. A stored evaluation records what a user screened and saw; the listed courses
+    are screened again by their physician or coordinator (the screening form), who then sees the whole explanation.
+    Audited: one record for the run (counts, protocol) and a view of each patient whose course is listed."""
+    started = time.perf_counter()
+    protocol = protocol or load_protocol()
+    today = timezone.localdate()
+    courses = {c.pk: c for c in Course.objects.filter(state__in=[s.value for s in RESCREENED_STATES])
+               .select_related("patient").only("id", "number", "state", "patient__id", "patient__mrn",
+                                               "patient__family_name", "patient__given_name")}
+    latest: dict[int, tuple[int, str, str, str, str]] = {}
+    for row in (Evaluation.objects.filter(course_id__in=courses).order_by("course_id", "-evaluated_at", "-id")
+                .values_list("course_id", "id", "snapshot_json", "result_json", "overall", "protocol_label")
+                .iterator(chunk_size=500)):
+        latest.setdefault(row[0], row[1:])
+    decisions: dict[int, list[dict[str, Any]]] = {}
+    for course_id, criterion, cleared, by, at, reason in (
+            ChairDecision.objects.filter(course_id__in=latest).order_by("decided_at", "id")
+            .values_list("course_id", "criterion", "cleared", "signed_name", "decided_at", "reason")):
+        decisions.setdefault(course_id, []).append({"criterion": criterion, "cleared": cleared, "by": by,
+                                                    "at": at.isoformat(), "reason": reason})
+    changed = []
+    for course_id, (evaluation_id, snapshot_json, result_json, overall, label) in latest.items():
+        data = json.loads(snapshot_json)
+        data["chair_decisions"] = decisions.get(course_id, [])
+        result = evaluate_eligibility(PatientSnapshot.model_validate(data), protocol,
+                                      decisions_signed_in_application=True, today=today)
+        stored = json.loads(result_json)["criteria"]
+        old = {c["id"]: c["status"] for c in stored}
+        changes = verdict_changes(old, result, protocol, {c["id"]: c["title"] for c in stored})
+        if changes or overall != str(result.overall):
+            course = courses[course_id]
+            patient = course.patient
+            changed.append(CourseRescreen(course_id, patient.pk, patient.mrn, str(patient), course.number, course.state,
+                                          evaluation_id, label, overall, str(result.overall), changes))
+    changed.sort(key=lambda c: (c.mrn, c.course_number))
+    report = Rescreen(protocol.label, timezone.now(), len(courses), len(latest), len(courses) - len(latest),
+                      tuple(changed), time.perf_counter() - started)
+    _audit_rescreen(user, report, courses)
+    return report
+
+
+def _audit_rescreen(user: Any, report: Rescreen, courses: dict[int, Course]) -> None:
+    with transaction.atomic():
+        log_event(user, AuditEvent.VIEW, user, None,
+                  note=(f"programme re-screened under {report.protocol} (read-only, nothing stored): "
+                        f"{report.screened} of {report.open_courses} open courses screened, "
+                        f"{len(report.changed)} with changed verdicts"))
+        for row in report.changed:
+            log_view(user, courses[row.course_id].patient,
+                     f"re-screening under {report.protocol}, course {row.course_number}: {row.old_overall} -> "
+                     f"{row.new_overall}; " + ", ".join(f"{c.criterion} {c.old} -> {c.new}" for c in row.changes))

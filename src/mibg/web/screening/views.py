@@ -116,3 +116,10 @@ def chair_decision(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "mibg/screening/chair.html", {"form": form, "course": course, "patient": course.patient,
                                                          "latest": services.latest_evaluation(course),
                                                          "planned": services.planned_dose(course)})
+
+
+@action_required(get="programme.rescreen", post="programme.rescreen")
+def rescreen(request: HttpRequest) -> HttpResponse:
+    """Every open course screened again, the changed verdicts listed (read-only; services.rescreen_programme)."""
+    report = services.rescreen_programme(request.user) if request.method == "POST" else None
+    return render(request, "mibg/screening/rescreen.html", {"report": report, "protocol": load_protocol().label})
