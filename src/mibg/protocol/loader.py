@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from mibg.protocol.model import (
@@ -30,14 +30,24 @@ from mibg.protocol.model import (
     Translation,
 )
 
-DEFINITION_FILE = Path(__file__).with_name("nct01370330.json")
+#: The definition file beside this module (a path string: pathlib is not imported for it, issue 14: start-up).
+DEFINITION_PATH = os.path.join(os.path.dirname(__file__), "nct01370330.json")
+
+
+def __getattr__(name: str) -> Any:
+    """``DEFINITION_FILE``: the definition file as a :class:`pathlib.Path`, made when asked for."""
+    if name == "DEFINITION_FILE":
+        from pathlib import Path
+
+        return Path(DEFINITION_PATH)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @cache
 def load_protocol(path: str | None = None) -> ProtocolDefinition:
     """The protocol definition (cached). ``path`` loads another file of the same format."""
-    source = Path(path) if path else DEFINITION_FILE
-    data = json.loads(source.read_text(encoding="utf-8"))
+    with open(path or DEFINITION_PATH, encoding="utf-8") as source:
+        data = json.loads(source.read())
     return parse_protocol(data)
 
 
