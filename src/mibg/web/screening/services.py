@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -188,18 +189,20 @@ class Rescreen:
 RESCREENED_STATES = BEFORE_ADMINISTRATION
 
 
-def rescreen_programme(user: Any, protocol: ProtocolDefinition | None = None) -> Rescreen:
+def rescreen_programme(user: Any, protocol: ProtocolDefinition | None = None, *,
+                       states: Iterable[CourseState] = RESCREENED_STATES) -> Rescreen:
     """Screen every open course again, through :func:`evaluate_eligibility` as :func:`evaluate` does, on the
     snapshot of its latest evaluation with the chair decisions recorded since (:func:`dosing_snapshot`), and list
     the criteria whose verdict changed (old -> new).
 
     Read-only: no evaluation is stored. A stored evaluation records what a user screened and saw; the listed courses
     are screened again by their physician or coordinator (the screening form), who then sees the whole explanation.
-    Audited: one record for the run (counts, protocol) and a view of each patient whose course is listed."""
+    Audited: one record for the run (counts, protocol) and a view of each patient whose course is listed.
+    ``states``: the courses covered (bench/bench_rescreen.py screens every course of a programme with it)."""
     started = time.perf_counter()
     protocol = protocol or load_protocol()
     today = timezone.localdate()
-    courses = {c.pk: c for c in Course.objects.filter(state__in=[s.value for s in RESCREENED_STATES])
+    courses = {c.pk: c for c in Course.objects.filter(state__in=[s.value for s in states])
                .select_related("patient").only("id", "number", "state", "patient__id", "patient__mrn",
                                                "patient__family_name", "patient__given_name")}
     latest: dict[int, tuple[int, str, str, str, str]] = {}
