@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 PASSWORD = "correct-horse-battery-staple"
 
 #: username -> (roles, printed name). Test names use these personas.
@@ -34,3 +36,14 @@ def form_post_data(form) -> dict[str, str]:
 def wristband(patient) -> tuple[str, None, str]:
     """The two identifiers a nurse reads at the bedside (decisions.md A36): the name, and the MRN."""
     return f"{patient.given_name} {patient.family_name}", None, patient.mrn
+
+
+def floats_in(value: Any, path: str = "") -> list[str]:
+    """Every place in a JSON document that holds a binary float (issue 11: a stored or reported dose never is)."""
+    if isinstance(value, float):
+        return [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in floats_in(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in floats_in(v, f"{path}[{i}]")]
+    return []

@@ -8,10 +8,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from clinic_helpers import PASSWORD
+from clinic_helpers import PASSWORD, floats_in
+from mibg.core.administration import AdministeredActivity
 from mibg.core.dosing import DosePlan
 from mibg.web.accounts.models import ApiToken
 from mibg.web.directives.models import WrittenDirective
+from mibg.web.treatment.models import Administration, Assay
 
 
 @pytest.fixture
@@ -133,7 +135,11 @@ def test_assay_and_administration_through_the_api(api, make_course):
         "version": course.version, "lot": "L-9", "calibration_time": f"{t}T07:00:00{offset}", "specific_activity": "12",
         "measured_mci": "396.0", "measured_at": f"{t}T09:00:00{offset}", "calibrator_id": "CRC"})
     assert assay.status_code == 201, assay.content
-    assert assay.json()["within_tolerance"] is True
+    # 396.0 mCi measured at the administration time: no decay, 0 % from the prescribed 396 mCi (22.0 kg x 18).
+    assert assay.json()["result"]["within_tolerance"] is True
+    stored = Assay.objects.get(pk=assay.json()["id"])
+    assert assay.json()["result"] == stored.result.to_json() == stored.result_json  # the core result's one shape
+    assert floats_in(assay.json()) == []
     course.refresh_from_db()
     stale = api("nora").post(f"/courses/{course.pk}/administrations", {
         "version": course.version - 1, "started_at": f"{t}T09:00:00{offset}", "ended_at": f"{t}T10:40:00{offset}",
@@ -146,8 +152,15 @@ def test_assay_and_administration_through_the_api(api, make_course):
         "route": "central_line", "volume_ml": "50", "residual_mci": "2", "residual_measured_at": f"{t}T11:00:00{offset}",
         "patient_name": f"{course.patient.family_name}, {course.patient.given_name}", "patient_mrn": course.patient.mrn})
     assert given.status_code == 201, given.content
-    assert given.json()["possible_medical_event"] is False
-    assert api("morgan").get(f"/courses/{course.pk}/administrations").json()[0]["administered_mci"].startswith("39")
+    assert given.json()["result"]["possible_medical_event"] is False
+    listed = api("morgan").get(f"/courses/{course.pk}/administrations").json()[0]
+    stored = Administration.objects.get(pk=listed["id"])
+    # 396.0 mCi at the start minus 2 mCi measured 2 h later, decay-corrected back to the start:
+    # 396.0 - 2 x exp(ln2 x 2 h / (8.0207 d x 24 h/d)) = 396.0 - 2.014455 = 393.985545 mCi (clinical-reference §2.4).
+    assert listed["result"]["administered_mci"].startswith("393.98554")
+    assert listed["result"] == stored.result.to_json() == stored.result_json
+    assert AdministeredActivity.from_json(listed["result"]) == stored.result
+    assert floats_in(listed) == []
 
 
 def test_screening_through_the_api_returns_every_criterion(api, make_course):

@@ -10,9 +10,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from mibg.core.administration import administered_activity
 from mibg.web.accounts.models import ApiToken
 from mibg.web.audit.models import AuditEvent
-from mibg.web.treatment.models import Administration, Assay
+from mibg.web.treatment.models import Administration, Assay, administration_fields
 
 
 @pytest.fixture
@@ -121,9 +122,11 @@ def test_an_infusion_recorded_seven_days_ahead_no_longer_blocks_the_course_nora_
     course = make_course(until="administered", days_ahead=-2)
     given = course.administrations.get()
     wrong_start = given.started_at + timedelta(days=7)
+    assay = given.assay
+    wrong = administered_activity(given.directive.activity, assay.measured_mci, assay.measured_at, given.residual_mci,
+                                  wrong_start + timedelta(minutes=110), wrong_start)
     Administration.objects.filter(pk=given.pk).update(  # as stored before the rule existed
-        started_at=wrong_start, ended_at=wrong_start + timedelta(minutes=100),
-        residual_measured_at=wrong_start + timedelta(minutes=110))
+        ended_at=wrong_start + timedelta(minutes=100), **administration_fields(wrong))
     reading = radiation.ReadingInput(given.started_at + timedelta(hours=2), Decimal("58"), None, True, "Ludlum 9-3",
                                      timezone.localdate() + timedelta(days=90), "Sam Okafor, PhD")
     with pytest.raises(radiation.BadEntry):  # the reading is before the (wrong) start

@@ -8,18 +8,27 @@ forward and reads the typed core result from the stored shape.
 
 from __future__ import annotations
 
+import importlib
 import json
-from decimal import Decimal
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from clinic_helpers import floats_in
+from mibg.core.administration import AdministeredActivity, AssayCheck, administered_activity, check_assay
+from mibg.core.units import Activity
 from mibg.core.verification import VerificationResult
 from mibg.web.audit.chain import verify as verify_chain
 from mibg.web.audit.models import AuditEvent
 from mibg.web.courses.services import current_directive
 from mibg.web.directives.models import Verification
+from mibg.web.treatment.models import Administration, Assay
 
 
 def _back_to(target: tuple[str, str]):
@@ -62,3 +71,80 @@ def test_sams_verifications_stored_as_columns_read_back_as_the_verification_resu
     before = json.loads(events.get(object_id=str(refused.pk)).old_value)
     assert before == {"accepted": False, "differing": "weight_kg,activity_mci", "message": refused.message}
     assert verify_chain().intact
+
+
+def _old_assay_columns(check: AssayCheck) -> dict[str, object]:
+    """What record_assay stored before issue 11: the computed values rounded half to even."""
+    return {"corrected_mci": check.corrected.mci.quantize(Decimal("0.0001"), ROUND_HALF_EVEN),
+            "deviation_percent": check.deviation_percent.quantize(Decimal("0.001"), ROUND_HALF_EVEN),
+            "within_tolerance": check.within_tolerance, "message": check.message}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rileys_assays_and_noras_administrations_stored_as_rounded_columns_read_back_exactly(make_course, people):
+    course = make_course(until="verified", days_ahead=-1)
+    directive = current_directive(course)
+    t_adm = directive.administration_time
+    zone = ZoneInfo(settings.TIME_ZONE)
+    # Riley measured 399.8 mCi 90 min before the planned time, then (a correction) 480.0 mCi: 21 % high, stopped.
+    measured_at = t_adm - timedelta(hours=1, minutes=30)
+    first = check_assay(directive.activity, Decimal("399.8"), measured_at, t_adm, display_zone=zone)
+    second = check_assay(directive.activity, Decimal("490.0"), measured_at, t_adm, display_zone=zone)
+    assert (first.within_tolerance, second.within_tolerance) == (True, False)
+    # Nora: the infusion started 10 min late, 3.25 mCi left in the syringe and line 100 min after the start.
+    started = t_adm + timedelta(minutes=10)
+    residual_at = started + timedelta(minutes=100)
+    given = administered_activity(directive.activity, Decimal("399.8"), measured_at, Decimal("3.25"), residual_at,
+                                  started)
+    old = _back_to(("treatment", "0002_corrections"))
+    OldAssay, OldAdministration = old.get_model("treatment", "Assay"), old.get_model("treatment", "Administration")
+    common = {"course_id": course.pk, "directive_id": directive.pk, "lot": "LSA-24-0117", "calibration_time": t_adm,
+              "specific_activity": Decimal("12.000"), "specific_activity_unit": "Ci/mmol", "measured_at": measured_at,
+              "calibrator_id": "Capintec CRC-55tR #2", "recorded_by_id": people["riley"].pk}
+    stopped = OldAssay.objects.create(**common, measured_mci=Decimal("490.000"), **_old_assay_columns(second))
+    assay = OldAssay.objects.create(**common, measured_mci=Decimal("399.800"), **_old_assay_columns(first))
+    rounded = {name: getattr(given, attr).activity_to.mci.quantize(Decimal("0.0001"), ROUND_HALF_EVEN) for name, attr in
+               (("pre_corrected_mci", "before"), ("residual_corrected_mci", "residual"))}
+    administration = OldAdministration.objects.create(
+        course_id=course.pk, directive_id=directive.pk, assay_id=assay.pk, started_at=started,
+        ended_at=started + timedelta(minutes=90), route="central_line", volume_ml=Decimal("50.00"),
+        residual_mci=Decimal("3.250"), residual_measured_at=residual_at,
+        pre_corrected_mci=rounded["pre_corrected_mci"], residual_corrected_mci=rounded["residual_corrected_mci"],
+        administered_mci=given.administered.mci.quantize(Decimal("0.0001"), ROUND_HALF_EVEN),
+        deviation_percent=given.deviation_percent.quantize(Decimal("0.001"), ROUND_HALF_EVEN),
+        possible_medical_event=given.possible_medical_event, message=given.message, recorded_by_id=people["nora"].pk)
+    _forward()
+    assays = {a.pk: a for a in Assay.history.all()}
+    # The exact results, not the rounded columns: e.g. the administered activity with every digit.
+    assert assays[assay.pk].result == first
+    assert assays[stopped.pk].result == second
+    stored = Administration.objects.get(pk=administration.pk)
+    assert stored.result == given
+    assert stored.administered_mci == given.administered.mci != administration.administered_mci
+    assert AdministeredActivity.from_json(json.loads(json.dumps(stored.result_json))) == given
+    for row in (*assays.values(), stored):
+        assert floats_in(row.result_json) == []
+    assert not Administration.objects.filter(result_json__possible_medical_event=True).exists()
+    events = {(e.model, int(e.object_id)): e for e in AuditEvent.objects.filter(field="result_json", username="system",
+                                                                              model__startswith="treatment.")}
+    assert set(events) == {("treatment.Assay", assay.pk), ("treatment.Assay", stopped.pk),
+                           ("treatment.Administration", administration.pk)}
+    kept = json.loads(events[("treatment.Administration", administration.pk)].old_value)
+    assert kept["administered_mci"] == str(administration.administered_mci)
+    assert kept["message"] == given.message
+    assert verify_chain().intact
+
+
+def test_a_stored_assay_whose_rounded_column_disagrees_with_its_entries_stops_the_migration_naming_it() -> None:
+    migration = importlib.import_module("mibg.web.treatment.migrations.0003_assay_administration_result_json")
+    zone = ZoneInfo("America/Los_Angeles")
+    t_adm = datetime(2026, 12, 10, 9, 0, tzinfo=zone)
+    check = check_assay(Activity(Decimal("396.000000")), Decimal("399.8"), t_adm, t_adm, display_zone=zone)
+    row = SimpleNamespace(pk=41, measured_mci=Decimal("399.800"), measured_at=t_adm,
+                          directive=SimpleNamespace(activity_mci=Decimal("396.000000"), administration_time=t_adm),
+                          **_old_assay_columns(check))
+    assert migration.assay(row, zone)["within_tolerance"] is True
+    row.corrected_mci = Decimal("399.7000")  # not 399.8 mCi at no elapsed time
+    with pytest.raises(migration.Unconvertible, match="assay 41"):
+        migration.assay(row, zone)
+

@@ -220,14 +220,11 @@ class AssayOut(Schema):
     id: int
     directive_id: int
     lot: str
-    measured_mci: str
-    measured_at: datetime
     calibrator_id: str
-    corrected_mci: str
-    deviation_percent: str
-    within_tolerance: bool
-    accepted: bool
-    message: str
+    accepted: bool  # within the tolerance, or outside it with the authorised user's direction (10 CFR 35.63)
+    #: The check's one shape, ``AssayCheck.to_json()`` (mibg.assay version 1): the measured activity and time, the
+    #: decay correction, the deviation, the verdict and the message; every number exact text (issue 11).
+    result: dict[str, Any]
     # decisions.md A37: a superseded entry stays listed; a correction names the entry it supersedes and why
     superseded: bool = False
     supersedes_id: int | None = None
@@ -262,12 +259,10 @@ class AdministrationOut(Schema):
     ended_at: datetime
     route: str
     volume_ml: str
-    administered_mci: str
-    administered_mbq: str
-    deviation_percent: str
-    possible_medical_event: bool
     medical_event_open: bool
-    message: str
+    #: The administered activity's one shape, ``AdministeredActivity.to_json()`` (mibg.administration version 1):
+    #: both decay corrections, the activity given, the deviation and the possible-medical-event flag (issue 11).
+    result: dict[str, Any]
     superseded: bool = False  # decisions.md A37
     supersedes_id: int | None = None
     correction_reason: str = ""
@@ -468,10 +463,8 @@ def verify_directive(request, course_id: int, payload: VerificationIn):
 
 
 def _assay_out(a) -> dict[str, Any]:
-    return {"id": a.pk, "directive_id": a.directive_id, "lot": a.lot, "measured_mci": str(a.measured_mci),
-            "measured_at": a.measured_at, "calibrator_id": a.calibrator_id, "corrected_mci": str(a.corrected_mci),
-            "deviation_percent": str(a.deviation_percent), "within_tolerance": a.within_tolerance, "accepted": a.accepted,
-            "message": a.message, **_correction_out(a)}
+    return {"id": a.pk, "directive_id": a.directive_id, "lot": a.lot, "calibrator_id": a.calibrator_id,
+            "accepted": a.accepted, "result": a.result.to_json(), **_correction_out(a)}
 
 
 def _correction_out(a: Any) -> dict[str, Any]:
@@ -508,9 +501,7 @@ ASSAY_FIELDS = {"measured_activity_mci": "measured_mci"}
 
 def _administration_out(a) -> dict[str, Any]:
     return {"id": a.pk, "started_at": a.started_at, "ended_at": a.ended_at, "route": a.route, "volume_ml": str(a.volume_ml),
-            "administered_mci": str(a.administered_mci), "administered_mbq": str(a.administered.mbq),
-            "deviation_percent": str(a.deviation_percent), "possible_medical_event": a.possible_medical_event,
-            "medical_event_open": a.medical_event_open, "message": a.message, **_correction_out(a)}
+            "medical_event_open": a.medical_event_open, "result": a.result.to_json(), **_correction_out(a)}
 
 
 @api.get("/courses/{course_id}/administrations", response={200: list[AdministrationOut], **ERRORS}, tags=["administrations"])

@@ -49,7 +49,7 @@ def course_facts(course: Course, *, reason_given: bool = False) -> CourseFacts:
         verification_accepted=directive is not None and directive.verifications.filter(result_json__accepted=True).exists(),
         assay_accepted=assay is not None and assay.accepted,
         administration_recorded=course.administrations.exists(),
-        open_medical_event=Administration.objects.filter(course=course, possible_medical_event=True,
+        open_medical_event=Administration.objects.filter(course=course, result_json__possible_medical_event=True,
                                                          reviewed_at__isnull=True).exists(),
         open_serious_adverse_event=open_serious_adverse_event(course),
         reason_given=reason_given,

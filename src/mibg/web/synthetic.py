@@ -55,8 +55,7 @@ from mibg.web.patients.models import Patient
 from mibg.web.radiation import services as radiation
 from mibg.web.radiation.models import ExposureReading, ReleaseRecord
 from mibg.web.screening.models import Evaluation
-from mibg.web.treatment.models import Administration, Assay
-from mibg.web.treatment.services import PERCENT, _stored
+from mibg.web.treatment.models import Administration, Assay, administration_fields
 
 BATCH = 5000
 MRN_PREFIX = "SYN-"
@@ -436,11 +435,8 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
             measured = (drawn.activity_to.mci * Decimal(str(round(rng.uniform(0.97, 1.03), 3)))).quantize(Decimal("0.1"))
             check_a = check_assay(d.activity, measured, measured_at, d.administration_time)
             assays.append(Assay(course=plan.course, directive=d, lot=f"SYN-LOT-{plan.course.pk}", calibration_time=at(t, 7),
-                                specific_activity=Decimal(12), specific_activity_unit="Ci/mmol", measured_mci=measured,
-                                measured_at=measured_at, calibrator_id="SYN-CALIBRATOR-1",
-                                corrected_mci=_stored(check_a.corrected.mci),
-                                deviation_percent=_stored(check_a.deviation_percent, PERCENT),
-                                within_tolerance=check_a.within_tolerance, message=check_a.message,
+                                specific_activity=Decimal(12), specific_activity_unit="Ci/mmol",
+                                calibrator_id="SYN-CALIBRATOR-1", result_json=check_a.to_json(),
                                 recorded_by=pharmacist, recorded_at=at(t, 7, 40)))
     _bulk(Verification, verifications)
     assays = _bulk(Assay, assays)
@@ -456,11 +452,8 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
         started, ended, residual_at = at(t, 9), at(t, 10, 40), at(t, 11)
         given = administered_activity(d.activity, a.measured_mci, a.measured_at, residual, residual_at, started)
         plan.administration = Administration(
-            course=plan.course, directive=d, assay=a, started_at=started, ended_at=ended, route="central_line",
-            volume_ml=Decimal(50), residual_mci=residual, residual_measured_at=residual_at,
-            pre_corrected_mci=_stored(given.before.activity_to.mci), residual_corrected_mci=_stored(given.residual.activity_to.mci),
-            administered_mci=_stored(given.administered.mci), deviation_percent=_stored(given.deviation_percent, PERCENT),
-            possible_medical_event=given.possible_medical_event, message=given.message, recorded_by=nurse,
+            course=plan.course, directive=d, assay=a, ended_at=ended, route="central_line",
+            volume_ml=Decimal(50), **administration_fields(given), recorded_by=nurse,
             recorded_at=at(t, 10, 45))
         administrations.append(plan.administration)
     counts.administrations = len(_bulk(Administration, administrations))

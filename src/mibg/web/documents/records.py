@@ -187,15 +187,16 @@ def _directive(course: Course, directive: Any, assay: Any = None) -> Directive |
 def _assay(assay: Any) -> Assay | None:
     if assay is None:
         return None
-    message = assay.message
+    check = assay.result  # the typed AssayCheck, read from its one stored shape (issue 11)
+    message = check.message
     if assay.override_at is not None:
         message += (f" Authorised user's direction (10 CFR 35.63): {assay.override_name} at "
                     f"{local(assay.override_at).isoformat(timespec='minutes')}: {assay.override_reason}")
     return Assay(
         lot=assay.lot, lot_calibration_time=local(assay.calibration_time),
-        pre=AssayMeasurement(trim(assay.measured_mci), local(assay.measured_at), assay.calibrator_id,
-                             trim(assay.corrected_mci)),
-        within_tolerance=assay.within_tolerance, message=message,
+        pre=AssayMeasurement(trim(check.correction.activity_from.mci), local(check.correction.time_from),
+                             assay.calibrator_id, trim(check.corrected.mci)),
+        within_tolerance=check.within_tolerance, message=message,
         signature=Signature(assay.recorded_by.signature_name(), "Dose assay (10 CFR 35.63)", local(assay.recorded_at),
                             "I assayed this dose and recorded the measurement"))
 
@@ -207,12 +208,13 @@ def _administration(a: Any) -> Administration | None:
     if a.reviewed_at is not None:
         deviations = (f"Possible medical event reviewed by {a.reviewed_name} at "
                       f"{local(a.reviewed_at).isoformat(timespec='minutes')}: {a.review_note}",)
+    given = a.result  # the typed AdministeredActivity, read from its one stored shape (issue 11)
     return Administration(
-        start=local(a.started_at), end=local(a.ended_at), administered_mci=trim(a.administered_mci),
+        start=local(given.before.time_to), end=local(a.ended_at), administered_mci=trim(given.administered.mci),
         volume_ml=trim(a.volume_ml), route="intravenous", access=ACCESS.get(a.route, a.route),
-        residual=AssayMeasurement(trim(a.residual_mci), local(a.residual_measured_at), a.assay.calibrator_id,
-                                  trim(a.residual_corrected_mci)),
-        deviation_percent=trim(a.deviation_percent), possible_medical_event=a.possible_medical_event,
+        residual=AssayMeasurement(trim(given.residual.activity_from.mci), local(given.residual.time_from),
+                                  a.assay.calibrator_id, trim(given.residual.activity_to.mci)),
+        deviation_percent=trim(given.deviation_percent), possible_medical_event=given.possible_medical_event,
         deviations=deviations,
         signature=Signature(a.recorded_by.signature_name(), "Administration recorded by", local(a.recorded_at),
                             "I recorded this administration as given"))

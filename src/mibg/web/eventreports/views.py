@@ -3,6 +3,7 @@ submission, the receiver's acknowledgement, and its PDF (issue 13 §3)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -152,8 +153,9 @@ def report_record(report: EventReport) -> EventReportRecord:
     facts: list[tuple[str, str]] = [("Kind", report.get_kind_display()), ("What happened", report.description or "-")]
     if report.kind == "medical_event" and report.administration is not None:
         a = report.administration
-        facts += [("Administration", f"{a.administered_mci} mCi administered ({a.deviation_percent} % from the "
-                                     f"prescription); {a.message}"),
+        facts += [("Administration", f"{a.administered.display()} administered "
+                                     f"({a.deviation_percent.quantize(Decimal('0.01'))} % from the prescription); "
+                                     f"{a.message}"),
                   ("Why it occurred", report.cause or "-"), ("Effect on the patient", report.effect_on_patient or "-"),
                   ("Actions to prevent a recurrence", report.corrective_actions or "-"),
                   ("Referring physician", report.referring_physician or "-")]

@@ -250,7 +250,7 @@ def physician_work(ctx: WorklistContext) -> Iterator[WorklistEntry]:
         yield WorklistEntry(role=PHYSICIAN, kind="signature", what="Write and sign the written directive (10 CFR 35.40)",
                             due=min(due, ctx.today), overdue=due < ctx.today, patient=_who(course), course_id=course.pk,
                             url=reverse("courses:directive", args=[course.pk]))
-    for a in Administration.objects.filter(possible_medical_event=True, reviewed_at__isnull=True).select_related("course__patient"):
+    for a in Administration.objects.filter(result_json__possible_medical_event=True, reviewed_at__isnull=True).select_related("course__patient"):
         yield WorklistEntry(role=PHYSICIAN, kind="review", what="Review a possible medical event (10 CFR 35.3045)",
                             due=a.started_at, overdue=a.started_at.date() < ctx.today, patient=_who(a.course),
                             course_id=a.course_id, url=reverse("treatment:review", args=[a.pk]))

@@ -53,6 +53,20 @@ def ml(value: Any) -> str:
 
 
 @register.filter
+def places(value: Any, digits: int = 2) -> str:
+    """A computed exact decimal as shown: exact when it has at most ``digits`` decimals, else rounded half to even
+    (``0.0102345`` -> ``0.01``; ``19.35`` stays ``19.35``). The stored value keeps every digit."""
+    if value in (None, ""):
+        return "—"
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    rounded = d.quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_EVEN)
+    return num(d if rounded == d else rounded)
+
+
+@register.filter
 def when(value: Any) -> str:
     """A time in the clinic's zone with the zone named: ``2026-03-02 09:30 PST``."""
     if value in (None, ""):

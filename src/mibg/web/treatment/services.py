@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -26,14 +26,7 @@ from mibg.web.errors import Refused
 from mibg.web.eventreports import services as event_reports
 from mibg.web.safety import hold_version
 from mibg.web.screening.services import dosing_snapshot
-from mibg.web.treatment.models import Administration, Assay
-
-STORED = Decimal("0.0001")  # computed activities are stored to 0.0001 mCi, half to even
-PERCENT = Decimal("0.001")
-
-
-def _stored(value: Decimal, step: Decimal = STORED) -> Decimal:
-    return value.quantize(step, rounding=ROUND_HALF_EVEN)
+from mibg.web.treatment.models import Administration, Assay, administration_fields
 
 
 @dataclass(frozen=True)
@@ -59,9 +52,7 @@ def record_assay(user: Any, course: Course, version: int, entry: AssayInput) -> 
             course=course, directive=directive, lot=entry.lot, calibration_time=entry.calibration_time,
             specific_activity=entry.specific_activity,
             specific_activity_unit=load_protocol().preparations[directive.preparation].specific_activity_unit,
-            measured_mci=entry.measured_mci, measured_at=entry.measured_at, calibrator_id=entry.calibrator_id,
-            corrected_mci=_stored(check.corrected.mci), deviation_percent=_stored(check.deviation_percent, PERCENT),
-            within_tolerance=check.within_tolerance, message=check.message, recorded_by=user)
+            calibrator_id=entry.calibrator_id, result_json=check.to_json(), recorded_by=user)
         log_changes(user, "create", assay, course.patient, note=check.message)
         if check.within_tolerance:
             advance(user, course, "accept_assay", version, facts=CourseFacts(assay_accepted=True))
@@ -144,14 +135,8 @@ def record_administration(user: Any, course: Course, version: int, entry: Admini
                                    entry.residual_measured_at, entry.started_at)
     with transaction.atomic():
         administration = Administration.objects.create(
-            course=course, directive=directive, assay=assay, started_at=entry.started_at, ended_at=entry.ended_at,
-            route=entry.route, volume_ml=entry.volume_ml, residual_mci=entry.residual_mci,
-            residual_measured_at=entry.residual_measured_at,
-            pre_corrected_mci=_stored(result.before.activity_to.mci),
-            residual_corrected_mci=_stored(result.residual.activity_to.mci),
-            administered_mci=_stored(result.administered.mci),
-            deviation_percent=_stored(result.deviation_percent, PERCENT),
-            possible_medical_event=result.possible_medical_event, message=result.message, recorded_by=user)
+            course=course, directive=directive, assay=assay, ended_at=entry.ended_at, route=entry.route,
+            volume_ml=entry.volume_ml, **administration_fields(result), recorded_by=user)
         log_changes(user, "create", administration, course.patient, note=result.message)
         advance(user, course, "administer", version, occurred_at=entry.started_at,
                 facts=CourseFacts(administration_recorded=True))
@@ -204,9 +189,7 @@ def correct_assay(user: Any, assay: Assay, version: int, entry: AssayInput, reas
         new = Assay.objects.create(
             course=course, directive=directive, lot=entry.lot, calibration_time=entry.calibration_time,
             specific_activity=entry.specific_activity, specific_activity_unit=assay.specific_activity_unit,
-            measured_mci=entry.measured_mci, measured_at=entry.measured_at, calibrator_id=entry.calibrator_id,
-            corrected_mci=_stored(check.corrected.mci), deviation_percent=_stored(check.deviation_percent, PERCENT),
-            within_tolerance=check.within_tolerance, message=check.message, recorded_by=user,
+            calibrator_id=entry.calibrator_id, result_json=check.to_json(), recorded_by=user,
             supersedes=assay, correction_reason=text)
         supersede(user, assay, new, text)
         log_changes(user, "create", new, course.patient, note=f"correction ({text}): {check.message}")
@@ -237,14 +220,8 @@ def correct_administration(user: Any, administration: Administration, version: i
     with transaction.atomic():
         hold_version(course, version, "This course")
         new = Administration.objects.create(
-            course=course, directive=administration.directive, assay=assay, started_at=entry.started_at,
-            ended_at=entry.ended_at, route=entry.route, volume_ml=entry.volume_ml, residual_mci=entry.residual_mci,
-            residual_measured_at=entry.residual_measured_at,
-            pre_corrected_mci=_stored(result.before.activity_to.mci),
-            residual_corrected_mci=_stored(result.residual.activity_to.mci),
-            administered_mci=_stored(result.administered.mci),
-            deviation_percent=_stored(result.deviation_percent, PERCENT),
-            possible_medical_event=result.possible_medical_event, message=result.message, recorded_by=user,
+            course=course, directive=administration.directive, assay=assay, ended_at=entry.ended_at,
+            route=entry.route, volume_ml=entry.volume_ml, **administration_fields(result), recorded_by=user,
             supersedes=administration, correction_reason=text)
         supersede(user, administration, new, text)
         log_changes(user, "create", new, course.patient, note=f"correction ({text}): {result.message}")
