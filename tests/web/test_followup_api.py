@@ -8,7 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from clinic_helpers import floats_in
+from mibg.core.ctcae import CtcaeGrade
 from mibg.web.accounts.models import ApiToken
+from mibg.web.followup import services
 from mibg.web.followup.models import LabResult
 
 
@@ -76,3 +79,31 @@ def test_a_labs_csv_with_a_bad_row_is_refused_whole_with_each_error(call, course
     response = call("nora", "post", f"/courses/{course.pk}/labs/csv", {"filename": "day5.csv", "csv": good})
     assert response.status_code == 201
     assert [lab["grade"]["grade"] for lab in response.json()] == [4]
+
+
+def test_the_api_grade_is_the_core_grade_shape_with_the_baseline_clause_the_follow_up_page_uses(call, course):
+    """decisions.md A33: ALT 100 U/L (ULN 40) the day before the infusion is the course's baseline, abnormal; 130 U/L
+    on day 5 is 3.25 x ULN (grade 2 on the ULN) but 1.3 x the abnormal baseline: grade 0 (below 1.5 x baseline,
+    clinical-reference §6.1). The API says so, in the core grade's one shape (issue 11), on the answer to the post
+    and in the list."""
+    before = call("nora", "post", f"/courses/{course.pk}/labs",
+                  {"test": "alt", "value": "100", "unit": "U/L", "uln": "40", "collected_at": _collected(course, -1)})
+    assert before.status_code == 201, before.json()
+    after = call("nora", "post", f"/courses/{course.pk}/labs",
+                 {"test": "alt", "value": "130", "unit": "U/L", "uln": "40", "collected_at": _collected(course, 5)})
+    assert after.status_code == 201, after.json()
+    grade = after.json()["grade"]
+    assert (grade["schema"], grade["schema_version"]) == ("mibg.ctcae_grade", 1)
+    assert (grade["grade"], grade["baseline"]) == (0, "100")
+    assert grade["clause"].startswith("graded against the baseline 100 U/L (pre-infusion value")
+    assert floats_in(grade) == []
+    listed = {lab["id"]: lab["grade"] for lab in call("morgan", "get", f"/courses/{course.pk}/labs").json()}
+    assert listed[after.json()["id"]] == grade
+    # The same grade the core gives, read back exactly from the answer.
+    record = LabResult.objects.get(pk=after.json()["id"])
+    [shown] = services.graded(course, [record])
+    assert CtcaeGrade.from_json(grade) == shown.grade
+    assert grade == shown.grade.to_json()
+    # The value before the infusion is graded on the ULN (2.5 x ULN: grade 1), with no baseline.
+    assert (listed[before.json()["id"]]["grade"], listed[before.json()["id"]]["baseline"]) == (1, None)
+

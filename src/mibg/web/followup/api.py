@@ -18,12 +18,13 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from mibg.core.errors import InputError
+from mibg.core.labs import LabValue, lab_value
 from mibg.web.accounts.models import User
 from mibg.web.api_types import ERRORS, IsoDatetime
 from mibg.web.audit.trail import log_view
 from mibg.web.courses.models import Course
 from mibg.web.followup import services
-from mibg.web.followup.models import LabResult, stored_grade
+from mibg.web.followup.models import LabResult, baseline_key, stored_grade
 from mibg.web.listout import ListOut
 from mibg.web.permissions import require
 
@@ -63,15 +64,6 @@ class LabsCsvIn(Schema):
     csv: str
 
 
-class GradeOut(ListOut):
-    term: str
-    term_name: str
-    grade: int
-    band: str
-    comparison: str
-    ctcae_version: str
-
-
 class LabOut(ListOut):
     id: int
     course_id: int
@@ -89,7 +81,10 @@ class LabOut(ListOut):
     source: str
     entered_by: str
     entered_at: datetime
-    grade: GradeOut
+    #: The grade's one shape, ``CtcaeGrade.to_json()`` (mibg.ctcae_grade version 1; issue 11), graded as the
+    #: follow-up page grades it: with the course's pre-infusion value as the baseline, and which baseline and which
+    #: CTCAE clause applied (``baseline``, ``clause``; decisions.md A33).
+    grade: dict[str, Any]
 
 
 def _course(pk: int) -> Course:
@@ -104,20 +99,15 @@ _LAB_FIELDS = ("id", "test", "loinc", "value", "unit", "lln", "uln", "ucum", "va
                "uln_canonical", "collected_at", "source", "entered_by_id", "entered_at")
 
 
-def _grade_out(g: Any) -> dict[str, Any]:
-    return {"term": g.term, "term_name": g.term_name, "grade": g.grade, "band": g.band, "comparison": g.comparison,
-            "ctcae_version": g.version}
-
-
-def _lab_row_out(course_id: int, r: dict[str, Any], entered_by: str) -> dict[str, Any]:
+def _lab_row_out(course_id: int, r: dict[str, Any], entered_by: str, baseline: LabValue | None) -> dict[str, Any]:
     """:func:`_lab_out` of a row read with ``values(*_LAB_FIELDS)``: the same answer, the same grade."""
-    g = stored_grade(r["test"], r["value"], r["unit"], r["lln"], r["uln"], r["collected_at"])
+    g = stored_grade(r["test"], r["value"], r["unit"], r["lln"], r["uln"], r["collected_at"], baseline_key(baseline))
     return {
         "id": r["id"], "course_id": course_id, "test": r["test"], "loinc": r["loinc"], "value": r["value"],
         "unit": r["unit"], "lln": r["lln"] or None, "uln": r["uln"] or None, "ucum": r["ucum"],
         "value_canonical": r["value_canonical"], "lln_canonical": r["lln_canonical"] or None,
         "uln_canonical": r["uln_canonical"] or None, "collected_at": r["collected_at"], "source": r["source"],
-        "entered_by": entered_by, "entered_at": r["entered_at"], "grade": _grade_out(g),
+        "entered_by": entered_by, "entered_at": r["entered_at"], "grade": g.to_json(),
     }
 
 
@@ -128,7 +118,7 @@ def _lab_out(r: LabResult) -> dict[str, Any]:
         "lln": r.lln or None, "uln": r.uln or None, "ucum": r.ucum, "value_canonical": r.value_canonical,
         "lln_canonical": r.lln_canonical or None, "uln_canonical": r.uln_canonical or None,
         "collected_at": r.collected_at, "source": r.source, "entered_by": r.entered_by.signature_name(),
-        "entered_at": r.entered_at, "grade": _grade_out(g),
+        "entered_at": r.entered_at, "grade": g.to_json(),
     }
 
 
@@ -142,7 +132,15 @@ def list_labs(request, course_id: int):
     # model object (and its user) for each was the largest cost of this answer (bench/RESULTS.md).
     rows = list(LabResult.objects.live().filter(course=course).values(*_LAB_FIELDS))
     names = {u.pk: u.signature_name() for u in User.objects.filter(pk__in={r["entered_by_id"] for r in rows})}
-    return [_lab_row_out(course.pk, r, names[r["entered_by_id"]]) for r in rows]
+    # decisions.md A33: values from the infusion start on are graded with the course's baseline of their test.
+    infusion_at = services.infusion_start(course)
+    baselines = {} if infusion_at is None else services.baselines_before(infusion_at, [
+        lab_value(r["test"], r["value"], r["unit"], lln=r["lln"] or None, uln=r["uln"] or None,
+                  collected_at=r["collected_at"]) for r in rows if r["collected_at"] < infusion_at],
+        services.screening_labs(course))
+    return [_lab_row_out(course.pk, r, names[r["entered_by_id"]],
+                         baselines.get(r["test"]) if infusion_at is not None and r["collected_at"] >= infusion_at
+                         else None) for r in rows]
 
 
 @router.post("/courses/{course_id}/labs", response={201: LabOut, **ERRORS})
@@ -156,7 +154,7 @@ def add_lab(request, course_id: int, payload: LabIn):
                               payload.collected_at)
     with transaction.atomic():
         record = services.add_lab(request.user, course, entry, source=LabResult.API)
-    return Status(201, _lab_out(record))
+    return Status(201, _lab_out(services.graded(course, [record])[0]))
 
 
 @router.post("/labs/{lab_id}/corrections", response={201: LabOut, **ERRORS})
@@ -168,7 +166,8 @@ def correct_lab(request, lab_id: int, payload: LabCorrectionIn):
         raise InputError("collected_at", "has no time zone: add the UTC offset, e.g. 2026-03-02T07:30:00-08:00")
     entry = services.LabEntry(payload.test, _text(payload.value), payload.unit, _text(payload.lln), _text(payload.uln),
                               payload.collected_at)
-    return Status(201, _lab_out(services.correct_lab(request.user, lab, entry, payload.reason)))
+    new = services.correct_lab(request.user, lab, entry, payload.reason)
+    return Status(201, _lab_out(services.graded(lab.course, [new])[0]))
 
 
 @router.post("/courses/{course_id}/labs/csv", response={201: list[LabOut], 422: CsvRefusedOut,
@@ -182,4 +181,5 @@ def upload_labs(request, course_id: int, payload: LabsCsvIn):
     except services.CsvRefused as error:
         return Status(422, {"message": error.message, "field": "file",
                             "errors": [{"line": e.line, "field": e.field, "message": e.message} for e in error.errors]})
-    return Status(201, [_lab_out(r) for r in stored])
+    return Status(201, [_lab_out(r) for r in services.graded(course, stored)])
+

@@ -101,15 +101,20 @@ class LabResult(Voidable, Corrects):
 
         With ``baseline`` set (a :class:`mibg.core.labs.LabValue`, the course's pre-infusion value of the test, set
         by ``mibg.web.followup.services.attach_baselines``) the CTCAE baseline clauses apply (decisions.md A33)."""
-        baseline: LabValue | None = getattr(self, "baseline", None)
-        key = None if baseline is None else (str(baseline.entered_value), baseline.entered_unit,
-                                             "" if baseline.entered_uln is None else str(baseline.entered_uln),
-                                             baseline.collected_at)
-        return stored_grade(self.test, self.value, self.unit, self.lln, self.uln, self.collected_at, key)
+        return stored_grade(self.test, self.value, self.unit, self.lln, self.uln, self.collected_at,
+                            baseline_key(getattr(self, "baseline", None)))
 
     @property
     def display_unit(self) -> str:
         return LABS[self.test].display_unit
+
+
+def baseline_key(baseline: LabValue | None) -> tuple[str, str, str, Any] | None:
+    """The inputs of a grade's baseline (decisions.md A33), as :func:`stored_grade` takes them."""
+    if baseline is None:
+        return None
+    return (str(baseline.entered_value), baseline.entered_unit,
+            "" if baseline.entered_uln is None else str(baseline.entered_uln), baseline.collected_at)
 
 
 @lru_cache(maxsize=20000)

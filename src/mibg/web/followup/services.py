@@ -238,18 +238,36 @@ def attach_baselines(labs: Iterable[LabResult], infusion_at: datetime | None,
     records = list(labs)
     if infusion_at is None:
         return
-    latest: dict[str, LabValue] = {}
-    candidates = [lab_value(r.test, r.value, r.unit, lln=r.lln or None, uln=r.uln or None,
-                            collected_at=r.collected_at) for r in records if r.collected_at < infusion_at]
-    candidates += [lab for lab in screening if lab.collected_at is not None and lab.collected_at < infusion_at]
-    for lab in candidates:
-        current = latest.get(lab.test)
-        assert lab.collected_at is not None
-        if current is None or (current.collected_at is not None and lab.collected_at > current.collected_at):
-            latest[lab.test] = lab
+    latest = baselines_before(infusion_at, [
+        lab_value(r.test, r.value, r.unit, lln=r.lln or None, uln=r.uln or None, collected_at=r.collected_at)
+        for r in records if r.collected_at < infusion_at], screening)
     for record in records:
         if record.collected_at >= infusion_at and record.test in latest:
             record.baseline = latest[record.test]  # type: ignore[attr-defined]
+
+
+def baselines_before(infusion_at: datetime, course_labs: Iterable[LabValue],
+                     screening: Iterable[LabValue] = ()) -> dict[str, LabValue]:
+    """The course's baseline of each test (decisions.md A33): its latest value collected before the infusion
+    start, among the course's own results and the screening results."""
+    latest: dict[str, LabValue] = {}
+    for lab in [*course_labs, *screening]:
+        if lab.collected_at is None or lab.collected_at >= infusion_at:
+            continue
+        current = latest.get(lab.test)
+        if current is None or (current.collected_at is not None and lab.collected_at > current.collected_at):
+            latest[lab.test] = lab
+    return latest
+
+
+def graded(course: Course, records: Sequence[LabResult]) -> list[LabResult]:
+    """``records`` (results of ``course`` just stored) read back with the course's baselines attached, so that
+    each grade is the one the follow-up page shows (decisions.md A33)."""
+    live = {r.pk: r for r in live_labs(course)}
+    infusion_at = infusion_start(course)
+    if infusion_at is not None:
+        attach_baselines(live.values(), infusion_at, screening_labs(course))
+    return [live.get(r.pk, r) for r in records]
 
 
 def screening_labs(course: Course) -> list[LabValue]:
@@ -515,11 +533,8 @@ def record_inrc(user: Any, course: Course, assessed_on: date, primary: str, meta
         raise InputError("assessed_on", "is in the future")
     result = inrc_overall(primary, metastases, marrow)
     with transaction.atomic():
-        record = InrcAssessment.objects.create(
-            course=course, assessed_on=assessed_on, primary=result.primary.value, metastases=result.metastases.value,
-            marrow=result.marrow.value, overall="" if result.overall is None else result.overall.value,
-            needs_review=result.needs_review, rule=result.rule, explanation=result.explanation, note=note,
-            recorded_by=user)
+        record = InrcAssessment.objects.create(course=course, assessed_on=assessed_on, result_json=result.to_json(),
+                                               note=note, recorded_by=user)
         log_changes(user, "create", record, course.patient, note=result.explanation)
     return record
 
