@@ -56,6 +56,8 @@ API: dict[str, dict[str, str]] = {
     "/api/courses/{course_id}/release": {"GET": "patient.view", "POST": "course.release"},
     "/api/courses/{course_id}/labs": {"GET": "patient.view", "POST": "lab.enter"},
     "/api/courses/{course_id}/labs/csv": {"POST": "lab.enter"},
+    "/api/courses/{course_id}/responses": {"GET": "patient.view"},
+    "/api/courses/{course_id}/recovery": {"GET": "patient.view"},
     "/api/courses/{course_id}/orders": {"GET": "patient.view"},
     "/api/courses/{course_id}/order-records": {"POST": "care.record"},
     "/api/courses/{course_id}/calendar.ics": {"GET": "patient.view"},

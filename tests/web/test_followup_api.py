@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from clinic_helpers import floats_in
 from mibg.core.ctcae import CtcaeGrade
+from mibg.core.recovery import CourseRecovery
+from mibg.core.response import inrc_overall
 from mibg.web.accounts.models import ApiToken
 from mibg.web.followup import services
 from mibg.web.followup.models import LabResult
@@ -107,3 +109,21 @@ def test_the_api_grade_is_the_core_grade_shape_with_the_baseline_clause_the_foll
     # The value before the infusion is graded on the ULN (2.5 x ULN: grade 1), with no baseline.
     assert (listed[before.json()["id"]]["grade"], listed[before.json()["id"]]["baseline"]) == (1, None)
 
+
+def test_the_api_answers_the_recorded_inrc_response_and_the_count_recovery_in_their_core_shapes(call, course, people):
+    # PD in any component is PD (clinical-reference §6.2), stored when Dr Patel records it.
+    record = services.record_inrc(people["patel"], course, timezone.localdate(), "PD", "CR", "NI")
+    [listed] = call("morgan", "get", f"/courses/{course.pk}/responses").json()
+    assert listed["id"] == record.pk
+    assert listed["result"] == record.result_json == inrc_overall("PD", "CR", "NI").to_json()
+    assert listed["result"]["overall"] == "PD"
+    # ANC 0.3 on day 5: the recovery answer is the core result for the course's labs, read back exactly.
+    call("nora", "post", f"/courses/{course.pk}/labs",
+         {"test": "anc", "value": "0.3", "unit": "10^9/L", "lln": "1.5", "collected_at": _collected(course)})
+    answer = call("morgan", "get", f"/courses/{course.pk}/recovery")
+    assert answer.status_code == 200
+    recovery = services.recovery(course)
+    assert recovery is not None
+    assert answer.json() == recovery.to_json()
+    assert CourseRecovery.from_json(answer.json()) == recovery
+    assert floats_in(answer.json()) == []

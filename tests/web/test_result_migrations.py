@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -22,12 +22,14 @@ from django.db.migrations.executor import MigrationExecutor
 
 from clinic_helpers import floats_in
 from mibg.core.administration import AdministeredActivity, AssayCheck, administered_activity, check_assay
+from mibg.core.response import inrc_overall
 from mibg.core.units import Activity
 from mibg.core.verification import VerificationResult
 from mibg.web.audit.chain import verify as verify_chain
 from mibg.web.audit.models import AuditEvent
 from mibg.web.courses.services import current_directive
 from mibg.web.directives.models import Verification
+from mibg.web.followup.models import InrcAssessment
 from mibg.web.treatment.models import Administration, Assay
 
 
@@ -148,3 +150,28 @@ def test_a_stored_assay_whose_rounded_column_disagrees_with_its_entries_stops_th
     with pytest.raises(migration.Unconvertible, match="assay 41"):
         migration.assay(row, zone)
 
+
+@pytest.mark.django_db(transaction=True)
+def test_dr_patels_inrc_assessments_stored_as_columns_read_back_as_the_responses_they_were(make_course, people):
+    course = make_course(until="follow-up", days_ahead=-60)
+    OldInrc = _back_to(("followup", "0003_nurse_draft_adverse_events")).get_model("followup", "InrcAssessment")
+    rows = {}
+    # As record_inrc wrote them before issue 11: PR/PR/CR gives PR; PD in any component gives PD; CR/CR/MD is a
+    # combination the rules leave to a clinician (no overall response, needs review; clinical-reference §6.2).
+    for components in (("PR", "PR", "CR"), ("PD", "CR", "NI"), ("CR", "CR", "MD")):
+        result = inrc_overall(*components)
+        rows[components] = (result, OldInrc.objects.create(
+            course_id=course.pk, assessed_on=date(2026, 1, 20), primary=components[0], metastases=components[1],
+            marrow=components[2], overall="" if result.overall is None else result.overall.value,
+            needs_review=result.needs_review, rule=result.rule, explanation=result.explanation,
+            recorded_by_id=people["patel"].pk))
+    _forward()
+    for result, old in rows.values():
+        stored = InrcAssessment.objects.get(pk=old.pk)
+        assert stored.result == result
+        assert stored.result_json == result.to_json()
+    assert rows[("CR", "CR", "MD")][0].needs_review
+    assert InrcAssessment.objects.get(pk=rows[("CR", "CR", "MD")][1].pk).overall == ""
+    events = AuditEvent.objects.filter(model="followup.InrcAssessment", field="result_json", username="system")
+    assert events.count() == 3
+    assert verify_chain().intact

@@ -310,14 +310,16 @@ def _response(course: Course) -> ResponseRecord | None:
     latest = max(course.inrc_assessments.live(), key=lambda r: (r.assessed_on, r.pk), default=None)
     if latest is None:
         return None
-    notes = [latest.explanation]
+    response = latest.result  # the typed InrcResponse, read from its one stored shape (issue 11)
+    notes = [response.explanation]
     ratios = [r.ratio for _, r in followup.relative_scores(list(course.curie_assessments.live()))
               if r is not None and r.ratio is not None]
     if ratios:
         notes.append(f"relative Curie score {ratios[-1].quantize(Decimal('0.01'))}")
     if latest.note.strip():
         notes.append(latest.note.strip())
-    return ResponseRecord(latest.assessed_on, latest.overall or "needs review", "INRC 2017", "; ".join(notes))
+    overall = "needs review" if response.overall is None else response.overall.value
+    return ResponseRecord(latest.assessed_on, overall, "INRC 2017", "; ".join(notes))
 
 
 # ---- the record ---------------------------------------------------------------------------------------------

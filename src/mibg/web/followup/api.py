@@ -8,11 +8,12 @@ its line and column.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.responses import Status
@@ -183,3 +184,44 @@ def upload_labs(request, course_id: int, payload: LabsCsvIn):
                             "errors": [{"line": e.line, "field": e.field, "message": e.message} for e in error.errors]})
     return Status(201, [_lab_out(r) for r in services.graded(course, stored)])
 
+
+# ---- response and count recovery (issue 11: each answer is the core result's one shape) -------------------
+
+
+class InrcOut(Schema):
+    id: int
+    course_id: int
+    assessed_on: date
+    note: str
+    recorded_by: str
+    recorded_at: datetime
+    voided: bool
+    #: The response's one shape, ``InrcResponse.to_json()`` (mibg.inrc_response version 1), as stored when it was
+    #: recorded: the components entered, the overall response, the rule and the explanation.
+    result: dict[str, Any]
+
+
+@router.get("/courses/{course_id}/responses", response={200: list[InrcOut], **ERRORS})
+def list_responses(request, course_id: int):
+    """The course's INRC 2017 assessments, void ones too (marked), oldest first."""
+    require(request.user, "patient.view")
+    course = _course(course_id)
+    log_view(request.user, course.patient, f"API: responses of course {course.number}")
+    return [{"id": a.pk, "course_id": a.course_id, "assessed_on": a.assessed_on, "note": a.note,
+             "recorded_by": a.recorded_by.signature_name(), "recorded_at": a.recorded_at,
+             "voided": a.voided_at is not None, "result": a.result.to_json()}
+            for a in course.inrc_assessments.select_related("recorded_by").order_by("assessed_on", "id")]
+
+
+@router.get("/courses/{course_id}/recovery", response={200: dict[str, Any], **ERRORS})
+def get_recovery(request, course_id: int):
+    """The count recovery after the infusion, ``CourseRecovery.to_json()`` (mibg.recovery version 1): nadirs,
+    days below each grade, the recovery day. Computed from the course's current labs and transfusions (not stored:
+    a correction of either changes it); 404 before the infusion."""
+    require(request.user, "patient.view")
+    course = _course(course_id)
+    result = services.recovery(course)
+    if result is None:
+        raise Http404
+    log_view(request.user, course.patient, f"API: count recovery of course {course.number}")
+    return result.to_json()

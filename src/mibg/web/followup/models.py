@@ -3,7 +3,12 @@
 Lab numbers are stored as the exact decimal text that was entered (value, LLN and ULN in the entered unit)
 together with the LOINC code, the canonical UCUM unit and the value and range converted to it by
 mibg.core.labs. The CTCAE v5.0 grade is not stored: it is computed by mibg.core.ctcae whenever it is shown,
-so a grade can never disagree with its value.
+so a grade can never disagree with its value. Issue 11 kept this: a grade is a pure function of stored inputs
+that change after it was first computed (the course's baseline, decisions.md A33: the infusion start, earlier
+results, the screening), as is the count recovery (results, transfusions, infusion start); each is computed from
+the current inputs, keyed by every one of them (``stored_grade``), and shown and answered by the API in the
+core result's one shape (``to_json``). The INRC response, recorded once from what the physician entered, is
+stored in its shape (``InrcAssessment.result_json``).
 
 Nothing is deleted. A record entered in error is voided, with who, when and why; voided records stay in the
 tables and in the audit trail, and are left out of grades, plots and the programme view.
@@ -26,7 +31,7 @@ from mibg.core.response import (
     CURIE_SOFT_TISSUE,
     ComponentResponse,
     CurieScore,
-    OverallResponse,
+    InrcResponse,
     curie_score,
 )
 from mibg.core.vocabulary import TransfusionProduct
@@ -267,19 +272,16 @@ class CurieAssessment(Voidable):
 
 
 class InrcAssessment(Voidable):
-    """INRC 2017 response: three component responses entered, the overall response derived by mibg.core."""
+    """INRC 2017 response: three component responses entered, the overall response derived by mibg.core, stored
+    as the result's one shape (issue 11)."""
 
     COMPONENT_CHOICES = [(r.value, r.value) for r in ComponentResponse]
 
     course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="inrc_assessments")
     assessed_on = models.DateField()
-    primary = models.CharField(max_length=2, choices=COMPONENT_CHOICES)
-    metastases = models.CharField(max_length=2, choices=COMPONENT_CHOICES)
-    marrow = models.CharField(max_length=2, choices=COMPONENT_CHOICES)
-    overall = models.CharField(max_length=2, choices=[(r.value, r.value) for r in OverallResponse], blank=True)
-    needs_review = models.BooleanField(default=False)  # a combination the rules do not define: a clinician decides
-    rule = models.TextField()
-    explanation = models.TextField()
+    #: ``InrcResponse.to_json()`` (mibg.inrc_response version 1): the three components as entered, the overall
+    #: response, the rule and the explanation; no column holds a second copy.
+    result_json = models.JSONField()
     note = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -289,6 +291,40 @@ class InrcAssessment(Voidable):
 
     def __str__(self) -> str:
         return f"INRC {self.overall or 'no overall response (needs review)'} on {self.assessed_on}"
+
+    @cached_property
+    def result(self) -> InrcResponse:
+        """The response as it was recorded, read from its one stored shape."""
+        return InrcResponse.from_json(self.result_json, f"INRC assessment {self.pk}")
+
+    @property
+    def primary(self) -> str:
+        return self.result.primary.value
+
+    @property
+    def metastases(self) -> str:
+        return self.result.metastases.value
+
+    @property
+    def marrow(self) -> str:
+        return self.result.marrow.value
+
+    @property
+    def overall(self) -> str:
+        """The overall response, "" for a combination the rules do not define (a clinician decides)."""
+        return "" if self.result.overall is None else self.result.overall.value
+
+    @property
+    def needs_review(self) -> bool:
+        return self.result.needs_review
+
+    @property
+    def rule(self) -> str:
+        return self.result.rule
+
+    @property
+    def explanation(self) -> str:
+        return self.result.explanation
 
     def components(self) -> dict[str, Any]:
         return {"primary": self.primary, "metastases": self.metastases, "marrow": self.marrow}
