@@ -29,3 +29,20 @@ def test_morgan_finds_a_demo_patient_at_every_stage_the_readme_names():
     stages = readme_stages()
     assert "released" in stages
     assert set(stages) <= states, f"missing: {set(stages) - states}"
+
+
+@pytest.mark.django_db
+def test_the_demo_worklists_show_no_overdue_supportive_care_or_reading_only_what_a_clinic_has_due_now():
+    """The demo's past courses are recorded as a clinic that gave the care would have them (issue 15: 63 overdue
+    items for a finished course). Overdue is left only where the demo shows it on purpose: an unreviewed
+    serious adverse event for the physician."""
+    from mibg.web.accounts.models import User
+    from mibg.web.demo import load
+    from mibg.web.plan.worklist import entries_for
+
+    load()
+    for username in ("nora", "patel", "chen", "sam", "riley"):
+        overdue = [(e.patient, e.what) for e in entries_for(User.objects.get(username=username)) if e.overdue]
+        assert all(what.startswith("Review a serious adverse event") for _, what in overdue), (username, overdue)
+    everyone = [e for u in ("nora", "sam") for e in entries_for(User.objects.get(username=u))]
+    assert any(e.kind == "order" for e in everyone)  # what is due today is still there to do

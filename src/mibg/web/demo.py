@@ -30,6 +30,7 @@ from mibg.web.directives import services as directives
 from mibg.web.directives.models import Verification, WrittenDirective
 from mibg.web.followup import demo as followup_demo
 from mibg.web.patients import services as patients
+from mibg.web.plan import demo as plan_demo
 from mibg.web.radiation import demo as radiation_demo
 from mibg.web.screening import services as screening
 from mibg.web.treatment import services as treatment
@@ -232,6 +233,11 @@ def load() -> dict[str, str]:
     # Needs review: thrombocytopenia attributed to tumour in the marrow goes to the study chair (H5).
     zoe_course = made["DEMO-1007"][1]
     screen(people["nora"], zoe_course, snapshot_data(soon, platelets="14", marrow_cytopenia=True, weight="16.4"))
+    # The care the team gave and recorded as it went (issue 15): readings for the patient given a dose yesterday,
+    # and every supportive-care due time already past; what is left on the worklists is what is due now.
+    radiation_demo.readings_so_far(people["sam"], made["DEMO-1004"][1])
+    for course in Course.objects.filter(patient__mrn__startswith="DEMO-").select_related("patient"):
+        plan_demo.care_so_far(people, course)
     related_trials()
     return passwords
 
