@@ -64,6 +64,7 @@ def test_nora_records_a_local_radiotherapy_field_10_days_before_and_sees_t2_not_
     # The therapy rows ask the kind (systemic, surgery, other); radiotherapy has its own rows (A21).
     assert nora.locator('[name="anti_tumour_therapies.0.kind"]').count() == 1
     assert nora.locator('[name="stem_cell_products.0.infused_on"]').count() == 1
+    nora.click("#s-prior_therapy > summary")  # the form is in the protocol's sections, one open at a time
     nora.select_option('[name="radiotherapy.0.field"]', "other")
     nora.fill('[name="radiotherapy.0.completed_on"]', (day - timedelta(days=10)).isoformat())
     shot(nora, "screening-local-radiotherapy")

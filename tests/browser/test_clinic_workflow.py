@@ -19,6 +19,8 @@ def minute(ahead: int = 0) -> str:
 
 def _fill(page, name, value):
     locator = page.locator(f'[name="{name}"]')
+    # The screening form is in sections, one open at a time: open the one the input is in.
+    locator.evaluate("e => { const d = e.closest('details'); if (d) d.open = true; }")
     tag = locator.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
     if tag.startswith("select"):
         locator.select_option(value)
@@ -55,7 +57,7 @@ def test_the_team_screens_signs_verifies_assays_and_administers_a_dose(transacti
     nora.wait_for_url("**/screening/")
 
     # Bad input first: the field is named, nothing is saved.
-    nora.fill('[name="weight_kg"]', "22,5 kg")
+    _fill(nora, "weight_kg", "22,5 kg")
     nora.click("button:has-text('Save and evaluate') >> nth=0")
     nora.wait_for_selector("#f-weight_kg .errorlist")
     shot(nora, "02-screening-bad-input")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ from pydantic_core import ErrorDetails
 from mibg.core.labs import LABS
 from mibg.core.snapshot import PatientSnapshot
 from mibg.web.forms import bool3_field, date_field, datetime_field, decimal_field
-from mibg.web.screening.spec import GROUPS, Group, Input
+from mibg.web.screening.spec import GROUPS, SECTIONS, Group, Input
 
 MAX_ROWS = 40
 
@@ -88,12 +89,15 @@ class ScreeningForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, snapshot: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        """``snapshot``: the JSON-mode data to prefill from (on GET); rows are sized from it or from the POST."""
+    def __init__(self, *args: Any, snapshot: dict[str, Any] | None = None, groups: tuple[Group, ...] = GROUPS,
+                 **kwargs: Any) -> None:
+        """``snapshot``: the JSON-mode data to prefill from (on GET); rows are sized from it or from the POST.
+        ``groups``: the groups the form asks (one section's, to save that section on its own; all by default)."""
         super().__init__(*args, **kwargs)
         snapshot = snapshot or {}
+        self.groups = groups
         self.row_counts: dict[str, int] = {}
-        for group in GROUPS:
+        for group in groups:
             if group.repeated:
                 existing = len(_get(snapshot, group.path) or [])
                 rows = self._posted_rows(group) if self.is_bound else existing + group.blank_rows
@@ -110,8 +114,8 @@ class ScreeningForm(forms.Form):
                 for spec in group.inputs:
                     self.fields[_key(group, spec.name)] = _field(spec)
         if not self.is_bound:
-            self.initial.update(_initial(snapshot))
-            if not _get(snapshot, "labs"):
+            self.initial.update(_initial(snapshot, groups))
+            if not _get(snapshot, "labs") and "labs" in self.row_counts:
                 # An empty lab table starts with one row per test of the protocol, in its canonical unit.
                 self._size_rows("labs", len(LABS) + 2)
                 for row, (test, definition) in enumerate(LABS.items()):
@@ -119,7 +123,7 @@ class ScreeningForm(forms.Form):
                     self.initial[f"labs.{row}.unit"] = definition.display_unit
 
     def _size_rows(self, path: str, rows: int) -> None:
-        group = next(g for g in GROUPS if g.path == path)
+        group = next(g for g in self.groups if g.path == path)
         for row in range(self.row_counts[path], rows):
             for spec in group.inputs:
                 self.fields[_key(group, spec.name, row)] = _field(spec)
@@ -136,8 +140,9 @@ class ScreeningForm(forms.Form):
     # ---- layout for the template -------------------------------------------------------------------
 
     def sections(self) -> list[dict[str, Any]]:
+        """The groups as the template lays them out (a card each), in the order of the form's sections."""
         out = []
-        for group in GROUPS:
+        for group in self.groups:
             section: dict[str, Any] = {"group": group, "anchor": group.path or group.inputs[0].name, "rows": [], "fields": []}
             if group.repeated:
                 section["rows_field"] = self[_rows_key(group)]
@@ -156,14 +161,27 @@ class ScreeningForm(forms.Form):
             out.append(section)
         return out
 
+    def parts(self) -> list[dict[str, Any]]:
+        """The form's sections (spec.SECTIONS) that it asks, each with its groups laid out (:meth:`sections`)."""
+        laid = self.sections()
+        # A section's own form says its errors that concern no input in the section (the whole form, at the top).
+        errors = list(self.non_field_errors()) if self.is_bound and self.groups != GROUPS else []
+        return [{"section": section, "groups": [g for g in laid if g["group"].section == section.key], "errors": errors}
+                for section in SECTIONS if any(g["group"].section == section.key for g in laid)]
+
     # ---- reading ------------------------------------------------------------------------------------
 
-    def snapshot_data(self, fixed: dict[str, Any]) -> dict[str, Any]:
-        """The snapshot as plain data from the cleaned form; empty objects and blank rows are left out."""
-        data: dict[str, Any] = dict(fixed)
+    def snapshot_data(self, fixed: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The snapshot as plain data from the cleaned form; empty objects and blank rows are left out.
+
+        ``base``: the stored snapshot data a section's save is merged into: the values of the form's groups replace
+        (or clear) theirs, everything else is kept as stored."""
+        data: dict[str, Any] = {**copy.deepcopy(base or {}), **fixed}
+        for group in self.groups if base is not None else ():
+            _clear(data, group)
         cd = self.cleaned_data
         self._row_map: dict[str, list[int]] = {}
-        for group in GROUPS:
+        for group in self.groups:
             if group.repeated:
                 rows, kept = [], []
                 for row in range(self.row_counts[group.path]):
@@ -185,9 +203,10 @@ class ScreeningForm(forms.Form):
                 _set(data, group.path, {**existing, **present})
         return data
 
-    def to_snapshot(self, fixed: dict[str, Any]) -> PatientSnapshot | None:
-        """The validated snapshot, or None with the model's errors put on the inputs they concern."""
-        data = self.snapshot_data(fixed)
+    def to_snapshot(self, fixed: dict[str, Any], base: dict[str, Any] | None = None) -> PatientSnapshot | None:
+        """The validated snapshot, or None with the model's errors put on the inputs they concern (``base``: a
+        section's save, :meth:`snapshot_data`)."""
+        data = self.snapshot_data(fixed, base)
         try:
             return PatientSnapshot.model_validate(data)
         except ValidationError as error:
@@ -220,6 +239,32 @@ class ScreeningForm(forms.Form):
             self.add_error(None, f"{'.'.join(loc) or 'snapshot'}: {message}")
 
 
+def _clear(data: dict[str, Any], group: Group) -> None:
+    """Remove what ``group`` holds from the snapshot ``data`` (its inputs' values, or its list), in place."""
+    if group.repeated:
+        *parents, last = group.path.split(".")
+        holder = _get(data, ".".join(parents)) if parents else data
+        if isinstance(holder, dict):
+            holder.pop(last, None)
+            if parents and not holder:  # an object left empty is "not recorded", as the whole form leaves it
+                _clear_path(data, ".".join(parents))
+        return
+    holder = _get(data, group.path) if group.path else data
+    if not isinstance(holder, dict):
+        return
+    for spec in group.inputs:
+        holder.pop(spec.name, None)
+    if group.path and not holder:
+        _clear_path(data, group.path)
+
+
+def _clear_path(data: dict[str, Any], path: str) -> None:
+    *parents, last = path.split(".")
+    outer = _get(data, ".".join(parents)) if parents else data
+    if isinstance(outer, dict):
+        outer.pop(last, None)
+
+
 def _filled(values: dict[str, Any], group: Group) -> bool:
     """Whether a person entered anything: an unticked checkbox, or a lab row's printed test and unit, is not."""
     specs = {spec.name: spec for spec in group.inputs}
@@ -240,9 +285,9 @@ def _plain(value: Any, spec: Input) -> Any:
     return value
 
 
-def _initial(snapshot: dict[str, Any]) -> dict[str, Any]:
+def _initial(snapshot: dict[str, Any], groups: tuple[Group, ...] = GROUPS) -> dict[str, Any]:
     initial: dict[str, Any] = {}
-    for group in GROUPS:
+    for group in groups:
         if group.repeated:
             for row, item in enumerate(_get(snapshot, group.path) or []):
                 for spec in group.inputs:
