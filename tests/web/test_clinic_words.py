@@ -35,6 +35,13 @@ def test_two_decisions_cited_together_are_each_linked(db):
     assert html.endswith(": only the chair")
 
 
+def test_a_second_section_of_the_reference_in_one_citation_is_linked_too(db):
+    html = str(linked("clinical-reference §1.3 S2, S3, T5; §1.4 R1, R2"))
+    assert html.count('class="source"') == 2
+    assert 'href="/documents/references/#ref-1.4"' in html
+    assert "§" not in re.sub(r"<a [^>]*>.*?</a>", "", html)
+
+
 def test_text_around_a_citation_is_escaped_and_plain_text_keeps_the_words(db):
     html = str(linked("<b>12 mCi/kg</b> (decisions.md A2)"))
     assert html.startswith("&lt;b&gt;12 mCi/kg&lt;/b&gt; (")

@@ -25,7 +25,9 @@ _SECTION_WORD = r"(?:\s+(?:Dose|Eligibility|Radiation safety and dosimetry))?"
 _DECISIONS = re.compile(
     rf"decisions\.md{_SECTION_WORD}(?:\s+(?:'(?P<quoted>[^']+)'|\"(?P<dquoted>[^\"]+)\"|(?P<ids>{_IDS})\b))?")
 _REFERENCE = re.compile(r"clinical-reference(?:\.md)?(?:\s+§\s?(?P<section>\d+(?:\.\d+)?)(?:\s*[–-]\s*§\s?\d+(?:\.\d+)?)?)?")
-_CITATION = re.compile(f"{_DECISIONS.pattern}|{_REFERENCE.pattern}")
+#: A further section of the reference in the same citation: "clinical-reference §1.3 S2, S3, T5; §1.4 R1, R2".
+_MORE_SECTIONS = r"(?<=; )§\s?(?P<bare>\d+(?:\.\d+)?)"
+_CITATION = re.compile(f"{_DECISIONS.pattern}|{_REFERENCE.pattern}|{_MORE_SECTIONS}")
 
 
 @cache
@@ -59,7 +61,7 @@ def _one(match: re.Match[str]) -> str:
             parts = re.split(r"(\s*,\s*|\s+and\s+|/)", ids)
             return "".join(_decision_html(_decision(p), p) if re.fullmatch(_ID, p) else escape(p) for p in parts)
         return format_html('<a class="source" href="{}">the product decisions</a>', _page())
-    section = match.group("section")
+    section = match.group("section") or match.group("bare")
     if section is None:
         return format_html('<a class="source" href="{}#clinical-reference">the clinical reference</a>', _page())
     title = load_references().section_title(f"§{section}")
