@@ -6,6 +6,11 @@
 #   bench/bench_load.sh                                   # SQLite: var-bench/programme.sqlite3
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_perf bench/bench_load.sh
 #   WORKERS=4 THREADS=2 DURATION=30s CONNECTIONS=50 bench/bench_load.sh
+#   KINDS=api bench/bench_load.sh                         # the API reads only (KINDS="api pages" by default)
+#   SRC=../other-checkout/src bench/bench_load.sh         # another version of the application, same driver
+#
+# "server CPU per request" is the CPU time (user + system, in clock ticks from /proc) that gunicorn's processes used
+# during the timed run, divided by the requests: the figure that does not depend on what else the machine runs.
 #
 # The database is generated first when it holds no patient (bench_pages.py does it). Needs wrk (Debian).
 set -eu
@@ -19,7 +24,9 @@ DURATION=${DURATION:-30s}
 CONNECTIONS=${CONNECTIONS:-50}
 PORT=${PORT:-8765}
 SQLITE=${SQLITE:-$ROOT/var-bench/programme.sqlite3}
-export PYTHONPATH="$ROOT/src:$ROOT/bench${PYTHONPATH:+:$PYTHONPATH}"
+KINDS=${KINDS:-api pages}
+SRC=$(cd "${SRC:-$ROOT/src}" && pwd)
+export PYTHONPATH="$SRC:$ROOT/bench${PYTHONPATH:+:$PYTHONPATH}"
 export DJANGO_SETTINGS_MODULE=bench_settings
 if [ -z "${DATABASE_URL:-}" ]; then
   export MIBG_DATA_DIR=$(dirname "$SQLITE") MIBG_SQLITE_NAME=$(basename "$SQLITE")
@@ -31,20 +38,20 @@ else
 fi
 WORK=$(mktemp -d)
 trap 'kill "$GUNICORN" 2>/dev/null || true; rm -rf "$WORK"' EXIT INT TERM
-"$PY" "$ROOT/bench/load_setup.py" "$WORK/api.lua" api
-"$PY" "$ROOT/bench/load_setup.py" "$WORK/pages.lua" pages
+for kind in $KINDS; do "$PY" "$ROOT/bench/load_setup.py" "$WORK/$kind.lua" "$kind"; done
 "$BIN/gunicorn" mibg.web.wsgi:application --bind "127.0.0.1:$PORT" --workers "$WORKERS" --threads "$THREADS" \
   --worker-class gthread --keep-alive 30 --log-level warning --error-logfile "$WORK/gunicorn.log" &
 GUNICORN=$!
-server_cpu() {  # CPU seconds used so far by gunicorn and its workers
-  ps -o times= -p "$GUNICORN" $(pgrep -P "$GUNICORN" | tr '\n' ' ') | awk '{s += $1} END {print s}'
+server_cpu() {  # CPU seconds used so far by gunicorn and its workers (utime + stime, fields 14 and 15)
+  for pid in "$GUNICORN" $(pgrep -P "$GUNICORN"); do cat "/proc/$pid/stat" 2>/dev/null; done |
+    sed 's/^.*) //' | awk -v hz="$(getconf CLK_TCK)" '{s += $12 + $13} END {printf "%.2f\n", s / hz}'
 }
 for _ in $(seq 50); do
   curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
   sleep 0.2
 done
-echo "bench_load: $WHERE; gunicorn $WORKERS workers x $THREADS threads (gthread) on $(nproc) cores; wrk $CONNECTIONS connections, $DURATION"
-for kind in api pages; do
+echo "bench_load: $WHERE; $SRC; gunicorn $WORKERS workers x $THREADS threads (gthread) on $(nproc) cores; wrk $CONNECTIONS connections, $DURATION"
+for kind in $KINDS; do
   # Warm-up: every URL twice, 4 at a time (the first view of a course draws its plots and fits its readings;
   # those are kept, see bench/RESULTS.md), then 5 s of load.
   started=$(date +%s)

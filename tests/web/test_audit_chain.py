@@ -7,15 +7,20 @@ Expected hashes are computed here with hashlib on the serialization as documente
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import sqlite3
 import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections, transaction
 
 from mibg.cli import main
-from mibg.web.audit.chain import verify
+from mibg.web.audit.chain import ChainReport, verify
 from mibg.web.audit.models import AuditChainHead, AuditEvent
 from mibg.web.audit.trail import log_event
 
@@ -214,41 +219,159 @@ def test_mibg_audit_without_an_action_is_bad_input(capsys):
     assert "required: ACTION" in capsys.readouterr().err
 
 
+@contextlib.contextmanager
+def writers_database(tmp_path: Path) -> Iterator[Callable[[], None]]:
+    """What each writer thread calls first to reach the test database as a server process does.
+
+    PostgreSQL: the test database itself (each thread has its own connection). SQLite: pytest-django's test
+    database is in memory with a shared cache, where a second writer is refused at once ("database table is
+    locked") instead of waiting for the first; so the threads get a file copy of it (schema, people and records
+    so far), opened with the settings' own options (WAL, ``BEGIN IMMEDIATE``, the wait), as the processes of a
+    SQLite server are. The checks after the writers run on that copy too."""
+    if connection.vendor != "sqlite":
+        yield lambda: None
+        return
+    path = tmp_path / "writers.sqlite3"
+    connection.ensure_connection()
+    target = sqlite3.connect(path)
+    connection.connection.backup(target)
+    target.close()
+    settings = {**connection.settings_dict, "NAME": str(path)}
+    wrapper = type(connections["default"])
+
+    def use_file() -> None:
+        connections["default"] = wrapper(settings, "default")  # this thread's only
+
+    yield use_file
+
+
+def in_thread(prepare: Callable[[], None], work: Callable[[], object]) -> object:
+    """``work()`` on a thread of its own (after ``prepare()``), its result or its error given back here."""
+    out: list[object] = []
+
+    def run() -> None:
+        try:
+            prepare()
+            out.append(work())
+        except BaseException as error:
+            out.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if isinstance(out[0], BaseException):
+        raise out[0]
+    return out[0]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_two_nurses_and_a_physicist_writing_at_once_never_fork_the_chain(people):
-    """Four writers append at the same moment, many times; every append must take the next place exactly once."""
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need a server database: run with DATABASE_URL (PostgreSQL)")
+def test_two_nurses_and_a_physicist_writing_at_once_never_fork_the_chain(people, tmp_path):
+    """Four writers append at the same moment, many times; every append must take the next place exactly once.
+    Each writes in a transaction of its own (a save with its records), so each transaction holds the chain head."""
     writers, rounds = ["nora", "patel", "sam", "riley"], 25
     start = threading.Barrier(len(writers))
     errors: list[BaseException] = []
     before = AuditEvent.objects.count()
+    with writers_database(tmp_path) as prepare:
 
-    def write(name: str) -> None:
-        try:
-            start.wait()
-            user = people[name]
-            for i in range(rounds):
-                with transaction.atomic():
-                    log_event(user, "view", user, None, note=f"{name} {i} a")  # save()
-                    AuditEvent.objects.bulk_create([AuditEvent(username=name, action="view", model="accounts.User",
-                                                               note=f"{name} {i} b")])
-        except BaseException as error:  # reported below, in the test's thread
-            errors.append(error)
-        finally:
-            connections.close_all()
+        def write(name: str) -> None:
+            try:
+                prepare()
+                start.wait()
+                user = people[name]
+                for i in range(rounds):
+                    with transaction.atomic():
+                        log_event(user, "view", user, None, note=f"{name} {i} a")
+                        AuditEvent.objects.bulk_create([AuditEvent(username=name, action="view",
+                                                                   model="accounts.User", note=f"{name} {i} b")])
+            except BaseException as error:  # reported below, in the test's thread
+                errors.append(error)
+            finally:
+                connections.close_all()
 
-    threads = [threading.Thread(target=write, args=(name,)) for name in writers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    report = verify()
+        threads = [threading.Thread(target=write, args=(name,)) for name in writers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+
+        def check() -> tuple[ChainReport, list[int], list[tuple[str, str]]]:
+            notes = list(AuditEvent.objects.filter(note__endswith=" a").order_by("seq")
+                         .values_list("username", "note"))
+            return verify(), list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)), notes
+
+        report, seqs, notes = in_thread(prepare, check)  # type: ignore[misc]
     assert report.intact, report.broken
     assert report.records == report.head_seq == before + len(writers) * rounds * 2
-    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
+    # Each writer's records are in its own order.
+    for name in writers:
+        assert [note for user, note in notes if user == name] == [f"{name} {i} a" for i in range(rounds)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_reads_at_once_are_committed_in_groups_and_each_waits_for_its_own_record(people, tmp_path,
+                                                                                        monkeypatch):
+    """Audited reads (records written outside a transaction) from 8 threads at once, 10 times each: they are
+    chained in groups of more than one request, every record is in the chain exactly once, and each thread's
+    write returns only when its record is committed: another connection sees it at once."""
+    from mibg.web.audit import group
+
+    readers, rounds = 8, 10
+    groups: list[int] = []
+    commit = group._commit
+
+    def slow_commit(events):  # a slower disk: the others queue while a group commits
+        groups.append(len(events))
+        time.sleep(0.01)
+        commit(events)
+
+    monkeypatch.setattr(group, "_commit", slow_commit)
+    start = threading.Barrier(readers)
+    errors: list[BaseException] = []
+    unseen: list[str] = []
+    before = AuditEvent.objects.count()
+    with writers_database(tmp_path) as prepare:
+
+        def read(n: int) -> None:
+            try:
+                prepare()
+                user = people["nora"]
+                start.wait()
+                for i in range(rounds):
+                    note = f"reader {n} view {i}"
+                    log_event(user, "view", user, None, note=note)
+                    # Not this thread's transaction (it has none open): committed, seen by any connection.
+                    if not in_other_connection(prepare, note):
+                        unseen.append(note)
+            except BaseException as error:
+                errors.append(error)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=read, args=(n,)) for n in range(readers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert unseen == []
+        report, notes = in_thread(prepare, lambda: (verify(), list(
+            AuditEvent.objects.filter(note__startswith="reader ").order_by("seq").values_list("note", flat=True))))
+    assert report.intact, report.broken
+    assert report.records == report.head_seq == before + readers * rounds
+    assert sorted(notes) == sorted(f"reader {n} view {i}" for n in range(readers) for i in range(rounds))
+    for n in range(readers):  # each reader's records in its order
+        assert [x for x in notes if x.startswith(f"reader {n} ")] == [f"reader {n} view {i}" for i in range(rounds)]
+    assert sum(groups) == readers * rounds
+    assert max(groups) > 1, groups  # grouped: fewer commits than records
+
+
+def in_other_connection(prepare: Callable[[], None], note: str) -> bool:
+    return bool(in_thread(prepare, lambda: AuditEvent.objects.filter(note=note).exists()))
 
 
 @pytest.mark.django_db(transaction=True)

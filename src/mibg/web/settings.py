@@ -100,6 +100,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 #: Idle timeout: a session unused for 30 minutes ends (mibg.web.middleware.idle_timeout; every request extends
 #: it). The stored session itself lasts one clinical shift at most, after which it is gone whatever happens.
 SESSION_IDLE_TIMEOUT = 30 * 60
+#: The session's last request time is written at most this often (one write a minute, not one per request): the
+#: idle time is counted from the time written, so a session ends after 29 to 30 idle minutes, never later.
+SESSION_ACTIVITY_STEP = 60
 SESSION_COOKIE_AGE = 12 * 3600
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -239,6 +242,9 @@ else:
             # (https://sqlite.org/pragma.html#pragma_synchronous). PostgreSQL (DATABASE_URL) is the production path.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
                         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL"},
+            # Each server thread keeps its connection for a minute, as on PostgreSQL: opening one (the file, the
+            # pragmas, Django's SQL functions) cost about 1.8 ms of CPU, on every request (bench/RESULTS.md).
+            "CONN_MAX_AGE": 60,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -27,6 +27,7 @@ from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, authenticate
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -46,7 +47,17 @@ def confirmed_device(user: Any) -> TOTPDevice | None:
 
 
 def required_for(user: Any) -> bool:
-    """Whether one of the user's roles requires the second factor (SecondFactorPolicy)."""
+    """Whether one of the user's roles requires the second factor (SecondFactorPolicy), read now.
+
+    When the user's roles are not read yet in this request (an API call: the token's user), one query reads both
+    and keeps the roles on the user object (mibg.web.permissions.roles_of)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if getattr(user, "_mibg_roles", None) is None:
+        policy = SecondFactorPolicy.objects.filter(role=OuterRef("name"), totp_required=True)
+        rows = list(user.groups.annotate(required=Exists(policy)).values_list("name", "required"))
+        user._mibg_roles = frozenset(name for name, _ in rows)
+        return any(required for _, required in rows)
     roles = roles_of(user)
     return bool(roles) and SecondFactorPolicy.objects.filter(role__in=roles, totp_required=True).exists()
 
@@ -78,7 +89,8 @@ def second_factor_gate(get_response: Callable[[HttpRequest], HttpResponse]) -> C
 
     def middleware(request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if (user is not None and user.is_authenticated and not request.path.startswith(("/static/", "/api/"))
+        # The path first: an API call or a static file does not read the session or the user at all.
+        if (not request.path.startswith(("/static/", "/api/")) and user is not None and user.is_authenticated
                 and request.path not in (reverse("logout"), reverse("healthz")) and not is_verified(user)):
             code_url, enrol_url = reverse("login_code"), reverse("accounts:two_factor")
             if confirmed_device(user) is not None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from mibg.web.audit.hashing import GENESIS, AuditChainError, link
@@ -91,16 +91,24 @@ class AuditChainHead(models.Model):
 
 def seal(events: Sequence[Any]) -> None:
     """Give ``events`` (unsaved AuditEvents) their place in the chain. Call inside the transaction that inserts
-    them: the chain head stays locked until that transaction ends."""
+    them: the chain head stays locked until that transaction ends (PostgreSQL: the row lock of ``FOR UPDATE``;
+    SQLite: the database's write lock, held from ``BEGIN IMMEDIATE``). The head is read and written with two
+    plain statements: every append does it (mibg.web.audit.group)."""
     if not events:
         return
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        # A fresh database (or one emptied by a test's flush): the head is made with the first record. If records
-        # exist without a head, someone removed it: refuse, loudly, rather than start a second chain.
-        if AuditEvent.objects.exists():
-            raise AuditChainError("the audit chain head is missing while audit records exist; run 'mibg audit verify'")
-        AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "record_hash": GENESIS})
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
-    seq, previous = link(events, head.seq, head.record_hash)
-    AuditChainHead.objects.filter(pk=1).update(seq=seq, record_hash=previous)
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, record_hash FROM {table} WHERE id = 1{lock}")
+        head = cursor.fetchone()
+        if head is None:
+            # A fresh database (or one emptied by a test's flush): the head is made with the first record. If
+            # records exist without a head, someone removed it: refuse, loudly, rather than start a second chain.
+            if AuditEvent.objects.exists():
+                raise AuditChainError("the audit chain head is missing while audit records exist; run 'mibg audit "
+                                      "verify'")
+            AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "record_hash": GENESIS})
+            cursor.execute(f"SELECT seq, record_hash FROM {table} WHERE id = 1{lock}")
+            head = cursor.fetchone()
+        seq, previous = link(events, head[0], head[1])
+        cursor.execute(f"UPDATE {table} SET seq = %s, record_hash = %s WHERE id = 1", [seq, previous])

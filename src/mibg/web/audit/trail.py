@@ -1,4 +1,6 @@
-"""Writing the audit trail. Services call these inside the same transaction as the change they record."""
+"""Writing the audit trail. Services call these inside the same transaction as the change they record; a record
+written outside any transaction (a view of a patient's record) joins a group commit and the call returns once it is
+committed (:mod:`mibg.web.audit.group`)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 
 from django.db import models
 
+from mibg.web.audit import group
 from mibg.web.audit.models import AuditEvent
 
 SKIPPED = {"id", "version"}
@@ -97,18 +100,18 @@ def log_changes(user: Any, action: str, obj: models.Model, patient: Any, before:
             for name, old, new in _diff(before or {}, after)]
     if not rows:
         rows = [_event(user, action, obj, patient, note=note or "no field changed")]
-    AuditEvent.objects.bulk_create(rows)
+    group.write(rows)
 
 
 def log_event(user: Any, action: str, obj: models.Model, patient: Any, *, field: str = "", old: str = "", new: str = "",
               note: str = "") -> None:
     """One record: a signature, a verification, an override, a step, a view."""
-    _event(user, action, obj, patient, field=field, old_value=old, new_value=new, note=note).save()
+    group.write([_event(user, action, obj, patient, field=field, old_value=old, new_value=new, note=note)])
 
 
 def log_view(user: Any, patient: Any, what: str) -> None:
     """Viewing a patient's record is recorded too."""
-    _event(user, AuditEvent.VIEW, patient, patient, note=what).save()
+    group.write([_event(user, AuditEvent.VIEW, patient, patient, note=what)])
 
 
 def log_download(user: Any, obj: Any, patient: Any, what: str, data: bytes) -> None:
