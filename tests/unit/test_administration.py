@@ -70,21 +70,22 @@ def test_a_residual_larger_than_the_dose_is_refused():
     assert error.value.field == "residual_mci"
 
 
-def test_riley_reads_both_assay_times_in_the_sites_zone_with_its_offset():
+def test_riley_reads_both_assay_times_in_the_sites_zone_with_its_abbreviation():
     from zoneinfo import ZoneInfo
 
     pacific = ZoneInfo("America/Los_Angeles")
     measured = datetime(2026, 12, 10, 8, 30, tzinfo=pacific)  # 16:30 UTC
     administration = datetime(2026, 12, 10, 18, 0, tzinfo=UTC)  # as read back from the database: 10:00 Pacific
     check = check_assay(PRESCRIBED, "400", measured, administration, display_zone=pacific)
-    assert "at 2026-12-10T08:30-08:00," in check.message
-    assert "administration time 2026-12-10T10:00-08:00:" in check.message
+    assert "at 2026-12-10 08:30 PST," in check.message
+    assert "administration time 2026-12-10 10:00 PST:" in check.message
     assert "+00:00" not in check.message
+    assert "T08:30" not in check.message
 
 
 def test_without_a_site_zone_both_times_are_shown_in_the_zone_the_assay_was_entered_in():
     pacific = timezone(timedelta(hours=-8))
     check = check_assay(PRESCRIBED, "400", datetime(2026, 12, 10, 8, 30, tzinfo=pacific),
                         datetime(2026, 12, 10, 18, 0, tzinfo=UTC))
-    assert "2026-12-10T10:00-08:00" in check.message
+    assert "2026-12-10 10:00 UTC-08:00" in check.message
     assert "+00:00" not in check.message

@@ -242,7 +242,7 @@ def test_dr_patel_sees_alt_and_ast_graded_on_multiples_of_an_abnormal_pre_infusi
     result = with_baseline(term, value, "U/L", "40", "80", "40")
     assert result.grade == expected
     assert result.baseline == Decimal("80")
-    assert result.clause.startswith("graded against the baseline 80 U/L (pre-infusion value, collected 2026-12-07T15:30")
+    assert result.clause.startswith("graded against the baseline 80 U/L (pre-infusion value, collected 2026-12-07 07:30 PST")
     assert "abnormal (> ULN 40 U/L)" in result.clause
     assert any("UNVERIFIED" in note for note in result.notes)
 

@@ -34,9 +34,9 @@ def test_exact_values_print_in_full_and_longer_ones_round_half_to_even():
     assert as_entered(Decimal("1.602176634E-13")) == "1.602176634E-13"
 
 
-def test_times_print_in_iso_8601_with_their_offset():
-    assert when(T) == "2026-12-10T10:00+00:00"
-    assert when(T.replace(second=5)) == "2026-12-10T10:00:05+00:00"
+def test_times_print_in_the_sites_zone_with_its_abbreviation():
+    assert when(T) == "2026-12-10 02:00 PST"
+    assert when(T.replace(month=7)) == "2026-07-10 03:00 PDT"
     assert when(date(2026, 12, 10)) == "2026-12-10"
     with pytest.raises(ReportInputError):
         when(datetime(2026, 12, 10, 10, 0))

@@ -80,11 +80,11 @@ def test_the_excel_workbook_stores_numbers_as_numbers_and_dates_as_dates(course)
     assert sheet.freeze_panes == "A2"
 
 
-def test_the_generic_writer_writes_times_with_their_offset_and_decimals_exactly():
+def test_the_generic_writer_writes_times_in_the_sites_zone_with_its_abbreviation_and_decimals_exactly():
     when = datetime(2026, 12, 10, 18, 0, tzinfo=UTC)
     text = write_csv([{"at": when, "user": "nora", "value": Decimal("0.10"), "ok": True, "note": None}],
                      ["at", "user", "value", "ok", "note"])
-    assert text == "at,user,value,ok,note\r\n2026-12-10T18:00:00+00:00,nora,0.10,yes,\r\n"
+    assert text == "at,user,value,ok,note\r\n2026-12-10 10:00 PST,nora,0.10,yes,\r\n"
 
 
 @pytest.mark.parametrize(

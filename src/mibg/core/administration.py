@@ -24,6 +24,7 @@ from mibg.core.decay import DecayCorrection, decay_correct
 from mibg.core.errors import InputError
 from mibg.core.plausibility import plausible_range
 from mibg.core.serial import JSON, Reader, ShapeError, dec, envelope
+from mibg.core.times import site_time
 from mibg.core.units import Activity, parse_activity_mci, parse_decimal
 from mibg.protocol import ProtocolDefinition, load_protocol
 
@@ -81,9 +82,8 @@ class AssayCheck:
                 "unless the authorised user directs otherwise and records the reason (10 CFR 35.63).")
 
     def _shown(self, when: datetime) -> str:
-        """One zone for every time of the message, with its offset, e.g. 2026-12-10T08:30-08:00."""
-        zone = self.display_zone or self.correction.time_from.tzinfo
-        return when.astimezone(zone).isoformat(timespec="minutes")
+        """One zone for every time of the message, named, e.g. 2026-12-10 08:30 PST (mibg.core.times)."""
+        return site_time(when, self.display_zone or self.correction.time_from.tzinfo)
 
     def to_json(self) -> JSON:
         """The assay check's one exact shape (mibg.core.serial). The deviation and the verdict are written for

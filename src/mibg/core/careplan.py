@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 from mibg.core.calendar import add_months, age_in_years
+from mibg.core.times import site_time
 from mibg.protocol.model import CalendarItem, CareOrder, CarePlan, ProtocolDefinition
 
 UNCONFIRMED = "to be confirmed by the site"
@@ -226,11 +227,11 @@ def _due_times(start: datetime, end: datetime | None, every: timedelta | None) -
 
 
 def _schedule_text(every_text: str | None, count: int, start: datetime, end: datetime | None, zone: tzinfo) -> str:
-    first = start.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    first = site_time(start, zone)
     if every_text is None:
-        until = f", until {end.astimezone(zone).strftime('%Y-%m-%d %H:%M')}" if end is not None else ""
+        until = f", until {site_time(end, zone)}" if end is not None else ""
         return f"once, {first}{until}"
-    last = end.astimezone(zone).strftime("%Y-%m-%d %H:%M") if end is not None else "?"
+    last = site_time(end, zone) if end is not None else "?"
     return f"every {every_text}, {count} times from {first} to {last}"
 
 
@@ -392,10 +393,10 @@ def _entries(protocol: ProtocolDefinition, item: CalendarItem, facts: CourseFact
 def course_plan(protocol: ProtocolDefinition, facts: CourseFacts) -> CoursePlan:
     orders, skipped = plan_orders(protocol, facts)
     inputs = {
-        "infusion": f"{facts.infusion_at.astimezone(facts.zone).isoformat()} ({'actual' if facts.infusion_actual else 'planned, from the signed directive'})",
+        "infusion": f"{site_time(facts.infusion_at, facts.zone)} ({'actual' if facts.infusion_actual else 'planned, from the signed directive'})",
         "weight_kg": str(facts.weight_kg), "age_years_on_infusion_day": str(age_on_infusion(facts)),
         "diagnosis": facts.diagnosis, "preparation": facts.preparation, "infusion_minutes": str(facts.infusion_minutes),
-        "released_at": facts.released_at.astimezone(facts.zone).isoformat() if facts.released_at else "not yet",
+        "released_at": site_time(facts.released_at, facts.zone) if facts.released_at else "not yet",
         "recovered_on": facts.recovered_on.isoformat() if facts.recovered_on else "not yet",
     }
     return CoursePlan(protocol.label, facts.infusion_at, facts.infusion_actual, orders, skipped,

@@ -46,6 +46,7 @@ from mibg.core.errors import InputError
 from mibg.core.labs import LabValue, lab_definition, lab_value
 from mibg.core.results import InputUsed
 from mibg.core.serial import JSON, Reader, ShapeError, dec, envelope, moment
+from mibg.core.times import site_time
 
 #: The rows as data, beside the protocol definition (read by path: importing mibg.protocol would slow the command).
 CTCAE_FILE = Path(__file__).resolve().parent.parent / "protocol" / "ctcae_v5.json"
@@ -564,7 +565,7 @@ def _baseline_comparison(clauses: BaselineClauses, band: Band | None, lab: LabVa
 
 
 def _baseline_text(baseline: LabValue) -> str:
-    when = "" if baseline.collected_at is None else f", collected {baseline.collected_at.isoformat(timespec='minutes')}"
+    when = "" if baseline.collected_at is None else f", collected {site_time(baseline.collected_at)}"
     return f"{baseline.value:f} {baseline.unit} (pre-infusion value{when})"
 
 
@@ -741,7 +742,7 @@ def _multiple(lab: LabValue) -> Decimal | None:
 
 
 def _inputs(lab: LabValue) -> tuple[InputUsed, ...]:
-    when = "" if lab.collected_at is None else lab.collected_at.isoformat()
+    when = "" if lab.collected_at is None else site_time(lab.collected_at)
     inputs = [InputUsed("value", str(lab.entered_value), lab.entered_unit, when)]
     if lab.entered_unit != lab.unit:
         inputs.append(InputUsed("value (canonical)", str(lab.value), lab.unit, when))

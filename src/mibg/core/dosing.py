@@ -24,6 +24,7 @@ from mibg.core.plausibility import plausible
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
 from mibg.core.serial import JSON, Reader, ShapeError, day, dec, envelope, moment
 from mibg.core.stem_cells import stem_cell_status
+from mibg.core.times import site_time
 from mibg.core.units import (
     Activity,
     round_gbq,
@@ -739,7 +740,7 @@ def _decay_findings(request: DoseRequest, calibration: DecayCorrection, protocol
         yield Finding("DECAY", Severity.WARN, f"Calibration and administration are {round_per_kg(days)} days apart, more "
                       f"than {warn_days} days (calibration_span_warn_days); check both times.")
     if request.treatment_date and request.administration_time and request.administration_time.date() != request.treatment_date:
-        yield Finding("DECAY", Severity.WARN, f"The administration time ({request.administration_time.isoformat()}) is not on "
+        yield Finding("DECAY", Severity.WARN, f"The administration time ({site_time(request.administration_time)}) is not on "
                       f"the treatment date ({request.treatment_date}).")
 
 
@@ -758,7 +759,7 @@ def _mass(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity
     preparation = protocol.preparations[str(request.preparation)]
     if calibration is not None:
         drawn = calibration.activity_to.mci
-        at = f"activity at the lot's calibration time {calibration.time_to.isoformat()} = {drawn:.4f} mCi"
+        at = f"activity at the lot's calibration time {site_time(calibration.time_to)} = {drawn:.4f} mCi"
     else:
         drawn = activity.mci
         at = f"prescribed activity {drawn} mCi (no calibration time given)"

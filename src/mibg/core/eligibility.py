@@ -29,6 +29,7 @@ from mibg.core.results import CriterionResult, InputUsed, Overall, Severity, Sta
 from mibg.core.serial import JSON, Reader, ShapeError, day, envelope
 from mibg.core.snapshot import Attestation, ChairDecision, LabResult, PatientSnapshot, PriorMibgCourse
 from mibg.core.stem_cells import stem_cell_status
+from mibg.core.times import site_time
 from mibg.core.vocabulary import DiagnosisKind, PerformanceScale, Sex, UrinalysisProtein
 from mibg.protocol import Criterion, ProtocolDefinition, Quantity, load_protocol
 
@@ -697,7 +698,7 @@ def check_attestation(c: Criterion, ctx: _Context) -> CriterionResult:
 
 
 def _attestation_input(name: str, a: Attestation) -> InputUsed:
-    return InputUsed(name.replace("_", " "), _yes_no(a.value), when=f"{a.by}, {a.at.isoformat()}", field=f"attestations.{name}")
+    return InputUsed(name.replace("_", " "), _yes_no(a.value), when=f"{a.by}, {site_time(a.at)}", field=f"attestations.{name}")
 
 
 def check_performance_status(c: Criterion, ctx: _Context) -> CriterionResult:
@@ -800,7 +801,7 @@ def check_cytokine_washout(c: Criterion, ctx: _Context) -> CriterionResult:
     review_days = int(c.quantity("long_acting_review_days").value)
     long_acting = set(c.params["long_acting"])
     start = ctx.snapshot.planned_infusion_start
-    inputs = [InputUsed(f"last {d.agent.value} dose", d.last_dose_at.isoformat(), field="cytokines") for d in doses]
+    inputs = [InputUsed(f"last {d.agent.value} dose", site_time(d.last_dose_at), field="cytokines") for d in doses]
     problems: list[tuple[Status, str]] = []
     for dose in doses:
         problems.extend(_cytokine_problem(dose.agent.value, dose.last_dose_at, dose.agent.value in long_acting,
@@ -829,12 +830,12 @@ def _short_acting_problem(agent: str, last: datetime, hours: Decimal, start: dat
         elapsed = Decimal((start - last).total_seconds()) / 3600
         if elapsed >= hours:
             return []
-        return [(NOT_MET, f"{agent} last given {last.isoformat()}, {elapsed:.1f} h before the infusion start; at least "
+        return [(NOT_MET, f"{agent} last given {site_time(last)}, {elapsed:.1f} h before the infusion start; at least "
                  f"{hours} h required.")]
     # Without the infusion time a last dose two or more calendar days earlier is always >= 24 h before it.
     if (day - last.date()).days >= 2:
         return []
-    return [(UNKNOWN, f"{agent} last given {last.isoformat()}: the planned infusion start time is needed to check {hours} h.")]
+    return [(UNKNOWN, f"{agent} last given {site_time(last)}: the planned infusion start time is needed to check {hours} h.")]
 
 
 def check_prior_mibg(c: Criterion, ctx: _Context) -> CriterionResult:
@@ -954,7 +955,7 @@ def check_stem_cell_product(c: Criterion, ctx: _Context) -> CriterionResult:
 def _lab_input(lab: LabResult, canonical: Decimal, unit: str, note: str = "") -> InputUsed:
     shown = f"{lab.value} {lab.unit}" if lab.unit == unit else f"{lab.value} {lab.unit} = {canonical.normalize():f} {unit}"
     uln = f"; ULN {lab.uln} {lab.unit}" if lab.uln is not None else ""
-    return InputUsed(lab_definition(lab.test.value).name, shown + uln + note, when=lab.collected_at.isoformat(),
+    return InputUsed(lab_definition(lab.test.value).name, shown + uln + note, when=site_time(lab.collected_at),
                      field=f"labs.{lab.test.value}")
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 from mibg.core.errors import InputError
+from mibg.core.times import site_time
 from mibg.protocol.model import DeadlineRule, EventReportKind, ProtocolDefinition
 
 MEDICAL_EVENT = "medical_event"
@@ -89,7 +90,7 @@ def due_at(rule: DeadlineRule, discovered_at: datetime, site_tz: tzinfo, protoco
         if rule.hours is None:
             raise KeyError(f"deadline {rule.code} has no hours")
         due = discovered_at + timedelta(seconds=int(rule.hours * 3600))
-        return due, f"discovered {discovered_at.astimezone(site_tz).isoformat(timespec='seconds')} + {rule.hours} h"
+        return due, f"discovered {site_time(discovered_at, site_tz)} + {rule.hours} h"
     if rule.clock == "end_of_calendar_day":
         days = _days(rule, protocol)
         if days != days.to_integral_value() or days < 0:
@@ -99,7 +100,7 @@ def due_at(rule: DeadlineRule, discovered_at: datetime, site_tz: tzinfo, protoco
         due = datetime.combine(day, END_OF_DAY, tzinfo=site_tz)
         where = f" (site parameter {rule.site_parameter})" if rule.site_parameter else ""
         return due, (f"end of the calendar day {int(days)} day(s){where} after the day of discovery "
-                     f"{local.date().isoformat()} ({site_tz}): {day.isoformat()} 23:59:59")
+                     f"{local.date().isoformat()}: {site_time(due, site_tz)}")
     raise KeyError(f"deadline {rule.code}: unknown clock {rule.clock!r}")
 
 

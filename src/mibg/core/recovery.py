@@ -46,6 +46,7 @@ from mibg.core.errors import InputError
 from mibg.core.labs import LABS, LabValue
 from mibg.core.serial import JSON, Reader, dec, envelope, moment
 from mibg.core.serial import day as iso_day
+from mibg.core.times import site_time
 from mibg.core.units import parse_aware_datetime
 from mibg.core.vocabulary import TransfusionProduct
 from mibg.protocol import ProtocolDefinition, load_protocol
@@ -567,7 +568,7 @@ def _assess(
     counts_low = bool(reasons)
     supported_counts = [(m, source) for m in day_platelets if (source := supported(m.at)) is not None]
     reasons += [
-        f"platelet count {m.value} at {m.at.isoformat()} is within {lookback_days} days after the platelet "
+        f"platelet count {m.value} at {site_time(m.at)} is within {lookback_days} days after the platelet "
         f"transfusion of day {day_of(source)} ({source.isoformat()})"
         for m, source in supported_counts
     ]

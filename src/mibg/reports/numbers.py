@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from mibg.core.times import site_time
 from mibg.core.units import DISPLAY_RULE, MBQ_PER_GBQ, MBQ_PER_MCI
 from mibg.reports.errors import ReportInputError
 
@@ -59,12 +60,10 @@ def activity_text(mci: Decimal) -> str:
 
 
 def when(value: datetime | date | None) -> str:
-    """ISO 8601 with the UTC offset; seconds only when they are not zero. Dates as YYYY-MM-DD."""
+    """A time as people read it, in the site's zone with its abbreviation (``2026-12-09 09:00 PST``,
+    mibg.core.times.site_time); dates as YYYY-MM-DD. A time without a zone is refused."""
     if value is None:
         return "-"
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ReportInputError("time", f"{value.isoformat()} has no time zone")
-        spec = "minutes" if value.second == 0 and value.microsecond == 0 else "seconds"
-        return value.isoformat(timespec=spec)
-    return value.isoformat()
+    if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
+        raise ReportInputError("time", f"{value:%Y-%m-%d %H:%M} has no time zone")
+    return site_time(value)

@@ -1,8 +1,8 @@
 """Tabular exports: the programme table (one row per course) as CSV and Excel, and a generic CSV writer for
 audit-trail rows.
 
-Units are in the column headers; numbers are written exactly (Decimal text, no rounding); times are ISO 8601
-with their UTC offset. CSV follows RFC 4180 (comma, CRLF, quotes doubled). Text that a spreadsheet would
+Units are in the column headers; numbers are written exactly (Decimal text, no rounding); times are written as people
+read them, in the site's zone with its abbreviation (mibg.core.times.site_time). CSV follows RFC 4180 (comma, CRLF, quotes doubled). Text that a spreadsheet would
 run as a formula (starting with =, +, -, @) is prefixed with an apostrophe (OWASP "CSV injection").
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from mibg.core.times import site_time
 from mibg.core.units import MBQ_PER_MCI
 from mibg.reports.errors import ReportInputError
 from mibg.reports.pdf.summary import worst_grades
@@ -83,7 +84,7 @@ def programme_row(course: CourseRecord) -> dict[str, Cell]:
 
 
 def cell_text(value: object) -> str:
-    """A value as CSV text: exact decimals, ISO 8601 times with offset, yes/no, empty for missing."""
+    """A value as CSV text: exact decimals, times in the site's zone with its abbreviation (mibg.core.times), yes/no, empty for missing."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -92,8 +93,8 @@ def cell_text(value: object) -> str:
         return format(value, "f")
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ReportInputError("csv", f"the time {value.isoformat()} has no UTC offset")
-        return value.isoformat()
+            raise ReportInputError("csv", f"the time {value:%Y-%m-%d %H:%M} has no UTC offset")
+        return site_time(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):

@@ -47,6 +47,8 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
+from mibg.core.times import site_zone_name
+
 # The admin classes are written ModelAdmin[Model], as django-stubs types them: this lets the classes Django does
 # not make generic itself take the type argument at run time too (it changes nothing else).
 django_stubs_ext.monkeypatch()
@@ -270,7 +272,7 @@ USE_I18N = True
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True  # stored in UTC, entered and shown in the clinic's zone with the zone named
-TIME_ZONE = os.environ.get("MIBG_TIME_ZONE", "America/Los_Angeles")
+TIME_ZONE = site_zone_name()  # MIBG_TIME_ZONE, read in one place with the one time format (mibg.core.times)
 FORMAT_MODULE_PATH = ["mibg.web.formats"]  # ISO dates everywhere: no day/month ambiguity
 
 STATIC_URL = "/static/"

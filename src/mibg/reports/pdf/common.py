@@ -206,7 +206,7 @@ def signature_block(title: str, signatures: Sequence[Signature], blank_roles: Se
     parts: list[Flowable] = [heading(title)]
     if signatures:
         parts.append(grid(
-            ["Printed name", "Role", "Signed (ISO 8601, with UTC offset)", "Meaning of the signature"],
+            ["Printed name", "Role", "Signed (site time)", "Meaning of the signature"],
             [[s.printed_name, s.role, when(s.signed_at), s.meaning] for s in signatures],
             [0.22, 0.2, 0.22, 0.36],
         ))
@@ -233,7 +233,7 @@ def png(data: bytes, width: float = FRAME_WIDTH * 0.85) -> Image:
 
 def rounding_note() -> Paragraph:
     return p(f"Numbers: exact values are printed in full; longer values are rounded for display only "
-             f"({DISPLAY_RULE}). 1 mCi = 37 MBq exactly. Times are ISO 8601 with their UTC offset.", "small")
+             f"({DISPLAY_RULE}). 1 mCi = 37 MBq exactly. Times are in the site's time zone, with its abbreviation.", "small")
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from mibg.core.errors import InputError
+from mibg.core.times import site_time
 from mibg.protocol import load_protocol
 from mibg.reports.errors import ReportInputError
 from mibg.reports.record import (
@@ -78,7 +79,7 @@ PAGE_STEP = Decimal("0.01")
 
 
 def local(value: datetime) -> datetime:
-    """An aware time in the clinic's zone (the documents print the UTC offset beside it)."""
+    """An aware time in the clinic's zone (the documents print it with the zone's abbreviation, mibg.core.times)."""
     return timezone.localtime(value)
 
 
@@ -191,7 +192,7 @@ def _assay(assay: Any) -> Assay | None:
     message = check.message
     if assay.override_at is not None:
         message += (f" Authorised user's direction (10 CFR 35.63): {assay.override_name} at "
-                    f"{local(assay.override_at).isoformat(timespec='minutes')}: {assay.override_reason}")
+                    f"{site_time(assay.override_at)}: {assay.override_reason}")
     return Assay(
         lot=assay.lot, lot_calibration_time=local(assay.calibration_time),
         pre=AssayMeasurement(trim(check.correction.activity_from.mci), local(check.correction.time_from),
@@ -207,7 +208,7 @@ def _administration(a: Any) -> Administration | None:
     deviations: tuple[str, ...] = ()
     if a.reviewed_at is not None:
         deviations = (f"Possible medical event reviewed by {a.reviewed_name} at "
-                      f"{local(a.reviewed_at).isoformat(timespec='minutes')}: {a.review_note}",)
+                      f"{site_time(a.reviewed_at)}: {a.review_note}",)
     given = a.result  # the typed AdministeredActivity, read from its one stored shape (issue 11)
     return Administration(
         start=local(given.before.time_to), end=local(a.ended_at), administered_mci=trim(given.administered.mci),
@@ -276,7 +277,7 @@ def _stem_cells(infusions: list[Any]) -> StemCellInfusion | None:
         return None
     first = infusions[0]
     reason = first.note.strip()
-    others = [f"{o.product} at {local(o.infused_at).isoformat(timespec='minutes')}" for o in infusions[1:]]
+    others = [f"{o.product} at {site_time(o.infused_at)}" for o in infusions[1:]]
     if others:
         reason = "; ".join(filter(None, [reason, "further infusions: " + ", ".join(others)]))
     pbsc = first.product_type == "pbsc"

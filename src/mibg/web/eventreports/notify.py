@@ -24,8 +24,8 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
+from mibg.core.times import site_time
 from mibg.web.audit.trail import log_event
 
 log = logging.getLogger(__name__)
@@ -58,16 +58,15 @@ def on_commit(report_pk: int, what: str, rows_of: Rows) -> None:
 def message(report: Any, what: str, rows_of: Rows) -> tuple[str, str]:
     rows = rows_of(report)
     first = next((r.deadline for r in rows if not r.done), None)
-    local = timezone.get_default_timezone()
-    first_text = f"{first.receiver} by {first.due_at.astimezone(local):%Y-%m-%d %H:%M %Z}" if first else "none open"
+    first_text = f"{first.receiver} by {site_time(first.due_at)}" if first else "none open"
     subject = SUBJECTS[what].format(pk=report.pk, kind=report.get_kind_display(), first=first_text)
     lines = [subject, "", f"Status: {report.get_status_display()}",
-             f"Discovered: {report.discovered_at.astimezone(local):%Y-%m-%d %H:%M %Z}", "", "Deadlines:"]
+             f"Discovered: {site_time(report.discovered_at)}", "", "Deadlines:"]
     for row in rows:
         done = "done" if row.done else "open"
         verified = "" if row.deadline.verified else " (UNVERIFIED against the CFR text)"
         lines.append(f"- {row.deadline.receiver}: {row.deadline.action.lower()} by "
-                     f"{row.deadline.due_at.astimezone(local):%Y-%m-%d %H:%M %Z} [{done}]{verified}")
+                     f"{site_time(row.deadline.due_at)} [{done}]{verified}")
     if not rows:
         lines.append("- none apply")
     base = getattr(settings, "MIBG_BASE_URL", "")

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mibg.core.errors import InputError
+from mibg.core.times import site_time
 from mibg.reports.errors import ReportInputError
 from mibg.reports.pdf.event_report import DeadlineLine, EventReportRecord, event_report_pdf
 from mibg.reports.record import Signature
@@ -166,12 +167,12 @@ def report_record(report: EventReport) -> EventReportRecord:
                   ("Expectedness", report.get_expectedness_display()),
                   ("Life-threatening", YES_NO.get(report.life_threatening, "not stated (from the grade)"))]
     if report.acknowledged_at:
-        facts.append(("Acknowledged", f"{report.acknowledged_at.isoformat()}: {report.acknowledgement}"))
+        facts.append(("Acknowledged", f"{site_time(report.acknowledged_at)}: {report.acknowledgement}"))
     lines = []
     for row in services.rows(report, the_plan):
         done = ""
         if row.step is not None:
-            done = f"{'waived' if row.step.waived else 'done'} {row.step.done_at.isoformat()}: {row.step.note}"
+            done = f"{'waived' if row.step.waived else 'done'} {site_time(row.step.done_at)}: {row.step.note}"
         d = row.deadline
         lines.append(DeadlineLine(d.receiver, d.action, d.due_at, d.rule, d.source, d.verified, done))
     signatures: tuple[Signature, ...] = ()

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from mibg.core.ctcae import load_ctcae
 from mibg.core.labs import LABS
+from mibg.core.times import site_time
 from mibg.core.units import Activity
 from mibg.web.followup import plots, services
 from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, LabResult, Transfusion
@@ -46,7 +47,7 @@ COLUMNS: list[Column] = [
     Column("mrn", "MRN"),
     Column("patient", "Patient"),
     Column("course", "Course (number)"),
-    Column("infusion_at", "Infusion start (ISO 8601 with UTC offset)"),
+    Column("infusion_at", "Infusion start (site time)"),
     Column("weight_kg", "Weight (kg)"),
     Column("administered_mci", "Administered activity (mCi)"),
     Column("administered_mbq", "Administered activity (MBq)"),
@@ -163,7 +164,7 @@ def _cell(key: str, value: Any) -> str:
         return ""
     if key == "infusion_at":
         infusion_at: datetime = value
-        return infusion_at.isoformat()
+        return site_time(infusion_at)
     if key == "relative_curie":
         return str(value.quantize(RATIO_STEP))
     if isinstance(value, Decimal):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 from django.utils import timezone
 
+from mibg.core.times import site_time
 from mibg.core.units import DISPLAY_RULE, Activity
 
 register = template.Library()
@@ -68,7 +69,8 @@ def places(value: Any, digits: int = 2) -> str:
 
 @register.filter
 def when(value: Any) -> str:
-    """A time in the clinic's zone with the zone named: ``2026-03-02 09:30 PST``."""
+    """A time in the clinic's zone with the zone named: ``2026-03-02 09:30 PST`` (mibg.core.times.site_time, the one
+    format of every time a person reads)."""
     if value in (None, ""):
         return "—"
     if isinstance(value, str):
@@ -78,8 +80,11 @@ def when(value: Any) -> str:
         except ValueError:
             return text
     if isinstance(value, datetime):
-        moment = timezone.localtime(value) if timezone.is_aware(value) else value
-        return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return site_time(value, timezone.get_current_timezone())
+    if isinstance(value, date):
+        return site_time(value)
     return str(value)
 
 
