@@ -33,6 +33,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from mibg.core.errors import InputError
+from mibg.core.times import site_time
 from mibg.protocol import ProtocolDefinition, load_protocol
 
 REFERENCE = "decisions.md A29"
@@ -92,9 +93,9 @@ class Entered:
 
 
 def shown(at: datetime) -> str:
-    """``2026-12-10 09:00 -08:00``: to the minute, with the offset of the zone it is given in."""
-    offset = at.strftime("%z")
-    return f"{at:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}" if offset else f"{at:%Y-%m-%d %H:%M}"
+    """``2026-12-10 09:00 PST``: to the minute, in the site's zone with its abbreviation (mibg.core.times);
+    a time without a zone (refused elsewhere) as it was given."""
+    return site_time(at) if at.utcoffset() is not None else f"{at:%Y-%m-%d %H:%M}"
 
 
 def _minute(at: datetime) -> datetime:

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from mibg.core.eligibility import evaluate_eligibility
 from mibg.core.results import CriterionResult, Status
 from mibg.core.snapshot import PatientSnapshot
+from mibg.core.times import site_time
 from mibg.protocol import ProtocolDefinition, load_protocol
 
 #: decisions.md A30: the criteria whose result depends on the date of the infusion.
@@ -47,7 +48,7 @@ class Recheck:
 
     @property
     def message(self) -> str:
-        return (f"Checked again at the infusion start {self.start:%Y-%m-%d %H:%M} (decisions.md A30): "
+        return (f"Checked again at the infusion start {site_time(self.start)} (decisions.md A30): "
                 + "; ".join(self.failures)
                 + ". The administration is not recorded until the screening is renewed or the study chair clears it.")
 

@@ -25,6 +25,7 @@ from decimal import Decimal
 from mibg.core.errors import InputError
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
 from mibg.core.serial import JSON, dec, num
+from mibg.core.times import site_time
 from mibg.core.units import parse_date, parse_decimal, parse_weight_kg
 from mibg.core.vocabulary import StemCellProductType
 from mibg.protocol import ProtocolDefinition, load_protocol
@@ -287,8 +288,8 @@ class AncRescue:
         if self.below_since is None or self.below_until is None:
             return None
         span_days = self.span.total_seconds() / 86400
-        run = (f"ANC below {self.threshold} x 10^9/L from {self.below_since:%Y-%m-%d %H:%M} to "
-               f"{self.below_until:%Y-%m-%d %H:%M} ({span_days:.1f} days between results"
+        run = (f"ANC below {self.threshold} x 10^9/L from {site_time(self.below_since)} to "
+               f"{site_time(self.below_until)} ({span_days:.1f} days between results"
                f"{', no result above it since' if self.ongoing else ''})")
         if self.recommended:
             return Finding("RESCUE-ANC", Severity.WARN, f"{run}: more than {self.days} days, stem-cell rescue is "

@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 
+from mibg.core.times import site_time
 from mibg.web.audit.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -102,8 +103,7 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
         # Locked while logged in (a signature or a code guessed 5 times): the session ends too.
         request.mibg_logout_reason = "session ended by the lockout"  # type: ignore[attr-defined]
         logout(request)
-    local = timezone.localtime(until)
-    when = f"{local:%Y-%m-%d %H:%M} ({local.tzname()})"
+    when = site_time(until)
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     message = (f"Too many failed attempts ({settings.AXES_FAILURE_LIMIT}) for {username or 'this account'} from "
                f"this computer: locked for {minutes} minutes. Try again after {when}, or call "

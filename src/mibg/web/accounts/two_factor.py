@@ -35,6 +35,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from mibg.core.times import site_time
 from mibg.web.accounts.models import SecondFactorPolicy
 from mibg.web.accounts.security import address_of, audit_account, clear_failures, lockout_response
 from mibg.web.permissions import action_required, roles_of
@@ -137,7 +138,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         allowed, throttle = device.verify_is_allowed()
         if not allowed:
-            form.add_error("code", f"Too many wrong codes: wait until {throttle['locked_until']:%H:%M:%S} UTC, "
+            form.add_error("code", f"Too many wrong codes: wait until {site_time(throttle['locked_until'])}, "
                                    "then enter the code your app shows then.")
         elif device.verify_token(form.cleaned_data["code"]):
             otp_login(request, device)

@@ -21,6 +21,7 @@ from mibg.core.dosing import (
     specific_activity_field,
 )
 from mibg.core.errors import InputError
+from mibg.core.times import site_time
 from mibg.core.verification import Prescription, VerificationStop, verification_stop, verify
 from mibg.protocol import load_protocol
 from mibg.web.audit.trail import field_values, log_changes, log_event
@@ -75,7 +76,7 @@ def signature_meaning(name: str, course: Course, entry: DirectiveInput, plan: Do
     return (f"I, {name}, authorised user, direct the administration of {plan.activity.display()} of 131I-MIBG "
             f"({prep}) = {plan.request.mci_per_kg} mCi/kg x {plan.request.weight_kg} kg, intravenously ({route}), "
             f"in {entry.final_volume_ml} mL over {entry.infusion_min} min, to {course.patient.name} "
-            f"(MRN {course.patient.mrn}), course {course.number}, at {when:%Y-%m-%d %H:%M %Z}, "
+            f"(MRN {course.patient.mrn}), course {course.number}, at {site_time(when)}, "
             f"under protocol {plan.protocol_label}.")
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from mibg.core.errors import InputError
 from mibg.core.event_reports import MEDICAL_EVENT, SAE, Deadline, DeadlinePlan, deadline_plan, sae_facts
+from mibg.core.times import site_time
 from mibg.protocol import load_protocol
 from mibg.web.audit.trail import field_values, log_changes, log_event
 from mibg.web.errors import Refused
@@ -127,7 +128,7 @@ def _check_values(report: EventReport, values: dict[str, Any]) -> None:
         raise InputError("discovered_at", "is in the future")
     if report.kind == MEDICAL_EVENT and report.administration is not None and discovered < report.administration.started_at:
         raise InputError("discovered_at", "is before the infusion started "
-                         f"({timezone.localtime(report.administration.started_at):%Y-%m-%d %H:%M})")
+                         f"({site_time(report.administration.started_at)})")
     if report.kind == SAE and report.adverse_event is not None and discovered.astimezone(
             timezone.get_default_timezone()).date() < report.adverse_event.started_on:
         raise InputError("discovered_at", f"is before the adverse event started ({report.adverse_event.started_on})")

@@ -34,6 +34,7 @@ from mibg.core.response import (
     InrcResponse,
     curie_score,
 )
+from mibg.core.times import site_time
 from mibg.core.vocabulary import TransfusionProduct
 from mibg.web.corrections import Corrects
 
@@ -92,7 +93,7 @@ class LabResult(Voidable, Corrects):
         indexes = [models.Index(fields=["course", "test", "collected_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_test_display()} {self.value} {self.unit} at {self.collected_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_test_display()} {self.value} {self.unit} at {site_time(self.collected_at)}"
 
     @cached_property
     def lab(self) -> LabValue:
@@ -147,7 +148,7 @@ class Transfusion(Voidable):
         ordering = ["given_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_product_display()} transfusion at {self.given_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_product_display()} transfusion at {site_time(self.given_at)}"
 
 
 class AdverseEvent(Voidable):

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from mibg.core.recovery import CourseRecovery, SeriesSummary
+from mibg.core.times import site_time
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -140,7 +141,7 @@ def recovery_figure(result: CourseRecovery) -> Any:
     axes_list[-1].set_xlabel("days after the infusion (day 0 = infusion day; calendar days in the infusion's time zone)",
                              fontsize=9.5)
     axes_list[-1].set_xlim(left, right)
-    figure.suptitle(f"Count recovery after the infusion of {result.infusion_at:%Y-%m-%d %H:%M %Z}".strip(), fontsize=12)
+    figure.suptitle(f"Count recovery after the infusion of {site_time(result.infusion_at)}", fontsize=12)
     figure.tight_layout()
     return figure
 

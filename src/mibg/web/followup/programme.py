@@ -180,7 +180,7 @@ def csv_cells(row: dict[str, Any]) -> list[str]:
 
 def display_cells(row: dict[str, Any]) -> list[str]:
     return [("—" if row.get(c.key) is None else _cell(c.key, row.get(c.key)) if c.key != "infusion_at"
-             else f"{row['infusion_at']:%Y-%m-%d %H:%M %Z}") for c in COLUMNS]
+             else site_time(row["infusion_at"])) for c in COLUMNS]
 
 
 def figure(data: list[dict[str, Any]]) -> Any:

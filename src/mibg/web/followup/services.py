@@ -41,6 +41,7 @@ from mibg.core.response import (
     inrc_overall,
     relative_curie,
 )
+from mibg.core.times import site_time
 from mibg.core.vocabulary import TransfusionProduct
 from mibg.web.audit.trail import field_values, log_changes
 from mibg.web.courses.models import Course
@@ -132,7 +133,7 @@ def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade:
             where = "" if stored.course_id == course.pk else f" in course {stored.course.number}"
             raise InputError("collected_at", f"this result is already stored{where} (entered by "
                                              f"{stored.entered_by.signature_name()} on "
-                                             f"{timezone.localtime(stored.entered_at):%Y-%m-%d %H:%M})")
+                                             f"{site_time(stored.entered_at)})")
     return result
 
 

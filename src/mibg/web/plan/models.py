@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from mibg.core.times import site_time
+
 
 class OrderRecord(models.Model):
     """One due time of one order, given or checked (or not done, with the reason): by whom and when.
@@ -37,7 +39,7 @@ class OrderRecord(models.Model):
                                                name="one_live_record_per_due_time")]
 
     def __str__(self) -> str:
-        return f"{self.code} due {self.due_at:%Y-%m-%d %H:%M} of course {self.course_id}: {'done' if self.done else 'not done'}"
+        return f"{self.code} due {site_time(self.due_at)} of course {self.course_id}: {'done' if self.done else 'not done'}"
 
 
 class IodideConfirmation(models.Model):
@@ -57,4 +59,4 @@ class IodideConfirmation(models.Model):
     def __str__(self) -> str:
         if not self.pk:
             return "iodide weight-band table (not confirmed)"
-        return f"Iodide table confirmed by {self.signed_name} at {self.signed_at:%Y-%m-%d %H:%M}"
+        return f"Iodide table confirmed by {self.signed_name} at {site_time(self.signed_at)}"

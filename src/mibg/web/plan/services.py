@@ -18,6 +18,7 @@ from django.utils import timezone
 from mibg.core import careplan
 from mibg.core.careplan import CourseFacts, CoursePlan, PlannedOrder
 from mibg.core.errors import InputError
+from mibg.core.times import site_time
 from mibg.protocol import ProtocolDefinition, load_protocol
 from mibg.web.audit.trail import field_values, log_changes, log_event
 from mibg.web.courses.models import Course
@@ -238,7 +239,7 @@ def record(user: Any, course: Course, code: str, due_at: datetime, *, done: bool
     if at > now + CLOCK_TOLERANCE:
         raise InputError("at", "is in the future")
     if at < due_at - order.grace - timedelta(hours=12):
-        raise InputError("at", f"is more than 12 h before the due time {timezone.localtime(due_at):%Y-%m-%d %H:%M}: "
+        raise InputError("at", f"is more than 12 h before the due time {site_time(due_at)}: "
                                "record it against the due time it answers")
     note = note.strip()
     if not done and not note:
@@ -251,7 +252,7 @@ def record(user: Any, course: Course, code: str, due_at: datetime, *, done: bool
     existing = OrderRecord.objects.filter(course=course, code=code, due_at=due_at, voided_at=None).first()
     if existing is not None:
         raise Refused(f"This due time of '{order.name}' was recorded already by {existing.recorded_name} at "
-                      f"{timezone.localtime(existing.recorded_at):%Y-%m-%d %H:%M}.", "due_at")
+                      f"{site_time(existing.recorded_at)}.", "due_at")
     try:
         with transaction.atomic():
             entry = OrderRecord.objects.create(

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from mibg.core.careplan import UNCONFIRMED
+from mibg.core.times import site_time
 from mibg.web.audit.trail import log_view
 from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.course_record import numbers_hidden
@@ -82,7 +83,7 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
 
     def said(entry: Any) -> str:
         flagged = f" Interfering medications on the list: {entry.interfering.replace(chr(10), '; ')}." if entry.interfering else ""
-        return (f"Recorded: {entry.code} due {timezone.localtime(entry.due_at):%Y-%m-%d %H:%M}, "
+        return (f"Recorded: {entry.code} due {site_time(entry.due_at)}, "
                 f"{'done' if entry.done else 'not done'}.{flagged}")
 
     save_once(request, None, lambda: services.record(request.user, course, data["code"], services.parse_due(data["due_at"]),
@@ -100,7 +101,7 @@ def void(request: HttpRequest, pk: int) -> HttpResponse:
     save_once(request, None, lambda: services.void(request.user, course, parse_version(request.POST.get("record", "")),
                                                    request.POST.get("reason", "")),
               then=lambda: back, stop_errors=(*STOPS, Refused),
-              said=lambda entry: f"Voided: {entry.code} due {timezone.localtime(entry.due_at):%Y-%m-%d %H:%M}. The due "
+              said=lambda entry: f"Voided: {entry.code} due {site_time(entry.due_at)}. The due "
                                  "time can be recorded again.")
     return back
 

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from django.utils import dateformat, timezone, translation
+from django.utils import dateformat, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mibg.core.times import site_time
 from mibg.protocol import load_protocol
 from mibg.reports.pdf.family_instructions import FamilySheet
 
@@ -40,8 +41,7 @@ def language_of(raw: str | None) -> str:
 
 
 def _local_time(moment: datetime) -> str:
-    local = timezone.localtime(moment)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return site_time(moment)
 
 
 def translation_notice(language: str) -> str:

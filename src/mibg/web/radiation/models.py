@@ -22,6 +22,7 @@ from django.utils import timezone
 from mibg.core.dosimetry import RetentionFit, WholeBodyDose
 from mibg.core.release import ReleaseAssessment
 from mibg.core.serial import Reader
+from mibg.core.times import site_time
 from mibg.core.vocabulary import StemCellProductType
 from mibg.web.corrections import Corrects, Superseding
 
@@ -56,7 +57,7 @@ class ExposureReading(Corrects):
         ]
 
     def __str__(self) -> str:
-        return f"Reading {self.mr_per_h} mR/h at 1 m, {self.measured_at:%Y-%m-%d %H:%M} UTC, {self.course}"
+        return f"Reading {self.mr_per_h} mR/h at 1 m, {site_time(self.measured_at)}, {self.course}"
 
     @property
     def net_mr_per_h(self) -> Any:
