@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
-
 from matrix_world import ROLE_OF, world_fixture
-from mibg.web.permissions import ACTIONS
 from test_access_matrix import PAGES
+
+from mibg.web.permissions import ACTIONS
 
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:|[+-]00:00\b")
 #: Machine formats and images: not read as text by a person.
