@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.utils.functional import (
+        _StrOrPromise as Text,  # a label or help text: plain or marked for translation
+    )
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -35,8 +40,8 @@ class UnitDecimalField(forms.DecimalField):
     unit: str = ""
 
 
-def decimal_field(label: str, *, required: bool = False, max_digits: int | None = None, decimal_places: int | None = None,
-                  unit: str = "", help_text: str = "") -> UnitDecimalField:
+def decimal_field(label: Text, *, required: bool = False, max_digits: int | None = None, decimal_places: int | None = None,
+                  unit: str = "", help_text: Text = "") -> UnitDecimalField:
     """A decimal typed as text, kept exactly as typed (no browser rounding of a number input)."""
     field = UnitDecimalField(label=label, required=required, max_digits=max_digits, decimal_places=decimal_places,
                                help_text=help_text, widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
@@ -84,20 +89,20 @@ class IsoDateField(forms.DateField):
         return super().to_python(_no_nul(value))
 
 
-def datetime_field(label: str, *, required: bool = False, help_text: str = "") -> forms.DateTimeField:
+def datetime_field(label: Text, *, required: bool = False, help_text: Text = "") -> forms.DateTimeField:
     zone = timezone.get_current_timezone_name()
     return IsoDateTimeField(label=label, required=required, widget=DateTimeLocalInput(attrs={"step": "1"}),
                             input_formats=DATETIME_FORMATS, help_text=(help_text + " " if help_text else "") + f"({zone})")
 
 
-def date_field(label: str, *, required: bool = False, help_text: str = "") -> forms.DateField:
+def date_field(label: Text, *, required: bool = False, help_text: Text = "") -> forms.DateField:
     return IsoDateField(label=label, required=required, widget=DateInput(), input_formats=DATE_FORMATS, help_text=help_text)
 
 
 BOOL3 = [("", "—"), ("yes", "yes"), ("no", "no")]
 
 
-def bool3_field(label: str) -> forms.TypedChoiceField:
+def bool3_field(label: Text) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(label=label, required=False, choices=BOOL3, empty_value=None,
                                   coerce=lambda raw: {"yes": True, "no": False}[raw])
 

@@ -32,6 +32,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -107,7 +108,7 @@ def second_factor_gate(get_response: Callable[[HttpRequest], HttpResponse]) -> C
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(label="6-digit code from your authenticator app", max_length=10,
+    code = forms.CharField(label=_("6-digit code from your authenticator app"), max_length=10,
                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
                                                          "autofocus": True}))
 
@@ -119,7 +120,7 @@ class CodeForm(forms.Form):
 
 
 class PasswordForm(forms.Form):
-    password = forms.CharField(label="Your password, to confirm", widget=forms.PasswordInput, strip=False)
+    password = forms.CharField(label=_("Your password, to confirm"), widget=forms.PasswordInput, strip=False)
 
 
 def login_code(request: HttpRequest) -> HttpResponse:

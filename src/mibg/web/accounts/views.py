@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mibg.web.accounts.models import ApiToken
 from mibg.web.accounts.security import audit_account
@@ -22,7 +23,7 @@ from mibg.web.safety import form_token, once
 
 class TokenForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
-    name = forms.CharField(max_length=100, label="What the token is for")
+    name = forms.CharField(max_length=100, label=_("What the token is for"))
 
 
 @action_required(get="account.tokens", post="account.tokens")

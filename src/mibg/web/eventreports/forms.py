@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from mibg.web.eventreports.models import EventReport
 from mibg.web.forms import bool3_field, datetime_field
@@ -17,15 +18,15 @@ class ReportForm(forms.Form):
 
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
-    discovered_at = datetime_field("Discovered at (starts every clock)", required=True)
+    discovered_at = datetime_field(_("Discovered at (starts every clock)"), required=True)
     description = _text("What happened", 4)
     cause = _text("Why the event occurred")
     effect_on_patient = _text("Effect on the patient")
     corrective_actions = _text("Actions taken to prevent a recurrence")
-    referring_physician = forms.CharField(label="Referring physician", max_length=200, required=False)
-    expectedness = forms.ChoiceField(label="Expected or unexpected (21 CFR 312.32)", required=False,
+    referring_physician = forms.CharField(label=_("Referring physician"), max_length=200, required=False)
+    expectedness = forms.ChoiceField(label=_("Expected or unexpected (21 CFR 312.32)"), required=False,
                                      choices=EventReport.EXPECTEDNESS)
-    life_threatening = bool3_field("Life-threatening (immediate risk of death)")
+    life_threatening = bool3_field(_("Life-threatening (immediate risk of death)"))
 
 
 MEDICAL_EVENT_ONLY = ("cause", "effect_on_patient", "corrective_actions", "referring_physician")
@@ -42,21 +43,21 @@ def report_form(report: EventReport, data: Any = None, initial: dict[str, Any] |
 class StepForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     code = forms.CharField(widget=forms.HiddenInput)
-    done_at = datetime_field("Done at", required=True)
-    note = forms.CharField(label="How (who was reached, by what means, reference)", max_length=2000,
+    done_at = datetime_field(_("Done at"), required=True)
+    note = forms.CharField(label=_("How (who was reached, by what means, reference)"), max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 2}))
-    waived = forms.BooleanField(label="Not made, for the documented reason above", required=False)
+    waived = forms.BooleanField(label=_("Not made, for the documented reason above"), required=False)
 
 
 class SubmitForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
-    password = forms.CharField(widget=forms.PasswordInput, label="Your password (signature)")
+    password = forms.CharField(widget=forms.PasswordInput, label=_("Your password (signature)"))
 
 
 class AcknowledgeForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
-    acknowledged_at = datetime_field("Acknowledged at", required=True)
-    acknowledgement = forms.CharField(label="Receiver's reference, or who confirmed receipt", max_length=2000,
+    acknowledged_at = datetime_field(_("Acknowledged at"), required=True)
+    acknowledgement = forms.CharField(label=_("Receiver's reference, or who confirmed receipt"), max_length=2000,
                                       widget=forms.Textarea(attrs={"rows": 2}))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
 
 from mibg.core.ae_terms import ae_terms
 from mibg.core.labs import LABS
@@ -20,6 +21,9 @@ from mibg.core.vocabulary import TransfusionProduct
 from mibg.web.followup.models import AdverseEvent, CurieAssessment
 from mibg.web.forms import SafeForm, date_field, datetime_field
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as Text  # plain or marked for translation
+
 #: Largest labs file accepted (a course's labs are a few hundred rows).
 MAX_CSV_BYTES = 1_000_000
 
@@ -32,7 +36,7 @@ def unit_suggestions() -> list[str]:
     return sorted({u for d in LABS.values() for u in d.accepted_units})
 
 
-def _text(label: str, *, required: bool = False, help_text: str = "", unit: str = "") -> forms.CharField:
+def _text(label: Text, *, required: bool = False, help_text: Text = "", unit: str = "") -> forms.CharField:
     field = forms.CharField(label=label, required=required, max_length=40, help_text=help_text,
                             widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
     field.unit = unit  # type: ignore[attr-defined]
@@ -40,24 +44,24 @@ def _text(label: str, *, required: bool = False, help_text: str = "", unit: str 
 
 
 class LabForm(SafeForm):
-    test = forms.ChoiceField(label="Test", choices=[("", "—")] + [(k, f"{d.name} (LOINC {d.loinc})") for k, d in LABS.items()])
-    value = _text("Value", required=True)
-    unit = forms.CharField(label="Unit", max_length=30, widget=forms.TextInput(attrs={"list": "lab-units", "autocomplete": "off"}),
-                           help_text="as the laboratory reports it, e.g. 10^9/L, /uL, g/dL, mg/dL, umol/L, U/L")
-    lln = _text("LLN", help_text="lower limit of normal, in the same unit as the value")
-    uln = _text("ULN", help_text="upper limit of normal, in the same unit as the value")
-    collected_at = datetime_field("Collected at", required=True)
+    test = forms.ChoiceField(label=_("Test"), choices=[("", "—")] + [(k, f"{d.name} (LOINC {d.loinc})") for k, d in LABS.items()])
+    value = _text(_("Value"), required=True)
+    unit = forms.CharField(label=_("Unit"), max_length=30, widget=forms.TextInput(attrs={"list": "lab-units", "autocomplete": "off"}),
+                           help_text=_("as the laboratory reports it, e.g. 10^9/L, /uL, g/dL, mg/dL, umol/L, U/L"))
+    lln = _text("LLN", help_text=_("lower limit of normal, in the same unit as the value"))
+    uln = _text("ULN", help_text=_("upper limit of normal, in the same unit as the value"))
+    collected_at = datetime_field(_("Collected at"), required=True)
 
 
 class LabCorrectionForm(LabForm):
     """decisions.md A37: the corrected result is a new entry; the old one stays, voided as superseded."""
 
-    reason = forms.CharField(label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason for the correction"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class LabsUploadForm(SafeForm):
-    file = forms.FileField(label="Labs file (CSV)", help_text="columns: collected_at, test, value, unit, lln, uln "
-                           "(lln and uln may be blank; collected_at with its UTC offset, e.g. 2026-03-02T07:30:00-08:00)")
+    file = forms.FileField(label=_("Labs file (CSV)"), help_text=_("columns: collected_at, test, value, unit, lln, uln "
+                           "(lln and uln may be blank; collected_at with its UTC offset, e.g. 2026-03-02T07:30:00-08:00)"))
 
     def clean_file(self) -> str:
         upload = self.cleaned_data["file"]
@@ -72,12 +76,12 @@ class LabsUploadForm(SafeForm):
 
 class TransfusionForm(SafeForm):
     product = forms.ChoiceField(choices=[("", "—")] + [(p.value, p.value.replace("_", " ")) for p in TransfusionProduct])
-    given_at = datetime_field("Given at (start)", required=True)
-    note = forms.CharField(required=False, max_length=200, label="Note")
+    given_at = datetime_field(_("Given at (start)"), required=True)
+    note = forms.CharField(required=False, max_length=200, label=_("Note"))
 
 
 class VoidForm(SafeForm):
-    reason = forms.CharField(label="Why is it void?", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Why is it void?"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 YES_NO = [("", "—"), ("yes", "yes"), ("no", "no")]
@@ -85,35 +89,35 @@ YES_NO = [("", "—"), ("yes", "yes"), ("no", "no")]
 
 class AdverseEventForm(SafeForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    term = forms.ChoiceField(label="CTCAE v5.0 term", choices=term_choices,
+    term = forms.ChoiceField(label=_("CTCAE v5.0 term"), choices=term_choices,
                              widget=forms.Select(attrs={"hx-get": reverse_lazy("followup:ctcae_terms"),
                                                         "hx-trigger": "change", "hx-target": "#ae-term"}),
-                             help_text="pick the term; its MedDRA code and grade definitions show beside it")
-    grade = forms.TypedChoiceField(label="Grade", coerce=int, choices=[("", "—")] + [(g, str(g)) for g in range(1, 6)])
-    started_on = date_field("Start", required=True)
-    ended_on = date_field("End", help_text="blank while ongoing")
-    attribution = forms.ChoiceField(label="Attribution to 131I-MIBG", choices=[("", "—"), *AdverseEvent.ATTRIBUTIONS],
-                                    required=False, help_text="the physician's; a nurse leaves it blank and the event "
-                                                              "is a draft for the physician to attribute and sign")
-    serious = forms.TypedChoiceField(label="Serious (SAE)", choices=YES_NO, coerce=lambda v: v == "yes",
-                                     help_text="an SAE stays highlighted on the course and patient pages until a "
-                                               "physician reviews it")
+                             help_text=_("pick the term; its MedDRA code and grade definitions show beside it"))
+    grade = forms.TypedChoiceField(label=_("Grade"), coerce=int, choices=[("", "—")] + [(g, str(g)) for g in range(1, 6)])
+    started_on = date_field(_("Start"), required=True)
+    ended_on = date_field(_("End"), help_text=_("blank while ongoing"))
+    attribution = forms.ChoiceField(label=_("Attribution to 131I-MIBG"), choices=[("", "—"), *AdverseEvent.ATTRIBUTIONS],
+                                    required=False, help_text=_("the physician's; a nurse leaves it blank and the event "
+                                                              "is a draft for the physician to attribute and sign"))
+    serious = forms.TypedChoiceField(label=_("Serious (SAE)"), choices=YES_NO, coerce=lambda v: v == "yes",
+                                     help_text=_("an SAE stays highlighted on the course and patient pages until a "
+                                               "physician reviews it"))
     outcome = forms.ChoiceField(choices=[("", "—"), *AdverseEvent.OUTCOMES])
-    action_taken = forms.ChoiceField(label="Action taken", choices=[("", "—"), *AdverseEvent.ACTIONS])
+    action_taken = forms.ChoiceField(label=_("Action taken"), choices=[("", "—"), *AdverseEvent.ACTIONS])
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class AeSignForm(SafeForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    attribution = forms.ChoiceField(label="Attribution to 131I-MIBG", choices=[("", "—"), *AdverseEvent.ATTRIBUTIONS])
-    password = forms.CharField(widget=forms.PasswordInput, label="Your password (signature)")
+    attribution = forms.ChoiceField(label=_("Attribution to 131I-MIBG"), choices=[("", "—"), *AdverseEvent.ATTRIBUTIONS])
+    password = forms.CharField(widget=forms.PasswordInput, label=_("Your password (signature)"))
 
 
 class SaeReviewForm(SafeForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    note = forms.CharField(label="Review and conclusion (e.g. reported to the IRB and sponsor on ..., expectedness)",
+    note = forms.CharField(label=_("Review and conclusion (e.g. reported to the IRB and sponsor on ..., expectedness)"),
                            widget=forms.Textarea(attrs={"rows": 3}))
-    password = forms.CharField(widget=forms.PasswordInput, label="Your password (signature)")
+    password = forms.CharField(widget=forms.PasswordInput, label=_("Your password (signature)"))
 
 
 _LEVELS = [("", "—")] + [(level, f"{level} — {text}") for level, text in CURIE_LEVELS.items()]
@@ -121,7 +125,7 @@ _LEVELS = [("", "—")] + [(level, f"{level} — {text}") for level, text in CUR
 
 class CurieForm(SafeForm):
     timepoint = forms.ChoiceField(choices=[("", "—"), *CurieAssessment.TIMEPOINTS])
-    scan_date = date_field("Scan date", required=True)
+    scan_date = date_field(_("Scan date"), required=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -139,7 +143,7 @@ def _component(key: str) -> forms.ChoiceField:
 
 
 class InrcForm(SafeForm):
-    assessed_on = date_field("Assessed on", required=True)
+    assessed_on = date_field(_("Assessed on"), required=True)
     primary = _component("primary")
     metastases = _component("metastases")
     marrow = _component("marrow")

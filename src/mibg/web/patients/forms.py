@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from mibg.core.identity import MRN_MAX_LENGTH, NAME_MAX_LENGTH
 from mibg.core.vocabulary import Sex
@@ -15,12 +16,12 @@ class PatientForm(SafeForm):
     """The patient's identity; the rules are the patient service's (decisions.md A34), as at every other door."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    mrn = forms.CharField(label="MRN", max_length=MRN_MAX_LENGTH)
-    family_name = forms.CharField(label="Family name", max_length=NAME_MAX_LENGTH)
-    given_name = forms.CharField(label="Given name", max_length=NAME_MAX_LENGTH)
-    birth_date = date_field("Date of birth", required=True)
+    mrn = forms.CharField(label=_("MRN"), max_length=MRN_MAX_LENGTH)
+    family_name = forms.CharField(label=_("Family name"), max_length=NAME_MAX_LENGTH)
+    given_name = forms.CharField(label=_("Given name"), max_length=NAME_MAX_LENGTH)
+    birth_date = date_field(_("Date of birth"), required=True)
     # No default: a clinical field with no sure default starts empty and must be chosen (issue 15).
-    sex = forms.ChoiceField(label="Sex", choices=[("", "— choose —"), *((s.value, s.value) for s in Sex)])
+    sex = forms.ChoiceField(label=_("Sex"), choices=[("", "— choose —"), *((s.value, s.value) for s in Sex)])
 
     def __init__(self, *args: Any, instance: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

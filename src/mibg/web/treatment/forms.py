@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from mibg.core.errors import InputError
 from mibg.core.plausibility import plausible
@@ -14,12 +15,12 @@ from mibg.web.forms import datetime_field, decimal_field
 class AssayForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
-    lot = forms.CharField(label="Lot", max_length=60)
-    calibration_time = datetime_field("Calibration time (from the vial label)", required=True)
-    specific_activity = decimal_field("Specific activity (lot certificate)", required=True, max_digits=10, decimal_places=3)
-    measured_mci = decimal_field("Measured activity", required=True, max_digits=10, decimal_places=3, unit="mCi")
-    measured_at = datetime_field("Measured at", required=True)
-    calibrator_id = forms.CharField(label="Dose calibrator", max_length=60, help_text="instrument ID")
+    lot = forms.CharField(label=_("Lot"), max_length=60)
+    calibration_time = datetime_field(_("Calibration time (from the vial label)"), required=True)
+    specific_activity = decimal_field(_("Specific activity (lot certificate)"), required=True, max_digits=10, decimal_places=3)
+    measured_mci = decimal_field(_("Measured activity"), required=True, max_digits=10, decimal_places=3, unit="mCi")
+    measured_at = datetime_field(_("Measured at"), required=True)
+    calibrator_id = forms.CharField(label=_("Dose calibrator"), max_length=60, help_text=_("instrument ID"))
 
     def clean_measured_mci(self) -> Decimal:
         value: Decimal = self.cleaned_data["measured_mci"]
@@ -40,25 +41,25 @@ class AssayForm(forms.Form):
 class SignedReasonForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Reason")
-    password = forms.CharField(widget=forms.PasswordInput, label="Your password (signature)")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Reason"))
+    password = forms.CharField(widget=forms.PasswordInput, label=_("Your password (signature)"))
 
 
 class AdministrationForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
-    patient_name = forms.CharField(label="Patient's name, read on the wristband", max_length=210,
-                                   help_text="first identifier, checked against the written directive's patient")
-    patient_birth_date = forms.DateField(label="Date of birth, read on the wristband", required=False,
+    patient_name = forms.CharField(label=_("Patient's name, read on the wristband"), max_length=210,
+                                   help_text=_("first identifier, checked against the written directive's patient"))
+    patient_birth_date = forms.DateField(label=_("Date of birth, read on the wristband"), required=False,
                                          widget=forms.DateInput(attrs={"type": "date"}),
-                                         help_text="second identifier: the date of birth or the MRN")
-    patient_mrn = forms.CharField(label="MRN, read on the wristband", max_length=60, required=False)
-    started_at = datetime_field("Infusion started", required=True)
-    ended_at = datetime_field("Infusion ended", required=True)
+                                         help_text=_("second identifier: the date of birth or the MRN"))
+    patient_mrn = forms.CharField(label=_("MRN, read on the wristband"), max_length=60, required=False)
+    started_at = datetime_field(_("Infusion started"), required=True)
+    ended_at = datetime_field(_("Infusion ended"), required=True)
     route = forms.ChoiceField(choices=[("", "—"), *ROUTES])
-    volume_ml = decimal_field("Volume infused", required=True, max_digits=7, decimal_places=2, unit="mL")
-    residual_mci = decimal_field("Residual activity (syringe, lines, bag)", required=True, max_digits=10, decimal_places=3, unit="mCi")
-    residual_measured_at = datetime_field("Residual measured at", required=True)
+    volume_ml = decimal_field(_("Volume infused"), required=True, max_digits=7, decimal_places=2, unit="mL")
+    residual_mci = decimal_field(_("Residual activity (syringe, lines, bag)"), required=True, max_digits=10, decimal_places=3, unit="mCi")
+    residual_measured_at = datetime_field(_("Residual measured at"), required=True)
 
     def clean_route(self) -> str:
         route: str = self.cleaned_data["route"]
@@ -85,10 +86,10 @@ class AdministrationForm(forms.Form):
 class AssayCorrectionForm(AssayForm):
     """decisions.md A37: the corrected assay is a new entry superseding the old one, with the reason."""
 
-    reason = forms.CharField(label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason for the correction"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class AdministrationCorrectionForm(AdministrationForm):
     """decisions.md A37: the corrected administration record is a new entry superseding the old one."""
 
-    reason = forms.CharField(label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason for the correction"), widget=forms.Textarea(attrs={"rows": 2}))
