@@ -171,14 +171,15 @@ def run_course(people: dict[str, User], course: Course, t: date, *, until: str, 
         treatment.record_assay(people["riley"], _fresh(course), _fresh(course).version, entry)
     if stop >= 5:
         patient = course.patient
-        entry = treatment.AdministrationInput(at(t, 9), at(t, 10, 40), "central_line", Decimal("50"), Decimal(residual),
+        given = treatment.AdministrationInput(at(t, 9), at(t, 10, 40), "central_line", Decimal("50"), Decimal(residual),
                                               at(t, 11), f"{patient.given_name} {patient.family_name}",
                                               patient.birth_date, patient.mrn)
-        treatment.record_administration(people["nora"], _fresh(course), _fresh(course).version, entry)
+        treatment.record_administration(people["nora"], _fresh(course), _fresh(course).version, given)
     for event, who, when in (("admit", "nora", at(t, 10, 45)), ("release", "sam", at(t + timedelta(days=4), 11)),
                              ("start_follow_up", "patel", None), ("close", "patel", None)):
         target = {"admit": "in-patient", "release": "released", "start_follow_up": "follow-up", "close": "closed"}[event]
         if stop >= order.index(target) and event == "release":  # readings at 1 m, then the physicist's signed release
+            assert when is not None  # the release has its time in the table above
             radiation_demo.release(people[who], _fresh(course), when)
         elif stop >= order.index(target):
             course_record.take_step(people[who], _fresh(course), event, _fresh(course).version, occurred_at=when)
@@ -223,11 +224,11 @@ def load() -> dict[str, str]:
     radiation_demo.readings_so_far(people["sam"], made["DEMO-1005"][1])
     # Released: infused 5 days ago, readings at 1 m and the physicist's signed release yesterday.
     run_course(people, made["DEMO-1008"][1], today - timedelta(days=5), until="released", weight="23.6")
-    lucas, first = made["DEMO-1006"]
-    run_course(people, first, today - timedelta(days=240), until="closed", weight="28.0", mci_per_kg="12")
+    lucas, first_course = made["DEMO-1006"]
+    run_course(people, first_course, today - timedelta(days=240), until="closed", weight="28.0", mci_per_kg="12")
     second = courses.create_course(people["nora"], lucas)
     run_course(people, second, today - timedelta(days=10), until="follow-up", weight="31.0", mci_per_kg="15")
-    for course, reviewed in ((first, True), (second, False)):  # counts, transfusions, adverse events, response
+    for course, reviewed in ((first_course, True), (second, False)):  # counts, transfusions, adverse events, response
         followup_demo.counts_after(people["nora"], course)
         followup_demo.events_and_response(people["patel"], course, review=reviewed)
     # Needs review: thrombocytopenia attributed to tumour in the marrow goes to the study chair (H5).

@@ -95,6 +95,9 @@ class LabResult(Voidable, Corrects):
     def __str__(self) -> str:
         return f"{self.get_test_display()} {self.value} {self.unit} at {site_time(self.collected_at)}"
 
+    #: Days after the infusion, set by the follow-up page for its table (not stored).
+    day: int | None
+
     @cached_property
     def lab(self) -> LabValue:
         """The core value (canonical unit, range converted alongside)."""

@@ -80,9 +80,9 @@ def inline_svg(figure: Any, title: str) -> str:
     prefix = f"fu{next(_counter)}-"
     ids = {}
     for element in root.iter():
-        style = element.attrib.pop("style", None)
-        if style:
-            for prop, value in _declarations(style):
+        inline = element.attrib.pop("style", None)
+        if inline:
+            for prop, value in _declarations(inline):
                 element.set(prop, value)
         if "id" in element.attrib:
             ids[element.attrib["id"]] = prefix + element.attrib["id"]

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.db.models import Model
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.utils import timezone
 from mibg.core.ae_terms import ae_terms, is_ctcae_term
 from mibg.web import plotcache
 from mibg.web.audit.trail import log_event, log_view
+from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.courses.models import Course
 from mibg.web.courses.views import get_course
 from mibg.web.errors import Refused, refusals_shown
@@ -64,7 +66,7 @@ entry_refusals = refusals_shown(_to_course)
 
 
 @action_required(get="patient.view")
-def course_followup(request: HttpRequest, pk: int) -> HttpResponse:
+def course_followup(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     labs = services.live_labs(course)
     transfusions = services.live_transfusions(course)
@@ -90,7 +92,7 @@ def course_followup(request: HttpRequest, pk: int) -> HttpResponse:
         "recovery": recovery,
         "recovery_svg": plotcache.drawn("recovery-inline-svg", recovery, lambda: plots.inline_svg(
             plots.recovery_figure(recovery), "Count recovery: ANC, platelets and haemoglobin against days after the "
-                                             "infusion")) if has_counts else "",
+                                             "infusion")) if recovery is not None and has_counts else "",
         "events": [e for e in events if not e.voided], "voided_events": [e for e in events if e.voided],
         "curie": curie, "relative": services.relative_scores(curie),
         "inrc": list(course.inrc_assessments.live()),
@@ -113,7 +115,7 @@ def _recovery_figure(request: HttpRequest, pk: int) -> tuple[Course, Any]:
 
 
 @action_required(get="patient.view")
-def recovery_png(request: HttpRequest, pk: int) -> HttpResponse:
+def recovery_png(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     course, figure = _recovery_figure(request, pk)
     response = HttpResponse(plots.png(figure), content_type="image/png")
     response["Content-Disposition"] = f'inline; filename="recovery-{course.patient.mrn}-course-{course.number}.png"'
@@ -121,7 +123,7 @@ def recovery_png(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="patient.view")
-def recovery_svg(request: HttpRequest, pk: int) -> HttpResponse:
+def recovery_svg(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     course, figure = _recovery_figure(request, pk)
     response = HttpResponse(plots.svg(figure), content_type="image/svg+xml")
     response["Content-Disposition"] = f'attachment; filename="recovery-{course.patient.mrn}-course-{course.number}.svg"'
@@ -133,7 +135,7 @@ def recovery_svg(request: HttpRequest, pk: int) -> HttpResponse:
 
 @action_required(get="lab.enter", post="lab.enter")
 @entry_refusals
-def lab_new(request: HttpRequest, pk: int) -> HttpResponse:
+def lab_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     services.check_open(course)  # Refused: said on the course page (entry_refusals)
     form = LabForm(request.POST or None, initial={"form_token": form_token(request)})
@@ -153,7 +155,7 @@ def lab_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="lab.enter", post="lab.enter")
-def lab_correct(request: HttpRequest, pk: int) -> HttpResponse:
+def lab_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """decisions.md A37: the corrected result supersedes the stored one, which stays visible, voided, with why."""
     lab = get_object_or_404(LabResult.objects.select_related("course__patient"), pk=pk)
     course = lab.course
@@ -178,19 +180,20 @@ def lab_correct(request: HttpRequest, pk: int) -> HttpResponse:
 
 @action_required(get="lab.enter", post="lab.enter")
 @entry_refusals
-def lab_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def lab_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     services.check_open(course)  # Refused: said on the course page (entry_refusals)
     form = LabsUploadForm(request.POST or None, request.FILES or None, initial={"form_token": form_token(request)})
     row_errors: tuple[Any, ...] = ()
     if request.method == "POST" and form.is_valid():
-        upload = request.FILES["file"]
+        upload = request.FILES.get("file")
+        filename = (upload.name if upload is not None else None) or ""
         try:
             done = save_once(request, form,
-                             lambda: services.import_labs_csv(request.user, course, form.cleaned_data["file"], upload.name),
+                             lambda: services.import_labs_csv(request.user, course, form.cleaned_data["file"], filename),
                              then=lambda: _to_followup(course, "labs"),
                              said=lambda stored: f"{len(stored)} result{'s' if len(stored) != 1 else ''} stored from "
-                                                 f"{upload.name}.")
+                                                 f"{filename}.")
         except services.CsvRefused as error:
             row_errors = error.errors
             form.add_error(None, error.message)
@@ -204,7 +207,7 @@ def lab_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 @action_required(get="transfusion.record", post="transfusion.record")
 @entry_refusals
-def transfusion_new(request: HttpRequest, pk: int) -> HttpResponse:
+def transfusion_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     services.check_open(course)  # Refused: said on the course page (entry_refusals)
     form = TransfusionForm(request.POST or None, initial={"form_token": form_token(request)})
@@ -220,11 +223,11 @@ def transfusion_new(request: HttpRequest, pk: int) -> HttpResponse:
         "button": "Store the transfusion"})
 
 
-def void_view(model: type[Model], action: str, anchor: str) -> Callable[[HttpRequest, int], HttpResponse]:
+def void_view(model: type[Model], action: str, anchor: str) -> Callable[[HttpRequest, int], HttpResponseBase]:
     """A page that voids one record (with a reason), guarded by the action that creates such records."""
 
     @action_required(get=action, post=action)
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
+    def view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         record = get_object_or_404(model.objects.select_related("course__patient"), pk=pk)  # type: ignore[attr-defined]
         course = record.course
         form = VoidForm(request.POST or None, initial={"form_token": form_token(request)})
@@ -275,7 +278,7 @@ def _picked_term(form: AdverseEventForm, event: AdverseEvent | None) -> dict[str
 
 
 @action_required(get="patient.view")
-def ctcae_terms(request: HttpRequest) -> HttpResponse:
+def ctcae_terms(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The CTCAE v5.0 terms with MedDRA codes and grade definitions; with ``?term=`` and htmx, one term's card."""
     name = request.GET.get("term", "")
     if request.headers.get("HX-Request"):
@@ -286,7 +289,7 @@ def ctcae_terms(request: HttpRequest) -> HttpResponse:
 
 @action_required(get="adverse_event.record", post="adverse_event.record")
 @entry_refusals
-def ae_new(request: HttpRequest, pk: int) -> HttpResponse:
+def ae_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     services.check_open(course)  # Refused: said on the course page (entry_refusals)
     form = AdverseEventForm(request.POST or None, initial={"form_token": form_token(request), **_offered(request)})
@@ -303,7 +306,7 @@ def ae_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="adverse_event.record", post="adverse_event.record")
-def ae_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def ae_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(AdverseEvent.objects.select_related("course__patient"), pk=pk)
     course = event.course
     initial = {"form_token": form_token(request), "version": event.version,
@@ -324,7 +327,7 @@ def ae_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="adverse_event.attribute", post="adverse_event.attribute")
-def ae_sign(request: HttpRequest, pk: int) -> HttpResponse:
+def ae_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The physician attributes a nurse's draft adverse event and signs it with password re-entry (issue 15)."""
     event = get_object_or_404(AdverseEvent.objects.select_related("course__patient", "recorded_by"), pk=pk)
     course = event.course
@@ -343,7 +346,7 @@ def ae_sign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="sae.review", post="sae.review")
-def sae_review(request: HttpRequest, pk: int) -> HttpResponse:
+def sae_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(AdverseEvent.objects.select_related("course__patient", "recorded_by"), pk=pk)
     course = event.course
     form = SaeReviewForm(request.POST or None, initial={"form_token": form_token(request), "version": event.version})
@@ -364,7 +367,7 @@ def sae_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @action_required(get="response.record", post="response.record")
 @entry_refusals
-def curie_new(request: HttpRequest, pk: int) -> HttpResponse:
+def curie_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     services.check_open(course)  # Refused: said on the course page (entry_refusals)
     form = CurieForm(request.POST or None, initial={"form_token": form_token(request)})
@@ -380,7 +383,7 @@ def curie_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @action_required(get="response.record", post="response.record")
 @entry_refusals
-def inrc_new(request: HttpRequest, pk: int) -> HttpResponse:
+def inrc_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     services.check_open(course)  # Refused: said on the course page (entry_refusals)
     form = InrcForm(request.POST or None, initial={"form_token": form_token(request)})
@@ -403,7 +406,7 @@ def inrc_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(get="patient.view")
-def programme_view(request: HttpRequest) -> HttpResponse:
+def programme_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = programme.rows()
     log_event(request.user, "view", request.user, None, note=f"programme view ({len(rows)} courses)")
     return render(request, "mibg/followup/programme.html", {
@@ -415,7 +418,7 @@ def programme_view(request: HttpRequest) -> HttpResponse:
 
 
 @action_required(get="patient.view")
-def programme_csv(request: HttpRequest) -> HttpResponse:
+def programme_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = programme.rows()
     log_event(request.user, "export", request.user, None, note=f"programme CSV ({len(rows)} courses)")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -428,7 +431,7 @@ def programme_csv(request: HttpRequest) -> HttpResponse:
 
 
 @action_required(get="patient.view")
-def programme_png(request: HttpRequest) -> HttpResponse:
+def programme_png(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = programme.rows()
     log_event(request.user, "view", request.user, None, note=f"programme plot ({len(rows)} courses)")
     return HttpResponse(plots.png(programme.figure(rows)), content_type="image/png")

@@ -142,9 +142,9 @@ def labs(ctx: WorklistContext) -> Iterator[WorklistEntry]:
             continue
         mine = days.get(course.pk, set())
         for entry in careplan.plan_calendar(definition, facts, ()):
-            if entry.code != "labs" or entry.start > ctx.today:  # type: ignore[operator]
+            if entry.code != "labs" or entry.start > ctx.today:
                 continue
-            if not any(abs((d - entry.start).days) <= grace for d in mine):  # type: ignore[operator]
+            if not any(abs((d - entry.start).days) <= grace for d in mine):
                 missing.setdefault(course.pk, []).append(entry)
     if not missing:
         return
@@ -179,10 +179,10 @@ def labs(ctx: WorklistContext) -> Iterator[WorklistEntry]:
         recovered = date.fromisoformat(text) if text else None
         for entry in missing[course.pk]:
             day = entry.start
-            if recovered is not None and day > recovered:  # type: ignore[operator]
+            if recovered is not None and day > recovered:
                 continue
             yield WorklistEntry(role=NURSE, kind="lab", what=entry.title, due=day,
-                                overdue=day + timedelta(days=grace) < ctx.today, patient=_who(course),  # type: ignore[operator]
+                                overdue=day + timedelta(days=grace) < ctx.today, patient=_who(course),
                                 course_id=course.pk, url=reverse("followup:lab_new", args=[course.pk]),
                                 detail=entry.explanation)
 
@@ -202,13 +202,13 @@ def readings_and_release(ctx: WorklistContext) -> Iterator[WorklistEntry]:
         if facts is None:
             continue
         for entry in careplan.plan_calendar(definition, facts, ()):
-            if entry.code == "reading" and entry.start <= ctx.today and entry.start not in days.get(course.pk, set()):  # type: ignore[operator]
+            if entry.code == "reading" and entry.start <= ctx.today and entry.start not in days.get(course.pk, set()):
                 yield WorklistEntry(role=PHYSICIST, kind="reading", what=entry.title, due=entry.start,
-                                    overdue=entry.start < ctx.today, patient=_who(course), course_id=course.pk,  # type: ignore[operator]
+                                    overdue=entry.start < ctx.today, patient=_who(course), course_id=course.pk,
                                     url=reverse("radiation:readings", args=[course.pk]), detail=entry.explanation)
-            if entry.code == "release" and facts.released_at is None and entry.start <= ctx.today:  # type: ignore[operator]
+            if entry.code == "release" and facts.released_at is None and entry.start <= ctx.today:
                 yield WorklistEntry(role=PHYSICIST, kind="release", what="Release assessment (planned day)",
-                                    due=entry.start, overdue=entry.start < ctx.today, patient=_who(course),  # type: ignore[operator]
+                                    due=entry.start, overdue=entry.start < ctx.today, patient=_who(course),
                                     course_id=course.pk, url=reverse("radiation:release", args=[course.pk]),
                                     detail=entry.explanation)
 
@@ -274,5 +274,5 @@ def chair_decisions(ctx: WorklistContext) -> Iterator[WorklistEntry]:
     ).filter(latest_overall="needs review").select_related("patient")
     for course in courses:
         yield WorklistEntry(role=CHAIR, kind="decision", what="Study chair decision on a criterion that needs review",
-                            due=course.latest_at, overdue=course.latest_at.date() < ctx.today,  # type: ignore[attr-defined]
+                            due=course.latest_at, overdue=course.latest_at.date() < ctx.today,
                             patient=_who(course), course_id=course.pk, url=reverse("courses:chair", args=[course.pk]))
