@@ -213,3 +213,66 @@ def test_no_api_module_imports_a_views_module():
 def test_the_api_check_tells_a_views_import_from_others(source, caught):
     assert any(_is_views_module(module) for module, _ in imports_in(source, "mibg.web.plan")) is caught
 
+
+
+def _mypy_config():
+    import tomllib
+
+    return tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+
+
+def _is_mibg_pattern(module):
+    return module == "mibg" or module.startswith(("mibg.", "mibg*"))
+
+
+def silenced_modules(config):
+    """The mibg module patterns for which the mypy config turns errors off, with how."""
+    silencing = {"ignore_errors": lambda v: v is True, "disable_error_code": bool,
+                 "follow_imports": lambda v: v in ("skip", "silent"), "strict": lambda v: v is False,
+                 "check_untyped_defs": lambda v: v is False, "disallow_untyped_defs": lambda v: v is False}
+    found = [f"(global) {key} = {config[key]!r}" for key, is_silencing in silencing.items()
+             if key in config and is_silencing(config[key])]
+    for override in config.get("overrides", []):
+        modules = override.get("module", [])
+        modules = [modules] if isinstance(modules, str) else modules
+        found += [f"{module}: {key} = {override[key]!r}" for module in modules if _is_mibg_pattern(module)
+                  for key, is_silencing in silencing.items() if key in override and is_silencing(override[key])]
+    return found
+
+
+def test_the_mypy_config_silences_no_error_of_any_mibg_module():
+    config = _mypy_config()
+    assert config.get("strict") is True
+    assert silenced_modules(config) == []
+
+
+def test_the_mypy_files_cover_every_module_of_src_mibg_but_the_migrations():
+    import re
+
+    config = _mypy_config()
+    root = SRC.parents[1]
+    covered = [root / entry for entry in config["files"]]
+    excludes = config.get("exclude", [])
+    excludes = [excludes] if isinstance(excludes, str) else excludes
+    left_out = []
+    for path in sorted(SRC.rglob("*.py")):
+        name = path.relative_to(root).as_posix()
+        if "migrations" in path.relative_to(SRC).parts:
+            continue
+        if not any(path == entry or path.is_relative_to(entry) for entry in covered):
+            left_out.append(f"{name}: not under files")
+        elif any(re.search(pattern, name) for pattern in excludes):
+            left_out.append(f"{name}: excluded")
+    assert left_out == []
+
+
+@pytest.mark.parametrize(("config", "silenced"), [
+    ({"strict": True, "overrides": [{"module": ["mibg.web.api"], "ignore_errors": True}]}, True),
+    ({"strict": True, "overrides": [{"module": "mibg.web.*", "disable_error_code": ["union-attr"]}]}, True),
+    ({"strict": True, "overrides": [{"module": ["mibg.reports.pdf"], "follow_imports": "skip"}]}, True),
+    ({"strict": True, "ignore_errors": True}, True),
+    ({"strict": True, "overrides": [{"module": ["scipy.*"], "ignore_missing_imports": True}]}, False),
+    ({"strict": True, "overrides": [{"module": ["segno.*"], "ignore_errors": True}]}, False),
+])
+def test_the_mypy_config_check_catches_a_silenced_mibg_module(config, silenced):
+    assert bool(silenced_modules(config)) is silenced

@@ -29,12 +29,13 @@ from mibg.web.accounts.models import ApiToken
 from mibg.web.accounts.two_factor import required_for
 from mibg.web.api_types import ERRORS, IsoDatetime
 from mibg.web.audit.trail import log_view
+from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.course_record import numbers_hidden
 from mibg.web.courses import services as course_services
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import current_directive
 from mibg.web.directives import services as directive_services
-from mibg.web.directives.models import ROUTES
+from mibg.web.directives.models import ROUTES, WrittenDirective
 from mibg.web.errors import UNEXPECTED, CourseStillOpen, Refused, answer
 from mibg.web.listout import ListOut
 from mibg.web.patients import services as patient_services
@@ -43,6 +44,7 @@ from mibg.web.patients.services import matching
 from mibg.web.permissions import require
 from mibg.web.safety import Signature, signed
 from mibg.web.screening import services as screening_services
+from mibg.web.screening.models import Evaluation
 from mibg.web.treatment import services as treatment_services
 from mibg.web.treatment.models import Administration, Assay
 
@@ -81,14 +83,15 @@ class DecimalParser(Parser):
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         found = ApiToken.token_for(token)
-        user = None if found is None else found.user
-        if found is not None:
-            # A token is a credential of its own: when the user's role requires the second factor, only a
-            # token made in a session verified with it is accepted (mibg.web.accounts.two_factor).
-            if not found.second_factor and required_for(user):
-                raise HttpError(401, "Your role requires a second factor: this token was made without one. Log in "
-                                     "with your code and make a new token.")
-            request.user = user
+        if found is None:
+            return None
+        user = found.user
+        # A token is a credential of its own: when the user's role requires the second factor, only a
+        # token made in a session verified with it is accepted (mibg.web.accounts.two_factor).
+        if not found.second_factor and required_for(user):
+            raise HttpError(401, "Your role requires a second factor: this token was made without one. Log in "
+                                 "with your code and make a new token.")
+        request.user = user
         return user
 
 
@@ -99,8 +102,9 @@ class ClinicAPI(NinjaAPI):
     def set_default_exception_handlers(self) -> None:
         self.add_exception_handler(Exception, self.answer_error)
 
-    def answer_error(self, request: HttpRequest, exc: Exception) -> HttpResponse:
-        said = answer(exc)
+    def answer_error(self, request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
+        # django-ninja types a handler's argument as the exception or its class; it passes the one raised.
+        said = answer(exc if isinstance(exc, Exception) else exc())
         if said is UNEXPECTED:
             logging.getLogger("mibg.api").exception("unexpected error in %s", request.path)
         return self.create_response(request, {"message": said.message, "field": said.field}, status=said.status)
@@ -297,7 +301,7 @@ OFFSET_MAX = 2**31 - 1
 
 
 @api.get("/patients", response={200: list[PatientOut], **ERRORS}, tags=["patients"])
-def list_patients(request, response: HttpResponse, q: str = "", offset: int = 0, limit: int = 200):
+def list_patients(request: AuthenticatedHttpRequest, response: HttpResponse, q: str = "", offset: int = 0, limit: int = 200) -> list[dict[str, Any]]:
     """Patients in the list's order (family name, given name, MRN), ``limit`` at a time from ``offset``; the
     ``X-Total-Count`` header says how many match, so a client knows when it has them all."""
     require(request.user, "patient.view")
@@ -312,7 +316,7 @@ def list_patients(request, response: HttpResponse, q: str = "", offset: int = 0,
 
 
 @api.post("/patients", response={201: PatientOut, **ERRORS}, tags=["patients"])
-def create_patient(request, payload: PatientIn):
+def create_patient(request: AuthenticatedHttpRequest, payload: PatientIn) -> Status[dict[str, Any]]:
     require(request.user, "patient.create")
     # The patient service applies decisions.md A34 (trimmed, 1-40 / 1-100 characters, one patient per MRN
     # whatever its spaces or case), as for the form, the import and the command.
@@ -321,7 +325,7 @@ def create_patient(request, payload: PatientIn):
 
 
 @api.get("/patients/{patient_id}", response={200: PatientOut, **ERRORS}, tags=["patients"])
-def get_patient(request, patient_id: int):
+def get_patient(request: AuthenticatedHttpRequest, patient_id: int) -> dict[str, Any]:
     require(request.user, "patient.view")
     patient = get_object_or_404(Patient, pk=patient_id)
     log_view(request.user, patient, "API: patient")
@@ -329,7 +333,7 @@ def get_patient(request, patient_id: int):
 
 
 @api.get("/patients/{patient_id}/courses", response={200: list[CourseOut], **ERRORS}, tags=["courses"])
-def list_courses(request, patient_id: int):
+def list_courses(request: AuthenticatedHttpRequest, patient_id: int) -> list[dict[str, Any]]:
     require(request.user, "patient.view")
     patient = get_object_or_404(Patient, pk=patient_id)
     log_view(request.user, patient, "API: courses")
@@ -337,7 +341,7 @@ def list_courses(request, patient_id: int):
 
 
 @api.post("/patients/{patient_id}/courses", response={201: CourseOut, **ERRORS}, tags=["courses"])
-def create_course(request, patient_id: int):
+def create_course(request: AuthenticatedHttpRequest, patient_id: int) -> Status[dict[str, Any]]:
     require(request.user, "course.create")
     patient = get_object_or_404(Patient, pk=patient_id)
     if patient.courses.exclude(state="closed").exists():
@@ -350,7 +354,7 @@ def create_course(request, patient_id: int):
 
 
 @api.get("/courses/{course_id}", response={200: CourseOut, **ERRORS}, tags=["courses"])
-def get_course(request, course_id: int):
+def get_course(request: AuthenticatedHttpRequest, course_id: int) -> dict[str, Any]:
     require(request.user, "patient.view")
     course = _course(course_id)
     log_view(request.user, course.patient, f"API: course {course.number}")
@@ -360,14 +364,14 @@ def get_course(request, course_id: int):
 # ---- screening ---------------------------------------------------------------------------------------
 
 
-def _evaluation_out(e) -> dict[str, Any]:
+def _evaluation_out(e: Evaluation) -> dict[str, Any]:
     return {"id": e.pk, "course_id": e.course_id, "overall": e.overall, "protocol_label": e.protocol_label,
             "evaluated_at": e.evaluated_at, "evaluated_by": e.evaluated_by.signature_name(),
             "result": e.eligibility.to_json(), "snapshot": json.loads(e.snapshot_json)}
 
 
 @api.get("/courses/{course_id}/screening", response={200: EvaluationOut, **ERRORS}, tags=["screening"])
-def latest_screening(request, course_id: int):
+def latest_screening(request: AuthenticatedHttpRequest, course_id: int) -> dict[str, Any]:
     require(request.user, "patient.view")
     course = _course(course_id)
     evaluation = screening_services.latest_evaluation(course)
@@ -378,7 +382,7 @@ def latest_screening(request, course_id: int):
 
 
 @api.post("/courses/{course_id}/screening", response={201: EvaluationOut, **ERRORS}, tags=["screening"])
-def submit_screening(request, course_id: int, payload: ScreeningIn):
+def submit_screening(request: AuthenticatedHttpRequest, course_id: int, payload: ScreeningIn) -> Status[dict[str, Any]]:
     """Save the course's screening data (a PatientSnapshot without the patient's fixed fields) and evaluate it."""
     require(request.user, "screening.edit")
     course = _course(course_id)
@@ -401,7 +405,7 @@ def _directive_entry(payload: DirectiveIn) -> directive_services.DirectiveInput:
         _aware("administration_time", payload.administration_time), payload.stock_concentration_mci_per_ml)
 
 
-def _directive_out(request, d) -> dict[str, Any]:
+def _directive_out(request: AuthenticatedHttpRequest, d: WrittenDirective) -> dict[str, Any]:
     hidden = numbers_hidden(request.user, d.course, d) and d.status == "signed"
     return {
         "id": d.pk, "course_id": d.course_id, "version": d.version, "status": d.status,
@@ -414,7 +418,7 @@ def _directive_out(request, d) -> dict[str, Any]:
 
 
 @api.get("/courses/{course_id}/directives", response={200: list[DirectiveOut], **ERRORS}, tags=["directives"])
-def list_directives(request, course_id: int):
+def list_directives(request: AuthenticatedHttpRequest, course_id: int) -> list[dict[str, Any]]:
     """Every version. Until verified, a physicist or pharmacist who could verify sees no numbers (10 CFR 35.41)."""
     require(request.user, "patient.view")
     course = _course(course_id)
@@ -423,7 +427,7 @@ def list_directives(request, course_id: int):
 
 
 @api.post("/courses/{course_id}/directives/plan", response={200: dict[str, Any], **ERRORS}, tags=["directives"])
-def plan_directive(request, course_id: int, payload: DirectiveIn):
+def plan_directive(request: AuthenticatedHttpRequest, course_id: int, payload: DirectiveIn) -> dict[str, Any]:
     """The dose plan for these choices, with every finding and formula. Nothing is saved."""
     require(request.user, "directive.sign")
     plan = directive_services.plan_for(_course(course_id), _directive_entry(payload))
@@ -431,7 +435,7 @@ def plan_directive(request, course_id: int, payload: DirectiveIn):
 
 
 @api.post("/courses/{course_id}/directives", response={201: DirectiveOut, **ERRORS}, tags=["directives"])
-def sign_directive(request, course_id: int, payload: DirectiveIn):
+def sign_directive(request: AuthenticatedHttpRequest, course_id: int, payload: DirectiveIn) -> Status[dict[str, Any]]:
     """Sign (10 CFR 35.40): ``password`` is the signer's own password; a second call makes a new version."""
     require(request.user, "directive.sign")
     course = _course(course_id)
@@ -443,7 +447,7 @@ def sign_directive(request, course_id: int, payload: DirectiveIn):
 
 
 @api.post("/courses/{course_id}/verifications", response={201: VerificationOut, **ERRORS}, tags=["directives"])
-def verify_directive(request, course_id: int, payload: VerificationIn):
+def verify_directive(request: AuthenticatedHttpRequest, course_id: int, payload: VerificationIn) -> Status[dict[str, Any]]:
     require(request.user, "directive.verify")
     course = _course(course_id)
     directive = current_directive(course)
@@ -462,7 +466,7 @@ def verify_directive(request, course_id: int, payload: VerificationIn):
 # ---- assays and administrations ---------------------------------------------------------------------------
 
 
-def _assay_out(a) -> dict[str, Any]:
+def _assay_out(a: Assay) -> dict[str, Any]:
     return {"id": a.pk, "directive_id": a.directive_id, "lot": a.lot, "calibrator_id": a.calibrator_id,
             "accepted": a.accepted, "result": a.result.to_json(), **_correction_out(a)}
 
@@ -472,7 +476,7 @@ def _correction_out(a: Any) -> dict[str, Any]:
 
 
 @api.get("/courses/{course_id}/assays", response={200: list[AssayOut], **ERRORS}, tags=["assays"])
-def list_assays(request, course_id: int):
+def list_assays(request: AuthenticatedHttpRequest, course_id: int) -> list[dict[str, Any]]:
     require(request.user, "patient.view")
     course = _course(course_id)
     log_view(request.user, course.patient, "API: assays")
@@ -480,7 +484,7 @@ def list_assays(request, course_id: int):
 
 
 @api.post("/courses/{course_id}/assays", response={201: AssayOut, **ERRORS}, tags=["assays"])
-def record_assay(request, course_id: int, payload: AssayIn):
+def record_assay(request: AuthenticatedHttpRequest, course_id: int, payload: AssayIn) -> Status[dict[str, Any]]:
     require(request.user, "assay.record")
     course = _course(course_id)
     if payload.measured_mci <= 0:
@@ -499,13 +503,13 @@ def record_assay(request, course_id: int, payload: AssayIn):
 ASSAY_FIELDS = {"measured_activity_mci": "measured_mci"}
 
 
-def _administration_out(a) -> dict[str, Any]:
+def _administration_out(a: Administration) -> dict[str, Any]:
     return {"id": a.pk, "started_at": a.started_at, "ended_at": a.ended_at, "route": a.route, "volume_ml": str(a.volume_ml),
             "medical_event_open": a.medical_event_open, "result": a.result.to_json(), **_correction_out(a)}
 
 
 @api.get("/courses/{course_id}/administrations", response={200: list[AdministrationOut], **ERRORS}, tags=["administrations"])
-def list_administrations(request, course_id: int):
+def list_administrations(request: AuthenticatedHttpRequest, course_id: int) -> list[dict[str, Any]]:
     require(request.user, "patient.view")
     course = _course(course_id)
     log_view(request.user, course.patient, "API: administrations")
@@ -513,7 +517,7 @@ def list_administrations(request, course_id: int):
 
 
 @api.post("/courses/{course_id}/administrations", response={201: AdministrationOut, **ERRORS}, tags=["administrations"])
-def record_administration(request, course_id: int, payload: AdministrationIn):
+def record_administration(request: AuthenticatedHttpRequest, course_id: int, payload: AdministrationIn) -> Status[dict[str, Any]]:
     require(request.user, "administration.record")
     course = _course(course_id)
     if payload.route not in dict(ROUTES):
@@ -531,7 +535,7 @@ def record_administration(request, course_id: int, payload: AdministrationIn):
 
 
 @api.post("/assays/{assay_id}/corrections", response={201: AssayOut, **ERRORS}, tags=["assays"])
-def correct_assay(request, assay_id: int, payload: AssayCorrectionIn):
+def correct_assay(request: AuthenticatedHttpRequest, assay_id: int, payload: AssayCorrectionIn) -> Status[dict[str, Any]]:
     """A new assay supersedes this one, with the reason; the old one stays, marked superseded."""
     require(request.user, "assay.record")
     assay = get_object_or_404(Assay.history.select_related("course__patient"), pk=assay_id)
@@ -549,7 +553,7 @@ def correct_assay(request, assay_id: int, payload: AssayCorrectionIn):
 
 @api.post("/administrations/{administration_id}/corrections", response={201: AdministrationOut, **ERRORS},
           tags=["administrations"])
-def correct_administration(request, administration_id: int, payload: AdministrationCorrectionIn):
+def correct_administration(request: AuthenticatedHttpRequest, administration_id: int, payload: AdministrationCorrectionIn) -> Status[dict[str, Any]]:
     """A new administration record supersedes this one, with the reason (e.g. an infusion entered days ahead)."""
     require(request.user, "administration.record")
     administration = get_object_or_404(Administration.history.select_related("course__patient"), pk=administration_id)
@@ -566,7 +570,7 @@ def correct_administration(request, administration_id: int, payload: Administrat
 
 
 @api.get("/courses/{course_id}/current-directive", response={200: DirectiveOut, **ERRORS}, tags=["directives"])
-def get_current_directive(request, course_id: int):
+def get_current_directive(request: AuthenticatedHttpRequest, course_id: int) -> dict[str, Any]:
     require(request.user, "patient.view")
     course = _course(course_id)
     directive = current_directive(course)

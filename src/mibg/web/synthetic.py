@@ -137,7 +137,8 @@ def _staff() -> dict[str, User]:
 
 
 def _bulk(model: Any, rows: list[Any]) -> list[Any]:
-    return model.objects.bulk_create(rows, batch_size=BATCH)
+    created: list[Any] = model.objects.bulk_create(rows, batch_size=BATCH)
+    return created
 
 
 def _course_states(rng: random.Random, patients: int, courses: int) -> list[list[str]]:
@@ -379,8 +380,8 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
 
     steps = []
     for plan, snapshot, result, dose in computed:
+        assert plan.course is not None
         course, t = plan.course, plan.treatment_day
-        assert course is not None
         evaluations.append(Evaluation(course=course, snapshot_json=snapshot.model_dump_json(),
                                       result_json=json.dumps(result.to_json()), overall=str(result.overall),
                                       protocol_label=result.protocol_label, evaluated_by=nurse,
@@ -434,7 +435,7 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
             drawn = activity_to_draw_at_calibration(Activity(d.activity_mci), measured_at, d.administration_time, half_life)
             measured = (drawn.activity_to.mci * Decimal(str(round(rng.uniform(0.97, 1.03), 3)))).quantize(Decimal("0.1"))
             check_a = check_assay(d.activity, measured, measured_at, d.administration_time)
-            assays.append(Assay(course=plan.course, directive=d, lot=f"SYN-LOT-{plan.course.pk}", calibration_time=at(t, 7),
+            assays.append(Assay(course=plan.course, directive=d, lot=f"SYN-LOT-{d.course_id}", calibration_time=at(t, 7),
                                 specific_activity=Decimal(12), specific_activity_unit="Ci/mmol",
                                 calibrator_id="SYN-CALIBRATOR-1", result_json=check_a.to_json(),
                                 recorded_by=pharmacist, recorded_at=at(t, 7, 40)))
@@ -466,6 +467,7 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
     for i, plan in enumerate(stays if n_readings else []):
         # An even share of the readings asked for; the remainder goes one each to the first courses.
         share = n_readings // len(stays) + (1 if i < n_readings % len(stays) else 0)
+        assert plan.administration is not None  # a stay has its administration (above)
         plan.readings = _readings(rng, plan, plan.administration, physicist, now, max(2, share))
         readings += plan.readings
     counts.readings = len(_bulk(ExposureReading, readings))
@@ -475,26 +477,26 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
             continue
         assert plan.course is not None
         assert plan.administration is not None
-        d = radiation.dosimetry_from(plan.course, plan.administration, plan.readings, None, protocol)
-        refusal = radiation.release_refusal(d)
+        dosimetry = radiation.dosimetry_from(plan.course, plan.administration, plan.readings, None, protocol)
+        refusal = radiation.release_refusal(dosimetry)
         if refusal is not None:
             raise RuntimeError(f"generated course {plan.course.patient.mrn}/{plan.number}: {refusal}")
-        assert d.release is not None
-        assert d.retention is not None
-        assert d.dose is not None
-        last = plan.readings[-1]
-        released_at = last.measured_at + timedelta(hours=1)
+        assert dosimetry.release is not None
+        assert dosimetry.retention is not None
+        assert dosimetry.dose is not None
+        last_reading = plan.readings[-1]
+        released_at = last_reading.measured_at + timedelta(hours=1)
         name = physicist.signature_name()
         given_to = "Synthetic parent (legal guardian)"
         releases.append(ReleaseRecord(
-            course=plan.course, released_at=released_at, reading=last, dose_rate_mr_per_h=d.release.dose_rate_mrem_per_h,
-            site_limit_mr_per_h=d.release.site_limit_mrem_per_h,
-            criteria_met=",".join(c.id for c in d.release.criteria if c.met), rule=radiation.release_rule(d),
-            assessment_json=json.dumps({"release": d.release.to_json(), "retention": d.retention.to_json(),
-                                        "whole_body_dose": d.dose.to_json(), "readings_basis": d.fingerprint}),
-            instructions_json=json.dumps(radiation.family_instructions(d, released_at)), instructions_given_to=given_to,
+            course=plan.course, released_at=released_at, reading=last_reading, dose_rate_mr_per_h=dosimetry.release.dose_rate_mrem_per_h,
+            site_limit_mr_per_h=dosimetry.release.site_limit_mrem_per_h,
+            criteria_met=",".join(c.id for c in dosimetry.release.criteria if c.met), rule=radiation.release_rule(dosimetry),
+            assessment_json=json.dumps({"release": dosimetry.release.to_json(), "retention": dosimetry.retention.to_json(),
+                                        "whole_body_dose": dosimetry.dose.to_json(), "readings_basis": dosimetry.fingerprint}),
+            instructions_json=json.dumps(radiation.family_instructions(dosimetry, released_at)), instructions_given_to=given_to,
             protocol_label=protocol.label, signed_by=physicist, signed_name=name, signed_at=released_at,
-            signature_meaning=radiation.signature_meaning(name, d, given_to)))
+            signature_meaning=radiation.signature_meaning(name, dosimetry, given_to)))
         later = [("release", "in-patient", "released", physicist, released_at, released_at),
                  ("start_follow_up", "released", "follow-up", physician, released_at + timedelta(hours=1), None),
                  ("close", "follow-up", "closed", physician,

@@ -23,6 +23,7 @@ from mibg.core.labs import LabValue, lab_value
 from mibg.web.accounts.models import User
 from mibg.web.api_types import ERRORS, IsoDatetime
 from mibg.web.audit.trail import log_view
+from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.courses.models import Course
 from mibg.web.followup import services
 from mibg.web.followup.models import LabResult, baseline_key, stored_grade
@@ -124,7 +125,7 @@ def _lab_out(r: LabResult) -> dict[str, Any]:
 
 
 @router.get("/courses/{course_id}/labs", response={200: list[LabOut], **ERRORS})
-def list_labs(request, course_id: int):
+def list_labs(request: AuthenticatedHttpRequest, course_id: int) -> list[dict[str, Any]]:
     """The course's laboratory results that count (void ones left out), each with its CTCAE v5.0 grade."""
     require(request.user, "patient.view")
     course = _course(course_id)
@@ -145,7 +146,7 @@ def list_labs(request, course_id: int):
 
 
 @router.post("/courses/{course_id}/labs", response={201: LabOut, **ERRORS})
-def add_lab(request, course_id: int, payload: LabIn):
+def add_lab(request: AuthenticatedHttpRequest, course_id: int, payload: LabIn) -> Status[dict[str, Any]]:
     """One result; refused (422, naming the field) when it cannot be read or graded."""
     require(request.user, "lab.enter")
     course = _course(course_id)
@@ -159,7 +160,7 @@ def add_lab(request, course_id: int, payload: LabIn):
 
 
 @router.post("/labs/{lab_id}/corrections", response={201: LabOut, **ERRORS})
-def correct_lab(request, lab_id: int, payload: LabCorrectionIn):
+def correct_lab(request: AuthenticatedHttpRequest, lab_id: int, payload: LabCorrectionIn) -> Status[dict[str, Any]]:
     """A corrected result supersedes this one (voided as superseded, kept), with the reason (decisions.md A37)."""
     require(request.user, "lab.enter")
     lab = get_object_or_404(LabResult.objects.select_related("course__patient"), pk=lab_id)
@@ -173,7 +174,7 @@ def correct_lab(request, lab_id: int, payload: LabCorrectionIn):
 
 @router.post("/courses/{course_id}/labs/csv", response={201: list[LabOut], 422: CsvRefusedOut,
                                                         **{k: v for k, v in ERRORS.items() if k != 422}})
-def upload_labs(request, course_id: int, payload: LabsCsvIn):
+def upload_labs(request: AuthenticatedHttpRequest, course_id: int, payload: LabsCsvIn) -> Status[list[dict[str, Any]]] | Status[dict[str, Any]]:
     """A labs CSV (the page's format), stored whole or not at all."""
     require(request.user, "lab.enter")
     course = _course(course_id)
@@ -202,7 +203,7 @@ class InrcOut(Schema):
 
 
 @router.get("/courses/{course_id}/responses", response={200: list[InrcOut], **ERRORS})
-def list_responses(request, course_id: int):
+def list_responses(request: AuthenticatedHttpRequest, course_id: int) -> list[dict[str, Any]]:
     """The course's INRC 2017 assessments, void ones too (marked), oldest first."""
     require(request.user, "patient.view")
     course = _course(course_id)
@@ -214,7 +215,7 @@ def list_responses(request, course_id: int):
 
 
 @router.get("/courses/{course_id}/recovery", response={200: dict[str, Any], **ERRORS})
-def get_recovery(request, course_id: int):
+def get_recovery(request: AuthenticatedHttpRequest, course_id: int) -> dict[str, Any]:
     """The count recovery after the infusion, ``CourseRecovery.to_json()`` (mibg.recovery version 1): nadirs,
     days below each grade, the recovery day. Computed from the course's current labs and transfusions (not stored:
     a correction of either changes it); 404 before the infusion."""

@@ -20,6 +20,7 @@ from ninja.responses import Status
 from mibg.core.units import parse_aware_datetime
 from mibg.web.api_types import ERRORS, IsoDatetime
 from mibg.web.audit.trail import log_view
+from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.courses.models import Course
 from mibg.web.listout import ListOut
 from mibg.web.permissions import require
@@ -114,7 +115,7 @@ def _release_out(record: ReleaseRecord) -> dict[str, Any]:
 
 
 @router.get("/courses/{course_id}/readings", response={200: list[ReadingOut], **ERRORS})
-def list_readings(request, course_id: int):
+def list_readings(request: AuthenticatedHttpRequest, course_id: int) -> list[dict[str, Any]]:
     """The readings that count (void ones are left out), in time order."""
     require(request.user, "patient.view")
     course = _course(course_id)
@@ -126,7 +127,7 @@ def list_readings(request, course_id: int):
 
 
 @router.post("/courses/{course_id}/readings", response={201: ReadingOut, **ERRORS})
-def record_reading(request, course_id: int, payload: ReadingIn):
+def record_reading(request: AuthenticatedHttpRequest, course_id: int, payload: ReadingIn) -> Status[dict[str, Any]]:
     """A reading at 1 m (mR/h). Readings may come in any order; their times must differ."""
     require(request.user, "reading.record")
     course = _course(course_id)
@@ -139,7 +140,7 @@ def record_reading(request, course_id: int, payload: ReadingIn):
 
 
 @router.get("/courses/{course_id}/dosimetry", response={200: dict[str, Any], **ERRORS})
-def dosimetry(request, course_id: int):
+def dosimetry(request: AuthenticatedHttpRequest, course_id: int) -> dict[str, Any]:
     """Retention fit, tau, whole-body dose, release assessment and stem-cell rescue support from the readings."""
     require(request.user, "patient.view")
     course = _course(course_id)
@@ -160,7 +161,7 @@ def dosimetry(request, course_id: int):
 
 
 @router.get("/courses/{course_id}/release", response={200: ReleaseOut, **ERRORS})
-def get_release(request, course_id: int):
+def get_release(request: AuthenticatedHttpRequest, course_id: int) -> dict[str, Any]:
     require(request.user, "patient.view")
     course = _course(course_id)
     record = ReleaseRecord.objects.filter(course=course).first()
@@ -171,7 +172,7 @@ def get_release(request, course_id: int):
 
 
 @router.post("/courses/{course_id}/release", response={201: ReleaseOut, **ERRORS})
-def sign_release(request, course_id: int, payload: ReleaseIn):
+def sign_release(request: AuthenticatedHttpRequest, course_id: int, payload: ReleaseIn) -> Status[dict[str, Any]]:
     """Sign the release (``password``: the physicist's own). Refused (409) unless the site limit and a federal
     criterion are met at the last reading, or when the readings changed since ``readings_basis`` was fetched."""
     require(request.user, "course.release")

@@ -296,18 +296,20 @@ def dosimetry_from(course: Course, administration: Administration | None, readin
                    products: Sequence[StoredProduct] | None, protocol: ProtocolDefinition) -> Dosimetry:
     """:func:`compute_dosimetry` on data already fetched (``readings``: active, in time order). ``products`` None:
     no stem-cell rescue assessment (the patient list and the cumulative dose do not need it)."""
-    base = {"course": course, "administration": administration, "readings": tuple(readings), "protocol": protocol}
+    def unfit(problem: str) -> Dosimetry:
+        return Dosimetry(course, administration, tuple(readings), protocol, problem=problem)
+
     if administration is None:
-        return Dosimetry(**base, problem="No administration is recorded: readings and dosimetry start after it.")
+        return unfit("No administration is recorded: readings and dosimetry start after it.")
     if not readings:
-        return Dosimetry(**base, problem="No reading yet. The first reading is taken after the end of the infusion, "
+        return unfit("No reading yet. The first reading is taken after the end of the infusion, "
                                          "before the first void.")
     if not readings[0].before_first_void:
-        return Dosimetry(**base, problem=f"The first reading ({when(readings[0].measured_at)}) is not marked 'before "
+        return unfit(f"The first reading ({when(readings[0].measured_at)}) is not marked 'before "
                                          "the first void': retention is measured against that reading (decisions.md "
                                          "'Readings'). Correct the reading, or enter the pre-void reading.")
     if len(readings) < 2:
-        return Dosimetry(**base, problem="One reading so far: the retention curve needs a second, later reading.")
+        return unfit("One reading so far: the retention curve needs a second, later reading.")
     start = administration.started_at
     weight = administration.directive.weight_kg
     rescue = None
@@ -321,17 +323,19 @@ def dosimetry_from(course: Course, administration: Administration | None, readin
             rescue = stem_cell_rescue(dose.dose_gy, timezone.localdate(start), products, weight, protocol,
                                       dose.dose_se_gy)
     except InputError as error:
-        return Dosimetry(**base, problem=f"No fit for these readings: {error.message}")
-    return Dosimetry(**base, retention=retention, dose=dose, release=release, rescue=rescue)
+        return unfit(f"No fit for these readings: {error.message}")
+    return Dosimetry(course, administration, tuple(readings), protocol, retention=retention, dose=dose, release=release,
+                     rescue=rescue)
 
 
 #: Fits already made in this process: (readings, activity, weight, id of the protocol) -> (protocol, results).
-_FITS: dict[tuple[Any, ...], tuple[ProtocolDefinition, Any]] = {}
+Fits = tuple[RetentionFit, WholeBodyDose, ReleaseAssessment]
+_FITS: dict[tuple[Any, ...], tuple[ProtocolDefinition, Fits]] = {}
 _FITS_KEPT = 20000
 
 
 def _fitted(readings: tuple[Reading, ...], administered: Any, weight: Decimal,
-            protocol: ProtocolDefinition) -> tuple[Any, Any, Any]:
+            protocol: ProtocolDefinition) -> Fits:
     """The retention fit, whole-body dose and release assessment of these readings (mibg.core), each computed once
     per process: the fit takes 5-15 ms and the patient list, the patient page and the course page all ask for it
     on every view (bench/RESULTS.md). The core is pure: the same readings (hours, rates, backgrounds, labels),
@@ -341,7 +345,7 @@ def _fitted(readings: tuple[Reading, ...], administered: Any, weight: Decimal,
     hit = _FITS.get(key)
     if hit is not None and hit[0] is protocol:
         return hit[1]
-    def compute() -> tuple[Any, Any, Any]:
+    def compute() -> Fits:
         retention = retention_fit(list(readings), protocol)
         return (retention, whole_body_dose(administered, weight, retention, protocol),
                 release_assessment(administered, retention, protocol))
@@ -602,7 +606,7 @@ def record_stem_cells(user: Any, course: Course, entry: StemCellInput) -> StemCe
         errors = stem_cell_errors(course, entry)
         if errors:
             raise BadEntry(errors)
-        infusion = StemCellInfusion.objects.create(course=course, recorded_by=user, **_infusion_fields(entry))
+        infusion: StemCellInfusion = StemCellInfusion.objects.create(course=course, recorded_by=user, **_infusion_fields(entry))
         log_changes(user, "create", infusion, course.patient)
     return infusion
 
@@ -620,7 +624,7 @@ def correct_stem_cells(user: Any, infusion: StemCellInfusion, entry: StemCellInp
             errors.setdefault("reason", "Give the reason for the correction (decisions.md A37).")
         if errors:
             raise BadEntry(errors)
-        new = StemCellInfusion.objects.create(course=course, recorded_by=user, supersedes=infusion,
+        new: StemCellInfusion = StemCellInfusion.objects.create(course=course, recorded_by=user, supersedes=infusion,
                                               correction_reason=reason.strip(), **_infusion_fields(entry))
         supersede(user, infusion, new, reason.strip())
         log_changes(user, "create", new, course.patient, note=f"correction: {reason.strip()}")
