@@ -238,7 +238,8 @@ def test_serve_with_workers_runs_gunicorn_and_answers_the_health_check(tmp_path)
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         answer = None
-        for _ in range(120):
+        deadline = time.monotonic() + 120  # a cold start under a loaded CI machine took 22 s; allow ample margin
+        while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
                     answer = (response.status, response.read())
