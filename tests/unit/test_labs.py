@@ -71,6 +71,10 @@ def test_each_test_has_its_loinc_code_and_can_be_named_by_it():
         "ast": "1920-8",
         "alt": "1742-6",
         "creatinine": "2160-0",
+        "tsh": "3016-3",  # Thyrotropin [Units/volume] in Serum or Plasma
+        "free_t4": "3024-7",  # Thyroxine (T4) free [Mass/volume] in Serum or Plasma
+        "systolic_bp": "8480-6",
+        "diastolic_bp": "8462-4",
     }
     assert {key: d.loinc for key, d in LABS.items()} == expected
     for key, code in expected.items():
@@ -78,7 +82,18 @@ def test_each_test_has_its_loinc_code_and_can_be_named_by_it():
 
 
 def test_the_canonical_units_are_ucum():
-    assert {d.ucum for d in LABS.values()} == {"10*9/L", "g/dL", "mg/dL", "U/L"}
+    assert {d.ucum for d in LABS.values()} == {"10*9/L", "g/dL", "mg/dL", "U/L", "m[IU]/L", "ng/dL", "mm[Hg]"}
+
+
+@pytest.mark.parametrize(("test", "value", "unit", "canonical"), [
+    ("tsh", "2.5", "uIU/mL", "2.5"),  # 1 uIU/mL = 1 mIU/L
+    ("tsh", "2.5", "µIU/mL", "2.5"),
+    ("tsh", "2.5", "mU/L", "2.5"),
+    ("free_t4", "12", "ng/L", "1.2"),  # 1 ng/dL = 10 ng/L
+    ("systolic_bp", "120", "mm Hg", "120"),
+])
+def test_thyroid_and_blood_pressure_units_convert_exactly(test, value, unit, canonical):
+    assert lab_value(test, value, unit).value == Decimal(canonical)
 
 
 def test_an_unknown_test_is_refused_naming_the_test_field():

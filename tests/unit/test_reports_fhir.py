@@ -6,6 +6,7 @@ fhir.resources 8.3 has no R4 (4.0.1) package; the R4B model classes are used (sa
 
 import dataclasses
 import json
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +27,10 @@ LOINC_UCUM = {  # LOINC code -> UCUM code of the exported canonical unit
     "1920-8": "U/L",  # AST
     "1742-6": "U/L",  # ALT
     "2160-0": "mg/dL",  # creatinine
+    "3016-3": "m[IU]/L",  # TSH
+    "3024-7": "ng/dL",  # free T4
+    "8480-6": "mm[Hg]",  # systolic blood pressure
+    "8462-4": "mm[Hg]",  # diastolic blood pressure
 }
 
 
@@ -56,7 +61,9 @@ def test_every_exported_resource_parses_with_its_fhir_model_class(bundle):
                      "MedicationAdministration", "Procedure", "AdverseEvent"}
 
 
-def test_labs_carry_the_loinc_codes_and_ucum_units_of_each_test(bundle, course):
+def test_labs_carry_the_loinc_codes_and_ucum_units_of_each_test(course):
+    course = _with_thyroid_and_blood_pressure(course)
+    bundle = loads(course_bundle_json(course))
     labs = [o for o in resources(bundle, "Observation") if o["code"]["coding"][0]["system"] == "http://loinc.org"
             and o["code"]["coding"][0]["code"] in LOINC_UCUM]
     assert len(labs) == len(course.labs)
@@ -65,7 +72,9 @@ def test_labs_carry_the_loinc_codes_and_ucum_units_of_each_test(bundle, course):
         quantity = observation["valueQuantity"]
         assert quantity["system"] == UCUM
         assert quantity["code"] == LOINC_UCUM[observation["code"]["coding"][0]["code"]]
-        assert observation["category"][0]["coding"][0]["code"] == "laboratory"
+        vital = observation["code"]["coding"][0]["code"] in ("8480-6", "8462-4")
+        assert observation["category"][0]["coding"][0]["code"] == ("vital-signs" if vital else "laboratory")
+        get_fhir_model_class("Observation").model_validate(observation)
 
 
 def test_the_study_condition_and_subject_identify_the_protocol_and_neuroblastoma(bundle):
@@ -248,10 +257,11 @@ CODE_SYSTEMS = {
     "http://terminology.hl7.org/CodeSystem/observation-category": {
         "social-history", "vital-signs", "imaging", "laboratory", "procedure", "survey", "exam", "therapy", "activity"},
     "http://terminology.hl7.org/CodeSystem/v2-0203": {"MR"},
+    "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation": {"L", "N", "H"},
     "http://loinc.org": {*LOINC_UCUM, "29463-7"},
     "http://snomed.info/sct": {"395789007", "432328008", "47625008", "399315003"},
     "http://unitsofmeasure.org": {"/kg", "1", "10*9/L", "Gy", "MBq", "U/L", "g/dL", "h", "kg", "mCi", "mCi/kg",
-                                  "mL/h", "mR/h", "mg/dL", "mL", "min", "mg"},
+                                  "mL/h", "mR/h", "mg/dL", "mL", "min", "mg", "m[IU]/L", "ng/dL", "mm[Hg]"},
 }
 LOCAL_SYSTEMS = {"urn:mibg:fhir:CodeSystem:observations"}
 
@@ -278,8 +288,34 @@ def _with_every_adverse_event_kind(course):
     return dataclasses.replace(course, adverse_events=events)
 
 
+def _with_thyroid_and_blood_pressure(course):
+    """issue 12: a TSH above, a free T4 below and one within the site's range, and a blood pressure."""
+
+    at = course.labs[-1].collected_at
+    extra = (LabResult("tsh", Decimal("12.5"), at, Decimal("0.4"), Decimal("4.0"), reading="high; graded by the physician"),
+             LabResult("free_t4", Decimal("0.6"), at, Decimal("0.8"), Decimal("1.8")),
+             LabResult("free_t4", Decimal("1.2"), at + timedelta(days=1), Decimal("0.8"), Decimal("1.8")),
+             LabResult("systolic_bp", Decimal("128"), at), LabResult("diastolic_bp", Decimal("76"), at))
+    return dataclasses.replace(course, labs=(*course.labs, *extra))
+
+
+def test_thyroid_values_are_exported_with_their_interpretation_and_blood_pressure_as_vital_signs(course):
+    bundle = loads(course_bundle_json(_with_thyroid_and_blood_pressure(course)))
+    observations = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"]
+    by_code = {}
+    for o in observations:
+        by_code.setdefault(o["code"]["coding"][0]["code"], []).append(o)
+    tsh = by_code["3016-3"][0]
+    assert tsh["interpretation"][0]["coding"][0]["code"] == "H"
+    assert tsh["note"] == [{"text": "high; graded by the physician"}]
+    assert "extension" not in tsh  # no CTCAE grade from a TSH
+    assert [o["interpretation"][0]["coding"][0]["code"] for o in by_code["3024-7"]] == ["L", "N"]
+    assert by_code["8480-6"][0]["category"][0]["coding"][0]["code"] == "vital-signs"
+    assert "interpretation" not in by_code["8480-6"][0]
+
+
 def test_every_exported_code_is_a_code_of_its_code_system(course):
-    bundle = loads(course_bundle_json(_with_every_adverse_event_kind(course)))
+    bundle = loads(course_bundle_json(_with_thyroid_and_blood_pressure(_with_every_adverse_event_kind(course))))
     seen = set(_codes(bundle))
     for system, code in seen:
         if system in LOCAL_SYSTEMS:

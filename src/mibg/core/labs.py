@@ -1,7 +1,8 @@
 """Laboratory tests: LOINC codes, UCUM units, and conversion of common unit variants to one canonical unit.
 
 Canonical units (the protocol's own where it states one): counts (ANC, platelets) in 10^9/L, haemoglobin in
-g/dL, bilirubin and creatinine in mg/dL (decisions.md A6), AST and ALT in U/L. Anything else is refused with a
+g/dL, bilirubin and creatinine in mg/dL (decisions.md A6), AST and ALT in U/L, TSH in mIU/L, free T4 in ng/dL, blood
+pressure in mmHg (the last three are graded clinically: mibg.core.clinical_rows). Anything else is refused with a
 message naming the accepted units: a value is never guessed into a unit. Haemoglobin in mmol/L is refused on
 purpose: its factor is not exact and would move values across the CTCAE boundaries (clinical-reference §6.1).
 
@@ -88,6 +89,18 @@ LABS: dict[str, LabDefinition] = {
         "mg/dL",
         {"mg/dL": _ONE, "umol/L": (Decimal(1), CREATININE_UMOL_PER_MG_DL), "µmol/L": (Decimal(1), CREATININE_UMOL_PER_MG_DL)},
     ),
+    # Graded clinically, not from the value (mibg.core.clinical_rows; CTCAE v5.0 Hypothyroidism, Hyperthyroidism and
+    # Hypertension): the thyroid values are flagged against the site's reference range, the blood pressure is read
+    # against the Hypertension thresholds. 1 uIU/mL = 1 mIU/L; 1 ng/dL = 10 ng/L. Free T4 in pmol/L is refused on
+    # purpose, as haemoglobin in mmol/L: its factor (12.87) is not exact.
+    "tsh": LabDefinition("tsh", "TSH", "3016-3", "m[IU]/L", "mIU/L",
+                         {"mIU/L": _ONE, "mU/L": _ONE, "m[IU]/L": _ONE, "uIU/mL": _ONE, "µIU/mL": _ONE, "u[IU]/mL": _ONE}),
+    "free_t4": LabDefinition("free_t4", "Free T4", "3024-7", "ng/dL", "ng/dL",
+                             {"ng/dL": _ONE, "ng/L": (Decimal(1), Decimal(10))}),
+    "systolic_bp": LabDefinition("systolic_bp", "Systolic blood pressure", "8480-6", "mm[Hg]", "mmHg",
+                                 {"mmHg": _ONE, "mm[Hg]": _ONE}),
+    "diastolic_bp": LabDefinition("diastolic_bp", "Diastolic blood pressure", "8462-4", "mm[Hg]", "mmHg",
+                                  {"mmHg": _ONE, "mm[Hg]": _ONE}),
 }
 
 #: LOINC code -> our test key.

@@ -273,7 +273,7 @@ class LabResult:
     """A laboratory result in the canonical unit of its test (mibg.core.labs: 10^9/L, g/dL, mg/dL, U/L).
 
     ``test`` is the key of :data:`mibg.core.labs.LABS` (``anc``, ``platelets``, ``hemoglobin``, ``bilirubin``,
-    ``ast``, ``alt``, ``creatinine``); ``grade`` is the CTCAE v5.0 grade when one was computed. ``clause`` is the
+    ``ast``, ``alt``, ``creatinine``, ``tsh``, ``free_t4``, ``systolic_bp``, ``diastolic_bp``); ``grade`` is the CTCAE v5.0 grade when one was computed. ``clause`` is the
     CTCAE clause that gave it, as mibg.core.ctcae states it (for AST, ALT, bilirubin and creatinine: against the
     ULN or against which baseline, decisions.md A33); blank when not known.
     """
@@ -285,6 +285,9 @@ class LabResult:
     uln: Decimal | None = None
     grade: int | None = None
     clause: str = ""
+    #: TSH, free T4 and blood pressure (mibg.core.clinical_rows): no CTCAE grade from the value; the reading (the
+    #: flag against the site's range, or the adult blood-pressure threshold grade) and who grades (issue 12).
+    reading: str = ""
 
     def __post_init__(self) -> None:
         from mibg.core.labs import LABS

@@ -20,6 +20,10 @@ SNOMED = "http://snomed.info/sct"
 CLINICALTRIALS_GOV = "https://clinicaltrials.gov"
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+#: HL7 v3 ObservationInterpretation (FHIR R4): L low, N normal, H high; the flag of a thyroid value against the site's
+#: reference range (mibg.core.clinical_rows; issue 12).
+OBSERVATION_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+INTERPRETATION_CODES = {"low": ("L", "Low"), "normal": ("N", "Normal"), "high": ("H", "High")}
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 DOSE_RATE_TYPE = "http://terminology.hl7.org/CodeSystem/dose-rate-type"
@@ -58,6 +62,10 @@ LAB_LOINC_DISPLAY = {
     "1920-8": "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
     "1742-6": "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
     "2160-0": "Creatinine [Mass/volume] in Serum or Plasma",
+    "3016-3": "Thyrotropin [Units/volume] in Serum or Plasma",
+    "3024-7": "Thyroxine (T4) free [Mass/volume] in Serum or Plasma",
+    "8480-6": "Systolic blood pressure",
+    "8462-4": "Diastolic blood pressure",
 }
 if set(LAB_LOINC_DISPLAY) != {d.loinc for d in LABS.values()}:
     raise RuntimeError("the LOINC display table is out of step with mibg.core.labs")

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from mibg.core.clinical_rows import reference_flag
 from mibg.core.labs import LABS
 from mibg.core.units import MBQ_PER_MCI
 from mibg.protocol import load_protocol
@@ -195,10 +196,11 @@ def _weight(course: CourseRecord, ids: _Ids) -> Resource:
 
 def _lab(lab: LabResult, ids: _Ids) -> Resource:
     definition = LABS[lab.test]
+    vital = lab.test in ("systolic_bp", "diastolic_bp")
     resource: Resource = {
         "resourceType": "Observation",
         "status": "final",
-        "category": _category("laboratory", "Laboratory"),
+        "category": _category("vital-signs", "Vital Signs") if vital else _category("laboratory", "Laboratory"),
         "code": {"coding": [coding(c.LOINC, definition.loinc, c.LAB_LOINC_DISPLAY[definition.loinc])],
                  "text": definition.name},
         "subject": ids.ref("patient"),
@@ -214,6 +216,12 @@ def _lab(lab: LabResult, ids: _Ids) -> Resource:
         resource["referenceRange"] = [bounds]
     if lab.grade is not None:
         resource["extension"] = [{"url": c.EXT_CTCAE_GRADE, "valueInteger": lab.grade}]
+    flag = reference_flag(lab.test, lab.value, lab.lln, lab.uln)
+    if flag:  # TSH and free T4: flagged against the site's range, graded by the physician (issue 12)
+        code, display = c.INTERPRETATION_CODES[flag]
+        resource["interpretation"] = [{"coding": [coding(c.OBSERVATION_INTERPRETATION, code, display)]}]
+    if lab.reading:
+        resource["note"] = [{"text": lab.reading}]
     return resource
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
+from mibg.core.clinical_rows import clinical_rows, is_clinical
 from mibg.core.ctcae import term_definition, term_for_test, worst_value_key
 from mibg.core.labs import LABS
 from mibg.reports.numbers import activity_text, as_entered, exact, show, when
@@ -50,6 +51,7 @@ def course_summary_pdf(course: CourseRecord) -> bytes:
                    page_break=False)
     story += _dosimetry(course)
     story += _labs(course)
+    story += _clinical_rows(course)
     story += _adverse_events(course)
     story += _rescue_and_response(course)
     story.append(Spacer(1, 6))
@@ -188,6 +190,35 @@ def _labs(course: CourseRecord) -> list[Flowable]:
         out.append(Spacer(1, 4))
         out.append(KeepTogether([p("Blood-count recovery", "h2"), png(image)]))
     return out
+
+
+def _clinical_rows(course: CourseRecord) -> list[Flowable]:
+    """TSH, free T4 and blood pressure (issue 12): CTCAE v5.0 grades Hypothyroidism, Hyperthyroidism and Hypertension
+    clinically, so each value is shown with its reading (the flag against the site's range, or the adult
+    blood-pressure thresholds) and the grade is the physician's adverse event of the term (part 6)."""
+    rows = [lab for lab in course.labs if is_clinical(lab.test)]
+    if not rows:
+        return []
+    out: list[Flowable] = [heading("5a. Thyroid function and blood pressure (graded clinically, CTCAE v5.0)")]
+    out.append(grid(["Test", "Value", "Reference range", "Collected", "Reading and grade"],
+                    [[f"{LABS[lab.test].name} (LOINC {LABS[lab.test].loinc})",
+                      f"{as_entered(lab.value)} {LABS[lab.test].display_unit}", _range(lab), when(lab.collected_at),
+                      lab.reading or "-"] for lab in sorted(rows, key=lambda x: (x.collected_at, list(LABS).index(x.test)))],
+                    [0.2, 0.12, 0.16, 0.2, 0.32]))
+    terms = sorted({term for lab in rows for term in clinical_rows()[lab.test].terms})
+    graded = [a for a in course.adverse_events if a.term in terms]
+    text = "; ".join(f"{a.term} grade {a.grade} from {when(a.onset)}" for a in graded) or "none recorded"
+    out.append(p(f"The physician's CTCAE v5.0 grades ({', '.join(terms)}), recorded as adverse events: {text}. "
+                 "The grade definitions of these terms are not confirmed against the v5.0 text; the paediatric "
+                 "hypertension rows need the blood-pressure percentile, which the application does not hold."))
+    return out
+
+
+def _range(lab: LabResult) -> str:
+    if lab.lln is None and lab.uln is None:
+        return "-"
+    unit = LABS[lab.test].display_unit
+    return f"{as_entered(lab.lln) if lab.lln is not None else '-'} - {as_entered(lab.uln) if lab.uln is not None else '-'} {unit}"
 
 
 def _adverse_events(course: CourseRecord) -> list[Flowable]:

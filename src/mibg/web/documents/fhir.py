@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import transaction
 
+from mibg.core.clinical_rows import ClinicalReading
 from mibg.core.errors import InputError
 from mibg.core.identity import mrn_key
 from mibg.core.labs import LABS, LOINC_TESTS
@@ -289,6 +290,10 @@ def import_labs(user: Any, patient: Patient, course: Course | None, source: str 
                 report.refused.append(Line(label, error.message))
                 continue
             grade = stored.grade
+            if isinstance(grade, ClinicalReading):  # TSH, free T4, blood pressure: graded clinically (issue 12)
+                report.stored.append(Line(label, f"{LABS[test].name} {lab_entry.value} {lab_entry.unit} at "
+                                                 f"{lab.collected_at.isoformat()}: {grade.summary}"))
+                continue
             text = (f"{LABS[test].name} {lab_entry.value} {lab_entry.unit} at {lab.collected_at.isoformat()}: "
                     f"CTCAE v5.0 grade {grade.grade}")
             if lab.grade is not None and lab.grade != grade.grade:

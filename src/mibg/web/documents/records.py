@@ -290,9 +290,12 @@ def _stem_cells(infusions: list[Any]) -> StemCellInfusion | None:
 
 
 def _labs(labs: Iterable[Any]) -> tuple[LabResult, ...]:
+    """TSH, free T4 and blood pressure carry no CTCAE grade from the value: their reading instead (issue 12)."""
     return tuple(LabResult(r.test, Decimal(r.value_canonical), local(r.collected_at),
                            Decimal(r.lln_canonical) if r.lln_canonical else None,
-                           Decimal(r.uln_canonical) if r.uln_canonical else None, r.grade.grade, r.grade.clause)
+                           Decimal(r.uln_canonical) if r.uln_canonical else None,
+                           None if r.clinical else r.grade.grade, r.grade.clause,
+                           r.grade.summary if r.clinical else "")
                  for r in labs)
 
 

@@ -24,6 +24,7 @@ from django.db import models
 from django.utils import timezone
 
 from mibg.core.ae_terms import AeTerm, ae_terms
+from mibg.core.clinical_rows import ClinicalReading, is_clinical, read_clinical
 from mibg.core.ctcae import CtcaeGrade, grade_lab
 from mibg.core.labs import LABS, LabValue, lab_value
 from mibg.core.response import (
@@ -104,12 +105,21 @@ class LabResult(Voidable, Corrects):
         return lab_value(self.test, self.value, self.unit, lln=self.lln or None, uln=self.uln or None,
                          collected_at=self.collected_at)
 
+    @property
+    def clinical(self) -> bool:
+        """TSH, free T4 and blood pressure: graded clinically (mibg.core.clinical_rows), not by a CTCAE lab row."""
+        return is_clinical(self.test)
+
     @cached_property
-    def grade(self) -> CtcaeGrade:
-        """The CTCAE v5.0 grade (every stored value was graded when it was entered).
+    def grade(self) -> CtcaeGrade | ClinicalReading:
+        """The CTCAE v5.0 grade (every stored value was graded when it was entered); for TSH, free T4 and blood
+        pressure the reading of mibg.core.clinical_rows (flag or adult thresholds, grade definitions beside it, the
+        physician's grade recorded as an adverse event).
 
         With ``baseline`` set (a :class:`mibg.core.labs.LabValue`, the course's pre-infusion value of the test, set
         by ``mibg.web.followup.services.attach_baselines``) the CTCAE baseline clauses apply (decisions.md A33)."""
+        if self.clinical:
+            return read_clinical(self.lab, self.course.patient.birth_date)
         return stored_grade(self.test, self.value, self.unit, self.lln, self.uln, self.collected_at,
                             baseline_key(getattr(self, "baseline", None)))
 
@@ -128,11 +138,13 @@ def baseline_key(baseline: LabValue | None) -> tuple[str, str, str, Any] | None:
 
 @lru_cache(maxsize=20000)
 def stored_grade(test: str, value: str, unit: str, lln: str, uln: str, collected_at: Any,
-                 baseline: tuple[str, str, str, Any] | None = None) -> CtcaeGrade:
+                 baseline: tuple[str, str, str, Any] | None = None) -> CtcaeGrade | ClinicalReading:
     """grade_lab on exactly what was stored, computed once per process: the follow-up page and the API grade
     every result of a course on every view (bench/RESULTS.md). mibg.core is pure, and the key is every input of
     the grade (the collection time too, which the grade's inputs name, and the baseline's value, unit, ULN and
     time), so a cached grade is the same grade."""
+    if is_clinical(test):  # TSH, free T4, blood pressure: no age here, so blood pressure reads as the physician's
+        return read_clinical(lab_value(test, value, unit, lln=lln or None, uln=uln or None, collected_at=collected_at))
     base = None if baseline is None else lab_value(test, baseline[0], baseline[1], uln=baseline[2] or None,
                                                     collected_at=baseline[3])
     return grade_lab(lab_value(test, value, unit, lln=lln or None, uln=uln or None, collected_at=collected_at),

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from mibg.core.ae_terms import check_term
 from mibg.core.chronology import clock_tolerance
+from mibg.core.clinical_rows import ClinicalReading, is_clinical, read_clinical
 from mibg.core.course_state import ORDER, CourseState
 from mibg.core.ctcae import CtcaeGrade, grade_lab, worst_grades
 from mibg.core.cumulative import course_mci_per_kg
@@ -106,22 +107,25 @@ def _text(value: Decimal | None) -> str:
     return "" if value is None else str(value)
 
 
-def check_lab(course: Course, entry: LabEntry) -> tuple[LabValue, CtcaeGrade]:
+def check_lab(course: Course, entry: LabEntry) -> tuple[LabValue, CtcaeGrade | ClinicalReading]:
     """Read and grade one entry; :class:`InputError` names the field that stops it."""
     lab = lab_value(entry.test, entry.value, entry.unit, lln=entry.lln or None, uln=entry.uln or None,
                     collected_at=entry.collected_at)
     return lab, check_parsed(course, lab)
 
 
-def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade:
-    """The checks beyond reading a value: a time not in the future, a grade, not stored already."""
+def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade | ClinicalReading:
+    """The checks beyond reading a value: a time not in the future, a grade, not stored already. TSH, free T4 and
+    blood pressure are read by mibg.core.clinical_rows instead of graded (issue 12): a thyroid value needs the
+    site's reference range to be flagged, a blood pressure is a whole number of mmHg in its plausible range."""
     if lab.collected_at is None:
         raise InputError("collected_at", "the collection time is required")
     if lab.collected_at > timezone.now() + clock_tolerance():
         raise InputError("collected_at", "is in the future: check the date, the time and the time zone")
     if timezone.localtime(lab.collected_at).date() < course.patient.birth_date:
         raise InputError("collected_at", "is before the patient's date of birth: check the year")
-    result = grade_lab(lab)  # refuses a value whose grade needs a missing LLN or ULN
+    # grade_lab refuses a value whose grade needs a missing LLN or ULN; read_clinical a thyroid value without both.
+    result = read_clinical(lab, course.patient.birth_date) if is_clinical(lab.test) else grade_lab(lab)
     # A result is the patient's, not the course's: the same test, time and value stored in any course of the
     # patient is the same result (a patient's own FHIR export imported into an earlier course stored the later
     # course's results again).
@@ -137,7 +141,7 @@ def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade:
     return result
 
 
-def _create_lab(user: Any, course: Course, lab: LabValue, result: CtcaeGrade, source: str, detail: str,
+def _create_lab(user: Any, course: Course, lab: LabValue, result: CtcaeGrade | ClinicalReading, source: str, detail: str,
                 **correction: Any) -> LabResult:
     if lab.collected_at is None:  # check_parsed refuses it first; said again here, where the time is stored
         raise InputError("collected_at", "the collection time is required")
@@ -146,9 +150,21 @@ def _create_lab(user: Any, course: Course, lab: LabValue, result: CtcaeGrade, so
         lln=_text(lab.entered_lln), uln=_text(lab.entered_uln), ucum=lab.definition.ucum, value_canonical=str(lab.value),
         lln_canonical=_text(lab.lln), uln_canonical=_text(lab.uln), collected_at=lab.collected_at, source=source,
         source_detail=detail, entered_by=user)
-    log_changes(user, "create", record, course.patient,
-                note=f"{result.term_name}: CTCAE v5.0 grade {result.grade} ({result.comparison})")
+    if isinstance(result, ClinicalReading):
+        note = f"{result.test_name}: {result.summary}"
+    else:
+        note = f"{result.term_name}: CTCAE v5.0 grade {result.grade} ({result.comparison})"
+    log_changes(user, "create", record, course.patient, note=note)
     return record
+
+
+def grade_said(record: LabResult) -> str:
+    """The grade as the confirmation says it: the CTCAE v5.0 grade, or for TSH, free T4 and blood pressure the
+    reading (flag or adult thresholds) and that the grade is the physician's (issue 12)."""
+    grade = record.grade
+    if isinstance(grade, ClinicalReading):
+        return grade.summary
+    return f"{grade.term_name}, CTCAE v5.0 grade {grade.grade}"
 
 
 def _serialise_labs(course: Course) -> None:
@@ -206,7 +222,7 @@ def import_labs_csv(user: Any, course: Course, text: str, filename: str) -> list
     with transaction.atomic():  # checked and stored under one lock (see _serialise_labs); refused: nothing stored
         _serialise_labs(course)
         errors = list(parsed.errors)
-        checked: list[tuple[int, LabValue, CtcaeGrade]] = []
+        checked: list[tuple[int, LabValue, CtcaeGrade | ClinicalReading]] = []
         seen: dict[tuple[str, datetime | None, Decimal], int] = {}
         for row in parsed.rows:
             try:
@@ -241,7 +257,7 @@ def attach_baselines(labs: Iterable[LabResult], infusion_at: datetime | None,
         return
     latest = baselines_before(infusion_at, [
         lab_value(r.test, r.value, r.unit, lln=r.lln or None, uln=r.uln or None, collected_at=r.collected_at)
-        for r in records if r.collected_at < infusion_at], screening)
+        for r in records if r.collected_at < infusion_at and not is_clinical(r.test)], screening)
     for record in records:
         if record.collected_at >= infusion_at and record.test in latest:
             record.baseline = latest[record.test]  # type: ignore[attr-defined]
@@ -306,9 +322,10 @@ def worst_by_term(labs: Iterable[LabResult], infusion_at: datetime | None,
         return []
     labs = list(labs)
     attach_baselines(labs, infusion_at, screening)
-    records = [r for r in labs if r.collected_at >= infusion_at]
+    # TSH, free T4 and blood pressure have no CTCAE grade from the value (mibg.core.clinical_rows): see clinical_worst.
+    records = [r for r in labs if r.collected_at >= infusion_at and not r.clinical]
     by_result = {id(r.grade): r for r in records}
-    worst = worst_grades(r.grade for r in records)
+    worst = worst_grades(r.grade for r in records if isinstance(r.grade, CtcaeGrade))
     order = list(LABS)
     return sorted((WorstGrade(g, by_result[id(g)]) for g in worst.values()), key=lambda w: order.index(w.record.test))
 

@@ -145,7 +145,7 @@ def lab_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         done = save_once(request, form, lambda: services.add_lab(request.user, course, entry),
                          then=lambda: _to_followup(course, "labs"),
                          said=lambda record: (f"Stored: {record.get_test_display()} {record.value} {record.unit} — "
-                                              f"{record.grade.term_name}, CTCAE v5.0 grade {record.grade.grade}."),
+                                              f"{services.grade_said(record)}."),
                          done=lambda _: (redirect("followup:lab_new", pk=course.pk) if "another" in request.POST
                                          else _to_followup(course, "labs")))
         if done is not None:
