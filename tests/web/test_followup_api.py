@@ -127,3 +127,28 @@ def test_the_api_answers_the_recorded_inrc_response_and_the_count_recovery_in_th
     assert answer.json() == recovery.to_json()
     assert CourseRecovery.from_json(answer.json()) == recovery
     assert floats_in(answer.json()) == []
+
+
+def test_a_tsh_and_an_adults_blood_pressure_come_back_from_the_api_in_the_clinical_reading_shape(call, course):
+    """issue 12: no CTCAE grade from a TSH (the flag against the site's range, the grade the physician's); an adult's
+    systolic 140 mmHg is grade 2 by the v5.0 thresholds (140-159), the same in the answer to the post and the list."""
+    patient = course.patient
+    patient.birth_date = timezone.localdate() - timedelta(days=40 * 365)
+    patient.save(update_fields=["birth_date"])
+    tsh = call("nora", "post", f"/courses/{course.pk}/labs",
+               f'{{"test": "3016-3", "value": "12.5", "unit": "mIU/L", "lln": "0.4", "uln": "4.0", '
+               f'"collected_at": "{_collected(course)}"}}')
+    assert tsh.status_code == 201, tsh.json()
+    assert (tsh.json()["grade"]["schema"], tsh.json()["grade"]["flag"], tsh.json()["grade"]["grade_from_value"]) == (
+        "mibg.clinical_reading", "high", None)
+    bp = call("nora", "post", f"/courses/{course.pk}/labs",
+              f'{{"test": "systolic_bp", "value": 140, "unit": "mmHg", "collected_at": "{_collected(course)}"}}')
+    assert bp.status_code == 201, bp.json()
+    assert bp.json()["grade"]["grade_from_value"] == 2
+    listed = {lab["test"]: lab["grade"] for lab in call("morgan", "get", f"/courses/{course.pk}/labs").json()}
+    assert listed["systolic_bp"]["grade_from_value"] == 2
+    assert listed["tsh"]["flag"] == "high"
+    refused = call("nora", "post", f"/courses/{course.pk}/labs",
+                   f'{{"test": "tsh", "value": "2", "unit": "mIU/L", "lln": "0.4", "collected_at": "{_collected(course, 6)}"}}')
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "uln"

@@ -101,9 +101,12 @@ _LAB_FIELDS = ("id", "test", "loinc", "value", "unit", "lln", "uln", "ucum", "va
                "uln_canonical", "collected_at", "source", "entered_by_id", "entered_at")
 
 
-def _lab_row_out(course_id: int, r: dict[str, Any], entered_by: str, baseline: LabValue | None) -> dict[str, Any]:
-    """:func:`_lab_out` of a row read with ``values(*_LAB_FIELDS)``: the same answer, the same grade."""
-    g = stored_grade(r["test"], r["value"], r["unit"], r["lln"], r["uln"], r["collected_at"], baseline_key(baseline))
+def _lab_row_out(course_id: int, r: dict[str, Any], entered_by: str, baseline: LabValue | None,
+                 birth_date: date | None = None) -> dict[str, Any]:
+    """:func:`_lab_out` of a row read with ``values(*_LAB_FIELDS)``: the same answer, the same grade (a blood
+    pressure needs the patient's age at the reading, from ``birth_date``: issue 12)."""
+    g = stored_grade(r["test"], r["value"], r["unit"], r["lln"], r["uln"], r["collected_at"], baseline_key(baseline),
+                     birth_date)
     return {
         "id": r["id"], "course_id": course_id, "test": r["test"], "loinc": r["loinc"], "value": r["value"],
         "unit": r["unit"], "lln": r["lln"] or None, "uln": r["uln"] or None, "ucum": r["ucum"],
@@ -142,7 +145,7 @@ def list_labs(request: AuthenticatedHttpRequest, course_id: int) -> list[dict[st
         services.screening_labs(course))
     return [_lab_row_out(course.pk, r, names[r["entered_by_id"]],
                          baselines.get(r["test"]) if infusion_at is not None and r["collected_at"] >= infusion_at
-                         else None) for r in rows]
+                         else None, course.patient.birth_date) for r in rows]
 
 
 @router.post("/courses/{course_id}/labs", response={201: LabOut, **ERRORS})

@@ -16,6 +16,7 @@ tables and in the audit trail, and are left out of grades, plots and the program
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
@@ -119,7 +120,8 @@ class LabResult(Voidable, Corrects):
         With ``baseline`` set (a :class:`mibg.core.labs.LabValue`, the course's pre-infusion value of the test, set
         by ``mibg.web.followup.services.attach_baselines``) the CTCAE baseline clauses apply (decisions.md A33)."""
         if self.clinical:
-            return read_clinical(self.lab, self.course.patient.birth_date)
+            return stored_grade(self.test, self.value, self.unit, self.lln, self.uln, self.collected_at,
+                                birth_date=self.course.patient.birth_date)
         return stored_grade(self.test, self.value, self.unit, self.lln, self.uln, self.collected_at,
                             baseline_key(getattr(self, "baseline", None)))
 
@@ -138,13 +140,15 @@ def baseline_key(baseline: LabValue | None) -> tuple[str, str, str, Any] | None:
 
 @lru_cache(maxsize=20000)
 def stored_grade(test: str, value: str, unit: str, lln: str, uln: str, collected_at: Any,
-                 baseline: tuple[str, str, str, Any] | None = None) -> CtcaeGrade | ClinicalReading:
+                 baseline: tuple[str, str, str, Any] | None = None,
+                 birth_date: date | None = None) -> CtcaeGrade | ClinicalReading:
     """grade_lab on exactly what was stored, computed once per process: the follow-up page and the API grade
     every result of a course on every view (bench/RESULTS.md). mibg.core is pure, and the key is every input of
     the grade (the collection time too, which the grade's inputs name, and the baseline's value, unit, ULN and
     time), so a cached grade is the same grade."""
-    if is_clinical(test):  # TSH, free T4, blood pressure: no age here, so blood pressure reads as the physician's
-        return read_clinical(lab_value(test, value, unit, lln=lln or None, uln=uln or None, collected_at=collected_at))
+    if is_clinical(test):  # TSH, free T4, blood pressure (issue 12); the patient's birth date gives the age at the reading
+        return read_clinical(lab_value(test, value, unit, lln=lln or None, uln=uln or None, collected_at=collected_at),
+                             birth_date)
     base = None if baseline is None else lab_value(test, baseline[0], baseline[1], uln=baseline[2] or None,
                                                     collected_at=baseline[3])
     return grade_lab(lab_value(test, value, unit, lln=lln or None, uln=uln or None, collected_at=collected_at),
