@@ -99,8 +99,8 @@ def second_factor_gate(get_response: Callable[[HttpRequest], HttpResponse]) -> C
                 if request.path != code_url:
                     return redirect(_with_next(code_url, request))
             elif required_for(user) and request.path != enrol_url:
-                messages.warning(request, "Your role requires a second factor: set up an authenticator app before "
-                                          "anything else.")
+                messages.warning(request, _("Your role requires a second factor: set up an authenticator app before "
+                                          "anything else."))
                 return redirect(enrol_url)
         return get_response(request)
 
@@ -151,7 +151,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             # Counted toward the lockout exactly as a wrong password (axes listens to this signal).
             user_login_failed.send(sender=__name__, request=request,
                                    credentials={"username": user.username, "mibg_what": "wrong second-factor code"})
-            form.add_error("code", "This code is not right, or it was already used. Enter the code your app shows now.")
+            form.add_error("code", _("This code is not right, or it was already used. Enter the code your app shows now."))
     return render(request, "mibg/accounts/login_code.html", {"form": form, "next": next_url})
 
 
@@ -185,11 +185,11 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                     otp_login(request, pending)
                     audit_account(user.username, "create", "TOTP second factor set up (authenticator app confirmed "
                                                            "with a current code)")
-                    messages.success(request, "Second factor set up: from now on you log in with your password and "
-                                              "a code from the app.")
+                    messages.success(request, _("Second factor set up: from now on you log in with your password and "
+                                              "a code from the app."))
                     return redirect("accounts:two_factor")
-            code_form.add_error("code", "This code does not match the secret shown: check the app's clock and enter "
-                                        "the code it shows now.")
+            code_form.add_error("code", _("This code does not match the secret shown: check the app's clock and enter "
+                                        "the code it shows now."))
     elif request.method == "POST" and device is not None:
         password_form = PasswordForm(request.POST)
         if password_form.is_valid():
@@ -203,7 +203,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                     " Your role requires one: set up a new one now." if required_for(user) else ""))
                 return redirect("accounts:two_factor")
             # At the 5th failure axes' middleware replaces this page with the lockout page.
-            password_form.add_error("password", "The password does not match: nothing was changed.")
+            password_form.add_error("password", _("The password does not match: nothing was changed."))
     context: dict[str, Any] = {"device": device, "code_form": code_form, "password_form": password_form,
                                "required": required_for(user)}
     if device is None:

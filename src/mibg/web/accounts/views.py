@@ -58,7 +58,7 @@ def lockouts(request: HttpRequest) -> HttpResponse:
         raw = request.POST.get("attempt", "")
         attempt = AccessAttempt.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
         if attempt is None:
-            messages.warning(request, "attempt: that lockout is no longer there (it expired or was cleared).")
+            messages.warning(request, _("attempt: that lockout is no longer there (it expired or was cleared)."))
         else:
             username, address = attempt.username or "", attempt.ip_address or ""
             with transaction.atomic():

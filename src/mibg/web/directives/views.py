@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from mibg.core.course_state import CourseState
 from mibg.core.dosing import DosePlan
@@ -77,9 +78,9 @@ def directive_form(request: HttpRequest, pk: int) -> HttpResponse:
         if isinstance(plan, DosePlan):
             data = form.cleaned_data
             if not data["confirm"]:
-                form.add_error("confirm", "Tick to confirm you have read the plan and the statement.")
+                form.add_error("confirm", _("Tick to confirm you have read the plan and the statement."))
             elif plan.blocked:
-                form.add_error(None, "The dose plan is blocked by a protocol limit: a blocked plan cannot be signed.")
+                form.add_error(None, _("The dose plan is blocked by a protocol limit: a blocked plan cannot be signed."))
             else:
                 done = save_once(
                     request, form, lambda name: services.sign(request.user, name, course, data["version"], _entry(form),
@@ -111,8 +112,8 @@ def directive_print(request: HttpRequest, pk: int) -> HttpResponse:
     directive = get_object_or_404(WrittenDirective.objects.select_related("course__patient", "signed_by"), pk=pk)
     course = directive.course
     if numbers_hidden(request.user, course, directive):
-        messages.error(request, "The order sheet shows the directive's numbers: it opens for you after the independent "
-                                "verification (10 CFR 35.41).")
+        messages.error(request, _("The order sheet shows the directive's numbers: it opens for you after the independent "
+                                "verification (10 CFR 35.41)."))
         return redirect("courses:detail", pk=course.pk)
     services.log_print(request.user, directive)
     # The lot is known from the assay of this directive's dose (decisions.md A38); none before the assay.
@@ -127,10 +128,10 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     directive = current_directive(course)
     if directive is None or course.state_enum is not CourseState.DIRECTIVE_SIGNED:
-        messages.error(request, "There is no signed directive awaiting verification on this course.")
+        messages.error(request, _("There is no signed directive awaiting verification on this course."))
         return redirect("courses:detail", pk=pk)
     if directive.signed_by_id == request.user.pk:
-        messages.error(request, "You signed this directive: another physicist or pharmacist must verify it (10 CFR 35.41).")
+        messages.error(request, _("You signed this directive: another physicist or pharmacist must verify it (10 CFR 35.41)."))
         return redirect("courses:detail", pk=pk)
     status = services.verification_status(course)
     if status.stopped:  # decisions.md A36: the discrepancy is with the authorised user now

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mibg.core.errors import InputError
 from mibg.core.times import site_time
@@ -81,7 +82,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k in services.EDITABLE}
         done = save_once(request, form, lambda: services.update(request.user, report, form.cleaned_data["version"], values),
-                         then=lambda: _to_report(report), said=lambda r: "Report saved.",
+                         then=lambda: _to_report(report), said=lambda r: _("Report saved."),
                          field_errors=(InputError,), stop_errors=(*STOPS, Refused),
                          stop_notice=messages.error)
         if done is not None:
@@ -103,7 +104,7 @@ def record_step(request: HttpRequest, pk: int) -> HttpResponse:
     back = _to_report(report)
     save_once(request, None, lambda: services.record_step(request.user, report, d["code"], d["done_at"], d["note"],
                                                           d["waived"]),
-              then=lambda: back, said=lambda _: "Recorded.")
+              then=lambda: back, said=lambda _saved: _("Recorded."))
     return back
 
 
@@ -118,7 +119,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
                              signature=Signing(form.cleaned_data["password"], report, report.course.patient,
                                                  "event report submission"),
                              then=lambda: _to_report(report), field_errors=(), stop_errors=(*STOPS, Refused),
-                             said=lambda _: "Report submitted and signed.")
+                             said=lambda _saved: _("Report submitted and signed."))
         except InputError as error:  # the draft misses what a submission needs: said on the form
             form.add_error(None, f"{services.REQUIRED_TO_SUBMIT[report.kind].get(error.field, error.field)}: "
                                  f"{error.message}. Complete the draft first.")
@@ -139,7 +140,7 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         done = save_once(request, form, lambda: services.acknowledge(request.user, report, d["version"],
                                                                      d["acknowledged_at"], d["acknowledgement"]),
-                         then=lambda: _to_report(report), said=lambda r: "Acknowledgement recorded.",
+                         then=lambda: _to_report(report), said=lambda r: _("Acknowledgement recorded."),
                          field_errors=(InputError,), stop_errors=(*STOPS, Refused),
                          stop_notice=messages.error)
         if done is not None:

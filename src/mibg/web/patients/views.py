@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from mibg.core.course_state import NEXT_STEP, ORDER, CourseState
 from mibg.web import protocol_text
@@ -60,7 +61,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         done = save_once(request, form, lambda: patient_services.update_patient(request.user, patient,
                                                                                 form.cleaned_data["version"] or 0,
                                                                                 form.cleaned_data),
-                         then=lambda: redirect("patients:detail", pk=patient.pk), said=lambda _: "Patient record saved.")
+                         then=lambda: redirect("patients:detail", pk=patient.pk), said=lambda _saved: _("Patient record saved."))
         if done is not None:
             return done
     return render(request, "mibg/patients/form.html", {"form": form, "title": f"Edit {patient}", "patient": patient})

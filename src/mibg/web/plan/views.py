@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mibg.core.careplan import UNCONFIRMED
 from mibg.core.times import site_time
@@ -111,7 +112,7 @@ def calendar_ics(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     text = course_ics(course)
     if text is None:
-        messages.error(request, "This course has no calendar yet: it starts when the written directive is signed.")
+        messages.error(request, _("This course has no calendar yet: it starts when the written directive is signed."))
         return redirect("courses:detail", pk=pk)
     log_view(request.user, course.patient, f"course {course.number} calendar (.ics)")
     return ics_response(text, f"course-{course.pk}.ics")
@@ -176,7 +177,7 @@ def iodide_table(request: HttpRequest) -> HttpResponse:
                   signature=Signing(form.cleaned_data.get("password", ""), IodideConfirmation(), None,
                                     "iodide weight-band table"),
                   then=lambda: back, stop_errors=(*STOPS, Refused),
-                  said=lambda _: "The iodide weight-band table is confirmed with your signature.")
+                  said=lambda _saved: _("The iodide weight-band table is confirmed with your signature."))
         return back
     return render(request, "mibg/plan/iodide.html", {
         "table": table, "confirmation": services.iodide_confirmation(definition), "unconfirmed": UNCONFIRMED,

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mibg.core import course_state
 from mibg.core.course_state import CourseFacts, CourseState, TransitionRefused
@@ -159,7 +160,7 @@ def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         done = save_once(request, form, lambda: services.correct_reading(request.user, reading, form.cleaned_data["version"],
                                                                          form.entry(), form.cleaned_data["reason"]),
                          then=lambda: redirect(_course_url(course)),
-                         said=lambda _: "Reading corrected; the dosimetry is recomputed from the corrected reading.")
+                         said=lambda _saved: _("Reading corrected; the dosimetry is recomputed from the corrected reading."))
         if done is not None:
             return done
     return render(request, "mibg/radiation/reading_form.html", {
@@ -335,8 +336,8 @@ def stem_cells_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         done = save_once(request, form, lambda: services.correct_stem_cells(request.user, infusion, form.entry(),
                                                                             form.cleaned_data["reason"]),
                          then=lambda: redirect(_course_url(course)),
-                         said=lambda _: "Stem-cell infusion corrected; the record it replaces stays on the course, marked "
-                                        "superseded.")
+                         said=lambda _saved: _("Stem-cell infusion corrected; the record it replaces stays on the course, marked "
+                                        "superseded."))
         if done is not None:
             return done
     return render(request, "mibg/radiation/stem_cells.html", {

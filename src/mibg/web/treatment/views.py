@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from mibg.core.course_state import CourseState
 from mibg.protocol import load_protocol
@@ -60,7 +61,7 @@ def assay_override(request: HttpRequest, pk: int) -> HttpResponse:
                                                                              d["reason"]),
                          signature=Signature(d["password"], record, course.patient, "assay override (10 CFR 35.63)"),
                          then=lambda: redirect("courses:detail", pk=course.pk),
-                         said=lambda _: "Override recorded: the dose may be administered as directed by the authorised user.",
+                         said=lambda _saved: _("Override recorded: the dose may be administered as directed by the authorised user."),
                          notice=lambda _: messages.warning)
         if done is not None:
             return done
@@ -105,7 +106,7 @@ def medical_event_review(request: HttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         done = save_once(request, form, lambda name: services.review_medical_event(request.user, name, record, d["reason"]),
                          signature=Signature(d["password"], record, course.patient, "medical event review"),
-                         then=lambda: redirect("courses:detail", pk=course.pk), said=lambda _: "Review recorded and signed.")
+                         then=lambda: redirect("courses:detail", pk=course.pk), said=lambda _saved: _("Review recorded and signed."))
         if done is not None:
             return done
     return render(request, "mibg/treatment/signed_reason.html", {
