@@ -8,10 +8,12 @@ and without preparation, stem cells, prior courses and decay correction.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -372,3 +374,88 @@ def test_the_count_recovery_nora_follows_reads_back_exactly(anc: list[tuple[int,
     data = json.loads(json.dumps(result.to_json()))
     assert CourseRecovery.from_json(data) == result
     assert floats_in(data) == []
+
+
+# ---- rows stored before the shapes: the data migrations give back the exact results ------------------------------
+
+TREATMENT_MIGRATION = importlib.import_module("mibg.web.treatment.migrations.0003_assay_administration_result_json")
+VERIFICATION_MIGRATION = importlib.import_module("mibg.web.directives.migrations.0003_verification_result_json")
+INRC_MIGRATION = importlib.import_module("mibg.web.followup.migrations.0004_inrc_result_json")
+CLINIC = ZoneInfo("America/Los_Angeles")
+
+
+def _rounded(value: Decimal, step: str) -> Decimal:
+    return value.quantize(Decimal(step), rounding=ROUND_HALF_EVEN)
+
+
+@FAST
+@given(measured=decimals("200", "600", 1), minutes_before=st.integers(0, 48 * 60), residual=decimals("0", "20", 2),
+       residual_minutes_after=st.integers(0, 6 * 60), late_minutes=st.integers(-60, 120))
+def test_every_assay_and_administration_stored_as_rounded_columns_converts_to_the_exact_result(
+        measured: Decimal, minutes_before: int, residual: Decimal, residual_minutes_after: int, late_minutes: int) -> None:
+    """What record_assay and record_administration stored before issue 11 (the exact values rounded to 0.0001 mCi
+    and 0.001 %, and the entries to the columns' 3 decimals) converts to the result the core computes from the
+    entries, exactly: migration treatment 0003 loses nothing the old rows held."""
+    prescribed = Activity(Decimal("396.000000"))  # the directive's column: 22.0 kg x 18 mCi/kg
+    t_adm = datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC)
+    measured_at = t_adm - timedelta(minutes=minutes_before)
+    check = check_assay(prescribed, measured, measured_at, t_adm, display_zone=CLINIC)
+    directive = SimpleNamespace(activity_mci=prescribed.mci, administration_time=t_adm.astimezone(UTC))
+    assay = SimpleNamespace(pk=1, directive=directive, measured_mci=measured.quantize(Decimal("0.001")),
+                            measured_at=measured_at.astimezone(UTC),
+                            corrected_mci=_rounded(check.corrected.mci, "0.0001"),
+                            deviation_percent=_rounded(check.deviation_percent, "0.001"),
+                            within_tolerance=check.within_tolerance, message=check.message)
+    data = json.loads(json.dumps(TREATMENT_MIGRATION.assay(assay, CLINIC)))
+    assert AssayCheck.from_json(data) == check
+    assert floats_in(data) == []
+    started = t_adm + timedelta(minutes=late_minutes)
+    residual_at = started + timedelta(minutes=residual_minutes_after)
+    given_activity = administered_activity(prescribed, measured, measured_at, residual, residual_at, started)
+    row = SimpleNamespace(pk=2, directive=directive, assay=assay, started_at=started.astimezone(UTC),
+                          residual_mci=residual.quantize(Decimal("0.001")), residual_measured_at=residual_at,
+                          pre_corrected_mci=_rounded(given_activity.before.activity_to.mci, "0.0001"),
+                          residual_corrected_mci=_rounded(given_activity.residual.activity_to.mci, "0.0001"),
+                          administered_mci=_rounded(given_activity.administered.mci, "0.0001"),
+                          deviation_percent=_rounded(given_activity.deviation_percent, "0.001"),
+                          possible_medical_event=given_activity.possible_medical_event, message=given_activity.message)
+    data = json.loads(json.dumps(TREATMENT_MIGRATION.administration(row, CLINIC)))
+    assert AdministeredActivity.from_json(data) == given_activity
+    assert data["formula"] == given_activity.formula
+    assert floats_in(data) == []
+
+
+def test_a_stored_administration_whose_flag_disagrees_with_its_numbers_stops_the_migration_naming_it() -> None:
+    # 316.8 mCi given of 396 prescribed is exactly 20 % below: a possible medical event (10 CFR 35.3045).
+    t = datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC)
+    given_activity = administered_activity(PRESCRIBED, "316.8", t, "0", t, t)
+    directive = SimpleNamespace(activity_mci=PRESCRIBED.mci, administration_time=t)
+    row = SimpleNamespace(pk=9, directive=directive, assay=SimpleNamespace(measured_mci=Decimal("316.800"), measured_at=t),
+                          started_at=t, residual_mci=Decimal("0.000"), residual_measured_at=t,
+                          pre_corrected_mci=Decimal("316.8000"), residual_corrected_mci=Decimal("0.0000"),
+                          administered_mci=Decimal("316.8000"), deviation_percent=Decimal("-20.000"),
+                          possible_medical_event=False, message="Administered 316.8 mCi")
+    assert given_activity.possible_medical_event
+    with pytest.raises(TREATMENT_MIGRATION.Unconvertible, match="administration 9"):
+        TREATMENT_MIGRATION.administration(row, CLINIC)
+
+
+def test_a_stored_verification_accepted_with_a_differing_field_stops_the_migration_naming_it() -> None:
+    row = SimpleNamespace(pk=5, accepted=True, differing="weight_kg", message="", weight_kg=Decimal("22.500"),
+                          mci_per_kg=Decimal("18.000"))
+    with pytest.raises(VERIFICATION_MIGRATION.Unconvertible, match="verification 5"):
+        VERIFICATION_MIGRATION.convert(row)
+    row.accepted = False
+    data = VERIFICATION_MIGRATION.convert(row)
+    assert VerificationResult.from_json(data).second_activity_mci == Decimal("405")  # 22.5 kg x 18 mCi/kg
+
+
+@pytest.mark.parametrize("components", [("PR", "PR", "CR"), ("PD", "CR", "NI"), ("CR", "CR", "MD")])
+def test_every_inrc_response_stored_as_columns_converts_to_the_response_recorded(components: tuple[str, str, str]) -> None:
+    result = inrc_overall(*components)
+    row = SimpleNamespace(pk=3, primary=components[0], metastases=components[1], marrow=components[2],
+                          overall="" if result.overall is None else result.overall.value,
+                          needs_review=result.needs_review, rule=result.rule, explanation=result.explanation)
+    data = INRC_MIGRATION.convert(row)
+    assert InrcResponse.from_json(data) == result
+    assert data == result.to_json()
