@@ -12,7 +12,7 @@ from clinic_helpers import PASSWORD, floats_in
 from mibg.core.administration import AdministeredActivity
 from mibg.core.dosing import DosePlan
 from mibg.web.accounts.models import ApiToken
-from mibg.web.directives.models import WrittenDirective
+from mibg.web.directives.models import Verification, WrittenDirective
 from mibg.web.treatment.models import Administration, Assay
 
 
@@ -212,3 +212,24 @@ def test_the_api_plans_and_signs_with_the_stock_concentration(api, make_course):
     signed = api("patel").post(f"/courses/{course.pk}/directives", {**body, "password": PASSWORD})
     assert signed.status_code == 201, signed.content
     assert WrittenDirective.objects.get(course=course).stock_concentration_mci_per_ml == Decimal("20")
+
+
+def test_dr_patel_reviews_each_verification_in_its_stored_shape_and_the_verifier_cannot_read_them(api, make_course, people):
+    from mibg.core.verification import VerificationResult
+    from mibg.web.directives import services as directives
+
+    course = make_course(until="directive signed")
+    name = people["sam"].signature_name()
+    # Sam types 22.5 kg (the directive says 22.0): the weight and the activity differ, and Sam is told neither.
+    directives.verify_directive(people["sam"], course, course.version, "22.5", "18", name)
+    course.refresh_from_db()
+    directives.verify_directive(people["sam"], course, course.version, "22.0", "18", name)
+    assert api("sam").get(f"/courses/{course.pk}/verifications").status_code == 403  # decisions.md A36
+    listed = api("patel").get(f"/courses/{course.pk}/verifications").json()
+    stored = {v.pk: v for v in Verification.objects.filter(directive__course=course)}
+    assert [v["result"]["differing"] for v in listed] == [["weight_kg", "activity_mci"], []]
+    for answer in listed:
+        assert answer["result"] == stored[answer["id"]].result.to_json() == stored[answer["id"]].result_json
+        assert VerificationResult.from_json(answer["result"]) == stored[answer["id"]].result
+        assert floats_in(answer) == []
+    assert listed[0]["result"]["second_activity_mci"] == "405.0"  # 22.5 kg x 18 mCi/kg, as text

@@ -44,7 +44,8 @@ API: dict[str, dict[str, str]] = {
     "/api/courses/{course_id}/screening": {"GET": "patient.view", "POST": "screening.edit"},
     "/api/courses/{course_id}/directives": {"GET": "patient.view", "POST": "directive.sign"},
     "/api/courses/{course_id}/directives/plan": {"POST": "directive.sign"},  # the plan is the signer's worksheet
-    "/api/courses/{course_id}/verifications": {"POST": "directive.verify"},
+    # GET: the authorised user reviews the verifications (the differing fields are not the verifier's, A36)
+    "/api/courses/{course_id}/verifications": {"GET": "directive.sign", "POST": "directive.verify"},
     "/api/courses/{course_id}/current-directive": {"GET": "patient.view"},
     "/api/courses/{course_id}/assays": {"GET": "patient.view", "POST": "assay.record"},
     "/api/courses/{course_id}/administrations": {"GET": "patient.view", "POST": "administration.record"},

@@ -35,7 +35,7 @@ from mibg.web.courses import services as course_services
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import current_directive
 from mibg.web.directives import services as directive_services
-from mibg.web.directives.models import ROUTES, WrittenDirective
+from mibg.web.directives.models import ROUTES, Verification, WrittenDirective
 from mibg.web.errors import UNEXPECTED, CourseStillOpen, Refused, answer
 from mibg.web.listout import ListOut
 from mibg.web.patients import services as patient_services
@@ -208,6 +208,19 @@ class VerificationOut(Schema):
     accepted: bool
     message: str  # a mismatch says that the entries differ, not which one (decisions.md A36)
     attempts_left: int
+
+
+class VerificationRecordOut(Schema):
+    id: int
+    directive_id: int
+    directive_version: int
+    signed_name: str
+    at: datetime
+    weight_kg: str  # what the verifier entered
+    mci_per_kg: str
+    #: The verification's one shape, ``VerificationResult.to_json()`` (mibg.verification version 1), as stored:
+    #: with the differing fields, which only the authorised user reviews (decisions.md A36).
+    result: dict[str, Any]
 
 
 class AssayIn(Schema):
@@ -461,6 +474,21 @@ def verify_directive(request: AuthenticatedHttpRequest, course_id: int, payload:
                                                                 payload.weight_kg, payload.mci_per_kg, name), form=False)
     return Status(201, {"id": v.pk, "accepted": v.accepted, "message": v.message,
                         "attempts_left": directive_services.verification_status(course).attempts_left})
+
+
+@api.get("/courses/{course_id}/verifications", response={200: list[VerificationRecordOut], **ERRORS},
+         tags=["directives"])
+def list_verifications(request: AuthenticatedHttpRequest, course_id: int) -> list[dict[str, Any]]:
+    """Every verification of the course's directives, each its stored result's one shape. For the authorised user
+    (who signs directives) only: a mismatch names the differing fields, which the verifier is never shown
+    (decisions.md A36)."""
+    require(request.user, "directive.sign")
+    course = _course(course_id)
+    log_view(request.user, course.patient, "API: verifications")
+    return [{"id": v.pk, "directive_id": v.directive_id, "directive_version": v.directive.version,
+             "signed_name": v.signed_name, "at": v.at, "weight_kg": str(v.weight_kg), "mci_per_kg": str(v.mci_per_kg),
+             "result": v.result.to_json()}
+            for v in Verification.objects.filter(directive__course=course).select_related("directive")]
 
 
 # ---- assays and administrations ---------------------------------------------------------------------------
