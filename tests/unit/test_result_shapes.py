@@ -459,3 +459,12 @@ def test_every_inrc_response_stored_as_columns_converts_to_the_response_recorded
     data = INRC_MIGRATION.convert(row)
     assert InrcResponse.from_json(data) == result
     assert data == result.to_json()
+
+
+def test_the_stored_plan_carries_every_field_of_the_dose_request() -> None:
+    """The same kind of defect as the stock concentration the stored plan dropped (decisions.md A38): a request field
+    the plan's shape leaves out is lost when the signed plan is read back. Every field of DoseRequest is written."""
+    import dataclasses
+
+    written = set(_plan_json()["request"])
+    assert {f.name for f in dataclasses.fields(DoseRequest)} == written

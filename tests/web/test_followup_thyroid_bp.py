@@ -144,3 +144,13 @@ def test_the_course_summary_and_the_fhir_export_carry_the_thyroid_and_blood_pres
     assert "extension" not in tsh  # no CTCAE grade from the value
     bp = next(r for r in resources if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "8480-6")
     assert bp["category"][0]["coding"][0]["code"] == "vital-signs"
+
+
+def test_the_screening_lab_table_starts_with_the_protocols_screening_tests_only(db):
+    """The thyroid and blood-pressure rows are follow-up readings (issue 12), not screening tests: the empty screening
+    lab table is not prefilled with them."""
+    from mibg.web.screening.forms import ScreeningForm
+
+    form = ScreeningForm(snapshot={})
+    prefilled = [v for k, v in form.initial.items() if k.startswith("labs.") and k.endswith(".test")]
+    assert prefilled == ["anc", "platelets", "hemoglobin", "bilirubin", "ast", "alt", "creatinine"]

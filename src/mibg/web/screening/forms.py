@@ -12,6 +12,7 @@ from django import forms
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from mibg.core.clinical_rows import is_clinical
 from mibg.core.labs import LABS
 from mibg.core.snapshot import PatientSnapshot
 from mibg.web.forms import bool3_field, date_field, datetime_field, decimal_field
@@ -116,9 +117,11 @@ class ScreeningForm(forms.Form):
         if not self.is_bound:
             self.initial.update(_initial(snapshot, groups))
             if not _get(snapshot, "labs") and "labs" in self.row_counts:
-                # An empty lab table starts with one row per test of the protocol, in its canonical unit.
-                self._size_rows("labs", len(LABS) + 2)
-                for row, (test, definition) in enumerate(LABS.items()):
+                # An empty lab table starts with one row per test of the protocol, in its canonical unit (the
+                # thyroid and blood-pressure rows of follow-up are not screening tests: mibg.core.clinical_rows).
+                screening_tests = {k: d for k, d in LABS.items() if not is_clinical(k)}
+                self._size_rows("labs", len(screening_tests) + 2)
+                for row, (test, definition) in enumerate(screening_tests.items()):
                     self.initial[f"labs.{row}.test"] = test
                     self.initial[f"labs.{row}.unit"] = definition.display_unit
 
