@@ -24,6 +24,7 @@ from mibg.core.numbers import parse_decimal
 from mibg.protocol import ProtocolDefinition, load_protocol
 
 PREFIX = "plausible_"
+_ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +65,17 @@ def plausible(quantity: str, field: str, raw: object, *, allow_zero: bool = Fals
               protocol: ProtocolDefinition | None = None) -> Decimal:
     """``raw`` parsed exactly (:func:`mibg.core.numbers.parse_decimal`) and inside the plausible range of
     ``quantity``, or :class:`InputError` naming ``field`` and the range with the parameter that sets it."""
-    limits = plausible_range(quantity, protocol)
-    value = parse_decimal(field, raw, minimum=Decimal(0), allow_zero=allow_zero, unit=limits.unit)
+    definition = protocol or load_protocol()
+    parameters = definition.site_parameters
+    high = parameters.get(f"{PREFIX}{quantity}_max")
+    low = parameters.get(f"{PREFIX}{quantity}_min")
+    if high is not None and high.value is not None:
+        # The common case first, without building the range and its label (every door checks these per request).
+        value = parse_decimal(field, raw, minimum=_ZERO, allow_zero=allow_zero, unit=high.unit)
+        if (low is None or low.value is None or value >= low.value) and value <= high.value:
+            return value
+    limits = plausible_range(quantity, definition)
+    value = parse_decimal(field, raw, minimum=_ZERO, allow_zero=allow_zero, unit=limits.unit)
     if limits.minimum is not None and value < limits.minimum:
         raise InputError(field, f"{value} {limits.unit} is below the smallest plausible value {limits.minimum} "
                                 f"{limits.unit} ({limits.minimum_parameter}, {limits.protocol_label}): "
