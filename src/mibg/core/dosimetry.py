@@ -662,7 +662,7 @@ def _fit_result(
 ) -> RetentionFit:
     t0 = float(points[0].hours)
     tiac = t0 + curve.area_after_first_h
-    method = (f"{curve.model} fit of ln r by least squares (scipy curve_fit), {len(points)} readings; "
+    method = (f"{curve.model} fit of ln r by least squares (SciPy), {len(points)} readings; "
               "tau = t0 + sum a_i/lambda_i")
     findings = _half_life_findings(curve.components, curve.area_equivalent_half_life_h, physical_h)
     if trapezoid is not None:

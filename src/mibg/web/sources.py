@@ -26,7 +26,7 @@ _DECISIONS = re.compile(
     rf"decisions\.md{_SECTION_WORD}(?:\s+(?:'(?P<quoted>[^']+)'|\"(?P<dquoted>[^\"]+)\"|(?P<ids>{_IDS})\b))?")
 _REFERENCE = re.compile(r"clinical-reference(?:\.md)?(?:\s+§\s?(?P<section>\d+(?:\.\d+)?)(?:\s*[–-]\s*§\s?\d+(?:\.\d+)?)?)?")
 #: A further section of the reference in the same citation: "clinical-reference §1.3 S2, S3, T5; §1.4 R1, R2".
-_MORE_SECTIONS = r"(?<=; )§\s?(?P<bare>\d+(?:\.\d+)?)"
+_MORE_SECTIONS = r"(?<=[;,] )§\s?(?P<bare>\d+(?:\.\d+)?)"
 _CITATION = re.compile(f"{_DECISIONS.pattern}|{_REFERENCE.pattern}|{_MORE_SECTIONS}")
 
 
@@ -65,6 +65,8 @@ def _one(match: re.Match[str]) -> str:
     if section is None:
         return format_html('<a class="source" href="{}#clinical-reference">the clinical reference</a>', _page())
     title = load_references().section_title(f"§{section}")
+    if title is not None:  # the reference's own note on where the project records its decisions is not for the page
+        title = re.sub(r",?\s*§\s?\d+(?:\.\d+)?", "", re.sub(r"\s*\([^()]*decisions\.md[^()]*\)", "", title))
     if title is None:
         return format_html('<a class="source" href="{}#clinical-reference">clinical reference §{}</a>', _page(), section)
     return format_html('<a class="source" href="{}#ref-{}" title="{}">clinical reference §{}</a> ({})', _page(),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-__all__ = ["CLINIC_WORDS", "clinic_word", "verdict"]
+__all__ = ["CLINIC_WORDS", "clinic_phrase", "clinic_word", "verdict"]
 
 #: Values of the clinical vocabulary as the clinic writes them: "g csf" is G-CSF, "pbsc" PBSC (CD34+ cells).
 CLINIC_WORDS = {
@@ -27,6 +28,12 @@ def clinic_word(value: Any) -> str:
     """``g_csf`` -> ``G-CSF``; a value without its own word has its underscores as spaces."""
     text = "" if value is None else str(value)
     return CLINIC_WORDS.get(text, text.replace("_", " "))
+
+
+def clinic_phrase(value: Any) -> str:
+    """Every snake_case word of a phrase in the clinic's word: ``last g_csf dose`` -> ``last G-CSF dose``."""
+    text = "" if value is None else str(value)
+    return re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", lambda m: clinic_word(m.group(0)), text)
 
 
 def verdict(status: Any, kind: Any = "inclusion") -> str:

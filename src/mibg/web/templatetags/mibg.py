@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
@@ -86,6 +87,43 @@ def when(value: Any) -> str:
     if isinstance(value, date):
         return site_time(value)
     return str(value)
+
+
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?")
+
+
+@register.filter
+def shown(value: Any) -> str:
+    """A value as the clinic reads it: every ISO time in it (``2026-11-27T08:00:00-08:00``, as the rules record
+    their inputs) in the site's format (:func:`when`); anything else, dates included, as it is."""
+    if isinstance(value, datetime):
+        return when(value)
+    text = "" if value is None else str(value)
+    return _ISO_TIME.sub(lambda m: when(m.group(0).replace("Z", "+00:00")), text)
+
+
+_PARAMETER = re.compile(r"\s*\((?:[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\)")
+_ISSUE = re.compile(r"\bissue \d+(?: §[\d.]+)?(?:; |, )?")  # the project's tracker, not the clinic's source
+
+
+@register.filter
+def explained(value: Any) -> str:
+    """How a rule placed something, as the clinic reads it: the site parameters' code names in brackets left out
+    (``-24 h (iodide_hours_before)`` -> ``-24 h``), times in the site's format, vocabulary in the clinic's words and
+    sources named and linked (:func:`sources`)."""
+    from mibg.web.sources import linked
+    from mibg.web.words import clinic_phrase as words
+
+    return linked(words(_ISSUE.sub("", _PARAMETER.sub("", shown(value)))))
+
+
+@register.filter
+def clinic_phrase(value: Any) -> str:
+    """A phrase of the code's with its vocabulary values in the clinic's words: ``last g_csf dose`` ->
+    ``last G-CSF dose`` (mibg.web.words)."""
+    from mibg.web.words import clinic_phrase as words
+
+    return words(value)
 
 
 @register.filter
