@@ -490,9 +490,10 @@ def test_a_cross_site_post_is_refused_on_every_page_even_for_a_role_that_may_pos
 
 
 def test_the_static_files_are_open_assets_only_and_nothing_outside_them_is_served(db):
-    """``mibg serve`` serves /static/ itself (runserver's static handler, before any login): the stylesheets, the
-    vendored htmx, django-ninja's Swagger UI and the admin's assets. No patient data can be there, and a path that
-    climbs out of the static folders is not served."""
+    """``mibg serve --dev`` serves /static/ itself (runserver's static handler, before any login): the stylesheets,
+    the vendored htmx, django-ninja's Swagger UI and the admin's assets. No patient data can be there, and a path that
+    climbs out of the static folders is not served. (Under gunicorn, the default, whitenoise serves only the files
+    collected at start: tests/web/test_gunicorn_access_log.py.)"""
     from django.contrib.staticfiles import finders
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.exceptions import SuspiciousFileOperation

@@ -11,7 +11,10 @@ import os
 from pathlib import Path
 
 from mibg.cli import EXIT_OK, fail
-from mibg.commands.serve import port_number
+from mibg.commands.serve import add_server_arguments, port_number
+
+#: gunicorn processes for the demo: one person clicking through it, on SQLite.
+DEMO_WORKERS = 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
     parser.add_argument("--reset", action="store_true", help="delete the demo database and make a new one")
     parser.add_argument("--no-serve", action="store_true", help="load the demo data and exit")
+    add_server_arguments(parser, workers=str(DEMO_WORKERS))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,4 +56,4 @@ def run(args: argparse.Namespace) -> int:
         print()
     if args.no_serve:
         return EXIT_OK
-    return serve.serve(args.host, args.port)
+    return serve.start(args, DEMO_WORKERS)

@@ -160,6 +160,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mibg.web.staticfiles.StaticFilesMiddleware",  # the collected static files (whitenoise), before any session work
     "mibg.web.middleware.content_security_policy",
     "mibg.web.middleware.no_store",  # no cache keeps a page or an API answer (patient data)
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -278,6 +279,17 @@ FORMAT_MODULE_PATH = ["mibg.web.formats"]  # ISO dates everywhere: no day/month 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [WEB_DIR / "static"]  # the stylesheet and the vendored htmx: nothing comes from a CDN
 STATIC_ROOT = DATA_DIR / "static"
+# Static files are served by the application itself (whitenoise: mibg.web.staticfiles), from STATIC_ROOT as collected by
+# `mibg serve`: each file under a name with a hash of its content (style.4f1c2a.css) sent with a year's
+# Cache-Control ("immutable"), gzip-compressed beside it; a new release has new names, so no browser keeps an old
+# file. Before anything is collected (the test suites, `mibg serve --dev`) the plain names are used and Django's
+# development server serves them from the source.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "mibg.web.staticfiles.HashedStaticFiles"},
+}
+WHITENOISE_AUTOREFRESH = False  # the files are read once, when a server process starts (even in a local trial)
+WHITENOISE_USE_FINDERS = False  # only the collected files, never the source folders
 
 # Drawn plots and retention fits (mibg.web.plotcache), keyed by everything they are computed from, so an entry is
 # never stale and needs no invalidation. With MIBG_CACHE_URL they live in Redis and every application server shares

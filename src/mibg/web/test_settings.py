@@ -16,3 +16,6 @@ from mibg.web.settings import PASSWORD_HASHERS
 PRODUCTION_PASSWORD_HASHERS = list(PASSWORD_HASHERS)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 DEBUG = False
+# The suites serve the static files from the source folders (pytest-django's live server), by their plain names,
+# whatever a `mibg serve` may have collected into the data directory.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
