@@ -54,3 +54,31 @@ def test_the_audit_page_costs_the_same_however_long_the_trail(login, make_course
     for _ in range(3):
         make_course(until="verified")
     assert _count(client, "/audit/") == small
+
+
+def test_the_course_page_reads_the_current_directive_and_the_administration_once(login, make_course):
+    """Its sections (plan, radiation, follow-up, documents) share the page's reads (mibg.web.page_reads)."""
+    client = login("patel")
+    course = make_course(until="administered", days_ahead=-1)
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(f"/courses/{course.pk}/").status_code == 200
+    sql = [q["sql"] for q in context.captured_queries]
+    signed = [s for s in sql if 'FROM "directives_writtendirective"' in s and "\"status\" = 'signed'" in s]
+    latest_administration = [s for s in sql if 'FROM "treatment_administration"' in s and s.endswith('"started_at" DESC LIMIT 1')]
+    assert len(signed) <= 1, signed
+    assert len(latest_administration) == 1, "\n".join(s[-300:] for s in latest_administration)
+
+
+def test_a_course_not_marked_by_a_page_reads_afresh_after_a_write(make_course):
+    """Only a page view that reads marks its course: a service on an unmarked course sees its own writes."""
+    from mibg.web.followup.services import live_labs
+    from mibg.web.page_reads import for_page, once
+
+    course = make_course(until="administered", days_ahead=-1)
+    calls = []
+    assert once(course, "x", lambda: calls.append(1) or len(calls)) == 1
+    assert once(course, "x", lambda: calls.append(1) or len(calls)) == 2  # unmarked: read again
+    page = for_page(type(course).objects.get(pk=course.pk))
+    assert once(page, "x", lambda: calls.append(1) or len(calls)) == 3
+    assert once(page, "x", lambda: calls.append(1) or len(calls)) == 3  # marked: kept for the page
+    assert live_labs(course) == []

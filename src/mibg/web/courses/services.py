@@ -13,6 +13,7 @@ from mibg.core.course_state import CourseFacts, CourseState
 from mibg.web.audit.trail import log_changes, log_event
 from mibg.web.courses.models import Course, StateChange
 from mibg.web.errors import CourseStillOpen
+from mibg.web.page_reads import once
 from mibg.web.patients.models import Patient
 from mibg.web.patients.services import create_patient, update_patient  # noqa: F401  (the one patient service, moved)
 from mibg.web.safety import update_versioned
@@ -37,7 +38,14 @@ def create_course(user: Any, patient: Patient) -> Course:
 
 
 def current_directive(course: Course) -> Any:
-    return course.directives.filter(status="signed").order_by("-version").first()
+    return once(course, "current_directive",
+                lambda: course.directives.filter(status="signed").order_by("-version").first())
+
+
+def latest_administration(course: Course) -> Any:
+    """The course's administration (the latest by its start; A0 at the start of the infusion), with its directive."""
+    return once(course, "administration",
+                lambda: course.administrations.select_related("directive").order_by("-started_at").first())
 
 
 def advance(user: Any, course: Course, event: str, version: int, *, facts: CourseFacts, note: str = "",

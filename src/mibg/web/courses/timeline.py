@@ -18,7 +18,7 @@ from mibg.web.courses.models import Course
 
 def recorded_times(course: Course, *, without: Any = None) -> dict[Event, datetime]:
     """The course's current times; ``without``: a record being corrected, whose own times do not count."""
-    from mibg.web.courses.services import current_directive
+    from mibg.web.courses.services import current_directive, latest_administration
 
     times: dict[Event, datetime] = {}
     directive = current_directive(course)
@@ -30,7 +30,7 @@ def recorded_times(course: Course, *, without: Any = None) -> dict[Event, dateti
         assay = course.assays.filter(directive=directive).order_by("-recorded_at", "-id").first()
         if assay is not None and assay.accepted and assay != without:
             times[Event.ASSAY] = assay.measured_at
-    administration = course.administrations.order_by("-started_at").first()
+    administration = latest_administration(course)
     if administration is not None and administration != without:
         times[Event.INFUSION_START] = administration.started_at
         times[Event.INFUSION_END] = administration.ended_at

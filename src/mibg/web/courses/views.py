@@ -17,6 +17,7 @@ from mibg.web.course_record import numbers_hidden, take_step
 from mibg.web.courses.models import Course
 from mibg.web.courses.next_action import next_action
 from mibg.web.forms import datetime_field
+from mibg.web.page_reads import for_page, once
 from mibg.web.permissions import STEP_ACTIONS, action_required, allowed
 from mibg.web.safety import form_token, parse_version, save_once
 from mibg.web.treatment.models import Administration, Assay
@@ -33,9 +34,10 @@ class StepForm(forms.Form):
 
 @action_required(get="patient.view")
 def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    course = get_course(pk)
+    course = for_page(get_course(pk))  # the sections share their reads (mibg.web.page_reads)
     directives = list(course.directives.select_related("signed_by").prefetch_related("verifications").order_by("-version"))
     current = next((d for d in directives if d.status == "signed"), None)
+    once(course, "current_directive", lambda: current)  # the sections ask for it too (services.current_directive)
     state = course.state_enum
     steps = []
     for t in course_state.available(state):

@@ -36,6 +36,7 @@ from mibg.web.courses.views import get_course
 from mibg.web.documents import fhir
 from mibg.web.documents.records import course_record
 from mibg.web.forms import set_choices
+from mibg.web.page_reads import once
 from mibg.web.patients.models import Patient
 from mibg.web.permissions import action_required
 
@@ -68,11 +69,11 @@ def _has_directive(course: Course) -> bool:
 
 def _has_assay_or_administration(course: Course) -> bool:
     directive = current_directive(course)
-    return course.administrations.exists() or (directive is not None and course.assays.filter(directive=directive).exists())
+    return _has_administration(course) or (directive is not None and course.assays.filter(directive=directive).exists())
 
 
 def _has_administration(course: Course) -> bool:
-    return course.administrations.exists()
+    return once(course, "has_administration", lambda: course.administrations.exists())
 
 
 def _always(course: Course) -> bool:

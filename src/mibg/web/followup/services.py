@@ -57,6 +57,7 @@ from mibg.web.followup.models import (
     Transfusion,
     Voidable,
 )
+from mibg.web.page_reads import once
 from mibg.web.patients.models import Patient
 from mibg.web.permissions import allowed
 from mibg.web.safety import update_versioned
@@ -78,8 +79,15 @@ def check_open(course: Course) -> None:
 
 def infusion_start(course: Course) -> datetime | None:
     """The start of the 131I-MIBG infusion of the course (day 0 of follow-up), if it was given."""
-    administration = course.administrations.order_by("-started_at").first()
+    administration = latest_administration(course)
     return None if administration is None else administration.started_at
+
+
+def latest_administration(course: Course) -> Any:
+    """The course's administration (the latest by its start), with its directive."""
+    from mibg.web.courses.services import latest_administration as latest
+
+    return latest(course)
 
 
 def day_after(infusion_at: datetime, moment: datetime) -> int:
@@ -243,7 +251,20 @@ def import_labs_csv(user: Any, course: Course, text: str, filename: str) -> list
 
 
 def live_labs(course: Course) -> list[LabResult]:
-    return list(LabResult.objects.live().filter(course=course).select_related("entered_by"))
+    return once(course, "live_labs",
+                lambda: list(LabResult.objects.live().filter(course=course).select_related("entered_by")))
+
+
+#: What grading (LabResult.lab, LabResult.grade) and count recovery read of a result: nothing else is loaded by
+#: :func:`graded_labs`.
+GRADED_FIELDS = ("id", "course_id", "test", "value", "unit", "lln", "uln", "collected_at")
+
+
+def graded_labs(course: Course) -> list[LabResult]:
+    """The course's live results with only what grading and count recovery read (no user, no free text): for the
+    parts of a page that show worst grades or the recovery day, not the table of values (:func:`live_labs`)."""
+    return once(course, "graded_labs",
+                lambda: list(LabResult.objects.live().filter(course=course).only(*GRADED_FIELDS)))
 
 
 def attach_baselines(labs: Iterable[LabResult], infusion_at: datetime | None,
@@ -348,7 +369,8 @@ def add_transfusion(user: Any, course: Course, product: str, given_at: datetime,
 
 
 def live_transfusions(course: Course) -> list[Transfusion]:
-    return list(Transfusion.objects.live().filter(course=course).select_related("entered_by"))
+    return once(course, "live_transfusions",
+                lambda: list(Transfusion.objects.live().filter(course=course).select_related("entered_by")))
 
 
 # ---- voiding ------------------------------------------------------------------------------------------

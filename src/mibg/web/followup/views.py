@@ -38,6 +38,7 @@ from mibg.web.followup.forms import (
     unit_suggestions,
 )
 from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, LabResult, Transfusion
+from mibg.web.page_reads import for_page
 from mibg.web.permissions import action_required
 from mibg.web.safety import Signature, form_token, save_once
 
@@ -67,7 +68,7 @@ entry_refusals = refusals_shown(_to_course)
 
 @action_required(get="patient.view")
 def course_followup(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    course = get_course(pk)
+    course = for_page(get_course(pk))  # one read of each record the page's parts share (mibg.web.page_reads)
     labs = services.live_labs(course)
     transfusions = services.live_transfusions(course)
     infusion_at = services.infusion_start(course)

@@ -21,7 +21,7 @@ from mibg.web.patients import services as patient_services
 from mibg.web.patients.forms import PatientForm
 from mibg.web.patients.models import Patient
 from mibg.web.patients.services import matching
-from mibg.web.permissions import action_required
+from mibg.web.permissions import action_required, allowed
 from mibg.web.safety import form_token, save_once
 from mibg.web.treatment.models import Administration
 
@@ -87,7 +87,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "patient": patient, "courses": courses, "due": due, "order": ORDER,
         "cumulative": cumulative(patient, courses),
         "cumulative_maximum": protocol_text.cumulative_maximum(),
-        "new_course_token": form_token(request),
+        # a token (a row written) only for someone who may start a course: the button is shown to them alone
+        "new_course_token": form_token(request) if allowed(request.user, "course.create") else "",
     })
 
 

@@ -114,15 +114,17 @@ def recovered_on(course: Course, administration: Any, labs: Sequence[Any] | None
 def course_plan(course: Course) -> CoursePlan | None:
     """The order set and calendar of one course (None before its directive is signed)."""
     from mibg.web.courses.services import current_directive
-    from mibg.web.radiation.models import ReleaseRecord
+    from mibg.web.followup.services import graded_labs, latest_administration
+    from mibg.web.radiation.services import release_record
 
     directive = current_directive(course)
     if directive is None:
         return None
-    administration = course.administrations.order_by("-started_at").first()
-    release = ReleaseRecord.objects.filter(course=course).first()
+    administration = latest_administration(course)
+    release = release_record(course)
     confirmation = iodide_confirmation()
-    facts = facts_from(course, directive, administration, release, recovered_on(course, administration),
+    labs = graded_labs(course) if administration is not None else None
+    facts = facts_from(course, directive, administration, release, recovered_on(course, administration, labs),
                        confirmation.signed_name if confirmation else None)
     assert facts is not None
     return careplan.course_plan(protocol(), facts)

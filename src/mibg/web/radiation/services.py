@@ -52,6 +52,7 @@ from mibg.web.courses import timeline
 from mibg.web.courses.models import Course
 from mibg.web.courses.services import advance
 from mibg.web.errors import BadEntry, Refused
+from mibg.web.page_reads import once
 from mibg.web.radiation.models import ExposureReading, ReleaseRecord, StemCellInfusion
 from mibg.web.safety import update_versioned
 from mibg.web.templatetags.mibg import num, when
@@ -88,7 +89,15 @@ class ReadingInput:
 
 def administration_of(course: Course) -> Administration | None:
     """The course's administration (A0 at the start of the infusion, the weight of its directive)."""
-    return course.administrations.select_related("directive").order_by("-started_at").first()
+    from mibg.web.courses.services import latest_administration
+
+    administration: Administration | None = latest_administration(course)
+    return administration
+
+
+def release_record(course: Course) -> ReleaseRecord | None:
+    """The course's signed release, with the reading it rests on."""
+    return once(course, "release", lambda: ReleaseRecord.objects.filter(course=course).select_related("reading").first())
 
 
 def active_readings(course: Course) -> list[ExposureReading]:

@@ -27,6 +27,7 @@ from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.courses.models import Course
 from mibg.web.courses.views import get_course
 from mibg.web.errors import AlreadySubmitted, BadEntry, Refused
+from mibg.web.page_reads import for_page
 from mibg.web.permissions import action_required, allowed
 from mibg.web.radiation import family_sheet, services
 from mibg.web.radiation.forms import (
@@ -93,7 +94,7 @@ def section_context(request: AuthenticatedHttpRequest, course: Course, *, form: 
     return {
         "course": course, "d": d, "form": form if entering else None, "notice": notice,
         "plot_b64": _plot_b64(d) if d.administration else "", "plot_alt": describe(d),
-        "record": ReleaseRecord.objects.filter(course=course).select_related("reading").first(),
+        "record": services.release_record(course),
         "voided": list(course.exposure_readings.filter(voided_at__isnull=False).select_related("voided_by")),
         # decisions.md A37: superseded records stay visible, marked, beside their correction
         "infusions": list(StemCellInfusion.history.filter(course=course).select_related("recorded_by")),
@@ -119,6 +120,8 @@ def readings(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET: the radiation section on a page of its own. POST: a new reading; with htmx the section comes back
     refreshed (plot, fit, predicted release), otherwise the course page."""
     course = get_course(pk)
+    if request.method == "GET":
+        for_page(course)  # a page that only reads: its parts share their reads (mibg.web.page_reads)
     form, notice = None, ""
     if request.method == "POST":
         form = ReadingForm(request.POST)

@@ -23,7 +23,7 @@ def grade_css(grade: Any) -> str:
 def followup_course_panel(context: dict[str, Any], course: Any) -> dict[str, Any]:
     """Unreviewed SAEs (highlighted), the worst grades so far and the way to the follow-up page."""
     started = services.infusion_start(course)
-    labs = services.live_labs(course) if started is not None else []
+    labs = services.graded_labs(course) if started is not None else []
     return {"course": course, "can": context.get("can", {}), "open": services.after_administration(course),
             "saes": services.open_saes(courses=[course]), "worst": services.worst_by_term(labs, started),
             "lab_count": sum(1 for r in labs if r.collected_at >= started) if started else 0}
