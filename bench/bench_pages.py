@@ -149,7 +149,8 @@ def main() -> int:
     where.add_argument("--database-url", help="PostgreSQL, e.g. postgres://postgres@127.0.0.1:5432/h_perf")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per URL (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests first (default 20)")
-    parser.add_argument("--only", default="", help="measure only URLs whose name contains this text")
+    parser.add_argument("--only", default="", help="measure only URLs whose name contains this text (or one of "
+                                                   "several, comma-separated)")
     parser.add_argument("--prepare-only", action="store_true", help="migrate and generate if empty, measure nothing")
     args = parser.parse_args()
     configure(args)
@@ -195,7 +196,7 @@ def main() -> int:
     bare_median = bare_p95 = bare_cpu = 1.0
     missed = 0
     for name, client, url, headers in urls:
-        if args.only and args.only not in name and "bare" not in name:
+        if args.only and not any(part in name for part in args.only.split(",")) and "bare" not in name:
             continue
         times, cpu = measure(client, url, headers, args.warmup, args.requests)
         median, high = statistics.median(times), p95(times)

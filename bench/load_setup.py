@@ -48,7 +48,8 @@ def main() -> int:
     else:
         paths = ["/patients/", "/patients/?page=20", "/patients/?q=SYN-01"]
         for course, patient in chosen:
-            paths += [f"/patients/{patient}/", f"/courses/{course}/", f"/followup/courses/{course}/"]
+            paths += [f"/patients/{patient}/", f"/courses/{course}/", f"/followup/courses/{course}/",
+                      f"/courses/{course}/readings/"]
     lua = ["-- written by bench/load_setup.py: rotate over read URLs, count answers that are not 2xx",
            "local paths = {" + ", ".join(f'"{p}"' for p in paths) + "}",
            f'wrk.headers["Authorization"] = "Bearer {token}"',
