@@ -22,7 +22,8 @@ WORKERS=${WORKERS:-4}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-30s}
 CONNECTIONS=${CONNECTIONS:-50}
-PORT=${PORT:-8765}
+# A free port unless PORT is given: two engineers' runs on one machine must not measure each other's server.
+PORT=${PORT:-$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 SQLITE=${SQLITE:-$ROOT/var-bench/programme.sqlite3}
 KINDS=${KINDS:-api pages}
 SRC=$(cd "${SRC:-$ROOT/src}" && pwd)
@@ -46,7 +47,8 @@ server_cpu() {  # CPU seconds used so far by gunicorn and its workers (utime + s
   for pid in "$GUNICORN" $(pgrep -P "$GUNICORN"); do cat "/proc/$pid/stat" 2>/dev/null; done |
     sed 's/^.*) //' | awk -v hz="$(getconf CLK_TCK)" '{s += $12 + $13} END {printf "%.2f\n", s / hz}'
 }
-for _ in $(seq 50); do
+for _ in $(seq 150); do
+  kill -0 "$GUNICORN" 2>/dev/null || { echo "bench_load: gunicorn did not start:" >&2; cat "$WORK/gunicorn.log" >&2; exit 1; }
   curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
   sleep 0.2
 done
