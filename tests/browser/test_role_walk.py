@@ -38,6 +38,7 @@ SNAPSHOT_ROOTS = ("labs", "diagnosis", "disease_status", "mibg_scans", "anti_tum
 
 INTERNAL = [
     ("a file of the code's notes", re.compile(r"decisions\.md|clinical-reference|\.py\b")),
+    ("the project's issue tracker", re.compile(r"\bissue \d+")),
     ("a section sign outside a linked reference", re.compile(r"§")),
     ("a snapshot path", re.compile(rf"\b(?:{'|'.join(SNAPSHOT_ROOTS)})\.[a-z0-9_]+")),
     # a formula's subscripted symbol (a_i, lambda_i) is not a code name
