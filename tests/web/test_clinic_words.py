@@ -86,3 +86,20 @@ def test_the_screening_result_names_missing_data_and_exclusions_in_the_clinics_w
     assert "clinical-reference" not in visible
     assert "product decision" in visible
     assert re.search(r"\b(g csf|il 6|pbsc)\b", visible) is None
+
+
+def test_noras_worklist_names_whose_work_each_item_is_as_the_team_says_it_not_by_role_key(login, make_course):
+    make_course(until="administered", days_ahead=-1)
+    html = login("nora").get("/worklist/").content.decode()
+    cells = re.findall(r"<td>([^<]*)</td><td><a class=\"button secondary\"", html)
+    assert cells, "the worklist lists the missed iodide dose"
+    assert set(cells) <= {"Research nurse / coordinator", "Physician (authorised user)", "Medical physicist / RSO",
+                          "Radiopharmacist", "Study chair"}, cells
+
+
+def test_a_time_fields_help_names_the_site_zone_by_its_clock_abbreviations_not_its_database_name():
+    from mibg.web.forms import datetime_field
+
+    help_text = str(datetime_field("Infusion start").help_text)
+    assert help_text.endswith("(site time, PST/PDT)")  # the default site zone, America/Los_Angeles
+    assert "America/" not in help_text

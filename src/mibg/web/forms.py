@@ -89,10 +89,24 @@ class IsoDateField(forms.DateField):
         return super().to_python(_no_nul(value))
 
 
+def _zone_words() -> str:
+    """The site zone as the clinic reads it on a clock: ``site time, PST/PDT`` (winter and summer abbreviations);
+    the help text is built once, so it names both rather than whichever applied when the server started."""
+    from datetime import datetime
+
+    zone = timezone.get_current_timezone()
+    names = []
+    for month in (1, 7):
+        name = datetime(2026, month, 15, 12, tzinfo=zone).tzname() or timezone.get_current_timezone_name()
+        if name not in names:
+            names.append(name)
+    return "site time, " + "/".join(names)
+
+
 def datetime_field(label: Text, *, required: bool = False, help_text: Text = "") -> forms.DateTimeField:
-    zone = timezone.get_current_timezone_name()
     return IsoDateTimeField(label=label, required=required, widget=DateTimeLocalInput(attrs={"step": "1"}),
-                            input_formats=DATETIME_FORMATS, help_text=(help_text + " " if help_text else "") + f"({zone})")
+                            input_formats=DATETIME_FORMATS,
+                            help_text=(help_text + " " if help_text else "") + f"({_zone_words()})")
 
 
 def date_field(label: Text, *, required: bool = False, help_text: Text = "") -> forms.DateField:

@@ -165,3 +165,11 @@ def verdict(status: Any, kind: Any = "inclusion") -> str:
     from mibg.web.words import verdict as word
 
     return word(status, kind)
+
+
+@register.filter
+def role_name(value: Any) -> str:
+    """A role key as the team says it: ``nurse`` -> ``Research nurse / coordinator`` (mibg.web.permissions.ROLES)."""
+    from mibg.web.permissions import ROLES
+
+    return ROLES.get(str(value), str(value))
