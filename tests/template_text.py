@@ -145,3 +145,28 @@ def runs(source: str) -> list[Run]:
 def unmarked(source: str) -> list[Run]:
     """The runs a person reads that are not marked for translation."""
     return [r for r in runs(source) if not r.marked and r.visible]
+
+
+#: Attributes a person reads (a tooltip, an empty field's hint, a screen reader's name, an image's text).
+READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
+_ATTRIBUTE = re.compile(r"(?<=\s)(" + "|".join(READ_ATTRIBUTES) + r")\s*=\s*(\"[^\"]*\"|'[^']*')")
+_NOT_SHOWN = re.compile(r"\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}|\{#.*?#\}|<script\b.*?</script>",
+                        re.DOTALL | re.IGNORECASE)
+_MARKED_BLOCK = re.compile(r"\{%\s*blocktrans(?:late)?\b.*?\{%\s*endblocktrans(?:late)?\s*%\}", re.DOTALL)
+_TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
+
+
+def unmarked_attributes(source: str) -> list[Run]:
+    """The values of ``title=``, ``placeholder=``, ``aria-label=`` and ``alt=`` whose words are not marked for
+    translation (words outside ``{% translate %}`` / ``{% blocktranslate %}`` and outside ``{{ variables }}``)."""
+    def blank(match: re.Match[str]) -> str:  # same length and lines, so offsets and line numbers stay
+        return re.sub(r"[^\n]", " ", match.group())
+
+    blanked = _TEMPLATE_TAG.sub(blank, _MARKED_BLOCK.sub(blank, _NOT_SHOWN.sub(blank, source)))
+    found = []
+    for match in _ATTRIBUTE.finditer(blanked):
+        words = " ".join(match.group(2)[1:-1].split())
+        run = Run(match.start(2), match.end(2), blanked.count("\n", 0, match.start()) + 1, [("text", words)])
+        if run.visible:
+            found.append(run)
+    return found

@@ -23,6 +23,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -75,8 +76,9 @@ def idle_timeout(get_response: Callable[[HttpRequest], HttpResponse]) -> Callabl
                 minutes = settings.SESSION_IDLE_TIMEOUT // 60
                 request.mibg_logout_reason = f"session ended after {minutes} idle minutes"  # type: ignore[attr-defined]
                 logout(request)
-                messages.warning(request, f"Your session ended after {minutes} minutes without activity. Log in "
-                                          "again." + (" The form you sent was not saved." if request.method == "POST" else ""))
+                messages.warning(request, _("Your session ended after %(minutes)s minutes without activity. Log in "
+                                            "again.") % {"minutes": minutes}
+                                 + (" " + _("The form you sent was not saved.") if request.method == "POST" else ""))
                 to_login = redirect_to_login(request.get_full_path() if request.method == "GET" else "/")
                 if request.headers.get("HX-Request"):
                     # An htmx request would swap the login page into a fragment: send the whole page there.

@@ -139,8 +139,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         allowed, throttle = device.verify_is_allowed()
         if not allowed:
-            form.add_error("code", f"Too many wrong codes: wait until {site_time(throttle['locked_until'])}, "
-                                   "then enter the code your app shows then.")
+            form.add_error("code", _("Too many wrong codes: wait until %(until)s, then enter the code your app shows "
+                                     "then.") % {"until": site_time(throttle["locked_until"])})
         elif device.verify_token(form.cleaned_data["code"]):
             otp_login(request, device)
             request.session.cycle_key()

@@ -47,7 +47,7 @@ def tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    messages.success(request, f"Token “{token.name}” revoked.")
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("accounts:tokens")
 
 
@@ -65,7 +65,7 @@ def lockouts(request: HttpRequest) -> HttpResponse:
                 AccessAttempt.objects.filter(pk=attempt.pk).delete()
                 audit_account(username, "update", f"lockout cleared by the administrator for {username} at {address} "
                                                   f"({attempt.failures_since_start} failures)", actor=request.user)
-            messages.success(request, f"{username} can log in again from {address}.")
+            messages.success(request, _("%(username)s can log in again from %(address)s.") % {"username": username, "address": address})
         return redirect("accounts:lockouts")
     since = timezone.now() - settings.AXES_COOLOFF_TIME
     rows = [{"attempt": a, "locked": a.failures_since_start >= settings.AXES_FAILURE_LIMIT,

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from mibg.core import course_state
 from mibg.core.course_state import ORDER, CourseState
@@ -76,8 +77,8 @@ def step_view(event: str) -> Callable[[HttpRequest, int], HttpResponseBase]:
         save_once(request, None, lambda: take_step(request.user, course, event, parse_version(request.POST.get("version")),
                                                    note=form.cleaned_data["note"],
                                                    occurred_at=form.cleaned_data["occurred_at"]),
-                  then=lambda: back, said=lambda _: f"{course_state.transition(event).title}: done. The course is now "
-                                                    f"'{course.state_enum.label}'.")
+                  then=lambda: back, said=lambda _r: _("%(step)s: done. The course is now '%(state)s'.")
+                  % {"step": course_state.transition(event).title, "state": course.state_enum.label})
         return back
 
     view.__name__ = f"step_{event}"

@@ -65,8 +65,8 @@ def _plan_context(course: Course, form: DirectiveForm) -> dict[str, object]:
 def directive_form(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     if course.state_enum not in SIGNABLE:
-        messages.error(request, f"A written directive is signed after eligibility is confirmed and before the "
-                                f"administration; this course is '{course.state_enum.label}'.")
+        messages.error(request, _("A written directive is signed after eligibility is confirmed and before the "
+                                  "administration; this course is '%(state)s'.") % {"state": course.state_enum.label})
         return redirect("courses:detail", pk=pk)
     snapshot = dosing_snapshot(course)
     previous = current_directive(course)
@@ -87,7 +87,7 @@ def directive_form(request: HttpRequest, pk: int) -> HttpResponse:
                                                               data["change_reason"]),
                     signature=Signature(data["password"], course, course.patient, "written directive"),
                     then=lambda: redirect("courses:detail", pk=pk),
-                    said=lambda directive: f"Written directive version {directive.version} signed.")
+                    said=lambda directive: _("Written directive version %(version)s signed.") % {"version": directive.version})
                 if done is not None:
                     return done
     else:

@@ -25,6 +25,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mibg.reports.errors import ReportInputError
 from mibg.web.audit.models import AuditEvent
@@ -147,8 +149,8 @@ def document_view(key: str) -> Callable[[HttpRequest, int], HttpResponseBase]:
         if not document.available(course):
             raise Http404(f"The {document.title.lower()} needs {document.needs}: course {course.number} has none yet.")
         if document.shows_directive and numbers_hidden(request.user, course, current_directive(course)):
-            messages.error(request, f"The {document.title.lower()} shows the directive's numbers: it opens for you "
-                                    "after the independent verification (10 CFR 35.41).")
+            messages.error(request, _("The %(document)s shows the directive's numbers: it opens for you after the "
+                                      "independent verification (10 CFR 35.41).") % {"document": document.title.lower()})
             return redirect("courses:detail", pk=course.pk)
         try:
             data = document.build(course_record(course, plots=document.suffix == "pdf"))
@@ -170,8 +172,8 @@ def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     hidden = hidden_course(request.user, patient)
     if hidden is not None:
-        messages.error(request, f"The FHIR Bundle holds the directive of course {hidden.number}: it opens for you after "
-                                "the independent verification (10 CFR 35.41).")
+        messages.error(request, _("The FHIR Bundle holds the directive of course %(number)s: it opens for you after "
+                                  "the independent verification (10 CFR 35.41).") % {"number": hidden.number})
         return redirect("patients:detail", pk=patient.pk)
     try:
         data = fhir.patient_bundle_json(patient).encode("utf-8")
@@ -197,7 +199,7 @@ class FhirImportForm(forms.Form):
     def clean_bundle(self) -> Any:
         upload = self.cleaned_data["bundle"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+            raise forms.ValidationError(_("The file is larger than %(size)s MB.") % {"size": MAX_UPLOAD_BYTES // (1024 * 1024)})
         return upload
 
 
@@ -218,8 +220,9 @@ def fhir_import(request: HttpRequest, pk: int) -> HttpResponse:
                        + (f"; refused whole: {report.whole_refusal}" if report.whole_refusal else ""))
         form = FhirImportForm(courses=courses, initial={"course": course.pk})  # a new file needs a new confirmation
         if report.stored:
-            messages.success(request, f"{len(report.stored)} laboratory result{'s' if len(report.stored) != 1 else ''} "
-                                      f"stored in course {course.number}.")
+            messages.success(request, ngettext("%(count)s laboratory result stored in course %(number)s.",
+                                                 "%(count)s laboratory results stored in course %(number)s.",
+                                                 len(report.stored)) % {"count": len(report.stored), "number": course.number})
     return render(request, "mibg/documents/fhir_import.html", {"patient": patient, "form": form, "report": report,
                                                                "courses": courses})
 

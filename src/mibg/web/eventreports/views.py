@@ -73,7 +73,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     report = _get(pk)
     if report.status != EventReport.DRAFT:
-        messages.error(request, f"This report is {report.get_status_display()}: it is no longer changed.")
+        messages.error(request, _("This report is %(status)s: it is no longer changed.") % {"status": report.get_status_display()})
         return _to_report(report)
     initial: dict[str, Any] = {name: getattr(report, name) for name in services.EDITABLE}
     initial["life_threatening"] = YES_NO.get(report.life_threatening, "")
@@ -121,8 +121,9 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
                              then=lambda: _to_report(report), field_errors=(), stop_errors=(*STOPS, Refused),
                              said=lambda _saved: _("Report submitted and signed."))
         except InputError as error:  # the draft misses what a submission needs: said on the form
-            form.add_error(None, f"{services.REQUIRED_TO_SUBMIT[report.kind].get(error.field, error.field)}: "
-                                 f"{error.message}. Complete the draft first.")
+            form.add_error(None, _("%(field)s: %(message)s. Complete the draft first.")
+                           % {"field": services.REQUIRED_TO_SUBMIT[report.kind].get(error.field, error.field),
+                              "message": error.message})
         else:
             if done is not None:
                 return done

@@ -66,7 +66,7 @@ class LabsUploadForm(SafeForm):
     def clean_file(self) -> str:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_CSV_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_CSV_BYTES // 1000} kB.")
+            raise forms.ValidationError(_("The file is larger than %(size)s kB.") % {"size": MAX_CSV_BYTES // 1000})
         try:
             text: str = upload.read().decode("utf-8-sig")
             return text

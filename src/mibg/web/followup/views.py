@@ -15,6 +15,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mibg.core.ae_terms import ae_terms, is_ctcae_term
 from mibg.web import plotcache
@@ -145,8 +147,9 @@ def lab_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         entry = services.LabEntry(d["test"], d["value"], d["unit"], d["lln"], d["uln"], d["collected_at"])
         done = save_once(request, form, lambda: services.add_lab(request.user, course, entry),
                          then=lambda: _to_followup(course, "labs"),
-                         said=lambda record: (f"Stored: {record.get_test_display()} {record.value} {record.unit} — "
-                                              f"{services.grade_said(record)}."),
+                         said=lambda record: _("Stored: %(test)s %(value)s %(unit)s — %(grade)s.")
+                         % {"test": record.get_test_display(), "value": record.value, "unit": record.unit,
+                            "grade": services.grade_said(record)},
                          done=lambda _: (redirect("followup:lab_new", pk=course.pk) if "another" in request.POST
                                          else _to_followup(course, "labs")))
         if done is not None:
@@ -172,7 +175,7 @@ def lab_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         entry = services.LabEntry(d["test"], d["value"], d["unit"], d["lln"], d["uln"], d["collected_at"])
         done = _store_once(request, form, course, "labs", lambda: services.correct_lab(request.user, lab, entry, d["reason"]),
-                           lambda _: "Result corrected: the old entry stays, voided as superseded (decisions.md A37).")
+                           lambda _r: _("Result corrected: the old entry stays, voided as superseded (decisions.md A37)."))
         if done is not None:
             return done
     return render(request, "mibg/followup/lab_form.html", {
@@ -193,8 +196,9 @@ def lab_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             done = save_once(request, form,
                              lambda: services.import_labs_csv(request.user, course, form.cleaned_data["file"], filename),
                              then=lambda: _to_followup(course, "labs"),
-                             said=lambda stored: f"{len(stored)} result{'s' if len(stored) != 1 else ''} stored from "
-                                                 f"{filename}.")
+                             said=lambda stored: ngettext("%(count)s result stored from %(file)s.",
+                                                          "%(count)s results stored from %(file)s.", len(stored))
+                             % {"count": len(stored), "file": filename})
         except services.CsvRefused as error:
             row_errors = error.errors
             form.add_error(None, error.message)
@@ -216,7 +220,7 @@ def transfusion_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         done = _store_once(request, form, course, "transfusions",
                            lambda: services.add_transfusion(request.user, course, d["product"], d["given_at"], d["note"]),
-                           lambda record: f"Stored: {record}.")
+                           lambda record: _("Stored: %(record)s.") % {"record": record})
         if done is not None:
             return done
     return render(request, "mibg/followup/form.html", {
@@ -235,7 +239,7 @@ def void_view(model: type[Model], action: str, anchor: str) -> Callable[[HttpReq
         if request.method == "POST" and form.is_valid():
             done = _store_once(request, form, course, anchor,
                                lambda: services.void(request.user, record, form.cleaned_data["reason"]),
-                               lambda _: f"Void: {record}. It stays in the record, marked void.")
+                               lambda _r: _("Void: %(record)s. It stays in the record, marked void.") % {"record": record})
             if done is not None:
                 return done
         return render(request, "mibg/followup/form.html", {
@@ -297,7 +301,8 @@ def ae_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         done = _store_once(request, form, course, "adverse-events",
                            lambda: services.record_adverse_event(request.user, course, _ae_values(form)),
-                           lambda event: f"Stored: {event}." + (" A physician must review this SAE." if event.serious else ""),
+                           lambda event: _("Stored: %(record)s.") % {"record": event}
+                           + (" " + _("A physician must review this SAE.") if event.serious else ""),
                            warn_if=lambda event: event.serious)
         if done is not None:
             return done
@@ -318,8 +323,8 @@ def ae_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         done = _store_once(request, form, course, "adverse-events",
                            lambda: services.update_adverse_event(request.user, event, form.cleaned_data["version"] or 0,
                                                                  _ae_values(form)),
-                           lambda _: f"Saved: {event} (version {event.version})."
-                                     + (" A physician must review this version of the SAE." if event.serious else ""))
+                           lambda _r: _("Saved: %(event)s (version %(version)s).") % {"event": event, "version": event.version}
+                           + (" " + _("A physician must review this version of the SAE.") if event.serious else ""))
         if done is not None:
             return done
     return render(request, "mibg/followup/ae_form.html", {
@@ -339,7 +344,7 @@ def ae_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                                                                                 d["attribution"]),
                          signature=Signature(d["password"], event, course.patient, "adverse event attribution"),
                          then=lambda: _to_followup(course, "adverse-events"), stop_notice=messages.error,
-                         said=lambda _: f"Attributed and signed: {event.term}, grade {event.grade}.")
+                         said=lambda _r: _("Attributed and signed: %(term)s, grade %(grade)s.") % {"term": event.term, "grade": event.grade})
         if done is not None:
             return done
     return render(request, "mibg/followup/ae_sign.html", {
@@ -356,7 +361,7 @@ def sae_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         done = save_once(request, form, lambda name: services.review_sae(request.user, name, event, d["version"], d["note"]),
                          signature=Signature(d["password"], event, course.patient, "serious adverse event review"),
                          then=lambda: _to_followup(course, "adverse-events"),
-                         said=lambda _: f"Review of the SAE '{event.term}' recorded and signed.")
+                         said=lambda _r: _("Review of the SAE '%(term)s' recorded and signed.") % {"term": event.term})
         if done is not None:
             return done
     return render(request, "mibg/followup/sae_review.html", {
@@ -376,7 +381,7 @@ def curie_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         done = _store_once(request, form, course, "response",
                            lambda: services.record_curie(request.user, course, d["timepoint"], d["scan_date"], d),
-                           lambda record: f"Stored: {record}.")
+                           lambda record: _("Stored: %(record)s.") % {"record": record})
         if done is not None:
             return done
     return render(request, "mibg/followup/curie_form.html", {"form": form, "course": course, "patient": course.patient})
@@ -393,7 +398,7 @@ def inrc_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         done = _store_once(request, form, course, "response",
                            lambda: services.record_inrc(request.user, course, d["assessed_on"], d["primary"],
                                                         d["metastases"], d["marrow"], d["note"]),
-                           lambda record: f"Stored: {record}. {record.explanation}",
+                           lambda record: _("Stored: %(record)s. %(explanation)s") % {"record": record, "explanation": record.explanation},
                            warn_if=lambda record: record.needs_review)
         if done is not None:
             return done

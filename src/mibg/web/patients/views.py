@@ -44,7 +44,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     form = PatientForm(request.POST or None, initial={"form_token": form_token(request)})
     if request.method == "POST" and form.is_valid():
         done = save_once(request, form, lambda: patient_services.create_patient(request.user, form.cleaned_data),
-                         then=lambda: redirect("patients:list"), said=lambda patient: f"Patient {patient} created.",
+                         then=lambda: redirect("patients:list"), said=lambda patient: _("Patient %(patient)s created.") % {"patient": patient},
                          done=lambda patient: redirect("patients:detail", pk=patient.pk))
         if done is not None:
             return done
@@ -97,10 +97,11 @@ def course_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     open_courses = [c for c in patient.courses.all() if c.state != CourseState.CLOSED.value]
     if open_courses:
-        messages.error(request, f"Course {open_courses[0].number} is still open: close or stop it before starting another.")
+        messages.error(request, _("Course %(number)s is still open: close or stop it before starting another.")
+                       % {"number": open_courses[0].number})
         return redirect("patients:detail", pk=pk)
     # CourseStillOpen: opened by someone else since the check above.
     return save_once(request, None, lambda: services.create_course(request.user, patient),
                      then=lambda: redirect("patients:detail", pk=pk), stop_errors=(*STOPS, CourseStillOpen),
-                     said=lambda course: f"Course {course.number} started in screening.",
+                     said=lambda course: _("Course %(number)s started in screening.") % {"number": course.number},
                      done=lambda course: redirect("courses:screening", pk=course.pk)) or redirect("patients:detail", pk=pk)

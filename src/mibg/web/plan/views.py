@@ -102,8 +102,8 @@ def void(request: HttpRequest, pk: int) -> HttpResponse:
     save_once(request, None, lambda: services.void(request.user, course, parse_version(request.POST.get("record", "")),
                                                    request.POST.get("reason", "")),
               then=lambda: back, stop_errors=(*STOPS, Refused),
-              said=lambda entry: f"Voided: {entry.code} due {site_time(entry.due_at)}. The due "
-                                 "time can be recorded again.")
+              said=lambda entry: _("Voided: %(code)s due %(due)s. The due time can be recorded again.")
+                                 % {"code": entry.code, "due": site_time(entry.due_at)})
     return back
 
 

@@ -180,7 +180,8 @@ def void(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         done = save_once(request, form, lambda: services.void_reading(request.user, reading, form.cleaned_data["version"],
                                                                       form.cleaned_data["reason"]),
                          then=lambda: redirect(_course_url(course)),
-                         said=lambda _: f"Reading of {when(reading.measured_at)} is void: it no longer counts in the dosimetry.",
+                         said=lambda _r: _("Reading of %(when)s is void: it no longer counts in the dosimetry.")
+                         % {"when": when(reading.measured_at)},
                          notice=lambda _: messages.warning)
         if done is not None:
             return done
@@ -228,8 +229,9 @@ def release(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 signature=Signature(form.cleaned_data["password"], course, course.patient,
                                     "release from radiation isolation (10 CFR 35.75)"),
                 then=lambda: redirect("radiation:release", pk=pk), field_errors=(InputError, BadEntry),
-                said=lambda signed: f"Release signed by {signed.signed_name}. The course is now "
-                                    f"'{CourseState.RELEASED.label}'. Print the written instructions for the family.")
+                said=lambda signed: _("Release signed by %(name)s. The course is now '%(state)s'. Print the written "
+                                      "instructions for the family.")
+                % {"name": signed.signed_name, "state": CourseState.RELEASED.label})
         except Refused as error:
             if error.field == "basis":  # the readings changed: show the new assessment, with a fresh form
                 messages.error(request, error.message)
@@ -257,7 +259,7 @@ def _instructions_data(request: HttpRequest, course: Course) -> tuple[Any, dict[
     d = services.compute_dosimetry(course)
     if d.release is not None:
         return None, services.family_instructions(d, timezone.now()), True
-    messages.error(request, f"No instructions yet: {d.problem}")
+    messages.error(request, _("No instructions yet: %(problem)s") % {"problem": d.problem})
     return None
 
 
@@ -318,8 +320,9 @@ def stem_cells(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         done = save_once(request, form, lambda: services.record_stem_cells(request.user, course, form.entry()),
                          then=lambda: redirect(_course_url(course)),
-                         said=lambda infusion: f"Stem-cell infusion recorded: {infusion.product}, "
-                                               f"{infusion.cells_per_kg:.3E} {infusion.unit} at {when(infusion.infused_at)}.")
+                         said=lambda infusion: _("Stem-cell infusion recorded: %(product)s, %(cells)s %(unit)s at %(when)s.")
+                         % {"product": infusion.product, "cells": format(infusion.cells_per_kg, ".3E"),
+                            "unit": infusion.unit, "when": when(infusion.infused_at)})
         if done is not None:
             return done
     return render(request, "mibg/radiation/stem_cells.html", {

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
@@ -106,7 +107,7 @@ class ScreeningForm(forms.Form):
                 self.fields[_rows_key(group)] = forms.IntegerField(widget=forms.HiddenInput, initial=rows)
                 if group.none_means_unrecorded:
                     self.fields[_recorded_key(group)] = forms.BooleanField(
-                        required=False, label="Recorded: every such therapy is listed (no rows means none)",
+                        required=False, label=_("Recorded: every such therapy is listed (no rows means none)"),
                         initial=_get(snapshot, group.path) is not None)
                 for row in range(rows):
                     for spec in group.inputs:

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from mibg.core.course_state import BEFORE_ADMINISTRATION
 from mibg.protocol import load_protocol
@@ -143,13 +144,13 @@ def screening_form(request: HttpRequest, pk: int) -> HttpResponse:
                     done = save_once(request, form, lambda: services.save_and_evaluate(
                                          request.user, course, form.cleaned_data["version"], snapshot),
                                      then=again, stop_errors=(*STOPS, NotEditable), done=saved,
-                                     said=None if htmx else (lambda evaluation: f"{section.title}: saved. "
-                                                                                f"Eligibility now: {evaluation.overall}."))
+                                     said=None if htmx else (lambda evaluation: _("%(section)s: saved. Eligibility now: %(overall)s.")
+                                                                     % {"section": section.title, "overall": evaluation.overall}))
                 else:
                     done = save_once(request, form, lambda: services.save_and_evaluate(
                                          request.user, course, form.cleaned_data["version"], snapshot),
                                      then=lambda: redirect("courses:detail", pk=pk), stop_errors=(*STOPS, NotEditable),
-                                     said=lambda evaluation: f"Screening data saved and evaluated: {evaluation.overall}.",
+                                     said=lambda evaluation: _("Screening data saved and evaluated: %(overall)s.") % {"overall": evaluation.overall},
                                      done=lambda evaluation: redirect("screening:evaluation", pk=evaluation.pk))
                 if done is not None:
                     return done
@@ -227,7 +228,8 @@ def chair_decision(request: HttpRequest, pk: int) -> HttpResponse:
                              request.user, name, course, data["criterion"], data["cleared"], data["reason"]),
                          signature=Signature(data["password"], course, course.patient, "study chair decision"),
                          then=lambda: redirect("courses:detail", pk=pk), stop_errors=(*STOPS, NotEditable),
-                         said=lambda _: f"Decision on {data['criterion']} recorded and signed; the course was evaluated again.")
+                         said=lambda _r: _("Decision on %(criterion)s recorded and signed; the course was evaluated again.")
+                         % {"criterion": data["criterion"]})
         if done is not None:
             return done
     return render(request, "mibg/screening/chair.html", {"form": form, "course": course, "patient": course.patient,

@@ -30,8 +30,8 @@ def assay(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     directive = current_directive(course)
     if directive is None or course.state_enum is not CourseState.VERIFIED:
-        messages.error(request, f"The assay is recorded after the independent verification; this course is "
-                                f"'{course.state_enum.label}'.")
+        messages.error(request, _("The assay is recorded after the independent verification; this course is "
+                                  "'%(state)s'.") % {"state": course.state_enum.label})
         return redirect("courses:detail", pk=pk)
     form = AssayForm(request.POST or None, initial={"form_token": form_token(request), "version": course.version})
     unit = load_protocol().preparations[directive.preparation].specific_activity_unit  # protocol data
@@ -75,8 +75,8 @@ def administration(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     directive = current_directive(course)
     if directive is None or course.state_enum is not CourseState.ASSAYED:
-        messages.error(request, f"The administration is recorded after an accepted assay; this course is "
-                                f"'{course.state_enum.label}'.")
+        messages.error(request, _("The administration is recorded after an accepted assay; this course is "
+                                  "'%(state)s'.") % {"state": course.state_enum.label})
         return redirect("courses:detail", pk=pk)
     form = AdministrationForm(request.POST or None, initial={"form_token": form_token(request), "version": course.version,
                                                              "route": directive.route})
@@ -133,7 +133,7 @@ def assay_correct(request: HttpRequest, pk: int) -> HttpResponse:
         done = save_once(request, form,
                          lambda: services.correct_assay(request.user, record, d["version"], entry, d["reason"]),
                          then=lambda: redirect("courses:detail", pk=course.pk),
-                         said=lambda new: f"Assay corrected (the old entry stays, marked superseded). {new.message}",
+                         said=lambda new: _("Assay corrected (the old entry stays, marked superseded). %(message)s") % {"message": new.message},
                          stop_notice=messages.error,
                          notice=lambda new: messages.success if new.within_tolerance else messages.error)
         if done is not None:
@@ -159,8 +159,8 @@ def administration_correct(request: HttpRequest, pk: int) -> HttpResponse:
         done = save_once(request, form,
                          lambda: services.correct_administration(request.user, record, d["version"], entry, d["reason"]),
                          then=lambda: redirect("courses:detail", pk=course.pk),
-                         said=lambda new: f"Administration corrected (the old record stays, marked superseded). "
-                                          f"{new.message}",
+                         said=lambda new: _("Administration corrected (the old record stays, marked superseded). %(message)s")
+                         % {"message": new.message},
                          stop_notice=messages.error,
                          notice=lambda new: messages.error if new.possible_medical_event else messages.success)
         if done is not None:
