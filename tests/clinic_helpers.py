@@ -47,3 +47,14 @@ def floats_in(value: Any, path: str = "") -> list[str]:
     if isinstance(value, list):
         return [p for i, v in enumerate(value) for p in floats_in(v, f"{path}[{i}]")]
     return []
+
+
+def form_token(client, url: str) -> str:
+    """The one-time token of the form a GET of ``url`` shows."""
+    return client.get(url).context["form"]["form_token"].value()
+
+
+def post_adverse_event(client, course, data: dict[str, str]):
+    """Post the new-adverse-event form of ``course`` with ``data`` and a fresh token."""
+    url = f"/followup/courses/{course.pk}/adverse-events/new/"
+    return client.post(url, {"form_token": form_token(client, url), **data})

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from clinic_helpers import PASSWORD
+from clinic_helpers import PASSWORD, form_token, post_adverse_event
 from mibg.web.audit.models import AuditEvent
 from mibg.web.followup.models import AdverseEvent
 
@@ -17,24 +17,19 @@ def course(make_course):
     return make_course(until="follow-up", days_ahead=-20)
 
 
-def _token(client, url):
-    return client.get(url).context["form"]["form_token"].value()
-
-
 def _ae(client, course, **values):
-    url = f"/followup/courses/{course.pk}/adverse-events/new/"
     data = {"term": "Vomiting", "grade": "2", "started_on": (timezone.localdate() - timedelta(days=4)).isoformat(),
             "ended_on": "", "attribution": "", "serious": "no", "outcome": "recovering",
             "action_taken": "treatment", "description": "ondansetron given"}
     data.update(values)
-    return client.post(url, {"form_token": _token(client, url), **data})
+    return post_adverse_event(client, course, data)
 
 
 def _sign(client, event, **values):
     url = f"/followup/adverse-events/{event.pk}/sign/"
     data = {"version": event.version, "attribution": "possible", "password": PASSWORD}
     data.update(values)
-    return client.post(url, {"form_token": _token(client, url), **data})
+    return client.post(url, {"form_token": form_token(client, url), **data})
 
 
 def test_nora_records_vomiting_as_a_draft_without_attribution_for_the_physician(login, course):
@@ -96,7 +91,7 @@ def test_nora_cannot_sign_and_cannot_change_an_attributed_event(login, course):
     event.refresh_from_db()
     nora = login("nora")  # the test client is one browser: Nora logs in again after Dr Patel
     url = f"/followup/adverse-events/{event.pk}/edit/"
-    response = nora.post(url, {"form_token": _token(nora, url), "version": event.version, "term": "Vomiting",
+    response = nora.post(url, {"form_token": form_token(nora, url), "version": event.version, "term": "Vomiting",
                                "grade": "3", "started_on": event.started_on.isoformat(), "ended_on": "",
                                "attribution": "", "serious": "no", "outcome": "recovering",
                                "action_taken": "treatment", "description": ""})
@@ -105,7 +100,7 @@ def test_nora_cannot_sign_and_cannot_change_an_attributed_event(login, course):
     event.refresh_from_db()
     assert (event.grade, event.attribution) == (2, "possible")
     url = f"/followup/adverse-events/{event.pk}/void/"
-    response = nora.post(url, {"form_token": _token(nora, url), "reason": "entered in error"}, follow=True)
+    response = nora.post(url, {"form_token": form_token(nora, url), "reason": "entered in error"}, follow=True)
     event.refresh_from_db()
     assert not event.voided, [str(m) for m in response.context["messages"]]
     assert "An attributed adverse event is voided by a physician" in response.content.decode()

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from clinic_helpers import form_token, post_adverse_event
 from mibg.web.followup.models import AdverseEvent, LabResult
 
 
@@ -16,17 +17,12 @@ def course(make_course):
     return make_course(until="follow-up", days_ahead=-20)
 
 
-def _token(client, url):
-    return client.get(url).context["form"]["form_token"].value()
-
-
 def _ae(client, course, **values):
-    url = f"/followup/courses/{course.pk}/adverse-events/new/"
     data = {"term": "Nausea", "grade": "1", "started_on": (timezone.localdate() - timedelta(days=6)).isoformat(),
             "ended_on": "", "attribution": "possible", "serious": "no", "outcome": "recovering",
             "action_taken": "none", "description": ""}
     data.update(values)
-    return client.post(url, {"form_token": _token(client, url), **data})
+    return post_adverse_event(client, course, data)
 
 
 def test_dr_patel_typing_tummy_ache_is_refused_on_the_term_field_and_nothing_is_stored(login, course):
@@ -75,7 +71,7 @@ def test_a_grade_3_platelet_count_offers_dr_patel_the_matching_adverse_event_pre
     url = f"/followup/courses/{course.pk}/labs/new/"
     collected = timezone.localtime() - timedelta(days=3)
     # 40 x 10^9/L: <50.0 - 25.0 x 10e9/L is grade 3 (clinical-reference §6.1).
-    response = client.post(url, {"form_token": _token(client, url), "test": "platelets", "value": "40",
+    response = client.post(url, {"form_token": form_token(client, url), "test": "platelets", "value": "40",
                                  "unit": "10^9/L", "lln": "150", "uln": "",
                                  "collected_at": collected.strftime("%Y-%m-%dT%H:%M")})
     assert response.status_code == 302
@@ -94,7 +90,7 @@ def test_a_grade_2_platelet_count_offers_no_adverse_event(login, course):
     client = login("patel")
     url = f"/followup/courses/{course.pk}/labs/new/"
     # 60 x 10^9/L: <75.0 - 50.0 x 10e9/L is grade 2, below the grade 3 offer.
-    client.post(url, {"form_token": _token(client, url), "test": "platelets", "value": "60", "unit": "10^9/L",
+    client.post(url, {"form_token": form_token(client, url), "test": "platelets", "value": "60", "unit": "10^9/L",
                       "lln": "150", "uln": "",
                       "collected_at": (timezone.localtime() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")})
     assert LabResult.objects.get().grade.grade == 2

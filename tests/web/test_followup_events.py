@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from clinic_helpers import PASSWORD
+from clinic_helpers import PASSWORD, form_token, post_adverse_event
 from mibg.web.audit.models import AuditEvent
 from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, SaeReview, Transfusion
 
@@ -18,17 +18,12 @@ def course(make_course):
     return make_course(until="follow-up", days_ahead=-20)
 
 
-def _token(client, url):
-    return client.get(url).context["form"]["form_token"].value()
-
-
 def _ae(client, course, **values):
-    url = f"/followup/courses/{course.pk}/adverse-events/new/"
     data = {"term": "Febrile neutropenia", "grade": "3", "started_on": (timezone.localdate() - timedelta(days=6)).isoformat(),
             "ended_on": "", "attribution": "probable", "serious": "yes", "outcome": "recovering",
             "action_taken": "hospitalisation", "description": "38.9 C with ANC 0.1"}
     data.update(values)
-    return client.post(url, {"form_token": _token(client, url), **data})
+    return post_adverse_event(client, course, data)
 
 
 def test_dr_patel_records_an_sae_and_it_stays_highlighted_on_the_course_and_patient_pages_until_reviewed(login, course):
@@ -51,12 +46,12 @@ def test_dr_patel_records_an_sae_and_it_stays_highlighted_on_the_course_and_pati
     # A wrong password signs nothing; the right one records who and when.
     client = login("okoye")
     url = f"/followup/adverse-events/{event.pk}/review/"
-    response = client.post(url, {"form_token": _token(client, url), "version": event.version,
+    response = client.post(url, {"form_token": form_token(client, url), "version": event.version,
                                  "note": "Expected toxicity; reported to the IRB.", "password": "wrong"})
     assert "password" in response.context["form"].errors
     assert not SaeReview.objects.exists()
     assert AuditEvent.objects.filter(action="refused", model="followup.AdverseEvent").exists()
-    response = client.post(url, {"form_token": _token(client, url), "version": event.version,
+    response = client.post(url, {"form_token": form_token(client, url), "version": event.version,
                                  "note": "Expected toxicity; reported to the IRB.", "password": PASSWORD})
     assert response.status_code == 302
     review = SaeReview.objects.get()
@@ -113,15 +108,15 @@ def test_nora_records_a_platelet_transfusion_and_can_void_it_with_a_reason(login
     client = login("nora")
     url = f"/followup/courses/{course.pk}/transfusions/new/"
     when = (timezone.localtime() - timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post(url, {"form_token": _token(client, url), "product": "platelets", "given_at": when,
+    response = client.post(url, {"form_token": form_token(client, url), "product": "platelets", "given_at": when,
                                  "note": "apheresis unit"})
     assert response.status_code == 302
     transfusion = Transfusion.objects.get()
     assert transfusion.product == "platelets"
     assert "apheresis unit" in client.get(f"/followup/courses/{course.pk}/").content.decode()
     url = f"/followup/transfusions/{transfusion.pk}/void/"
-    assert client.post(url, {"form_token": _token(client, url), "reason": ""}).status_code == 200  # a reason is needed
-    assert client.post(url, {"form_token": _token(client, url), "reason": "wrong patient"}).status_code == 302
+    assert client.post(url, {"form_token": form_token(client, url), "reason": ""}).status_code == 200  # a reason is needed
+    assert client.post(url, {"form_token": form_token(client, url), "reason": "wrong patient"}).status_code == 302
     transfusion.refresh_from_db()
     assert transfusion.voided
     assert transfusion.voided_by.username == "nora"
@@ -136,14 +131,14 @@ def test_dr_patel_scores_baseline_and_follow_up_mibg_scans_and_sees_the_relative
     follow_up = dict(zip(keys, ["1", "1", "2", "1", "1", "0", "0", "1", "0", "1"], strict=True))  # 8
     day = timezone.localdate()
     for timepoint, scores, scan in (("baseline", baseline, day - timedelta(days=30)), ("follow_up", follow_up, day)):
-        response = client.post(url, {"form_token": _token(client, url), "timepoint": timepoint,
+        response = client.post(url, {"form_token": form_token(client, url), "timepoint": timepoint,
                                      "scan_date": scan.isoformat(), **scores})
         assert response.status_code == 302
     assert [a.score.total for a in CurieAssessment.objects.order_by("scan_date")] == [18, 8]
     page = client.get(f"/followup/courses/{course.pk}/").content.decode()
     assert "Relative Curie score = follow-up / baseline = 8 / 18 = 0.44" in page
     # A score of 4 in a segment is refused.
-    response = client.post(url, {"form_token": _token(client, url), "timepoint": "follow_up",
+    response = client.post(url, {"form_token": form_token(client, url), "timepoint": "follow_up",
                                  "scan_date": day.isoformat(), **{**follow_up, "pelvis": "4"}})
     assert "pelvis" in response.context["form"].errors
     assert CurieAssessment.objects.count() == 2
@@ -159,7 +154,7 @@ def test_the_inrc_overall_response_is_derived_from_the_components_by_the_core(lo
                                                                             marrow, overall):
     client = login("patel")
     url = f"/followup/courses/{course.pk}/inrc/new/"
-    response = client.post(url, {"form_token": _token(client, url), "assessed_on": timezone.localdate().isoformat(),
+    response = client.post(url, {"form_token": form_token(client, url), "assessed_on": timezone.localdate().isoformat(),
                                  "primary": primary, "metastases": metastases, "marrow": marrow})
     assert response.status_code == 302
     record = InrcAssessment.objects.get()
@@ -173,7 +168,7 @@ def test_the_inrc_overall_response_is_derived_from_the_components_by_the_core(lo
 def test_the_marrow_cannot_be_in_partial_response(login, course):
     client = login("patel")
     url = f"/followup/courses/{course.pk}/inrc/new/"
-    response = client.post(url, {"form_token": _token(client, url), "assessed_on": timezone.localdate().isoformat(),
+    response = client.post(url, {"form_token": form_token(client, url), "assessed_on": timezone.localdate().isoformat(),
                                  "primary": "PR", "metastases": "PR", "marrow": "PR"})
     assert "marrow" in response.context["form"].errors
     assert not InrcAssessment.objects.exists()
@@ -191,7 +186,7 @@ def test_a_course_with_an_unreviewed_sae_cannot_be_closed_until_dr_patel_reviews
     assert course.state == "follow-up"
 
     url = f"/followup/adverse-events/{event.pk}/review/"
-    client.post(url, {"form_token": _token(client, url), "version": event.version,
+    client.post(url, {"form_token": form_token(client, url), "version": event.version,
                       "note": "Expected toxicity; reported to the IRB.", "password": PASSWORD})
     course.refresh_from_db()
     token = client.get(f"/courses/{course.pk}/").context["token"]
