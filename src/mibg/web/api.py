@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
@@ -107,7 +108,8 @@ class ClinicAPI(NinjaAPI):
         said = answer(exc if isinstance(exc, Exception) else exc())
         if said is UNEXPECTED:
             logging.getLogger("mibg.api").exception("unexpected error in %s", request.path)
-        return self.create_response(request, {"message": said.message, "field": said.field}, status=said.status)
+        return self.create_response(request, {"message": str(said.message), "field": said.field},
+                                    status=said.status)
 
 
 # The OpenAPI document and its docs page hold no patient data and need no token; they answer GET and HEAD only
@@ -358,11 +360,11 @@ def create_course(request: AuthenticatedHttpRequest, patient_id: int) -> Status[
     require(request.user, "course.create")
     patient = get_object_or_404(Patient, pk=patient_id)
     if patient.courses.exclude(state="closed").exists():
-        raise Refused("A course is still open: close or stop it before starting another.")
+        raise Refused(_("A course is still open: close or stop it before starting another."))
     try:
         course = course_services.create_course(request.user, patient)
     except CourseStillOpen:  # opened by someone else since the check above
-        raise Refused("A course is still open: close or stop it before starting another.") from None
+        raise Refused(_("A course is still open: close or stop it before starting another.")) from None
     return Status(201, _course_out(course))
 
 
@@ -465,7 +467,7 @@ def verify_directive(request: AuthenticatedHttpRequest, course_id: int, payload:
     course = _course(course_id)
     directive = current_directive(course)
     if directive is None:
-        raise Refused("There is no signed directive awaiting verification on this course.")
+        raise Refused(_("There is no signed directive awaiting verification on this course."))
     status = directive_services.verification_status(course)
     if status.stopped:  # decisions.md A36: refused before the password is asked
         raise Refused(status.message)

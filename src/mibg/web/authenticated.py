@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from mibg.web.accounts.models import User
 
@@ -23,5 +24,5 @@ def signed_in_user(request: HttpRequest) -> User:
     other visitor is refused."""
     user = request.user
     if not isinstance(user, User):
-        raise PermissionDenied("Log in first.")
+        raise PermissionDenied(_("Log in first."))
     return user

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -75,6 +76,6 @@ def supersede(user: Any, old: Any, new: Any, reason: str) -> None:
 
     before = field_values(old)
     if type(old).history.filter(pk=old.pk, superseded_at__isnull=True).update(superseded_at=timezone.now()) != 1:
-        raise Refused("This entry was corrected by someone else meanwhile: read the current entry and correct that.")
+        raise Refused(_("This entry was corrected by someone else meanwhile: read the current entry and correct that."))
     old.refresh_from_db()
     log_changes(user, "void", old, old.course.patient, before, note=f"superseded by a correction: {reason}")

@@ -37,6 +37,9 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import ValidationError as PydanticValidationError
@@ -53,10 +56,11 @@ class Refusal(Exception):
     #: The field named when none is given (a class's own, e.g. "password" for a signature).
     default_field: ClassVar[str | None] = None
     #: The message said when none is given.
-    default_message: ClassVar[str] = "This is refused."
+    default_message: ClassVar[StrOrPromise] = gettext_lazy("This is refused.")
 
-    def __init__(self, message: str | None = None, field: str | None = None) -> None:
-        self.message = message if message is not None else self.default_message
+    def __init__(self, message: StrOrPromise | None = None, field: str | None = None) -> None:
+        # Said in the active language (English unless a door chose another), as text from here on.
+        self.message = str(message if message is not None else self.default_message)
         self.field = field if field is not None else self.default_field
         super().__init__(self.message)
 
@@ -84,16 +88,16 @@ class Conflict(Refusal):
     default_field = "version"
 
     def __init__(self, what: str) -> None:
-        super().__init__(f"{what} was changed by someone else after you opened it. Nothing of yours was saved. "
-                         "Reload the page to see the current record, then make your change again.")
+        super().__init__(_("%(what)s was changed by someone else after you opened it. Nothing of yours was saved. "
+                           "Reload the page to see the current record, then make your change again.") % {"what": what})
 
 
 class NotEditable(Refusal):
     """Screening data is changed only while the course is in screening."""
 
     def __init__(self, state: CourseState) -> None:
-        super().__init__(f"Screening data can be changed only while the course is in screening; it is "
-                         f"'{state.label}'. Its snapshot is kept as it was evaluated.")
+        super().__init__(_("Screening data can be changed only while the course is in screening; it is "
+                           "'%(state)s'. Its snapshot is kept as it was evaluated.") % {"state": state.label})
 
 
 class CourseStillOpen(Refusal):
@@ -101,14 +105,15 @@ class CourseStillOpen(Refusal):
 
     def __init__(self, number: int) -> None:
         self.number = number
-        super().__init__(f"Course {number} is still open: close or stop it before starting another.")
+        super().__init__(_("Course %(number)s is still open: close or stop it before starting another.")
+                         % {"number": number})
 
 
 class AlreadySubmitted(Refusal):
     """The form's one-time token was used (pressed twice, or posted again after "Back")."""
 
     status = 409
-    default_message = "This form was already submitted; it was saved once and not again."
+    default_message = gettext_lazy("This form was already submitted; it was saved once and not again.")
 
 
 class SignatureRefused(Refusal):
@@ -116,14 +121,15 @@ class SignatureRefused(Refusal):
 
     status = 403
     default_field = "password"
-    default_message = "The password does not match: nothing was signed. Enter your own password to sign."
+    default_message = gettext_lazy("The password does not match: nothing was signed. Enter your own password to "
+                                   "sign.")
 
 
 class SignatureLockedOut(SignatureRefused):
     """Too many wrong passwords: the login lockout (django-axes) answers, with 429 and the time to retry."""
 
-    default_message = ("Too many wrong passwords: nothing was signed, and this account is locked out from this "
-                       "computer. See the lockout page for when to try again and whom to call.")
+    default_message = gettext_lazy("Too many wrong passwords: nothing was signed, and this account is locked out "
+                                   "from this computer. See the lockout page for when to try again and whom to call.")
 
 
 @dataclass(frozen=True)
@@ -131,22 +137,23 @@ class Answer:
     """What a door says for an error: the HTTP status, the message and the field it names."""
 
     status: int
-    message: str
+    message: StrOrPromise  # text, or marked text said in the active language when it is written out
     field: str | None = None
 
 
 #: The server error's answer: no detail of the error reaches the caller.
-UNEXPECTED = Answer(500, "An unexpected error occurred; nothing was saved. It has been logged.")
+UNEXPECTED = Answer(500, gettext_lazy("An unexpected error occurred; nothing was saved. It has been logged."))
 #: A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB; file uploads excepted).
-TOO_LARGE = "The request is too large (more than 2.5 MB of form or JSON data): nothing was read or saved."
+TOO_LARGE = gettext_lazy("The request is too large (more than 2.5 MB of form or JSON data): nothing was read or "
+                         "saved.")
 
 
 def _validation_answer(errors: list[Any], drop: tuple[str, ...]) -> Answer:
     """The first validation error, naming its field (a JSON path); an empty or missing body names "body"."""
-    first = errors[0] if errors else {"msg": "invalid request", "loc": []}
+    first = errors[0] if errors else {"msg": _("invalid request"), "loc": []}
     where = [str(p) for p in first.get("loc", [])]
     field = ".".join(p for p in where if p not in drop) or ("body" if "body" in where else None)
-    return Answer(422, str(first.get("msg", "invalid request")).removeprefix("Value error, "), field)
+    return Answer(422, str(first.get("msg", _("invalid request"))).removeprefix("Value error, "), field)
 
 
 def _http_answer(exc: HttpError) -> Answer:
@@ -156,7 +163,7 @@ def _http_answer(exc: HttpError) -> Answer:
     if exc.status_code == 400 and isinstance(cause, InputError):  # JSON text that cannot be stored
         return answer(cause)
     if exc.status_code == 400:  # django-ninja's "Cannot parse request body": the body is not JSON (or not UTF-8)
-        return Answer(400, "The request body is not valid JSON (UTF-8): send a JSON object.", "body")
+        return Answer(400, _("The request body is not valid JSON (UTF-8): send a JSON object."), "body")
     return Answer(exc.status_code, str(exc))
 
 
@@ -170,13 +177,13 @@ def answer(exc: BaseException) -> Answer:
     if isinstance(exc, TransitionRefused):
         return Answer(409, exc.message)
     if isinstance(exc, PermissionDenied):
-        return Answer(403, str(exc) or "Your role does not allow this.")
+        return Answer(403, str(exc) or _("Your role does not allow this."))
     if isinstance(exc, Http404):
-        return Answer(404, "No such record.")
+        return Answer(404, _("No such record."))
     if isinstance(exc, RequestDataTooBig):
-        return Answer(413, TOO_LARGE, "body")
+        return Answer(413, str(TOO_LARGE), "body")
     if isinstance(exc, AuthenticationError):
-        return Answer(401, "A valid API token is required: send 'Authorization: Bearer <token>'.")
+        return Answer(401, _("A valid API token is required: send 'Authorization: Bearer <token>'."))
     if isinstance(exc, NinjaValidationError):
         return _validation_answer(list(exc.errors), ("body", "payload", "query", "path"))
     if isinstance(exc, PydanticValidationError):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
     from django.utils.functional import (
@@ -75,7 +76,7 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", 
 def _no_nul(value: Any) -> Any:
     # Django's CharField refuses NUL characters; its date fields would otherwise parse around them.
     if isinstance(value, str) and "\x00" in value:
-        raise forms.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
+        raise forms.ValidationError(_("Null characters are not allowed."), code="null_characters_not_allowed")
     return value
 
 

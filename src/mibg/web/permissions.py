@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
 
 PHYSICIAN = "physician"  # authorised user: signs the written directive (10 CFR 35.40)
 CHAIR = "chair"  # study chair: decides "needs review" criteria and protocol exceptions (decisions.md H5, X1)
@@ -107,7 +108,7 @@ def allowed(user: Any, action: str) -> bool:
 
 def require(user: Any, action: str) -> None:
     if not allowed(user, action):
-        raise PermissionDenied(f"Your role does not allow '{action}'.")
+        raise PermissionDenied(_("Your role does not allow '%(action)s'.") % {"action": action})
 
 
 ViewFunc = Callable[..., HttpResponseBase]

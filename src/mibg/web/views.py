@@ -34,6 +34,6 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if isinstance(exception, RequestDataTooBig):
         said = answer(exception)
         if request.path.startswith("/api/"):
-            return JsonResponse({"message": said.message, "field": said.field}, status=said.status)
-        return HttpResponse(said.message, content_type="text/plain; charset=utf-8", status=said.status)
+            return JsonResponse({"message": str(said.message), "field": said.field}, status=said.status)
+        return HttpResponse(str(said.message), content_type="text/plain; charset=utf-8", status=said.status)
     return defaults.bad_request(request, exception)

@@ -115,7 +115,7 @@ class CodeForm(forms.Form):
     def clean_code(self) -> str:
         code = "".join(self.cleaned_data["code"].split())
         if len(code) != 6 or not code.isdigit():
-            raise forms.ValidationError("Enter the 6 digits your authenticator app shows now.")
+            raise forms.ValidationError(_("Enter the 6 digits your authenticator app shows now."))
         return code
 
 

@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mibg.web.analytics import analysis
 from mibg.web.analytics.plots import correlation_figure, rescue_figure
@@ -35,7 +36,7 @@ def page(request: AuthenticatedHttpRequest) -> HttpResponse:
 @action_required(get="patient.view")
 def table_csv(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     if key not in analysis.KEYS:
-        raise Http404("no such analysis")
+        raise Http404(_("no such analysis"))
     rows = programme.rows()
     log_event(request.user, "export", request.user, None, note=f"programme analytics CSV {key} ({len(rows)} courses)")
     response = HttpResponse(content_type="text/csv; charset=utf-8")

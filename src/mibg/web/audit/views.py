@@ -15,6 +15,7 @@ from django.http import StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mibg.web.audit.models import AuditChainHead, AuditEvent
 from mibg.web.authenticated import AuthenticatedHttpRequest
@@ -34,7 +35,7 @@ class AuditFilter(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            raise forms.ValidationError("'From' is after 'To'.")
+            raise forms.ValidationError(_("'From' is after 'To'."))
         return data
 
 

@@ -44,13 +44,13 @@ class DirectiveForm(forms.Form):
     def clean_preparation(self) -> str:
         value: str = self.cleaned_data["preparation"]
         if not value:
-            raise forms.ValidationError("Choose the preparation.")
+            raise forms.ValidationError(_("Choose the preparation."))
         return value
 
     def clean_route(self) -> str:
         value: str = self.cleaned_data["route"]
         if not value:
-            raise forms.ValidationError("Choose the route.")
+            raise forms.ValidationError(_("Choose the route."))
         return value
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mibg.core import course_state
 from mibg.core.course_state import CourseFacts
@@ -84,13 +85,13 @@ def sign(user: Any, signed_name: str, course: Course, version: int, entry: Direc
     """Sign a directive (a new version when one is signed already: the old signature is voided)."""
     plan = plan_for(course, entry)
     if plan.blocked:
-        raise Refused("The dose plan is blocked by a protocol limit: a blocked plan cannot be signed.")
+        raise Refused(_("The dose plan is blocked by a protocol limit: a blocked plan cannot be signed."))
     with transaction.atomic():
         hold_version(course, version, "This course")  # two signers at once: one signs, the other is told
         previous = current_directive(course)
         event = "revise_directive" if previous is not None else "sign_directive"
         if previous is not None and not change_reason.strip():
-            raise Refused("A new version of a signed directive needs the reason for the change.", "change_reason")
+            raise Refused(_("A new version of a signed directive needs the reason for the change."), "change_reason")
         if previous is not None:
             before = field_values(previous)
             WrittenDirective.objects.filter(pk=previous.pk).update(
@@ -127,7 +128,7 @@ def verify_directive(user: Any, course: Course, version: int, weight_kg: object,
     """
     directive = current_directive(course)
     if directive is None or course.state_enum is not course_state.CourseState.DIRECTIVE_SIGNED:
-        raise Refused("There is no signed directive awaiting verification on this course.")
+        raise Refused(_("There is no signed directive awaiting verification on this course."))
     stop = verification_stop(refused_verification_attempts(course))
     if stop.stopped:
         raise Refused(stop.message)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router
 
 from mibg.reports.errors import ReportInputError
@@ -37,11 +38,13 @@ def patient_fhir(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_id)
     hidden = hidden_course(request.user, patient)
     if hidden is not None:
-        raise PermissionDenied(f"The Bundle holds the directive of course {hidden.number}: it opens for you after the "
-                               "independent verification (10 CFR 35.41).")
+        raise PermissionDenied(_("The Bundle holds the directive of course %(number)s: it opens for you after the "
+                                 "independent verification (10 CFR 35.41).")
+                               % {"number": hidden.number})
     try:
         data = fhir.patient_bundle_json(patient).encode("utf-8")
     except ReportInputError as error:  # stored records that disagree: no Bundle rather than a wrong one (409)
-        raise Refused(f"The stored records disagree ({error.field}: {error.message}).", error.field) from None
+        raise Refused(_("The stored records disagree (%(field)s: %(message)s).")
+                      % {"field": error.field, "message": error.message}, error.field) from None
     log_download(request.user, patient, patient, "FHIR R4 Bundle of the patient's record (API)", data)
     return HttpResponse(data, content_type="application/fhir+json", headers={"Cache-Control": "no-store"})

@@ -147,7 +147,8 @@ def document_view(key: str) -> Callable[[HttpRequest, int], HttpResponseBase]:
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         course = get_course(pk)
         if not document.available(course):
-            raise Http404(f"The {document.title.lower()} needs {document.needs}: course {course.number} has none yet.")
+            raise Http404(_("The %(document)s needs %(needs)s: course %(number)s has none yet.")
+                          % {"document": document.title.lower(), "needs": document.needs, "number": course.number})
         if document.shows_directive and numbers_hidden(request.user, course, current_directive(course)):
             messages.error(request, _("The %(document)s shows the directive's numbers: it opens for you after the "
                                       "independent verification (10 CFR 35.41).") % {"document": document.title.lower()})

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mibg.core.errors import InputError
 from mibg.core.event_reports import MEDICAL_EVENT, SAE, Deadline, DeadlinePlan, deadline_plan, sae_facts
@@ -141,8 +142,8 @@ def _check_values(report: EventReport, values: dict[str, Any]) -> None:
 def update(user: Any, report: EventReport, version: int, values: dict[str, Any]) -> EventReport:
     """Change a draft. A change of the discovery time or of the SAE facts moves the deadlines: the audit says so."""
     if report.status != EventReport.DRAFT:
-        raise Refused(f"This report is {report.get_status_display()}: a submitted report is not changed. "
-                      "Record follow-up information as a new report.")
+        raise Refused(_("This report is %(status)s: a submitted report is not changed. Record follow-up information "
+                        "as a new report.") % {"status": report.get_status_display()})
     _check_values(report, values)
     with transaction.atomic():
         before = field_values(report)
@@ -158,9 +159,9 @@ def record_step(user: Any, report: EventReport, code: str, done_at: datetime | N
     """A deadline met (or, where the rule allows it, not met for a documented reason)."""
     deadline = next((d for d in plan(report).deadlines if d.code == code), None)
     if deadline is None:
-        raise Refused("This report has no such deadline.", "code")
+        raise Refused(_("This report has no such deadline."), "code")
     if waived and not deadline.waivable:
-        raise Refused(f"'{deadline.receiver}' cannot be waived: it must be done.", "waived")
+        raise Refused(_("'%(receiver)s' cannot be waived: it must be done.") % {"receiver": deadline.receiver}, "waived")
     if not note.strip():
         raise InputError("note", "say how it was done (who was reached, by what means) or, if waived, why"
                          if deadline.waivable else "say how it was done (who was reached, by what means)")
@@ -172,7 +173,8 @@ def record_step(user: Any, report: EventReport, code: str, done_at: datetime | N
         raise InputError("done_at", "is before the event was discovered")
     with transaction.atomic():
         if ReportStep.objects.filter(report=report, code=code).exists():
-            raise Refused(f"'{deadline.receiver}' is already recorded for this report.")
+            raise Refused(_("'%(receiver)s' is already recorded for this report.")
+                          % {"receiver": deadline.receiver})
         step = ReportStep.objects.create(report=report, code=code, done_at=done_at, waived=waived, note=note.strip(),
                                          recorded_by=user)
         late = done_at > deadline.due_at
@@ -185,7 +187,7 @@ def record_step(user: Any, report: EventReport, code: str, done_at: datetime | N
 def submit(user: Any, signed_name: str, report: EventReport, version: int) -> EventReport:
     """Sign and submit: every field the receivers need must be there (each missing one is named)."""
     if report.status != EventReport.DRAFT:
-        raise Refused(f"This report is already {report.get_status_display()}.")
+        raise Refused(_("This report is already %(status)s.") % {"status": report.get_status_display()})
     for name, label in REQUIRED_TO_SUBMIT[report.kind].items():
         if not str(getattr(report, name) or "").strip():
             raise InputError(name, f"{label} is needed before the report is submitted")
@@ -202,7 +204,8 @@ def submit(user: Any, signed_name: str, report: EventReport, version: int) -> Ev
 def acknowledge(user: Any, report: EventReport, version: int, acknowledged_at: datetime | None, text: str) -> EventReport:
     """The receiver's acknowledgement (its reference number, who confirmed, when)."""
     if report.status != EventReport.SUBMITTED:
-        raise Refused(f"Only a submitted report is acknowledged; this one is {report.get_status_display()}.")
+        raise Refused(_("Only a submitted report is acknowledged; this one is %(status)s.")
+                      % {"status": report.get_status_display()})
     if not text.strip():
         raise InputError("acknowledgement", "give the receiver's reference or who confirmed receipt")
     if acknowledged_at is None:

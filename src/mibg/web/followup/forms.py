@@ -71,7 +71,7 @@ class LabsUploadForm(SafeForm):
             text: str = upload.read().decode("utf-8-sig")
             return text
         except UnicodeDecodeError:
-            raise forms.ValidationError("The file is not UTF-8 text: save it as CSV (UTF-8).") from None
+            raise forms.ValidationError(_("The file is not UTF-8 text: save it as CSV (UTF-8).")) from None
 
 
 class TransfusionForm(SafeForm):

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mibg.core.ae_terms import check_term
 from mibg.core.chronology import clock_tolerance
@@ -73,8 +74,9 @@ def after_administration(course: Course) -> bool:
 def check_open(course: Course) -> None:
     """Follow-up records are kept from the administration on; refuse them before."""
     if not after_administration(course):
-        raise Refused(f"Follow-up is recorded after the administration; this course is '{course.state_enum.label}'. "
-                      f"Screening labs and transfusions belong to the screening data.")
+        raise Refused(_("Follow-up is recorded after the administration; this course is '%(state)s'. Screening labs "
+                        "and transfusions belong to the screening data.")
+                      % {"state": course.state_enum.label})
 
 
 def infusion_start(course: Course) -> datetime | None:
@@ -205,7 +207,7 @@ def correct_lab(user: Any, lab: LabResult, entry: LabEntry, reason: str) -> LabR
         note = f"superseded by a correction: {text}"
         if LabResult.objects.filter(pk=lab.pk, voided_at__isnull=True).update(
                 voided_at=timezone.now(), voided_by=user, void_reason=note) != 1:
-            raise Refused("This result is void already: enter a new result instead.")
+            raise Refused(_("This result is void already: enter a new result instead."))
         lab.refresh_from_db()
         log_changes(user, "void", lab, course.patient, before, note=note)
         value, result = check_lab(course, entry)  # the same checks as a new result, the old one left out
@@ -379,18 +381,18 @@ def live_transfusions(course: Course) -> list[Transfusion]:
 def void(user: Any, record: Voidable, reason: str) -> None:
     """Void a record entered in error (it stays, marked, with who, when and why)."""
     if record.voided:
-        raise Refused("This record is already void.")
+        raise Refused(_("This record is already void."))
     if isinstance(record, AdverseEvent) and not record.is_draft and not allowed(user, "adverse_event.attribute"):
-        raise Refused("An attributed adverse event is voided by a physician (a nurse voids her own drafts).")
+        raise Refused(_("An attributed adverse event is voided by a physician (a nurse voids her own drafts)."))
     if not reason.strip():
-        raise Refused("Say why the record is void (e.g. entered on the wrong patient, wrong value).", "reason")
+        raise Refused(_("Say why the record is void (e.g. entered on the wrong patient, wrong value)."), "reason")
     course = record.course  # type: ignore[attr-defined]
     with transaction.atomic():
         before = field_values(record)
         changed = type(record).objects.filter(pk=record.pk, voided_at__isnull=True).update(
             voided_at=timezone.now(), voided_by=user, void_reason=reason.strip())
         if changed != 1:
-            raise Refused("This record is already void.")
+            raise Refused(_("This record is already void."))
         record.refresh_from_db()
         log_changes(user, "void", record, course.patient, before, note=reason.strip())
 
@@ -473,9 +475,9 @@ def record_adverse_event(user: Any, course: Course, values: dict[str, Any]) -> A
 def update_adverse_event(user: Any, event: AdverseEvent, version: int, values: dict[str, Any]) -> None:
     """An edit makes a new version; a serious event then needs a physician's review of the new version."""
     if event.voided:
-        raise Refused("A void adverse event cannot be changed.")
+        raise Refused(_("A void adverse event cannot be changed."))
     if not event.is_draft and not allowed(user, "adverse_event.attribute"):
-        raise Refused("An attributed adverse event is changed by a physician.")
+        raise Refused(_("An attributed adverse event is changed by a physician."))
     check_adverse_event(values)
     _check_attribution(user, values, draft=event.is_draft)
     with transaction.atomic():
@@ -493,7 +495,7 @@ def sign_adverse_event(user: Any, signed_name: str, event: AdverseEvent, version
     with transaction.atomic():
         current = AdverseEvent.objects.select_for_update().get(pk=event.pk)
         if current.voided or not current.is_draft:
-            raise Refused("This adverse event is not a draft awaiting attribution (void, or already attributed).")
+            raise Refused(_("This adverse event is not a draft awaiting attribution (void, or already attributed)."))
         before = field_values(current)
         update_versioned(current, version, {"attribution": attribution, "signed_by": user,
                                             "signed_name": signed_name, "signed_at": timezone.now(),
@@ -505,14 +507,14 @@ def sign_adverse_event(user: Any, signed_name: str, event: AdverseEvent, version
 def review_sae(user: Any, signed_name: str, event: AdverseEvent, version: int, note: str) -> SaeReview:
     """A physician's signed review of the version of a serious adverse event they read."""
     if not note.strip():
-        raise Refused("The review needs its conclusion.", "note")
+        raise Refused(_("The review needs its conclusion."), "note")
     with transaction.atomic():
         current = AdverseEvent.objects.select_for_update().get(pk=event.pk)
         if current.version != version:
-            raise Refused("The adverse event was changed after you opened it: read the current version and review "
-                          "that. Nothing was signed.")
+            raise Refused(_("The adverse event was changed after you opened it: read the current version and review "
+                            "that. Nothing was signed."))
         if not current.needs_review:
-            raise Refused("This adverse event needs no review (not serious, void, or this version is reviewed).")
+            raise Refused(_("This adverse event needs no review (not serious, void, or this version is reviewed)."))
         review = SaeReview.objects.create(adverse_event=current, ae_version=current.version, reviewed_by=user,
                                           signed_name=signed_name, note=note.strip())
         log_changes(user, "review", review, current.course.patient,

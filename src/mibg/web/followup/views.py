@@ -112,7 +112,7 @@ def _recovery_figure(request: HttpRequest, pk: int) -> tuple[Course, Any]:
     if recovery is None:
         from django.http import Http404
 
-        raise Http404("The course has no infusion yet.")
+        raise Http404(_("The course has no infusion yet."))
     log_view(request.user, course.patient, f"recovery plot of course {course.number}")
     return course, plots.recovery_figure(recovery)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mibg.core import careplan
 from mibg.core.careplan import CourseFacts, CoursePlan, PlannedOrder
@@ -51,7 +52,7 @@ def confirm_iodide_table(user: Any, signed_name: str) -> IodideConfirmation:
     assert definition.care_plan is not None
     table = definition.care_plan.iodide_table
     if iodide_confirmation(definition) is not None:
-        raise Refused("This iodide table is confirmed already.")
+        raise Refused(_("This iodide table is confirmed already."))
     rows = [{"from_kg": str(b.from_kg), "below_kg": None if b.below_kg is None else str(b.below_kg),
              "mg_per_day": str(b.mg_per_day)} for b in table.bands]
     with transaction.atomic():
@@ -223,14 +224,15 @@ def record(user: Any, course: Course, code: str, due_at: datetime, *, done: bool
     """Record one due time of one order as done (given, checked) or not done (with the reason)."""
     plan = course_plan(course)
     if plan is None:
-        raise Refused("This course has no order set yet: it starts when the written directive is signed.")
+        raise Refused(_("This course has no order set yet: it starts when the written directive is signed."))
     try:
         order = plan.order(code)
     except KeyError:
         raise InputError("code", f"is not an order of this course ({', '.join(o.code for o in plan.orders)})") from None
     roles = roles_of(user)
     if order.role not in roles and PHYSICIAN not in roles:
-        raise Refused(f"'{order.name}' is recorded by the {ROLES[order.role].lower()} (or a physician).", "code")
+        raise Refused(_("'%(name)s' is recorded by the %(role)s (or a physician).")
+                      % {"name": order.name, "role": ROLES[order.role].lower()}, "code")
     if due_at not in order.due:
         raise InputError("due_at", f"is not a due time of '{order.name}' (its schedule: {order.schedule})")
     if at is None:
@@ -253,8 +255,8 @@ def record(user: Any, course: Course, code: str, due_at: datetime, *, done: bool
         found = "\n".join(f"{drug} ({cls})" for drug, cls in careplan.interfering_found(protocol(), medications))
     existing = OrderRecord.objects.filter(course=course, code=code, due_at=due_at, voided_at=None).first()
     if existing is not None:
-        raise Refused(f"This due time of '{order.name}' was recorded already by {existing.recorded_name} at "
-                      f"{site_time(existing.recorded_at)}.", "due_at")
+        raise Refused(_("This due time of '%(name)s' was recorded already by %(recorded_name)s at %(at)s.")
+                      % {"name": order.name, "recorded_name": existing.recorded_name, "at": site_time(existing.recorded_at)}, "due_at")
     try:
         with transaction.atomic():
             entry = OrderRecord.objects.create(
@@ -265,7 +267,7 @@ def record(user: Any, course: Course, code: str, due_at: datetime, *, done: bool
             log_changes(user, "create", entry, course.patient,
                         note=f"{order.name}: {'done' if done else 'not done'}{flagged}")
     except IntegrityError:  # recorded by someone else at the same moment
-        raise Refused(f"This due time of '{order.name}' was recorded already.", "due_at") from None
+        raise Refused(_("This due time of '%(name)s' was recorded already.") % {"name": order.name}, "due_at") from None
     _renew_counts()
     return entry
 
@@ -277,7 +279,7 @@ def void(user: Any, course: Course, record_id: int, reason: str) -> OrderRecord:
     if entry is None:
         raise InputError("record", "is not a record of this course")
     if entry.voided_at is not None:
-        raise Refused("This record is already void.", "record")
+        raise Refused(_("This record is already void."), "record")
     if not reason.strip():
         raise InputError("reason", "say why the record is void (entered in error, wrong patient, ...)")
     definition = protocol()
@@ -285,13 +287,13 @@ def void(user: Any, course: Course, record_id: int, reason: str) -> OrderRecord:
     role = next((o.role for o in definition.care_plan.orders if o.code == entry.code), None)
     roles = roles_of(user)
     if role not in roles and PHYSICIAN not in roles:
-        raise Refused("Only whoever may record this order may void its record.", "record")
+        raise Refused(_("Only whoever may record this order may void its record."), "record")
     with transaction.atomic():
         before = field_values(entry)
         updated = OrderRecord.objects.filter(pk=entry.pk, voided_at=None).update(
             voided_at=timezone.now(), voided_by=user, void_reason=reason.strip())
         if not updated:
-            raise Refused("This record is already void.", "record")
+            raise Refused(_("This record is already void."), "record")
         entry.refresh_from_db()
         log_changes(user, "void", entry, course.patient, before, note=reason.strip())
     _renew_counts()

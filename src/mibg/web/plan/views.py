@@ -168,7 +168,7 @@ def iodide_table(request: HttpRequest) -> HttpResponse:
         form.is_valid()
         def confirm(name: str) -> Any:
             if services.iodide_confirmation(definition) is not None:
-                raise Refused("This iodide table is confirmed already.")
+                raise Refused(_("This iodide table is confirmed already."))
             return services.confirm_iodide_table(request.user, name)
 
         back = redirect("plan:iodide_table")

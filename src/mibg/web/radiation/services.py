@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mibg.core import course_state
 from mibg.core.chronology import Event, clock_tolerance, stem_cell_day
@@ -109,8 +110,10 @@ def _check_open(course: Course) -> None:
     if state in READING_STATES:
         return
     if course_state.is_before(state, CourseState.ADMINISTERED):
-        raise Refused(f"Readings start after the administration; this course is '{state.label}'.")
-    raise Refused(f"This course is '{state.label}': its readings are locked, because the release record rests on them.")
+        raise Refused(_("Readings start after the administration; this course is '%(state)s'.")
+                      % {"state": state.label})
+    raise Refused(_("This course is '%(state)s': its readings are locked, because the release record rests on them.")
+                  % {"state": state.label})
 
 
 def reading_errors(entry: ReadingInput, administration: Administration | None,
@@ -149,7 +152,7 @@ def correct_reading(user: Any, reading: ExposureReading, version: int, entry: Re
         course = _locked_course(reading.course)
         _check_open(course)
         if not reading.active:
-            raise Refused("This reading is void; enter a new reading instead.")
+            raise Refused(_("This reading is void; enter a new reading instead."))
         others = [r for r in active_readings(course) if r.pk != reading.pk]
         errors = reading_errors(entry, administration_of(course), others)
         if not reason.strip():
@@ -172,7 +175,7 @@ def void_reading(user: Any, reading: ExposureReading, version: int, reason: str)
         course = _locked_course(reading.course)
         _check_open(course)
         if not reading.active:
-            raise Refused("This reading is already void.")
+            raise Refused(_("This reading is already void."))
         if not reason.strip():
             raise BadEntry({"reason": "Give the reason the reading is void."})
         before = field_values(reading)
@@ -516,20 +519,21 @@ def release(user: Any, signed_name: str, course: Course, version: int, entry: Re
     if refusal is not None:
         raise Refused(refusal)
     if entry.basis != d.fingerprint:
-        raise Refused("The readings changed after this page was opened (a reading was added, corrected or voided). "
-                      "Nothing was signed: review the new assessment, then sign.", "basis")
+        raise Refused(_("The readings changed after this page was opened (a reading was added, corrected or voided). "
+                        "Nothing was signed: review the new assessment, then sign."), "basis")
     assert d.release is not None
     assert d.retention is not None
     assert d.dose is not None
     last = d.readings[-1]
     if entry.released_at < last.measured_at:
-        raise Refused(f"The release time is before the last reading ({when(last.measured_at)}), on which release rests.",
+        raise Refused(_("The release time is before the last reading (%(when)s), on which release rests.")
+                      % {"when": when(last.measured_at)},
                       "released_at")
     if entry.released_at > timezone.now() + clock_tolerance():
-        raise Refused("The release time is in the future: sign when the patient leaves isolation.", "released_at")
+        raise Refused(_("The release time is in the future: sign when the patient leaves isolation."), "released_at")
     given_to = entry.instructions_given_to.strip()
     if not given_to:
-        raise Refused("Name the parent or guardian who received the written instructions.", "instructions_given_to")
+        raise Refused(_("Name the parent or guardian who received the written instructions."), "instructions_given_to")
     a = d.release
     with transaction.atomic():
         course = _locked_course(course)
@@ -610,8 +614,8 @@ def record_stem_cells(user: Any, course: Course, entry: StemCellInput) -> StemCe
     with transaction.atomic():
         course = _locked_course(course)
         if course.state_enum not in STEM_CELL_STATES:
-            raise Refused(f"Stem cells are recorded after the 131I-MIBG administration; this course is "
-                          f"'{course.state_enum.label}'.")
+            raise Refused(_("Stem cells are recorded after the 131I-MIBG administration; this course is '%(state)s'.")
+                          % {"state": course.state_enum.label})
         errors = stem_cell_errors(course, entry)
         if errors:
             raise BadEntry(errors)
@@ -625,9 +629,10 @@ def correct_stem_cells(user: Any, infusion: StemCellInfusion, entry: StemCellInp
     with transaction.atomic():
         course = _locked_course(infusion.course)
         if course.state_enum not in STEM_CELL_STATES:
-            raise Refused(f"This course is '{course.state_enum.label}': its stem-cell infusion is no longer corrected here.")
+            raise Refused(_("This course is '%(state)s': its stem-cell infusion is no longer corrected here.")
+                          % {"state": course.state_enum.label})
         if infusion.superseded:
-            raise Refused("This infusion record has been corrected already: correct the current one.")
+            raise Refused(_("This infusion record has been corrected already: correct the current one."))
         errors = stem_cell_errors(course, entry, without=infusion)
         if not reason.strip():
             errors.setdefault("reason", "Give the reason for the correction (decisions.md A37).")

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mibg.core.course_state import BEFORE_ADMINISTRATION, CourseState
 from mibg.core.eligibility import evaluate_eligibility
@@ -124,8 +125,9 @@ def record_chair_decision(user: Any, signed_name: str, course: Course, criterion
     if course.state_enum not in BEFORE_ADMINISTRATION:
         raise NotEditable(course.state_enum)
     if criterion in DECIDED_WITH_THE_PLANNED_DOSE and planned_dose(course) is None:
-        raise DecisionRefused(f"{criterion} is a dose limit: the study chair decides it with the planned dose shown "
-                              "(decisions.md A35). Record the planned mCi/kg in the screening first.")
+        raise DecisionRefused(_("%(criterion)s is a dose limit: the study chair decides it with the planned dose "
+                                "shown (decisions.md A35). Record the planned mCi/kg in the screening first.")
+                              % {"criterion": criterion})
     with transaction.atomic():
         decision = ChairDecision.objects.create(course=course, criterion=criterion, cleared=cleared, reason=reason,
                                                 decided_by=user, signed_name=signed_name, decided_at=timezone.now())

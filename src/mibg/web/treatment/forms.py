@@ -25,7 +25,7 @@ class AssayForm(forms.Form):
     def clean_measured_mci(self) -> Decimal:
         value: Decimal = self.cleaned_data["measured_mci"]
         if value <= 0:
-            raise forms.ValidationError("The measured activity must be greater than zero.")
+            raise forms.ValidationError(_("The measured activity must be greater than zero."))
         try:  # the plausible range of the protocol definition, as the service and every other door check it
             return parse_activity_mci(value, "measured_mci")
         except InputError as error:
@@ -34,7 +34,7 @@ class AssayForm(forms.Form):
     def clean_specific_activity(self) -> Decimal:
         value: Decimal = self.cleaned_data["specific_activity"]
         if value <= 0:
-            raise forms.ValidationError("The specific activity must be greater than zero.")
+            raise forms.ValidationError(_("The specific activity must be greater than zero."))
         return value
 
 
@@ -64,13 +64,13 @@ class AdministrationForm(forms.Form):
     def clean_route(self) -> str:
         route: str = self.cleaned_data["route"]
         if not route:
-            raise forms.ValidationError("Choose the route.")
+            raise forms.ValidationError(_("Choose the route."))
         return route
 
     def clean_volume_ml(self) -> Decimal:
         value: Decimal = self.cleaned_data["volume_ml"]
         if value <= 0:
-            raise forms.ValidationError("The volume must be greater than zero.")
+            raise forms.ValidationError(_("The volume must be greater than zero."))
         try:  # the plausible range of the protocol definition, as the service checks it for every door
             return plausible("volume_ml", "volume_ml", value)
         except InputError as error:
@@ -79,7 +79,7 @@ class AdministrationForm(forms.Form):
     def clean_residual_mci(self) -> Decimal:
         value: Decimal = self.cleaned_data["residual_mci"]
         if value < 0:
-            raise forms.ValidationError("The residual cannot be negative.")
+            raise forms.ValidationError(_("The residual cannot be negative."))
         return value
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mibg.core.administration import administered_activity, check_assay
 from mibg.core.bedside import Identity, check_two_identifiers
@@ -42,7 +43,8 @@ class AssayInput:
 def record_assay(user: Any, course: Course, version: int, entry: AssayInput) -> Assay:
     directive = current_directive(course)
     if directive is None or course.state_enum is not CourseState.VERIFIED:
-        raise Refused(f"An assay is recorded after independent verification; this course is '{course.state_enum.label}'.")
+        raise Refused(_("An assay is recorded after independent verification; this course is '%(state)s'.")
+                      % {"state": course.state_enum.label})
     timeline.check(course, (Event.ASSAY, "measured_at", entry.measured_at))  # decisions.md A29
     # The check text shows both times in the site's zone with the offset (no UTC/local mix).
     check = check_assay(directive.activity, entry.measured_mci, entry.measured_at, directive.administration_time,
@@ -63,11 +65,11 @@ def override_assay(user: Any, signed_name: str, assay: Assay, version: int, reas
     """10 CFR 35.63: the authorised user directs administration of a dosage outside the tolerance, with a reason."""
     course = assay.course
     if assay.accepted or assay.superseded or course.state_enum not in (CourseState.VERIFIED, CourseState.ASSAYED):
-        raise Refused("Only a current assay outside the tolerance, before the administration, can be overridden.")
+        raise Refused(_("Only a current assay outside the tolerance, before the administration, can be overridden."))
     if assay.directive_id != getattr(current_directive(course), "pk", None):
-        raise Refused("This assay belongs to a directive that is no longer current.")
+        raise Refused(_("This assay belongs to a directive that is no longer current."))
     if not reason.strip():
-        raise Refused("The override needs the reason.", "reason")
+        raise Refused(_("The override needs the reason."), "reason")
     with transaction.atomic():
         before = field_values(assay)
         Assay.objects.filter(pk=assay.pk, override_at__isnull=True).update(
@@ -111,8 +113,9 @@ def _check_administration(course: Course, directive: Any, entry: AdministrationI
     longest = plausible_range("infusion_min").maximum  # site parameter plausible_infusion_min_max (1440 min)
     if entry.ended_at - entry.started_at > timedelta(minutes=int(longest)):
         # The protocol's infusions last 30-120 minutes; a day or more is a wrong date, not an infusion.
-        raise Refused(f"The infusion would have lasted more than {longest / 60:g} hours ({longest} min, site parameter "
-                      "plausible_infusion_min_max): check the end's date and time.", "ended_at")
+        raise Refused(_("The infusion would have lasted more than %(hours)s hours (%(minutes)s min, site parameter "
+                        "plausible_infusion_min_max): check the end's date and time.")
+                      % {"hours": f"{longest / 60:g}", "minutes": longest}, "ended_at")
     window = administration_window(timezone.localtime(directive.administration_time), timezone.localtime(entry.started_at))
     if not window.within:
         raise Refused(window.message, "started_at")
@@ -126,10 +129,11 @@ def _check_administration(course: Course, directive: Any, entry: AdministrationI
 def record_administration(user: Any, course: Course, version: int, entry: AdministrationInput) -> Administration:
     directive = current_directive(course)
     if directive is None or course.state_enum is not CourseState.ASSAYED:
-        raise Refused(f"The administration is recorded after an accepted assay; this course is '{course.state_enum.label}'.")
+        raise Refused(_("The administration is recorded after an accepted assay; this course is '%(state)s'.")
+                      % {"state": course.state_enum.label})
     assay = course.assays.filter(directive=directive).order_by("-recorded_at", "-id").first()
     if assay is None or not assay.accepted:
-        raise Refused("There is no accepted assay of the current directive's dose.")
+        raise Refused(_("There is no accepted assay of the current directive's dose."))
     _check_administration(course, directive, entry)
     result = administered_activity(directive.activity, assay.measured_mci, assay.measured_at, entry.residual_mci,
                                    entry.residual_measured_at, entry.started_at)
@@ -148,9 +152,9 @@ def record_administration(user: Any, course: Course, version: int, entry: Admini
 def review_medical_event(user: Any, signed_name: str, administration: Administration, note: str) -> None:
     """10 CFR 35.3045: a physician reviews the possible medical event; the review closes it on the course."""
     if not administration.medical_event_open:
-        raise Refused("There is no open possible medical event on this administration.")
+        raise Refused(_("There is no open possible medical event on this administration."))
     if not note.strip():
-        raise Refused("The review needs its conclusion.", "note")
+        raise Refused(_("The review needs its conclusion."), "note")
     with transaction.atomic():
         before = field_values(administration)
         Administration.objects.filter(pk=administration.pk, reviewed_at__isnull=True).update(
@@ -174,13 +178,14 @@ def correct_assay(user: Any, assay: Assay, version: int, entry: AssayInput, reas
     course = assay.course
     text = need_reason(reason)
     if assay.superseded:
-        raise Refused("This assay has been corrected already: correct the current one.")
+        raise Refused(_("This assay has been corrected already: correct the current one."))
     if course.state_enum not in ASSAY_CORRECTABLE:
-        raise Refused(f"An assay is corrected before the administration is recorded; this course is "
-                      f"'{course.state_enum.label}'. Correct the administration instead.")
+        raise Refused(_("An assay is corrected before the administration is recorded; this course is '%(state)s'. "
+                        "Correct the administration instead.")
+                      % {"state": course.state_enum.label})
     directive = current_directive(course)
     if directive is None or assay.directive_id != directive.pk:
-        raise Refused("This assay belongs to a directive that is no longer current.")
+        raise Refused(_("This assay belongs to a directive that is no longer current."))
     timeline.check(course, (Event.ASSAY, "measured_at", entry.measured_at), without=assay)  # decisions.md A29
     check = check_assay(directive.activity, entry.measured_mci, entry.measured_at, directive.administration_time,
                         display_zone=timezone.get_current_timezone())
@@ -209,10 +214,11 @@ def correct_administration(user: Any, administration: Administration, version: i
     course = administration.course
     text = need_reason(reason)
     if administration.superseded:
-        raise Refused("This administration record has been corrected already: correct the current one.")
+        raise Refused(_("This administration record has been corrected already: correct the current one."))
     if course.state_enum not in ADMINISTRATION_CORRECTABLE:
-        raise Refused(f"The administration is corrected until the release; this course is '{course.state_enum.label}', "
-                      "and the signed release rests on readings timed from this infusion.")
+        raise Refused(_("The administration is corrected until the release; this course is '%(state)s', and the "
+                        "signed release rests on readings timed from this infusion.")
+                      % {"state": course.state_enum.label})
     _check_administration(course, administration.directive, entry, without=administration)
     assay = administration.assay
     result = administered_activity(administration.directive.activity, assay.measured_mci, assay.measured_at,
