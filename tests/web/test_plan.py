@@ -457,12 +457,13 @@ def test_sam_cannot_void_a_nurses_iodide_record(login, people, make_course):
     assert entry.voided_at is None
 
 
-def test_a_planned_lab_day_is_on_noras_list_until_a_lab_collected_within_a_day_of_it_is_entered(login, client, people,
-                                                                                               make_course):
+def test_a_planned_lab_day_is_overdue_on_noras_list_from_the_next_day_until_a_lab_collected_within_a_day_is_entered(
+        login, client, people, make_course):
     course = make_course(until="follow-up", days_ahead=-5)  # infused 5 days ago: lab day 4 was yesterday
     nora = login("nora")
-    labs = [e for e in nora.get("/worklist/").context["today"] if e.kind == "lab" and e.course_id == course.pk]
-    assert [e.what for e in labs] == ["Blood counts and chemistry (day 4)"]  # day 4 + 1 grace day = today: not overdue
+    labs = [e for e in nora.get("/worklist/").context["overdue"] if e.kind == "lab" and e.course_id == course.pk]
+    # Day 4 was yesterday: overdue by the site's date (a lab collected today still counts, within the grace day).
+    assert [e.what for e in labs] == ["Blood counts and chemistry (day 4)"]
     collected = (timezone.localtime() - timedelta(days=2)).replace(hour=8, minute=0, second=0, microsecond=0)  # day 3
     response = client.post(f"/api/courses/{course.pk}/labs", {"test": "anc", "value": "1.2", "unit": "10^9/L",
                                                               "lln": "1.5", "collected_at": collected.isoformat()},

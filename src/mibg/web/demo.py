@@ -224,6 +224,7 @@ def load() -> dict[str, str]:
     radiation_demo.readings_so_far(people["sam"], made["DEMO-1005"][1])
     # Released: infused 5 days ago, readings at 1 m and the physicist's signed release yesterday.
     run_course(people, made["DEMO-1008"][1], today - timedelta(days=5), until="released", weight="23.6")
+    followup_demo.counts_after(people["nora"], made["DEMO-1008"][1])  # the day -1 and day 3 labs, as a clinic has them
     lucas, first_course = made["DEMO-1006"]
     run_course(people, first_course, today - timedelta(days=240), until="closed", weight="28.0", mci_per_kg="12")
     second = courses.create_course(people["nora"], lucas)

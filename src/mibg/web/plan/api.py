@@ -29,7 +29,7 @@ from mibg.web.courses.services import current_directive
 from mibg.web.permissions import require
 from mibg.web.plan import services
 from mibg.web.plan.calendars import course_ics, ics_response, user_feed
-from mibg.web.plan.worklist import entries_for
+from mibg.web.plan.worklist import UPCOMING, entries_for
 
 router = Router(tags=["plan"])
 
@@ -180,7 +180,8 @@ def my_calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
 def my_worklist(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     require(request.user, "patient.view")
     return [{"role": e.role, "kind": e.kind, "what": e.what, "due": e.due.isoformat(), "overdue": e.overdue,
-             "patient": e.patient, "course_id": e.course_id, "url": e.url} for e in entries_for(request.user)]
+             "patient": e.patient, "course_id": e.course_id, "url": e.url} for e in entries_for(request.user)
+            if e.bucket != UPCOMING]
 
 
 

@@ -252,7 +252,7 @@ def physician_work(ctx: WorklistContext) -> Iterator[WorklistEntry]:
                             url=reverse("courses:directive", args=[course.pk]))
     for a in Administration.objects.filter(result_json__possible_medical_event=True, reviewed_at__isnull=True).select_related("course__patient"):
         yield WorklistEntry(role=PHYSICIAN, kind="review", what="Review a possible medical event (10 CFR 35.3045)",
-                            due=a.started_at, overdue=a.started_at.date() < ctx.today, patient=_who(a.course),
+                            due=a.started_at, overdue=timezone.localtime(a.started_at).date() < ctx.today, patient=_who(a.course),
                             course_id=a.course_id, url=reverse("treatment:review", args=[a.pk]))
     for event in AdverseEvent.objects.live().filter(serious=True).select_related("course__patient").prefetch_related("reviews"):
         if event.needs_review:

@@ -27,7 +27,7 @@ from mibg.web.permissions import action_required, allowed, roles_of
 from mibg.web.plan import services
 from mibg.web.plan.calendars import course_ics, ics_response, user_feed
 from mibg.web.plan.models import IodideConfirmation
-from mibg.web.plan.worklist import entries_for
+from mibg.web.plan.worklist import OVERDUE, TODAY, UPCOMING, entries_for
 from mibg.web.safety import Signature as Signing
 from mibg.web.safety import form_token, parse_version, save_once
 
@@ -126,11 +126,13 @@ def feed_ics(request: AuthenticatedHttpRequest) -> HttpResponse:
 @action_required(get="patient.view")
 def worklist(request: HttpRequest) -> HttpResponse:
     entries = entries_for(request.user)
-    overdue = [e for e in entries if e.overdue]
-    today = [e for e in entries if not e.overdue]
+    overdue = [e for e in entries if e.bucket == OVERDUE]
+    today = [e for e in entries if e.bucket == TODAY]
+    upcoming = [e for e in entries if e.bucket == UPCOMING]
     return render(request, "mibg/plan/worklist.html", {
-        "overdue": overdue[:SHOWN], "today": today[:SHOWN], "overdue_total": len(overdue), "today_total": len(today),
-        "shown": SHOWN, "count": len(entries),
+        "overdue": overdue[:SHOWN], "today": today[:SHOWN], "upcoming": upcoming[:SHOWN],
+        "overdue_total": len(overdue), "today_total": len(today), "shown": SHOWN,
+        "count": len(overdue) + len(today),
     })
 
 
@@ -148,7 +150,7 @@ def worklist_count(request: HttpRequest) -> HttpResponse:
     key = f"mibg-worklist-count:{request.user.pk}:{services.worklist_generation()}"
     counts = cache.get(key)
     if counts is None:
-        entries = entries_for(request.user)
+        entries = [e for e in entries_for(request.user) if e.bucket != UPCOMING]
         counts = (len(entries), sum(1 for e in entries if e.overdue))
         cache.set(key, counts, COUNT_SECONDS)
     return render(request, "mibg/plan/count.html", {"count": counts[0], "overdue": counts[1]})

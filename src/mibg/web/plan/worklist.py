@@ -19,7 +19,7 @@ in the navigation and the user's calendar feed read every provider whose roles m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -39,6 +39,8 @@ class WorklistEntry:
     course_id: int | None
     url: str  # where it is recorded
     detail: str = ""
+    #: Where the worklist shows it, by the site's date (:func:`bucket`): "overdue", "today" or "upcoming".
+    bucket: str = ""
 
     @property
     def due_sort(self) -> datetime:
@@ -87,14 +89,40 @@ def providers() -> list[Registered]:
     return list(_REGISTRY.values())
 
 
+OVERDUE, TODAY, UPCOMING = "overdue", "today", "upcoming"
+
+
+def bucket(entry: WorklistEntry, today: date) -> str:
+    """Where an entry belongs on the worklist (``today`` is the site's date).
+
+    A date-only entry goes by the site's calendar day: before today it is overdue (a lab day that was yesterday is
+    overdue today, whatever grace its provider allows for the work itself), today's is due today unless its
+    provider says it is overdue already, a later day is upcoming. A timed entry is overdue when its provider says
+    so (the protocol's grace for that work: a supportive-care due time at 23:00 yesterday may still be on time this
+    morning), otherwise it is today's work: a provider lists a timed entry from when it is to be done (a
+    verification from the signature, with the administration time as its deadline). A day is the site's calendar
+    day, so the 23- and 25-hour days of a daylight-saving change count once each."""
+    if isinstance(entry.due, datetime):
+        return OVERDUE if entry.overdue else TODAY
+    if entry.due < today or entry.overdue:
+        return OVERDUE
+    return TODAY if entry.due == today else UPCOMING
+
+
 def entries_for(user: Any, now: datetime | None = None) -> list[WorklistEntry]:
-    """The user's worklist: every registered provider for the user's roles, overdue first, then by due time."""
+    """The user's worklist: every registered provider for the user's roles, each entry placed by the site's date
+    (:func:`bucket`; ``overdue`` is true exactly for the overdue ones), overdue first, then by due time."""
     roles = roles_of(user)
     now = now or timezone.now()
-    ctx = WorklistContext(now=now, today=timezone.localtime(now).date(), roles=roles, user=user)
+    today = timezone.localtime(now).date()
+    ctx = WorklistContext(now=now, today=today, roles=roles, user=user)
     found: list[WorklistEntry] = []
     for registered in _REGISTRY.values():
         if not registered.roles & roles:
             continue
-        found.extend(e for e in registered.function(ctx) if e.role in roles)
-    return sorted(found, key=lambda e: (not e.overdue, e.due_sort, e.patient, e.what))
+        for e in registered.function(ctx):
+            if e.role in roles:
+                where = bucket(e, today)
+                found.append(replace(e, overdue=where == OVERDUE, bucket=where))
+    order = {OVERDUE: 0, TODAY: 1, UPCOMING: 2}
+    return sorted(found, key=lambda e: (order[e.bucket], e.due_sort, e.patient, e.what))
