@@ -1,6 +1,8 @@
 """Every interface string in a template is marked for translation (issue 15): a person's words are inside
 ``{% translate %}`` or ``{% blocktranslate %}``, so a translation of the interface needs no template changed.
-The words of the attributes a person reads (``title=``, ``placeholder=``, ``aria-label=``, ``alt=``) are marked too.
+The words of the attributes a person reads (``title=``, ``placeholder=``, ``aria-label=``, ``alt=``) are marked too,
+and so are the words the web layer's Python writes for a person: refusals and errors, page messages, form labels and
+help, plot titles, axes and legends (tests/python_text.py).
 Units and symbols (mCi, mR/h, 10^9/L, ...) stay as they are (tests/template_text.py, ALLOWED)."""
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from pathlib import Path
 import pytest
 
 import mibg
+from python_text import eager_at_import, unmarked_messages
 from template_text import runs, unmarked, unmarked_attributes
 
 WEB = Path(mibg.__file__).resolve().parent / "web"
 TEMPLATES = sorted(p for p in WEB.rglob("*.html") if "templates" in p.parts)
+#: The web layer's Python modules (migrations record history: their words are not shown).
+MODULES = sorted(p for p in WEB.rglob("*.py") if "migrations" not in p.parts)
 
 
 def test_every_template_is_scanned():
@@ -60,3 +65,56 @@ def test_the_attribute_scan_flags_words_read_in_an_attribute_and_only_those(sour
 def test_a_sentence_with_a_variable_is_one_run():
     (run,) = runs("<p>Discovered {{ at|when }}: every clock starts there.</p>")
     assert [p[0] for p in run.parts] == ["text", "var", "text"]
+
+
+def test_every_python_module_of_the_web_layer_is_scanned():
+    assert len(MODULES) > 80
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.relative_to(WEB).as_posix())
+def test_every_message_label_and_plot_word_of_the_module_is_marked_for_translation(path):
+    found = [f"line {u.line}: {u.text[:80]!r}" for u in unmarked_messages(path.read_text(encoding="utf-8"))]
+    assert found == [], "pass these through gettext (_(...) with %(name)s placeholders; gettext_lazy at class level)"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.relative_to(WEB).as_posix())
+def test_no_text_is_translated_once_at_import(path):
+    found = [f"line {u.line}: {u.text}" for u in eager_at_import(path.read_text(encoding="utf-8"))]
+    assert found == [], "text at module or class level is marked with gettext_lazy (it is read in each request's language)"
+
+
+@pytest.mark.parametrize(("source", "flagged"), [
+    ('raise Refused(f"This report is {status}: a submitted report is not changed.")',
+     ["This report is {}: a submitted report is not changed."]),
+    ('raise Refused(_("This record is already void."), "record")', []),
+    ('raise Refused(_("Course %(n)s is open.") % {"n": n})', []),
+    ('raise Refused(stop.message, "started_at")', []),
+    ('raise InputError("reason", "give the reason")\nraise InputError("reason", _("give the reason"))',
+     ["give the reason"]),
+    ('messages.error(request, "Nothing was saved.")\nlogger.error("mail failed: %s", error)', ["Nothing was saved."]),
+    ('form.add_error("code", "That code is not valid.")', ["That code is not valid."]),
+    ('note = forms.CharField(label="Note", help_text=_("why"))', ["Note"]),
+    ('f = forms.CharField(error_messages={"required": "Give the reason."})', ["Give the reason."]),
+    ('axes.set_xlabel("hours after the start of the infusion")\naxes.set_ylabel("mR/h")',
+     ["hours after the start of the infusion"]),
+    ('axes.axhline(y, label=f"site limit {x} mR/h")\naxes.text(0.5, 0.5, "no values")', ["site limit {} mR/h", "no values"]),
+    ('axes.annotate(num(r["net"]), (h, v))\nfigure.suptitle(_("Count recovery"))', []),
+    ('class SignatureRefused(Refusal):\n    default_message = "The password does not match."',
+     ["The password does not match."]),
+    ('raise Http404("no such analysis")', ["no such analysis"]),
+    ('Column("mrn", "MRN")\nrow.get("anc_nadir")\nRefused(_("x"), field="change_reason")', []),
+])
+def test_the_python_scan_flags_words_a_person_reads_left_unmarked_and_only_those(source, flagged):
+    assert [u.text for u in unmarked_messages(source)] == flagged
+
+
+@pytest.mark.parametrize(("source", "flagged"), [
+    ('from django.utils.translation import gettext as _\nclass F(forms.Form):\n    note = forms.CharField(label=_("Note"))',
+     [3]),
+    ('from django.utils.translation import gettext_lazy as _\nclass F(forms.Form):\n    note = forms.CharField(label=_("Note"))',
+     []),
+    ('from django.utils.translation import gettext as _\nLABEL = _("Note")\ndef f():\n    return _("Note")', [2]),
+    ('from django.utils.translation import gettext as _\nsaid = lambda r: _("Saved.")', []),
+])
+def test_the_import_time_scan_flags_eager_translation_outside_functions(source, flagged):
+    assert [u.line for u in eager_at_import(source)] == flagged

@@ -8,9 +8,14 @@ import ast
 import gettext
 from pathlib import Path
 
+import pytest
+
 import mibg.web
+from python_text import marked_messages
 
 LOCALE = Path(mibg.web.__file__).with_name("locale") / "es" / "LC_MESSAGES"
+WEB = Path(mibg.web.__file__).parent
+MODULES = sorted(p for p in WEB.rglob("*.py") if "migrations" not in p.parts)
 
 
 def _po_entries(text: str) -> dict[str, list[str]]:
@@ -79,3 +84,76 @@ def test_placeholders_survive_translation() -> None:
         for form in filter(None, forms):
             assert set(re.findall(r"%\(\w+\)s", form)) == wanted, msgid
             assert form.count("<strong>") == form.count("</strong>") == msgid.count("<strong>"), msgid
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> set[str]:
+    """Every msgid of the catalogue, with the plural form of each message that has one."""
+    import re
+
+    text = (LOCALE / "django.po").read_text(encoding="utf-8")
+    plurals = {"".join(ast.literal_eval(part) for part in found.split("\n") if part)
+               for found in re.findall(r'^msgid_plural ((?:".*"\n)+)', text, flags=re.M)}
+    return set(_po_entries(text)) | plurals
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.relative_to(WEB).as_posix())
+def test_every_message_the_module_marks_for_translation_is_in_the_catalogue(path, catalogue) -> None:
+    """A label, refusal or plot word marked in the code but missing from the catalogue cannot be translated: the
+    catalogue is refreshed after the change (README, "Interface translation": makemessages, then compilemessages)."""
+    missing = [f"line {m.line}: {m.text[:80]!r}" for m in marked_messages(path.read_text(encoding="utf-8"))
+               if m.text not in catalogue]
+    assert missing == [], "run makemessages -l es (README) and commit the catalogue"
+
+
+def test_the_scan_of_marked_messages_reads_each_form_of_the_marking_functions() -> None:
+    source = ('_("Saved.")\ngettext_lazy("Note")\nngettext("%(n)s day", "%(n)s days", n)\n'
+              'pgettext("month", "May")\nformat_lazy("{}: {}", a, b)\n_(name)')
+    assert [m.text for m in marked_messages(source)] == ["Saved.", "Note", "%(n)s day", "%(n)s days", "May"]
+
+
+def _screening_words() -> list[tuple[str, object]]:
+    from mibg.web.screening import spec
+
+    found: list[tuple[str, object]] = []
+    for section in spec.SECTIONS:
+        found += [(f"section {section.key}", section.title), (f"section {section.key} help", section.help)]
+    for group in spec.GROUPS:
+        found += [(f"group {group.path or group.title}", group.title), (f"group {group.path} help", group.help)]
+        for item in group.inputs:
+            found += [(f"{group.path}.{item.name}", item.label), (f"{group.path}.{item.name} help", item.help)]
+            found += [(f"{group.path}.{item.name} choice {value}", label) for value, label in item.choices]
+    return [(where, text) for where, text in found if text != ""]
+
+
+def test_every_label_title_help_and_choice_of_the_screening_form_is_marked_and_in_the_catalogue(catalogue) -> None:
+    """The screening form is data (mibg.web.screening.spec): each of its words is marked (a lazy translation, read
+    in the language of the request that shows it) and the catalogue holds it, so a translation translates the form."""
+    from django.utils import translation
+    from django.utils.functional import Promise
+
+    from mibg.web.words import CLINIC_WORDS
+
+    words = _screening_words()
+    assert len(words) > 150
+    unmarked = [where for where, text in words if not isinstance(text, Promise)]
+    assert unmarked == []
+    names = {str(w) for w in CLINIC_WORDS.values() if not isinstance(w, Promise)}  # G-CSF, ANC: the same everywhere
+    with translation.override("en"):
+        missing = [f"{where}: {text}" for where, text in words
+                   if str(text) not in catalogue | names and any(c.isalpha() for c in str(text))]  # not "1+"
+    assert missing == []
+
+
+def test_every_value_of_the_clinical_vocabulary_has_its_clinic_word_marked_for_translation() -> None:
+    """Choices of the forms are vocabulary values shown in the clinic's word (mibg.web.words); a value left out
+    would show untranslated, with its underscores as spaces."""
+    from enum import StrEnum
+
+    from mibg.core import vocabulary
+    from mibg.web.words import CLINIC_WORDS
+
+    values = {m.value for name in vocabulary.__all__ if isinstance(e := getattr(vocabulary, name), type)
+              and issubclass(e, StrEnum) for m in e}
+    assert len(values) > 35
+    assert sorted(v for v in values if any(c.isalpha() for c in v) and v not in CLINIC_WORDS) == []

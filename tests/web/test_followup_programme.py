@@ -69,7 +69,7 @@ def test_the_programme_page_plots_mci_per_kg_against_whole_body_dose_and_nadirs(
     page = login("morgan").get("/followup/programme/")
     text = page.content.decode()
     assert '<figure class="plot card" id="programme-plot">' in text
-    for title in ("Whole-body dose (2 course(s))", "Platelet nadir (2 course(s))", "ANC nadir (2 course(s))"):
+    for title in ("Whole-body dose (2 courses)", "Platelet nadir (2 courses)", "ANC nadir (2 courses)"):
         assert title in text, title
     assert text.count("<tr>") >= 3
     assert login("morgan").get("/followup/programme.png").content.startswith(b"\x89PNG")
@@ -81,7 +81,7 @@ def test_a_course_without_enough_exposure_readings_has_a_blank_whole_body_dose_n
     ExposureReading.objects.filter(course=two_courses[0]).update(voided_at=timezone.now(), void_reason="test")
     rows = list(csv.DictReader(io.StringIO(login("morgan").get("/followup/programme.csv").content.decode())))
     assert [r["Whole-body dose (Gy)"] == "" for r in rows] == [True, False]
-    assert "Whole-body dose (1 course(s); 1 without a value)" in login("morgan").get("/followup/programme/").content.decode()
+    assert "Whole-body dose (1 course; 1 without a value)" in login("morgan").get("/followup/programme/").content.decode()
 
 
 def test_a_name_that_looks_like_a_formula_is_not_run_by_a_spreadsheet(login, two_courses):

@@ -66,11 +66,11 @@ def storable_text(value: Any, where: str = "") -> None:
             storable_text(item, f"{where}.{i}" if where else str(i))
     elif isinstance(value, str):
         if "\x00" in value:
-            raise InputError(where or "body", "contains a NUL character (U+0000), which cannot be stored")
+            raise InputError(where or "body", _("contains a NUL character (U+0000), which cannot be stored"))
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise InputError(where or "body", "contains an unpaired surrogate (not valid Unicode text)") from None
+            raise InputError(where or "body", _("contains an unpaired surrogate (not valid Unicode text)")) from None
 
 
 class DecimalParser(Parser):
@@ -289,7 +289,7 @@ class AdministrationOut(Schema):
 
 def _aware(name: str, value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InputError(name, "has no time zone: add the UTC offset, e.g. 2026-03-02T09:30:00-08:00")
+        raise InputError(name, _("has no time zone: add the UTC offset, e.g. 2026-03-02T09:30:00-08:00"))
     return value
 
 
@@ -322,9 +322,10 @@ def list_patients(request: AuthenticatedHttpRequest, response: HttpResponse, q: 
     require(request.user, "patient.view")
     storable_text(q, "q")
     if not 1 <= limit <= PATIENT_PAGE_MAX:
-        raise InputError("limit", f"must be between 1 and {PATIENT_PAGE_MAX}")
+        raise InputError("limit", _("must be between 1 and %(most)s")
+                                  % {"most": PATIENT_PAGE_MAX})
     if not 0 <= offset <= OFFSET_MAX:
-        raise InputError("offset", f"must be between 0 and {OFFSET_MAX}")
+        raise InputError("offset", _("must be between 0 and %(most)s") % {"most": OFFSET_MAX})
     patients = matching(Patient.objects.all(), q)
     response["X-Total-Count"] = str(patients.count())
     return [_patient_out(p) for p in patients[offset:offset + limit]]
@@ -413,7 +414,7 @@ def submit_screening(request: AuthenticatedHttpRequest, course_id: int, payload:
 
 def _directive_entry(payload: DirectiveIn) -> directive_services.DirectiveInput:
     if payload.route not in dict(ROUTES):
-        raise InputError("route", f"one of {', '.join(dict(ROUTES))}")
+        raise InputError("route", _("one of %(choices)s") % {"choices": ", ".join(dict(ROUTES))})
     return directive_services.DirectiveInput(
         payload.mci_per_kg, payload.preparation, payload.specific_activity, payload.final_volume_ml, payload.infusion_min,
         payload.route, _aware("calibration_time", payload.calibration_time),
@@ -518,7 +519,7 @@ def record_assay(request: AuthenticatedHttpRequest, course_id: int, payload: Ass
     require(request.user, "assay.record")
     course = _course(course_id)
     if payload.measured_mci <= 0:
-        raise InputError("measured_mci", "must be greater than zero")
+        raise InputError("measured_mci", _("must be greater than zero"))
     entry = treatment_services.AssayInput(payload.lot, _aware("calibration_time", payload.calibration_time),
                                           payload.specific_activity, payload.measured_mci,
                                           _aware("measured_at", payload.measured_at), payload.calibrator_id)
@@ -551,9 +552,9 @@ def record_administration(request: AuthenticatedHttpRequest, course_id: int, pay
     require(request.user, "administration.record")
     course = _course(course_id)
     if payload.route not in dict(ROUTES):
-        raise InputError("route", f"one of {', '.join(dict(ROUTES))}")
+        raise InputError("route", _("one of %(choices)s") % {"choices": ", ".join(dict(ROUTES))})
     if payload.volume_ml <= 0:
-        raise InputError("volume_ml", "must be greater than zero")
+        raise InputError("volume_ml", _("must be greater than zero"))
     entry = treatment_services.AdministrationInput(
         _aware("started_at", payload.started_at), _aware("ended_at", payload.ended_at), payload.route, payload.volume_ml,
         payload.residual_mci, _aware("residual_measured_at", payload.residual_measured_at), payload.patient_name,
@@ -570,7 +571,7 @@ def correct_assay(request: AuthenticatedHttpRequest, assay_id: int, payload: Ass
     require(request.user, "assay.record")
     assay = get_object_or_404(Assay.history.select_related("course__patient"), pk=assay_id)
     if payload.measured_mci <= 0:
-        raise InputError("measured_mci", "must be greater than zero")
+        raise InputError("measured_mci", _("must be greater than zero"))
     entry = treatment_services.AssayInput(payload.lot, _aware("calibration_time", payload.calibration_time),
                                           payload.specific_activity, payload.measured_mci,
                                           _aware("measured_at", payload.measured_at), payload.calibrator_id)
@@ -588,9 +589,9 @@ def correct_administration(request: AuthenticatedHttpRequest, administration_id:
     require(request.user, "administration.record")
     administration = get_object_or_404(Administration.history.select_related("course__patient"), pk=administration_id)
     if payload.route not in dict(ROUTES):
-        raise InputError("route", f"one of {', '.join(dict(ROUTES))}")
+        raise InputError("route", _("one of %(choices)s") % {"choices": ", ".join(dict(ROUTES))})
     if payload.volume_ml <= 0:
-        raise InputError("volume_ml", "must be greater than zero")
+        raise InputError("volume_ml", _("must be greater than zero"))
     entry = treatment_services.AdministrationInput(
         _aware("started_at", payload.started_at), _aware("ended_at", payload.ended_at), payload.route, payload.volume_ml,
         payload.residual_mci, _aware("residual_measured_at", payload.residual_measured_at), payload.patient_name,

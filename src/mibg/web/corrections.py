@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -30,7 +31,7 @@ class CurrentManager(models.Manager[_M]):
 
 class Superseding(models.Model):
     supersedes = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="superseded_by", help_text="the entry this one corrects (A37)")
+                                      related_name="superseded_by", help_text=gettext_lazy("the entry this one corrects (A37)"))
     correction_reason = models.TextField(blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
 
@@ -49,7 +50,7 @@ class Corrects(models.Model):
     """For records that are voided rather than superseded (readings, labs): the link from the correction."""
 
     supersedes = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="superseded_by", help_text="the entry this one corrects (A37)")
+                                      related_name="superseded_by", help_text=gettext_lazy("the entry this one corrects (A37)"))
     correction_reason = models.TextField(blank=True)
 
     class Meta:
@@ -62,7 +63,7 @@ def need_reason(reason: str) -> str:
 
     text = reason.strip()
     if not text:
-        raise InputError("reason", "give the reason for the correction (decisions.md A37)")
+        raise InputError("reason", _("give the reason for the correction (decisions.md A37)"))
     return text
 
 

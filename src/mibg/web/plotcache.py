@@ -4,7 +4,7 @@ matplotlib takes 100-500 ms to draw one figure; the course page, the radiation p
 each show one, and without this every view of an unchanged course drew it again (bench/RESULTS.md).
 
 The key is a SHA-256 of the plot's kind, the data it is drawn from (the repr of the frozen core results or of
-the stored values, which show every number and time), the clinic's time zone, and the source code of the
+the stored values, which show every number and time), the clinic's time zone, the active language, and the source code of the
 modules that draw it. New data, a new setting or changed drawing code give a new key, so a stale plot is never
 shown; an entry is only ever replaced by the same drawing. The cache is Django's "plots" cache (settings.py):
 Redis when MIBG_CACHE_URL is set, shared by every application server; otherwise files under MIBG_DATA_DIR,
@@ -26,6 +26,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
+from django.utils.translation import get_language
 
 
 @cache
@@ -66,7 +67,8 @@ def protocol_key(protocol: object) -> str:
 
 
 def key_for(kind: str, data: object) -> str:
-    text = f"{kind}\n{settings.TIME_ZONE}\n{_code_version()}\n{data!r}"
+    # The active language too: a plot's title, axes and legend are marked for translation (issue 15).
+    text = f"{kind}\n{settings.TIME_ZONE}\n{get_language()}\n{_code_version()}\n{data!r}"
     return f"plot:{kind}:{hashlib.sha256(text.encode()).hexdigest()}"
 
 

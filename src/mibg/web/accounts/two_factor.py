@@ -199,8 +199,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 with transaction.atomic():
                     TOTPDevice.objects.filter(user=user).delete()
                     audit_account(user.username, "delete", "TOTP second factor removed (password re-entered)")
-                messages.success(request, "Second factor removed." + (
-                    " Your role requires one: set up a new one now." if required_for(user) else ""))
+                messages.success(request, _("Second factor removed. Your role requires one: set up a new one now.")
+                                 if required_for(user) else _("Second factor removed."))
                 return redirect("accounts:two_factor")
             # At the 5th failure axes' middleware replaces this page with the lockout page.
             password_form.add_error("password", _("The password does not match: nothing was changed."))

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
+
 from mibg.core.analytics import BandShare, Correlation, rescue_by_band, spearman
 from mibg.protocol import load_protocol
 
@@ -20,20 +24,22 @@ from mibg.protocol import load_protocol
 @dataclass(frozen=True)
 class Analysis:
     key: str
-    title: str
+    title: StrOrPromise
     value_key: str
-    value_header: str  # the CSV header of the value, with its unit
+    value_header: StrOrPromise  # the CSV header of the value, with its unit
 
 
 CORRELATIONS = (
-    Analysis("platelet-nadir", "Whole-body dose against the platelet nadir", "platelet_nadir", "Platelet nadir (10^9/L)"),
-    Analysis("anc-nadir", "Whole-body dose against the ANC nadir", "anc_nadir", "ANC nadir (10^9/L)"),
-    Analysis("recovery-days", "Whole-body dose against the days to count recovery", "recovery_day",
-             "Count recovery day (days after infusion)"),
+    Analysis("platelet-nadir", gettext_lazy("Whole-body dose against the platelet nadir"), "platelet_nadir",
+             gettext_lazy("Platelet nadir (10^9/L)")),
+    Analysis("anc-nadir", gettext_lazy("Whole-body dose against the ANC nadir"), "anc_nadir",
+             gettext_lazy("ANC nadir (10^9/L)")),
+    Analysis("recovery-days", gettext_lazy("Whole-body dose against the days to count recovery"), "recovery_day",
+             gettext_lazy("Count recovery day (days after infusion)")),
 )
 RESCUE_KEY = "rescue-by-band"
 KEYS = (*(a.key for a in CORRELATIONS), RESCUE_KEY)
-DOSE_HEADER = "Whole-body dose (Gy)"
+DOSE_HEADER = gettext_lazy("Whole-body dose (Gy)")
 
 
 def label(row: dict[str, Any]) -> str:
@@ -80,17 +86,19 @@ def csv_rows(key: str, rows: list[dict[str, Any]]) -> list[list[str]]:
     """The numbers behind one plot, as CSV rows (header first)."""
     if key == RESCUE_KEY:
         result = rescue(rows)
-        table = [["Whole-body-dose band (Gy)", "Lower edge (Gy, included)", "Upper edge (Gy, excluded)", "Courses",
-                  "Courses with stem-cell rescue", "Share (0-1)", "95 % CI low (Wilson)", "95 % CI high (Wilson)"]]
+        table = [[_("Whole-body-dose band (Gy)"), _("Lower edge (Gy, included)"), _("Upper edge (Gy, excluded)"),
+                  _("Courses"), _("Courses with stem-cell rescue"), _("Share (0-1)"), _("95 % CI low (Wilson)"),
+                  _("95 % CI high (Wilson)")]]
         for b in result.bands:
             table.append([b.label, _s(b.low), _s(b.high), str(b.courses), str(b.rescued), _s(b.share), _s(b.ci_low),
                           _s(b.ci_high)])
         return table
     found = next(r for r in correlations(rows) if r.analysis.key == key)
-    table = [["Course (MRN #number)", DOSE_HEADER, found.analysis.value_header]]
+    table = [[_("Course (MRN #number)"), str(DOSE_HEADER), str(found.analysis.value_header)]]
     table += [[_safe(course), format(dose, "f"), format(value, "f")] for course, dose, value in found.points]
     c = found.correlation
-    table.append([f"Spearman rho (n = {c.n})", _s(c.rho), f"95 % CI {_s(c.ci_low)} to {_s(c.ci_high)}"
+    table.append([_("Spearman rho (n = %(n)s)") % {"n": c.n}, _s(c.rho),
+                  _("95 %% CI %(low)s to %(high)s") % {"low": _s(c.ci_low), "high": _s(c.ci_high)}
                   if c.ci_low is not None else c.note])
     return table
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from mibg.web.analytics.analysis import CorrelationResult, RescueResult
 from mibg.web.followup.plots import SERIES_COLOUR, _figure
 
@@ -17,12 +19,12 @@ def correlation_figure(result: CorrelationResult) -> Any:
     ys = [float(value) for _, _, value in result.points]
     axes.scatter(xs, ys, color=SERIES_COLOUR, s=22, zorder=3)
     axes.set_title(f"{result.analysis.title}\n{result.correlation.text()}", fontsize=8)
-    axes.set_xlabel("whole-body dose (Gy)", fontsize=8)
+    axes.set_xlabel(_("whole-body dose (Gy)"), fontsize=8)
     axes.set_ylabel(result.analysis.value_header, fontsize=8)
     axes.tick_params(labelsize=7.5)
     axes.grid(True, linewidth=0.3)
     if not result.points:
-        axes.text(0.5, 0.5, "no course has both values yet", transform=axes.transAxes, ha="center", va="center",
+        axes.text(0.5, 0.5, _("no course has both values yet"), transform=axes.transAxes, ha="center", va="center",
                   color="#5b6475")
     figure.tight_layout()
     return figure
@@ -41,9 +43,9 @@ def rescue_figure(result: RescueResult) -> Any:
         axes.annotate(f"{b.rescued}/{b.courses}", (x, 0.02), ha="center", fontsize=7, color="white" if b.share else "#5b6475")
     axes.set_xticks(positions, labels, fontsize=7)
     axes.set_ylim(0, 1.05)
-    axes.set_title("Courses that needed stem-cell rescue, by whole-body dose (95 % Wilson CI)", fontsize=8)
-    axes.set_xlabel("whole-body dose band (Gy)", fontsize=8)
-    axes.set_ylabel("share of courses", fontsize=8)
+    axes.set_title(_("Courses that needed stem-cell rescue, by whole-body dose (95 % Wilson CI)"), fontsize=8)
+    axes.set_xlabel(_("whole-body dose band (Gy)"), fontsize=8)
+    axes.set_ylabel(_("share of courses"), fontsize=8)
     axes.tick_params(labelsize=7.5)
     axes.grid(True, axis="y", linewidth=0.3)
     figure.tight_layout()

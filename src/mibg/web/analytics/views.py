@@ -29,7 +29,7 @@ def page(request: AuthenticatedHttpRequest) -> HttpResponse:
         "correlations": [{"result": r, "svg": plots.inline_svg(correlation_figure(r), r.analysis.title),
                           "csv": reverse(f"analytics:csv-{r.analysis.key}")} for r in correlations],
         "rescue": rescue,
-        "rescue_svg": plots.inline_svg(rescue_figure(rescue), "Share of courses with stem-cell rescue by whole-body dose"),
+        "rescue_svg": plots.inline_svg(rescue_figure(rescue), _("Share of courses with stem-cell rescue by whole-body dose")),
         "whole_body_source": programme.WHOLE_BODY_SOURCE})
 
 

@@ -16,6 +16,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mibg.web.audit.models import AuditChainHead, AuditEvent
 from mibg.web.authenticated import AuthenticatedHttpRequest
@@ -27,8 +28,8 @@ COLUMNS = ("at_utc", "username", "action", "model", "object_id", "object", "pati
 
 
 class AuditFilter(forms.Form):
-    patient = forms.CharField(required=False, label="Patient MRN or name")
-    user = forms.CharField(required=False, label="User")
+    patient = forms.CharField(required=False, label=gettext_lazy("Patient MRN or name"))
+    user = forms.CharField(required=False, label=gettext_lazy("User"))
     since = date_field("From")
     until = date_field("To (inclusive)")
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mibg.core import course_state
 from mibg.core.course_state import ORDER, CourseState
@@ -29,7 +30,7 @@ def get_course(pk: int) -> Course:
 
 
 class StepForm(forms.Form):
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=gettext_lazy("Note"))
     occurred_at = datetime_field("When it happened")
 
 

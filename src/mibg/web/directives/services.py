@@ -59,7 +59,7 @@ def plan_for(course: Course, entry: DirectiveInput) -> DosePlan:
     """The dose plan for ``entry`` on this course's screening snapshot; InputError names a bad field."""
     snapshot = dosing_snapshot(course)
     if snapshot is None:
-        raise InputError("screening", "the course has no screening evaluation yet")
+        raise InputError("screening", _("the course has no screening evaluation yet"))
     sa_field = _specific_activity_field(entry.preparation)
     request = dose_request_from_snapshot(
         snapshot, mci_per_kg=entry.mci_per_kg, preparation=entry.preparation, protocol=load_protocol(),

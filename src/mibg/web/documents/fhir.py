@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from mibg.core.clinical_rows import ClinicalReading
 from mibg.core.errors import InputError
@@ -189,8 +190,9 @@ def _lab_entry(resource: Mapping[str, Any], collected_at: datetime) -> tuple[str
         q = ranges[0].get(bound) if ranges else None
         if q:
             if _unit(q) != unit:
-                raise InputError("referenceRange", f"the reference range is in '{_unit(q)}', the value in '{unit}': "
-                                                   "give both in the same unit")
+                raise InputError("referenceRange", _("the reference range is in '%(range_unit)s', the value in "
+                                                     "'%(value_unit)s': give both in the same unit")
+                                                   % {"range_unit": _unit(q), "value_unit": unit})
             limits[bound] = format(Decimal(q["value"]), "f")
     return test, LabEntry(test, format(Decimal(quantity["value"]), "f"), unit, limits["low"], limits["high"],
                           collected_at)

@@ -26,7 +26,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from mibg.reports.errors import ReportInputError
 from mibg.web.audit.models import AuditEvent
@@ -185,13 +185,14 @@ def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class FhirImportForm(forms.Form):
-    course = forms.TypedChoiceField(coerce=int, label="Course the results belong to",
-                                    help_text="Follow-up results are stored with the course whose infusion they follow.")
-    bundle = forms.FileField(label="FHIR R4 Bundle (JSON)",
-                             help_text="A Bundle exported by mibg, or any R4 Bundle of laboratory Observations coded "
-                                       "with LOINC (ANC 751-8, platelets 777-3, haemoglobin 718-7, bilirubin 1975-2, "
-                                       "AST 1920-8, ALT 1742-6, creatinine 2160-0).")
-    confirm = forms.BooleanField(label="I checked that this file is this patient's record")
+    course = forms.TypedChoiceField(coerce=int, label=gettext_lazy("Course the results belong to"),
+                                    help_text=gettext_lazy("Follow-up results are stored with the course whose infusion they "
+                                                "follow."))
+    bundle = forms.FileField(label=gettext_lazy("FHIR R4 Bundle (JSON)"),
+                             help_text=gettext_lazy("A Bundle exported by mibg, or any R4 Bundle of laboratory Observations "
+                                         "coded with LOINC (ANC 751-8, platelets 777-3, haemoglobin 718-7, bilirubin "
+                                         "1975-2, AST 1920-8, ALT 1742-6, creatinine 2160-0)."))
+    confirm = forms.BooleanField(label=gettext_lazy("I checked that this file is this patient's record"))
 
     def __init__(self, *args: Any, courses: list[Course], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -124,19 +124,21 @@ def open_for_adverse_event(user: Any, event: Any) -> EventReport | None:
 def _check_values(report: EventReport, values: dict[str, Any]) -> None:
     discovered = values.get("discovered_at")
     if discovered is None:
-        raise InputError("discovered_at", "is required: the moment the event was discovered starts every clock")
+        raise InputError("discovered_at", _("is required: the moment the event was discovered starts every clock"))
     if discovered > timezone.now() + CLOCK_TOLERANCE:
-        raise InputError("discovered_at", "is in the future")
+        raise InputError("discovered_at", _("is in the future"))
     if report.kind == MEDICAL_EVENT and report.administration is not None and discovered < report.administration.started_at:
-        raise InputError("discovered_at", "is before the infusion started "
-                         f"({site_time(report.administration.started_at)})")
+        raise InputError("discovered_at", _("is before the infusion started (%(at)s)")
+                                          % {"at": site_time(report.administration.started_at)})
     if report.kind == SAE and report.adverse_event is not None and discovered.astimezone(
             timezone.get_default_timezone()).date() < report.adverse_event.started_on:
-        raise InputError("discovered_at", f"is before the adverse event started ({report.adverse_event.started_on})")
+        raise InputError("discovered_at", _("is before the adverse event started (%(started_on)s)")
+                                          % {"started_on": report.adverse_event.started_on})
     if values.get("expectedness", "") not in dict(EventReport.EXPECTEDNESS):
-        raise InputError("expectedness", "expected, unexpected, or not assessed yet")
+        raise InputError("expectedness", _("expected, unexpected, or not assessed yet"))
     if report.kind == MEDICAL_EVENT and (values.get("expectedness") or values.get("life_threatening") is not None):
-        raise InputError("expectedness", "expectedness and life-threatening belong to a serious adverse event report")
+        raise InputError("expectedness", _("expectedness and life-threatening belong to a serious adverse event "
+                                           "report"))
 
 
 def update(user: Any, report: EventReport, version: int, values: dict[str, Any]) -> EventReport:
@@ -163,14 +165,14 @@ def record_step(user: Any, report: EventReport, code: str, done_at: datetime | N
     if waived and not deadline.waivable:
         raise Refused(_("'%(receiver)s' cannot be waived: it must be done.") % {"receiver": deadline.receiver}, "waived")
     if not note.strip():
-        raise InputError("note", "say how it was done (who was reached, by what means) or, if waived, why"
-                         if deadline.waivable else "say how it was done (who was reached, by what means)")
+        raise InputError("note", _("say how it was done (who was reached, by what means) or, if waived, why")
+                         if deadline.waivable else _("say how it was done (who was reached, by what means)"))
     if done_at is None:
-        raise InputError("done_at", "is required")
+        raise InputError("done_at", _("is required"))
     if done_at > timezone.now() + CLOCK_TOLERANCE:
-        raise InputError("done_at", "is in the future")
+        raise InputError("done_at", _("is in the future"))
     if done_at < report.discovered_at.replace(second=0, microsecond=0):  # times are entered to the minute
-        raise InputError("done_at", "is before the event was discovered")
+        raise InputError("done_at", _("is before the event was discovered"))
     with transaction.atomic():
         if ReportStep.objects.filter(report=report, code=code).exists():
             raise Refused(_("'%(receiver)s' is already recorded for this report.")
@@ -190,7 +192,7 @@ def submit(user: Any, signed_name: str, report: EventReport, version: int) -> Ev
         raise Refused(_("This report is already %(status)s.") % {"status": report.get_status_display()})
     for name, label in REQUIRED_TO_SUBMIT[report.kind].items():
         if not str(getattr(report, name) or "").strip():
-            raise InputError(name, f"{label} is needed before the report is submitted")
+            raise InputError(name, _("%(label)s is needed before the report is submitted") % {"label": label})
     with transaction.atomic():
         before = field_values(report)
         update_versioned(report, version, {"status": EventReport.SUBMITTED, "submitted_by": user,
@@ -207,13 +209,13 @@ def acknowledge(user: Any, report: EventReport, version: int, acknowledged_at: d
         raise Refused(_("Only a submitted report is acknowledged; this one is %(status)s.")
                       % {"status": report.get_status_display()})
     if not text.strip():
-        raise InputError("acknowledgement", "give the receiver's reference or who confirmed receipt")
+        raise InputError("acknowledgement", _("give the receiver's reference or who confirmed receipt"))
     if acknowledged_at is None:
-        raise InputError("acknowledged_at", "is required")
+        raise InputError("acknowledged_at", _("is required"))
     if acknowledged_at > timezone.now() + CLOCK_TOLERANCE:
-        raise InputError("acknowledged_at", "is in the future")
+        raise InputError("acknowledged_at", _("is in the future"))
     if report.submitted_at is not None and acknowledged_at < report.submitted_at - CLOCK_TOLERANCE:
-        raise InputError("acknowledged_at", "is before the report was submitted")
+        raise InputError("acknowledged_at", _("is before the report was submitted"))
     with transaction.atomic():
         before = field_values(report)
         update_versioned(report, version, {"status": EventReport.ACKNOWLEDGED, "acknowledged_by": user,

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
@@ -154,7 +155,7 @@ def add_lab(request: AuthenticatedHttpRequest, course_id: int, payload: LabIn) -
     require(request.user, "lab.enter")
     course = _course(course_id)
     if payload.collected_at.tzinfo is None or payload.collected_at.utcoffset() is None:
-        raise InputError("collected_at", "has no time zone: add the UTC offset, e.g. 2026-03-02T07:30:00-08:00")
+        raise InputError("collected_at", _("has no time zone: add the UTC offset, e.g. 2026-03-02T07:30:00-08:00"))
     entry = services.LabEntry(payload.test, _text(payload.value), payload.unit, _text(payload.lln), _text(payload.uln),
                               payload.collected_at)
     with transaction.atomic():
@@ -168,7 +169,7 @@ def correct_lab(request: AuthenticatedHttpRequest, lab_id: int, payload: LabCorr
     require(request.user, "lab.enter")
     lab = get_object_or_404(LabResult.objects.select_related("course__patient"), pk=lab_id)
     if payload.collected_at.tzinfo is None or payload.collected_at.utcoffset() is None:
-        raise InputError("collected_at", "has no time zone: add the UTC offset, e.g. 2026-03-02T07:30:00-08:00")
+        raise InputError("collected_at", _("has no time zone: add the UTC offset, e.g. 2026-03-02T07:30:00-08:00"))
     entry = services.LabEntry(payload.test, _text(payload.value), payload.unit, _text(payload.lln), _text(payload.uln),
                               payload.collected_at)
     new = services.correct_lab(request.user, lab, entry, payload.reason)

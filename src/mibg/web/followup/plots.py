@@ -20,6 +20,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django_stubs_ext import StrOrPromise
+
 from mibg.core.recovery import CourseRecovery, SeriesSummary
 from mibg.core.times import site_time
 
@@ -34,7 +38,8 @@ SERIES_COLOUR = "#16324f"
 TRANSFUSION_STYLES = {"platelets": ("#7b1fa2", "--"), "red_cells": ("#b3261e", "-."), "granulocytes": ("#1c7a3e", ":")}
 #: Which series each transfusion product is marked on.
 TRANSFUSION_SERIES = {"platelets": "platelets", "red_cells": "hemoglobin", "granulocytes": "anc"}
-SERIES_LABELS = {"anc": "ANC (10^9/L)", "platelets": "Platelets (10^9/L)", "hemoglobin": "Haemoglobin (g/dL)"}
+SERIES_LABELS = {"anc": gettext_lazy("ANC (10^9/L)"), "platelets": gettext_lazy("Platelets (10^9/L)"),
+                 "hemoglobin": gettext_lazy("Haemoglobin (g/dL)")}
 
 _counter = itertools.count(1)
 
@@ -66,7 +71,7 @@ def svg(figure: Any) -> str:
     return buffer.getvalue()
 
 
-def inline_svg(figure: Any, title: str) -> str:
+def inline_svg(figure: Any, title: StrOrPromise) -> str:
     """An ``<svg>`` element to put in a page under a strict CSP: presentation attributes instead of styles,
     ids prefixed, width 100 % (the height follows the view box), and a ``<title>`` for screen readers."""
     root = ET.fromstring(svg(figure))
@@ -100,7 +105,7 @@ def inline_svg(figure: Any, title: str) -> str:
     root.attrib.pop("height", None)
     root.set("role", "img")
     heading = ET.Element(f"{{{SVG}}}title")
-    heading.text = title
+    heading.text = str(title)
     root.insert(0, heading)
     return ET.tostring(root, encoding="unicode")
 
@@ -138,10 +143,12 @@ def recovery_figure(result: CourseRecovery) -> Any:
     right = max([infusion_x + 7, *all_x]) + 1
     for axes, summary in zip(axes_list, series, strict=True):
         _draw_series(axes, summary, result, left, right)
-    axes_list[-1].set_xlabel("days after the infusion (day 0 = infusion day; calendar days in the infusion's time zone)",
+    axes_list[-1].set_xlabel(_("days after the infusion (day 0 = infusion day; calendar days in the infusion's time "
+                               "zone)"),
                              fontsize=9.5)
     axes_list[-1].set_xlim(left, right)
-    figure.suptitle(f"Count recovery after the infusion of {site_time(result.infusion_at)}", fontsize=12)
+    figure.suptitle(_("Count recovery after the infusion of %(at)s")
+                    % {"at": site_time(result.infusion_at)}, fontsize=12)
     figure.tight_layout()
     return figure
 
@@ -161,14 +168,14 @@ def _draw_series(axes: Any, summary: SeriesSummary, result: CourseRecovery, left
         if upper <= lower:
             continue  # an empty band (e.g. grade 1 when the LLN is the grade 1 boundary)
         axes.axhspan(lower, min(upper, top), color=GRADE_COLOURS[band.grade], alpha=0.75, linewidth=0,
-                     label=f"CTCAE grade {band.grade}")
+                     label=_("CTCAE grade %(grade)s") % {"grade": band.grade})
     if summary.grade4_below is not None:
         axes.axhline(float(summary.grade4_below), color="#7a1020", linewidth=0.9, linestyle="--",
-                     label=f"grade 4 below {_n(summary.grade4_below)}")
+                     label=_("grade 4 below %(n)s") % {"n": _n(summary.grade4_below)})
     if summary.recovery_threshold is not None:
         axes.axhline(float(summary.recovery_threshold), color="#1c7a3e", linewidth=0.9, linestyle=":",
-                     label=f"recovery above {_n(summary.recovery_threshold)}")
-    axes.axvline(_x(infusion_at, infusion_at), color="#333333", linewidth=1.2, label="131I-MIBG infusion")
+                     label=_("recovery above %(n)s") % {"n": _n(summary.recovery_threshold)})
+    axes.axvline(_x(infusion_at, infusion_at), color="#333333", linewidth=1.2, label=_("131I-MIBG infusion"))
     if xs:
         axes.plot(xs, ys, "-", color=SERIES_COLOUR, linewidth=1.4, zorder=3)
         supported = [p.transfusion_supported for p in summary.points]
@@ -177,13 +184,14 @@ def _draw_series(axes: Any, summary: SeriesSummary, result: CourseRecovery, left
         if any(supported):
             axes.plot([x for x, s in zip(xs, supported, strict=True) if s], [y for y, s in zip(ys, supported, strict=True) if s],
                       "o", markerfacecolor="white", markeredgecolor=SERIES_COLOUR, markersize=5, zorder=4,
-                      label="within 7 days of a platelet transfusion")
+                      label=_("within 7 days of a platelet transfusion"))
     else:
-        axes.text(0.5, 0.5, "no values", transform=axes.transAxes, ha="center", va="center", color="#5b6475")
+        axes.text(0.5, 0.5, _("no values"), transform=axes.transAxes, ha="center", va="center", color="#5b6475")
     if summary.nadir is not None and summary.nadir_at is not None:
         nx = _x(infusion_at, summary.nadir_at)
         axes.plot([nx], [float(summary.nadir)], "v", color="#b3261e", markersize=8, zorder=5)
-        axes.annotate(f"nadir {summary.nadir} on day {summary.nadir_day}", (nx, float(summary.nadir)),
+        axes.annotate(_("nadir %(nadir)s on day %(nadir_day)s")
+                      % {"nadir": summary.nadir, "nadir_day": summary.nadir_day}, (nx, float(summary.nadir)),
                       xytext=(6, 10), textcoords="offset points", fontsize=9, color="#b3261e",
                       bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
                       zorder=3.5)  # under the data points
@@ -192,11 +200,12 @@ def _draw_series(axes: Any, summary: SeriesSummary, result: CourseRecovery, left
             continue
         colour, style = TRANSFUSION_STYLES.get(mark.product, ("#444444", "--"))
         axes.axvline(_x(infusion_at, mark.at), color=colour, linestyle=style, linewidth=1.1,
-                     label=f"{mark.product.replace('_', ' ')} transfusion")
+                     label=_("%(product)s transfusion") % {"product": mark.product.replace("_", " ")})
     recovery = result.recovery
     if recovery.day is not None and summary.test in ("anc", "platelets"):
         axes.axvline(recovery.day, color="#1c7a3e", linewidth=1.6, alpha=0.8,
-                     label=f"recovery day {recovery.day} ({recovery.status})")
+                     label=_("recovery day %(day)s (%(status)s)")
+                           % {"day": recovery.day, "status": recovery.status})
     axes.set_ylim(0, top)
     axes.set_xlim(left, right)
     axes.set_ylabel(SERIES_LABELS[summary.test], fontsize=9.5)
@@ -218,13 +227,16 @@ def _n(value: Decimal | None) -> str:
 
 
 def _series_title(summary: SeriesSummary) -> str:
-    name = SERIES_LABELS[summary.test].split(" (")[0]
+    name = str(SERIES_LABELS[summary.test]).split(" (")[0]
     if summary.nadir is None:
-        return f"{name}: no value after the infusion"
-    text = f"{name}: nadir {summary.nadir} {summary.unit} on day {summary.nadir_day}"
+        return _("%(name)s: no value after the infusion") % {"name": name}
+    values = {"name": name, "nadir": summary.nadir, "unit": summary.unit, "day": summary.nadir_day,
+              "days": summary.days_below_grade4, "below": _n(summary.grade4_below)}
     if summary.days_below_grade4 is not None:
-        text += f"; {summary.days_below_grade4} day(s) below {_n(summary.grade4_below)} (grade 4)"
-    return text
+        return ngettext("%(name)s: nadir %(nadir)s %(unit)s on day %(day)s; %(days)s day below %(below)s (grade 4)",
+                        "%(name)s: nadir %(nadir)s %(unit)s on day %(day)s; %(days)s days below %(below)s (grade 4)",
+                        summary.days_below_grade4) % values
+    return _("%(name)s: nadir %(nadir)s %(unit)s on day %(day)s") % values
 
 
 # ---- the programme ----------------------------------------------------------------------------------------
@@ -250,13 +262,15 @@ def programme_figure(panels: Sequence[tuple[str, str, Sequence[Point]]]) -> Any:
         for p in drawn:
             axes.annotate(p.label, (float(p.mci_per_kg), float(p.value)), xytext=(3, 3),  # type: ignore[arg-type]
                           textcoords="offset points", fontsize=6, color="#5b6475")
-        axes.set_title(f"{title} ({len(drawn)} course(s)" + (f"; {missing} without a value)" if missing else ")"),
-                       fontsize=8.5)
-        axes.set_xlabel("administered 131I-MIBG (mCi/kg)", fontsize=8)
+        counted = (ngettext("%(title)s (%(n)s course; %(missing)s without a value)",
+                            "%(title)s (%(n)s courses; %(missing)s without a value)", len(drawn)) if missing else
+                   ngettext("%(title)s (%(n)s course)", "%(title)s (%(n)s courses)", len(drawn)))
+        axes.set_title(counted % {"title": title, "n": len(drawn), "missing": missing}, fontsize=8.5)
+        axes.set_xlabel(_("administered 131I-MIBG (mCi/kg)"), fontsize=8)
         axes.set_ylabel(ylabel, fontsize=8)
         axes.tick_params(labelsize=7.5)
         axes.grid(True, linewidth=0.3)
         if not drawn:
-            axes.text(0.5, 0.5, "no data yet", transform=axes.transAxes, ha="center", va="center", color="#5b6475")
+            axes.text(0.5, 0.5, _("no data yet"), transform=axes.transAxes, ha="center", va="center", color="#5b6475")
     figure.tight_layout()
     return figure

@@ -18,6 +18,10 @@ from typing import Any
 
 from django.apps import apps
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from mibg.core.ctcae import load_ctcae
 from mibg.core.labs import LABS
@@ -27,50 +31,51 @@ from mibg.web.followup import plots, services
 from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, LabResult, Transfusion
 from mibg.web.treatment.models import Administration
 
-WHOLE_BODY_SOURCE = ("whole-body dose: as the radiation-safety page of the course computes it from the exposure "
+WHOLE_BODY_SOURCE = gettext_lazy("whole-body dose: as the radiation-safety page of the course computes it from the exposure "
                      "readings (decisions.md 'Whole-body dose'), to 0.001 Gy; blank until there are enough readings")
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
-    header: str  # with the unit in brackets, as the CSV writes it
+    header: StrOrPromise  # with the unit in brackets, as the CSV writes it (in the active language)
 
 
 def _grade_columns() -> list[Column]:
     order = list(LABS)
     terms = sorted(load_ctcae().terms.values(), key=lambda t: order.index(t.test))
-    return [Column(f"worst:{t.test}", f"Worst CTCAE v5.0 grade: {t.name} (grade 0-4)") for t in terms]
+    return [Column(f"worst:{t.test}", format_lazy(gettext_lazy("Worst CTCAE v5.0 grade: {term} (grade 0-4)"), term=t.name))
+            for t in terms]
 
 
 COLUMNS: list[Column] = [
     Column("mrn", "MRN"),
-    Column("patient", "Patient"),
-    Column("course", "Course (number)"),
-    Column("infusion_at", "Infusion start (site time)"),
-    Column("weight_kg", "Weight (kg)"),
-    Column("administered_mci", "Administered activity (mCi)"),
-    Column("administered_mbq", "Administered activity (MBq)"),
-    Column("mci_per_kg", "Administered activity per kg (mCi/kg)"),
-    Column("whole_body_gy", "Whole-body dose (Gy)"),
-    Column("anc_nadir", "ANC nadir (10^9/L)"),
-    Column("anc_nadir_day", "ANC nadir day (days after infusion)"),
-    Column("anc_days_g4", "ANC below the grade 4 threshold (days)"),
-    Column("platelet_nadir", "Platelet nadir (10^9/L)"),
-    Column("platelet_nadir_day", "Platelet nadir day (days after infusion)"),
-    Column("platelet_days_g4", "Platelets below the grade 4 threshold (days)"),
-    Column("hemoglobin_nadir", "Haemoglobin nadir (g/dL)"),
-    Column("recovery_day", "Count recovery day (days after infusion)"),
-    Column("recovery_status", "Count recovery status"),
-    Column("platelet_transfusions", "Platelet transfusions after infusion (count)"),
-    Column("red_cell_transfusions", "Red-cell transfusions after infusion (count)"),
+    Column("patient", gettext_lazy("Patient")),
+    Column("course", gettext_lazy("Course (number)")),
+    Column("infusion_at", gettext_lazy("Infusion start (site time)")),
+    Column("weight_kg", gettext_lazy("Weight (kg)")),
+    Column("administered_mci", gettext_lazy("Administered activity (mCi)")),
+    Column("administered_mbq", gettext_lazy("Administered activity (MBq)")),
+    Column("mci_per_kg", gettext_lazy("Administered activity per kg (mCi/kg)")),
+    Column("whole_body_gy", gettext_lazy("Whole-body dose (Gy)")),
+    Column("anc_nadir", gettext_lazy("ANC nadir (10^9/L)")),
+    Column("anc_nadir_day", gettext_lazy("ANC nadir day (days after infusion)")),
+    Column("anc_days_g4", gettext_lazy("ANC below the grade 4 threshold (days)")),
+    Column("platelet_nadir", gettext_lazy("Platelet nadir (10^9/L)")),
+    Column("platelet_nadir_day", gettext_lazy("Platelet nadir day (days after infusion)")),
+    Column("platelet_days_g4", gettext_lazy("Platelets below the grade 4 threshold (days)")),
+    Column("hemoglobin_nadir", gettext_lazy("Haemoglobin nadir (g/dL)")),
+    Column("recovery_day", gettext_lazy("Count recovery day (days after infusion)")),
+    Column("recovery_status", gettext_lazy("Count recovery status")),
+    Column("platelet_transfusions", gettext_lazy("Platelet transfusions after infusion (count)")),
+    Column("red_cell_transfusions", gettext_lazy("Red-cell transfusions after infusion (count)")),
     *_grade_columns(),
-    Column("max_ae_grade", "Highest adverse-event grade (grade 1-5)"),
-    Column("sae_count", "Serious adverse events (count)"),
-    Column("sae_unreviewed", "Serious adverse events not yet reviewed (count)"),
-    Column("stem_cell_rescue", "Stem-cell rescue (date; cells/kg)"),
-    Column("relative_curie", "Relative Curie score (follow-up / baseline, ratio)"),
-    Column("inrc", "INRC 2017 overall response (latest)"),
+    Column("max_ae_grade", gettext_lazy("Highest adverse-event grade (grade 1-5)")),
+    Column("sae_count", gettext_lazy("Serious adverse events (count)")),
+    Column("sae_unreviewed", gettext_lazy("Serious adverse events not yet reviewed (count)")),
+    Column("stem_cell_rescue", gettext_lazy("Stem-cell rescue (date; cells/kg)")),
+    Column("relative_curie", gettext_lazy("Relative Curie score (follow-up / baseline, ratio)")),
+    Column("inrc", gettext_lazy("INRC 2017 overall response (latest)")),
 ]
 
 
@@ -138,7 +143,7 @@ def rows() -> list[dict[str, Any]]:
             "sae_unreviewed": sum(1 for e in course_events if e.needs_review),
             "stem_cell_rescue": rescue.get(course.pk),
             "relative_curie": relative[-1].ratio if relative else None,
-            "inrc": None if latest_inrc is None else (latest_inrc.overall or "needs review"),
+            "inrc": None if latest_inrc is None else (latest_inrc.overall or _("needs review")),
         }
         for test in LABS:
             row[f"worst:{test}"] = worst.get(test)
@@ -188,7 +193,7 @@ def figure(data: list[dict[str, Any]]) -> Any:
         return [plots.Point(r["mci_per_kg"], r.get(key), f"{r['mrn']} #{r['course']}") for r in data]
 
     return plots.programme_figure([
-        ("Whole-body dose", "whole-body dose (Gy)", points("whole_body_gy")),
-        ("Platelet nadir", "platelet nadir (10^9/L)", points("platelet_nadir")),
-        ("ANC nadir", "ANC nadir (10^9/L)", points("anc_nadir")),
+        (_("Whole-body dose"), _("whole-body dose (Gy)"), points("whole_body_gy")),
+        (_("Platelet nadir"), _("platelet nadir (10^9/L)"), points("platelet_nadir")),
+        (_("ANC nadir"), _("ANC nadir (10^9/L)"), points("anc_nadir")),
     ])

@@ -129,11 +129,11 @@ def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade | ClinicalReading:
     blood pressure are read by mibg.core.clinical_rows instead of graded (issue 12): a thyroid value needs the
     site's reference range to be flagged, a blood pressure is a whole number of mmHg in its plausible range."""
     if lab.collected_at is None:
-        raise InputError("collected_at", "the collection time is required")
+        raise InputError("collected_at", _("the collection time is required"))
     if lab.collected_at > timezone.now() + clock_tolerance():
-        raise InputError("collected_at", "is in the future: check the date, the time and the time zone")
+        raise InputError("collected_at", _("is in the future: check the date, the time and the time zone"))
     if timezone.localtime(lab.collected_at).date() < course.patient.birth_date:
-        raise InputError("collected_at", "is before the patient's date of birth: check the year")
+        raise InputError("collected_at", _("is before the patient's date of birth: check the year"))
     # grade_lab refuses a value whose grade needs a missing LLN or ULN; read_clinical a thyroid value without both.
     result = read_clinical(lab, course.patient.birth_date) if is_clinical(lab.test) else grade_lab(lab)
     # A result is the patient's, not the course's: the same test, time and value stored in any course of the
@@ -145,16 +145,17 @@ def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade | ClinicalReading:
     for stored in same:
         if Decimal(stored.value_canonical) == lab.value:
             where = "" if stored.course_id == course.pk else f" in course {stored.course.number}"
-            raise InputError("collected_at", f"this result is already stored{where} (entered by "
-                                             f"{stored.entered_by.signature_name()} on "
-                                             f"{site_time(stored.entered_at)})")
+            raise InputError("collected_at", _("this result is already stored%(where)s (entered by "
+                                               "%(person)s on %(at)s)")
+                                             % {"where": where, "person": stored.entered_by.signature_name(),
+                                                "at": site_time(stored.entered_at)})
     return result
 
 
 def _create_lab(user: Any, course: Course, lab: LabValue, result: CtcaeGrade | ClinicalReading, source: str, detail: str,
                 **correction: Any) -> LabResult:
     if lab.collected_at is None:  # check_parsed refuses it first; said again here, where the time is stored
-        raise InputError("collected_at", "the collection time is required")
+        raise InputError("collected_at", _("the collection time is required"))
     record = LabResult.objects.create(**correction,
         course=course, test=lab.test, loinc=lab.definition.loinc, value=str(lab.entered_value), unit=lab.entered_unit,
         lln=_text(lab.entered_lln), uln=_text(lab.entered_uln), ucum=lab.definition.ucum, value_canonical=str(lab.value),
@@ -200,7 +201,7 @@ def correct_lab(user: Any, lab: LabResult, entry: LabEntry, reason: str) -> LabR
     check_open(course)
     text = reason.strip()
     if not text:
-        raise InputError("reason", "give the reason for the correction (decisions.md A37)")
+        raise InputError("reason", _("give the reason for the correction (decisions.md A37)"))
     with transaction.atomic():
         _serialise_labs(course)
         before = field_values(lab)
@@ -361,9 +362,10 @@ def add_transfusion(user: Any, course: Course, product: str, given_at: datetime,
     try:
         product = TransfusionProduct(product).value
     except ValueError:
-        raise InputError("product", f"'{product}' is not one of: {', '.join(p.value for p in TransfusionProduct)}") from None
+        raise InputError("product", _("'%(product)s' is not one of: %(products)s")
+                                    % {"product": product, "products": ", ".join(p.value for p in TransfusionProduct)}) from None
     if given_at > timezone.now() + clock_tolerance():
-        raise InputError("given_at", "is in the future: check the date, the time and the time zone")
+        raise InputError("given_at", _("is in the future: check the date, the time and the time zone"))
     with transaction.atomic():
         record = Transfusion.objects.create(course=course, product=product, given_at=given_at, note=note, entered_by=user)
         log_changes(user, "create", record, course.patient)
@@ -436,27 +438,27 @@ def check_adverse_event(values: dict[str, Any]) -> None:
     list (mibg.core.ae_terms, decisions.md A18; issue 15): free text such as "tummy ache" is refused."""
     values["term"] = check_term(values["term"]).name
     if values["ended_on"] is not None and values["ended_on"] < values["started_on"]:
-        raise InputError("ended_on", "the event cannot end before it starts")
+        raise InputError("ended_on", _("the event cannot end before it starts"))
     if values["started_on"] > timezone.localdate():
-        raise InputError("started_on", "is in the future")
+        raise InputError("started_on", _("is in the future"))
     if values["grade"] == 5 and values["outcome"] != "fatal":
-        raise InputError("outcome", "grade 5 is death related to the adverse event: the outcome is 'fatal'")
+        raise InputError("outcome", _("grade 5 is death related to the adverse event: the outcome is 'fatal'"))
     if values["outcome"] == "fatal" and values["grade"] != 5:
-        raise InputError("grade", "a fatal outcome is grade 5")
+        raise InputError("grade", _("a fatal outcome is grade 5"))
     if values["grade"] == 5 and not values["serious"]:
-        raise InputError("serious", "a fatal adverse event is serious (SAE)")
+        raise InputError("serious", _("a fatal adverse event is serious (SAE)"))
 
 
 def _check_attribution(user: Any, values: dict[str, Any], draft: bool) -> None:
     """The physician attributes an event; a nurse's entry is a draft without attribution (issue 15)."""
     if not allowed(user, "adverse_event.attribute"):
         if values["attribution"]:
-            raise InputError("attribution", "attribution to 131I-MIBG is the physician's: leave it blank and the "
-                                            "event is stored as a draft for the physician to attribute and sign")
+            raise InputError("attribution", _("attribution to 131I-MIBG is the physician's: leave it blank and the "
+                                              "event is stored as a draft for the physician to attribute and sign"))
     elif draft and values["attribution"]:
-        raise InputError("attribution", "a nurse's draft is attributed on 'Attribute and sign' (password signature)")
+        raise InputError("attribution", _("a nurse's draft is attributed on 'Attribute and sign' (password signature)"))
     elif not draft and not values["attribution"]:
-        raise InputError("attribution", "the physician attributes the event to 131I-MIBG")
+        raise InputError("attribution", _("the physician attributes the event to 131I-MIBG"))
 
 
 def record_adverse_event(user: Any, course: Course, values: dict[str, Any]) -> AdverseEvent:
@@ -491,7 +493,7 @@ def update_adverse_event(user: Any, event: AdverseEvent, version: int, values: d
 def sign_adverse_event(user: Any, signed_name: str, event: AdverseEvent, version: int, attribution: str) -> None:
     """The physician attributes a nurse's draft to 131I-MIBG and signs the version read (issue 15); audited."""
     if attribution not in dict(AdverseEvent.ATTRIBUTIONS):
-        raise InputError("attribution", "pick the attribution to 131I-MIBG")
+        raise InputError("attribution", _("pick the attribution to 131I-MIBG"))
     with transaction.atomic():
         current = AdverseEvent.objects.select_for_update().get(pk=event.pk)
         if current.voided or not current.is_draft:
@@ -541,7 +543,7 @@ def record_curie(user: Any, course: Course, timepoint: str, scan_date: date, sco
     """A Curie score (checked by mibg.core.response: each segment a whole number 0-3)."""
     check_open(course)
     if timepoint not in dict(CurieAssessment.TIMEPOINTS):
-        raise InputError("timepoint", "baseline or follow-up")
+        raise InputError("timepoint", _("baseline or follow-up"))
     try:
         score = curie_score([scores.get(key) for key, _ in CURIE_SKELETAL_SEGMENTS], scores.get(CURIE_SOFT_TISSUE[0]))
     except InputError as error:
@@ -572,7 +574,7 @@ def record_inrc(user: Any, course: Course, assessed_on: date, primary: str, meta
     """INRC 2017 components as entered; the overall response as mibg.core.response derives it."""
     check_open(course)
     if assessed_on > timezone.localdate():
-        raise InputError("assessed_on", "is in the future")
+        raise InputError("assessed_on", _("is in the future"))
     result = inrc_overall(primary, metastases, marrow)
     with transaction.atomic():
         record = InrcAssessment.objects.create(course=course, assessed_on=assessed_on, result_json=result.to_json(),

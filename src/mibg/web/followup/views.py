@@ -94,8 +94,8 @@ def course_followup(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "transfusions": transfusions,
         "recovery": recovery,
         "recovery_svg": plotcache.drawn("recovery-inline-svg", recovery, lambda: plots.inline_svg(
-            plots.recovery_figure(recovery), "Count recovery: ANC, platelets and haemoglobin against days after the "
-                                             "infusion")) if recovery is not None and has_counts else "",
+            plots.recovery_figure(recovery), _("Count recovery: ANC, platelets and haemoglobin against days after the "
+                                               "infusion"))) if recovery is not None and has_counts else "",
         "events": [e for e in events if not e.voided], "voided_events": [e for e in events if e.voided],
         "curie": curie, "relative": services.relative_scores(curie),
         "inrc": list(course.inrc_assessments.live()),
@@ -418,8 +418,9 @@ def programme_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "mibg/followup/programme.html", {
         "table": [{"course": r["course_obj"], "cells": programme.display_cells(r)} for r in rows],
         "columns": programme.COLUMNS,
-        "figure": plots.inline_svg(programme.figure(rows), "Administered mCi/kg against whole-body dose, platelet "
-                                   "nadir and ANC nadir, one point per course") if rows else "",
+        "figure": plots.inline_svg(programme.figure(rows), _("Administered mCi/kg against whole-body dose, "
+                                                                       "platelet nadir and ANC nadir, one point per "
+                                                                       "course")) if rows else "",
         "whole_body_source": programme.WHOLE_BODY_SOURCE})
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
@@ -139,7 +140,7 @@ def list_orders(request: AuthenticatedHttpRequest, course_id: int) -> list[dict[
 
 def _aware(name: str, value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InputError(name, "has no time zone: add the UTC offset, e.g. 2026-03-02T09:30:00-08:00")
+        raise InputError(name, _("has no time zone: add the UTC offset, e.g. 2026-03-02T09:30:00-08:00"))
     return value
 
 

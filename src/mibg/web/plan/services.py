@@ -213,9 +213,9 @@ def parse_due(raw: str) -> datetime:
     try:
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise InputError("due_at", "is not a date and time (ISO 8601 with its UTC offset)") from None
+        raise InputError("due_at", _("is not a date and time (ISO 8601 with its UTC offset)")) from None
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InputError("due_at", "has no time zone: add the UTC offset")
+        raise InputError("due_at", _("has no time zone: add the UTC offset"))
     return value
 
 
@@ -228,30 +228,33 @@ def record(user: Any, course: Course, code: str, due_at: datetime, *, done: bool
     try:
         order = plan.order(code)
     except KeyError:
-        raise InputError("code", f"is not an order of this course ({', '.join(o.code for o in plan.orders)})") from None
+        raise InputError("code", _("is not an order of this course (%(codes)s)")
+                                 % {"codes": ", ".join(o.code for o in plan.orders)}) from None
     roles = roles_of(user)
     if order.role not in roles and PHYSICIAN not in roles:
         raise Refused(_("'%(name)s' is recorded by the %(role)s (or a physician).")
                       % {"name": order.name, "role": ROLES[order.role].lower()}, "code")
     if due_at not in order.due:
-        raise InputError("due_at", f"is not a due time of '{order.name}' (its schedule: {order.schedule})")
+        raise InputError("due_at", _("is not a due time of '%(name)s' (its schedule: %(schedule)s)")
+                                   % {"name": order.name, "schedule": order.schedule})
     if at is None:
-        raise InputError("at", "is required: when it was done (or checked)")
+        raise InputError("at", _("is required: when it was done (or checked)"))
     if at.tzinfo is None or at.utcoffset() is None:
-        raise InputError("at", "has no time zone: add the UTC offset")
+        raise InputError("at", _("has no time zone: add the UTC offset"))
     now = timezone.now()
     if at > now + CLOCK_TOLERANCE:
-        raise InputError("at", "is in the future")
+        raise InputError("at", _("is in the future"))
     if at < due_at - order.grace - timedelta(hours=12):
-        raise InputError("at", f"is more than 12 h before the due time {site_time(due_at)}: "
-                               "record it against the due time it answers")
+        raise InputError("at", _("is more than 12 h before the due time %(due)s: record it against the due "
+                                 "time it answers")
+                               % {"due": site_time(due_at)})
     note = note.strip()
     if not done and not note:
-        raise InputError("note", "say why it was not done")
+        raise InputError("note", _("say why it was not done"))
     found = ""
     if order.check == "interfering_medications":
         if not medications.strip():
-            raise InputError("medications", "list the patient's current medications (or write 'none')")
+            raise InputError("medications", _("list the patient's current medications (or write 'none')"))
         found = "\n".join(f"{drug} ({cls})" for drug, cls in careplan.interfering_found(protocol(), medications))
     existing = OrderRecord.objects.filter(course=course, code=code, due_at=due_at, voided_at=None).first()
     if existing is not None:
@@ -277,11 +280,11 @@ def void(user: Any, course: Course, record_id: int, reason: str) -> OrderRecord:
     recorded again. Whoever may record the order may void its record."""
     entry = OrderRecord.objects.filter(course=course, pk=record_id).first()
     if entry is None:
-        raise InputError("record", "is not a record of this course")
+        raise InputError("record", _("is not a record of this course"))
     if entry.voided_at is not None:
         raise Refused(_("This record is already void."), "record")
     if not reason.strip():
-        raise InputError("reason", "say why the record is void (entered in error, wrong patient, ...)")
+        raise InputError("reason", _("say why the record is void (entered in error, wrong patient, ...)"))
     definition = protocol()
     assert definition.care_plan is not None
     role = next((o.role for o in definition.care_plan.orders if o.code == entry.code), None)

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mibg.core.careplan import UNCONFIRMED
 from mibg.core.times import site_time
@@ -35,12 +36,12 @@ from mibg.web.safety import form_token, parse_version, save_once
 class RecordForm(forms.Form):
     code = forms.CharField(max_length=40, widget=forms.HiddenInput)
     due_at = forms.CharField(max_length=40, widget=forms.HiddenInput)
-    done = forms.TypedChoiceField(label="Outcome", choices=[("yes", "done"), ("no", "not done")],
+    done = forms.TypedChoiceField(label=gettext_lazy("Outcome"), choices=[("yes", gettext_lazy("done")), ("no", gettext_lazy("not done"))],
                                   coerce=lambda v: v == "yes", initial="yes")
     at = datetime_field("When", required=True)
-    medications = forms.CharField(label="Current medications", required=False, max_length=4000,
+    medications = forms.CharField(label=gettext_lazy("Current medications"), required=False, max_length=4000,
                                   widget=forms.Textarea(attrs={"rows": 2}))
-    note = forms.CharField(label="Note (why, if not done)", required=False, max_length=2000,
+    note = forms.CharField(label=gettext_lazy("Note (why, if not done)"), required=False, max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 1}))
 
 
@@ -157,7 +158,7 @@ def worklist_count(request: HttpRequest) -> HttpResponse:
 
 
 class ConfirmForm(forms.Form):
-    password = forms.CharField(label="Your password (to sign)", widget=forms.PasswordInput, required=False)
+    password = forms.CharField(label=gettext_lazy("Your password (to sign)"), widget=forms.PasswordInput, required=False)
 
 
 @action_required(get="patient.view", post="iodide.confirm")

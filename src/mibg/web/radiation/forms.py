@@ -55,7 +55,8 @@ class ReleaseForm(forms.Form):
                                             max_length=200)
     instructions_explained = forms.BooleanField(
         label=_("I gave and explained the written instructions to the parent or guardian"), required=True,
-        error_messages={"required": "Give and explain the written instructions before release (decisions.md 'Release')."})
+        error_messages={"required": _("Give and explain the written instructions before release (decisions.md "
+                                      "'Release').")})
     password = forms.CharField(widget=forms.PasswordInput, label=_("Your password (signature)"))
 
     def entry(self) -> ReleaseInput:

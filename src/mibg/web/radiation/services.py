@@ -177,7 +177,7 @@ def void_reading(user: Any, reading: ExposureReading, version: int, reason: str)
         if not reading.active:
             raise Refused(_("This reading is already void."))
         if not reason.strip():
-            raise BadEntry({"reason": "Give the reason the reading is void."})
+            raise BadEntry({"reason": _("Give the reason the reading is void.")})
         before = field_values(reading)
         update_versioned(reading, version, {"voided_at": timezone.now(), "voided_by": user, "void_reason": reason.strip()},
                          "This reading")

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mibg.core.course_state import BEFORE_ADMINISTRATION
 from mibg.protocol import load_protocol
@@ -194,12 +195,12 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 class ChairDecisionForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
-    criterion = forms.ChoiceField(label="Criterion or dose limit")
-    cleared = forms.TypedChoiceField(label="Decision", choices=[("yes", "Cleared: the patient may proceed"),
+    criterion = forms.ChoiceField(label=gettext_lazy("Criterion or dose limit"))
+    cleared = forms.TypedChoiceField(label=gettext_lazy("Decision"), choices=[("yes", "Cleared: the patient may proceed"),
                                                                  ("no", "Not cleared")],
                                      coerce=lambda v: v == "yes", widget=forms.RadioSelect)
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Reason")
-    password = forms.CharField(widget=forms.PasswordInput, label="Your password (signature)")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=gettext_lazy("Reason"))
+    password = forms.CharField(widget=forms.PasswordInput, label=gettext_lazy("Your password (signature)"))
 
 
 def _reviewable(course: Course) -> list[tuple[str, str]]:
@@ -218,7 +219,7 @@ def _reviewable(course: Course) -> list[tuple[str, str]]:
 def chair_decision(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_course(pk)
     if course.state_enum not in BEFORE_ADMINISTRATION:
-        messages.error(request, "Chair decisions are recorded before the administration.")
+        messages.error(request, _("Chair decisions are recorded before the administration."))
         return redirect("courses:detail", pk=pk)
     form = ChairDecisionForm(request.POST or None, initial={"form_token": form_token(request)})
     set_choices(form, "criterion", _reviewable(course))

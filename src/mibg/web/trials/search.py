@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from mibg.core.errors import InputError
 from mibg.core.similarity import Similarity, TrialFacts, facts, rank
@@ -81,6 +82,7 @@ def target_facts(nct_id: str) -> TrialFacts:
         return _study_record_facts(str(source), source.stat().st_mtime)  # read once per version of the file
     trial = RelatedTrial.objects.filter(nct_id=wanted).first()
     if trial is None:
-        raise InputError("nct_id", f"{wanted or '(empty)'} is neither this protocol's record nor an imported related "
-                         "record ('mibg protocol import' stores related records)")
+        raise InputError("nct_id", _("%(value)s is neither this protocol's record nor an imported related record "
+                                     "('mibg protocol import' stores related records)")
+                                   % {"value": wanted or _("(empty)")})
     return trial.facts
