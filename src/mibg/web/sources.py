@@ -9,7 +9,7 @@ section of the clinical reference, with its title, and linked to the page that l
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from django.urls import reverse
 from django.utils.html import escape, format_html
@@ -75,7 +75,13 @@ def _one(match: re.Match[str]) -> str:
 
 def linked(text: object) -> SafeString:
     """``text`` escaped for HTML, every citation of a decision or a reference section named and linked."""
-    raw = "" if text is None else str(text)
+    return _linked("" if text is None else str(text))
+
+
+@lru_cache(maxsize=4096)
+def _linked(raw: str) -> SafeString:
+    """:func:`linked` of one text, once per process: it depends on the text alone (the catalogue of sources and the
+    page that lists them are fixed for the process)."""
     out: list[str] = []
     last = 0
     for match in _CITATION.finditer(raw):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from django import template
@@ -83,10 +84,15 @@ def when(value: Any) -> str:
     if isinstance(value, datetime):
         if timezone.is_naive(value):
             value = timezone.make_aware(value)
-        return site_time(value, timezone.get_current_timezone())
+        return _site_time(value, timezone.get_current_timezone())
     if isinstance(value, date):
         return site_time(value)
     return str(value)
+
+
+#: site_time is a pure function of the moment and the zone (an aware datetime hashes by its instant, as site_time
+#: reads it): a page shows the same times on every view.
+_site_time = lru_cache(maxsize=16384)(site_time)
 
 
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?")
@@ -110,11 +116,28 @@ _ISSUE = re.compile(r"\bissue \d+(?: §[\d.]+)?(?:; |, )?")  # the project's tra
 def explained(value: Any) -> str:
     """How a rule placed something, as the clinic reads it: the site parameters' code names in brackets left out
     (``-24 h (iodide_hours_before)`` -> ``-24 h``), times in the site's format, vocabulary in the clinic's words and
-    sources named and linked (:func:`sources`)."""
+    sources named and linked (:func:`sources`).
+
+    A text is read once per process and time zone (:func:`_explained`): the course page's plan shows some 60 of
+    them, the same on every view (bench/RESULTS.md, issue 14)."""
+    if isinstance(value, datetime):
+        return _explain(shown(value))
+    return _explained("" if value is None else str(value), timezone.get_current_timezone())
+
+
+def _explain(text: str) -> str:
     from mibg.web.sources import linked
     from mibg.web.words import clinic_phrase as words
 
-    return linked(words(_ISSUE.sub("", _PARAMETER.sub("", shown(value)))))
+    return linked(words(_ISSUE.sub("", _PARAMETER.sub("", shown(text)))))
+
+
+@lru_cache(maxsize=4096)
+def _explained(text: str, zone: tzinfo) -> str:
+    """:func:`explained` of a text in ``zone``: everything it depends on is its key (the ISO times in it are shown in
+    the zone; the words, the sources' catalogue and the link to it are fixed for the process)."""
+    with timezone.override(zone):
+        return _explain(text)
 
 
 @register.filter
