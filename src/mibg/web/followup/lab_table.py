@@ -120,4 +120,5 @@ def _choices(field: str) -> dict[Any, str]:
     """A field's choices, as ``get_<field>_display`` reads them."""
     from mibg.web.followup.models import LabResult
 
-    return {key: str(label) for key, label in LabResult._meta.get_field(field).flatchoices}
+    choices: Any = LabResult._meta.get_field(field)
+    return {key: str(label) for key, label in choices.flatchoices}
