@@ -94,3 +94,36 @@ def make_course(people):
         return course
 
     return make
+
+
+def command_env(data_dir: Path) -> dict[str, str]:
+    """The environment a `mibg` child process runs in: this machine's, without the test run's settings, on its own
+    SQLite file in ``data_dir``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIBG_", "DATABASE_URL", "DJANGO_SETTINGS"))}
+    env.update({"MIBG_DATA_DIR": str(data_dir), "MIBG_DEBUG": "1"})
+    return env
+
+
+@pytest.fixture(scope="session")
+def _migrated_site_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One site data directory per test worker, migrated once by the real command (`mibg user list` migrates
+    first). Applying every migration to a new SQLite file costs seconds of CPU; tests whose subject is not the
+    migration start from a copy of this one instead."""
+    import subprocess
+    import sys
+
+    template = tmp_path_factory.mktemp("migrated-site")
+    done = subprocess.run([sys.executable, "-m", "mibg.cli", "user", "list"], env=command_env(template),
+                          capture_output=True, text=True, timeout=300, cwd=template)
+    assert done.returncode == 0, done.stderr
+    return template
+
+
+@pytest.fixture
+def migrated_site(_migrated_site_template: Path, tmp_path: Path) -> Path:
+    """A data directory holding a migrated, empty site database (a copy of the worker's template)."""
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(_migrated_site_template, site)
+    return site

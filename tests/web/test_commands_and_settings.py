@@ -20,6 +20,7 @@ def _run(args, env_changes, tmp_path, timeout=120):
     return subprocess.run(MIBG + args, env=env, capture_output=True, text=True, timeout=timeout, cwd=tmp_path)
 
 
+@pytest.mark.one_backend
 @pytest.mark.parametrize("args", [["serve", "--port", "eighty"], ["serve", "--bogus"], ["demo", "--port", "70000"],
                                   ["demo", "--nonsense"]])
 def test_bad_flags_give_a_clear_message_and_exit_2(tmp_path, args):
@@ -29,6 +30,7 @@ def test_bad_flags_give_a_clear_message_and_exit_2(tmp_path, args):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.one_backend
 def test_serve_refuses_production_without_a_secret_key(tmp_path):
     result = _run(["serve", "--no-migrate"], {"MIBG_DEBUG": "0"}, tmp_path)
     assert result.returncode == 2
@@ -36,6 +38,7 @@ def test_serve_refuses_production_without_a_secret_key(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.one_backend
 def test_production_needs_allowed_hosts_and_https_stated(tmp_path):
     result = _run(["serve", "--no-migrate"], {"MIBG_DEBUG": "0", "MIBG_SECRET_KEY": STRONG_KEY}, tmp_path)
     assert "MIBG_ALLOWED_HOSTS is required" in result.stderr
@@ -44,6 +47,7 @@ def test_production_needs_allowed_hosts_and_https_stated(tmp_path):
     assert "MIBG_HTTPS is required" in result.stderr
 
 
+@pytest.mark.one_backend
 def test_production_settings_hash_passwords_with_argon2_first(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIBG_")}
     env.update({"MIBG_DEBUG": "0", "MIBG_SECRET_KEY": STRONG_KEY, "MIBG_ALLOWED_HOSTS": "x", "MIBG_HTTPS": "1",
@@ -53,6 +57,7 @@ def test_production_settings_hash_passwords_with_argon2_first(tmp_path):
     assert out.split() == ["django.contrib.auth.hashers.Argon2PasswordHasher", "True", "False"]
 
 
+@pytest.mark.one_backend
 def test_the_demo_prints_each_password_once_and_never_touches_a_real_database(tmp_path):
     first = _run(["demo", "--no-serve"], {}, tmp_path, timeout=300)
     assert first.returncode == 0, first.stderr

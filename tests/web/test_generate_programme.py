@@ -183,6 +183,7 @@ def _run(args, tmp_path):
     return subprocess.run(MIBG + args, env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
 
 
+@pytest.mark.one_backend
 @pytest.mark.parametrize(("args", "named"), [
     (["--patients", "many"], "--patients"),
     (["--patients", "0"], "--patients"),
@@ -204,6 +205,7 @@ def test_bad_flags_give_one_line_naming_the_flag_and_exit_2(tmp_path, args, name
     assert not list(tmp_path.glob("*.sqlite3"))  # nothing was written
 
 
+@pytest.mark.one_backend
 def test_the_command_prints_what_it_made(tmp_path):
     result = _run(["generate-programme", "--patients", "3", "--courses", "4", "--labs", "100", "--readings", "12",
                    "--as-of", "2026-11-25"], tmp_path)
@@ -216,6 +218,7 @@ def test_the_command_prints_what_it_made(tmp_path):
     assert "refused" in again.stdout
 
 
+@pytest.mark.one_backend
 @pytest.mark.parametrize("workers", ["0", "many", "65"])
 def test_serve_with_a_bad_number_of_workers_says_so_and_exits_2(tmp_path, workers):
     result = _run(["serve", "--workers", workers], tmp_path)
@@ -224,6 +227,7 @@ def test_serve_with_a_bad_number_of_workers_says_so_and_exits_2(tmp_path, worker
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.one_backend
 def test_serve_with_workers_runs_gunicorn_and_answers_the_health_check(tmp_path):
     import socket
     import time

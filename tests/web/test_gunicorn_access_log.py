@@ -7,7 +7,10 @@ method, the path (ids only), the status, the size and the time.
 
 from __future__ import annotations
 
+import pytest
 from server_process import ServerProcess
+
+pytestmark = pytest.mark.one_backend  # a gunicorn child on its own SQLite file, whatever DATABASE_URL says
 
 
 def test_the_gunicorn_access_log_keeps_no_query_string_and_no_referer(tmp_path):

@@ -14,6 +14,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.one_backend  # child processes on their own SQLite files, whatever DATABASE_URL says
+
 ONE_YEAR = 365 * 24 * 3600  # HSTS max-age asked for: a year (RFC 6797 section 6.1.1 counts in seconds)
 
 

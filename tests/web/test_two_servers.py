@@ -24,6 +24,8 @@ from server_process import ServerProcess, form_values
 
 from clinic_helpers import PASSWORD
 
+pytestmark = pytest.mark.one_backend  # two servers on a PostgreSQL database of their own, whatever the test run's
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SECRET = "two-servers-test-key-" + "abcdefghij0123456789" * 3  # both servers sign sessions with one key
 PEOPLE = ("patel", "sam", "riley", "nora")

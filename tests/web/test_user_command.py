@@ -6,12 +6,15 @@ Run as the real command (a child process on its own SQLite file), as a site's ad
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.one_backend  # a child process on its own SQLite file, whatever DATABASE_URL says
 
 MIBG = [sys.executable, "-m", "mibg.cli"]
 GOOD_PASSWORD = "correct horse battery staple 42"
@@ -35,9 +38,10 @@ def _audit_notes(tmp_path: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def site(tmp_path_factory: pytest.TempPathFactory, _migrated_site_template: Path) -> Path:
     """A site database where the administrator has added Dr Patel (physician) from standard input."""
     path = tmp_path_factory.mktemp("site")
+    shutil.copytree(_migrated_site_template, path, dirs_exist_ok=True)
     added = _run(["add", "patel", "--role", "physician", "--printed-name", "Dr Asha Patel, MD", "--password-stdin"],
                  path, stdin=GOOD_PASSWORD + "\n")
     assert added.returncode == 0, added.stderr
@@ -104,42 +108,42 @@ def test_bad_input_is_refused_naming_the_field_and_stores_nothing(site: Path, ar
     assert _audit_notes(site) == audit_before
 
 
-def test_roles_are_given_and_taken_and_each_change_is_audited(tmp_path: Path) -> None:
-    assert _run(["add", "chen", "--role", "nurse", "--password-stdin"], tmp_path, GOOD_PASSWORD + "\n").returncode == 0
-    given = _run(["roles", "chen", "--add", "admin", "--add", "pharmacist"], tmp_path)
+def test_roles_are_given_and_taken_and_each_change_is_audited(migrated_site: Path) -> None:
+    assert _run(["add", "chen", "--role", "nurse", "--password-stdin"], migrated_site, GOOD_PASSWORD + "\n").returncode == 0
+    given = _run(["roles", "chen", "--add", "admin", "--add", "pharmacist"], migrated_site)
     assert given.returncode == 0, given.stderr
     assert "admin, nurse, pharmacist" in given.stdout
     # The admin role opens the Django admin: staff and superuser follow it, both ways.
-    assert _rows(tmp_path, "select is_staff, is_superuser from accounts_user where username='chen'") == [(1, 1)]
-    taken = _run(["roles", "chen", "--remove", "admin"], tmp_path)
+    assert _rows(migrated_site, "select is_staff, is_superuser from accounts_user where username='chen'") == [(1, 1)]
+    taken = _run(["roles", "chen", "--remove", "admin"], migrated_site)
     assert taken.returncode == 0
-    assert _rows(tmp_path, "select is_staff, is_superuser from accounts_user where username='chen'") == [(0, 0)]
-    notes = _audit_notes(tmp_path)
+    assert _rows(migrated_site, "select is_staff, is_superuser from accounts_user where username='chen'") == [(0, 0)]
+    notes = _audit_notes(migrated_site)
     assert any("nurse -> admin, nurse, pharmacist" in n for n in notes)
     assert any("admin, nurse, pharmacist -> nurse, pharmacist" in n for n in notes)
 
 
-def test_a_new_password_replaces_the_old_one_and_is_audited(tmp_path: Path) -> None:
-    assert _run(["add", "nora", "--role", "pharmacist", "--password-stdin"], tmp_path,
+def test_a_new_password_replaces_the_old_one_and_is_audited(migrated_site: Path) -> None:
+    assert _run(["add", "nora", "--role", "pharmacist", "--password-stdin"], migrated_site,
                 GOOD_PASSWORD + "\n").returncode == 0
-    before = _rows(tmp_path, "select password from accounts_user where username='nora'")
-    changed = _run(["set-password", "nora", "--password-stdin"], tmp_path, "another long passphrase 77\n")
+    before = _rows(migrated_site, "select password from accounts_user where username='nora'")
+    changed = _run(["set-password", "nora", "--password-stdin"], migrated_site, "another long passphrase 77\n")
     assert changed.returncode == 0, changed.stderr
-    assert _rows(tmp_path, "select password from accounts_user where username='nora'") != before
-    assert any("password set by 'mibg user set-password'" in n for n in _audit_notes(tmp_path))
+    assert _rows(migrated_site, "select password from accounts_user where username='nora'") != before
+    assert any("password set by 'mibg user set-password'" in n for n in _audit_notes(migrated_site))
 
 
-def test_deactivating_a_user_stops_logins_and_revokes_tokens_but_keeps_the_account(tmp_path: Path) -> None:
-    assert _run(["add", "morgan", "--role", "readonly", "--password-stdin"], tmp_path,
+def test_deactivating_a_user_stops_logins_and_revokes_tokens_but_keeps_the_account(migrated_site: Path) -> None:
+    assert _run(["add", "morgan", "--role", "readonly", "--password-stdin"], migrated_site,
                 GOOD_PASSWORD + "\n").returncode == 0
-    with sqlite3.connect(tmp_path / "mibg.sqlite3") as connection:
+    with sqlite3.connect(migrated_site / "mibg.sqlite3") as connection:
         user_id = connection.execute("select id from accounts_user where username='morgan'").fetchone()[0]
         connection.execute("insert into accounts_apitoken (user_id, name, prefix, digest, created_at, second_factor) "
                            "values (?, 'script', 'abcdefgh', ?, '2026-12-01 10:00:00', 0)", (user_id, "0" * 64))
-    result = _run(["deactivate", "morgan"], tmp_path)
+    result = _run(["deactivate", "morgan"], migrated_site)
     assert result.returncode == 0, result.stderr
     assert "deactivated" in result.stdout
-    assert _rows(tmp_path, "select is_active from accounts_user where username='morgan'") == [(0,)]
-    assert _rows(tmp_path, "select count(*) from accounts_apitoken where revoked_at is null") == [(0,)]
+    assert _rows(migrated_site, "select is_active from accounts_user where username='morgan'") == [(0,)]
+    assert _rows(migrated_site, "select count(*) from accounts_apitoken where revoked_at is null") == [(0,)]
     assert any("deactivated by 'mibg user deactivate'" in n and "1 API token(s) revoked" in n
-               for n in _audit_notes(tmp_path))
+               for n in _audit_notes(migrated_site))
