@@ -112,7 +112,10 @@ def _fuzz(app, token, records, user=None):
     return failures
 
 
-@pytest.mark.parametrize("persona", ["patel", "nora", "sam"])
+# The physician's run covers every data path on both databases; the nurse's and the physicist's differ from it
+# only in what each role may do, which does not depend on the database: they run once.
+@pytest.mark.parametrize("persona", ["patel", pytest.param("nora", marks=pytest.mark.one_backend),
+                                     pytest.param("sam", marks=pytest.mark.one_backend)])
 def test_every_api_operation_answers_within_its_documented_contract_under_fuzzing(persona, people, records, wsgi_app):
     """Dr Patel (physician), Nora (nurse) and Sam (physicist) send generated valid and invalid requests to every
     operation."""
