@@ -15,6 +15,8 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year = day.year + month_index // 12
     month = month_index % 12 + 1
+    if day.day <= 28:  # every month has the 28th: no month length to look up (screening computes thousands a second)
+        return date(year, month, day.day)
     last_day = calendar.monthrange(year, month)[1]
     return date(year, month, min(day.day, last_day))
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from mibg.core.calendar import add_months
 from mibg.core.decay import DecayCorrection, activity_to_draw_at_calibration
+from mibg.core.dose_verdict import compile_dose_limits
 from mibg.core.errors import InputError
 from mibg.core.plausibility import plausible
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
@@ -439,10 +440,15 @@ def plan_dose(request: DoseRequest, protocol: ProtocolDefinition | None = None) 
     (Decimal('396'), Decimal('14652'), 'ok')
     """
     protocol = protocol or load_protocol()
-    blocks = dose_blocks(request, protocol)
+    limits = compile_dose_limits(protocol)
+    found = limits.request_blocks(request) if limits is not None else None
+    if found is None:  # a request or definition the compiled verdict does not read: the reference decides
+        blocks = reference_dose_blocks(request, protocol)
+        adequate = stem_cell_status(request.cd34_per_kg, request.marrow_mnc_per_kg, protocol).adequate
+    else:
+        blocks, adequate = found
     clearances = request.chair_clearances
     blocked = any(not (clearable and rule in clearances) for rule, clearable in blocks)
-    adequate = stem_cell_status(request.cd34_per_kg, request.marrow_mnc_per_kg, protocol).adequate
     return DosePlan.deferred(request, protocol.label, Activity(request.weight_kg * request.mci_per_kg), adequate,
                              request.prior_mci_per_kg + request.mci_per_kg, blocked,
                              lambda: _explain_plan(request, protocol))
@@ -899,6 +905,10 @@ def cleared_rules(decisions: Iterable[ChairDecision]) -> frozenset[str]:
     return frozenset(rule for rule, decision in latest.items() if decision.cleared)
 
 
+_ZERO = Decimal(0)
+_NO_CLEARANCES: frozenset[str] = frozenset()
+
+
 def current_weight(snapshot: PatientSnapshot, protocol: ProtocolDefinition) -> Decimal:
     """The weight for the dose and every per-kg figure: measured within the site's window (default 7 days) before the
     planned treatment date (decisions.md A20). Otherwise an InputError naming the field."""
@@ -926,23 +936,29 @@ def dose_request_from_snapshot(snapshot: PatientSnapshot, *, mci_per_kg: Decimal
     (A35)."""
     protocol = protocol or load_protocol()
     weight = current_weight(snapshot, protocol)
-    cd34, mnc = stem_cells_per_kg(snapshot, weight)
-    prior = sum((c.counted_mci_per_kg for c in snapshot.prior_mibg_courses), Decimal(0))
-    last = max((c.infusion_date for c in snapshot.prior_mibg_courses), default=None)
-    values: dict[str, object] = {
+    # Each figure computed only when the snapshot has something to compute it from (screening makes thousands a
+    # second); the values are those of the general expressions.
+    cd34, mnc = stem_cells_per_kg(snapshot, weight) if snapshot.stem_cell_products else (None, None)
+    courses = snapshot.prior_mibg_courses
+    prior = sum((c.counted_mci_per_kg for c in courses), Decimal(0)) if courses else _ZERO
+    last = max((c.infusion_date for c in courses), default=None) if courses else None
+    decisions = snapshot.chair_decisions
+    diagnosis = snapshot.diagnosis
+    values: dict[str, Any] = {
         "weight_kg": weight,
         "mci_per_kg": mci_per_kg,
-        "diagnosis": snapshot.diagnosis.kind if snapshot.diagnosis else DiagnosisKind.NEUROBLASTOMA,
+        "diagnosis": diagnosis.kind if diagnosis else DiagnosisKind.NEUROBLASTOMA,
         "preparation": preparation,
         "cd34_per_kg": cd34,
         "marrow_mnc_per_kg": mnc,
         "prior_mci_per_kg": prior,
         "last_mibg_date": last,
         "treatment_date": snapshot.planned_treatment_date,
-        "chair_clearances": cleared_rules(snapshot.chair_decisions),
+        "chair_clearances": cleared_rules(decisions) if decisions else _NO_CLEARANCES,
     }
-    values.update(overrides)
-    return DoseRequest(**values)  # type: ignore[arg-type]
+    if overrides:
+        values.update(overrides)
+    return DoseRequest(**values)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -951,9 +967,19 @@ def dose_request_from_snapshot(snapshot: PatientSnapshot, *, mci_per_kg: Decimal
 
 def dose_blocks(request: DoseRequest, protocol: ProtocolDefinition) -> tuple[tuple[str, bool], ...]:
     """Every limit that blocks ``request``, as (rule, chair-clearable), before chair clearances: the plan's verdict
-    without a word of its findings, by the same rules as the checks above, in the same order. Validates the
-    request first (InputError, as :func:`plan_dose`). :func:`plan_dose` decides the status with it and builds the
-    findings when they are read; tests/unit/test_lazy_explanation.py proves both agree."""
+    without a word of its findings. Decided by the limits compiled once per definition
+    (:mod:`mibg.core.dose_verdict`) where they can, else by :func:`reference_dose_blocks` (always for bad input,
+    which it refuses with an InputError, as :func:`plan_dose`)."""
+    limits = compile_dose_limits(protocol)
+    found = limits.request_blocks(request) if limits is not None else None
+    return reference_dose_blocks(request, protocol) if found is None else found[0]
+
+
+def reference_dose_blocks(request: DoseRequest, protocol: ProtocolDefinition) -> tuple[tuple[str, bool], ...]:
+    """:func:`dose_blocks` by the same rules as the checks above, in the same order, every threshold read from the
+    definition on each call: the reference the compiled verdict is proved equal to. Validates the request first
+    (InputError). tests/unit/test_lazy_explanation.py proves its blocks are those of the findings; and
+    tests/unit/test_compiled_verdicts.py that the compiled verdict equals it."""
     validate_request(request, protocol)
     blocks: list[tuple[str, bool]] = []
     w = request.weight_kg
@@ -1043,6 +1069,7 @@ __all__ = [
     "dose_request_from_snapshot",
     "explain_dose",
     "plan_dose",
+    "reference_dose_blocks",
     "specific_activity_field",
     "stem_cells_per_kg",
     "stored_products",

@@ -12,9 +12,14 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, TypeVar
 
 from mibg.core.calendar import add_months, age_in_years, birthday
+from mibg.core.compiled_screening import (
+    CYTOKINE_CALENDAR_DAYS_WITHOUT_START,
+    CompiledScreening,
+    compile_screening,
+)
 from mibg.core.dosing import (
     cleared_rules,
     dose_blocks,
@@ -25,7 +30,7 @@ from mibg.core.dosing import (
 )
 from mibg.core.errors import InputError
 from mibg.core.labs import lab_definition, to_canonical
-from mibg.core.results import CriterionResult, InputUsed, Overall, Severity, Status
+from mibg.core.results import CriterionResult, InputUsed, Overall, Severity, Status, Verdict
 from mibg.core.serial import JSON, Reader, ShapeError, day, envelope
 from mibg.core.snapshot import Attestation, ChairDecision, LabResult, PatientSnapshot, PriorMibgCourse
 from mibg.core.stem_cells import stem_cell_status
@@ -52,15 +57,6 @@ UNVERIFIED_DECISION = "recorded outside the application, unverified"
 
 class ExplanationMismatch(RuntimeError):
     """A criterion's explanation disagrees with the verdict computed first: a defect in this module, never data."""
-
-
-class Verdict(NamedTuple):
-    """A criterion's verdict without its explanation: what screening a programme needs (issue 14)."""
-
-    id: str
-    status: Status
-    #: The status rests on a chair decision (the explanation's ``cleared_by`` is not empty).
-    decided: bool = False
 
 
 class EligibilityResult:
@@ -234,17 +230,63 @@ def evaluate_eligibility(snapshot: PatientSnapshot, protocol: ProtocolDefinition
     ``today``: the day of the screening, for the warning about a planned treatment date already past.
     """
     protocol = protocol or load_protocol()
-    context = _Context(snapshot, protocol, decisions_signed_in_application)
+    compiled = compiled_verdicts(protocol)
+    screened = None
+    if compiled is not None:
+        try:
+            screened = compiled.screen(snapshot)
+        except Exception:  # whatever the compiled path cannot do, the reference decides (or refuses)
+            screened = None
+    if screened is None:
+        verdicts = reference_verdicts(snapshot, protocol)
+        overall = overall_result(verdicts)
+        decided = tuple(v.id for v in verdicts if v.decided)
+    else:
+        verdicts, overall, decided = screened
+    unverified = () if decisions_signed_in_application else decided
     criteria = protocol.criteria
-    verdicts = tuple([_verdict(step, context) for step in _prepared(protocol)])
-    unverified = () if decisions_signed_in_application else tuple(v.id for v in verdicts if v.decided)
-    warnings = _warnings(snapshot, today)
+    contexts: list[_Context] = []
 
     def explain(index: int) -> CriterionResult:
-        return _apply_chair_decision(_evaluate(criteria[index], context), context)
+        # One context for every explanation of this result, made when the first one is read.
+        if not contexts:
+            contexts.append(_Context(snapshot, protocol, decisions_signed_in_application))
+        return _apply_chair_decision(_evaluate(criteria[index], contexts[0]), contexts[0])
 
-    return EligibilityResult.deferred(protocol.label, snapshot.planned_treatment_date, overall_result(verdicts), verdicts,
-                                      warnings, unverified, explain)
+    return EligibilityResult.deferred(protocol.label if compiled is None else compiled.label,
+                                      snapshot.planned_treatment_date, overall, verdicts,
+                                      _warnings(snapshot, today) if today is not None else (), unverified, explain)
+
+
+def reference_verdicts(snapshot: PatientSnapshot, protocol: ProtocolDefinition) -> tuple[Verdict, ...]:
+    """Every criterion's verdict by the verdict functions below (``verdict_*``), each threshold read from the
+    definition for each patient: what :func:`evaluate_eligibility` uses when a definition is not compiled, and the
+    reference the compiled verdicts are proved equal to (tests/unit/test_compiled_verdicts.py)."""
+    context = _Context(snapshot, protocol)
+    return tuple([_verdict(step, context) for step in _prepared(protocol)])
+
+
+#: The compiled verdicts of the last few protocol objects, keyed by identity (the object is kept, so its id is not
+#: reused); None for a definition with something the compiled path does not read.
+_COMPILED: dict[int, tuple[ProtocolDefinition, CompiledScreening | None]] = {}
+
+
+def compiled_verdicts(protocol: ProtocolDefinition) -> CompiledScreening | None:
+    """The verdicts of ``protocol`` compiled once (:mod:`mibg.core.compiled_screening`), or None: the reference
+    (:func:`reference_verdicts`) decides every criterion of this definition."""
+    entry = _COMPILED.get(id(protocol))
+    if entry is not None and entry[0] is protocol:
+        return entry[1]
+    steps = _prepared(protocol)
+
+    def reference(snapshot: PatientSnapshot, index: int) -> Verdict:
+        return _verdict(steps[index], _Context(snapshot, protocol))
+
+    compiled = compile_screening(protocol, reference)
+    if len(_COMPILED) >= 16:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[id(protocol)] = (protocol, compiled)
+    return compiled
 
 
 def _warnings(snapshot: PatientSnapshot, today: date | None) -> tuple[str, ...]:
@@ -833,7 +875,7 @@ def _short_acting_problem(agent: str, last: datetime, hours: Decimal, start: dat
         return [(NOT_MET, f"{agent} last given {site_time(last)}, {elapsed:.1f} h before the infusion start; at least "
                  f"{hours} h required.")]
     # Without the infusion time a last dose two or more calendar days earlier is always >= 24 h before it.
-    if (day - last.date()).days >= 2:
+    if (day - last.date()).days >= CYTOKINE_CALENDAR_DAYS_WITHOUT_START:
         return []
     return [(UNKNOWN, f"{agent} last given {site_time(last)}: the planned infusion start time is needed to check {hours} h.")]
 
@@ -1418,7 +1460,7 @@ def verdict_cytokine_washout(c: Criterion, ctx: _Context, q: _Quantities) -> Sta
         if start is not None:
             short = None if Decimal((start - last).total_seconds()) / 3600 >= hours else NOT_MET
         else:
-            short = None if (ctx.day - last.date()).days >= 2 else UNKNOWN
+            short = None if (ctx.day - last.date()).days >= CYTOKINE_CALENDAR_DAYS_WITHOUT_START else UNKNOWN
         if short is not None:
             found.add(short)
         elif dose.agent in long_acting and (ctx.day - last.date()).days <= review_days:
@@ -1689,7 +1731,9 @@ __all__ = [
     "check_proteinuria",
     "check_radiotherapy_washout",
     "check_stem_cell_product",
+    "compiled_verdicts",
     "evaluate_eligibility",
     "explain_eligibility",
     "overall_result",
+    "reference_verdicts",
 ]

@@ -101,6 +101,15 @@ class CriterionResult(NamedTuple):
                    cleared_by=r.text("cleared_by"))
 
 
+class Verdict(NamedTuple):
+    """A criterion's verdict without its explanation: what screening a programme needs (issue 14)."""
+
+    id: str
+    status: Status
+    #: The status rests on a chair decision (the explanation's ``cleared_by`` is not empty).
+    decided: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One dose-limit check: rule ID, severity and a message that names the largest allowed value."""
@@ -158,4 +167,5 @@ __all__ = [
     "Overall",
     "Severity",
     "Status",
+    "Verdict",
 ]
