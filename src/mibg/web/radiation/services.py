@@ -396,10 +396,11 @@ class ReleaseStatus:
 def release_statuses(courses: Sequence[Course]) -> dict[int, ReleaseStatus]:
     """The release status of each course that has one (released, or between administration and release), in a
     fixed number of queries whatever the number of courses."""
-    records = {r.course_id: r for r in ReleaseRecord.objects.filter(course__in=[c.pk for c in courses])}
-    statuses = {pk: ReleaseStatus("released", r.released_at, f"released {when(r.released_at)}")
-                for pk, r in records.items()}
-    waiting = [c for c in courses if c.pk not in records and c.state_enum in READING_STATES]
+    # The release time only: a signed record also holds the assessment and instructions signed (kilobytes of JSON).
+    released = dict(ReleaseRecord.objects.filter(course__in=[c.pk for c in courses]).values_list("course_id",
+                                                                                                "released_at"))
+    statuses = {pk: ReleaseStatus("released", at, f"released {when(at)}") for pk, at in released.items()}
+    waiting = [c for c in courses if c.pk not in released and c.state_enum in READING_STATES]
     for pk, d in dosimetry_of_courses(waiting).items():
         if d.release is None:
             statuses[pk] = ReleaseStatus("pending", None, "no prediction yet" if d.readings else "no reading yet")
