@@ -30,6 +30,14 @@ def radiation_section(context: template.Context) -> SafeString:
 
 
 @register.simple_tag
+def reading_rows(rows: Any, can_correct: Any) -> SafeString:
+    """``{% reading_rows rows can_correct %}``: the table of readings at 1 m (mibg.web.radiation.reading_rows)."""
+    from mibg.web.radiation.reading_rows import reading_rows as written
+
+    return written(rows, bool(can_correct))
+
+
+@register.simple_tag
 def release_statuses(patients: Any) -> dict[int, services.ReleaseStatus]:
     """The release status of each patient's latest course, for a whole page of patients at once (their courses
     prefetched): ``{% release_statuses page as statuses %}``."""
