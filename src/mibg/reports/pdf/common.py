@@ -4,7 +4,9 @@ Every page carries the document title, the patient's name, MRN and date of birth
 label, the software version and "Page X of Y" (footer). Output is reproducible: reportlab's invariant
 mode, the creation date taken from the record (never the clock), no random IDs; the same record gives
 the same bytes. Text is set in the PDF standard Helvetica (WinAnsi encoding): characters outside it are
-spelled out (<= for ≤) rather than dropped.
+spelled out (<= for ≤) rather than dropped. A source cited the code's way ("decisions.md A9", "clinical-reference
+§1.4") is printed as what it is, with its title: "product decision A9 (scan window)", "clinical reference section
+1.4 (...)" (mibg.protocol.references.named, the reading the screens use).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from reportlab.platypus import (
 )
 
 from mibg import __version__
+from mibg.protocol.references import named, without_tracker
 from mibg.reports.numbers import DISPLAY_RULE, when
 from mibg.reports.record import PatientIdentity, Signature
 
@@ -66,9 +69,10 @@ _SPELLED = {
 
 
 def plain(text: object) -> str:
-    """Text safe for Helvetica/WinAnsi: known symbols spelled out, anything else outside cp1252 as '?'."""
+    """Text safe for Helvetica/WinAnsi, its citations named and the project's issue-tracker references left out:
+    known symbols spelled out, anything else outside cp1252 as '?'."""
     out = []
-    for ch in str(text):
+    for ch in named(without_tracker(text)):
         ch = _SPELLED.get(ch, ch)
         try:
             ch.encode("cp1252")

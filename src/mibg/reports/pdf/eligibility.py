@@ -75,7 +75,7 @@ def eligibility_story(course: CourseRecord, record: EligibilityRecord) -> list[F
     story.append(Spacer(1, 6))
     story.append(p("Statuses: met; not met; unknown (data missing or too old); needs review (a recorded "
                    "study-chair decision can clear it). Eligible only when every criterion is met "
-                   "(decisions.md 'Results').", "small"))
+                   "(decisions.md 'Results').", "small"))  # printed named: product decision “Results”
     story.append(rounding_note())
     return story
 
@@ -95,13 +95,11 @@ def _criteria_table(rows: Sequence[CriterionResult]) -> Flowable:
             detail.append("<b>Inputs:</b> " + "; ".join(para_text(str(i)) for i in c.inputs))
         if c.missing:
             detail.append("<b>Missing:</b> " + para_text(", ".join(c.missing)))
-        notes = []
-        if c.decisions:
-            notes.append("decisions " + ", ".join(c.decisions))
+        # The sources as the screens give them: the reference's section, then each product decision, named.
+        notes = [c.reference] if c.reference else []
+        notes += [f"decisions.md {d}" for d in c.decisions]
         if c.chair_clearable:
             notes.append("study chair may decide")
-        if c.reference:
-            notes.append(c.reference)
         if notes:
             detail.append(f"<font size=7>{para_text('; '.join(notes))}</font>")
         body.append([c.id, title, status, markup("<br/>".join(detail), "cell")])

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from mibg.core.times import site_time
 from mibg.core.units import DISPLAY_RULE, Activity
@@ -109,7 +110,6 @@ def shown(value: Any) -> str:
 
 
 _PARAMETER = re.compile(r"\s*\((?:[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\)")
-_ISSUE = re.compile(r"\bissue \d+(?: §[\d.]+)?(?:; |, )?")  # the project's tracker, not the clinic's source
 
 
 @register.filter
@@ -122,20 +122,22 @@ def explained(value: Any) -> str:
     them, the same on every view (bench/RESULTS.md, issue 14)."""
     if isinstance(value, datetime):
         return _explain(shown(value))
-    return _explained("" if value is None else str(value), timezone.get_current_timezone())
+    return _explained("" if value is None else str(value), timezone.get_current_timezone(), get_language())
 
 
 def _explain(text: str) -> str:
+    from mibg.protocol.references import without_tracker
     from mibg.web.sources import linked
     from mibg.web.words import clinic_phrase as words
 
-    return linked(words(_ISSUE.sub("", _PARAMETER.sub("", shown(text)))))
+    return linked(words(without_tracker(_PARAMETER.sub("", shown(text)))))
 
 
 @lru_cache(maxsize=4096)
-def _explained(text: str, zone: tzinfo) -> str:
-    """:func:`explained` of a text in ``zone``: everything it depends on is its key (the ISO times in it are shown in
-    the zone; the words, the sources' catalogue and the link to it are fixed for the process)."""
+def _explained(text: str, zone: tzinfo, language: str | None) -> str:
+    """:func:`explained` of a text in ``zone`` and ``language``: everything it depends on is its key (the ISO times
+    in it are shown in the zone, the clinic's words in the language; the sources' catalogue and the link to it are
+    fixed for the process)."""
     with timezone.override(zone):
         return _explain(text)
 
