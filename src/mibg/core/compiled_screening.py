@@ -146,13 +146,16 @@ class CompiledScreening:
             weight = None
         facts.weight = weight
         cd34 = mnc = None
-        if not any(p.infused_on is None for p in s.stem_cell_products):
-            facts.adequate = False
-        elif weight is None:
-            facts.adequate = None
+        for product in s.stem_cell_products:
+            if product.infused_on is None:  # a stored product (A24)
+                if weight is None:
+                    facts.adequate = None
+                else:
+                    cd34, mnc = stem_cells_per_kg(s, weight)
+                    facts.adequate = self._limits.adequate(cd34, mnc)
+                break
         else:
-            cd34, mnc = stem_cells_per_kg(s, weight)
-            facts.adequate = self._limits.adequate(cd34, mnc)
+            facts.adequate = False
         facts.cd34_per_kg, facts.mnc_per_kg = cd34, mnc
         courses = s.prior_mibg_courses
         if courses:
@@ -524,8 +527,9 @@ def _planned_dose(c: Criterion, cs: CompiledScreening) -> Rule:
         if not limits.plausible(weight, planned, prior, cd34, mnc, last, f.day):
             return None  # the planner refuses (or may refuse) a value: the reference says what that means
         diagnosis = s.diagnosis
+        # f.adequate is the planner's adequacy of these figures (False without a stored product, as theirs is).
         blocks = limits.blocks(weight, planned, diagnosis is not None and diagnosis.kind in PHEO_KINDS,
-                               limits.adequate(cd34, mnc), prior, last, f.day)
+                               bool(f.adequate), prior, last, f.day)
         if not blocks:
             return MET
         clearances = cleared_rules(s.chair_decisions)
@@ -580,6 +584,8 @@ def _lab_threshold(c: Criterion, cs: CompiledScreening) -> Rule:
     unsupported = frozenset(_names(params, "unsupported_by")) if params.get("unsupported_by", []) else frozenset()
     marrow_review = bool(params.get("marrow_metastasis_review"))
     lookback = timedelta(days=site_days(cs.protocol, "transfusion_lookback_days"))
+    #: This test's conversion factors by unit spelling, as mibg.core.labs.conversion_factor gives them.
+    factors: dict[str, tuple[Decimal, Decimal]] = {}
 
     def otherwise(s: PatientSnapshot) -> Status:
         attestation = s.attestations.cytopenia_due_to_marrow_metastasis
@@ -615,8 +621,10 @@ def _lab_threshold(c: Criterion, cs: CompiledScreening) -> Rule:
                     break
             else:
                 return UNKNOWN
-        multiplier, divisor = conversion_factor(test, lab.unit)
-        return MET if passes(lab.value * multiplier / divisor, limit) else otherwise(s)
+        factor = factors.get(lab.unit)
+        if factor is None:
+            factor = factors[lab.unit] = conversion_factor(test, lab.unit)
+        return MET if passes(lab.value * factor[0] / factor[1], limit) else otherwise(s)
 
     return rule
 
@@ -624,6 +632,7 @@ def _lab_threshold(c: Criterion, cs: CompiledScreening) -> Rule:
 def _lab_uln_multiple(c: Criterion, cs: CompiledScreening) -> Rule:
     multiple = quantity(c.params, "below_uln_multiple")
     tests = [(test, cs.lab_test(test)) for test in _names(c.params, "labs")]
+    units: dict[str, set[str]] = {test: set() for test, _ in tests}  # the unit spellings already accepted
 
     def rule(s: PatientSnapshot, f: Facts) -> Status:
         failed = False
@@ -632,7 +641,9 @@ def _lab_uln_multiple(c: Criterion, cs: CompiledScreening) -> Rule:
             if not current:
                 return UNKNOWN
             lab = current[-1]
-            conversion_factor(test, lab.unit)  # as the reference: an unknown unit fails alike
+            if lab.unit not in units[test]:
+                conversion_factor(test, lab.unit)  # as the reference: an unknown unit fails alike
+                units[test].add(lab.unit)
             if lab.uln is None:
                 return UNKNOWN
             if not lab.value / lab.uln < multiple:

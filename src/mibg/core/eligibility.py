@@ -228,9 +228,15 @@ def evaluate_eligibility(snapshot: PatientSnapshot, protocol: ProtocolDefinition
     with the chair role. Otherwise (a file read by the command) they are shown as recorded outside the
     application, unverified, and the verdict says it depends on them (decisions.md A27).
     ``today``: the day of the screening, for the warning about a planned treatment date already past.
+
+    The verdicts come from the rules compiled once for this definition (:mod:`mibg.core.compiled_screening`), or,
+    for a definition they cannot read or when they fail, from the verdict functions below
+    (:func:`reference_verdicts`); every explanation is built from the full evaluator when it is read, and checked
+    then against its verdict.
     """
     protocol = protocol or load_protocol()
-    compiled = compiled_verdicts(protocol)
+    entry = _COMPILED.get(id(protocol))
+    compiled = entry[1] if entry is not None and entry[0] is protocol else compiled_verdicts(protocol)
     screened = None
     if compiled is not None:
         try:
@@ -1306,6 +1312,12 @@ CHECKS: dict[str, Callable[[Criterion, _Context], CriterionResult]] = {
 # the explanation. ``evaluate_eligibility`` runs the verdicts; the explanation (the ``check_*``) runs when a
 # criterion is first read, and is checked then against the verdict it explains (ExplanationMismatch if they ever
 # disagreed). tests/unit/test_lazy_explanation.py proves both equal over generated patients.
+#
+# The same rules compiled once per definition (mibg.core.compiled_screening, one builder per ``check``, thresholds
+# read from the definition when it is compiled) decide the verdicts of every definition they can read; these
+# ``verdict_*`` decide for any other definition and for what a compiled rule hands back. A change to a rule here
+# is a change there too: tests/unit/test_compiled_verdicts.py compares both with the full evaluator (``check_*``)
+# at, just below and just above every threshold.
 
 
 def verdict_neuroblastoma_diagnosis(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
