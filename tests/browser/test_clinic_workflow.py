@@ -149,6 +149,7 @@ def test_the_team_screens_signs_verifies_assays_and_administers_a_dose(transacti
 
     # The order sheet prints.
     patel.goto(course_url)
+    patel.click("#step-directive > summary")  # once given, the directive is one line until opened
     patel.click("text=Order sheet (print)")
     patel.emulate_media(media="print")
     shot(patel, "10-order-sheet-print")

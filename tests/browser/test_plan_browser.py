@@ -38,9 +38,10 @@ def _record_every_due_item(page, course_pk):
         code = form.locator("input[name=code]").get_attribute("value")
         if form.locator("textarea[name=medications]").count():
             form.locator("textarea[name=medications]").fill("ondansetron 4 mg; omeprazole 10 mg")
+        name = page.locator(f"#order-{code} strong").first.inner_text()
         form.locator("button[type=submit]").click()
         page.wait_for_load_state()
-        assert "Recorded: " + code in page.locator(".messages").inner_text()
+        assert "Recorded: " + name in page.locator(".messages").inner_text()  # the order's name, not its code
         recorded += 1
         assert recorded < 60, "the forms never ran out"
 
@@ -62,6 +63,7 @@ def test_nora_walks_a_course_through_its_orders_calendar_and_worklist(transactio
     assert "Thyroid blockade: potassium iodide" in orders.inner_text()
     assert "to be confirmed by the site" in orders.inner_text()
     assert page.locator("#orders tr[data-code=thyroid-blockade] .order-status").inner_text() == "overdue"
+    page.click("#calendar-part > summary")  # the calendar is folded to its one line until opened
     calendar = page.locator("table.calendar").inner_text()
     for title in ("Iodide days", "131I-MIBG infusion", "Stem-cell infusion day", "Blood counts and chemistry",
                   "Response evaluation window", "Earliest next course", "Screening window: laboratory values"):

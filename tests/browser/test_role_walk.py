@@ -119,6 +119,9 @@ def test_each_role_walks_a_course_from_screening_to_follow_up_and_every_page_rea
     course = make_course()
     walk(nora, "nurse", "patients", "/patients/")
     walk(nora, "nurse", "patient", f"/patients/{course.patient_id}/")
+    start = nora.locator("button:has-text('Start a new course')").bounding_box()
+    documents = nora.locator("#documents").bounding_box()
+    assert documents["y"] - (start["y"] + start["height"]) >= 8, "the button touches the Documents card"
     walk(nora, "nurse", "course-screening", f"/courses/{course.pk}/")
     walk(nora, "nurse", "screening-form", f"/courses/{course.pk}/screening/")
     nora.click("#s-organ_function > summary")

@@ -75,7 +75,7 @@ class LabsUploadForm(SafeForm):
 
 
 class TransfusionForm(SafeForm):
-    product = forms.ChoiceField(choices=[("", "—")] + [(p.value, p.value.replace("_", " ")) for p in TransfusionProduct])
+    product = forms.ChoiceField(choices=[("", "—")] + [(p.value, p.value.replace("_", " ").capitalize()) for p in TransfusionProduct])
     given_at = datetime_field(_("Given at (start)"), required=True)
     note = forms.CharField(required=False, max_length=200, label=_("Note"))
 

@@ -3,6 +3,7 @@ calendar as .ics, the role worklist with its count, the user's calendar feed, an
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -31,6 +32,7 @@ from mibg.web.plan.models import IodideConfirmation
 from mibg.web.plan.worklist import OVERDUE, TODAY, UPCOMING, entries_for
 from mibg.web.safety import Signature as Signing
 from mibg.web.safety import form_token, parse_version, save_once
+from mibg.web.words import clinic_word
 
 
 class RecordForm(forms.Form):
@@ -64,11 +66,31 @@ def section_context(request: HttpRequest, course: Course) -> dict[str, Any]:
         orders.append({"order": order, "status": services.order_status(items, order, now), "items": mine,
                        "open": any(i.status in ("due", "overdue") for i in mine),
                        "recordable": can_record and (order.role in roles or "physician" in roles)})
-    return {"course": course, "plan": plan, "orders": orders, "unmatched": services.unmatched_records(plan, records),
-            "voided": services.voided_records(records),
+    # One line for the folded order set (issue 15): how many due times are overdue, due now and recorded; it is
+    # open while anything is to be done, and on the course page before the release.
+    to_do = sum(1 for i in items if i.status in ("due", "overdue"))
+    today = timezone.localdate(now)
+    upcoming = [e for e in plan.calendar
+                if (timezone.localtime(e.start).date() if isinstance(e.start, datetime) else e.start) >= today]
+    summary = {"overdue": sum(1 for i in items if i.status == "overdue"), "due": sum(1 for i in items if i.status == "due"),
+               "recorded": sum(1 for i in items if i.record is not None), "total": len(items),
+               "open": to_do > 0 or course.state not in ("released", "follow-up", "closed"),
+               "calendar_next": upcoming[0] if upcoming else None,
+               "done_orders": [row for row in orders if row["status"] == "done"]}
+    names = {o.code: o.name for o in plan.orders}  # a record is shown by its order's name, never its code
+    return {"course": course, "plan": plan, "orders": orders, "summary": summary,
+            "unmatched": [(r, names.get(r.code, clinic_word(r.code))) for r in services.unmatched_records(plan, records)],
+            "voided": [(r, names.get(r.code, clinic_word(r.code))) for r in services.voided_records(records)],
             "form": RecordForm(initial={"at": timezone.localtime(now).replace(second=0, microsecond=0)}),
             "token": form_token(request) if can_record else "", "unconfirmed": UNCONFIRMED,
             "calendar": plan.calendar, "hidden": hidden}
+
+
+def order_name(course: Course, code: str) -> str:
+    """The order's name in the course's plan ("Thyroid blockade: potassium iodide"), for a message about a record."""
+    plan = services.course_plan(course)
+    names = {o.code: o.name for o in plan.orders} if plan is not None else {}
+    return names.get(code, clinic_word(code))
 
 
 @action_required(post="care.record")
@@ -85,7 +107,7 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
 
     def said(entry: Any) -> str:
         flagged = f" Interfering medications on the list: {entry.interfering.replace(chr(10), '; ')}." if entry.interfering else ""
-        return (f"Recorded: {entry.code} due {site_time(entry.due_at)}, "
+        return (f"Recorded: {order_name(course, entry.code)} due {site_time(entry.due_at)}, "
                 f"{'done' if entry.done else 'not done'}.{flagged}")
 
     save_once(request, None, lambda: services.record(request.user, course, data["code"], services.parse_due(data["due_at"]),
@@ -104,7 +126,7 @@ def void(request: HttpRequest, pk: int) -> HttpResponse:
                                                    request.POST.get("reason", "")),
               then=lambda: back, stop_errors=(*STOPS, Refused),
               said=lambda entry: _("Voided: %(code)s due %(due)s. The due time can be recorded again.")
-                                 % {"code": entry.code, "due": site_time(entry.due_at)})
+                                 % {"code": order_name(course, entry.code), "due": site_time(entry.due_at)})
     return back
 
 

@@ -17,12 +17,19 @@ from django_stubs_ext import StrOrPromise
 from mibg.core import vocabulary as v
 from mibg.web.words import clinic_word
 
-#: A vocabulary value's clinic word, read in the language of the request that shows it (mibg.web.words).
-_clinic_word = lazy(clinic_word, str)
+
+def _capital_word(value: str) -> str:
+    word = clinic_word(value)
+    return word[:1].upper() + word[1:]
+
+
+#: A select's option: the clinic word starting with a capital, as a list of names does ("ANC", "Platelets",
+#: "Hemoglobin", "Red cells", "G-CSF"), read in the request's language; the stored value stays the code.
+_option_word = lazy(_capital_word, str)
 
 
 def _choices(enum: type[Enum]) -> list[tuple[str, StrOrPromise]]:
-    return [(m.value, _clinic_word(m.value)) for m in enum]
+    return [(m.value, _option_word(m.value)) for m in enum]
 
 
 @dataclass(frozen=True)
