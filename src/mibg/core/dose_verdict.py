@@ -123,6 +123,7 @@ class DoseLimits:
         "cumulative",
         "gate",
         "infusion",
+        "label",
         "mci_per_kg",
         "min_cd34",
         "min_mnc",
@@ -140,6 +141,8 @@ class DoseLimits:
     )
 
     def __init__(self, protocol: ProtocolDefinition) -> None:
+        #: ``protocol.label``, which each plan cites (the definition is immutable: read once).
+        self.label = protocol.label
         try:
             r1, s2, r2, t5 = (protocol.dose_limit(rule).params for rule in ("R1", "S2", "R2", "T5"))
             r4 = protocol.dose_limit("R4").params

@@ -448,8 +448,9 @@ def plan_dose(request: DoseRequest, protocol: ProtocolDefinition | None = None) 
     else:
         blocks, adequate = found
     clearances = request.chair_clearances
-    blocked = any(not (clearable and rule in clearances) for rule, clearable in blocks)
-    return DosePlan.deferred(request, protocol.label, Activity(request.weight_kg * request.mci_per_kg), adequate,
+    blocked = bool(blocks) and any(not (clearable and rule in clearances) for rule, clearable in blocks)
+    return DosePlan.deferred(request, protocol.label if limits is None else limits.label,
+                             Activity(request.weight_kg * request.mci_per_kg), adequate,
                              request.prior_mci_per_kg + request.mci_per_kg, blocked,
                              lambda: _explain_plan(request, protocol))
 

@@ -12,6 +12,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from mibg.core.calendar import add_months, age_in_years, birthday
@@ -250,18 +251,19 @@ def evaluate_eligibility(snapshot: PatientSnapshot, protocol: ProtocolDefinition
     else:
         verdicts, overall, decided = screened
     unverified = () if decisions_signed_in_application else decided
-    criteria = protocol.criteria
-    contexts: list[_Context] = []
-
-    def explain(index: int) -> CriterionResult:
-        # One context for every explanation of this result, made when the first one is read.
-        if not contexts:
-            contexts.append(_Context(snapshot, protocol, decisions_signed_in_application))
-        return _apply_chair_decision(_evaluate(criteria[index], contexts[0]), contexts[0])
-
     return EligibilityResult.deferred(protocol.label if compiled is None else compiled.label,
                                       snapshot.planned_treatment_date, overall, verdicts,
-                                      _warnings(snapshot, today) if today is not None else (), unverified, explain)
+                                      _warnings(snapshot, today) if today is not None else (), unverified,
+                                      partial(_explain, snapshot, protocol, decisions_signed_in_application, []))
+
+
+def _explain(snapshot: PatientSnapshot, protocol: ProtocolDefinition, decisions_signed: bool, contexts: list[_Context],
+             index: int) -> CriterionResult:
+    """The explanation of the criterion at ``index``, from the full evaluator; one context for every explanation of
+    a result (``contexts``), made when the first one is read."""
+    if not contexts:
+        contexts.append(_Context(snapshot, protocol, decisions_signed))
+    return _apply_chair_decision(_evaluate(protocol.criteria[index], contexts[0]), contexts[0])
 
 
 def reference_verdicts(snapshot: PatientSnapshot, protocol: ProtocolDefinition) -> tuple[Verdict, ...]:
