@@ -146,14 +146,15 @@ def test_the_scanner_catches_the_codes_notes_and_passes_a_named_source():
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
-def test_no_pdf_or_csv_a_person_reads_cites_a_source_by_the_codes_notes(db, readable):
+def test_no_page_pdf_or_csv_a_person_reads_cites_a_source_by_the_codes_notes(db, readable):
     """The eligibility checklist, the directive, the administration record, the course summary, the family's sheet,
-    the event report, the programme and analytics CSVs: a source is named (product decision A22 with its title),
-    never "decisions.md A22", "clinical-reference §1.1" or the project's "issue 13 §3". Paper has no link, so it
-    writes "section 1.1", without the sign §."""
+    the event report, the programme and analytics CSVs, and every page: a source is named (product decision A22 with
+    its title), never "decisions.md A22", "clinical-reference §1.1" or the project's "issue 13 §3". Paper has no
+    link, so it writes "section 1.1", without the sign §; a page links it as "clinical reference §1.1 (...)". The
+    page listing the decisions and references names their files on purpose."""
     pdfs = [route for route, read in readable.items() if read.kind == "pdf"]
     assert len(pdfs) >= 5, pdfs
-    found = {route: hits[:3] for route, read in readable.items() if read.kind in ("pdf", "csv")
+    found = {route: hits[:3] for route, read in readable.items() if route not in REFERENCES_PAGE
              and (hits := internal_references(read.text, read.kind))}
     assert found == {}
 

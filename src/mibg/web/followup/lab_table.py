@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 
 from mibg.core.times import site_time
 from mibg.web.followup.templatetags.followup import grade_css
+from mibg.web.sources import linked
 from mibg.web.templatetags.mibg import num, when
 
 __all__ = ["lab_rows"]
@@ -84,7 +85,7 @@ def lab_rows(labs: Iterable[Any], course: Any, *, open_: bool, can: Mapping[str,
                           f'{grade_text % {"grade": number}}</span><br><span class="muted formula">'
                           f"{esc(grade.comparison)}</span>")
             if grade.baseline is not None:
-                grade_cell += f'<br><span class="muted">{esc(grade.clause)}</span>'
+                grade_cell += f'<br><span class="muted">{linked(grade.clause)}</span>'  # its sources named
             if grade.grade >= 3 and offering:
                 started_on = timezone.localtime(r.collected_at, zone).strftime("%Y-%m-%d")
                 term = esc(grade.term_name)
