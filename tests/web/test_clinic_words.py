@@ -48,6 +48,15 @@ def test_text_around_a_citation_is_escaped_and_plain_text_keeps_the_words(db):
     assert plain("Blocked (decisions.md A2).") == "Blocked (product decision A2 (exactly 12 mCi/kg))."
 
 
+def test_a_decision_named_in_words_without_its_title_is_linked_with_its_title_and_one_with_its_title_is_left_alone(db):
+    # The screening form's help was written "(product decision A5)" for translation: Nora sees its title, linked.
+    html = str(linked("Lansky to 16 years, Karnofsky above (product decision A5)"))
+    assert 'href="/documents/references/#decision-A5"' in html
+    assert "product decision A5</a> (performance scale))" in html
+    assert plain("(product decision A5)") == "(product decision A5 (performance scale))"
+    assert plain("product decision A9 (scan window)") == "product decision A9 (scan window)"
+
+
 @pytest.mark.parametrize(("value", "word"), [("g_csf", "G-CSF"), ("gm_csf", "GM-CSF"), ("il_6", "IL-6"),
                                              ("pbsc", "PBSC (CD34+ cells)"), ("whole_lung", "whole lung")])
 def test_vocabulary_values_are_the_clinics_words(value, word):

@@ -50,13 +50,24 @@ def test_on_a_released_course_dr_patel_sees_every_step_done_as_one_line_and_the_
     assert "entries" in _summary(html, "calendar-part")
 
 
-def test_while_the_directive_is_the_step_in_hand_its_card_is_open_and_screening_is_one_line(login, make_course):
+def test_while_the_directive_is_the_step_in_hand_only_its_card_is_open_and_the_others_are_one_line(login, make_course):
     course = make_course(until="directive signed")
     html = login("patel").get(f"/courses/{course.pk}/").content.decode()
     assert " open" in _details(html, "step-directive")
-    assert " open" in _details(html, "step-assay")
-    assert " open" not in _details(html, "step-screening")
+    for step in ("step-screening", "step-assay", "step-administration"):
+        assert " open" not in _details(html, step), step
+    assert "no assay" in _summary(html, "step-assay")
     assert " open" in _details(html, "orders")  # the order set before the release: open
+
+
+def test_in_screening_the_steps_to_come_are_one_line_each_saying_what_is_not_there_yet(login, make_course):
+    course = make_course(until="screening")
+    html = login("nora").get(f"/courses/{course.pk}/").content.decode()
+    assert " open" in _details(html, "step-screening")
+    assert "none signed" in _summary(html, "step-directive")
+    assert "not administered" in _summary(html, "step-administration")
+    for step in ("step-directive", "step-assay", "step-administration", "orders"):
+        assert " open" not in _details(html, step), step
 
 
 def test_screening_lab_rows_name_each_test_in_the_clinics_words(login, make_course):

@@ -72,7 +72,10 @@ _DECISIONS = (rf"decisions\.md{_SECTION_WORD}(?:\s+(?:'(?P<quoted>[^']+)'|\"(?P<
 _REFERENCE = r"clinical-reference(?:\.md)?(?:\s+§\s?(?P<section>\d+(?:\.\d+)?)(?:\s*[–-]\s*§\s?\d+(?:\.\d+)?)?)?"
 #: A further section of the reference in the same citation: "clinical-reference §1.3 S2, S3, T5; §1.4 R1, R2".
 _MORE_SECTIONS = r"(?<=[;,] )§\s?(?P<bare>\d+(?:\.\d+)?)"
-CITATION = re.compile(f"{_DECISIONS}|{_REFERENCE}|{_MORE_SECTIONS}")
+#: A decision already named in words but without its title ("(product decision A9)", as the screening form's help
+#: was written for translation): linked and titled like "decisions.md A9"; one that has its title is left alone.
+_NAMED = rf"product decision (?P<named_ids>{_IDS})\b(?!\s*\()"
+CITATION = re.compile(f"{_DECISIONS}|{_NAMED}|{_REFERENCE}|{_MORE_SECTIONS}")
 _SEPARATOR = r"(\s*,\s*|\s+and\s+|/)"
 
 
@@ -100,6 +103,9 @@ def _section_title(number: str) -> str | None:
 
 def _cited(match: re.Match[str]) -> list[str | Cited]:
     catalogue = load_references()
+    if match.group("named_ids"):
+        return [Cited("decision", part, catalogue.decision(part)) if re.fullmatch(_ID, part) else part
+                for part in re.split(_SEPARATOR, match.group("named_ids"))]
     if match.group(0).startswith("decisions"):
         name = match.group("quoted") or match.group("dquoted")
         if name:
