@@ -133,7 +133,7 @@ def migrated_site(_migrated_site_template: Path, tmp_path: Path) -> Path:
 #: fuzzing, 10,000 generated patients, `mibg` child processes). bin/test runs on two workers, a module at a time
 #: (--dist loadfile, so a module's server or child-process fixture starts once): started first, they run beside the
 #: many short modules instead of leaving one worker alone with them at the end.
-LONG_MODULES = ("test_durability_faults", "test_concurrency", "test_two_servers", "test_lazy_explanation",
+LONG_MODULES = ("test_durability_faults", "test_concurrency", "test_two_servers", "test_lazy_explanation", "test_compiled_verdicts",
                 "test_api_fuzz", "test_user_command", "test_gunicorn_access_log", "test_backup_restore",
                 "test_commands_and_settings", "test_times_one_way", "test_role_walk", "test_generate_programme",
                 "test_production_settings", "test_result_migrations", "test_audit_chain")
