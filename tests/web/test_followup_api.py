@@ -102,10 +102,9 @@ def test_the_api_grade_is_the_core_grade_shape_with_the_baseline_clause_the_foll
     listed = {lab["id"]: lab["grade"] for lab in call("morgan", "get", f"/courses/{course.pk}/labs").json()}
     assert listed[after.json()["id"]] == grade
     # The same grade the core gives, read back exactly from the answer.
-    record = LabResult.objects.get(pk=after.json()["id"])
-    [shown] = services.graded(course, [record])
+    shown = LabResult.objects.get(pk=after.json()["id"])  # the grade stored with the result (issue 11)
     assert CtcaeGrade.from_json(grade) == shown.grade
-    assert grade == shown.grade.to_json()
+    assert grade == shown.grade.to_json() == shown.grade_json
     # The value before the infusion is graded on the ULN (2.5 x ULN: grade 1), with no baseline.
     assert (listed[before.json()["id"]]["grade"], listed[before.json()["id"]]["baseline"]) == (1, None)
 

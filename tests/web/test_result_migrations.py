@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from clinic_helpers import floats_in
 from mibg.core.administration import AdministeredActivity, AssayCheck, administered_activity, check_assay
@@ -175,3 +176,56 @@ def test_dr_patels_inrc_assessments_stored_as_columns_read_back_as_the_responses
     events = AuditEvent.objects.filter(model="followup.InrcAssessment", field="result_json", username="system")
     assert events.count() == 3
     assert verify_chain().intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_noras_labs_entered_before_grades_were_stored_get_their_grades_and_the_courses_recovery(make_course, people):
+    """followup 0007: results stored without a grade (graded on every read until then) get the grade the core
+    computes in the course's context, and the course its count recovery, with one audit record per course. Hand
+    values (clinical-reference §6.1): ALT 100 U/L (ULN 40) before the infusion is the baseline, abnormal; 130 U/L on
+    day 5 is 1.3 x baseline, under 1.5: grade 0; ANC 0.4 x 10^9/L is < 0.5: grade 4, the nadir."""
+    from mibg.core.labs import lab_value
+    from mibg.web.followup import services as followup
+    from mibg.web.followup.models import CountRecovery, LabResult
+
+    course = make_course(until="follow-up", days_ahead=-20)
+    untouched = make_course(until="administered", days_ahead=-2)  # given, no result yet: a recovery of no data
+    start = course.administrations.get().started_at
+    OldLab = _back_to(("followup", "0006_lab_tests_thyroid_and_blood_pressure")).get_model("followup", "LabResult")
+    assert "grade_json" not in {f.name for f in OldLab._meta.get_fields()}
+
+    def old(test, value, unit, at, lln="", uln="", **extra):
+        # As _create_lab wrote them before issue 11's stored grades: the entry and its canonical conversion only.
+        lab = lab_value(test, value, unit, lln=lln or None, uln=uln or None, collected_at=at)
+        return OldLab.objects.create(course_id=course.pk, test=test, loinc=lab.definition.loinc, value=value, unit=unit,
+                                     lln=lln, uln=uln, ucum=lab.definition.ucum, value_canonical=str(lab.value),
+                                     lln_canonical="" if lab.lln is None else str(lab.lln),
+                                     uln_canonical="" if lab.uln is None else str(lab.uln), collected_at=at,
+                                     source="form", entered_by_id=people["nora"].pk, **extra)
+
+    baseline = old("alt", "100", "U/L", start - timedelta(hours=1), uln="40")
+    day5 = old("alt", "130", "U/L", start + timedelta(days=5), uln="40")
+    anc = old("anc", "0.4", "10^9/L", start + timedelta(days=7), lln="1.5")
+    voided = old("anc", "4.0", "10^9/L", start + timedelta(days=8), lln="1.5", voided_at=timezone.now(),
+                 voided_by_id=people["nora"].pk, void_reason="wrong patient")
+    _forward()
+    rows = {r.pk: r for r in LabResult.objects.filter(course=course)}
+    assert (rows[baseline.pk].grade.grade, rows[baseline.pk].grade.baseline) == (1, None)  # 2.5 x ULN, on the ULN
+    assert (rows[day5.pk].grade.grade, rows[day5.pk].grade.baseline) == (0, Decimal("100"))
+    assert rows[anc.pk].grade.grade == 4
+    assert rows[voided.pk].grade.grade == 0  # 4.0 >= LLN 1.5: within normal (voided, still graded)
+    recovery = CountRecovery.objects.get(course=course).result
+    assert (recovery.anc.nadir, recovery.anc.nadir_day) == (Decimal("0.4"), 7)
+    assert str(CountRecovery.objects.get(course=untouched).result.recovery.status) == "no data"
+    events = AuditEvent.objects.filter(model="courses.Course", field="grade_json, recovery", username="system")
+    assert sorted(int(e.object_id) for e in events) == sorted([course.pk, untouched.pk])
+    said = json.loads(events.get(object_id=str(course.pk)).new_value)
+    assert said["grades"] == {str(baseline.pk): "grade 1", str(day5.pk): "grade 0", str(anc.pk): "grade 4",
+                              str(voided.pk): "grade 0"}
+    assert verify_chain().intact
+    # What the migration stored is what the services store: deriving again changes nothing.
+    before = AuditEvent.objects.count()
+    followup.rederive(people["nora"], course, "checked")
+    assert {r.pk: r.grade_json for r in LabResult.objects.filter(course=course)} == {
+        pk: r.grade_json for pk, r in rows.items()}
+    assert AuditEvent.objects.count() == before

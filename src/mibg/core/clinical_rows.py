@@ -33,7 +33,7 @@ from mibg.core.ae_terms import ae_terms
 from mibg.core.ctcae import CTCAE_FILE
 from mibg.core.errors import InputError
 from mibg.core.labs import LABS, LabValue
-from mibg.core.serial import JSON, dec, envelope, moment
+from mibg.core.serial import JSON, Reader, ShapeError, dec, envelope, moment
 
 READING_SCHEMA, READING_VERSION = "mibg.clinical_reading", 1
 PHYSICIAN = "the physician's: recorded as an adverse event of the term (CTCAE v5.0 grades it clinically)"
@@ -149,6 +149,22 @@ class ClinicalReading:
             "collected_at": moment(self.collected_at),
             "notes": list(self.notes),
         }
+
+    @classmethod
+    def from_json(cls, data: object, path: str = "reading") -> ClinicalReading:
+        """The reading from its one shape (as stored with a laboratory result: mibg.web.followup)."""
+        r = Reader.result(data, READING_SCHEMA, READING_VERSION, path)
+        grade = r.opt_integer("grade_from_value")
+        if grade is not None and not 0 <= grade <= 5:
+            raise ShapeError(f"{path}.grade_from_value", f"{grade} is not a CTCAE grade (0-5)")
+        return cls(test=r.text("test"), test_name=r.text("test_name"), value=r.decimal("value"), unit=r.text("unit"),
+                   terms=r.texts("terms"), flag=r.text("flag"), grade_from_value=grade, band=r.text("band"),
+                   comparison=r.text("comparison"), graded_by=r.text("graded_by"), clause=r.text("clause"),
+                   definitions=r.each("definitions", lambda d: Definition(d.text("term"), d.integer("grade"),
+                                                                          d.text("text"), d.text("status"))),
+                   status=r.text("source_status"), source=r.text("source"), notes=r.texts("notes"),
+                   lln=r.opt_decimal("lln"), uln=r.opt_decimal("uln"), collected_at=r.opt_time("collected_at"),
+                   version=r.text("ctcae_version"))
 
 
 @cache

@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from mibg.core.administration import administered_activity, check_assay
+from mibg.core.course_grades import grade_course, screening_values
 from mibg.core.decay import activity_to_draw_at_calibration
 from mibg.core.dosing import dose_request_from_snapshot, plan_dose
 from mibg.core.eligibility import evaluate_eligibility
@@ -50,7 +51,8 @@ from mibg.web.courses.models import Course, StateChange
 from mibg.web.demo import at, ensure_roles, snapshot_data
 from mibg.web.directives import services as directive_services
 from mibg.web.directives.models import Verification, WrittenDirective
-from mibg.web.followup.models import LabResult
+from mibg.web.followup import services as followup
+from mibg.web.followup.models import CountRecovery, LabResult
 from mibg.web.patients.models import Patient
 from mibg.web.radiation import services as radiation
 from mibg.web.radiation.models import ExposureReading, ReleaseRecord
@@ -118,6 +120,8 @@ class _Plan:
     course: Course | None = None
     administration: Administration | None = None
     readings: list[ExposureReading] = field(default_factory=list)
+    labs: list[Any] = field(default_factory=list)
+    screening: list[Any] = field(default_factory=list)  # the screening's lab values (baselines, decisions.md A33)
 
 
 def _staff() -> dict[str, User]:
@@ -386,6 +390,7 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
                                       result_json=json.dumps(result.to_json()), overall=str(result.overall),
                                       protocol_label=result.protocol_label, evaluated_by=nurse,
                                       evaluated_at=at(t - timedelta(days=3), 11)))
+        plan.screening = screening_values(json.loads(evaluations[-1].snapshot_json).get("labs") or [])
         if dose is not None:
             entry = directive_services.DirectiveInput(plan.mci_per_kg, "draximage", Decimal("12"), Decimal("50"),
                                                       Decimal("100"), "central_line", at(t, 7), at(t, 9))
@@ -522,11 +527,23 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
         quota = remaining if k == len(followed) - 1 else min(remaining, round(n_labs * pl.lab_share / total_share))
         remaining -= quota
         last_day = max(1, min(CLOSED_FOLLOW_UP_DAYS, (as_of - pl.treatment_day).days - 1))
-        buffer.extend(maker.for_course(rng, pl, pl.administration.started_at, quota, last_day, now))
+        made = list(maker.for_course(rng, pl, pl.administration.started_at, quota, last_day, now))
+        # Each result's grade and the course's count recovery stored as the services store them (issue 11).
+        assert pl.course is not None
+        grades = grade_course([(i, r.lab) for i, r in enumerate(made)], pl.administration.started_at, pl.screening,
+                              pl.course.patient.birth_date)
+        for i, r in enumerate(made):
+            r.grade_json = grades[i].to_json()
+        pl.labs = made
+        buffer.extend(made)
         if len(buffer) >= BATCH * 4:
             counts.labs += len(_bulk(LabResult, buffer))
             buffer = []
     counts.labs += len(_bulk(LabResult, buffer))
+    _bulk(CountRecovery, [
+        CountRecovery(course=pl.course, result_json=recovery.to_json(), derived_at=now) for pl in plans
+        if pl.administration is not None and pl.course is not None
+        and (recovery := followup.compute_recovery(pl.course, pl.labs, [], pl.administration.started_at)) is not None])
     say(f"  {counts.labs} laboratory results")
 
     # ---- the audit trail: one event per patient, one for the run ----

@@ -32,10 +32,13 @@ def _text(value: Any) -> str:
 
 
 def field_values(obj: models.Model) -> dict[str, str]:
-    """Every stored field of ``obj`` as text (foreign keys by id)."""
+    """Every stored field of ``obj`` as text (foreign keys by id). A model's derived fields (``AUDIT_DERIVED``: a
+    result computed again from the others, such as a lab result's stored grade) are left out: their changes are
+    audited where they are derived again."""
     values = {}
+    derived = getattr(obj, "AUDIT_DERIVED", ())
     for f in obj._meta.concrete_fields:
-        if f.name in SKIPPED:
+        if f.name in SKIPPED or f.name in derived:
             continue
         values[f.attname] = _text(getattr(obj, f.attname))
     return values

@@ -381,13 +381,11 @@ def course_record(course: Course, *, plots: bool = True, orders: bool = True) ->
     d = compute_dosimetry(course)
     release = ReleaseModel.objects.filter(course=course).first()
     infusions = list(course.stem_cell_infusions.order_by("infused_at", "id"))
-    labs = followup.live_labs(course)
-    if administration is not None:  # grades with the course's baseline (decisions.md A33), as the follow-up page
-        followup.attach_baselines(labs, administration.started_at, followup.screening_labs(course))
+    labs = followup.live_labs(course)  # each with its stored grade (course's baseline, decisions.md A33)
     events = list(AdverseEvent.objects.live().filter(course=course).order_by("started_on", "id"))
     figures = Plots()
     if plots:
-        recovery = followup.recovery(course, labs)
+        recovery = followup.recovery(course)  # as stored
         has_counts = recovery is not None and any(s.points for s in (recovery.anc, recovery.platelets, recovery.hemoglobin))
         figures = Plots(readings_png=readings_png(d) if d.readings and d.start is not None else None,
                         recovery_png=png(recovery_figure(recovery)) if recovery is not None and has_counts else None)
@@ -438,7 +436,7 @@ def _orders(course: Course, directive: Any, administration: Any, release: Any, l
     from mibg.web.plan import services as plan
 
     confirmation = plan.iodide_confirmation()
-    facts = plan.facts_from(course, directive, administration, release, plan.recovered_on(course, administration, labs),
+    facts = plan.facts_from(course, directive, administration, release, plan.recovered_on(course, administration),
                             confirmation.signed_name if confirmation else None)
     if facts is None:
         return ()

@@ -19,15 +19,15 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from mibg.core.course_grades import grade_from_json
 from mibg.core.errors import InputError
-from mibg.core.labs import LabValue, lab_value
 from mibg.web.accounts.models import User
 from mibg.web.api_types import ERRORS, IsoDatetime
 from mibg.web.audit.trail import log_view
 from mibg.web.authenticated import AuthenticatedHttpRequest
 from mibg.web.courses.models import Course
 from mibg.web.followup import services
-from mibg.web.followup.models import LabResult, baseline_key, stored_grade
+from mibg.web.followup.models import LabResult
 from mibg.web.listout import ListOut
 from mibg.web.permissions import require
 
@@ -84,9 +84,10 @@ class LabOut(ListOut):
     source: str
     entered_by: str
     entered_at: datetime
-    #: The grade's one shape, ``CtcaeGrade.to_json()`` (mibg.ctcae_grade version 1; issue 11), graded as the
-    #: follow-up page grades it: with the course's pre-infusion value as the baseline, and which baseline and which
-    #: CTCAE clause applied (``baseline``, ``clause``; decisions.md A33).
+    #: The grade's one shape, ``CtcaeGrade.to_json()`` (mibg.ctcae_grade version 1; issue 11), or for TSH, free T4
+    #: and blood pressure ``ClinicalReading.to_json()``: the grade stored with the result, graded in the course's
+    #: context (the course's pre-infusion value as the baseline, and which baseline and which CTCAE clause applied:
+    #: ``baseline``, ``clause``; decisions.md A33), read typed and answered as it is stored.
     grade: dict[str, Any]
 
 
@@ -99,38 +100,34 @@ def _text(value: Decimal | str | None) -> str:
 
 
 _LAB_FIELDS = ("id", "test", "loinc", "value", "unit", "lln", "uln", "ucum", "value_canonical", "lln_canonical",
-               "uln_canonical", "collected_at", "source", "entered_by_id", "entered_at")
+               "uln_canonical", "collected_at", "source", "entered_by_id", "entered_at", "grade_json")
 
 
-def _lab_row_out(course_id: int, r: dict[str, Any], entered_by: str, baseline: LabValue | None,
-                 birth_date: date | None = None) -> dict[str, Any]:
-    """:func:`_lab_out` of a row read with ``values(*_LAB_FIELDS)``: the same answer, the same grade (a blood
-    pressure needs the patient's age at the reading, from ``birth_date``: issue 12)."""
-    g = stored_grade(r["test"], r["value"], r["unit"], r["lln"], r["uln"], r["collected_at"], baseline_key(baseline),
-                     birth_date)
+def _lab_row_out(course_id: int, r: dict[str, Any], entered_by: str) -> dict[str, Any]:
+    """:func:`_lab_out` of a row read with ``values(*_LAB_FIELDS)``: the same answer, the same stored grade."""
     return {
         "id": r["id"], "course_id": course_id, "test": r["test"], "loinc": r["loinc"], "value": r["value"],
         "unit": r["unit"], "lln": r["lln"] or None, "uln": r["uln"] or None, "ucum": r["ucum"],
         "value_canonical": r["value_canonical"], "lln_canonical": r["lln_canonical"] or None,
         "uln_canonical": r["uln_canonical"] or None, "collected_at": r["collected_at"], "source": r["source"],
-        "entered_by": entered_by, "entered_at": r["entered_at"], "grade": g.to_json(),
+        "entered_by": entered_by, "entered_at": r["entered_at"],
+        "grade": grade_from_json(r["grade_json"], f"grade of lab result {r['id']}").to_json(),
     }
 
 
 def _lab_out(r: LabResult) -> dict[str, Any]:
-    g = r.grade
     return {
         "id": r.pk, "course_id": r.course_id, "test": r.test, "loinc": r.loinc, "value": r.value, "unit": r.unit,
         "lln": r.lln or None, "uln": r.uln or None, "ucum": r.ucum, "value_canonical": r.value_canonical,
         "lln_canonical": r.lln_canonical or None, "uln_canonical": r.uln_canonical or None,
         "collected_at": r.collected_at, "source": r.source, "entered_by": r.entered_by.signature_name(),
-        "entered_at": r.entered_at, "grade": g.to_json(),
+        "entered_at": r.entered_at, "grade": r.grade.to_json(),
     }
 
 
 @router.get("/courses/{course_id}/labs", response={200: list[LabOut], **ERRORS})
 def list_labs(request: AuthenticatedHttpRequest, course_id: int) -> list[dict[str, Any]]:
-    """The course's laboratory results that count (void ones left out), each with its CTCAE v5.0 grade."""
+    """The course's laboratory results that count (void ones left out), each with its stored CTCAE v5.0 grade."""
     require(request.user, "patient.view")
     course = _course(course_id)
     log_view(request.user, course.patient, f"API: labs of course {course.number}")
@@ -138,15 +135,7 @@ def list_labs(request: AuthenticatedHttpRequest, course_id: int) -> list[dict[st
     # model object (and its user) for each was the largest cost of this answer (bench/RESULTS.md).
     rows = list(LabResult.objects.live().filter(course=course).values(*_LAB_FIELDS))
     names = {u.pk: u.signature_name() for u in User.objects.filter(pk__in={r["entered_by_id"] for r in rows})}
-    # decisions.md A33: values from the infusion start on are graded with the course's baseline of their test.
-    infusion_at = services.infusion_start(course)
-    baselines = {} if infusion_at is None else services.baselines_before(infusion_at, [
-        lab_value(r["test"], r["value"], r["unit"], lln=r["lln"] or None, uln=r["uln"] or None,
-                  collected_at=r["collected_at"]) for r in rows if r["collected_at"] < infusion_at],
-        services.screening_labs(course))
-    return [_lab_row_out(course.pk, r, names[r["entered_by_id"]],
-                         baselines.get(r["test"]) if infusion_at is not None and r["collected_at"] >= infusion_at
-                         else None, course.patient.birth_date) for r in rows]
+    return [_lab_row_out(course.pk, r, names[r["entered_by_id"]]) for r in rows]
 
 
 @router.post("/courses/{course_id}/labs", response={201: LabOut, **ERRORS})
@@ -160,7 +149,7 @@ def add_lab(request: AuthenticatedHttpRequest, course_id: int, payload: LabIn) -
                               payload.collected_at)
     with transaction.atomic():
         record = services.add_lab(request.user, course, entry, source=LabResult.API)
-    return Status(201, _lab_out(services.graded(course, [record])[0]))
+    return Status(201, _lab_out(record))
 
 
 @router.post("/labs/{lab_id}/corrections", response={201: LabOut, **ERRORS})
@@ -173,7 +162,7 @@ def correct_lab(request: AuthenticatedHttpRequest, lab_id: int, payload: LabCorr
     entry = services.LabEntry(payload.test, _text(payload.value), payload.unit, _text(payload.lln), _text(payload.uln),
                               payload.collected_at)
     new = services.correct_lab(request.user, lab, entry, payload.reason)
-    return Status(201, _lab_out(services.graded(lab.course, [new])[0]))
+    return Status(201, _lab_out(new))
 
 
 @router.post("/courses/{course_id}/labs/csv", response={201: list[LabOut], 422: CsvRefusedOut,
@@ -187,7 +176,7 @@ def upload_labs(request: AuthenticatedHttpRequest, course_id: int, payload: Labs
     except services.CsvRefused as error:
         return Status(422, {"message": error.message, "field": "file",
                             "errors": [{"line": e.line, "field": e.field, "message": e.message} for e in error.errors]})
-    return Status(201, [_lab_out(r) for r in services.graded(course, stored)])
+    return Status(201, [_lab_out(r) for r in stored])
 
 
 # ---- response and count recovery (issue 11: each answer is the core result's one shape) -------------------
@@ -221,8 +210,8 @@ def list_responses(request: AuthenticatedHttpRequest, course_id: int) -> list[di
 @router.get("/courses/{course_id}/recovery", response={200: dict[str, Any], **ERRORS})
 def get_recovery(request: AuthenticatedHttpRequest, course_id: int) -> dict[str, Any]:
     """The count recovery after the infusion, ``CourseRecovery.to_json()`` (mibg.recovery version 1): nadirs,
-    days below each grade, the recovery day. Computed from the course's current labs and transfusions (not stored:
-    a correction of either changes it); 404 before the infusion."""
+    days below each grade, the recovery day. As stored, read typed (stored again by every change of the course's
+    results, transfusions or infusion start: mibg.web.followup.services.rederive); 404 before the infusion."""
     require(request.user, "patient.view")
     course = _course(course_id)
     result = services.recovery(course)

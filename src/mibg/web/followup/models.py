@@ -2,13 +2,13 @@
 
 Lab numbers are stored as the exact decimal text that was entered (value, LLN and ULN in the entered unit)
 together with the LOINC code, the canonical UCUM unit and the value and range converted to it by
-mibg.core.labs. The CTCAE v5.0 grade is not stored: it is computed by mibg.core.ctcae whenever it is shown,
-so a grade can never disagree with its value. Issue 11 kept this: a grade is a pure function of stored inputs
-that change after it was first computed (the course's baseline, decisions.md A33: the infusion start, earlier
-results, the screening), as is the count recovery (results, transfusions, infusion start); each is computed from
-the current inputs, keyed by every one of them (``stored_grade``), and shown and answered by the API in the
-core result's one shape (``to_json``). The INRC response, recorded once from what the physician entered, is
-stored in its shape (``InrcAssessment.result_json``).
+mibg.core.labs. Each result's grade is stored beside it in the core result's one shape (``grade_json``:
+``CtcaeGrade.to_json()``, or ``ClinicalReading.to_json()`` for TSH, free T4 and blood pressure), and the course's
+count recovery in its shape (:class:`CountRecovery`, ``CourseRecovery.to_json()``; issue 11). Both are derived:
+mibg.web.followup.services stores them again, in the same transaction, whenever anything they are computed from
+changes (what a grade is keyed by: mibg.core.course_grades), so what is stored is always what mibg.core computes
+from the current inputs. Pages, the API and reports read them typed (``from_json``). The INRC response, recorded
+once from what the physician entered, is stored in its shape (``InrcAssessment.result_json``).
 
 Nothing is deleted. A record entered in error is voided, with who, when and why; voided records stay in the
 tables and in the audit trail, and are left out of grades, plots and the programme view.
@@ -16,8 +16,7 @@ tables and in the audit trail, and are left out of grades, plots and the program
 
 from __future__ import annotations
 
-from datetime import date
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -25,9 +24,10 @@ from django.db import models
 from django.utils import timezone
 
 from mibg.core.ae_terms import AeTerm, ae_terms
-from mibg.core.clinical_rows import ClinicalReading, is_clinical, read_clinical
-from mibg.core.ctcae import CtcaeGrade, grade_lab
+from mibg.core.clinical_rows import is_clinical
+from mibg.core.course_grades import Graded, grade_from_json
 from mibg.core.labs import LABS, LabValue, lab_value
+from mibg.core.recovery import CourseRecovery
 from mibg.core.response import (
     CURIE_SKELETAL_SEGMENTS,
     CURIE_SOFT_TISSUE,
@@ -41,6 +41,11 @@ from mibg.core.vocabulary import TransfusionProduct
 from mibg.web.corrections import Corrects
 
 _M = TypeVar("_M", bound=models.Model)
+
+#: mibg.core.course_grades.table_digest() of the CTCAE rows the stored grades were derived with (migration
+#: followup.0007). A release that changes ``ctcae_v5.json`` stores every grade again in a migration and updates this
+#: (tests/web/test_stored_grades.py fails until then).
+GRADES_DERIVED_WITH = "1395d60fa5227493"
 
 
 class LiveQuerySet(models.QuerySet[_M]):
@@ -89,6 +94,13 @@ class LabResult(Voidable, Corrects):
     source_detail = models.CharField(max_length=200, blank=True)  # file name and line of a CSV row
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     entered_at = models.DateTimeField(default=timezone.now)
+    #: The grade's one shape (``CtcaeGrade.to_json()`` / ``ClinicalReading.to_json()``), computed by
+    #: mibg.core.course_grades in the course's context and stored again by mibg.web.followup.services whenever that
+    #: context changes. Derived: left out of the field-by-field audit of the result (``AUDIT_DERIVED``); a change
+    #: of a stored grade has its own audit record.
+    grade_json = models.JSONField()
+
+    AUDIT_DERIVED = ("grade_json",)
 
     class Meta:
         ordering = ["collected_at", "test", "id"]
@@ -112,47 +124,35 @@ class LabResult(Voidable, Corrects):
         return is_clinical(self.test)
 
     @cached_property
-    def grade(self) -> CtcaeGrade | ClinicalReading:
-        """The CTCAE v5.0 grade (every stored value was graded when it was entered); for TSH, free T4 and blood
-        pressure the reading of mibg.core.clinical_rows (flag or adult thresholds, grade definitions beside it, the
-        physician's grade recorded as an adverse event).
-
-        With ``baseline`` set (a :class:`mibg.core.labs.LabValue`, the course's pre-infusion value of the test, set
-        by ``mibg.web.followup.services.attach_baselines``) the CTCAE baseline clauses apply (decisions.md A33)."""
-        if self.clinical:
-            return stored_grade(self.test, self.value, self.unit, self.lln, self.uln, self.collected_at,
-                                birth_date=self.course.patient.birth_date)
-        return stored_grade(self.test, self.value, self.unit, self.lln, self.uln, self.collected_at,
-                            baseline_key(getattr(self, "baseline", None)))
+    def grade(self) -> Graded:
+        """The stored grade, typed: the CTCAE v5.0 grade with the course's baseline clauses (decisions.md A33), or
+        for TSH, free T4 and blood pressure the reading of mibg.core.clinical_rows (flag or adult thresholds, the
+        physician's grade recorded as an adverse event)."""
+        return grade_from_json(self.grade_json, f"grade of lab result {self.pk}")
 
     @property
     def display_unit(self) -> str:
         return LABS[self.test].display_unit
 
 
-def baseline_key(baseline: LabValue | None) -> tuple[str, str, str, Any] | None:
-    """The inputs of a grade's baseline (decisions.md A33), as :func:`stored_grade` takes them."""
-    if baseline is None:
-        return None
-    return (str(baseline.entered_value), baseline.entered_unit,
-            "" if baseline.entered_uln is None else str(baseline.entered_uln), baseline.collected_at)
+class CountRecovery(models.Model):
+    """The course's count recovery (nadirs, days below grade 4, the recovery day) in its one shape
+    (``CourseRecovery.to_json()``, mibg.recovery version 1), stored by mibg.web.followup.services in the same
+    transaction as any change of what it is computed from: the infusion start, the course's ANC, platelet and
+    haemoglobin results that count, its transfusions, and the site parameters of the protocol definition. A
+    course not given yet has none."""
 
+    course = models.OneToOneField("courses.Course", on_delete=models.PROTECT, primary_key=True,
+                                  related_name="count_recovery")
+    result_json = models.JSONField()
+    derived_at = models.DateTimeField(default=timezone.now)
 
-@lru_cache(maxsize=20000)
-def stored_grade(test: str, value: str, unit: str, lln: str, uln: str, collected_at: Any,
-                 baseline: tuple[str, str, str, Any] | None = None,
-                 birth_date: date | None = None) -> CtcaeGrade | ClinicalReading:
-    """grade_lab on exactly what was stored, computed once per process: the follow-up page and the API grade
-    every result of a course on every view (bench/RESULTS.md). mibg.core is pure, and the key is every input of
-    the grade (the collection time too, which the grade's inputs name, and the baseline's value, unit, ULN and
-    time), so a cached grade is the same grade."""
-    if is_clinical(test):  # TSH, free T4, blood pressure (issue 12); the patient's birth date gives the age at the reading
-        return read_clinical(lab_value(test, value, unit, lln=lln or None, uln=uln or None, collected_at=collected_at),
-                             birth_date)
-    base = None if baseline is None else lab_value(test, baseline[0], baseline[1], uln=baseline[2] or None,
-                                                    collected_at=baseline[3])
-    return grade_lab(lab_value(test, value, unit, lln=lln or None, uln=uln or None, collected_at=collected_at),
-                     baseline=base)
+    def __str__(self) -> str:
+        return f"Count recovery of course {self.course_id}"
+
+    @cached_property
+    def result(self) -> CourseRecovery:
+        return CourseRecovery.from_json(self.result_json, f"count recovery of course {self.course_id}")
 
 
 class Transfusion(Voidable):

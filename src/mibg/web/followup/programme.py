@@ -28,7 +28,14 @@ from mibg.core.labs import LABS
 from mibg.core.times import site_time
 from mibg.core.units import Activity
 from mibg.web.followup import plots, services
-from mibg.web.followup.models import AdverseEvent, CurieAssessment, InrcAssessment, LabResult, Transfusion
+from mibg.web.followup.models import (
+    AdverseEvent,
+    CountRecovery,
+    CurieAssessment,
+    InrcAssessment,
+    LabResult,
+    Transfusion,
+)
 from mibg.web.treatment.models import Administration
 
 WHOLE_BODY_SOURCE = gettext_lazy("whole-body dose: as the radiation-safety page of the course computes it from the exposure "
@@ -120,10 +127,12 @@ def rows() -> list[dict[str, Any]]:
     events = _by_course(AdverseEvent, ids, "reviews")
     curie, inrc = _by_course(CurieAssessment, ids), _by_course(InrcAssessment, ids)
     whole_body, rescue = _whole_body([a.course for a in administrations]), _rescue(ids)
+    recoveries = {r.course_id: r for r in CountRecovery.objects.filter(course_id__in=ids)}  # as stored (issue 11)
     out = []
     for a in administrations:
         course, patient = a.course, a.course.patient
-        recovery = services.recovery(course, labs[course.pk], transfusions[course.pk], a.started_at)
+        stored = recoveries.get(course.pk)
+        recovery = None if stored is None else stored.result
         worst = {w.record.test: w.grade.grade for w in services.worst_by_term(labs[course.pk], a.started_at)}
         course_events = events[course.pk]
         relative = [r for _, r in services.relative_scores(curie[course.pk]) if r is not None and r.ratio is not None]

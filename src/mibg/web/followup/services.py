@@ -11,6 +11,11 @@ Rules stated once:
 * A labs CSV is all or nothing: when any row has an error (as mibg.core.labs.parse_labs_csv reports it, plus the
   checks above), nothing is stored and every error is shown with its line and column.
 * Nothing is deleted; a record entered in error is voided with a reason.
+* Each result's grade and the course's count recovery are stored in their core shapes (issue 11) and derived
+  again by :func:`rederive`, in the same transaction, by every change of what they are computed from: a result
+  entered, corrected or voided, a transfusion given or voided (here), the infusion start recorded or corrected,
+  the course screened again, the patient's date of birth corrected (mibg.web.courses.changes, sent by those
+  steps). What a grade is keyed by: mibg.core.course_grades.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from django.utils.translation import gettext as _
 from mibg.core.ae_terms import check_term
 from mibg.core.chronology import clock_tolerance
 from mibg.core.clinical_rows import ClinicalReading, is_clinical, read_clinical
+from mibg.core.course_grades import grade_course, screening_values
 from mibg.core.course_state import ORDER, CourseState
 from mibg.core.ctcae import CtcaeGrade, grade_lab, worst_grades
 from mibg.core.cumulative import course_mci_per_kg
@@ -45,12 +51,13 @@ from mibg.core.response import (
 )
 from mibg.core.times import site_time
 from mibg.core.vocabulary import TransfusionProduct
-from mibg.web.audit.trail import field_values, log_changes
+from mibg.web.audit.trail import field_values, log_changes, log_event
 from mibg.web.courses.models import Course
 from mibg.web.errors import Refused
 from mibg.web.eventreports import services as event_reports
 from mibg.web.followup.models import (
     AdverseEvent,
+    CountRecovery,
     CurieAssessment,
     InrcAssessment,
     LabResult,
@@ -152,21 +159,24 @@ def check_parsed(course: Course, lab: LabValue) -> CtcaeGrade | ClinicalReading:
     return result
 
 
-def _create_lab(user: Any, course: Course, lab: LabValue, result: CtcaeGrade | ClinicalReading, source: str, detail: str,
-                **correction: Any) -> LabResult:
+def _create_lab(course: Course, lab: LabValue, result: CtcaeGrade | ClinicalReading, source: str, detail: str,
+                user: Any, **correction: Any) -> LabResult:
+    """Insert one checked result with its grade as checked (no baseline yet): the caller then calls
+    :func:`rederive` with it in ``created``, which stores its grade in the course's context and audits the
+    creation with that grade."""
     if lab.collected_at is None:  # check_parsed refuses it first; said again here, where the time is stored
         raise InputError("collected_at", _("the collection time is required"))
-    record = LabResult.objects.create(**correction,
+    return LabResult.objects.create(**correction,
         course=course, test=lab.test, loinc=lab.definition.loinc, value=str(lab.entered_value), unit=lab.entered_unit,
         lln=_text(lab.entered_lln), uln=_text(lab.entered_uln), ucum=lab.definition.ucum, value_canonical=str(lab.value),
         lln_canonical=_text(lab.lln), uln_canonical=_text(lab.uln), collected_at=lab.collected_at, source=source,
-        source_detail=detail, entered_by=user)
+        source_detail=detail, entered_by=user, grade_json=result.to_json())
+
+
+def _grade_note(result: CtcaeGrade | ClinicalReading) -> str:
     if isinstance(result, ClinicalReading):
-        note = f"{result.test_name}: {result.summary}"
-    else:
-        note = f"{result.term_name}: CTCAE v5.0 grade {result.grade} ({result.comparison})"
-    log_changes(user, "create", record, course.patient, note=note)
-    return record
+        return f"{result.test_name}: {result.summary}"
+    return f"{result.term_name}: CTCAE v5.0 grade {result.grade} ({result.comparison})"
 
 
 def grade_said(record: LabResult) -> str:
@@ -191,7 +201,9 @@ def add_lab(user: Any, course: Course, entry: LabEntry, source: str = LabResult.
     with transaction.atomic():
         _serialise_labs(course)
         lab, result = check_lab(course, entry)
-        return _create_lab(user, course, lab, result, source, "")
+        record = _create_lab(course, lab, result, source, "", user)
+        rederive(user, course, "a result entered", created=[record])
+        return record
 
 
 def correct_lab(user: Any, lab: LabResult, entry: LabEntry, reason: str) -> LabResult:
@@ -212,8 +224,10 @@ def correct_lab(user: Any, lab: LabResult, entry: LabEntry, reason: str) -> LabR
         lab.refresh_from_db()
         log_changes(user, "void", lab, course.patient, before, note=note)
         value, result = check_lab(course, entry)  # the same checks as a new result, the old one left out
-        return _create_lab(user, course, value, result, lab.source, lab.source_detail, supersedes=lab,
-                           correction_reason=text)
+        record = _create_lab(course, value, result, lab.source, lab.source_detail, user, supersedes=lab,
+                             correction_reason=text)
+        rederive(user, course, f"result {lab.pk} corrected by result {record.pk}", created=[record])
+        return record
 
 
 class CsvRefused(Exception):
@@ -249,8 +263,10 @@ def import_labs_csv(user: Any, course: Course, text: str, filename: str) -> list
             checked.append((row.line, row.lab, result))
         if errors:
             raise CsvRefused(sorted(errors, key=lambda e: e.line))
-        return [_create_lab(user, course, lab, result, LabResult.CSV, f"{filename}, line {line}"[:200])
-                for line, lab, result in checked]
+        records = [_create_lab(course, lab, result, LabResult.CSV, f"{filename}, line {line}"[:200], user)
+                   for line, lab, result in checked]
+        rederive(user, course, f"results imported from {filename}"[:200], created=records)
+        return records
 
 
 def live_labs(course: Course) -> list[LabResult]:
@@ -258,9 +274,9 @@ def live_labs(course: Course) -> list[LabResult]:
                 lambda: list(LabResult.objects.live().filter(course=course).select_related("entered_by")))
 
 
-#: What grading (LabResult.lab, LabResult.grade) and count recovery read of a result: nothing else is loaded by
-#: :func:`graded_labs`.
-GRADED_FIELDS = ("id", "course_id", "test", "value", "unit", "lln", "uln", "collected_at")
+#: What grading (LabResult.lab, the stored LabResult.grade) and count recovery read of a result: nothing else is
+#: loaded by :func:`graded_labs`.
+GRADED_FIELDS = ("id", "course_id", "test", "value", "unit", "lln", "uln", "collected_at", "grade_json")
 
 
 def graded_labs(course: Course) -> list[LabResult]:
@@ -270,47 +286,6 @@ def graded_labs(course: Course) -> list[LabResult]:
                 lambda: list(LabResult.objects.live().filter(course=course).only(*GRADED_FIELDS)))
 
 
-def attach_baselines(labs: Iterable[LabResult], infusion_at: datetime | None,
-                     screening: Iterable[LabValue] = ()) -> None:
-    """Give every value collected from the start of the infusion on the course's baseline of its test, so that
-    its grade follows the CTCAE baseline clauses (decisions.md A33): the pre-infusion value of the course, i.e.
-    the latest value of the test collected before the infusion start, among the course's own results and the
-    screening results (``screening``). Values before the infusion, and courses not given yet, get none."""
-    records = list(labs)
-    if infusion_at is None:
-        return
-    latest = baselines_before(infusion_at, [
-        lab_value(r.test, r.value, r.unit, lln=r.lln or None, uln=r.uln or None, collected_at=r.collected_at)
-        for r in records if r.collected_at < infusion_at and not is_clinical(r.test)], screening)
-    for record in records:
-        if record.collected_at >= infusion_at and record.test in latest:
-            record.baseline = latest[record.test]  # type: ignore[attr-defined]
-
-
-def baselines_before(infusion_at: datetime, course_labs: Iterable[LabValue],
-                     screening: Iterable[LabValue] = ()) -> dict[str, LabValue]:
-    """The course's baseline of each test (decisions.md A33): its latest value collected before the infusion
-    start, among the course's own results and the screening results."""
-    latest: dict[str, LabValue] = {}
-    for lab in [*course_labs, *screening]:
-        if lab.collected_at is None or lab.collected_at >= infusion_at:
-            continue
-        current = latest.get(lab.test)
-        if current is None or (current.collected_at is not None and lab.collected_at > current.collected_at):
-            latest[lab.test] = lab
-    return latest
-
-
-def graded(course: Course, records: Sequence[LabResult]) -> list[LabResult]:
-    """``records`` (results of ``course`` just stored) read back with the course's baselines attached, so that
-    each grade is the one the follow-up page shows (decisions.md A33)."""
-    live = {r.pk: r for r in live_labs(course)}
-    infusion_at = infusion_start(course)
-    if infusion_at is not None:
-        attach_baselines(live.values(), infusion_at, screening_labs(course))
-    return [live.get(r.pk, r) for r in records]
-
-
 def screening_labs(course: Course) -> list[LabValue]:
     """The laboratory results of the course's latest screening evaluation (its snapshot), as lab values."""
     from mibg.web.screening.services import latest_evaluation
@@ -318,16 +293,7 @@ def screening_labs(course: Course) -> list[LabValue]:
     evaluation = latest_evaluation(course)
     if evaluation is None:
         return []
-    out = []
-    for raw in json.loads(evaluation.snapshot_json).get("labs") or []:
-        try:
-            out.append(lab_value(str(raw["test"]), str(raw["value"]), str(raw["unit"]),
-                                 lln=None if raw.get("lln") is None else str(raw["lln"]),
-                                 uln=None if raw.get("uln") is None else str(raw["uln"]),
-                                 collected_at=datetime.fromisoformat(str(raw["collected_at"]))))
-        except (InputError, KeyError, ValueError):
-            continue  # a screening value this grading cannot read is not a baseline; the value is graded on the ULN
-    return out
+    return screening_values(json.loads(evaluation.snapshot_json).get("labs") or [])
 
 
 @dataclass(frozen=True)
@@ -336,17 +302,14 @@ class WorstGrade:
     record: LabResult
 
 
-def worst_by_term(labs: Iterable[LabResult], infusion_at: datetime | None,
-                  screening: Iterable[LabValue] = ()) -> list[WorstGrade]:
+def worst_by_term(labs: Iterable[LabResult], infusion_at: datetime | None) -> list[WorstGrade]:
     """The worst CTCAE grade per term of the course: over the values collected at or after the start of the
     infusion (baseline values are not toxicity of the course), by core worst_grades (the nadir of a falling
-    count, the peak of a rising value: decisions.md A32), each graded with the course's baseline (A33), in
-    the order of the tests. Nothing before the infusion."""
+    count, the peak of a rising value: decisions.md A32), each as stored (graded with the course's baseline,
+    A33), in the order of the tests. Nothing before the infusion."""
     if infusion_at is None:
         return []
-    labs = list(labs)
-    attach_baselines(labs, infusion_at, screening)
-    # TSH, free T4 and blood pressure have no CTCAE grade from the value (mibg.core.clinical_rows): see clinical_worst.
+    # TSH, free T4 and blood pressure have no CTCAE grade from the value (mibg.core.clinical_rows).
     records = [r for r in labs if r.collected_at >= infusion_at and not r.clinical]
     by_result = {id(r.grade): r for r in records}
     worst = worst_grades(r.grade for r in records if isinstance(r.grade, CtcaeGrade))
@@ -369,6 +332,7 @@ def add_transfusion(user: Any, course: Course, product: str, given_at: datetime,
     with transaction.atomic():
         record = Transfusion.objects.create(course=course, product=product, given_at=given_at, note=note, entered_by=user)
         log_changes(user, "create", record, course.patient)
+        rederive(user, course, f"transfusion {record.pk} given")
     return record
 
 
@@ -397,21 +361,20 @@ def void(user: Any, record: Voidable, reason: str) -> None:
             raise Refused(_("This record is already void."))
         record.refresh_from_db()
         log_changes(user, "void", record, course.patient, before, note=reason.strip())
+        if isinstance(record, LabResult | Transfusion):  # what grades and the count recovery are computed from
+            rederive(user, course, f"{record._meta.verbose_name} {record.pk} voided")
 
 
 # ---- count recovery -----------------------------------------------------------------------------------
 
 
-def recovery(course: Course, labs: Sequence[LabResult] | None = None,
-             transfusions: Sequence[Transfusion] | None = None, start: datetime | None = None) -> CourseRecovery | None:
-    """Nadirs, days below grade 4 and the recovery day (mibg.core.recovery); None before the infusion.
-    ``start``: the infusion start when the caller has it already."""
-    start = start or infusion_start(course)
+def compute_recovery(course: Course, labs: Sequence[LabResult], transfusions: Sequence[Transfusion],
+                     start: datetime | None) -> CourseRecovery | None:
+    """Nadirs, days below grade 4 and the recovery day (mibg.core.recovery) from the course's results and
+    transfusions that count; None before the infusion. Stored by :func:`rederive`; read with :func:`recovery`."""
     if start is None:
         return None
     start = timezone.localtime(start)  # days are counted in the clinic's zone, where the infusion was given
-    labs = live_labs(course) if labs is None else labs
-    transfusions = live_transfusions(course) if transfusions is None else transfusions
     values = [r.lab for r in labs]
     lln: dict[str, Decimal] = {}
     for r in labs:  # the most recent LLN reported for each series draws its grade 1 band
@@ -425,6 +388,83 @@ def recovery(course: Course, labs: Sequence[LabResult] | None = None,
         transfusions=[TransfusionEvent(TransfusionProduct(t.product), t.given_at) for t in transfusions],
         lln=lln,
     )
+
+
+def recovery(course: Course) -> CourseRecovery | None:
+    """The course's stored count recovery, typed (``CourseRecovery.from_json``); None before the infusion."""
+    stored = once(course, "count_recovery", lambda: CountRecovery.objects.filter(course=course).first())
+    return None if stored is None else stored.result
+
+
+def rederive(user: Any, course: Course, why: str, created: Sequence[LabResult] = ()) -> None:
+    """Store again, in the caller's transaction, every grade of the course's results and the course's count
+    recovery, from what they are computed from now (keys: mibg.core.course_grades; mibg.core.recovery).
+
+    Called by every change of those inputs. A stored grade that changes gets an audit record (field
+    ``grade_json``, old and new shape, and why); a result in ``created`` (just inserted by the caller) gets its
+    creation audit record, with the grade it is stored with. A count recovery whose status or day changes gets an
+    audit record naming both. :class:`InputError` when a result cannot be graded in its context (a baseline of
+    zero: decisions.md A33), which refuses the change that made it so."""
+    with transaction.atomic():  # the caller's transaction; its own when called alone (a command, a shell)
+        _rederive(user, course, why, created)
+
+
+def _rederive(user: Any, course: Course, why: str, created: Sequence[LabResult]) -> None:
+    # Read back, not taken from ``created``: every time in a stored shape is as the database gives it (UTC), so
+    # that a grade stored now is the grade computed again later from the same row, to the character.
+    records = list(LabResult.objects.live().filter(course=course).only(*GRADED_FIELDS).order_by("pk"))
+    fresh = {r.pk for r in created}
+    start = infusion_start(course)
+    patient = Patient.objects.only("pk", "birth_date").get(pk=course.patient_id)
+    grades = grade_course([(r.pk, r.lab) for r in records], start, screening_labs(course), patient.birth_date)
+    changed = []
+    for r in records:
+        shape = grades[r.pk].to_json()
+        if r.grade_json != shape:
+            changed.append((r, r.grade_json))
+            r.grade_json = shape
+            r.__dict__.pop("grade", None)  # the typed grade is read again from the new shape
+    if changed:
+        LabResult.objects.bulk_update([r for r, _ in changed], ["grade_json"])
+    for r in created:
+        r.grade_json = grades[r.pk].to_json()
+        r.__dict__.pop("grade", None)
+    for r, old in changed:
+        if r.pk not in fresh:
+            log_event(user, "update", r, patient, field="grade_json", old=json.dumps(old, sort_keys=True),
+                      new=json.dumps(r.grade_json, sort_keys=True), note=f"grade derived again: {why}"[:500])
+    for r in created:
+        log_changes(user, "create", r, patient, note=_grade_note(grades[r.pk]))
+    _store_recovery(user, course, records, start, patient, why)
+
+
+def _store_recovery(user: Any, course: Course, labs: Sequence[LabResult], start: datetime | None, patient: Patient,
+                    why: str) -> None:
+    result = compute_recovery(course, labs, live_transfusions(course), start)
+    stored = CountRecovery.objects.select_for_update().filter(course=course).first()
+    if result is None:
+        if stored is not None:  # derived only: the course has no infusion any more
+            stored.delete()
+        return
+    shape = result.to_json()
+    if stored is None:
+        stored = CountRecovery.objects.create(course=course, result_json=shape)
+        old = ""
+    elif stored.result_json == shape:
+        return
+    else:
+        old = _recovery_said(stored.result_json)
+        stored.result_json, stored.derived_at = shape, timezone.now()
+        stored.save(update_fields=["result_json", "derived_at"])
+    new = _recovery_said(shape)
+    if old != new:
+        log_event(user, "update", stored, patient, field="recovery", old=old, new=new,
+                  note=f"count recovery derived again: {why}"[:500])
+
+
+def _recovery_said(shape: dict[str, Any]) -> str:
+    r = shape["recovery"]
+    return f"{r['status']}" + ("" if r["day"] is None else f", day {r['day']} ({r['date']})")
 
 
 # ---- adverse events -----------------------------------------------------------------------------------

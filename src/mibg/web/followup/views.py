@@ -71,25 +71,23 @@ entry_refusals = refusals_shown(_to_course)
 @action_required(get="patient.view")
 def course_followup(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     course = for_page(get_course(pk))  # one read of each record the page's parts share (mibg.web.page_reads)
-    labs = services.live_labs(course)
+    labs = services.live_labs(course)  # each with its stored grade (issue 11)
     transfusions = services.live_transfusions(course)
     infusion_at = services.infusion_start(course)
-    recovery = services.recovery(course, labs, transfusions, infusion_at)
+    recovery = services.recovery(course)  # as stored
     has_counts = recovery is not None and any(
         s.points for s in (recovery.anc, recovery.platelets, recovery.hemoglobin))
     events = list(course.adverse_events.select_related("recorded_by").prefetch_related("reviews"))
     curie = list(course.curie_assessments.live())
     for r in labs:
         r.day = services.day_after(infusion_at, r.collected_at) if infusion_at else None
-    screening = services.screening_labs(course)
-    services.attach_baselines(labs, infusion_at, screening)  # grades follow the course's baseline (A33)
     log_view(request.user, course.patient, f"follow-up of course {course.number}")
     return render(request, "mibg/followup/course.html", {
         "course": course, "patient": course.patient, "infusion_at": infusion_at,
         "recovery_series": [] if recovery is None else [
             {"label": plots.SERIES_LABELS[s.test].split(" (")[0], "summary": s}
             for s in (recovery.anc, recovery.platelets, recovery.hemoglobin)],
-        "labs": labs, "worst": services.worst_by_term(labs, infusion_at, screening),
+        "labs": labs, "worst": services.worst_by_term(labs, infusion_at),
         "voided_labs": list(course.lab_results.filter(voided_at__isnull=False).select_related("voided_by")),
         "transfusions": transfusions,
         "recovery": recovery,

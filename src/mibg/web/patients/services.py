@@ -18,6 +18,7 @@ from django.utils import timezone
 from mibg.core.errors import InputError
 from mibg.core.identity import SAME_PATIENT, Identity, check_identity, identity_problems, mrn_key
 from mibg.web.audit.trail import field_values, log_changes
+from mibg.web.changes import changed
 from mibg.web.patients.models import Patient
 from mibg.web.safety import update_versioned
 
@@ -78,6 +79,9 @@ def update_patient(user: Any, patient: Patient, version: int, values: dict[str, 
             before = field_values(patient)
             update_versioned(patient, version, fields, "This patient's record")
             log_changes(user, "update", patient, patient, before)
+            if before["birth_date"] != field_values(patient)["birth_date"]:  # the age at a blood pressure (issue 12)
+                for course in patient.courses.all():
+                    changed(user, course, "date of birth corrected")
     except IntegrityError:
         raise InputError("mrn", CLASH) from None
 

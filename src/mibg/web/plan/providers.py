@@ -120,9 +120,9 @@ def _recovery_key(course: Course, label: str, labs: list[int], transfusions: lis
 def labs(ctx: WorklistContext) -> Iterator[WorklistEntry]:
     """Twice-weekly labs after the infusion until count recovery: a planned day with no lab collected within the
     grace days (lab_grace_days) is due on its day and overdue after the grace. The days of the labs are read
-    first (one light query); only the courses with a planned day unanswered have their labs and transfusions read
-    in full (two more queries) to work out the count recovery that ends the schedule."""
-    from mibg.web.followup.models import LabResult, Transfusion
+    first (one light query); only the courses with a planned day unanswered have their stored count recovery read
+    (one more query), whose recovery day ends the schedule."""
+    from mibg.web.followup.models import CountRecovery, LabResult, Transfusion
 
     definition = services.protocol()
     grace = int(careplan.parameter(definition, "lab_grace_days"))
@@ -157,18 +157,13 @@ def labs(ctx: WorklistContext) -> Iterator[WorklistEntry]:
             for pk in missing}
     kept = cache.get_many(list(keys.values()))
     unknown = [pk for pk, key in keys.items() if key not in kept]
-    if unknown:  # recovery worked out again only for courses whose labs or transfusions changed (two queries)
-        full: dict[int, list[Any]] = {}
-        for lab in LabResult.objects.live().filter(course_id__in=unknown).order_by("collected_at"):
-            full.setdefault(lab.course_id, []).append(lab)
-        given: dict[int, list[Any]] = {}
-        for t in Transfusion.objects.live().filter(course_id__in=unknown):
-            given.setdefault(t.course_id, []).append(t)
+    if unknown:  # recovery read only for courses whose labs or transfusions changed (one query: it is stored)
+        stored = {r.course_id: r.result for r in CountRecovery.objects.filter(course_id__in=unknown)}
         found = {}
         for pk in unknown:
             course = by_course[pk]
             administration = course.given[0] if course.given else None  # type: ignore[attr-defined]
-            on = services.recovered_on(course, administration, full.get(pk, []), given.get(pk, []))
+            on = services.recovered_on(course, administration, stored.get(pk))
             found[keys[pk]] = on.isoformat() if on else ""
         cache.set_many(found, RECOVERY_SECONDS)
         kept.update(found)

@@ -99,14 +99,15 @@ def facts_from(course: Course, directive: Any, administration: Any, release: Any
     )
 
 
-def recovered_on(course: Course, administration: Any, labs: Sequence[Any] | None = None,
-                  transfusions: Sequence[Any] | None = None) -> date | None:
+def recovered_on(course: Course, administration: Any, stored: Any = None) -> date | None:
+    """The day the counts recovered (the course's stored count recovery, or ``stored``: a ``CourseRecovery`` the
+    caller read already), None when they have not."""
     from mibg.core.recovery import RecoveryStatus
     from mibg.web.followup.services import recovery
 
     if administration is None:
         return None
-    result = recovery(course, labs=labs, transfusions=transfusions, start=administration.started_at)
+    result = stored if stored is not None else recovery(course)
     if result is None or result.recovery.status is not RecoveryStatus.RECOVERED:
         return None
     return result.recovery.on
@@ -115,7 +116,7 @@ def recovered_on(course: Course, administration: Any, labs: Sequence[Any] | None
 def course_plan(course: Course) -> CoursePlan | None:
     """The order set and calendar of one course (None before its directive is signed)."""
     from mibg.web.courses.services import current_directive
-    from mibg.web.followup.services import graded_labs, latest_administration
+    from mibg.web.followup.services import latest_administration
     from mibg.web.radiation.services import release_record
 
     directive = current_directive(course)
@@ -124,8 +125,7 @@ def course_plan(course: Course) -> CoursePlan | None:
     administration = latest_administration(course)
     release = release_record(course)
     confirmation = iodide_confirmation()
-    labs = graded_labs(course) if administration is not None else None
-    facts = facts_from(course, directive, administration, release, recovered_on(course, administration, labs),
+    facts = facts_from(course, directive, administration, release, recovered_on(course, administration),
                        confirmation.signed_name if confirmation else None)
     assert facts is not None
     return careplan.course_plan(protocol(), facts)

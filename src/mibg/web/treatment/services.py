@@ -19,6 +19,7 @@ from mibg.core.plausibility import plausible, plausible_range
 from mibg.core.recheck import recheck_at_infusion
 from mibg.protocol import load_protocol
 from mibg.web.audit.trail import field_values, log_changes
+from mibg.web.changes import changed
 from mibg.web.corrections import need_reason, supersede
 from mibg.web.courses import timeline
 from mibg.web.courses.models import Course
@@ -146,6 +147,7 @@ def record_administration(user: Any, course: Course, version: int, entry: Admini
                 facts=CourseFacts(administration_recorded=True))
         # 10 CFR 35.3045: a possible medical event opens its report, with its deadlines (issue 13 §3).
         event_reports.open_for_administration(user, administration)
+        changed(user, course, f"infusion start recorded (administration {administration.pk})")  # day 0 of follow-up
     return administration
 
 
@@ -233,4 +235,6 @@ def correct_administration(user: Any, administration: Administration, version: i
         log_changes(user, "create", new, course.patient, note=f"correction ({text}): {result.message}")
         # 10 CFR 35.3045: a corrected record that is a possible medical event opens its own report
         event_reports.open_for_administration(user, new)
+        # The infusion start is day 0 of follow-up and the limit of the labs' baselines (decisions.md A33).
+        changed(user, course, f"administration {administration.pk} corrected by administration {new.pk}")
     return new
