@@ -54,12 +54,12 @@ def course(make_course, people):
 
 
 def _page_labs(course):
-    """The results as the follow-up page hands them to the table: day after the infusion and baselines set."""
+    """The results as the follow-up page hands them to the table: day after the infusion set, each with its stored
+    grade (graded with the course's baseline, decisions.md A33)."""
     labs = list(LabResult.objects.live().filter(course=course).select_related("entered_by", "course__patient"))
     infusion_at = services.infusion_start(course)
     for r in labs:
         r.day = services.day_after(infusion_at, r.collected_at)
-    services.attach_baselines(labs, infusion_at, services.screening_labs(course))
     return labs
 
 

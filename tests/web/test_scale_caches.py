@@ -92,7 +92,8 @@ def test_a_lab_grade_is_the_grade_of_exactly_what_was_stored(people, make_course
                                                                       start + timedelta(days=4)))
     assert (low.grade.grade, mid.grade.grade) == (4, 2)
     again = type(low).objects.get(pk=low.pk)
-    assert again.grade == low.grade and again.grade_json == low.grade.to_json()
+    assert again.grade == low.grade
+    assert again.grade_json == low.grade.to_json()
 
 
 def _count(client, url, **headers):

@@ -146,7 +146,8 @@ def test_a_transfusion_given_or_voided_stores_the_count_recovery_again(course, p
     before = CountRecovery.objects.get(course=course).result_json
     given = services.add_transfusion(nora, course, "platelets", _at(course, days=11))
     after = CountRecovery.objects.get(course=course).result_json
-    assert after != before and [t["product"] for t in after["transfusions"]] == ["platelets"]
+    assert after != before
+    assert [t["product"] for t in after["transfusions"]] == ["platelets"]
     services.void(nora, given, "entered on the wrong course")
     assert CountRecovery.objects.get(course=course).result_json == before
 
