@@ -171,6 +171,25 @@ def test_the_checklist_shows_chair_decisions_and_signatures(course):
     assert "I reviewed every criterion and confirm eligibility" in text
 
 
+def test_the_checklist_names_missing_data_as_the_form_does_and_its_sources_as_the_screens_do(course):
+    """Issue 15: no field path ("labs.anc") and no citation of the code's notes ("decisions.md A2",
+    "clinical-reference §1.3") on paper: Nora reads what to enter by the form's name for it, and each source by its
+    name and title (product decision A2, clinical reference section 1.3 with its title)."""
+    from mibg.core.eligibility import EligibilityResult
+
+    result = course.eligibility.result
+    criteria = tuple(c._replace(missing=("labs.anc", "consent.signed")) if c.id == "H1" else c for c in result.criteria)
+    unsure = EligibilityResult(result.protocol_label, result.treatment_date, result.overall, criteria)
+    record = dataclasses.replace(course.eligibility, result=unsure,
+                                 missing_labels={"labs.anc": "Laboratory results: ANC"})
+    text = " ".join(text_of(eligibility_checklist_pdf(dataclasses.replace(course, eligibility=record))).split())
+    assert "Missing: Laboratory results: ANC, consent signed" in text
+    assert "labs.anc" not in text
+    assert "product decision A2 (" in text
+    assert "clinical reference section 1.3 (" in text
+    assert not re.search(r"decisions\.md|clinical-reference|§|\bdecisions [A-Z]\d", text)
+
+
 def test_the_checklist_warns_when_evaluated_under_another_protocol_version(course):
     other = dataclasses.replace(course, protocol_label="NCT01370330 v1.0.0")
     assert "Evaluated under NCT01370330 v1.1.0" in text_of(eligibility_checklist_pdf(other))

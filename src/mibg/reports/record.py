@@ -98,6 +98,13 @@ class EligibilityRecord:
     evaluated_at: datetime
     chair_decisions: tuple[ChairDecision, ...] = ()
     signatures: tuple[Signature, ...] = ()
+    #: What a missing datum is called on the form where it is entered, by its snapshot path ("labs.anc" ->
+    #: "Laboratory results: ANC"): the checklist names missing data so, never by the path.
+    missing_labels: dict[str, str] = field(default_factory=dict)
+
+    def missing_label(self, path: str) -> str:
+        """The name of the missing datum at ``path``; the path's words when none is given ("labs anc")."""
+        return self.missing_labels.get(path) or path.replace(".", " ").replace("_", " ")
 
     def __post_init__(self) -> None:
         _aware("eligibility", "evaluated_at", self.evaluated_at)

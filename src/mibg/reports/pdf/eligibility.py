@@ -68,7 +68,7 @@ def eligibility_story(course: CourseRecord, record: EligibilityRecord) -> list[F
         rows = [c for c in criteria if c.kind == kind]
         if rows:
             story.append(heading(label))
-            story.append(_criteria_table(rows))
+            story.append(_criteria_table(rows, record))
     story.append(_chair_section(record))
     story.append(signature_block("Signatures", record.signatures,
                                  blank_roles=() if record.signatures else ("Treating physician (investigator)",)))
@@ -80,7 +80,7 @@ def eligibility_story(course: CourseRecord, record: EligibilityRecord) -> list[F
     return story
 
 
-def _criteria_table(rows: Sequence[CriterionResult]) -> Flowable:
+def _criteria_table(rows: Sequence[CriterionResult], record: EligibilityRecord) -> Flowable:
     body = []
     colours = []
     for c in rows:
@@ -94,7 +94,7 @@ def _criteria_table(rows: Sequence[CriterionResult]) -> Flowable:
         if c.inputs:
             detail.append("<b>Inputs:</b> " + "; ".join(para_text(str(i)) for i in c.inputs))
         if c.missing:
-            detail.append("<b>Missing:</b> " + para_text(", ".join(c.missing)))
+            detail.append("<b>Missing:</b> " + para_text(", ".join(record.missing_label(m) for m in c.missing)))
         # The sources as the screens give them: the reference's section, then each product decision, named.
         notes = [c.reference] if c.reference else []
         notes += [f"decisions.md {d}" for d in c.decisions]
@@ -104,7 +104,7 @@ def _criteria_table(rows: Sequence[CriterionResult]) -> Flowable:
             detail.append(f"<font size=7>{para_text('; '.join(notes))}</font>")
         body.append([c.id, title, status, markup("<br/>".join(detail), "cell")])
         colours.append(STATUS_COLOURS.get(str(c.status)))
-    return grid(["ID", "Criterion and protocol wording", "Status", "Reason, inputs (with dates), decisions"],
+    return grid(["ID", "Criterion and protocol wording", "Status", "Reason, inputs (with dates), sources"],
                 body, [0.05, 0.37, 0.11, 0.47], colours)
 
 

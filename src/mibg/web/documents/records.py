@@ -67,6 +67,7 @@ from mibg.web.radiation.models import ReleaseRecord as ReleaseModel
 from mibg.web.radiation.plots import readings_png
 from mibg.web.radiation.services import compute_dosimetry
 from mibg.web.screening.services import latest_evaluation
+from mibg.web.screening.spec import label_of
 from mibg.web.treatment.models import Assay as AssayModel
 
 #: How the route chosen on the directive is written on the documents.
@@ -122,7 +123,9 @@ def _eligibility(course: Course, evaluation: Any) -> EligibilityRecord | None:
         result = evaluation.eligibility
     except InputError as error:
         raise ReportInputError(error.field, error.message) from None
-    return EligibilityRecord(result, local(evaluation.evaluated_at), decisions, signatures)
+    missing = {path for c in result.criteria for path in c.missing}
+    return EligibilityRecord(result, local(evaluation.evaluated_at), decisions, signatures,
+                             {path: label_of(path) for path in sorted(missing)})  # as the form names them
 
 
 # ---- directive ----------------------------------------------------------------------------------------------
