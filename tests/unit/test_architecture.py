@@ -100,6 +100,17 @@ def test_running_mibg_dose_imports_no_django_scipy_matplotlib_or_pydantic():
     assert done.stderr.strip() == "[]"
 
 
+def test_running_mibg_dose_neither_parses_nor_builds_the_sections_it_does_not_read():
+    # The care plan, the event-report clocks and the translations are parsed when first read (issue 14: start-up);
+    # the dose command reads none of them.
+    code = ("import sys; from mibg.cli import main; "
+            "status = main(['dose', '--weight-kg', '22', '--mci-per-kg', '18', '--cd34-per-kg', '3e6', '--json']); "
+            "print('mibg.protocol.sections' in sys.modules, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "False"
+
+
 def _calls(path, name):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)

@@ -16,7 +16,7 @@ from mibg.core import careplan
 from mibg.core.careplan import CourseFacts, course_plan, occurrence_status
 from mibg.protocol import load_protocol, protocol_as_dict
 from mibg.protocol.loader import parse_protocol
-from mibg.protocol.model import IodideBand
+from mibg.protocol.sections import IodideBand
 
 ZONE = ZoneInfo("America/Los_Angeles")
 INFUSION = datetime(2026, 12, 10, 9, 0, tzinfo=ZONE)

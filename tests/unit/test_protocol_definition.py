@@ -184,6 +184,28 @@ def test_protocol_as_dict_round_trips_through_parse_protocol():
     assert parse_protocol(json.loads(json.dumps(protocol_as_dict(protocol)))) == protocol
 
 
+def test_the_care_plan_event_clocks_and_translations_read_later_are_the_files_own():
+    # They are parsed when first read (issue 14: mibg dose never reads them); a definition parsed from the file
+    # gives, section by section, what the file says: two event-report kinds, one translation (Spanish), eleven
+    # care-plan orders starting with the thyroid blockade.
+    definition = parse_protocol(copy.deepcopy(raw_definition()))
+    assert sorted(definition.event_reports) == ["medical_event", "sae"]
+    assert list(definition.translations) == ["es"]
+    assert definition.care_plan is not None
+    assert len(definition.care_plan.orders) == 11
+    assert definition.care_plan.orders[0].code == "thyroid-blockade"
+    assert definition.care_plan is definition.care_plan  # parsed once, then kept
+    assert protocol_as_dict(definition) == protocol_as_dict(load_protocol())
+
+
+def test_a_definition_without_the_later_sections_reads_them_as_empty():
+    data = copy.deepcopy(raw_definition())
+    for section in ("event_reports", "translations", "care_plan"):
+        del data[section]
+    definition = parse_protocol(data)
+    assert (definition.event_reports, definition.translations, definition.care_plan) == ({}, {}, None)
+
+
 # ---- the rules are data: a changed threshold changes the result ----------------------------------------------------
 
 

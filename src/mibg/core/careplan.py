@@ -21,7 +21,8 @@ from decimal import Decimal
 
 from mibg.core.calendar import add_months, age_in_years
 from mibg.core.times import site_time
-from mibg.protocol.model import CalendarItem, CareOrder, CarePlan, ProtocolDefinition
+from mibg.protocol.model import ProtocolDefinition
+from mibg.protocol.sections import CalendarItem, CareOrder, CarePlan
 
 UNCONFIRMED = "to be confirmed by the site"
 

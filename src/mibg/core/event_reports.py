@@ -24,7 +24,8 @@ from decimal import Decimal
 
 from mibg.core.errors import InputError
 from mibg.core.times import site_time
-from mibg.protocol.model import DeadlineRule, EventReportKind, ProtocolDefinition
+from mibg.protocol.model import ProtocolDefinition
+from mibg.protocol.sections import DeadlineRule, EventReportKind
 
 MEDICAL_EVENT = "medical_event"
 SAE = "sae"

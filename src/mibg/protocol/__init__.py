@@ -1,5 +1,7 @@
 """The protocol as data: one versioned definition of NCT01370330, loaded from ``nct01370330.json``."""
 
+from typing import TYPE_CHECKING, Any
+
 from mibg.protocol.loader import load_protocol, protocol_as_dict
 from mibg.protocol.model import (
     Constant,
@@ -9,8 +11,20 @@ from mibg.protocol.model import (
     Preparation,
     ProtocolDefinition,
     Quantity,
-    Translation,
 )
+
+if TYPE_CHECKING:
+    from mibg.protocol.sections import Translation
+
+
+def __getattr__(name: str) -> Any:
+    """``Translation`` lives with the sections parsed when first read (mibg.protocol.sections), imported when asked for."""
+    if name == "Translation":
+        from mibg.protocol.sections import Translation
+
+        return Translation
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Constant",

@@ -8,27 +8,28 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mibg.protocol.model import (
-    CalendarItem,
-    CareOrder,
-    CarePlan,
-    Constant,
     Criterion,
-    DeadlineRule,
     Decision,
     DoseLimit,
-    EventReportKind,
-    InterferingClass,
-    IodideBand,
-    IodideTable,
     Preparation,
     ProtocolDefinition,
     Quantity,
-    TimePoint,
-    Translation,
+    unparsed,
 )
+from mibg.protocol.values import Constant, parse_constant
+
+if TYPE_CHECKING:
+    from mibg.protocol.sections import (
+        CalendarItem,
+        CareOrder,
+        CarePlan,
+        EventReportKind,
+        TimePoint,
+        Translation,
+    )
 
 #: The definition file beside this module (a path string: pathlib is not imported for it, issue 14: start-up).
 DEFINITION_PATH = os.path.join(os.path.dirname(__file__), "nct01370330.json")
@@ -62,99 +63,39 @@ def parse_protocol(data: Mapping[str, Any]) -> ProtocolDefinition:
         criteria=tuple(_criterion(c) for c in data["criteria"]),
         dose_limits=tuple(_dose_limit(d) for d in data["dose_limits"]),
         preparations={key: _preparation(key, p) for key, p in data["preparations"].items()},
-        constants={name: _constant(name, c) for name, c in data["constants"].items()},
-        site_parameters={name: _constant(name, c) for name, c in data["site_parameters"].items()},
+        constants={name: parse_constant(name, c) for name, c in data["constants"].items()},
+        site_parameters={name: parse_constant(name, c) for name, c in data["site_parameters"].items()},
         decisions={d["id"]: Decision(d["id"], d["point"], d["decision"]) for d in data["decisions"]},
-        translations={t["language"]: _translation(t) for t in data.get("translations", [])},
-        event_reports={key: _event_report_kind(key, k) for key, k in data.get("event_reports", {}).items()},
-        care_plan=_care_plan(data["care_plan"]) if "care_plan" in data else None,
+        # Parsed when first read (mibg.protocol.sections): most answers never read them (issue 14).
+        translations=unparsed(_translations, data["translations"]) if data.get("translations") else {},
+        event_reports=unparsed(_event_reports, data["event_reports"]) if data.get("event_reports") else {},
+        care_plan=unparsed(_care_plan, data["care_plan"]) if "care_plan" in data else None,
         whole_body_dose_band_edges_gy=tuple(Decimal(str(v)) for v in _bands(data).get("values", [])),
         whole_body_dose_bands_source=str(_bands(data).get("source", "")),
     )
 
 
-def _bands(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    bands: Mapping[str, Any] = (data.get("analytics") or {}).get("whole_body_dose_band_edges_gy") or {}
-    return bands
+def _translations(raw: list[Mapping[str, Any]]) -> dict[str, Translation]:
+    from mibg.protocol.sections import parse_translations
+
+    return parse_translations(raw)
 
 
-def _optional_decimal(raw: Mapping[str, Any], name: str) -> Decimal | None:
-    value = raw.get(name)
-    return None if value is None else Decimal(str(value))
+def _event_reports(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, EventReportKind]:
+    from mibg.protocol.sections import parse_event_reports
 
-
-def _deadline_rule(raw: Mapping[str, Any]) -> DeadlineRule:
-    return DeadlineRule(
-        code=raw["code"],
-        receiver=raw["receiver"],
-        action=raw["action"],
-        clock=raw["clock"],
-        days=_optional_decimal(raw, "days"),
-        hours=_optional_decimal(raw, "hours"),
-        site_parameter=raw.get("site_parameter"),
-        applies=raw["applies"],
-        waivable=bool(raw["waivable"]),
-        verified=bool(raw["verified"]),
-        source=raw["source"],
-    )
-
-
-def _event_report_kind(key: str, raw: Mapping[str, Any]) -> EventReportKind:
-    grade = raw.get("life_threatening_from_grade")
-    return EventReportKind(
-        key=key,
-        title=raw["title"],
-        reference=raw["reference"],
-        deadlines=tuple(_deadline_rule(d) for d in raw["deadlines"]),
-        suspected_attributions=tuple(raw.get("suspected_attributions", ())),
-        suspected_source=raw.get("suspected_source", ""),
-        life_threatening_from_grade=None if grade is None else int(grade),
-        life_threatening_source=raw.get("life_threatening_source", ""),
-    )
-
-
-def _time_point(raw: Mapping[str, Any] | None) -> TimePoint | None:
-    return None if raw is None else TimePoint(anchor=str(raw["anchor"]), offset=str(raw["offset"]))
+    return parse_event_reports(raw)
 
 
 def _care_plan(raw: Mapping[str, Any]) -> CarePlan:
-    table = raw["iodide_table"]
-    orders = []
-    for o in raw["orders"]:
-        start = _time_point(o["start"])
-        assert start is not None, f"care-plan order {o['code']} has no start"
-        orders.append(CareOrder(
-            code=o["code"], name=o["name"], resource=o["resource"], role=o["role"], start=start, end=_time_point(o["end"]),
-            every=o["every"], every_unit=o.get("every_unit", "min"), every_closer=o.get("every_closer"),
-            grace_hours=Decimal(o["grace_hours"]), dose=o["dose"], when=dict(o.get("when", {})), check=o.get("check"),
-            instructions=o["instructions"], source=o["source"]))
-    calendar = tuple(CalendarItem(
-        code=c["code"], title=c["title"], role=c["role"], anchor=c.get("anchor", "infusion"), source=c["source"],
-        order=c.get("order"), window=(c["from"], c["to"]) if "from" in c else None, every=c.get("every"),
-        until=c.get("until"), day=c.get("day"), months_after=c.get("months_after")) for c in raw["calendar"])
-    return CarePlan(
-        source=raw["source"],
-        parameters={name: _constant(name, c) for name, c in raw["parameters"].items()},
-        iodide_table=IodideTable(
-            drug=table["drug"], status=table["status"], source=table["source"],
-            bands=tuple(IodideBand(Decimal(b["from_kg"]), None if b["below_kg"] is None else Decimal(b["below_kg"]),
-                                   Decimal(b["mg_per_day"])) for b in table["bands"])),
-        interfering_source=raw["interfering_medications"]["source"],
-        interfering=tuple(InterferingClass(c["name"], tuple(c["examples"])) for c in raw["interfering_medications"]["classes"]),
-        closer_diagnoses=tuple(raw["closer_monitoring"]["diagnoses"]),
-        closer_preparations=tuple(raw["closer_monitoring"]["preparations"]),
-        closer_source=raw["closer_monitoring"]["source"],
-        orders=tuple(orders),
-        calendar=calendar,
-    )
+    from mibg.protocol.sections import parse_care_plan
+
+    return parse_care_plan(raw)
 
 
-def _translation(raw: Mapping[str, Any]) -> Translation:
-    reviewed_on = raw.get("reviewed_on")
-    return Translation(
-        language=raw["language"], name=raw["name"], documents=tuple(raw["documents"]),
-        translated_by=raw["translated_by"], reviewed_by=raw.get("reviewed_by") or None,
-        reviewed_on=date.fromisoformat(reviewed_on) if reviewed_on else None, source=raw["source"])
+def _bands(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    bands: Mapping[str, Any] = (data.get("analytics") or {}).get("whole_body_dose_band_edges_gy") or {}
+    return bands
 
 
 def _criterion(raw: Mapping[str, Any]) -> Criterion:
@@ -211,16 +152,6 @@ def _preparation(key: str, raw: Mapping[str, Any]) -> Preparation:
         reference=raw["reference"],
         short_name=str(raw.get("short_name", "")),
         discontinued_note=str(raw.get("discontinued_note", "")),
-    )
-
-
-def _constant(name: str, raw: Mapping[str, Any]) -> Constant:
-    value = raw.get("value")
-    return Constant(
-        name=name,
-        value=None if value is None else Decimal(str(value)),
-        unit=raw["unit"],
-        source=raw["source"],
     )
 
 

@@ -3,15 +3,24 @@
 The definition is data (``nct01370330.json``); these types give it shape. Everything is immutable so a
 loaded definition can be shared and cached. Numbers are ``Decimal`` parsed from strings in the file, so a
 threshold of 0.75 is exactly 0.75.
+
+The care plan, the event-report clocks and the translations have their types in :mod:`mibg.protocol.sections`; a
+loaded definition parses those sections when one is first read (:func:`unparsed`), so an answer that never reads
+them does not build them (issue 14: start-up of ``mibg dose``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from mibg.protocol.values import Constant as Constant
+
+if TYPE_CHECKING:
+    from mibg.protocol.sections import CarePlan, EventReportKind, IodideBand, Translation
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +99,6 @@ class Preparation:
 
 
 @dataclass(frozen=True, slots=True)
-class Constant:
-    name: str
-    value: Decimal | None
-    unit: str
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
 class Decision:
     id: str
     point: str
@@ -112,157 +113,6 @@ class Amendment:
     old_value: str
     new_value: str
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Translation:
-    """A translation of the family's documents, and whether a qualified reviewer has checked it.
-
-    Unreviewed text is printed with a notice saying so (issue 15); a site records the review here with a reason,
-    as for any site change of the definition.
-    """
-
-    language: str
-    name: str
-    documents: tuple[str, ...]
-    translated_by: str
-    reviewed_by: str | None
-    reviewed_on: date | None
-    source: str
-
-    @property
-    def reviewed(self) -> bool:
-        return bool(self.reviewed_by) and self.reviewed_on is not None
-
-
-@dataclass(frozen=True, slots=True)
-class TimePoint:
-    """A time relative to an anchor of the course: ``anchor`` (infusion, infusion_end, release, treatment_date)
-    plus ``offset``, a number or the name of a care-plan or site parameter (with its unit), ``-`` for before."""
-
-    anchor: str
-    offset: str
-
-
-@dataclass(frozen=True, slots=True)
-class CareOrder:
-    """One supportive-care order of the course's order set (issue 13 §1)."""
-
-    code: str
-    name: str
-    resource: str  # FHIR resource type: MedicationRequest or ServiceRequest
-    role: str  # whose worklist it is on
-    start: TimePoint
-    end: TimePoint | None
-    every: str | None  # repeat interval: a number (every_unit) or a parameter name; None = once, at start
-    every_unit: str
-    every_closer: str | None  # the closer interval for pheochromocytoma/paraganglioma and the LSA product
-    grace_hours: Decimal  # an occurrence not recorded by then is missed; recorded later, it is late
-    dose: str | None  # "iodide_table", "hydration" or None
-    when: Mapping[str, str]  # a condition, e.g. {"age_below": "catheter_below_age_years"}
-    check: str | None
-    instructions: str
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarItem:
-    """One entry of the course calendar (issue 13 §2), placed from an anchor by care-plan parameters."""
-
-    code: str
-    title: str
-    role: str
-    anchor: str
-    source: str
-    order: str | None = None  # the span of that order (iodide days)
-    window: tuple[str, str] | None = None  # from, to (days)
-    every: str | None = None  # repeat every ... days/hours until ``until``
-    until: str | None = None
-    day: str | None = None
-    months_after: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IodideBand:
-    from_kg: Decimal  # inclusive
-    below_kg: Decimal | None  # exclusive; None: no upper bound
-    mg_per_day: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class IodideTable:
-    drug: str
-    status: str
-    source: str
-    bands: tuple[IodideBand, ...]
-
-    def fingerprint(self) -> str:
-        """The table's content, for a pharmacist's confirmation: a changed table needs a new one."""
-        return ";".join(f"{b.from_kg}-{b.below_kg if b.below_kg is not None else ''}:{b.mg_per_day}" for b in self.bands)
-
-
-@dataclass(frozen=True, slots=True)
-class InterferingClass:
-    name: str
-    examples: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CarePlan:
-    source: str
-    parameters: Mapping[str, Constant]
-    iodide_table: IodideTable
-    interfering_source: str
-    interfering: tuple[InterferingClass, ...]
-    closer_diagnoses: tuple[str, ...]
-    closer_preparations: tuple[str, ...]
-    closer_source: str
-    orders: tuple[CareOrder, ...]
-    calendar: tuple[CalendarItem, ...]
-
-    def order(self, code: str) -> CareOrder:
-        for order in self.orders:
-            if order.code == code:
-                return order
-        raise KeyError(f"the care plan has no order {code}")
-
-
-@dataclass(frozen=True, slots=True)
-class DeadlineRule:
-    """One regulatory or IRB clock of an event report (issue 13 §3), with its source.
-
-    ``clock`` is ``"end_of_calendar_day"`` (the end of the site's calendar day ``days`` after the day of discovery;
-    ``site_parameter`` names the site parameter holding ``days`` when the site sets it) or ``"hours"`` (``hours``
-    after the moment of discovery). ``applies`` says when the clock runs: ``always``, ``unexpected_suspected`` or
-    ``unexpected_suspected_fatal_or_life_threatening`` (21 CFR 312.32). ``waivable``: a documented reason may stand
-    in for the notification. ``verified`` is False where the deadline was not checked against the CFR text.
-    """
-
-    code: str
-    receiver: str
-    action: str
-    clock: str
-    days: Decimal | None
-    hours: Decimal | None
-    site_parameter: str | None
-    applies: str
-    waivable: bool
-    verified: bool
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class EventReportKind:
-    """A kind of event report (possible medical event, serious adverse event) and its deadlines."""
-
-    key: str
-    title: str
-    reference: str
-    deadlines: tuple[DeadlineRule, ...]
-    suspected_attributions: tuple[str, ...] = ()
-    suspected_source: str = ""
-    life_threatening_from_grade: int | None = None
-    life_threatening_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,3 +223,56 @@ def _quantity(params: Mapping[str, Any], name: str, owner: str) -> Quantity:
     if not isinstance(value, Quantity):
         raise KeyError(f"{owner} has no quantity parameter {name}")
     return value
+
+
+class _Unparsed:
+    """A section of the definition file not parsed yet: its raw data and the function that parses it."""
+
+    __slots__ = ("parse", "raw")
+
+    def __init__(self, parse: Callable[[Any], object], raw: object) -> None:
+        self.parse, self.raw = parse, raw
+
+
+_Raw = TypeVar("_Raw")
+_Parsed = TypeVar("_Parsed")
+
+
+def unparsed(parse: Callable[[_Raw], _Parsed], raw: _Raw) -> _Parsed:
+    """A value for a section field of :class:`ProtocolDefinition` that is parsed (``parse(raw)``) when first read.
+
+    Reading the field gives exactly what parsing at load would have given (the definition is immutable), and the
+    parsed value is kept: equality, ``repr``, ``dataclasses.replace`` and pickling all read the parsed value.
+    """
+    return cast(_Parsed, _Unparsed(parse, raw))
+
+
+class _ParsedWhenRead:
+    """Stands in front of a field's slot: a value given by :func:`unparsed` is parsed on its first read and stored
+    in the slot in its place (one check of the value's type on each read; no other cost)."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self.slot.__get__(instance, owner)
+        if type(value) is _Unparsed:
+            value = value.parse(value.raw)
+            self.slot.__set__(instance, value)
+        return value
+
+    def __set__(self, instance: object, value: object) -> None:
+        self.slot.__set__(instance, value)
+
+    def __delete__(self, instance: object) -> None:
+        self.slot.__delete__(instance)
+
+
+#: The sections parsed when first read (mibg.protocol.sections).
+LAZY_SECTIONS = ("translations", "event_reports", "care_plan")
+for _name in LAZY_SECTIONS:
+    setattr(ProtocolDefinition, _name, _ParsedWhenRead(ProtocolDefinition.__dict__[_name]))
