@@ -33,7 +33,7 @@ def test_a_course_in_screening_cannot_jump_to_administered():
 
 
 def test_eligibility_cannot_be_confirmed_while_the_evaluation_is_not_eligible():
-    with pytest.raises(TransitionRefused, match="latest screening evaluation must be 'eligible'"):
+    with pytest.raises(TransitionRefused, match="needs a latest screening evaluation that is eligible"):
         apply("confirm_eligibility", CourseState.SCREENING, CourseFacts())
 
 

@@ -102,7 +102,7 @@ _REQUIREMENTS: dict[str, Callable[[CourseFacts], bool]] = {
 S = CourseState
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("confirm_eligibility", frozenset({S.SCREENING}), S.ELIGIBLE, "Confirm eligibility",
-               "the latest screening evaluation must be 'eligible' (every criterion met or cleared by the study chair)"),
+               "a latest screening evaluation that is eligible (every criterion met or cleared by the study chair)"),
     Transition("sign_directive", frozenset({S.ELIGIBLE}), S.DIRECTIVE_SIGNED, "Sign the written directive",
                "a signed written directive whose dose plan is not blocked (10 CFR 35.40)"),
     Transition("revise_directive", frozenset({S.DIRECTIVE_SIGNED, S.VERIFIED, S.ASSAYED}), S.DIRECTIVE_SIGNED,
@@ -119,8 +119,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("release", frozenset({S.INPATIENT}), S.RELEASED, "Release from isolation", "nothing further"),
     Transition("start_follow_up", frozenset({S.RELEASED}), S.FOLLOW_UP, "Start follow-up", "nothing further"),
     Transition("close", frozenset({S.FOLLOW_UP}), S.CLOSED, "Close the course",
-               "no possible medical event (10 CFR 35.3045) and no serious adverse event may be open: a physician "
-               "must review each first"),
+               "no open possible medical event (10 CFR 35.3045) and no open serious adverse event: a physician "
+               "reviews each first"),
     Transition("stop", BEFORE_ADMINISTRATION, S.CLOSED, "Stop the course before administration",
                "a reason (e.g. not eligible, withdrawn)"),
 )

@@ -696,7 +696,8 @@ def _trapezoid_result(
                  "(clinical-reference §4.3 step 2); no uncertainty can be given.")
     return RetentionFit(
         model=TRAPEZOID,
-        method="trapezoids over the readings + exponential tail r_last/lambda_last (clinical-reference §4.3 step 2)",
+        method="trapezoids over the readings + exponential tail r_n/λ_n (the last reading's retention over the decay "
+               "constant of the last two readings; clinical-reference §4.3 step 2)",
         points=points,
         curve=None,
         candidates=candidates,

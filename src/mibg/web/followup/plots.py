@@ -190,9 +190,13 @@ def _draw_series(axes: Any, summary: SeriesSummary, result: CourseRecovery, left
     if summary.nadir is not None and summary.nadir_at is not None:
         nx = _x(infusion_at, summary.nadir_at)
         axes.plot([nx], [float(summary.nadir)], "v", color="#b3261e", markersize=8, zorder=5)
+        # The label reads away from the plot's right edge, so it never runs into the legend beside the plot.
+        low, high = axes.get_xlim()
+        right_half = nx > (low + high) / 2
         axes.annotate(_("nadir %(nadir)s on day %(nadir_day)s")
                       % {"nadir": summary.nadir, "nadir_day": summary.nadir_day}, (nx, float(summary.nadir)),
-                      xytext=(6, 10), textcoords="offset points", fontsize=9, color="#b3261e",
+                      xytext=(-6 if right_half else 6, 10), textcoords="offset points", fontsize=9, color="#b3261e",
+                      ha="right" if right_half else "left",
                       bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
                       zorder=3.5)  # under the data points
     for mark in result.transfusions:
