@@ -31,6 +31,8 @@ WORD_KEYWORDS = {"label", "help_text", "message", "title", "xlabel", "ylabel", "
 #: Methods of a matplotlib figure or axes whose first argument (``text``: third) a person reads.
 PLOT_CALLS = {"set_title": 0, "set_xlabel": 0, "set_ylabel": 0, "suptitle": 0, "title": 0, "xlabel": 0,
               "ylabel": 0, "text": 2, "annotate": 0, "figtext": 2, "inline_svg": 1}
+#: Keys of a page's context (a dict given to a template) whose value a person reads.
+CONTEXT_KEYS = {"title", "explain", "button", "message", "heading", "label", "help", "what", "note"}
 #: Class attributes that are a message (an error class's default).
 MESSAGE_ATTRIBUTES = {"default_message"}
 #: Words that are names, not interface text: the API's own name in its OpenAPI document.
@@ -108,6 +110,11 @@ def unmarked_messages(source: str) -> list[Unmarked]:
             for argument in _read_arguments(node):
                 if (text := _literal(argument)) is not None:
                     found.append(Unmarked(argument.lineno, text))
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if (isinstance(key, ast.Constant) and key.value in CONTEXT_KEYS
+                        and (text := _literal(value)) is not None):
+                    found.append(Unmarked(value.lineno, text))
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             named = any(isinstance(t, ast.Name) and t.id in MESSAGE_ATTRIBUTES for t in targets)

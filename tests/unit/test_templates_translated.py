@@ -19,6 +19,8 @@ WEB = Path(mibg.__file__).resolve().parent / "web"
 TEMPLATES = sorted(p for p in WEB.rglob("*.html") if "templates" in p.parts)
 #: The web layer's Python modules (migrations record history: their words are not shown).
 MODULES = sorted(p for p in WEB.rglob("*.py") if "migrations" not in p.parts)
+#: The demo's records are data a person would have entered (a stem-cell product's label), not interface text.
+SCANNED = [p for p in MODULES if p.name != "demo.py"]
 
 
 def test_every_template_is_scanned():
@@ -71,7 +73,7 @@ def test_every_python_module_of_the_web_layer_is_scanned():
     assert len(MODULES) > 80
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.relative_to(WEB).as_posix())
+@pytest.mark.parametrize("path", SCANNED, ids=lambda p: p.relative_to(WEB).as_posix())
 def test_every_message_label_and_plot_word_of_the_module_is_marked_for_translation(path):
     found = [f"line {u.line}: {u.text[:80]!r}" for u in unmarked_messages(path.read_text(encoding="utf-8"))]
     assert found == [], "pass these through gettext (_(...) with %(name)s placeholders; gettext_lazy at class level)"
@@ -103,6 +105,8 @@ def test_no_text_is_translated_once_at_import(path):
      ["The password does not match."]),
     ('raise Http404("no such analysis")', ["no such analysis"]),
     ('Column("mrn", "MRN")\nrow.get("anc_nadir")\nRefused(_("x"), field="change_reason")', []),
+    ('render(request, "f.html", {"title": "New patient", "button": _("Save"), "form": form, "mode": "edit"})',
+     ["New patient"]),
 ])
 def test_the_python_scan_flags_words_a_person_reads_left_unmarked_and_only_those(source, flagged):
     assert [u.text for u in unmarked_messages(source)] == flagged

@@ -118,9 +118,10 @@ def download(data: bytes, content_type: str, filename: str) -> HttpResponse:
 def cannot_make(request: HttpRequest, title: str, error: ReportInputError, back: str) -> HttpResponse:
     """A document that cannot be made from inconsistent records: say which field and why; never a wrong one."""
     return render(request, "mibg/message.html", {
-        "title": f"{title}: cannot be made",
-        "message": f"The stored records disagree, so no document was made ({error.field}: {error.message}). "
-                   "Correct the record, or ask the site administrator.",
+        "title": _("%(title)s: cannot be made") % {"title": title},
+        "message": _("The stored records disagree, so no document was made (%(field)s: %(message)s). Correct the "
+                     "record, or ask the site administrator.")
+                   % {"field": error.field, "message": error.message},
         "back": back}, status=409)
 
 
@@ -365,8 +366,9 @@ def study_record(request: HttpRequest) -> HttpResponse:
     try:
         record = current_study_record()
     except StudyRecordError as error:
-        return render(request, "mibg/message.html", {"title": "Study record", "message": f"The stored study record "
-                      f"cannot be read ({error.field}: {error.message})."}, status=500)
+        message = _("The stored study record cannot be read (%(field)s: %(message)s).") % {
+            "field": error.field, "message": error.message}
+        return render(request, "mibg/message.html", {"title": _("Study record"), "message": message}, status=500)
     links = link_criteria(record, protocol)
     criteria = {c.id: c for c in protocol.criteria}
     from mibg.core.similarity import facts

@@ -89,7 +89,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             return done
     return render(request, "mibg/eventreports/form.html", {
         "form": form, "report": report, "course": report.course, "patient": report.course.patient,
-        "title": f"Event report {report.pk}: {report.get_kind_display()}", "button": "Save the draft"})
+        "title": _("Event report %(pk)s: %(kind)s") % {"pk": report.pk, "kind": report.get_kind_display()}, "button": _("Save the draft")})
 
 
 @action_required(post="event_report.record")
@@ -129,7 +129,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
                 return done
     return render(request, "mibg/eventreports/form.html", {
         "form": form, "report": report, "course": report.course, "patient": report.course.patient,
-        "title": f"Submit event report {report.pk}", "button": "Sign and submit", "signing": True})
+        "title": _("Submit event report %(pk)s") % {"pk": report.pk}, "button": _("Sign and submit"), "signing": True})
 
 
 @action_required(get="event_report.record", post="event_report.record")
@@ -148,7 +148,7 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
             return done
     return render(request, "mibg/eventreports/form.html", {
         "form": form, "report": report, "course": report.course, "patient": report.course.patient,
-        "title": f"Acknowledgement of event report {report.pk}", "button": "Record the acknowledgement"})
+        "title": _("Acknowledgement of event report %(pk)s") % {"pk": report.pk}, "button": _("Record the acknowledgement")})
 
 
 def report_record(report: EventReport) -> EventReportRecord:

@@ -222,8 +222,8 @@ def transfusion_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if done is not None:
             return done
     return render(request, "mibg/followup/form.html", {
-        "form": form, "course": course, "patient": course.patient, "title": "Record a transfusion",
-        "button": "Store the transfusion"})
+        "form": form, "course": course, "patient": course.patient, "title": _("Record a transfusion"),
+        "button": _("Store the transfusion")})
 
 
 def void_view(model: type[Model], action: str, anchor: str) -> Callable[[HttpRequest, int], HttpResponseBase]:
@@ -241,9 +241,10 @@ def void_view(model: type[Model], action: str, anchor: str) -> Callable[[HttpReq
             if done is not None:
                 return done
         return render(request, "mibg/followup/form.html", {
-            "form": form, "course": course, "patient": course.patient, "title": f"Void: {record}",
-            "explain": "A void record stays in the tables and the audit trail, marked void, and no longer counts in "
-                       "grades, plots or the programme view.", "button": "Void it", "danger": True})
+            "form": form, "course": course, "patient": course.patient, "title": _("Void: %(record)s")
+                                                                                % {"record": record},
+            "explain": _("A void record stays in the tables and the audit trail, marked void, and no longer counts "
+                         "in grades, plots or the programme view."), "button": _("Void it"), "danger": True})
 
     view.__name__ = f"void_{model.__name__.lower()}"
     return view
@@ -306,7 +307,7 @@ def ae_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             return done
     return render(request, "mibg/followup/ae_form.html", {
         "form": form, "course": course, "patient": course.patient, "term": _picked_term(form, None),
-        "title": "Record an adverse event"})
+        "title": _("Record an adverse event")})
 
 
 @action_required(get="adverse_event.record", post="adverse_event.record")
@@ -327,7 +328,8 @@ def ae_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             return done
     return render(request, "mibg/followup/ae_form.html", {
         "form": form, "course": course, "patient": course.patient, "term": _picked_term(form, event),
-        "title": f"Change the adverse event ({event.term}, version {event.version})", "event": event})
+        "title": _("Change the adverse event (%(term)s, version %(version)s)")
+                 % {"term": event.term, "version": event.version}, "event": event})
 
 
 @action_required(get="adverse_event.attribute", post="adverse_event.attribute")
@@ -401,9 +403,10 @@ def inrc_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if done is not None:
             return done
     return render(request, "mibg/followup/form.html", {
-        "form": form, "course": course, "patient": course.patient, "title": "INRC 2017 response",
-        "explain": "Enter each component's response; the overall response is derived from them (clinical-reference "
-                   "§6.2; the INRC component tables are UNVERIFIED, §8 item 6).", "button": "Store the assessment"})
+        "form": form, "course": course, "patient": course.patient, "title": _("INRC 2017 response"),
+        "explain": _("Enter each component's response; the overall response is derived from them (clinical-reference "
+                     "§6.2; the INRC component tables are UNVERIFIED, §8 item 6)."),
+        "button": _("Store the assessment")})
 
 
 # ---- the programme ------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                          done=lambda patient: redirect("patients:detail", pk=patient.pk))
         if done is not None:
             return done
-    return render(request, "mibg/patients/form.html", {"form": form, "title": "New patient"})
+    return render(request, "mibg/patients/form.html", {"form": form, "title": _("New patient")})
 
 
 @action_required(get="patient.edit", post="patient.edit")
@@ -64,7 +64,8 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
                          then=lambda: redirect("patients:detail", pk=patient.pk), said=lambda _saved: _("Patient record saved."))
         if done is not None:
             return done
-    return render(request, "mibg/patients/form.html", {"form": form, "title": f"Edit {patient}", "patient": patient})
+    return render(request, "mibg/patients/form.html", {"form": form, "title": _("Edit %(patient)s")
+                                                                              % {"patient": patient}, "patient": patient})
 
 
 @action_required(get="patient.view")

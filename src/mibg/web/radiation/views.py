@@ -168,7 +168,7 @@ def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             return done
     return render(request, "mibg/radiation/reading_form.html", {
         "form": form, "course": course, "patient": course.patient, "reading": reading,
-        "title": "Correct a reading", "button": "Save the correction"})
+        "title": _("Correct a reading"), "button": _("Save the correction")})
 
 
 @action_required(get="reading.record", post="reading.record")
@@ -187,7 +187,7 @@ def void(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             return done
     return render(request, "mibg/radiation/reading_form.html", {
         "form": form, "course": course, "patient": course.patient, "reading": reading,
-        "title": "Void a reading", "button": "Void the reading", "danger": True})
+        "title": _("Void a reading"), "button": _("Void the reading"), "danger": True})
 
 
 @action_required(get="patient.view")

@@ -66,8 +66,8 @@ def assay_override(request: HttpRequest, pk: int) -> HttpResponse:
         if done is not None:
             return done
     return render(request, "mibg/treatment/signed_reason.html", {
-        "form": form, "course": course, "patient": course.patient, "title": "Authorised user override (10 CFR 35.63)",
-        "explain": record.message, "button": "Sign the override"})
+        "form": form, "course": course, "patient": course.patient, "title": _("Authorised user override (10 CFR 35.63)"),
+        "explain": record.message, "button": _("Sign the override")})
 
 
 @action_required(get="administration.record", post="administration.record")
@@ -111,7 +111,7 @@ def medical_event_review(request: HttpRequest, pk: int) -> HttpResponse:
             return done
     return render(request, "mibg/treatment/signed_reason.html", {
         "form": form, "course": course, "patient": course.patient,
-        "title": "Review of a possible medical event (10 CFR 35.3045)", "explain": record.message, "button": "Sign the review"})
+        "title": _("Review of a possible medical event (10 CFR 35.3045)"), "explain": record.message, "button": _("Sign the review")})
 
 
 # ---- corrections (decisions.md A37): a new entry supersedes the old one, which stays visible ----------------
