@@ -67,9 +67,11 @@ def test_the_course_page_reads_the_current_directive_and_the_administration_once
         assert client.get(f"/courses/{course.pk}/").status_code == 200
     sql = [q["sql"] for q in context.captured_queries]
     signed = [s for s in sql if 'FROM "directives_writtendirective"' in s and "\"status\" = 'signed'" in s]
-    latest_administration = [s for s in sql if 'FROM "treatment_administration"' in s and s.endswith('"started_at" DESC LIMIT 1')]
+    # The administrations are read once, with their history (the page lists superseded entries too, decisions.md
+    # A37); the sections' "latest administration" and the documents' "has an administration" come from that read.
+    administrations = [s for s in sql if 'FROM "treatment_administration"' in s]
     assert len(signed) <= 1, signed
-    assert len(latest_administration) == 1, "\n".join(s[-300:] for s in latest_administration)
+    assert len(administrations) == 1, "\n".join(s[-300:] for s in administrations)
 
 
 def test_a_course_not_marked_by_a_page_reads_afresh_after_a_write(make_course):
@@ -85,3 +87,30 @@ def test_a_course_not_marked_by_a_page_reads_afresh_after_a_write(make_course):
     assert once(page, "x", lambda: calls.append(1) or len(calls)) == 3
     assert once(page, "x", lambda: calls.append(1) or len(calls)) == 3  # marked: kept for the page
     assert live_labs(course) == []
+
+
+def test_after_a_correction_the_course_pages_sections_place_the_plan_from_the_corrected_infusion(login, make_course, people):
+    """The course page reads the administrations once, superseded ones included (decisions.md A37), and hands the
+    current one to its sections: Nora corrects an infusion entered 40 minutes late, and Dr Patel's page places
+    the orders from the corrected start, never the superseded one."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clinic_helpers import wristband
+    from mibg.web.templatetags.mibg import when
+    from mibg.web.treatment import services as treatment
+
+    course = make_course(until="administered", days_ahead=-1)
+    old = course.administrations.get()
+    start = old.started_at - timedelta(minutes=40)  # earlier: the superseded entry is the latest by its start
+    course.refresh_from_db()
+    treatment.correct_administration(people["nora"], old, course.version, treatment.AdministrationInput(
+        start, start + timedelta(minutes=25), old.route, old.volume_ml, old.residual_mci,
+        start + timedelta(minutes=30), *wristband(course.patient)), "entered 40 minutes late")
+    with timezone.override(timezone.get_default_timezone()):
+        page = login("patel").get(f"/courses/{course.pk}/").content.decode()
+        placed = page[page.index('id="orders"'):]
+        placed = placed[:placed.index("</p>")]
+        assert when(start) in placed
+        assert when(old.started_at) not in placed

@@ -36,7 +36,8 @@ class StepForm(forms.Form):
 
 @action_required(get="patient.view")
 def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    course = for_page(get_course(pk))  # the sections share their reads (mibg.web.page_reads)
+    # The sections share their reads (mibg.web.page_reads); the history table names who started the course.
+    course = for_page(get_object_or_404(Course.objects.select_related("patient", "created_by"), pk=pk))
     directives = list(course.directives.select_related("signed_by").prefetch_related("verifications").order_by("-version"))
     current = next((d for d in directives if d.status == "signed"), None)
     once(course, "current_directive", lambda: current)  # the sections ask for it too (services.current_directive)
@@ -47,6 +48,14 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
             steps.append(t)
     log_view(request.user, course.patient, f"course {course.number}")
     evaluation = course.evaluations.order_by("-evaluated_at", "-id").defer("result_json", "snapshot_json").first()
+    once(course, "has_evaluation", lambda: evaluation is not None)  # the documents panel asks
+    # decisions.md A37: superseded entries stay visible beside their corrections. The current ones (not superseded)
+    # are what the sections read as the course's administration (mibg.web.courses.services.latest_administration:
+    # the latest by its start, with its directive) and the documents panel as "has an administration".
+    administrations = list(Administration.history.filter(course=course).select_related("recorded_by", "directive"))
+    current_given = [a for a in administrations if a.superseded_at is None]
+    once(course, "administration", lambda: max(current_given, key=lambda a: a.started_at, default=None))
+    once(course, "has_administration", lambda: bool(current_given))
     return render(request, "mibg/courses/detail.html", {
         "course": course, "patient": course.patient, "state": state,
         "line": [(s, ORDER.index(s) < ORDER.index(state), s is state) for s in ORDER if s is not CourseState.CLOSED or state is s],
@@ -56,7 +65,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "directives": directives, "current": current, "hide_numbers": numbers_hidden(request.user, course, current),
         # decisions.md A37: superseded entries stay visible beside their corrections
         "assays": list(Assay.history.filter(course=course).select_related("recorded_by")),
-        "administrations": list(Administration.history.filter(course=course).select_related("recorded_by")),
+        "administrations": administrations,
         "history": list(course.steps.select_related("by").all()),
         "decisions": list(course.chair_decisions.all()),
         "steps": steps, "step_form": StepForm(), "token": form_token(request) if steps else "",

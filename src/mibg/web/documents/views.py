@@ -62,7 +62,7 @@ class Document:
 
 
 def _has_evaluation(course: Course) -> bool:
-    return course.evaluations.exists()
+    return once(course, "has_evaluation", lambda: course.evaluations.exists())
 
 
 def _has_directive(course: Course) -> bool:

@@ -87,7 +87,11 @@ def _readings_svg(d: services.Dosimetry) -> str:
 def section_context(request: AuthenticatedHttpRequest, course: Course, *, form: ReadingForm | None = None,
                     notice: str = "") -> dict[str, Any]:
     """What the radiation section shows (the course page includes it; htmx refreshes it after each reading)."""
-    d = services.compute_dosimetry(course)
+    # Every reading in one query: the active ones (in time order, as services.active_readings reads them) for the
+    # dosimetry, the void ones listed below the table.
+    every = list(course.exposure_readings.select_related("voided_by").order_by("measured_at", "id"))
+    d = services.dosimetry_from(course, services.administration_of(course), [r for r in every if r.voided_at is None],
+                                services.stored_products(course), load_protocol())
     entering = allowed(request.user, "reading.record") and course.state_enum in services.READING_STATES
     if entering and form is None:
         form = ReadingForm(initial=_reading_initial(request, course))
@@ -95,7 +99,7 @@ def section_context(request: AuthenticatedHttpRequest, course: Course, *, form: 
         "course": course, "d": d, "form": form if entering else None, "notice": notice,
         "plot_b64": _plot_b64(d) if d.administration else "", "plot_alt": describe(d),
         "record": services.release_record(course),
-        "voided": list(course.exposure_readings.filter(voided_at__isnull=False).select_related("voided_by")),
+        "voided": [r for r in every if r.voided_at is not None],
         # decisions.md A37: superseded records stay visible, marked, beside their correction
         "infusions": list(StemCellInfusion.history.filter(course=course).select_related("recorded_by")),
         "anc_rescue": services.anc_rescue_of(course, d),
