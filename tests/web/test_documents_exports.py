@@ -149,6 +149,13 @@ def test_the_study_record_page_shows_the_record_as_the_team_and_families_read_it
     assert "University of California, San Francisco" in page
     assert "415-298-9434" in page
     assert "Cannonball Kids&#x27; Cancer Foundation" in page
+    # The record's and the protocol's field names read as words, not as the code's (issue 15).
+    assert "Last update post date" in page
+    assert "date struct" not in page.lower()
+    assert "minimum mCi per kg" in page
+    assert "mci per kg" not in page
+    assert ".txt" not in page  # the source is named, not the project's file
+    assert "1 a<" not in page  # UCUM's annum, written as a year
     assert record.descriptionModule.briefSummary[:60].replace("'", "&#x27;") in page
 
 

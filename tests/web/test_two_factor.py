@@ -304,7 +304,7 @@ def test_the_code_page_does_not_send_anyone_to_another_site_afterwards(client, e
     _password_step(client)
     response = client.post("/accounts/login/code/", {"code": rfc6238(enrolled, time.time()),
                                                      "next": "https://evil.example.com/"})
-    assert response["Location"] == "/patients/"
+    assert response["Location"] == "/"  # the front door, which sends each person to their first page
 
 
 def test_the_api_token_page_records_whether_the_session_was_verified(login, people):

@@ -209,7 +209,7 @@ ROOT_URLCONF = "mibg.web.urls"
 WSGI_APPLICATION = "mibg.web.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "patients:list"
+LOGIN_REDIRECT_URL = "home"  # the patient list, or an administrator's own page (mibg.web.views.home)
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [

@@ -10,6 +10,7 @@ from django.views import defaults
 from django.views.decorators.http import require_GET, require_safe
 
 from mibg.web.errors import answer
+from mibg.web.permissions import allowed
 
 
 @require_GET
@@ -26,7 +27,11 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @require_safe  # the front door only redirects: any other method is refused (405), not redirected
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("patients:list")
+    """The patient list for the clinical team; a user who may not see patients (the site administrator) lands on a
+    page of their own (the audit trail, else their API tokens), never on a refusal, also right after logging in."""
+    if not request.user.is_authenticated or allowed(request.user, "patient.view"):
+        return redirect("patients:list")
+    return redirect("audit:list" if allowed(request.user, "audit.view") else "accounts:tokens")
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -307,7 +307,7 @@ def _threshold(value: Any) -> str:
     if isinstance(value, Quantity):
         number = value.value
         text = format(number.normalize(), "f") if abs(number) < Decimal("1E+6") else f"{number:.1E}"
-        return f"{text} {value.unit}"
+        return f"{text} {UNIT_WORDS.get(value.unit, value.unit)}"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
@@ -315,14 +315,25 @@ def _threshold(value: Any) -> str:
     return str(value).replace("_", " ")
 
 
+#: A parameter name's words as the clinic writes them ("minimum_mci_per_kg" -> "minimum mCi per kg").
+PARAMETER_WORDS = {"mci": "mCi", "ml": "mL", "cd34": "CD34+", "mnc": "MNC", "uln": "ULN", "ctcae": "CTCAE"}
+#: A unit symbol a reader does not know by sight: UCUM's annum is a year.
+UNIT_WORDS = {"a": "y"}
+
+
+def parameter_name(name: str) -> str:
+    return " ".join(PARAMETER_WORDS.get(word, word) for word in name.split("_"))
+
+
 def thresholds(params: Any) -> list[tuple[str, str]]:
     """A criterion's parameters as (name, value with unit), in the order of the protocol definition."""
-    return [(name.replace("_", " "), _threshold(value)) for name, value in params.items()]
+    return [(parameter_name(name), _threshold(value)) for name, value in params.items()]
 
 
 def _label(key: str) -> str:
-    """``overallStatus`` -> ``Overall status``."""
-    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).replace("_", " ").lower()
+    """``overallStatus`` -> ``Overall status``; an API v2 date struct is its date (``lastUpdatePostDateStruct`` ->
+    ``Last update post date``)."""
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key.removesuffix("Struct")).replace("_", " ").lower()
     return words[:1].upper() + words[1:]
 
 
@@ -388,6 +399,8 @@ def study_record(request: HttpRequest) -> HttpResponse:
     section = data["protocolSection"]
     return render(request, "mibg/documents/study_record.html", {
         "record": record, "s": section, "protocol": protocol, "related": related,
+        # the record's source without the project's file path ("(shared/protocol/NCT01370330.txt)")
+        "protocol_source": re.sub(r"\s*\([^()]*/[^()]*\.txt\)", "", protocol.source),
         "source": "imported" if stored_record_path().exists() else "bundled",
         "inclusion": [b for b in bullets if b["kind"] == "inclusion"],
         "exclusion": [b for b in bullets if b["kind"] == "exclusion"],
