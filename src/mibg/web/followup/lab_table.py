@@ -22,11 +22,19 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from mibg.core.times import site_time
-from mibg.web.followup.templatetags.followup import grade_css
 from mibg.web.sources import linked
 from mibg.web.templatetags.mibg import num, when
 
-__all__ = ["lab_rows"]
+#: CTCAE grade -> badge class of the application's stylesheet.
+GRADE_CSS = {0: "ok", 1: "info", 2: "warn", 3: "not-met", 4: "not-met", 5: "not-met"}
+
+
+def grade_css(grade: Any) -> str:
+    """The badge class of a CTCAE grade (none for anything else)."""
+    return GRADE_CSS.get(grade, "")
+
+
+__all__ = ["GRADE_CSS", "grade_css", "lab_rows"]
 
 #: A primary key no row has: reversed once, then replaced by each row's key (one ``reverse`` per page, not two
 #: per row). The URL patterns take ``<int:pk>``, so the key appears once in the path.

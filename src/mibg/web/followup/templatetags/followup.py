@@ -7,26 +7,21 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from mibg.web.followup import services
+from mibg.web.followup import lab_table, services
 
 register = template.Library()
-
-#: CTCAE grade -> badge class of the application's stylesheet.
-GRADE_CSS = {0: "ok", 1: "info", 2: "warn", 3: "not-met", 4: "not-met", 5: "not-met"}
 
 
 @register.filter
 def grade_css(grade: Any) -> str:
-    return GRADE_CSS.get(grade, "")
+    return lab_table.grade_css(grade)
 
 
 @register.simple_tag(takes_context=True)
 def lab_rows(context: Any, labs: Any) -> SafeString:
     """``{% lab_rows labs %}``: the rows of the follow-up page's table of every value (mibg.web.followup.lab_table),
     with the page's ``course``, ``open`` and ``can``."""
-    from mibg.web.followup.lab_table import lab_rows as rows
-
-    return rows(labs, context["course"], open_=bool(context.get("open")), can=context.get("can", {}))
+    return lab_table.lab_rows(labs, context["course"], open_=bool(context.get("open")), can=context.get("can", {}))
 
 
 @register.inclusion_tag("mibg/followup/course_panel.html", takes_context=True)
