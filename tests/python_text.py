@@ -36,7 +36,7 @@ CONTEXT_KEYS = {"title", "explain", "button", "message", "heading", "label", "he
 #: Class attributes that are a message (an error class's default).
 MESSAGE_ATTRIBUTES = {"default_message"}
 #: Words that are names, not interface text: the API's own name in its OpenAPI document.
-NAMES = {"mibg API"}
+NAMES = {"mibg API", "Ci/mmol", "mCi/mg"}  # and units of specific activity
 MARKERS = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy", "gettext_noop",
            "label_noop", "format_lazy"}
 
@@ -99,6 +99,8 @@ def _read_arguments(call: ast.Call) -> list[ast.AST]:
             read.append(keyword.value)
         if keyword.arg == "error_messages" and isinstance(keyword.value, ast.Dict):
             read.extend(keyword.value.values)
+        if keyword.arg == "choices" and isinstance(keyword.value, (ast.List, ast.Tuple)):  # (value, label) pairs
+            read.extend(e.elts[1] for e in keyword.value.elts if isinstance(e, ast.Tuple) and len(e.elts) == 2)
     return read
 
 

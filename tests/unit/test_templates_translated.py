@@ -107,6 +107,7 @@ def test_no_text_is_translated_once_at_import(path):
     ('Column("mrn", "MRN")\nrow.get("anc_nadir")\nRefused(_("x"), field="change_reason")', []),
     ('render(request, "f.html", {"title": "New patient", "button": _("Save"), "form": form, "mode": "edit"})',
      ["New patient"]),
+    ('forms.ChoiceField(choices=[("", "— choose —"), ("yes", _("Cleared")), (SIGNED, "signed")])', ["— choose —"]),
 ])
 def test_the_python_scan_flags_words_a_person_reads_left_unmarked_and_only_those(source, flagged):
     assert [u.text for u in unmarked_messages(source)] == flagged

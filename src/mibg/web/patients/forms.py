@@ -21,7 +21,7 @@ class PatientForm(SafeForm):
     given_name = forms.CharField(label=_("Given name"), max_length=NAME_MAX_LENGTH)
     birth_date = date_field(_("Date of birth"), required=True)
     # No default: a clinical field with no sure default starts empty and must be chosen (issue 15).
-    sex = forms.ChoiceField(label=_("Sex"), choices=[("", "— choose —"), *((s.value, s.value) for s in Sex)])
+    sex = forms.ChoiceField(label=_("Sex"), choices=[("", _("— choose —")), *((s.value, s.value) for s in Sex)])
 
     def __init__(self, *args: Any, instance: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -196,8 +196,8 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 class ChairDecisionForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     criterion = forms.ChoiceField(label=gettext_lazy("Criterion or dose limit"))
-    cleared = forms.TypedChoiceField(label=gettext_lazy("Decision"), choices=[("yes", "Cleared: the patient may proceed"),
-                                                                 ("no", "Not cleared")],
+    cleared = forms.TypedChoiceField(label=gettext_lazy("Decision"), choices=[("yes", gettext_lazy("Cleared: the patient may proceed")),
+                                                                 ("no", gettext_lazy("Not cleared"))],
                                      coerce=lambda v: v == "yes", widget=forms.RadioSelect)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=gettext_lazy("Reason"))
     password = forms.CharField(widget=forms.PasswordInput, label=gettext_lazy("Your password (signature)"))
