@@ -107,6 +107,8 @@ class PatientGenerator:
         self.radiotherapy_months = int(_q(by_check["radiotherapy_washout"][0], "minimum_months"))
         cytokines = by_check["cytokine_washout"][0]
         self.cytokine_hours = _q(cytokines, "minimum_hours")
+        # Without a start time the dates must guarantee the hours (decisions.md A12): ceil(hours / 24) + 1 days.
+        self.cytokine_days = -(-int(self.cytokine_hours * 3600) // 86_400) + 1
         self.review_days = int(_q(cytokines, "long_acting_review_days"))
         prior = by_check["prior_mibg"][0]
         self.prior_months = int(_q(prior, "more_than_months"))
@@ -272,7 +274,7 @@ class PatientGenerator:
             elif self.maybe(0.5):
                 last = self.moment(self.around("T4 review days", day, self.review_days), rng.randint(0, 23))
             else:
-                last = self.moment(self.around("T4 calendar days", day, 2), rng.randint(0, 23))
+                last = self.moment(self.around("T4 calendar days", day, self.cytokine_days), rng.randint(0, 23))
             doses.append({"agent": rng.choice(list(Cytokine)), "last_dose_at": last})
         data["cytokines"] = doses
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from mibg.core.calendar import add_months, age_in_years, birthday
@@ -53,9 +53,18 @@ _ZERO = Decimal(0)
 _by_status: Callable[[dict[Status, Verdict], Any], Verdict] = dict.__getitem__
 _NONE: frozenset[TransfusionProduct] = frozenset()
 
-#: Without the planned infusion start, a cytokine's last dose this many calendar days or more before the treatment
-#: date passes the washout in hours (read by both this module and mibg.core.eligibility: one number).
-CYTOKINE_CALENDAR_DAYS_WITHOUT_START = 2
+def cytokine_days_without_start(minimum_hours: Decimal) -> int:
+    """Without the planned infusion start: the calendar days from a cytokine's last dose to the treatment date from
+    which the dose is certainly at least ``minimum_hours`` before any moment of the treatment day (T4).
+
+    Only the dates are compared (the dose's own calendar day, the treatment date), so the dose may have been given
+    at the very end of its day and the infusion may start at the very beginning of the treatment day: ``n`` days
+    apart leave at least ``(n - 1) x 24`` hours, and ``n = ceil(minimum_hours / 24) + 1`` is the least that is
+    always enough (24 h: 2 days; 48 h: 3 days). Nearer than that the hours cannot be decided from the dates: the
+    verdict is "unknown" and the planned infusion start is asked for (protocol record: "must be discontinued a
+    minimum [of] 24 hours prior to MIBG therapy"; decisions.md A12, 24.0 h passes; A30, the same rule checked again
+    against the actual start of the infusion). Read by both this module and mibg.core.eligibility: one rule."""
+    return int((minimum_hours / 24).to_integral_value(rounding=ROUND_CEILING)) + 1
 
 #: The comparisons a laboratory threshold may name, as mibg.core.eligibility reads them.
 COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
@@ -458,6 +467,7 @@ def _cytokine_washout(c: Criterion, cs: CompiledScreening) -> Rule:
     hours = quantity(c.params, "minimum_hours")
     review_days = int(quantity(c.params, "long_acting_review_days"))
     long_acting = _names(c.params, "long_acting")
+    days_without_start = cytokine_days_without_start(hours)
 
     def rule(s: PatientSnapshot, f: Facts) -> Status:
         doses = s.cytokines
@@ -473,7 +483,7 @@ def _cytokine_washout(c: Criterion, cs: CompiledScreening) -> Rule:
             if start is not None:
                 short = None if Decimal((start - last).total_seconds()) / 3600 >= hours else NOT_MET
             else:
-                short = None if (day - last.date()).days >= CYTOKINE_CALENDAR_DAYS_WITHOUT_START else UNKNOWN
+                short = None if (day - last.date()).days >= days_without_start else UNKNOWN
             if short is not None:
                 found.add(short)
             elif dose.agent in long_acting and (day - last.date()).days <= review_days:
@@ -797,10 +807,10 @@ def compile_screening(protocol: ProtocolDefinition, reference: Reference) -> Com
 __all__ = [
     "COMPARE",
     "COMPILED_CHECKS",
-    "CYTOKINE_CALENDAR_DAYS_WITHOUT_START",
     "CompiledScreening",
     "Facts",
     "Reference",
     "Rule",
     "compile_screening",
+    "cytokine_days_without_start",
 ]

@@ -17,9 +17,9 @@ from typing import Any, Generic, TypeVar
 
 from mibg.core.calendar import add_months, age_in_years, birthday
 from mibg.core.compiled_screening import (
-    CYTOKINE_CALENDAR_DAYS_WITHOUT_START,
     CompiledScreening,
     compile_screening,
+    cytokine_days_without_start,
 )
 from mibg.core.dosing import (
     cleared_rules,
@@ -882,8 +882,9 @@ def _short_acting_problem(agent: str, last: datetime, hours: Decimal, start: dat
             return []
         return [(NOT_MET, f"{agent} last given {site_time(last)}, {elapsed:.1f} h before the infusion start; at least "
                  f"{hours} h required.")]
-    # Without the infusion time a last dose two or more calendar days earlier is always >= 24 h before it.
-    if (day - last.date()).days >= CYTOKINE_CALENDAR_DAYS_WITHOUT_START:
+    # Without the infusion time only the dates decide: met only when the dose is certainly ``hours`` before any
+    # moment of the treatment day (24 h: two calendar days or more), else the start time is needed.
+    if (day - last.date()).days >= cytokine_days_without_start(hours):
         return []
     return [(UNKNOWN, f"{agent} last given {site_time(last)}: the planned infusion start time is needed to check {hours} h.")]
 
@@ -1474,7 +1475,7 @@ def verdict_cytokine_washout(c: Criterion, ctx: _Context, q: _Quantities) -> Sta
         if start is not None:
             short = None if Decimal((start - last).total_seconds()) / 3600 >= hours else NOT_MET
         else:
-            short = None if (ctx.day - last.date()).days >= CYTOKINE_CALENDAR_DAYS_WITHOUT_START else UNKNOWN
+            short = None if (ctx.day - last.date()).days >= cytokine_days_without_start(hours) else UNKNOWN
         if short is not None:
             found.add(short)
         elif dose.agent in long_acting and (ctx.day - last.date()).days <= review_days:
