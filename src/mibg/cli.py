@@ -9,6 +9,7 @@ traceback), 3 incomplete or needs review. Subcommand modules are imported only w
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -88,10 +89,22 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    selected = next((a for a in args_list if not a.startswith("-")), None)
-    parser = build_parser(selected if selected in COMMANDS else None)
-    args = parser.parse_args(args_list)
+    # Run from the command line (no ``argv``), the start (the chosen command's modules, its parser, the protocol
+    # definition) only makes objects kept for the life of the process: the cyclic garbage collector is paused while
+    # they are made, then told to leave them out of every later collection, the one at exit included (issue 14: the
+    # start of `mibg dose`). Called with ``argv`` (tests, scripts), the caller's collector is left as it is.
+    pause = argv is None and gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        args_list = list(sys.argv[1:] if argv is None else argv)
+        selected = next((a for a in args_list if not a.startswith("-")), None)
+        parser = build_parser(selected if selected in COMMANDS else None)
+        args = parser.parse_args(args_list)
+    finally:
+        if pause:
+            gc.freeze()
+            gc.enable()
     if args.version:
         from mibg import __version__
         from mibg.protocol import load_protocol

@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from mibg.cli import EXIT_BLOCKED, EXIT_OK, fail
+from mibg.core.dosing import DoseRequest, plan_dose
+from mibg.core.errors import InputError
 
 DIAGNOSES = ("neuroblastoma", "pheochromocytoma", "paraganglioma", "related_tumor")
 
@@ -83,7 +85,6 @@ def _parse(args: argparse.Namespace) -> dict[str, Any]:
 def _clearances(rules: list[str]) -> frozenset[str]:
     """The rules named by --chair-cleared; a rule the chair cannot clear (or no rule at all) is bad input, never
     silently ignored: a typo would otherwise leave a block in place that the user believes cleared."""
-    from mibg.core.errors import InputError
     from mibg.protocol import load_protocol
 
     clearable = sorted(limit.id for limit in load_protocol().dose_limits if limit.chair_clearable)
@@ -98,9 +99,6 @@ _FIELD_FLAGS = {"final_volume_ml": "--volume-ml", "weight_kg": "--weight-kg", "m
 
 
 def run(args: argparse.Namespace) -> int:
-    from mibg.core.dosing import DoseRequest, plan_dose
-    from mibg.core.errors import InputError
-
     try:
         plan = plan_dose(DoseRequest(**_parse(args)))
     except InputError as error:

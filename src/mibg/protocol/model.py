@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from mibg.protocol.values import Constant as Constant
 
 if TYPE_CHECKING:
-    from mibg.protocol.sections import CarePlan, EventReportKind, IodideBand, Translation
+    from mibg.protocol.sections import Amendment, CarePlan, EventReportKind, IodideBand, Translation
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,16 +106,6 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
-class Amendment:
-    """A site's recorded change to a parameter of the definition."""
-
-    parameter: str
-    old_value: str
-    new_value: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
 class ProtocolDefinition:
     protocol_id: str
     title: str
@@ -179,6 +169,8 @@ class ProtocolDefinition:
         old = self.site_parameters[name]
         params = dict(self.site_parameters)
         params[name] = replace(old, value=value, source=f"site amendment: {reason}")
+        from mibg.protocol.sections import Amendment
+
         amendment = Amendment(name, str(old.value), str(value), reason)
         return replace(self, site_parameters=params, amendments=(*self.amendments, amendment))
 
@@ -200,6 +192,8 @@ class ProtocolDefinition:
         old = self.care_plan.parameters[name]
         params = dict(self.care_plan.parameters)
         params[name] = replace(old, value=value, source=f"site amendment: {reason}")
+        from mibg.protocol.sections import Amendment
+
         amendment = Amendment(f"care_plan.{name}", str(old.value), str(value), reason)
         return replace(self, care_plan=replace(self.care_plan, parameters=params),
                        amendments=(*self.amendments, amendment))
@@ -213,6 +207,8 @@ class ProtocolDefinition:
             raise KeyError("the definition has no care plan")
         old = self.care_plan.iodide_table
         table = replace(old, bands=bands, source=f"site amendment: {reason}")
+        from mibg.protocol.sections import Amendment
+
         amendment = Amendment("care_plan.iodide_table", old.fingerprint(), table.fingerprint(), reason)
         return replace(self, care_plan=replace(self.care_plan, iodide_table=table),
                        amendments=(*self.amendments, amendment))

@@ -1,5 +1,6 @@
 """The sections of the protocol definition that most answers do not read: the care plan (issue 13), the
-event-report clocks and the translations of the family's documents, with their types and how they are parsed.
+event-report clocks and the translations of the family's documents, with their types and how they are parsed; and
+the record of a site's change to the definition (:class:`Amendment`), made only when a site changes a parameter.
 
 A loaded definition (:func:`mibg.protocol.load_protocol`) parses these sections when one is first read, so a command
 that never reads them (``mibg dose``) neither parses them nor builds their types (issue 14: start-up). The file is
@@ -16,8 +17,18 @@ from typing import Any
 
 from mibg.protocol.values import Constant, parse_constant
 
-__all__ = ["CalendarItem", "CareOrder", "CarePlan", "DeadlineRule", "EventReportKind", "InterferingClass", "IodideBand",
+__all__ = ["Amendment", "CalendarItem", "CareOrder", "CarePlan", "DeadlineRule", "EventReportKind", "InterferingClass", "IodideBand",
            "IodideTable", "TimePoint", "Translation", "parse_care_plan", "parse_event_reports", "parse_translations"]
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    """A site's recorded change to a parameter of the definition."""
+
+    parameter: str
+    old_value: str
+    new_value: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
