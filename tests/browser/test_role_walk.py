@@ -39,6 +39,7 @@ SNAPSHOT_ROOTS = ("labs", "diagnosis", "disease_status", "mibg_scans", "anti_tum
 INTERNAL = [
     ("a file of the code's notes", re.compile(r"decisions\.md|clinical-reference|\.py\b")),
     ("the project's issue tracker", re.compile(r"\bissue \d+")),
+    ("a module of the code", re.compile(r"\bmibg\.[a-z_]+\.[a-z_.]+")),
     ("a section sign outside a linked reference", re.compile(r"§")),
     ("a snapshot path", re.compile(rf"\b(?:{'|'.join(SNAPSHOT_ROOTS)})\.[a-z0-9_]+")),
     # a formula's subscripted symbol (a_i, lambda_i) is not a code name
@@ -174,5 +175,8 @@ def test_each_role_walks_a_course_from_screening_to_follow_up_and_every_page_rea
     walk(riley, "radiopharmacist", "worklist", "/worklist/")
     walk(chen, "chair", "worklist", "/worklist/")
     walk(patel, "physician", "references", "/documents/references/")
+    walk(patel, "physician", "programme", "/followup/programme/")
+    walk(patel, "physician", "analytics", "/analytics/")
+    walk(chen, "chair", "study-record", "/documents/study-record/")
     # Every page a person opens is whole: the radiation section opened directly is a page, not a fragment.
     walk(sam, "physicist", "radiation-direct", f"/courses/{inpatient.pk}/radiation/")

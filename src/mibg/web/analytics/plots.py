@@ -4,12 +4,20 @@ draws: object API, no pyplot)."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from mibg.web.analytics.analysis import CorrelationResult, RescueResult
 from mibg.web.followup.plots import SERIES_COLOUR, _figure
+
+#: The most characters of a title line that fit the 4.6-inch figure at 8 points: longer lines wrap, never cut.
+TITLE_WIDTH = 64
+
+
+def _title(*lines: object) -> str:
+    return "\n".join(textwrap.fill(str(line), TITLE_WIDTH) for line in lines)
 
 
 def correlation_figure(result: CorrelationResult) -> Any:
@@ -18,7 +26,7 @@ def correlation_figure(result: CorrelationResult) -> Any:
     xs = [float(dose) for _, dose, _ in result.points]
     ys = [float(value) for _, _, value in result.points]
     axes.scatter(xs, ys, color=SERIES_COLOUR, s=22, zorder=3)
-    axes.set_title(f"{result.analysis.title}\n{result.correlation.text()}", fontsize=8)
+    axes.set_title(_title(result.analysis.title, result.correlation.text()), fontsize=8)
     axes.set_xlabel(_("whole-body dose (Gy)"), fontsize=8)
     axes.set_ylabel(result.analysis.value_header, fontsize=8)
     axes.tick_params(labelsize=7.5)
@@ -43,7 +51,7 @@ def rescue_figure(result: RescueResult) -> Any:
         axes.annotate(f"{b.rescued}/{b.courses}", (x, 0.02), ha="center", fontsize=7, color="white" if b.share else "#5b6475")
     axes.set_xticks(positions, labels, fontsize=7)
     axes.set_ylim(0, 1.05)
-    axes.set_title(_("Courses that needed stem-cell rescue, by whole-body dose (95 % Wilson CI)"), fontsize=8)
+    axes.set_title(_title(_("Courses that needed stem-cell rescue, by whole-body dose (95 % Wilson CI)")), fontsize=8)
     axes.set_xlabel(_("whole-body dose band (Gy)"), fontsize=8)
     axes.set_ylabel(_("share of courses"), fontsize=8)
     axes.tick_params(labelsize=7.5)

@@ -26,7 +26,7 @@ from django_stubs_ext import StrOrPromise
 from mibg.core.ctcae import load_ctcae
 from mibg.core.labs import LABS
 from mibg.core.times import site_time
-from mibg.core.units import Activity
+from mibg.core.units import Activity, round_mbq, round_mci
 from mibg.web.followup import plots, services
 from mibg.web.followup.models import (
     AdverseEvent,
@@ -192,9 +192,22 @@ def csv_cells(row: dict[str, Any]) -> list[str]:
     return [_cell(c.key, row.get(c.key)) for c in COLUMNS]
 
 
+#: On the page an activity is read as everywhere else on screen (0.1 mCi, 1 MBq: mibg.core.units); the CSV keeps
+#: every digit of the record.
+SHOWN_ROUNDED = {"administered_mci": round_mci, "administered_mbq": round_mbq}
+
+
 def display_cells(row: dict[str, Any]) -> list[str]:
-    return [("—" if row.get(c.key) is None else _cell(c.key, row.get(c.key)) if c.key != "infusion_at"
-             else site_time(row["infusion_at"])) for c in COLUMNS]
+    def shown(key: str, value: Any) -> str:
+        if value is None:
+            return "—"
+        if key == "infusion_at":
+            return site_time(value)
+        if key in SHOWN_ROUNDED:
+            return str(SHOWN_ROUNDED[key](Decimal(value)))
+        return _cell(key, value)
+
+    return [shown(c.key, row.get(c.key)) for c in COLUMNS]
 
 
 def figure(data: list[dict[str, Any]]) -> Any:
