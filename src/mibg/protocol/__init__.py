@@ -5,8 +5,6 @@ from typing import TYPE_CHECKING, Any
 from mibg.protocol.loader import load_protocol, protocol_as_dict
 from mibg.protocol.model import (
     Constant,
-    Criterion,
-    Decision,
     DoseLimit,
     Preparation,
     ProtocolDefinition,
@@ -14,15 +12,17 @@ from mibg.protocol.model import (
 )
 
 if TYPE_CHECKING:
-    from mibg.protocol.sections import Translation
+    from mibg.protocol.sections import Criterion, Decision, Translation
+
+#: Types of the sections parsed when first read (mibg.protocol.sections), imported when asked for.
+_SECTION_TYPES = ("Criterion", "Decision", "Translation")
 
 
 def __getattr__(name: str) -> Any:
-    """``Translation`` lives with the sections parsed when first read (mibg.protocol.sections), imported when asked for."""
-    if name == "Translation":
-        from mibg.protocol.sections import Translation
+    if name in _SECTION_TYPES:
+        from mibg.protocol import sections
 
-        return Translation
+        return getattr(sections, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -10,22 +10,16 @@ from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from mibg.protocol.model import (
-    Criterion,
-    Decision,
-    DoseLimit,
-    Preparation,
-    ProtocolDefinition,
-    Quantity,
-    unparsed,
-)
-from mibg.protocol.values import Constant, parse_constant
+from mibg.protocol.model import DoseLimit, Preparation, ProtocolDefinition, unparsed
+from mibg.protocol.values import Constant, Quantity, parse_constant, parse_params
 
 if TYPE_CHECKING:
     from mibg.protocol.sections import (
         CalendarItem,
         CareOrder,
         CarePlan,
+        Criterion,
+        Decision,
         EventReportKind,
         TimePoint,
         Translation,
@@ -60,19 +54,31 @@ def parse_protocol(data: Mapping[str, Any]) -> ProtocolDefinition:
         record_last_updated=date.fromisoformat(data["record_last_updated"]),
         effective_date=date.fromisoformat(data["effective_date"]),
         source=data["source"],
-        criteria=tuple(_criterion(c) for c in data["criteria"]),
+        # Parsed when first read (mibg.protocol.sections): the dose command never reads these (issue 14).
+        criteria=unparsed(_criteria, data["criteria"]),
         dose_limits=tuple(_dose_limit(d) for d in data["dose_limits"]),
         preparations={key: _preparation(key, p) for key, p in data["preparations"].items()},
         constants={name: parse_constant(name, c) for name, c in data["constants"].items()},
         site_parameters={name: parse_constant(name, c) for name, c in data["site_parameters"].items()},
-        decisions={d["id"]: Decision(d["id"], d["point"], d["decision"]) for d in data["decisions"]},
-        # Parsed when first read (mibg.protocol.sections): most answers never read them (issue 14).
+        decisions=unparsed(_decisions, data["decisions"]),
         translations=unparsed(_translations, data["translations"]) if data.get("translations") else {},
         event_reports=unparsed(_event_reports, data["event_reports"]) if data.get("event_reports") else {},
         care_plan=unparsed(_care_plan, data["care_plan"]) if "care_plan" in data else None,
         whole_body_dose_band_edges_gy=tuple(Decimal(str(v)) for v in _bands(data).get("values", [])),
         whole_body_dose_bands_source=str(_bands(data).get("source", "")),
     )
+
+
+def _criteria(raw: list[Mapping[str, Any]]) -> tuple[Criterion, ...]:
+    from mibg.protocol.sections import parse_criteria
+
+    return parse_criteria(raw)
+
+
+def _decisions(raw: list[Mapping[str, Any]]) -> dict[str, Decision]:
+    from mibg.protocol.sections import parse_decisions
+
+    return parse_decisions(raw)
 
 
 def _translations(raw: list[Mapping[str, Any]]) -> dict[str, Translation]:
@@ -98,38 +104,13 @@ def _bands(data: Mapping[str, Any]) -> Mapping[str, Any]:
     return bands
 
 
-def _criterion(raw: Mapping[str, Any]) -> Criterion:
-    return Criterion(
-        id=raw["id"],
-        kind=raw["kind"],
-        group=raw["group"],
-        title=raw["title"],
-        wording=raw["wording"],
-        check=raw["check"],
-        params=_parse_params(raw["params"]),
-        decisions=tuple(raw["decisions"]),
-        reference=raw["reference"],
-    )
-
-
-def _parse_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Thresholds written as {"value": "0.75", "unit": "10^9/L"} become Quantity objects once, at load time."""
-    parsed: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, Mapping) and set(value) == {"value", "unit"}:
-            parsed[key] = Quantity(Decimal(str(value["value"])), str(value["unit"]))
-        else:
-            parsed[key] = value
-    return parsed
-
-
 def _dose_limit(raw: Mapping[str, Any]) -> DoseLimit:
     return DoseLimit(
         id=raw["id"],
         title=raw["title"],
         wording=raw["wording"],
         check=raw["check"],
-        params=_parse_params(raw["params"]),
+        params=parse_params(raw["params"]),
         chair_clearable=bool(raw["chair_clearable"]),
         decisions=tuple(raw["decisions"]),
         reference=raw["reference"],

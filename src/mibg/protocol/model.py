@@ -18,42 +18,19 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from mibg.protocol.values import Constant as Constant
+from mibg.protocol.values import Quantity as Quantity
+from mibg.protocol.values import quantity_in
 
 if TYPE_CHECKING:
-    from mibg.protocol.sections import Amendment, CarePlan, EventReportKind, IodideBand, Translation
-
-
-@dataclass(frozen=True, slots=True)
-class Quantity:
-    """A number with its unit, e.g. ``Quantity(Decimal("0.75"), "10^9/L")``."""
-
-    value: Decimal
-    unit: str
-
-    def __str__(self) -> str:
-        return f"{self.value} {self.unit}"
-
-
-@dataclass(frozen=True, slots=True)
-class Criterion:
-    """One inclusion or exclusion criterion of the protocol record.
-
-    ``check`` names the generic evaluator and ``params`` holds its thresholds, so changing a threshold is a
-    change of data, not of code.
-    """
-
-    id: str
-    kind: str  # "inclusion" | "exclusion"
-    group: str
-    title: str
-    wording: str
-    check: str
-    params: Mapping[str, Any]
-    decisions: tuple[str, ...]
-    reference: str
-
-    def quantity(self, name: str) -> Quantity:
-        return _quantity(self.params, name, self.id)
+    from mibg.protocol.sections import (
+        Amendment,
+        CarePlan,
+        Criterion,
+        Decision,
+        EventReportKind,
+        IodideBand,
+        Translation,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +47,7 @@ class DoseLimit:
     reference: str
 
     def quantity(self, name: str) -> Quantity:
-        return _quantity(self.params, name, self.id)
+        return quantity_in(self.params, name, self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +73,6 @@ class Preparation:
     def label(self) -> str:
         """How screens name it: the short name, else the full one."""
         return self.short_name or self.name
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    id: str
-    point: str
-    decision: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,13 +184,6 @@ class ProtocolDefinition:
                        amendments=(*self.amendments, amendment))
 
 
-def _quantity(params: Mapping[str, Any], name: str, owner: str) -> Quantity:
-    value = params.get(name)
-    if not isinstance(value, Quantity):
-        raise KeyError(f"{owner} has no quantity parameter {name}")
-    return value
-
-
 class _Unparsed:
     """A section of the definition file not parsed yet: its raw data and the function that parses it."""
 
@@ -269,6 +232,6 @@ class _ParsedWhenRead:
 
 
 #: The sections parsed when first read (mibg.protocol.sections).
-LAZY_SECTIONS = ("translations", "event_reports", "care_plan")
+LAZY_SECTIONS = ("criteria", "decisions", "translations", "event_reports", "care_plan")
 for _name in LAZY_SECTIONS:
     setattr(ProtocolDefinition, _name, _ParsedWhenRead(ProtocolDefinition.__dict__[_name]))

@@ -1,5 +1,5 @@
-"""The sections of the protocol definition that most answers do not read: the care plan (issue 13), the
-event-report clocks and the translations of the family's documents, with their types and how they are parsed; and
+"""The sections of the protocol definition that most answers do not read: the eligibility criteria, the decisions,
+the care plan (issue 13), the event-report clocks and the translations of the family's documents, with their types and how they are parsed; and
 the record of a site's change to the definition (:class:`Amendment`), made only when a site changes a parameter.
 
 A loaded definition (:func:`mibg.protocol.load_protocol`) parses these sections when one is first read, so a command
@@ -15,10 +15,57 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from mibg.protocol.values import Constant, parse_constant
+from mibg.protocol.values import Constant, Quantity, parse_constant, parse_params, quantity_in
 
-__all__ = ["Amendment", "CalendarItem", "CareOrder", "CarePlan", "DeadlineRule", "EventReportKind", "InterferingClass", "IodideBand",
-           "IodideTable", "TimePoint", "Translation", "parse_care_plan", "parse_event_reports", "parse_translations"]
+__all__ = [
+    "Amendment",
+    "CalendarItem",
+    "CareOrder",
+    "CarePlan",
+    "Criterion",
+    "DeadlineRule",
+    "Decision",
+    "EventReportKind",
+    "InterferingClass",
+    "IodideBand",
+    "IodideTable",
+    "TimePoint",
+    "Translation",
+    "parse_care_plan",
+    "parse_criteria",
+    "parse_decisions",
+    "parse_event_reports",
+    "parse_translations",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One inclusion or exclusion criterion of the protocol record.
+
+    ``check`` names the generic evaluator and ``params`` holds its thresholds, so changing a threshold is a
+    change of data, not of code.
+    """
+
+    id: str
+    kind: str  # "inclusion" | "exclusion"
+    group: str
+    title: str
+    wording: str
+    check: str
+    params: Mapping[str, Any]
+    decisions: tuple[str, ...]
+    reference: str
+
+    def quantity(self, name: str) -> Quantity:
+        return quantity_in(self.params, name, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    id: str
+    point: str
+    decision: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +229,16 @@ class EventReportKind:
     life_threatening_source: str = ""
 
 
+def parse_criteria(raw: list[Mapping[str, Any]]) -> tuple[Criterion, ...]:
+    """The ``criteria`` section, in the file's order."""
+    return tuple(_criterion(c) for c in raw)
+
+
+def parse_decisions(raw: list[Mapping[str, Any]]) -> dict[str, Decision]:
+    """The ``decisions`` section: each decision by its id."""
+    return {d["id"]: Decision(d["id"], d["point"], d["decision"]) for d in raw}
+
+
 def parse_care_plan(raw: Mapping[str, Any]) -> CarePlan:
     """The ``care_plan`` section."""
     return _care_plan(raw)
@@ -274,3 +331,17 @@ def _translation(raw: Mapping[str, Any]) -> Translation:
         language=raw["language"], name=raw["name"], documents=tuple(raw["documents"]),
         translated_by=raw["translated_by"], reviewed_by=raw.get("reviewed_by") or None,
         reviewed_on=date.fromisoformat(reviewed_on) if reviewed_on else None, source=raw["source"])
+
+
+def _criterion(raw: Mapping[str, Any]) -> Criterion:
+    return Criterion(
+        id=raw["id"],
+        kind=raw["kind"],
+        group=raw["group"],
+        title=raw["title"],
+        wording=raw["wording"],
+        check=raw["check"],
+        params=parse_params(raw["params"]),
+        decisions=tuple(raw["decisions"]),
+        reference=raw["reference"],
+    )
