@@ -104,7 +104,7 @@ def test_the_api_grade_is_the_core_grade_shape_with_the_baseline_clause_the_foll
     # The same grade the core gives, read back exactly from the answer.
     shown = LabResult.objects.get(pk=after.json()["id"])  # the grade stored with the result (issue 11)
     assert CtcaeGrade.from_json(grade) == shown.grade
-    assert grade == shown.grade.to_json() == shown.grade_json
+    assert grade == shown.grade.to_json() == json.loads(shown.grade_json)
     # The value before the infusion is graded on the ULN (2.5 x ULN: grade 1), with no baseline.
     assert (listed[before.json()["id"]]["grade"], listed[before.json()["id"]]["baseline"]) == (1, None)
 

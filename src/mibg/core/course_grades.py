@@ -23,9 +23,10 @@ always what this computes.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
 from mibg.core.clinical_rows import ClinicalReading, is_clinical, read_clinical
@@ -93,6 +94,19 @@ def grade_from_json(data: object, path: str = "grade") -> Graded:
     return CtcaeGrade.from_json(data, path)
 
 
+def grade_text(grade: Graded) -> str:
+    """The grade's one shape as the JSON text a laboratory result stores (keys sorted, no spaces): the same grade
+    is always the same text."""
+    return json.dumps(grade.to_json(), sort_keys=True, separators=(",", ":"))
+
+
+@lru_cache(maxsize=20000)
+def grade_from_text(text: str, path: str = "grade") -> Graded:
+    """:func:`grade_from_json` of a stored text, read once per process for the same text: a page reads every grade
+    of a course on every view, and a grade is immutable (bench/RESULTS.md)."""
+    return grade_from_json(json.loads(text), path)
+
+
 @cache
 def table_digest() -> str:
     """SHA-256 of the CTCAE rows the grades are computed from (``ctcae_v5.json``), first 16 hex digits: a stored
@@ -102,4 +116,5 @@ def table_digest() -> str:
 
 
 #: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
-__all__ = ["Graded", "baselines_before", "grade_course", "grade_from_json", "screening_values", "table_digest"]
+__all__ = ["Graded", "baselines_before", "grade_course", "grade_from_json", "grade_from_text", "grade_text",
+           "screening_values", "table_digest"]

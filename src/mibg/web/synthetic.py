@@ -34,7 +34,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from mibg.core.administration import administered_activity, check_assay
-from mibg.core.course_grades import grade_course, screening_values
+from mibg.core.course_grades import grade_course, grade_text, screening_values
 from mibg.core.decay import activity_to_draw_at_calibration
 from mibg.core.dosing import dose_request_from_snapshot, plan_dose
 from mibg.core.eligibility import evaluate_eligibility
@@ -533,7 +533,7 @@ def _generate(n_patients: int, n_courses: int, n_labs: int, n_readings: int, see
         grades = grade_course([(i, r.lab) for i, r in enumerate(made)], pl.administration.started_at, pl.screening,
                               pl.course.patient.birth_date)
         for i, r in enumerate(made):
-            r.grade_json = grades[i].to_json()
+            r.grade_json = grade_text(grades[i])
         pl.labs = made
         buffer.extend(made)
         if len(buffer) >= BATCH * 4:

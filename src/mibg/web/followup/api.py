@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from mibg.core.course_grades import grade_from_json
+from mibg.core.course_grades import grade_from_text
 from mibg.core.errors import InputError
 from mibg.web.accounts.models import User
 from mibg.web.api_types import ERRORS, IsoDatetime
@@ -111,7 +111,7 @@ def _lab_row_out(course_id: int, r: dict[str, Any], entered_by: str) -> dict[str
         "value_canonical": r["value_canonical"], "lln_canonical": r["lln_canonical"] or None,
         "uln_canonical": r["uln_canonical"] or None, "collected_at": r["collected_at"], "source": r["source"],
         "entered_by": entered_by, "entered_at": r["entered_at"],
-        "grade": grade_from_json(r["grade_json"], f"grade of lab result {r['id']}").to_json(),
+        "grade": grade_from_text(r["grade_json"]).to_json(),
     }
 
 

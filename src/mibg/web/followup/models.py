@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from mibg.core.ae_terms import AeTerm, ae_terms
 from mibg.core.clinical_rows import is_clinical
-from mibg.core.course_grades import Graded, grade_from_json
+from mibg.core.course_grades import Graded, grade_from_text
 from mibg.core.labs import LABS, LabValue, lab_value
 from mibg.core.recovery import CourseRecovery
 from mibg.core.response import (
@@ -94,11 +94,13 @@ class LabResult(Voidable, Corrects):
     source_detail = models.CharField(max_length=200, blank=True)  # file name and line of a CSV row
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     entered_at = models.DateTimeField(default=timezone.now)
-    #: The grade's one shape (``CtcaeGrade.to_json()`` / ``ClinicalReading.to_json()``), computed by
-    #: mibg.core.course_grades in the course's context and stored again by mibg.web.followup.services whenever that
-    #: context changes. Derived: left out of the field-by-field audit of the result (``AUDIT_DERIVED``); a change
-    #: of a stored grade has its own audit record.
-    grade_json = models.JSONField()
+    #: The grade's one shape (``CtcaeGrade.to_json()`` / ``ClinicalReading.to_json()``) as JSON text
+    #: (mibg.core.course_grades.grade_text), computed in the course's context and stored again by
+    #: mibg.web.followup.services whenever that context changes. Text, not a JSON column: the typed grade is read
+    #: once per process for the same text (grade_from_text), so a page that shows every grade of a course does not
+    #: decode and check each one on every view. Derived: left out of the field-by-field audit of the result
+    #: (``AUDIT_DERIVED``); a change of a stored grade has its own audit record.
+    grade_json = models.TextField()
 
     AUDIT_DERIVED = ("grade_json",)
 
@@ -128,7 +130,7 @@ class LabResult(Voidable, Corrects):
         """The stored grade, typed: the CTCAE v5.0 grade with the course's baseline clauses (decisions.md A33), or
         for TSH, free T4 and blood pressure the reading of mibg.core.clinical_rows (flag or adult thresholds, the
         physician's grade recorded as an adverse event)."""
-        return grade_from_json(self.grade_json, f"grade of lab result {self.pk}")
+        return grade_from_text(self.grade_json)
 
     @property
     def display_unit(self) -> str:

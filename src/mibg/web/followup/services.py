@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from mibg.core.ae_terms import check_term
 from mibg.core.chronology import clock_tolerance
 from mibg.core.clinical_rows import ClinicalReading, is_clinical, read_clinical
-from mibg.core.course_grades import grade_course, screening_values
+from mibg.core.course_grades import grade_course, grade_text, screening_values
 from mibg.core.course_state import ORDER, CourseState
 from mibg.core.ctcae import CtcaeGrade, grade_lab, worst_grades
 from mibg.core.cumulative import course_mci_per_kg
@@ -170,7 +170,7 @@ def _create_lab(course: Course, lab: LabValue, result: CtcaeGrade | ClinicalRead
         course=course, test=lab.test, loinc=lab.definition.loinc, value=str(lab.entered_value), unit=lab.entered_unit,
         lln=_text(lab.entered_lln), uln=_text(lab.entered_uln), ucum=lab.definition.ucum, value_canonical=str(lab.value),
         lln_canonical=_text(lab.lln), uln_canonical=_text(lab.uln), collected_at=lab.collected_at, source=source,
-        source_detail=detail, entered_by=user, grade_json=result.to_json())
+        source_detail=detail, entered_by=user, grade_json=grade_text(result))
 
 
 def _grade_note(result: CtcaeGrade | ClinicalReading) -> str:
@@ -419,20 +419,20 @@ def _rederive(user: Any, course: Course, why: str, created: Sequence[LabResult])
     grades = grade_course([(r.pk, r.lab) for r in records], start, screening_labs(course), patient.birth_date)
     changed = []
     for r in records:
-        shape = grades[r.pk].to_json()
-        if r.grade_json != shape:
+        text = grade_text(grades[r.pk])
+        if r.grade_json != text and json.loads(r.grade_json) != grades[r.pk].to_json():  # the same shape: left
             changed.append((r, r.grade_json))
-            r.grade_json = shape
+            r.grade_json = text
             r.__dict__.pop("grade", None)  # the typed grade is read again from the new shape
     if changed:
         LabResult.objects.bulk_update([r for r, _ in changed], ["grade_json"])
     for r in created:
-        r.grade_json = grades[r.pk].to_json()
+        r.grade_json = grade_text(grades[r.pk])
         r.__dict__.pop("grade", None)
     for r, old in changed:
         if r.pk not in fresh:
-            log_event(user, "update", r, patient, field="grade_json", old=json.dumps(old, sort_keys=True),
-                      new=json.dumps(r.grade_json, sort_keys=True), note=f"grade derived again: {why}"[:500])
+            log_event(user, "update", r, patient, field="grade_json", old=old, new=r.grade_json,
+                      note=f"grade derived again: {why}"[:500])
     for r in created:
         log_changes(user, "create", r, patient, note=_grade_note(grades[r.pk]))
     _store_recovery(user, course, records, start, patient, why)
