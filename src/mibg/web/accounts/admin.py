@@ -14,6 +14,11 @@ from mibg.web.audit.models import AuditEvent
 from mibg.web.audit.trail import field_values, log_changes
 from mibg.web.authenticated import signed_in_user
 
+#: The site's own name on the administration pages, not Django's (issue 15: every page says whose it is).
+admin.site.site_header = "131I-MIBG · NCT01370330 · site administration"
+admin.site.site_title = "131I-MIBG site administration"
+admin.site.index_title = "Users, roles, second factors and the audit trail"
+
 
 @admin.register(User)
 class MibgUserAdmin(UserAdmin[User]):
