@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import connections, models, router
 from django.utils import timezone
 
 
@@ -55,9 +57,21 @@ class ApiToken(models.Model):
 
     @classmethod
     def token_for(cls, raw: str) -> ApiToken | None:
-        """The live token of an active user for this raw token (its last use noted), or None."""
-        token = cls.objects.select_related("user").filter(digest=_digest(raw), revoked_at__isnull=True).first()
-        if token is None or not token.user.is_active:
+        """The live token of an active user for this raw token (its last use noted), or None.
+
+        Read with its user in one plain statement (the ORM's ``select_related(...).filter(...).first()`` gave the
+        same row; compiling it was most of the token check's CPU on every API call, issue 14)."""
+        db = router.db_for_read(cls)
+        with connections[db].cursor() as cursor:
+            cursor.execute(_token_sql(db), [_digest(raw)])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        token_fields, user_fields = _token_columns()
+        token = cls.from_db(db, [f.attname for f in token_fields], _converted(db, token_fields, row[:len(token_fields)]))
+        user = User.from_db(db, [f.attname for f in user_fields], _converted(db, user_fields, row[len(token_fields):]))
+        token.user = user
+        if not user.is_active:
             return None
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at >= LAST_USE_STEP:
@@ -70,6 +84,51 @@ class ApiToken(models.Model):
     def user_for(cls, raw: str) -> User | None:
         token = cls.token_for(raw)
         return None if token is None else token.user
+
+
+def _token_columns() -> tuple[list[models.Field[Any, Any]], list[models.Field[Any, Any]]]:
+    return list(ApiToken._meta.concrete_fields), list(User._meta.concrete_fields)
+
+
+_token_sql_by_vendor: dict[str, str] = {}
+
+
+def _token_sql(db: str) -> str:
+    """The live token with this digest, and its user: every column of both, in the models' field order."""
+    connection = connections[db]
+    sql = _token_sql_by_vendor.get(connection.vendor)
+    if sql is None:
+        def q(name: str | None) -> str:  # a column or table name (never None for these fields)
+            return connection.ops.quote_name(str(name))
+
+        token_fields, user_fields = _token_columns()
+        columns = [f"t.{q(f.column)}" for f in token_fields] + [f"u.{q(f.column)}" for f in user_fields]
+        sql = (f"SELECT {', '.join(columns)} FROM {q(ApiToken._meta.db_table)} t "
+               f"JOIN {q(User._meta.db_table)} u ON u.{q(User._meta.pk.column)} = t.{q(ApiToken._meta.get_field('user').column)} "
+               f"WHERE t.{q(ApiToken._meta.get_field('digest').column)} = %s "
+               f"AND t.{q(ApiToken._meta.get_field('revoked_at').column)} IS NULL")
+        _token_sql_by_vendor[connection.vendor] = sql
+    return sql
+
+
+@cache
+def _column(field: models.Field[Any, Any]) -> Any:
+    return field.get_col(field.model._meta.db_table)
+
+
+def _converted(db: str, fields: list[models.Field[Any, Any]], values: tuple[Any, ...]) -> list[Any]:
+    """Values as the ORM gives them: the backend's converters (SQLite's text datetimes and booleans) and the
+    fields' own (``from_db_value``)."""
+    connection = connections[db]
+    out = []
+    for field, value in zip(fields, values, strict=True):
+        for convert in connection.ops.get_db_converters(_column(field)):
+            value = convert(value, field, connection)
+        from_db = getattr(field, "from_db_value", None)
+        if from_db is not None:
+            value = from_db(value, None, connection)
+        out.append(value)
+    return out
 
 
 class SubmissionToken(models.Model):
