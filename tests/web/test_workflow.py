@@ -144,7 +144,7 @@ def test_only_an_eligible_evaluation_lets_dr_patel_confirm_eligibility(login, ma
     course.refresh_from_db()
     response = physician.post(f"/courses/{course.pk}/step/confirm_eligibility/", {"form_token": token, "version": course.version},
                               follow=True)
-    assert b"latest screening evaluation must be" in response.content
+    assert b"needs a latest screening evaluation that is eligible" in response.content
     course.refresh_from_db()
     assert course.state == "screening"
 
