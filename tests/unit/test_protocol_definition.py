@@ -284,3 +284,19 @@ def test_the_screens_word_the_limits_from_the_protocol_data_not_from_typed_text(
     assert protocol_text.dose_range(changed).startswith("protocol range 8-16 mCi/kg")
     assert protocol_text.final_volume(protocol) == "25-50 mL (R4)"
     assert protocol_text.cumulative_maximum(protocol) == "60 mCi/kg"
+
+
+def test_a_server_refuses_to_start_on_a_definition_whose_criteria_cannot_be_read(tmp_path):
+    """The criteria, decisions and care plan are parsed when first read (the dose command's start never reads
+    them); `mibg serve` reads them all before it serves, so a broken section stops the start, not a clinician."""
+    from pathlib import Path
+
+    from mibg.commands.serve import definition_error
+    from mibg.protocol.loader import DEFINITION_PATH
+
+    assert definition_error() is None  # the installed definition reads whole
+    data = json.loads(Path(DEFINITION_PATH).read_text(encoding="utf-8"))
+    data["criteria"][0] = {"id": data["criteria"][0]["id"]}  # every other field of the first criterion gone
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(data), encoding="utf-8")
+    assert definition_error(str(broken)) is not None

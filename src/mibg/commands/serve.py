@@ -118,10 +118,25 @@ def serve_gunicorn(host: str, port: int, workers: int) -> int:
     return EXIT_OK
 
 
+def definition_error(path: str | None = None) -> str | None:
+    """Why the protocol definition cannot be read whole, or None. Its sections are parsed when first read (for the
+    dose command's start); a server parses them all before it serves."""
+    from mibg.protocol.loader import load_protocol, parse_every_section
+
+    try:
+        parse_every_section(load_protocol(path))
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     error = setup_django()
     if error:
         return fail(f"serve: {error}")
+    error = definition_error()
+    if error:
+        return fail(f"serve: the protocol definition cannot be read: {error}")
     from django.db import DatabaseError
 
     if not args.no_migrate:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from mibg.protocol.model import DoseLimit, Preparation, ProtocolDefinition, unparsed
+from mibg.protocol.model import LAZY_SECTIONS, DoseLimit, Preparation, ProtocolDefinition, unparsed
 from mibg.protocol.values import Constant, Quantity, parse_constant, parse_params
 
 if TYPE_CHECKING:
@@ -44,6 +44,14 @@ def load_protocol(path: str | None = None) -> ProtocolDefinition:
     with open(path or DEFINITION_PATH, encoding="utf-8") as source:
         data = json.loads(source.read())
     return parse_protocol(data)
+
+
+def parse_every_section(definition: ProtocolDefinition) -> ProtocolDefinition:
+    """The definition with every section parsed now: a server checks the whole file once at its start (a malformed
+    section stops the start) instead of failing a clinician's request when the section is first read."""
+    for name in LAZY_SECTIONS:
+        getattr(definition, name)
+    return definition
 
 
 def parse_protocol(data: Mapping[str, Any]) -> ProtocolDefinition:
