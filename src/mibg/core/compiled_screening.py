@@ -1,19 +1,21 @@
 """Screening verdicts compiled per protocol definition (issue 14): the statuses only, every threshold read once.
 
-:mod:`mibg.core.eligibility` holds the rules twice over: each criterion's explanation (``check_*``, the full
-evaluator) and its verdict (``verdict_*``), both reading the criterion's thresholds from the protocol definition
-on every patient, through a context that derives what several criteria share. Screening a programme needs only the
-verdicts, tens of thousands a second, so :class:`CompiledScreening` turns one protocol definition into one list of
-rules, each a small function with its thresholds already read from that definition (the same objects: nothing here
-is a number of the protocol), over what one pass derives from the snapshot (:class:`Facts`: the current weight,
-stem cells adequate or not, the laboratory results inside the window, the end of the last anti-tumour therapy).
+Each criterion's rule has exactly two expressions (issue 11, one home for every rule): the full evaluator in
+:mod:`mibg.core.eligibility` (``check_*``: the status with its whole explanation, reading the criterion's thresholds
+from the protocol definition on every patient; the reference, and the fallback) and the compiled rule here (the fast
+path). Screening a programme needs only the verdicts, tens of thousands a second, so :class:`CompiledScreening`
+turns one protocol definition into one list of rules, each a small function with its thresholds already read from
+that definition (the same objects: nothing here is a number of the protocol), over what one pass derives from the
+snapshot (:class:`Facts`: the current weight, stem cells adequate or not, the laboratory results inside the window,
+the end of the last anti-tumour therapy).
 
-Each rule is the verdict function of its ``check`` in :mod:`mibg.core.eligibility`, by the same rule and in the
-same order. What it does not decide itself it hands back: a rule returns None for a case it leaves to the reference
-(the dose verdict for a value the planner would refuse), and then :mod:`mibg.core.eligibility` asks its own verdict
-function. A protocol definition with anything this module does not read (a ``check`` it does not know, a
+Each rule decides by the same rule, in the same order, as its ``check`` in :mod:`mibg.core.eligibility`. What it
+does not decide itself it hands back: a rule returns None for a case it leaves to the reference (the dose verdict
+for a value the planner would refuse), and then :mod:`mibg.core.eligibility` asks the full evaluator for that
+criterion. A protocol definition with anything this module does not read (a ``check`` it does not know, a
 parameter missing or of another type, a comparison it does not know, a site window missing) is not compiled at
-all (:class:`mibg.core.dose_verdict.CannotCompile`) and the reference decides every criterion, as it did before.
+all (:class:`mibg.core.dose_verdict.CannotCompile`) and the full evaluator decides and explains every criterion at
+once, as the evaluation did before verdicts came first.
 
 The explanation (inputs, dates, reason, wording) is never built here: :mod:`mibg.core.eligibility` builds it from
 the full evaluator when it is read, and checks it then against the verdict given here (``ExplanationMismatch``).
@@ -105,7 +107,7 @@ class Facts:
 #: A compiled rule: the status; for PD a verdict when it rests on a chair decision; None when the reference decides
 #: this criterion for this patient.
 Rule = Callable[[PatientSnapshot, Facts], "Status | Verdict | None"]
-#: The reference verdict of the criterion at an index for a snapshot (mibg.core.eligibility's own).
+#: The full evaluator's verdict of the criterion at an index for a snapshot (mibg.core.eligibility's).
 Reference = Callable[[PatientSnapshot, int], Verdict]
 
 
@@ -268,7 +270,7 @@ def _stale(day: date, start: date, end: date) -> bool:
     return day < start or day > end
 
 
-# ---- the rules, one builder per ``check`` (the verdict_* of mibg.core.eligibility, in the same order) ------------
+# ---- the rules, one builder per ``check`` (the check_* of mibg.core.eligibility, in the same order) --------------
 
 
 def _neuroblastoma_diagnosis(c: Criterion, cs: CompiledScreening) -> Rule:
@@ -763,7 +765,7 @@ def _proteinuria(c: Criterion, cs: CompiledScreening) -> Rule:
     return rule
 
 
-#: The compiled rule of each ``check`` the reference knows (mibg.core.eligibility.VERDICTS and PD).
+#: The compiled rule of each ``check`` the full evaluator knows (mibg.core.eligibility.CHECKS).
 _BUILDERS: dict[str, Callable[[Criterion, CompiledScreening], Rule]] = {
     "neuroblastoma_diagnosis": _neuroblastoma_diagnosis,
     "pheo_diagnosis": _pheo_diagnosis,
@@ -796,7 +798,7 @@ COMPILED_CHECKS: Sequence[str] = tuple(_BUILDERS)
 
 def compile_screening(protocol: ProtocolDefinition, reference: Reference) -> CompiledScreening | None:
     """The compiled verdicts of ``protocol``, or None when it has anything this module does not read (the caller
-    then decides every criterion by the reference, as before)."""
+    then decides every criterion by the full evaluator)."""
     try:
         return CompiledScreening(protocol, reference)
     except CannotCompile:

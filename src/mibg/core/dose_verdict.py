@@ -1,17 +1,17 @@
 """The dose planner's verdict compiled per protocol definition (issue 14): which limits block, nothing else.
 
-:func:`mibg.core.dosing.dose_blocks` is the reference: it validates a request and names every limit that blocks it,
-reading each threshold from the protocol definition on every call. Screening a programme asks that question for
-every patient, so :class:`DoseLimits` reads every threshold it needs **once** from one protocol definition (the
-same definition object; nothing here is a number of the protocol) and answers it by the same rules, in the same
-order, over plain values.
+Each dose limit has exactly two expressions (issue 11): the planner's checks in :mod:`mibg.core.dosing` (each limit
+as a finding, every threshold read from the protocol definition on every call: the reference and the fallback) and
+the compiled verdict here. Screening a programme asks which limits block for every patient, so :class:`DoseLimits`
+reads every threshold it needs **once** from one protocol definition (the same definition object; nothing here is
+a number of the protocol) and answers by the same rules, in the same order, over plain values.
 
 It answers only the common case and says so: :meth:`DoseLimits.request_blocks` returns None (and the caller asks
-the reference) whenever a value is not a plain finite Decimal inside its plausible range, or the request has a
+the full planner) whenever a value is not a plain finite Decimal inside its plausible range, or the request has a
 field this fast path does not check (a specific activity, a stock concentration, calibration and administration
-times). Bad input is therefore always refused by the reference, with its words. A definition this module cannot
-read (a limit or parameter missing, a quantity of an unexpected type) gives no :class:`DoseLimits` at all
-(:func:`compile_dose_limits` returns None) and the reference decides every request.
+times). Bad input is therefore always refused by the full planner, with its words. A definition this module
+cannot read (a limit or parameter missing, a quantity of an unexpected type) gives no :class:`DoseLimits` at all
+(:func:`compile_dose_limits` returns None) and the full planner decides every request.
 tests/unit/test_compiled_verdicts.py proves both agree.
 """
 
@@ -35,7 +35,7 @@ PHEO_KINDS = frozenset(kind for kind in DiagnosisKind if kind.is_pheo_or_paragan
 
 
 class CannotCompile(Exception):
-    """The definition has something the compiled path does not read: the reference decides instead."""
+    """The definition has something the compiled path does not read: the full evaluator decides instead."""
 
 
 if TYPE_CHECKING:  # a structural type for mypy only: the dose command imports this module at its start
@@ -198,7 +198,7 @@ class DoseLimits:
 
     def blocks(self, weight: Decimal, dose: Decimal, pheo: bool, adequate: bool, prior: Decimal, last: date | None,
                day: date | None) -> list[tuple[str, bool]]:
-        """R1, S2, R2 and T5, in the reference's order (:func:`mibg.core.dosing.dose_blocks`), for valid values."""
+        """R1, S2, R2 and T5, in the order of the planner's findings (:mod:`mibg.core.dosing`), for valid values."""
         blocks: list[tuple[str, bool]] = []
         if dose > self.r1_max or dose < self.r1_min:
             blocks.append(("R1", False))
@@ -220,7 +220,7 @@ class DoseLimits:
 
     def request_blocks(self, request: DoseRequestFields) -> tuple[Blocks, bool] | None:
         """(every limit that blocks ``request`` before chair clearances, stem cells adequate), as
-        :func:`mibg.core.dosing.dose_blocks` gives them; None when the reference must decide (see the module)."""
+        the planner's findings give them; None when the full planner must decide (see the module)."""
         if (request.specific_activity_ci_per_mmol is not None or request.specific_activity_mci_per_mg is not None
                 or request.stock_concentration_mci_per_ml is not None or request.calibration_time is not None
                 or request.administration_time is not None):

@@ -442,14 +442,13 @@ def plan_dose(request: DoseRequest, protocol: ProtocolDefinition | None = None) 
     protocol = protocol or load_protocol()
     limits = compile_dose_limits(protocol)
     found = limits.request_blocks(request) if limits is not None else None
-    if found is None:  # a request or definition the compiled verdict does not read: the reference decides
-        blocks = reference_dose_blocks(request, protocol)
-        adequate = stem_cell_status(request.cd34_per_kg, request.marrow_mnc_per_kg, protocol).adequate
-    else:
-        blocks, adequate = found
+    if found is None:  # a request or definition the compiled verdict does not read: the full planner decides
+        return explain_dose(request, protocol)
+    blocks, adequate = found
     clearances = request.chair_clearances
     blocked = bool(blocks) and any(not (clearable and rule in clearances) for rule, clearable in blocks)
-    return DosePlan.deferred(request, protocol.label if limits is None else limits.label,
+    assert limits is not None
+    return DosePlan.deferred(request, limits.label,
                              Activity(request.weight_kg * request.mci_per_kg), adequate,
                              request.prior_mci_per_kg + request.mci_per_kg, blocked,
                              lambda: _explain_plan(request, protocol))
@@ -967,88 +966,18 @@ def dose_request_from_snapshot(snapshot: PatientSnapshot, *, mci_per_kg: Decimal
 
 
 def dose_blocks(request: DoseRequest, protocol: ProtocolDefinition) -> tuple[tuple[str, bool], ...]:
-    """Every limit that blocks ``request``, as (rule, chair-clearable), before chair clearances: the plan's verdict
-    without a word of its findings. Decided by the limits compiled once per definition
-    (:mod:`mibg.core.dose_verdict`) where they can, else by :func:`reference_dose_blocks` (always for bad input,
-    which it refuses with an InputError, as :func:`plan_dose`)."""
+    """Every limit that blocks ``request``, as (rule, chair-clearable), before chair clearances: the plan's verdict.
+    Decided by the limits compiled once per definition (:mod:`mibg.core.dose_verdict`) where they can, else by the
+    full planner: its findings that block or that a chair decision cleared (validating the request first, so bad
+    input is refused with an InputError, as :func:`plan_dose`). Two expressions of each limit, no third: the
+    findings above (the reference and the fallback) and the compiled verdict."""
     limits = compile_dose_limits(protocol)
     found = limits.request_blocks(request) if limits is not None else None
-    return reference_dose_blocks(request, protocol) if found is None else found[0]
-
-
-def reference_dose_blocks(request: DoseRequest, protocol: ProtocolDefinition) -> tuple[tuple[str, bool], ...]:
-    """:func:`dose_blocks` by the same rules as the checks above, in the same order, every threshold read from the
-    definition on each call: the reference the compiled verdict is proved equal to. Validates the request first
-    (InputError). tests/unit/test_lazy_explanation.py proves its blocks are those of the findings; and
-    tests/unit/test_compiled_verdicts.py that the compiled verdict equals it."""
+    if found is not None:
+        return found[0]
     validate_request(request, protocol)
-    blocks: list[tuple[str, bool]] = []
-    w = request.weight_kg
-    dose = request.mci_per_kg
-    limit = protocol.dose_limit("R1")
-    if dose > limit.quantity("maximum_mci_per_kg").value or dose < limit.quantity("minimum_mci_per_kg").value:
-        blocks.append(("R1", False))
-    adequate = stem_cell_status(request.cd34_per_kg, request.marrow_mnc_per_kg, protocol).adequate
-    if not adequate:
-        gate = protocol.dose_limit("S2").quantity("gate_mci_per_kg").value
-        if dose > gate:
-            blocks.append(("S2", False))
-        elif dose == gate:
-            blocks.append(("S2", True))
-    activity = Activity(w * dose)
-    if request.diagnosis.is_pheo_or_paraganglioma:
-        limit = protocol.dose_limit("R2")
-        cap = min(limit.quantity("maximum_total_mci").value, limit.quantity("maximum_mci_per_kg").value * w)
-        if activity.mci > cap:
-            blocks.append(("R2", True))
-    prior = request.prior_mci_per_kg
-    if prior > 0 or request.last_mibg_date is not None:
-        limit = protocol.dose_limit("T5")
-        months = int(limit.quantity("more_than_months").value)
-        if prior + dose > limit.quantity("maximum_cumulative_mci_per_kg").value:
-            blocks.append(("T5", False))
-        if (request.last_mibg_date is None or request.treatment_date is None
-                or not request.treatment_date > add_months(request.last_mibg_date, months)):
-            blocks.append(("T5", False))
-        if not adequate:
-            blocks.append(("T5", False))
-    blocks.extend(_preparation_blocks(request, protocol, activity))
-    return tuple(blocks)
-
-
-def _preparation_blocks(request: DoseRequest, protocol: ProtocolDefinition, activity: Activity) -> Iterator[tuple[str, bool]]:
-    """The blocks of :func:`_preparation_checks` (R3 specific activity, R4 volume, R6 duration)."""
-    calibration = None
-    if request.calibration_time is not None and request.administration_time is not None:
-        calibration = activity_to_draw_at_calibration(activity, request.calibration_time, request.administration_time,
-                                                      protocol.constant("i131_half_life_days"))
-    if request.preparation is None:
-        return
-    preparation = protocol.preparations[request.preparation]
-    if preparation.specific_activity_unit != "mCi/mg" and request.specific_activity_ci_per_mmol is None:
-        yield "R3", False
-    volume = request.final_volume_ml
-    if volume is not None:
-        limit = protocol.dose_limit("R4")
-        low = limit.quantity("minimum_ml").value
-        high = limit.quantity("maximum_ml").value
-        if not low <= volume <= high:
-            yield "R4", False
-        if request.stock_concentration_mci_per_ml is not None:
-            concentration: Decimal | None = request.stock_concentration_mci_per_ml
-        elif preparation.concentration_at_calibration is not None:
-            concentration = preparation.concentration_at_calibration.value
-        else:
-            concentration = None
-        if concentration is not None:
-            drug_volume = (calibration.activity_to.mci if calibration else activity.mci) / concentration
-            if volume < drug_volume:
-                yield "R4", False
-            if drug_volume > high:
-                yield "R4", False
-    minutes = request.infusion_min
-    if minutes is not None and not preparation.infusion_minimum_min <= minutes <= preparation.infusion_maximum_min:
-        yield "R6", False
+    return tuple((f.rule, f.chair_clearable) for f in _explain_plan(request, protocol).findings
+                 if f.severity is Severity.BLOCK or f.cleared_by)
 
 
 #: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
@@ -1070,7 +999,6 @@ __all__ = [
     "dose_request_from_snapshot",
     "explain_dose",
     "plan_dose",
-    "reference_dose_blocks",
     "specific_activity_field",
     "stem_cells_per_kg",
     "stored_products",

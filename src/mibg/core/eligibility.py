@@ -9,7 +9,7 @@ guess. The overall result follows decisions.md "Results".
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -23,7 +23,6 @@ from mibg.core.compiled_screening import (
 )
 from mibg.core.dosing import (
     cleared_rules,
-    dose_blocks,
     dose_request_from_snapshot,
     plan_dose,
     stem_cells_per_kg,
@@ -37,7 +36,7 @@ from mibg.core.snapshot import Attestation, ChairDecision, LabResult, PatientSna
 from mibg.core.stem_cells import stem_cell_status
 from mibg.core.times import site_time
 from mibg.core.vocabulary import DiagnosisKind, PerformanceScale, Sex, UrinalysisProtein
-from mibg.protocol import Criterion, ProtocolDefinition, Quantity, load_protocol
+from mibg.protocol import Criterion, ProtocolDefinition, load_protocol
 
 _T = TypeVar("_T")
 
@@ -230,10 +229,11 @@ def evaluate_eligibility(snapshot: PatientSnapshot, protocol: ProtocolDefinition
     application, unverified, and the verdict says it depends on them (decisions.md A27).
     ``today``: the day of the screening, for the warning about a planned treatment date already past.
 
-    The verdicts come from the rules compiled once for this definition (:mod:`mibg.core.compiled_screening`), or,
-    for a definition they cannot read or when they fail, from the verdict functions below
-    (:func:`reference_verdicts`); every explanation is built from the full evaluator when it is read, and checked
-    then against its verdict.
+    The verdicts come from the rules compiled once for this definition (:mod:`mibg.core.compiled_screening`), and
+    every explanation is built from the full evaluator (``check_*``) when it is read, and checked then against its
+    verdict. For a definition the compiled rules cannot read, or when they fail, the full evaluator decides and
+    explains at once (:func:`explain_eligibility`): each rule has exactly two expressions, the full evaluator (the
+    reference and the fallback) and the compiled rule (the fast path).
     """
     protocol = protocol or load_protocol()
     entry = _COMPILED.get(id(protocol))
@@ -242,17 +242,14 @@ def evaluate_eligibility(snapshot: PatientSnapshot, protocol: ProtocolDefinition
     if compiled is not None:
         try:
             screened = compiled.screen(snapshot)
-        except Exception:  # whatever the compiled path cannot do, the reference decides (or refuses)
+        except Exception:  # whatever the compiled path cannot do, the full evaluator decides (or refuses)
             screened = None
-    if screened is None:
-        verdicts = reference_verdicts(snapshot, protocol)
-        overall = overall_result(verdicts)
-        decided = tuple(v.id for v in verdicts if v.decided)
-    else:
-        verdicts, overall, decided = screened
+    if compiled is None or screened is None:
+        return explain_eligibility(snapshot, protocol, decisions_signed_in_application=decisions_signed_in_application,
+                                   today=today)
+    verdicts, overall, decided = screened
     unverified = () if decisions_signed_in_application else decided
-    return EligibilityResult.deferred(protocol.label if compiled is None else compiled.label,
-                                      snapshot.planned_treatment_date, overall, verdicts,
+    return EligibilityResult.deferred(compiled.label, snapshot.planned_treatment_date, overall, verdicts,
                                       _warnings(snapshot, today) if today is not None else (), unverified,
                                       partial(_explain, snapshot, protocol, decisions_signed_in_application, []))
 
@@ -267,11 +264,15 @@ def _explain(snapshot: PatientSnapshot, protocol: ProtocolDefinition, decisions_
 
 
 def reference_verdicts(snapshot: PatientSnapshot, protocol: ProtocolDefinition) -> tuple[Verdict, ...]:
-    """Every criterion's verdict by the verdict functions below (``verdict_*``), each threshold read from the
-    definition for each patient: what :func:`evaluate_eligibility` uses when a definition is not compiled, and the
+    """Every criterion's verdict by the full evaluator (each explanation built, chair decisions applied): the
     reference the compiled verdicts are proved equal to (tests/unit/test_compiled_verdicts.py)."""
     context = _Context(snapshot, protocol)
-    return tuple([_verdict(step, context) for step in _prepared(protocol)])
+    return tuple([_reference_verdict(criterion, context) for criterion in protocol.criteria])
+
+
+def _reference_verdict(criterion: Criterion, context: _Context) -> Verdict:
+    result = _apply_chair_decision(_evaluate(criterion, context), context)
+    return Verdict(result.id, result.status, bool(result.cleared_by))
 
 
 #: The compiled verdicts of the last few protocol objects, keyed by identity (the object is kept, so its id is not
@@ -280,15 +281,16 @@ _COMPILED: dict[int, tuple[ProtocolDefinition, CompiledScreening | None]] = {}
 
 
 def compiled_verdicts(protocol: ProtocolDefinition) -> CompiledScreening | None:
-    """The verdicts of ``protocol`` compiled once (:mod:`mibg.core.compiled_screening`), or None: the reference
-    (:func:`reference_verdicts`) decides every criterion of this definition."""
+    """The verdicts of ``protocol`` compiled once (:mod:`mibg.core.compiled_screening`), or None: the full evaluator
+    decides every criterion of this definition."""
     entry = _COMPILED.get(id(protocol))
     if entry is not None and entry[0] is protocol:
         return entry[1]
-    steps = _prepared(protocol)
+    criteria = protocol.criteria
 
     def reference(snapshot: PatientSnapshot, index: int) -> Verdict:
-        return _verdict(steps[index], _Context(snapshot, protocol))
+        """A criterion the compiled rule hands back (PD for a value the planner refuses): the full evaluator's."""
+        return _reference_verdict(criteria[index], _Context(snapshot, protocol))
 
     compiled = compile_screening(protocol, reference)
     if len(_COMPILED) >= 16:
@@ -316,50 +318,6 @@ def explain_eligibility(snapshot: PatientSnapshot, protocol: ProtocolDefinition 
     unverified = () if decisions_signed_in_application else tuple(r.id for r in results if r.cleared_by)
     return EligibilityResult(protocol.label, snapshot.planned_treatment_date, overall_result(results), results,
                              _warnings(snapshot, today), unverified)
-
-
-#: A criterion's quantity parameters by name, their values read once per protocol object (:func:`_prepared`).
-_Quantities = Mapping[str, Decimal]
-_Step = tuple[Criterion, "Callable[[Criterion, _Context, _Quantities], Status] | None", _Quantities]
-#: The verdict steps of the last few protocol objects, keyed by identity (the object is kept, so its id is not reused).
-_PREPARED: dict[int, tuple[ProtocolDefinition, tuple[_Step, ...]]] = {}
-
-
-def _prepared(protocol: ProtocolDefinition) -> tuple[_Step, ...]:
-    """Each criterion with its verdict function (None: PD) and its quantities, in the protocol's order."""
-    entry = _PREPARED.get(id(protocol))
-    if entry is not None and entry[0] is protocol:
-        return entry[1]
-    steps: list[_Step] = []
-    for criterion in protocol.criteria:
-        quantities = {name: value.value for name, value in criterion.params.items() if isinstance(value, Quantity)}
-        if criterion.check == "planned_dose":
-            steps.append((criterion, None, quantities))
-            continue
-        try:
-            steps.append((criterion, VERDICTS[criterion.check], quantities))
-        except KeyError:
-            raise KeyError(f"criterion {criterion.id}: no evaluator named '{criterion.check}'") from None
-    if len(_PREPARED) >= 16:
-        _PREPARED.pop(next(iter(_PREPARED)))
-    _PREPARED[id(protocol)] = (protocol, tuple(steps))
-    return tuple(steps)
-
-
-def _verdict(step: _Step, context: _Context) -> Verdict:
-    """The criterion's status without its explanation, chair decisions applied as :func:`_apply_chair_decision` does."""
-    criterion, verdict, quantities = step
-    if verdict is None:
-        status, decided = verdict_planned_dose(criterion, context, quantities)
-        return Verdict(criterion.id, status, decided)
-    status = verdict(criterion, context, quantities)
-    if status is not REVIEW:
-        return Verdict(criterion.id, status)
-    decisions = [d for d in context.snapshot.chair_decisions if d.criterion == criterion.id]
-    if not decisions:
-        return Verdict(criterion.id, status)
-    decision = max(decisions, key=lambda d: d.at)
-    return Verdict(criterion.id, MET if decision.cleared else NOT_MET, True)
 
 
 def _evaluate(criterion: Criterion, context: _Context) -> CriterionResult:
@@ -1306,420 +1264,12 @@ CHECKS: dict[str, Callable[[Criterion, _Context], CriterionResult]] = {
 }
 
 
-# --------------------------------------------------------------------------------------------------------
-# Verdicts first, explanations on demand (issue 14).
-#
-# Each ``check_*`` above builds a criterion's whole explanation: its status, the inputs it used with their dates,
-# the reason and the record's wording. Screening a programme needs only the statuses, so each check also has a
-# ``verdict_*`` below that decides the status by the same rule, in the same order, without building a word of
-# the explanation. ``evaluate_eligibility`` runs the verdicts; the explanation (the ``check_*``) runs when a
-# criterion is first read, and is checked then against the verdict it explains (ExplanationMismatch if they ever
-# disagreed). tests/unit/test_lazy_explanation.py proves both equal over generated patients.
-#
-# The same rules compiled once per definition (mibg.core.compiled_screening, one builder per ``check``, thresholds
-# read from the definition when it is compiled) decide the verdicts of every definition they can read; these
-# ``verdict_*`` decide for any other definition and for what a compiled rule hands back. A change to a rule here
-# is a change there too: tests/unit/test_compiled_verdicts.py compares both with the full evaluator (``check_*``)
-# at, just below and just above every threshold.
-
-
-def verdict_neuroblastoma_diagnosis(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    d = ctx.snapshot.diagnosis
-    if d is None:
-        return UNKNOWN
-    if d.kind.is_pheo_or_paraganglioma:
-        return MET
-    status = ctx.snapshot.disease_status
-    if status is None:
-        return UNKNOWN
-    if status.category not in c.params["statuses"]:
-        return NOT_MET
-    if d.histopathology_confirmed:
-        return MET
-    if d.urine_catecholamines_elevated and d.tumor_cells_in_bone_marrow:
-        return MET
-    if d.histopathology_confirmed is False and (d.urine_catecholamines_elevated is False or d.tumor_cells_in_bone_marrow is False):
-        return NOT_MET
-    return UNKNOWN
-
-
-def verdict_pheo_diagnosis(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    d = ctx.snapshot.diagnosis
-    if d is None:
-        return UNKNOWN
-    if not d.kind.is_pheo_or_paraganglioma:
-        return MET
-    status = ctx.snapshot.disease_status
-    if status is None:
-        return UNKNOWN
-    return MET if status.category in c.params["statuses"] else NOT_MET
-
-
-def verdict_mibg_scan(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    s = ctx.snapshot
-    window = timedelta(days=int(q["window_days"]))
-    attribute = "avid" if c.params["requires"] == "avid" else "evaluable_disease"
-    if ctx.therapies_recorded:
-        return UNKNOWN
-    reference = s.enrolment_date if s.enrolment_date is not None else s.planned_treatment_date
-    last = ctx.last_antitumour_therapy
-    last_therapy = last[0] if last else None
-    earliest = reference - window
-    latest_day = reference
-    if c.params.get("counts_after_entry") and s.enrolment_date is not None:
-        latest_day = min(s.enrolment_date + window, ctx.day)
-    if not s.mibg_scans:
-        return UNKNOWN
-    current = [scan for scan in s.mibg_scans if earliest <= scan.scan_date <= latest_day
-               and (last_therapy is None or scan.scan_date > last_therapy)]
-    if not current:
-        return UNKNOWN
-    return MET if any(getattr(scan, attribute) for scan in current) else NOT_MET
-
-
-def verdict_disease_status(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    status = ctx.snapshot.disease_status
-    if status is None:
-        return UNKNOWN
-    if status.failure_to_respond_to_standard_therapy or status.progressive_disease:
-        return MET
-    if status.failure_to_respond_to_standard_therapy is False and status.progressive_disease is False:
-        return NOT_MET
-    return UNKNOWN
-
-
-def verdict_minimum_age(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    years = int(q["older_than_years"])
-    return MET if ctx.day >= birthday(ctx.snapshot.birth_date, years) + timedelta(days=1) else NOT_MET
-
-
-def verdict_pheo_age_range(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    d = ctx.snapshot.diagnosis
-    if d is None:
-        return UNKNOWN
-    if not d.kind.is_pheo_or_paraganglioma:
-        return MET
-    first_day = birthday(ctx.snapshot.birth_date, int(q["older_than_years"])) + timedelta(days=1)
-    last_day = birthday(ctx.snapshot.birth_date, int(q["younger_than_years"])) - timedelta(days=1)
-    return MET if first_day <= ctx.day <= last_day else NOT_MET
-
-
-def verdict_attestation(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    attestation: Attestation | None = getattr(ctx.snapshot.attestations, c.params["attestation"])
-    if attestation is None or ctx.is_stale(attestation.at.date(), ctx.assessment_window_start):
-        return UNKNOWN
-    return MET if attestation.value else NOT_MET
-
-
-def verdict_performance_status(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    p = ctx.snapshot.performance
-    if p is None:
-        return UNKNOWN
-    minimum = int(q["minimum_score"])
-    int(q["lansky_through_age_years"])  # read as the explanation does: a missing parameter fails alike
-    if ctx.is_stale(p.assessed_on, ctx.assessment_window_start):
-        return UNKNOWN
-    return MET if p.score >= minimum else NOT_MET
-
-
-def verdict_informed_consent(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    consent = ctx.snapshot.consent
-    if consent is None:
-        return UNKNOWN
-    if not consent.signed:
-        return NOT_MET
-    if consent.signed_on is None or consent.signed_on > ctx.day:
-        return UNKNOWN
-    entry = ctx.snapshot.enrolment_date
-    if entry is not None and consent.signed_on > entry:
-        return UNKNOWN
-    return MET
-
-
-def verdict_antitumour_therapy_washout(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    if ctx.therapies_recorded:
-        return UNKNOWN
-    minimum = int(q["minimum_days"])
-    last = ctx.last_antitumour_therapy
-    if last is None:
-        return MET
-    return MET if (ctx.day - last[0]).days >= minimum else NOT_MET
-
-
-def verdict_radiotherapy_washout(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    courses = ctx.snapshot.radiotherapy
-    if courses is None:
-        return UNKNOWN
-    fields = c.params["fields"]
-    relevant = [r for r in courses if r.field in fields]
-    if not relevant:
-        return MET
-    months = int(q["minimum_months"])
-    last = max(relevant, key=lambda r: r.completed_on)
-    return MET if ctx.day >= add_months(last.completed_on, months) else NOT_MET
-
-
-def verdict_cytokine_washout(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    doses = ctx.snapshot.cytokines
-    if doses is None:
-        return UNKNOWN
-    if not doses:
-        return MET
-    hours = q["minimum_hours"]
-    review_days = int(q["long_acting_review_days"])
-    long_acting = c.params["long_acting"]
-    start = ctx.snapshot.planned_infusion_start
-    found: set[Status] = set()
-    for dose in doses:
-        last = dose.last_dose_at
-        if start is not None:
-            short = None if Decimal((start - last).total_seconds()) / 3600 >= hours else NOT_MET
-        else:
-            short = None if (ctx.day - last.date()).days >= cytokine_days_without_start(hours) else UNKNOWN
-        if short is not None:
-            found.add(short)
-        elif dose.agent in long_acting and (ctx.day - last.date()).days <= review_days:
-            found.add(REVIEW)
-    for status in (NOT_MET, UNKNOWN, REVIEW):
-        if status in found:
-            return status
-    return MET
-
-
-def verdict_prior_mibg(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    courses = ctx.snapshot.prior_mibg_courses
-    if not courses:
-        return MET
-    months = int(q["more_than_months"])
-    max_cumulative = q["maximum_cumulative_mci_per_kg"]
-    minimum_course = q["minimum_course_mci_per_kg"]
-    last = max(courses, key=lambda course: course.infusion_date)
-    prior = sum((course.counted_mci_per_kg for course in courses), Decimal(0))
-    if ctx.day <= add_months(last.infusion_date, months):
-        return NOT_MET
-    adequate = ctx.stem_cells_adequate
-    if adequate is None:
-        return UNKNOWN
-    if not adequate:
-        return NOT_MET
-    planned = ctx.snapshot.planned_mci_per_kg
-    if planned is not None:
-        return NOT_MET if prior + planned > max_cumulative else MET
-    return NOT_MET if prior + minimum_course > max_cumulative else MET
-
-
-def verdict_planned_dose(c: Criterion, ctx: _Context, q: _Quantities) -> tuple[Status, bool]:
-    """(status, rests on a chair decision): the planner's verdict only (mibg.core.dosing.dose_blocks)."""
-    s = ctx.snapshot
-    planned = s.planned_mci_per_kg
-    if planned is None:
-        return MET, False
-    if ctx.weight[0] is None:
-        return UNKNOWN, False
-    try:
-        blocks = dose_blocks(dose_request_from_snapshot(s, mci_per_kg=planned, protocol=ctx.protocol,
-                                                        chair_clearances=ctx.dose_clearances), ctx.protocol)
-    except InputError:
-        return UNKNOWN, False
-    rules = {"R1", "S2", "T5", "R2"}
-    clearances = ctx.dose_clearances
-    standing = [(rule, clearable) for rule, clearable in blocks
-                if rule in rules and not (clearable and rule in clearances)]
-    cleared = any(clearable and rule in clearances and rule in rules for rule, clearable in blocks)
-    if any(not clearable for _, clearable in standing):
-        return NOT_MET, False
-    if standing:
-        refused = [rule for rule, _ in standing if (d := ctx.latest_decision(rule)) is not None and not d.cleared]
-        return (NOT_MET, True) if refused else (REVIEW, False)
-    return MET, cleared
-
-
-def verdict_stem_cell_product(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    adequate = ctx.stem_cells_adequate
-    gate = ctx.protocol.dose_limit("S2").quantity("gate_mci_per_kg").value
-    if adequate is None:
-        return UNKNOWN
-    if adequate:
-        return MET
-    planned = ctx.snapshot.planned_mci_per_kg
-    if planned is not None and planned > gate:
-        return NOT_MET
-    if planned is not None and planned == gate:
-        return REVIEW
-    return MET
-
-
-def _marrow_review_verdict(c: Criterion, ctx: _Context) -> Status:
-    attestation = ctx.snapshot.attestations.cytopenia_due_to_marrow_metastasis
-    if c.params.get("marrow_metastasis_review") and attestation is not None and attestation.value:
-        return REVIEW
-    return NOT_MET
-
-
-def verdict_lab_threshold(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    params = c.params
-    test = params["lab"]
-    applies_when = params.get("applies_when_stem_cells")
-    if applies_when:
-        adequate = ctx.stem_cells_adequate
-        if adequate is None:
-            return UNKNOWN
-        if (applies_when == "adequate") != adequate:
-            return MET
-    threshold = c.quantity("threshold")
-    if threshold.unit != lab_definition(test).display_unit:
-        raise ValueError(f"{c.id}: threshold unit {threshold.unit} is not the canonical unit {lab_definition(test).display_unit}")
-    products = params.get("transfusion_independent")
-    if products:
-        earliest = ctx.day - ctx.transfusion_lookback
-        for product in products:
-            if any(t.product == product and earliest <= t.given_at.date() <= ctx.day for t in ctx.snapshot.transfusions):
-                return _marrow_review_verdict(c, ctx)
-    current, _ = _current_labs(ctx, test)
-    if not current:
-        return UNKNOWN
-    unsupported_by = params.get("unsupported_by", [])
-    lab = None
-    if not unsupported_by or not ctx.snapshot.transfusions:
-        lab = current[-1]
-    else:
-        for candidate in reversed(current):
-            if not ctx.transfused_within(unsupported_by, candidate.collected_at - ctx.transfusion_lookback,
-                                         candidate.collected_at):
-                lab = candidate
-                break
-    if lab is None:
-        return UNKNOWN
-    value = to_canonical(test, lab.value, lab.unit)
-    return MET if _COMPARE[params["comparison"]](value, threshold.value) else _marrow_review_verdict(c, ctx)
-
-
-def verdict_lab_uln_multiple(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    multiple = q["below_uln_multiple"]
-    failed = False
-    for test in c.params["labs"]:
-        current, _ = _current_labs(ctx, test)
-        if not current:
-            return UNKNOWN
-        lab = current[-1]
-        to_canonical(test, lab.value, lab.unit)  # as the explanation does: an unknown unit fails alike
-        if lab.uln is None:
-            return UNKNOWN
-        if not lab.value / lab.uln < multiple:
-            failed = True
-    return NOT_MET if failed else MET
-
-
-def verdict_marrow_metastasis_review(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    return MET
-
-
-def verdict_organ_disease(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    attestations = ctx.snapshot.attestations
-    no_major = attestations.no_major_organ_disease
-    impairment = attestations.significant_organ_impairment
-    if no_major is not None and not no_major.value:
-        return NOT_MET
-    if no_major is None or impairment is None:
-        return UNKNOWN
-    if any(ctx.is_stale(a.at.date(), ctx.assessment_window_start) for a in (no_major, impairment)):
-        return UNKNOWN
-    return REVIEW if impairment.value else MET
-
-
-def verdict_pregnancy(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    p = ctx.snapshot.pregnancy
-    sex = ctx.snapshot.sex
-    lactation_from = int(q["lactation_asked_from_age_years"])
-    window = int(ctx.protocol.site("pregnancy_status_max_age_days"))
-    if p is None:
-        return MET if sex is Sex.MALE else UNKNOWN
-    if p.pregnant or p.lactating:
-        return NOT_MET
-    asks_lactation = sex is not Sex.MALE and ctx.age_years >= lactation_from
-    stale = p.assessed_on is None or ctx.is_stale(p.assessed_on, ctx.day - timedelta(days=window))
-    if not p.childbearing_potential:
-        if not asks_lactation:
-            return MET
-        if p.lactating is None or stale:
-            return UNKNOWN
-        return MET
-    if stale or p.pregnant is None or p.lactating is None or p.effective_contraception is None:
-        return UNKNOWN
-    return MET if p.effective_contraception else NOT_MET
-
-
-def verdict_hemodialysis(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    value = ctx.snapshot.on_hemodialysis
-    if value is None:
-        return UNKNOWN
-    return NOT_MET if value else MET
-
-
-def verdict_active_infection(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    screen = ctx.snapshot.infection_screen
-    if screen is None:
-        return UNKNOWN
-    window = int(ctx.protocol.site("infection_status_max_age_days"))
-    if ctx.is_stale(screen.assessed_on, ctx.day - timedelta(days=window)):
-        return UNKNOWN
-    grade = int(q["excluding_grade_at_least"])
-    return NOT_MET if any(i.active and i.ctcae_grade >= grade for i in screen.infections) else MET
-
-
-def verdict_proteinuria(c: Criterion, ctx: _Context, q: _Quantities) -> Status:
-    d = ctx.snapshot.diagnosis
-    if d is None:
-        return UNKNOWN
-    if d.kind not in c.params["diagnoses"]:
-        return MET
-    p = ctx.snapshot.proteinuria
-    if p is None or ctx.is_stale(p.urinalysis_on, ctx.assessment_window_start):
-        return UNKNOWN
-    if p.urinalysis_protein is UrinalysisProtein.NEGATIVE:
-        return MET
-    collected = p.urine_24h_collected_on
-    if (p.urine_24h_protein_mg is None or collected is None or collected < p.urinalysis_on or collected > ctx.day
-            or p.urine_24h_reference_upper_mg is None):
-        return UNKNOWN
-    return NOT_MET if p.urine_24h_protein_mg > p.urine_24h_reference_upper_mg else MET
-
-
-#: The verdict of each generic evaluator, by the same ``check`` name as :data:`CHECKS` (PD's is separate: it also
-#: says whether it rests on a chair decision).
-VERDICTS: dict[str, Callable[[Criterion, _Context, _Quantities], Status]] = {
-    "neuroblastoma_diagnosis": verdict_neuroblastoma_diagnosis,
-    "pheo_diagnosis": verdict_pheo_diagnosis,
-    "mibg_scan": verdict_mibg_scan,
-    "disease_status": verdict_disease_status,
-    "minimum_age": verdict_minimum_age,
-    "pheo_age_range": verdict_pheo_age_range,
-    "attestation": verdict_attestation,
-    "performance_status": verdict_performance_status,
-    "informed_consent": verdict_informed_consent,
-    "antitumour_therapy_washout": verdict_antitumour_therapy_washout,
-    "radiotherapy_washout": verdict_radiotherapy_washout,
-    "cytokine_washout": verdict_cytokine_washout,
-    "prior_mibg": verdict_prior_mibg,
-    "stem_cell_product": verdict_stem_cell_product,
-    "lab_threshold": verdict_lab_threshold,
-    "lab_uln_multiple": verdict_lab_uln_multiple,
-    "marrow_metastasis_review": verdict_marrow_metastasis_review,
-    "organ_disease": verdict_organ_disease,
-    "pregnancy": verdict_pregnancy,
-    "hemodialysis": verdict_hemodialysis,
-    "active_infection": verdict_active_infection,
-    "proteinuria": verdict_proteinuria,
-}
-
-
 #: The module's public surface: what the other layers may import (tests/unit/test_architecture.py).
 __all__ = [
     "CHECKS",
     "ELIGIBILITY_SCHEMA",
     "ELIGIBILITY_VERSION",
     "UNVERIFIED_DECISION",
-    "VERDICTS",
     "EligibilityResult",
     "ExplanationMismatch",
     "Verdict",
