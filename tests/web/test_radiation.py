@@ -505,6 +505,8 @@ def test_the_api_records_readings_gives_the_dosimetry_and_signs_the_release_on_w
     assert created.status_code == 201
     assert created.json()["mr_per_h"] == "1.7"
     assert created.json()["hours_after_start"] == "120"
+    listed = client.get(f"/api/courses/{course.pk}/readings", **headers).json()
+    assert [r["hours_after_start"] for r in listed if r["id"] == created.json()["id"]] == ["120"]
     dosimetry = client.get(f"/api/courses/{course.pk}/dosimetry", **headers).json()
     assert dosimetry["release"]["releasable_now"] == {"federal": True, "site": True}
     assert dosimetry["release_refused"] is None

@@ -120,8 +120,8 @@ def list_readings(request: AuthenticatedHttpRequest, course_id: int) -> list[dic
     require(request.user, "patient.view")
     course = _course(course_id)
     log_view(request.user, course.patient, "API: radiation readings")
-    administration = services.administration_of(course)
-    start = None if administration is None else administration.started_at
+    # The administration's start only (the hours after it): services.administration_of's row, without its directive.
+    start = course.administrations.order_by("-started_at").values_list("started_at", flat=True).first()
     readings = course.exposure_readings.filter(voided_at__isnull=True).select_related("recorded_by")
     return [_reading_out(r, start) for r in readings]
 
