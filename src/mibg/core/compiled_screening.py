@@ -45,6 +45,7 @@ from mibg.core.dosing import cleared_rules, stem_cells_per_kg
 from mibg.core.labs import conversion_factor, lab_definition
 from mibg.core.results import Overall, Status, Verdict
 from mibg.core.snapshot import Attestations, ChairDecision, LabResult, PatientSnapshot
+from mibg.core.times import site_zone
 from mibg.core.vocabulary import LabTest, Sex, TransfusionProduct, UrinalysisProtein
 from mibg.protocol import Criterion, ProtocolDefinition
 
@@ -59,7 +60,7 @@ def cytokine_days_without_start(minimum_hours: Decimal) -> int:
     """Without the planned infusion start: the calendar days from a cytokine's last dose to the treatment date from
     which the dose is certainly at least ``minimum_hours`` before any moment of the treatment day (T4).
 
-    Only the dates are compared (the dose's own calendar day, the treatment date), so the dose may have been given
+    Only the dates are compared (the dose's calendar day at the site, the treatment date), so the dose may have been given
     at the very end of its day and the infusion may start at the very beginning of the treatment day: ``n`` days
     apart leave at least ``(n - 1) x 24`` hours, and ``n = ceil(minimum_hours / 24) + 1`` is the least that is
     always enough (24 h: 2 days; 48 h: 3 days). Nearer than that the hours cannot be decided from the dates: the
@@ -190,7 +191,7 @@ class CompiledScreening:
         start = day - self._lab_days
         for lab in s.labs:
             test = lab.test
-            if test in wanted and start <= lab.collected_at.date() <= day:
+            if test in wanted and _on_site_days(lab.collected_at, start, day):
                 found = labs.get(test)
                 if found is None:
                     labs[test] = [lab]
@@ -264,6 +265,33 @@ def _names(params: Mapping[str, object], name: str) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise TypeError(f"parameter {name} is not a list of names")
     return tuple(value)
+
+
+#: A moment's calendar day in its own UTC offset is at most two days from its day at the site: two offsets differ
+#: by less than 48 hours (Python's limit; real zones, -12:00 to +14:00, by at most 26).
+_OWN_DAY_MARGIN = timedelta(days=2)
+
+
+def _on_site_days(moment: datetime, first: date, last: date) -> bool:
+    """``first <= the day of moment at the site <= last`` (mibg.core.times.site_date; issues 11, 14: a moment sent
+    in UTC and the same moment sent in the site's zone fall on one day).
+
+    A moment whose own day is two days or more inside the window is inside it in every zone: only the moments near
+    an edge are converted (reading the site's zone and converting cost about ten times this comparison)."""
+    own = moment.date()
+    if first + _OWN_DAY_MARGIN <= own <= last - _OWN_DAY_MARGIN:
+        return True
+    return first <= moment.astimezone(site_zone()).date() <= last
+
+
+def _site_days_before(day: date, moment: datetime, days: int) -> bool:
+    """``moment`` is on a site day at least ``days`` calendar days before ``day`` (converted only near the edge)."""
+    gap = (day - moment.date()).days
+    if gap - 2 >= days:
+        return True
+    if gap + 2 < days:
+        return False
+    return (day - moment.astimezone(site_zone()).date()).days >= days
 
 
 def _stale(day: date, start: date, end: date) -> bool:
@@ -394,8 +422,7 @@ def _attestation(c: Criterion, cs: CompiledScreening) -> Rule:
         attestation = getattr(s.attestations, name)
         if attestation is None:
             return UNKNOWN
-        when = attestation.at.date()
-        if when < f.assessment_start or when > f.day:
+        if not _on_site_days(attestation.at, f.assessment_start, f.day):
             return UNKNOWN
         return MET if attestation.value else NOT_MET
 
@@ -485,10 +512,10 @@ def _cytokine_washout(c: Criterion, cs: CompiledScreening) -> Rule:
             if start is not None:
                 short = None if Decimal((start - last).total_seconds()) / 3600 >= hours else NOT_MET
             else:
-                short = None if (day - last.date()).days >= days_without_start else UNKNOWN
+                short = None if _site_days_before(day, last, days_without_start) else UNKNOWN
             if short is not None:
                 found.add(short)
-            elif dose.agent in long_acting and (day - last.date()).days <= review_days:
+            elif dose.agent in long_acting and not _site_days_before(day, last, review_days + 1):
                 found.add(REVIEW)
         for status in (NOT_MET, UNKNOWN, REVIEW):
             if status in found:
@@ -616,7 +643,8 @@ def _lab_threshold(c: Criterion, cs: CompiledScreening) -> Rule:
             if not f.transfused.isdisjoint(independent):  # else no transfusion of these products at all
                 transfusions = s.transfusions
                 for product in independent:
-                    if any(t.product == product and earliest <= t.given_at.date() <= day for t in transfusions):
+                    if any(t.product == product and _on_site_days(t.given_at, earliest, day)
+                           for t in transfusions):
                         return otherwise(s)
         current = f.labs.get(key) if key is not None else None
         if not current:
@@ -682,7 +710,7 @@ def _organ_disease(c: Criterion, cs: CompiledScreening) -> Rule:
         if no_major is None or impairment is None:
             return UNKNOWN
         start, day = f.assessment_start, f.day
-        if _stale(no_major.at.date(), start, day) or _stale(impairment.at.date(), start, day):
+        if not (_on_site_days(no_major.at, start, day) and _on_site_days(impairment.at, start, day)):
             return UNKNOWN
         return REVIEW if impairment.value else MET
 

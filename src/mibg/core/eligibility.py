@@ -34,7 +34,7 @@ from mibg.core.results import CriterionResult, InputUsed, Overall, Severity, Sta
 from mibg.core.serial import JSON, Reader, ShapeError, day, envelope
 from mibg.core.snapshot import Attestation, ChairDecision, LabResult, PatientSnapshot, PriorMibgCourse
 from mibg.core.stem_cells import stem_cell_status
-from mibg.core.times import site_time
+from mibg.core.times import site_date, site_time
 from mibg.core.vocabulary import DiagnosisKind, PerformanceScale, Sex, UrinalysisProtein
 from mibg.protocol import Criterion, ProtocolDefinition, load_protocol
 
@@ -384,7 +384,7 @@ class _Context:
 
     def decision_text(self, decision: ChairDecision) -> str:
         """Who decided, when and why; a decision not signed in the application says so (decisions.md A27)."""
-        text = f"{decision.by} on {decision.at.date().isoformat()}: {decision.reason}"
+        text = f"{decision.by} on {site_date(decision.at).isoformat()}: {decision.reason}"
         return text if self.decisions_signed else f"{text}; {UNVERIFIED_DECISION}"
 
     @property
@@ -697,12 +697,12 @@ def check_attestation(c: Criterion, ctx: _Context) -> CriterionResult:
     if attestation is None:
         return _unknown(c, "No clinician attestation recorded (decisions.md A17).", field)
     inputs = [_attestation_input(name, attestation)]
-    if ctx.is_stale(attestation.at.date(), ctx.assessment_window_start):
-        return _unknown(c, f"The attestation of {attestation.at.date()} is not within "
+    if ctx.is_stale(site_date(attestation.at), ctx.assessment_window_start):
+        return _unknown(c, f"The attestation of {site_date(attestation.at)} is not within "
                         f"{ctx.protocol.site('assessment_max_age_days')} days before {ctx.day}: attest again.", field, inputs=inputs)
     if attestation.value:
-        return _result(c, MET, f"Attested by {attestation.by} on {attestation.at.date()}.", inputs)
-    return _result(c, NOT_MET, f"{attestation.by} attested on {attestation.at.date()} that this is not so.", inputs)
+        return _result(c, MET, f"Attested by {attestation.by} on {site_date(attestation.at)}.", inputs)
+    return _result(c, NOT_MET, f"{attestation.by} attested on {site_date(attestation.at)} that this is not so.", inputs)
 
 
 def _attestation_input(name: str, a: Attestation) -> InputUsed:
@@ -825,8 +825,8 @@ def check_cytokine_washout(c: Criterion, ctx: _Context) -> CriterionResult:
 def _cytokine_problem(agent: str, last: datetime, long_acting: bool, hours: Decimal, review_days: int,
                       start: datetime | None, day: date) -> list[tuple[Status, str]]:
     problems = _short_acting_problem(agent, last, hours, start, day)
-    if long_acting and not problems and (day - last.date()).days <= review_days:
-        return [(REVIEW, f"Long-acting {agent} on {last.date()}, within {review_days} days: the study chair decides "
+    if long_acting and not problems and (day - site_date(last)).days <= review_days:
+        return [(REVIEW, f"Long-acting {agent} on {site_date(last)}, within {review_days} days: the study chair decides "
                  "(decisions.md A12).")]
     return problems
 
@@ -842,7 +842,7 @@ def _short_acting_problem(agent: str, last: datetime, hours: Decimal, start: dat
                  f"{hours} h required.")]
     # Without the infusion time only the dates decide: met only when the dose is certainly ``hours`` before any
     # moment of the treatment day (24 h: two calendar days or more), else the start time is needed.
-    if (day - last.date()).days >= cytokine_days_without_start(hours):
+    if (day - site_date(last)).days >= cytokine_days_without_start(hours):
         return []
     return [(UNKNOWN, f"{agent} last given {site_time(last)}: the planned infusion start time is needed to check {hours} h.")]
 
@@ -974,7 +974,7 @@ def _current_labs(ctx: _Context, test: str) -> tuple[list[LabResult], LabResult 
     if found is None:
         every = ctx.labs(test)
         start, end = ctx.lab_window_start, ctx.day
-        current = [lab for lab in every if start <= lab.collected_at.date() <= end]  # not ctx.is_stale(...)
+        current = [lab for lab in every if start <= site_date(lab.collected_at) <= end]  # not ctx.is_stale(...)
         found = ctx.current_labs[test] = (current, every[-1] if every else None)
     return list(found[0]), found[1]
 
@@ -984,7 +984,7 @@ def _stale_lab_reason(ctx: _Context, test: str, latest: LabResult | None) -> str
     window = f"within {ctx.protocol.site('lab_max_age_days')} days before {ctx.day}"
     if latest is None:
         return f"No {name[0].lower() + name[1:]} result recorded."
-    return f"No {name} result {window}; latest {latest.collected_at.date()}."
+    return f"No {name} result {window}; latest {site_date(latest.collected_at)}."
 
 
 def check_lab_threshold(c: Criterion, ctx: _Context) -> CriterionResult:
@@ -1021,7 +1021,7 @@ def check_lab_threshold(c: Criterion, ctx: _Context) -> CriterionResult:
     comparison = params["comparison"]
     passes = _COMPARE[comparison](value, threshold.value)
     rule_text = f"{_COMPARE_WORDS[comparison]} {threshold.value} {threshold.unit}"
-    shown = f"{definition.name} {value.normalize():f} {definition.display_unit} on {lab.collected_at.date()}"
+    shown = f"{definition.name} {value.normalize():f} {definition.display_unit} on {site_date(lab.collected_at)}"
     if passes:
         return _result(c, MET, f"{shown} is {rule_text}.", inputs)
     return _marrow_review(c, ctx, f"{shown} is not {rule_text}.", inputs)
@@ -1035,11 +1035,11 @@ def _transfusion_dependence(c: Criterion, ctx: _Context) -> CriterionResult | No
     earliest = ctx.day - ctx.transfusion_lookback
     for product in c.params.get("transfusion_independent", []):
         given = [t.given_at for t in ctx.snapshot.transfusions
-                 if t.product.value == product and earliest <= t.given_at.date() <= ctx.day]
+                 if t.product.value == product and earliest <= site_date(t.given_at) <= ctx.day]
         if given:
             last = max(given)
             inputs = [InputUsed(f"{product} transfusion", last.isoformat(), field="transfusions")]
-            return _marrow_review(c, ctx, f"Not independent of {product} transfusions: transfused {last.date()}, within "
+            return _marrow_review(c, ctx, f"Not independent of {product} transfusions: transfused {site_date(last)}, within "
                                   f"{ctx.transfusion_lookback.days} days before {ctx.day} (decisions.md A8).", inputs)
     return None
 
@@ -1068,7 +1068,7 @@ def check_lab_uln_multiple(c: Criterion, ctx: _Context) -> CriterionResult:
         value = to_canonical(test, lab.value, lab.unit)
         inputs.append(_lab_input(lab, value, definition.display_unit))
         if lab.uln is None:
-            return _unknown(c, f"The {definition.name} result of {lab.collected_at.date()} has no upper limit of normal "
+            return _unknown(c, f"The {definition.name} result of {site_date(lab.collected_at)} has no upper limit of normal "
                             "(decisions.md A7).", f"labs.{test}.uln", inputs=inputs)
         ratio = lab.value / lab.uln
         text = f"{definition.name} {lab.value} {lab.unit} = {ratio:.2f} x ULN ({lab.uln})"
@@ -1107,9 +1107,9 @@ def check_organ_disease(c: Criterion, ctx: _Context) -> CriterionResult:
         return _unknown(c, "Organ-system assessment not attested (decisions.md A17).", *missing, inputs=inputs)
     assert no_major is not None
     assert impairment is not None
-    stale = [a for a in (no_major, impairment) if ctx.is_stale(a.at.date(), ctx.assessment_window_start)]
+    stale = [a for a in (no_major, impairment) if ctx.is_stale(site_date(a.at), ctx.assessment_window_start)]
     if stale:
-        return _unknown(c, f"Organ-system attestation of {stale[0].at.date()} is too old: attest again.",
+        return _unknown(c, f"Organ-system attestation of {site_date(stale[0].at)} is too old: attest again.",
                         "attestations.no_major_organ_disease", inputs=inputs)
     if impairment.value:
         return _result(c, REVIEW, f"Significant organ impairment attested by {impairment.by}: to be discussed with the Study "
