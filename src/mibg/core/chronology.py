@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from mibg.core.errors import InputError
-from mibg.core.times import site_time
+from mibg.core.times import site_date, site_time
 from mibg.protocol import ProtocolDefinition, load_protocol
 
 REFERENCE = "decisions.md A29"
@@ -183,16 +183,16 @@ class Window:
     def message(self) -> str:
         side = "after" if self.days_off > 0 else "before"
         return (f"The infusion start ({shown(self.actual)}) is {abs(self.days_off)} days {side} the directive's planned "
-                f"date ({self.planned.date().isoformat()}); the window is +/- {self.allowed_days} days "
+                f"date ({site_date(self.planned).isoformat()}); the window is +/- {self.allowed_days} days "
                 f"(site parameter administration_window_days, {REFERENCE}). Outside it the authorised user confirms "
                 "the administration by signing a new version of the directive, with the date and the reason.")
 
 
 def administration_window(planned: datetime, actual: datetime, protocol: ProtocolDefinition | None = None) -> Window:
-    """Calendar days between the planned and the actual date, each in the zone it is given in (the site's)."""
+    """Calendar days between the planned and the actual date, each the site's day (issues 11, 14)."""
     protocol = protocol or load_protocol()
     allowed = int(protocol.site("administration_window_days"))
-    return Window(planned, actual, (actual.date() - planned.date()).days, allowed)
+    return Window(planned, actual, (site_date(actual) - site_date(planned)).days, allowed)
 
 
 # ---- the day of the stem-cell infusion (A31) -------------------------------------------------------------
@@ -224,7 +224,7 @@ class StemCellDay:
 
 def stem_cell_day(mibg_start: datetime, infused_at: datetime, protocol: ProtocolDefinition | None = None) -> StemCellDay:
     protocol = protocol or load_protocol()
-    mibg_date, infused_date = mibg_start.date(), infused_at.astimezone(mibg_start.tzinfo).date()
+    mibg_date, infused_date = site_date(mibg_start), site_date(infused_at)
     return StemCellDay(mibg_date, infused_date, (infused_date - mibg_date).days,
                        int(protocol.site("stem_cell_earliest_day")), int(protocol.site("stem_cell_infusion_day")))
 

@@ -34,6 +34,7 @@ from mibg.core.ctcae import CTCAE_FILE
 from mibg.core.errors import InputError
 from mibg.core.labs import LABS, LabValue
 from mibg.core.serial import JSON, Reader, ShapeError, dec, envelope, moment
+from mibg.core.times import site_date
 
 READING_SCHEMA, READING_VERSION = "mibg.clinical_reading", 1
 PHYSICIAN = "the physician's: recorded as an adverse event of the term (CTCAE v5.0 grades it clinically)"
@@ -288,7 +289,7 @@ def _blood_pressure(row: ClinicalRow, lab: LabValue, birth_date: date | None) ->
                               "flag": "", "definitions": definitions(row.terms), "collected_at": lab.collected_at}
     age = None
     if birth_date is not None and lab.collected_at is not None:
-        age = age_in_years(birth_date, lab.collected_at.date())
+        age = age_in_years(birth_date, site_date(lab.collected_at))
     assert row.adult_from_age_years is not None
     if age is None or age < row.adult_from_age_years:
         why = ("the age at the reading is not known" if age is None

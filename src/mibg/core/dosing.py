@@ -25,7 +25,7 @@ from mibg.core.plausibility import plausible
 from mibg.core.results import Calculation, Finding, InputUsed, Severity
 from mibg.core.serial import JSON, Reader, ShapeError, day, dec, envelope, moment
 from mibg.core.stem_cells import stem_cell_status
-from mibg.core.times import site_time
+from mibg.core.times import site_date, site_time
 from mibg.core.units import (
     Activity,
     round_gbq,
@@ -745,7 +745,7 @@ def _decay_findings(request: DoseRequest, calibration: DecayCorrection, protocol
     if days > warn_days:
         yield Finding("DECAY", Severity.WARN, f"Calibration and administration are {round_per_kg(days)} days apart, more "
                       f"than {warn_days} days (calibration_span_warn_days); check both times.")
-    if request.treatment_date and request.administration_time and request.administration_time.date() != request.treatment_date:
+    if request.treatment_date and request.administration_time and site_date(request.administration_time) != request.treatment_date:
         yield Finding("DECAY", Severity.WARN, f"The administration time ({site_time(request.administration_time)}) is not on "
                       f"the treatment date ({request.treatment_date}).")
 

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from mibg.core.eligibility import evaluate_eligibility
 from mibg.core.results import CriterionResult, Status
 from mibg.core.snapshot import PatientSnapshot
-from mibg.core.times import site_time
+from mibg.core.times import site_date, site_time
 from mibg.protocol import ProtocolDefinition, load_protocol
 
 #: decisions.md A30: the criteria whose result depends on the date of the infusion.
@@ -61,14 +61,14 @@ def recheck_at_infusion(snapshot: PatientSnapshot, start: datetime, prescribed_w
                         protocol: ProtocolDefinition | None = None) -> Recheck:
     """Evaluate ``snapshot`` again with ``start`` as the treatment date and infusion start (A30)."""
     protocol = protocol or load_protocol()
-    at = snapshot.model_copy(update={"planned_treatment_date": start.date(), "planned_infusion_start": start})
+    at = snapshot.model_copy(update={"planned_treatment_date": site_date(start), "planned_infusion_start": start})
     result = evaluate_eligibility(at, protocol)
     rows = tuple(r for r in result.criteria if r.id in TIME_DEPENDENT)
     weighed = prescribed_weight_on or snapshot.weight_measured_on
     problem = ""
     max_age = int(protocol.site("weight_max_age_days"))
-    if weighed is not None and (start.date() - weighed).days > max_age:
-        problem = (f"the weight was measured on {weighed.isoformat()}, {(start.date() - weighed).days} days before the "
+    if weighed is not None and (site_date(start) - weighed).days > max_age:
+        problem = (f"the weight was measured on {weighed.isoformat()}, {(site_date(start) - weighed).days} days before the "
                    f"infusion: more than {max_age} days (weight_max_age_days, decisions.md A20)")
     return Recheck(start, rows, problem)
 

@@ -46,7 +46,7 @@ from mibg.core.errors import InputError
 from mibg.core.labs import LABS, LabValue
 from mibg.core.serial import JSON, Reader, dec, envelope, moment
 from mibg.core.serial import day as iso_day
-from mibg.core.times import site_time
+from mibg.core.times import site_date, site_time
 from mibg.core.units import parse_aware_datetime
 from mibg.core.vocabulary import TransfusionProduct
 from mibg.protocol import ProtocolDefinition, load_protocol
@@ -340,7 +340,7 @@ def course_recovery(
     platelet_transfusions = [e.at for e in events if e.product is TransfusionProduct.PLATELETS]
 
     def day_of(moment: datetime) -> int:
-        return (moment.astimezone(infusion_at.tzinfo).date() - infusion_at.date()).days
+        return (site_date(moment) - site_date(infusion_at)).days
 
     def supported(moment: datetime) -> datetime | None:
         """The platelet transfusion within the lookback before ``moment``, if any (the latest)."""
@@ -653,7 +653,7 @@ def _elapsed_days(start: datetime, end: datetime) -> Decimal:
 
 
 def _date_of(infusion_at: datetime, day: int) -> date:
-    return infusion_at.date() + timedelta(days=day)
+    return site_date(infusion_at) + timedelta(days=day)
 
 
 def _days_text(days: Sequence[int]) -> str:

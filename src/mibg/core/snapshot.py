@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from mibg.core.times import site_date
 from mibg.core.vocabulary import (
     Cytokine,
     DiagnosisKind,
@@ -312,9 +313,10 @@ class PatientSnapshot(_Frozen):
             raise ValueError("birth_date is after planned_treatment_date")
         if self.enrolment_date and self.enrolment_date > self.planned_treatment_date:
             raise ValueError("enrolment_date is after planned_treatment_date")
-        # The 24-hour cytokine rule reads the start, every other window the date: they must be the same day.
+        # The 24-hour cytokine rule reads the start, every other window the date: they must be the same day (the
+        # site's day, however the start is written: issues 11, 14).
         start = self.planned_infusion_start
-        if start is not None and start.date() != self.planned_treatment_date:
+        if start is not None and site_date(start) != self.planned_treatment_date:
             raise ValueError(f"planned_infusion_start ({start.isoformat()}) is not on planned_treatment_date "
                              f"({self.planned_treatment_date}): correct one of them")
         return self
