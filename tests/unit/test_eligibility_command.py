@@ -152,3 +152,16 @@ def test_a_planned_treatment_date_in_the_past_is_warned_about(tmp_path):
     data = {k: v for k, v in data.items() if v is not None}
     done = mibg_eligibility(write_snapshot(tmp_path, data))
     assert "Warning: The planned treatment date 2025-01-10 is already past" in done.stdout
+
+
+@pytest.mark.parametrize(("collected", "status"), [
+    ("2026-12-03T00:30:00+00:00", "unknown"),  # = 2026-12-02 16:30 PST: the day before the 7-day window at the site
+    ("2026-12-03T08:00:00+00:00", "met"),      # = 2026-12-03 00:00 PST: its first day
+])
+def test_the_command_dates_a_lab_sent_in_utc_by_the_site_day_as_the_form_does(collected, status):
+    """Issues 11, 14: the eligible example (treatment 2026-12-10) with its ANC collected at a UTC moment."""
+    data = example_data("eligible-neuroblastoma")
+    data["labs"] = [lab for lab in data["labs"] if lab["test"] != "anc"] + [
+        {"test": "anc", "value": "1.5", "unit": "10^9/L", "collected_at": collected}]
+    done = mibg_eligibility("-", "--json", stdin=json.dumps(data))
+    assert {c["id"]: c["status"] for c in json.loads(done.stdout)["criteria"]}["H1"] == status

@@ -233,3 +233,30 @@ def test_dr_patel_reviews_each_verification_in_its_stored_shape_and_the_verifier
         assert VerificationResult.from_json(answer["result"]) == stored[answer["id"]].result
         assert floats_in(answer) == []
     assert listed[0]["result"]["second_activity_mci"] == "405.0"  # 22.5 kg x 18 mCi/kg, as text
+
+
+@pytest.mark.parametrize(("days_before", "hour", "minute", "anc_status"), [
+    (8, 16, 30, "unknown"),  # 16:30 on the day before the 7-day window = 00:30 UTC on its first day: outside
+    (8, 23, 59, "unknown"),
+    (7, 0, 0, "met"),        # 00:00 on the window's first day
+])
+def test_nurse_nora_s_screening_through_the_api_dates_a_utc_lab_by_the_site_day(api, make_course, days_before, hour,
+                                                                                minute, anc_status):
+    """Issues 11, 14: the API may send a lab in UTC, the form in the site's zone; one moment is one day (the site's)."""
+    from datetime import UTC, datetime, time, timedelta
+
+    from mibg.core.times import site_zone
+    from mibg.web.demo import snapshot_data
+
+    course = make_course()
+    moment = datetime.combine(course.planned_treatment_date - timedelta(days=days_before), time(hour, minute),
+                              tzinfo=site_zone())
+    found = []
+    for version, written in enumerate((moment, moment.astimezone(UTC)), start=course.version):
+        data = snapshot_data(course.planned_treatment_date)
+        data["labs"] = [lab for lab in data["labs"] if lab["test"] != "anc"] + [
+            {"test": "anc", "value": "1.4", "unit": "10^9/L", "collected_at": written.isoformat(), "lln": "1.5"}]
+        response = api("nora").post(f"/courses/{course.pk}/screening", {"version": version, "snapshot": data})
+        assert response.status_code == 201, response.content
+        found.append({c["id"]: c["status"] for c in response.json()["result"]["criteria"]}["H1"])
+    assert found == [anc_status, anc_status]
