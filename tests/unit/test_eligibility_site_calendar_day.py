@@ -15,6 +15,9 @@ UTC-8):
 * assessment window 28 days: from 2026-11-12 (PST); 2026-11-11 16:30 PST = 2026-11-12T00:30Z is outside.
 * across the change from daylight time: treatment date 2026-11-05 (PST), lab window from 2026-10-29 (PDT, UTC-7):
   2026-10-28 17:30 PDT = 2026-10-29T00:30Z is outside, 2026-10-29 00:00 PDT = 07:00Z inside.
+* cytokine across the change to daylight time (2026-03-08 has 23 hours): treatment 2026-03-09, last dose
+  2026-03-07 23:30 PST is two calendar days before but only 23.5 h before 2026-03-09 00:00 PDT: unknown; 23:00 PST
+  is 24.0 h: met.
 
 Each moment is screened written in the site's zone and written in UTC, by the compiled rules
 (``evaluate_eligibility``) and by the full evaluator (``explain_eligibility``): one verdict.
@@ -138,3 +141,19 @@ def test_a_site_at_plus_fourteen_hours_reads_a_lab_written_at_minus_eleven_by_it
     """Offsets 25 hours apart: the moment's own day is two days from the site's (the compiled rule's margin)."""
     monkeypatch.setenv("MIBG_TIME_ZONE", "Pacific/Kiritimati")
     assert _statuses("H1", labs=labs_with(lab("anc", "1.5", at=collected))) == {expected}
+
+
+@pytest.mark.parametrize(("last_dose", "expected"), [
+    ("2026-03-07T22:30:00-08:00", MET),      # 24.5 h before 2026-03-09 00:00 PDT
+    ("2026-03-07T23:00:00-08:00", MET),      # 24.0 h: passes (decisions.md A12)
+    ("2026-03-07T23:30:00-08:00", UNKNOWN),  # 23.5 h: two calendar days, but 2026-03-08 has 23 hours
+])
+def test_g_csf_two_days_before_across_the_change_to_daylight_time_is_met_only_with_24_hours_to_the_day(
+        last_dose: str, expected: Status) -> None:
+    """Treatment 2026-03-09 without a start time; the clocks go from 02:00 PST to 03:00 PDT on 2026-03-08."""
+    def make(at: str) -> dict[str, Any]:
+        return {"planned_treatment_date": "2026-03-09", "planned_infusion_start": None, "enrolment_date": "2026-03-01",
+                "cytokines": [{"agent": "g_csf", "last_dose_at": at}]}
+
+    site, utc = _both("T4", make, last_dose)
+    assert site == utc == {expected}

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
@@ -68,6 +68,29 @@ def cytokine_days_without_start(minimum_hours: Decimal) -> int:
     minimum [of] 24 hours prior to MIBG therapy"; decisions.md A12, 24.0 h passes; A30, the same rule checked again
     against the actual start of the infusion). Read by both this module and mibg.core.eligibility: one rule."""
     return int((minimum_hours / 24).to_integral_value(rounding=ROUND_CEILING)) + 1
+
+
+def cytokine_certainly_before(last: datetime, day: date, minimum_hours: Decimal, days: int) -> bool:
+    """Without the planned infusion start: the dose at ``last`` is certainly ``minimum_hours`` before any moment of
+    the treatment ``day`` at the site (T4; ``days`` is :func:`cytokine_days_without_start`'s).
+
+    Its site day is at least ``days`` before ``day``, and the hours from it to the first moment of ``day`` at the site
+    are at least ``minimum_hours``: the second differs from the first only when a day between has fewer than 24
+    hours (the change to daylight time: a dose at 23:30 PST on 2026-03-07 is 23.5 h before 2026-03-09 00:00 PDT,
+    two calendar days apart). Issues 11, 14: one rule for both paths, whatever offset ``last`` is written in.
+
+    A dose whose own calendar day is ``days + 2`` or more before ``day`` is certainly early enough in every zone
+    (more than ``(days - 1) x 24`` hours, offsets being less than 24 hours): then nothing is converted."""
+    gap = (day - last.date()).days
+    if gap >= days + 2:
+        return True
+    if gap + 2 < days:
+        return False
+    zone = site_zone()
+    if (day - last.astimezone(zone).date()).days < days:
+        return False
+    first = datetime.combine(day, time(0), tzinfo=zone)
+    return Decimal((first - last).total_seconds()) / 3600 >= minimum_hours
 
 #: The comparisons a laboratory threshold may name, as mibg.core.eligibility reads them.
 COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
@@ -512,7 +535,7 @@ def _cytokine_washout(c: Criterion, cs: CompiledScreening) -> Rule:
             if start is not None:
                 short = None if Decimal((start - last).total_seconds()) / 3600 >= hours else NOT_MET
             else:
-                short = None if _site_days_before(day, last, days_without_start) else UNKNOWN
+                short = None if cytokine_certainly_before(last, day, hours, days_without_start) else UNKNOWN
             if short is not None:
                 found.add(short)
             elif dose.agent in long_acting and not _site_days_before(day, last, review_days + 1):
@@ -842,5 +865,6 @@ __all__ = [
     "Reference",
     "Rule",
     "compile_screening",
+    "cytokine_certainly_before",
     "cytokine_days_without_start",
 ]

@@ -19,6 +19,7 @@ from mibg.core.calendar import add_months, age_in_years, birthday
 from mibg.core.compiled_screening import (
     CompiledScreening,
     compile_screening,
+    cytokine_certainly_before,
     cytokine_days_without_start,
 )
 from mibg.core.dosing import (
@@ -842,7 +843,7 @@ def _short_acting_problem(agent: str, last: datetime, hours: Decimal, start: dat
                  f"{hours} h required.")]
     # Without the infusion time only the dates decide: met only when the dose is certainly ``hours`` before any
     # moment of the treatment day (24 h: two calendar days or more), else the start time is needed.
-    if (day - site_date(last)).days >= cytokine_days_without_start(hours):
+    if cytokine_certainly_before(last, day, hours, cytokine_days_without_start(hours)):
         return []
     return [(UNKNOWN, f"{agent} last given {site_time(last)}: the planned infusion start time is needed to check {hours} h.")]
 
