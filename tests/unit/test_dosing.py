@@ -705,3 +705,16 @@ def test_a_site_that_amends_the_stock_concentration_range_gets_its_bound():
                                                   "a concentrated stock")
     assert plausible_range("stock_concentration_mci_per_ml", amended).maximum == Decimal(200)
     assert plausible_range("stock_concentration_mci_per_ml").maximum == Decimal(100)
+
+
+@pytest.mark.parametrize(("administration", "off_day"), [
+    (datetime(2026, 12, 11, 1, 0, tzinfo=UTC), False),   # 2026-12-10 17:00 PST: on the treatment date at the site
+    (datetime(2026, 12, 10, 7, 59, tzinfo=UTC), True),   # 2026-12-09 23:59 PST: the day before
+])
+def test_an_administration_time_sent_in_utc_is_on_the_treatment_date_by_the_site_day(administration, off_day):
+    """Issues 11, 14: the warning that the administration time is not on the treatment date (2026-12-10) reads the
+    site's day, however the time is written."""
+    for written in (administration, administration.astimezone(PACIFIC)):
+        p = plan(weight_kg="22", treatment_date=date(2026, 12, 10), calibration_time=written - timedelta(hours=20),
+                 administration_time=written)
+        assert any("is not on the treatment date" in f.message for f in p.findings) is off_day
