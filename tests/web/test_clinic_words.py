@@ -112,3 +112,17 @@ def test_a_time_fields_help_names_the_site_zone_by_its_clock_abbreviations_not_i
     help_text = str(datetime_field("Infusion start").help_text)
     assert help_text.endswith("(site time, PST/PDT)")  # the default site zone, America/Los_Angeles
     assert "America/" not in help_text
+
+
+def test_nora_picks_the_patients_sex_from_the_clinic_words_while_the_stored_value_stays_the_code(login):
+    page = login("nora").get("/patients/new/").content.decode()
+    options = {label: value for value, label in
+                   re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', page.split('name="sex"', 1)[1]
+                              .split("</select>", 1)[0])}
+    assert options == {"— choose —": "", "Female": "female", "Male": "male", "Other": "other", "Unknown": "unknown"}
+
+
+def test_the_patient_page_names_the_sex_in_the_clinics_word(login, make_course):
+    course = make_course()
+    page = login("nora").get(f"/patients/{course.patient_id}/").content.decode()
+    assert re.search(r"<dt>Sex</dt><dd>(Female|Male|Other|Unknown)</dd>", page)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from mibg.core.identity import MRN_MAX_LENGTH, NAME_MAX_LENGTH
@@ -10,6 +11,7 @@ from mibg.core.vocabulary import Sex
 from mibg.web.forms import SafeForm, date_field
 from mibg.web.patients import services
 from mibg.web.patients.models import Patient
+from mibg.web.words import CLINIC_WORDS
 
 
 class PatientForm(SafeForm):
@@ -21,7 +23,9 @@ class PatientForm(SafeForm):
     given_name = forms.CharField(label=_("Given name"), max_length=NAME_MAX_LENGTH)
     birth_date = date_field(_("Date of birth"), required=True)
     # No default: a clinical field with no sure default starts empty and must be chosen (issue 15).
-    sex = forms.ChoiceField(label=_("Sex"), choices=[("", _("— choose —")), *((s.value, s.value) for s in Sex)])
+    # The clinic's word, marked for translation and read when the form is shown (capfirst keeps it lazy).
+    sex = forms.ChoiceField(label=_("Sex"), choices=[("", _("— choose —")),
+                                                     *((s.value, capfirst(CLINIC_WORDS[s.value])) for s in Sex)])
 
     def __init__(self, *args: Any, instance: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
