@@ -76,6 +76,8 @@ def test_morgan_reads_every_decision_and_reference_section_on_one_page(login):
     for anchor in ("decision-A1", "decision-A9", "decision-A38", "decision-H5", "decision-release", "ref-1.4", "ref-6.1"):
         assert f'id="{anchor}"' in page
     assert "Exclusions, dose and administration" in page
+    assert "shared/reference" not in page  # where the codes come from is named in words, not as a file path
+    assert ".md" not in re.sub(r'title="[^"]*"', "", page)
 
 
 def test_the_screening_result_names_missing_data_and_exclusions_in_the_clinics_words(login, make_course):
