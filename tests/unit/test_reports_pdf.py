@@ -84,6 +84,12 @@ def test_the_directive_shows_the_activity_in_mci_mbq_and_gbq_from_weight_and_dos
     assert "18 mCi/kg (666 MBq/kg)" in text  # 18 x 37 = 666
 
 
+def test_the_directive_and_the_checklist_write_the_sex_as_a_word_not_a_code(pdfs):
+    # The sample patient is recorded with the FHIR code "female".
+    assert "2020-04-17; Female" in text_of(pdfs["directive"])
+    assert "Female" in text_of(pdfs["eligibility"])
+
+
 def test_the_directive_writes_the_formula_with_its_numbers(pdfs):
     text = text_of(pdfs["directive"])
     assert "A = weight x dose = 22.0 kg x 18 mCi/kg = 396.0 mCi" in text

@@ -55,6 +55,11 @@ class PatientIdentity:
             raise ReportInputError("patient.sex", f"'{self.sex}' is not one of {', '.join(SEXES)}")
 
     @property
+    def sex_word(self) -> str:
+        """The sex as a person reads it on paper: ``female`` -> ``Female``."""
+        return self.sex.capitalize()
+
+    @property
     def display_name(self) -> str:
         """``FAMILY, Given`` as printed on clinical documents."""
         return f"{self.family.upper()}, {self.given}" if self.given else self.family.upper()

@@ -60,7 +60,7 @@ def directive_story(course: CourseRecord, directive: Directive) -> list[Flowable
     story.append(fields([
         ("Name", patient.display_name),
         ("MRN", patient.mrn),
-        ("Date of birth; sex", f"{patient.birth_date.isoformat()}; {patient.sex}"),
+        ("Date of birth; sex", f"{patient.birth_date.isoformat()}; {patient.sex_word}"),
         ("Diagnosis", course.diagnosis),
         ("Course", str(course.course_number)),
     ]))

@@ -54,7 +54,7 @@ def eligibility_story(course: CourseRecord, record: EligibilityRecord) -> list[F
     counts = {status: sum(1 for c in criteria if c.status == status) for status in STATUS_COLOURS}
     story.append(fields([
         ("Patient", course.patient.identifier_line),
-        ("Sex", course.patient.sex),
+        ("Sex", course.patient.sex_word),
         ("Planned treatment date", result.treatment_date.isoformat()),
         ("Evaluated at", when(record.evaluated_at)),
         ("Protocol evaluated", result.protocol_label),
